@@ -1,0 +1,1 @@
+"""Use cases: one eventsourcing Application per aggregate family, process managers, ports."""

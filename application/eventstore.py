@@ -1,0 +1,116 @@
+"""The event store: one eventsourcing Application per aggregate family on PostgreSQL.
+
+Each family has its own events table, lock and notification log (`<name>_events`); Alembic
+creates the tables (CREATE_TABLE is off). Every application registers the domain's topics and
+value-type transcodings, and turns library errors into the domain's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Transcoder
+from eventsourcing.utils import get_topic
+from psycopg.conninfo import conninfo_to_dict
+
+from application.transcodings import DateAsISO, transcoding_for
+from domain import registry
+from domain.base import AriesAggregate
+from domain.context import SYSTEM_TENANT, current_context
+from domain.errors import NotFound
+
+A = TypeVar("A", bound=AriesAggregate)
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What every command answers: the aggregate, its new version, and the event-store
+    position (notification id) a reader can wait for."""
+
+    id: UUID
+    version: int
+    position: int | None
+
+
+def postgres_env(
+    database_url: str,
+    *,
+    pool_size: int,
+    max_overflow: int,
+    connect_timeout: int,
+) -> dict[str, str]:
+    """Library settings for a PostgreSQL URL (host may be a socket directory)."""
+    params = conninfo_to_dict(database_url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "CREATE_TABLE": "no",
+        "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
+        "POSTGRES_HOST": str(params.get("host") or "127.0.0.1"),
+        "POSTGRES_PORT": str(params.get("port") or "5432"),
+        "POSTGRES_USER": str(params.get("user") or "postgres"),
+        "POSTGRES_PASSWORD": str(params.get("password") or ""),
+        "POSTGRES_POOL_SIZE": str(pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(max_overflow),
+        "POSTGRES_CONNECT_TIMEOUT": str(connect_timeout),
+        # A stuck lock must not hold a request for minutes.
+        "POSTGRES_LOCK_TIMEOUT": "5",
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
+        "POSTGRES_PRE_PING": "y",
+    }
+
+
+def register_domain_topics() -> None:
+    """Register every pinned topic, so a fresh process can resolve stored events before it has
+    created any event of its own."""
+    for aggregate_class in registry.AGGREGATES:
+        get_topic(aggregate_class)
+        for value in vars(aggregate_class).values():
+            if isinstance(value, type) and issubclass(value, Aggregate.Event):
+                get_topic(value)
+
+
+class AriesApplication(Application[UUID]):
+    """Base for the per-family applications."""
+
+    aggregate_kind: ClassVar[str] = "aggregate"
+
+    def __init__(self, env: dict[str, Any] | None = None) -> None:
+        register_domain_topics()
+        super().__init__(env)
+
+    def register_transcodings(self, transcoder: Transcoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        for value_type in registry.VALUE_TYPES:
+            transcoder.register(transcoding_for(value_type))
+
+    @property
+    def events_table(self) -> str:
+        return f"{self.name.lower()}_events"
+
+    def load(self, aggregate_id: UUID, kind: type[A], version: int | None = None) -> A:
+        """The aggregate, if it exists and belongs to the caller's tenant; else NotFound.
+
+        Another tenant's aggregate is indistinguishable from a missing one.
+        """
+        try:
+            aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(self.aggregate_kind, aggregate_id) from None
+        if not isinstance(aggregate, kind):
+            raise NotFound(self.aggregate_kind, aggregate_id)
+        tenant = current_context().tenant_id
+        if tenant != SYSTEM_TENANT and aggregate.tenant_id != tenant:
+            raise NotFound(self.aggregate_kind, aggregate_id)
+        return aggregate
+
+    def commit(self, *aggregates: Aggregate) -> CommandResult:
+        """Save all pending events of `aggregates` atomically; answer for the first one."""
+        recordings = self.save(*aggregates)
+        first = aggregates[0]
+        position = max((r.notification.id for r in recordings), default=None)
+        return CommandResult(id=first.id, version=first.version, position=position)

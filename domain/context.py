@@ -1,0 +1,41 @@
+"""Who is acting, for whom, and why: stamped onto every event without being passed by hand.
+
+Entry points (an HTTP dependency, a Dramatiq middleware, a CLI command) bind the context;
+every event created while it is bound carries it (see `AriesAggregate.Event`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
+
+SYSTEM_TENANT = "system"
+
+
+@dataclass(frozen=True)
+class EventContext:
+    tenant_id: str = SYSTEM_TENANT
+    actor_id: str | None = None
+    actor_role: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+
+
+_current: ContextVar[EventContext] = ContextVar("aries_event_context", default=EventContext())
+
+
+def current_context() -> EventContext:
+    return _current.get()
+
+
+@contextmanager
+def bound_context(context: EventContext | None = None, **changes: str | None) -> Iterator[EventContext]:
+    """Bind `context` (or the current one with `changes`) for the duration of the block."""
+    new = replace(context or _current.get(), **changes)
+    token = _current.set(new)
+    try:
+        yield new
+    finally:
+        _current.reset(token)

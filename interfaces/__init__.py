@@ -1,0 +1,1 @@
+"""Adapters: HTTP (FastAPI), CLI (Typer), workers (Dramatiq), and outbound ports' adapters."""

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tests.servers import fresh_database, server_urls
+
+settings.register_profile(
+    "aries", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "aries"))
+
+
+@pytest.fixture(scope="session")
+def servers():
+    with server_urls() as urls:
+        yield urls
+
+
+@pytest.fixture(scope="session")
+def server_database_url(servers) -> str:
+    return servers[0]
+
+
+@pytest.fixture(scope="session")
+def redis_url(servers) -> str:
+    return servers[1]
+
+
+@pytest.fixture(scope="session")
+def database_url(server_database_url):
+    """One migrated database shared by the session's integration tests."""
+    with fresh_database(server_database_url) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_database_url(server_database_url):
+    """A brand-new database with no tables at all."""
+    with fresh_database(server_database_url, migrate=False) as url:
+        yield url
