@@ -13,10 +13,11 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Transcoder
+from eventsourcing.persistence import IntegrityError, Transcoder
 from eventsourcing.utils import get_topic
 from psycopg.conninfo import conninfo_to_dict
 
+from application.ports import Clock, SystemClock
 from application.transcodings import DateAsISO, transcoding_for
 from domain import registry
 from domain.base import AriesAggregate
@@ -24,6 +25,21 @@ from domain.context import SYSTEM_TENANT, current_context
 from domain.errors import NotFound
 
 A = TypeVar("A", bound=AriesAggregate)
+
+
+class StaleVersion(Exception):
+    """The client's If-Match version is not the aggregate's current version (HTTP 412)."""
+
+    def __init__(self, kind: str, expected: int, actual: int) -> None:
+        super().__init__(f"{kind} is at version {actual}, not {expected}")
+        self.kind = kind
+        self.expected = expected
+        self.actual = actual
+
+
+class ConcurrentUpdate(Exception):
+    """Another command changed the aggregate between our load and our save (HTTP 409).
+    Nothing of this command was recorded."""
 
 
 @dataclass(frozen=True)
@@ -78,9 +94,10 @@ class AriesApplication(Application[UUID]):
 
     aggregate_kind: ClassVar[str] = "aggregate"
 
-    def __init__(self, env: dict[str, Any] | None = None) -> None:
+    def __init__(self, env: dict[str, Any] | None = None, clock: Clock | None = None) -> None:
         register_domain_topics()
         super().__init__(env)
+        self.clock: Clock = clock or SystemClock()
 
     def register_transcodings(self, transcoder: Transcoder) -> None:
         super().register_transcodings(transcoder)
@@ -92,10 +109,18 @@ class AriesApplication(Application[UUID]):
     def events_table(self) -> str:
         return f"{self.name.lower()}_events"
 
-    def load(self, aggregate_id: UUID, kind: type[A], version: int | None = None) -> A:
+    def load(
+        self,
+        aggregate_id: UUID,
+        kind: type[A],
+        version: int | None = None,
+        *,
+        expected_version: int | None = None,
+    ) -> A:
         """The aggregate, if it exists and belongs to the caller's tenant; else NotFound.
 
-        Another tenant's aggregate is indistinguishable from a missing one.
+        Another tenant's aggregate is indistinguishable from a missing one. With
+        `expected_version` (a client's If-Match), a different current version is StaleVersion.
         """
         try:
             aggregate = self.repository.get(aggregate_id, version=version)
@@ -106,11 +131,18 @@ class AriesApplication(Application[UUID]):
         tenant = current_context().tenant_id
         if tenant != SYSTEM_TENANT and aggregate.tenant_id != tenant:
             raise NotFound(self.aggregate_kind, aggregate_id)
+        if expected_version is not None and aggregate.version != expected_version:
+            raise StaleVersion(self.aggregate_kind, expected_version, aggregate.version)
         return aggregate
 
     def commit(self, *aggregates: Aggregate) -> CommandResult:
         """Save all pending events of `aggregates` atomically; answer for the first one."""
-        recordings = self.save(*aggregates)
+        try:
+            recordings = self.save(*aggregates)
+        except IntegrityError:
+            raise ConcurrentUpdate(
+                f"another command changed this {self.aggregate_kind}; reload and retry"
+            ) from None
         first = aggregates[0]
         position = max((r.notification.id for r in recordings), default=None)
         return CommandResult(id=first.id, version=first.version, position=position)

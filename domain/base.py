@@ -7,6 +7,7 @@ from dataclasses import field
 from typing import Any
 
 from eventsourcing.domain import Aggregate, DomainEvent
+from eventsourcing.utils import get_topic
 
 from domain.context import current_context
 
@@ -59,9 +60,11 @@ def pin_topics(aggregate_class: type[Aggregate], prefix: str) -> type[Aggregate]
     inherit their parent's.
     """
     aggregate_class.TOPIC = prefix  # type: ignore[attr-defined]
+    get_topic(aggregate_class)  # registers the topic, so stored events resolve in any process
     for name, value in vars(aggregate_class).items():
         if isinstance(value, type) and issubclass(value, DomainEvent):
             value.TOPIC = f"{prefix}.{name}"  # type: ignore[attr-defined]
+            get_topic(value)
     return aggregate_class
 
 

@@ -23,7 +23,10 @@ class EventContext:
     causation_id: str | None = None
 
 
-_current: ContextVar[EventContext] = ContextVar("aries_event_context", default=EventContext())
+# EventContext is frozen, so one shared default instance is safe.
+_current: ContextVar[EventContext] = ContextVar(
+    "aries_event_context", default=EventContext()  # noqa: B039
+)
 
 
 def current_context() -> EventContext:
@@ -31,7 +34,9 @@ def current_context() -> EventContext:
 
 
 @contextmanager
-def bound_context(context: EventContext | None = None, **changes: str | None) -> Iterator[EventContext]:
+def bound_context(
+    context: EventContext | None = None, **changes: str | None
+) -> Iterator[EventContext]:
     """Bind `context` (or the current one with `changes`) for the duration of the block."""
     new = replace(context or _current.get(), **changes)
     token = _current.set(new)
