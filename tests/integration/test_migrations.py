@@ -7,7 +7,7 @@ import migrations
 
 pytestmark = pytest.mark.integration
 
-EVENT_TABLES = ("patients_events", "orders_events", "claims_events")
+EVENT_TABLES = ("patients_events", "orders_events", "claims_events", "identity_events")
 
 
 def _schema_snapshot(url: str) -> list[tuple]:

@@ -1,0 +1,236 @@
+"""Claim use cases and the process manager that turns delivered orders into claims.
+
+`ClaimApplication` follows the Orders notification log. For each order event that can make
+something billable (delivery, an opened rental month, a release from hold) it drafts the
+claim for that order, billing month and primary payer, unless it exists. The claim id is a
+uuid5 of (order, month, payer), and the new claim events are recorded in the same transaction
+as the tracking position, so a claim is created exactly once however often, or however
+concurrently, the log is processed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import structlog
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.projection import EventSourcedProjection
+
+from application.eventstore import AriesApplication, CommandResult
+from domain.claim import AppealLevel, Claim
+from domain.claim_values import LineToBill
+from domain.context import EventContext, bound_context
+from domain.errors import DomainError
+from domain.order import LineBilling, Order
+
+if TYPE_CHECKING:
+    from application.orders import OrderApplication
+    from application.patients import PatientApplication
+
+log = structlog.get_logger("aries.claims")
+
+PROCESS_ACTOR = "process:claims"
+# The order events after which something may have become billable.
+BILLING_TRIGGERS = (Order.Delivered, Order.RentalMonthOpened, Order.Released)
+
+
+def billing_month(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def lines_to_bill(order: Order) -> dict[str, list[LineToBill]]:
+    """Everything billable on the order now, by billing month: purchases once in the month of
+    delivery, each opened rental month in the month it starts."""
+    pointers = tuple(range(1, min(4, len(order.diagnoses)) + 1))
+    by_month: dict[str, list[LineToBill]] = defaultdict(list)
+    for line in order.billable_purchases():
+        assert order.delivered_on is not None
+        by_month[billing_month(order.delivered_on)].append(
+            LineToBill(
+                order_line_id=line.line_id,
+                hcpcs=line.hcpcs,
+                billing=line.billing.value,
+                from_date=order.delivered_on,
+                to_date=order.delivered_on,
+                units=line.quantity,
+                diagnosis_pointers=pointers,
+                serial_number=_serial(order, line.line_id),
+            )
+        )
+    if order.on_hold:
+        return dict(by_month)
+    for line_id, months in order.rental_months_by_line.items():
+        line = order.line(line_id)
+        for month in months:
+            by_month[billing_month(month.from_date)].append(
+                LineToBill(
+                    order_line_id=line.line_id,
+                    hcpcs=line.hcpcs,
+                    billing=LineBilling.RENTAL.value,
+                    from_date=month.from_date,
+                    to_date=month.to_date,
+                    units=line.quantity,
+                    diagnosis_pointers=pointers,
+                    rental_month=month.month_number,
+                    serial_number=_serial(order, line.line_id),
+                    oxygen_flow_lpm=line.oxygen_flow_lpm,
+                    adherence_met=_adherence(order, line.line_id, month.month_number),
+                    abn_on_file=order.abn_on_file,
+                )
+            )
+    return dict(by_month)
+
+
+def _adherence(order: Order, line_id: UUID, rental_month: int) -> bool:
+    """The PAP adherence verdict a rental month is billed under. Months 1-3 are the initial
+    coverage period, billed on the order's documentation; from month 4 a failed or missing
+    re-evaluation means GA/GZ instead of KX. Items without an adherence policy ignore it."""
+    verdict = order.adherence_met(line_id)
+    if verdict is None:
+        return rental_month <= 3
+    return verdict
+
+
+def _serial(order: Order, line_id: UUID) -> str | None:
+    serials = order.pod.serials_for(line_id) if order.pod is not None else ()
+    return serials[0] if serials else None
+
+
+class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
+    name = "Claims"
+    aggregate_kind = "claim"
+    topics = ()
+
+    # Set by the composition root.
+    orders: OrderApplication
+    patients: PatientApplication
+
+    def get_claim(self, claim_id: UUID, version: int | None = None) -> Claim:
+        return self.load(claim_id, Claim, version)
+
+    # --- the process manager ------------------------------------------------------------
+
+    def catch_up(self, limit: int = 500) -> int:
+        """Process the Orders events not yet processed, in order. Returns how many were read.
+
+        Safe to run in several processes at once: a position processed by another process
+        makes our tracking insert fail, and we move on from the new position.
+        """
+        upstream = self.orders.name
+        start = (self.recorder.max_tracking_id(upstream) or 0) + 1
+        notifications = self.orders.recorder.select_notifications(start=start, limit=limit)
+        for notification in notifications:
+            event = self.orders.mapper.to_domain_event(notification)
+            tracking = Tracking(application_name=upstream, notification_id=notification.id)
+            try:
+                self.process_event(event, tracking)
+            except IntegrityError:
+                log.info("order event already processed elsewhere", position=notification.id)
+                return len(notifications)
+        return len(notifications)
+
+    def catch_up_all(self) -> int:
+        total = 0
+        while count := self.catch_up():
+            total += count
+        return total
+
+    def policy(self, domain_event: Any, processing_event: ProcessingEvent[UUID]) -> None:
+        if not isinstance(domain_event, BILLING_TRIGGERS):
+            return
+        with bound_context(
+            EventContext(
+                tenant_id=domain_event.tenant_id,
+                actor_id=PROCESS_ACTOR,
+                actor_role="system",
+                correlation_id=domain_event.correlation_id,
+                causation_id=f"order:{domain_event.originator_id}:{domain_event.originator_version}",
+            )
+        ):
+            for claim in self._claims_due(domain_event.originator_id):
+                processing_event.collect_events(claim)
+
+    def _claims_due(self, order_id: UUID) -> list[Claim]:
+        # The order as it is now: events saved together (delivery and month 1) are seen
+        # together, so the first of them drafts the month's whole claim.
+        order = self.orders.repository.get(order_id)
+        if order.payer_id is None or order.coverage is None:
+            log.warning("delivered order has no verified payer", order_id=str(order_id))
+            return []
+        drafts = []
+        for month, lines in sorted(lines_to_bill(order).items()):
+            claim_id = Claim.id_for(order.id, month, order.payer_id)
+            if self._exists(claim_id):
+                continue
+            utn_line = next((line for line in lines if order.utn(line.order_line_id)), None)
+            try:
+                draft = Claim.draft(
+                    order_id=order.id,
+                    patient_id=order.patient_id,
+                    payer_id=order.payer_id,
+                    coverage_id=order.coverage.coverage_id,
+                    billing_month=month,
+                    ordering_npi=order.ordering_npi,
+                    diagnoses=list(order.diagnoses),
+                    lines=lines,
+                    swo_on_file=order.swo_on_file,
+                    pod_on_file=order.pod is not None,
+                    drafted_on=self.clock.today(),
+                    utn=order.utn(utn_line.order_line_id) if utn_line else None,
+                    utn_valid_until=(
+                        order.utn_valid_until(utn_line.order_line_id) if utn_line else None
+                    ),
+                )
+            except DomainError as refused:
+                # One order's unbillable month must not stop every other order's billing.
+                # It is logged with its rule (ids only); the order's next billing trigger
+                # (a release, the next rental month) looks at every undrafted month again.
+                log.error(
+                    "claim not drafted",
+                    order_id=str(order.id),
+                    billing_month=month,
+                    rule=getattr(refused, "rule", type(refused).__name__),
+                )
+                continue
+            drafts.append(draft)
+        return drafts
+
+    def _exists(self, claim_id: UUID) -> bool:
+        try:
+            self.repository.get(claim_id)
+        except AggregateNotFoundError:
+            return False
+        return True
+
+    # --- claim commands -----------------------------------------------------------------
+
+    def submit(self, claim_id: UUID, *, expected_version: int | None = None) -> CommandResult:
+        """Scrub the claim and ask for it to go out in the next 837P batch."""
+        claim = self.load(claim_id, Claim, expected_version=expected_version)
+        claim.scrub(self.clock.today())
+        claim.request_submission(claim.submission_count + 1)
+        return self.commit(claim)
+
+    def appeal(
+        self,
+        claim_id: UUID,
+        *,
+        level: AppealLevel | int,
+        reason: str,
+        filed_on: date | None = None,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        claim = self.load(claim_id, Claim, expected_version=expected_version)
+        claim.appeal(level, filed_on or self.clock.today(), reason)
+        return self.commit(claim)
+
+    def void(
+        self, claim_id: UUID, *, reason: str, expected_version: int | None = None
+    ) -> CommandResult:
+        claim = self.load(claim_id, Claim, expected_version=expected_version)
+        claim.void(self.clock.today(), reason)
+        return self.commit(claim)

@@ -1,0 +1,202 @@
+"""Demo data for `aries seed` and `aries dev`: users for every role and a few dozen synthetic
+patients (Faker) with coverage and orders at every stage. Ids are derived from the demo seed,
+so running it again adds nothing twice."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+from uuid import UUID, NAMESPACE_URL, uuid5
+
+from faker import Faker
+from rich.console import Console
+from rich.progress import Progress
+
+from application.billing import run_billing
+from domain.context import EventContext, bound_context
+from domain.errors import DomainError, NotFound
+from domain.identity import Role
+from domain.order import (
+    LineBilling,
+    LineSerial,
+    OrderingPractitioner,
+    OrderLine,
+    ProofOfDelivery,
+    SignerRelationship,
+)
+from domain.patient import (
+    Address,
+    CoverageRank,
+    Demographics,
+    RelationshipToSubscriber,
+    Sex,
+)
+
+if TYPE_CHECKING:
+    from interfaces.bootstrap import Aries
+
+DEMO_TENANT = "demo"
+DEMO_PASSWORD = "aries-demo"  # noqa: S105 (printed for newcomers; demo tenant only)
+DEMO_NAMESPACE = uuid5(NAMESPACE_URL, "https://aries.dev/demo")
+MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"  # no S, L, O, I, B, Z
+PRACTITIONERS = (
+    OrderingPractitioner(name="Dr Ada Lovelace", npi="1234567893"),
+    OrderingPractitioner(name="Dr Grace Hopper", npi="1987654328"),
+)
+# (lines, diagnoses) of the orders demo patients get, in turn.
+ORDER_KINDS = (
+    ((("E0260", LineBilling.RENTAL), ("E0143", LineBilling.PURCHASE_NEW)), ("G47.33", "E11.9")),
+    ((("E0601", LineBilling.RENTAL), ("A7030", LineBilling.PURCHASE_NEW)), ("G47.33",)),
+    ((("E1390", LineBilling.RENTAL),), ("J44.1",)),
+    ((("K0001", LineBilling.RENTAL),), ("M62.81",)),
+)
+
+
+def demo_id(kind: str, index: int) -> UUID:
+    return uuid5(DEMO_NAMESPACE, f"{kind}-{index}")
+
+
+def fake_mbi(rng: random.Random) -> str:
+    digit, letter = "0123456789", MBI_LETTERS
+    both = letter + digit
+    pattern = [
+        "123456789", letter, both, digit, letter, both, digit, letter, letter, digit, digit,
+    ]
+    return "".join(rng.choice(chars) for chars in pattern)
+
+
+def seed_demo(aries: Aries, *, patients: int = 25, console: Console | None = None) -> None:
+    console = console or Console(stderr=True)
+    context = EventContext(tenant_id=DEMO_TENANT, actor_id="seed", actor_role="admin")
+    with bound_context(context):
+        _seed_users(aries)
+        fake = Faker("en_US")
+        fake.seed_instance(20261122)
+        rng = random.Random(20261122)  # noqa: S311 (synthetic data, not security)
+        today = aries.patients.clock.today()
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("seeding demo patients", total=patients)
+            for index in range(patients):
+                _seed_patient(aries, index, fake, rng, today)
+                progress.advance(task)
+        report = run_billing(aries.orders, aries.claims, as_of=today)
+    console.print(
+        f"demo data: {patients} patients; billing run as of {today}: "
+        f"{report.months_opened} rental months opened, {report.claims_drafted} claims drafted"
+    )
+
+
+def _seed_users(aries: Aries) -> None:
+    for role in Role:
+        username = "demo-admin" if role is Role.ADMIN else f"demo-{role.value}"
+        try:
+            aries.identity.create_user(username, DEMO_PASSWORD, role, DEMO_TENANT)
+        except DomainError:
+            pass  # already there from an earlier run
+
+
+def _seed_patient(aries: Aries, index: int, fake: Faker, rng: random.Random, today: date) -> None:
+    patient_id = demo_id("patient", index)
+    try:
+        aries.patients.get_patient(patient_id)
+        return
+    except NotFound:
+        pass
+    medicare = index % 3 != 2
+    demographics = Demographics(
+        first_name=fake.first_name(),
+        last_name=fake.last_name(),
+        date_of_birth=fake.date_between(date(1930, 1, 1), date(1960, 12, 31)),
+        sex=rng.choice([Sex.FEMALE, Sex.MALE]),
+        address=Address(
+            fake.street_address(),
+            None,
+            fake.city(),
+            fake.state_abbr(include_territories=False),
+            fake.zipcode(),
+        ),
+        phone=None,
+    )
+    mbi = fake_mbi(rng) if medicare else None
+    aries.patients.register_patient(demographics, mbi=mbi, patient_id=patient_id)
+    coverage_id = demo_id("coverage", index)
+    aries.patients.add_coverage(
+        patient_id,
+        coverage_id=coverage_id,
+        payer_id="MCR-DMEB" if medicare else "COM-AETNA",
+        payer_name="Medicare DME MAC Jurisdiction B" if medicare else "Aetna",
+        member_id=mbi or f"W{rng.randrange(10**8, 10**9)}",
+        group_number=None if medicare else f"G{rng.randrange(1000, 9999)}",
+        rank=CoverageRank.PRIMARY,
+        relationship_to_subscriber=RelationshipToSubscriber.SELF,
+        effective_from=date(today.year - 2, 1, 1),
+    )
+    aries.patients.add_note(
+        patient_id,
+        author_id="demo-clinician",
+        subjective="Reports daytime sleepiness and difficulty getting out of bed.",
+        objective="Vitals: BP 132/84, HR 78, SpO2 93% on room air.\nLabs: A1c 7.2%.",
+        assessment="Obstructive sleep apnea; limited mobility.",
+        plan="Start equipment per order; follow up in 30 days.",
+    )
+    _seed_order(aries, index, patient_id, coverage_id, rng, today)
+
+
+def _seed_order(
+    aries: Aries, index: int, patient_id: UUID, coverage_id: UUID, rng: random.Random, today: date
+) -> None:
+    codes, diagnoses = ORDER_KINDS[index % len(ORDER_KINDS)]
+    order_id = demo_id("order", index)
+    lines = [
+        OrderLine(demo_id(f"line-{n}", index), code, 1, billing, _flow(code))
+        for n, (code, billing) in enumerate(codes)
+    ]
+    order_date = today - timedelta(days=rng.randrange(5, 300))
+    aries.orders.place_order(
+        patient_id=patient_id,
+        practitioner=PRACTITIONERS[index % 2],
+        diagnoses=list(diagnoses),
+        order_date=order_date,
+        lines=lines,
+        order_id=order_id,
+    )
+    if index % 5 == 4:
+        return  # left at intake: work for the intake team
+    aries.orders.verify_coverage(
+        order_id,
+        coverage_id=coverage_id,
+        verified_on=order_date,
+        eligible=True,
+        same_or_similar_found=False,
+    )
+    aries.orders.record_documents(order_id, swo_signed_on=order_date)
+    delivered_on = order_date + timedelta(days=2)
+    aries.orders.deliver(
+        order_id,
+        delivered_on=delivered_on,
+        pod=ProofOfDelivery(
+            signer_name="Patient",
+            relationship=SignerRelationship.PATIENT,
+            signed_on=delivered_on,
+            serial_numbers=tuple(
+                LineSerial(line.line_id, f"SN-{index:04d}-{n}")
+                for n, line in enumerate(lines)
+                if _serialized(line.hcpcs)
+            ),
+        ),
+    )
+
+
+def _serialized(code: str) -> bool:
+    from domain.catalogue import item
+
+    return item(code).serialized
+
+
+def _flow(code: str):
+    from decimal import Decimal
+
+    from domain.catalogue import PaymentCategory, item
+
+    return Decimal("2") if item(code).payment_category is PaymentCategory.OXYGEN else None

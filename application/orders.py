@@ -1,0 +1,209 @@
+"""Order use cases: intake, coverage verification, documentation, prior authorization,
+delivery, holds, rental billing months, pickup and cancellation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+from uuid import UUID, uuid4
+
+from application.eventstore import AriesApplication, CommandResult
+from domain.errors import RuleViolated
+from domain.order import Order, OrderingPractitioner, OrderLine, ProofOfDelivery, RentalMonth
+
+if TYPE_CHECKING:
+    from application.patients import PatientApplication
+
+
+class OrderApplication(AriesApplication):
+    name = "Orders"
+    aggregate_kind = "order"
+
+    # Set by the composition root: orders check the patient and coverage they name.
+    patients: PatientApplication
+
+    def get_order(self, order_id: UUID, version: int | None = None) -> Order:
+        return self.load(order_id, Order, version)
+
+    def place_order(
+        self,
+        *,
+        patient_id: UUID,
+        practitioner: OrderingPractitioner,
+        diagnoses: Sequence[str],
+        order_date: date,
+        lines: Sequence[OrderLine],
+        order_id: UUID | None = None,
+    ) -> CommandResult:
+        patient = self.patients.get_patient(patient_id)  # NotFound across tenants too
+        if not patient.is_active:
+            raise RuleViolated("order_requires_an_active_patient", "the patient is deactivated")
+        order = Order.intake(
+            patient_id=patient_id,
+            practitioner=practitioner,
+            diagnoses=diagnoses,
+            order_date=order_date,
+            lines=lines,
+            order_id=order_id or uuid4(),
+        )
+        return self.commit(order)
+
+    def verify_coverage(
+        self,
+        order_id: UUID,
+        *,
+        coverage_id: UUID,
+        verified_on: date,
+        eligible: bool,
+        same_or_similar_found: bool,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        order = self.load(order_id, Order, expected_version=expected_version)
+        patient = self.patients.get_patient(order.patient_id)
+        coverage = patient.coverages.get(coverage_id)
+        if coverage is None:
+            raise RuleViolated(
+                "coverage_belongs_to_the_patient", "the coverage is not one of the patient's"
+            )
+        if not coverage.is_active_on(verified_on):
+            raise RuleViolated(
+                "coverage_is_active_when_verified", "the coverage is not active on that date"
+            )
+        order.verify_coverage(
+            coverage_id=coverage_id,
+            payer_id=coverage.payer_id,
+            verified_on=verified_on,
+            eligible=eligible,
+            same_or_similar_found=same_or_similar_found,
+        )
+        return self.commit(order)
+
+    def record_documents(
+        self,
+        order_id: UUID,
+        *,
+        swo_signed_on: date | None = None,
+        swo_practitioner_npi: str | None = None,
+        wopd_signed_on: date | None = None,
+        face_to_face_on: date | None = None,
+        abn_signed_on: date | None = None,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """Record whichever documents are given, atomically (all or none)."""
+        order = self.load(order_id, Order, expected_version=expected_version)
+        if swo_signed_on is not None:
+            order.record_swo(swo_signed_on, swo_practitioner_npi or order.ordering_npi)
+        if wopd_signed_on is not None:
+            order.record_wopd(wopd_signed_on)
+        if face_to_face_on is not None:
+            order.record_face_to_face(face_to_face_on)
+        if abn_signed_on is not None:
+            order.record_abn(abn_signed_on)
+        if not order.pending_events:
+            raise RuleViolated("documents_name_at_least_one", "no document was given")
+        return self.commit(order)
+
+    def decide_prior_authorization(
+        self,
+        order_id: UUID,
+        *,
+        affirmed: bool,
+        decided_on: date,
+        utn: str | None = None,
+        valid_until: date | None = None,
+        reason: str | None = None,
+        line_ids: Sequence[UUID] | None = None,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        order = self.load(order_id, Order, expected_version=expected_version)
+        if affirmed:
+            if not utn:
+                raise RuleViolated(
+                    "affirmed_prior_authorization_has_a_utn", "an affirmation carries its UTN"
+                )
+            order.affirm_prior_authorization(utn, decided_on, valid_until, line_ids)
+        else:
+            order.non_affirm_prior_authorization(decided_on, reason or "", line_ids)
+        return self.commit(order)
+
+    def deliver(
+        self,
+        order_id: UUID,
+        *,
+        delivered_on: date,
+        pod: ProofOfDelivery,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        order = self.load(order_id, Order, expected_version=expected_version)
+        order.deliver(delivered_on, pod)
+        # Month 1 of each rental comes due on the date of service: open it in the same commit,
+        # so the delivery month's claim carries purchases and first rental months together.
+        order.open_due_rental_months(delivered_on)
+        return self.commit(order)
+
+    def hold(
+        self, order_id: UUID, *, reason: str, on: date, expected_version: int | None = None
+    ) -> CommandResult:
+        order = self.load(order_id, Order, expected_version=expected_version)
+        order.hold(reason, on)
+        return self.commit(order)
+
+    def release(
+        self, order_id: UUID, *, on: date, expected_version: int | None = None
+    ) -> CommandResult:
+        order = self.load(order_id, Order, expected_version=expected_version)
+        order.release(on)
+        return self.commit(order)
+
+    def record_adherence(
+        self,
+        order_id: UUID,
+        *,
+        line_id: UUID,
+        evaluated_on: date,
+        compliant: bool,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        order = self.load(order_id, Order, expected_version=expected_version)
+        order.record_adherence(line_id, evaluated_on, compliant)
+        return self.commit(order)
+
+    def pick_up(
+        self,
+        order_id: UUID,
+        *,
+        picked_up_on: date,
+        reason: str,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        order = self.load(order_id, Order, expected_version=expected_version)
+        order.pick_up(picked_up_on, reason)
+        return self.commit(order)
+
+    def cancel(
+        self, order_id: UUID, *, reason: str, on: date, expected_version: int | None = None
+    ) -> CommandResult:
+        order = self.load(order_id, Order, expected_version=expected_version)
+        order.cancel(reason, on)
+        return self.commit(order)
+
+    def delivered_order_ids(self) -> list[UUID]:
+        """Every order that was ever delivered (picked-up ones included), oldest first."""
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(
+                f"SELECT originator_id FROM {self.events_table} "  # noqa: S608 (our table name)
+                "WHERE topic = %s ORDER BY notification_id",
+                (Order.Delivered.TOPIC,),
+            )
+            return [row["originator_id"] for row in cursor.fetchall()]
+
+    def open_due_rental_months(
+        self, order_id: UUID, as_of: date
+    ) -> tuple[list[RentalMonth], CommandResult | None]:
+        """Open every rental month due by `as_of`. Idempotent: a second call opens nothing."""
+        order = self.load(order_id, Order)
+        opened = order.open_due_rental_months(as_of)
+        if not opened:
+            return [], None
+        return opened, self.commit(order)

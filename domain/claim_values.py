@@ -1,0 +1,170 @@
+"""Value types of the Claim aggregate, and the ledger folds (pure).
+
+Every Enum and frozen dataclass here that appears in a Claim event is listed in
+`domain.claim.VALUE_TYPES`. `LineToBill` is a command input only (never stored).
+
+Ledger sign convention: an entry's amount is positive when it raises what `party` (a payer id, or
+`PATIENT`) owes on the line, negative when it lowers it. Balances are sums, exact to the cent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from domain.money import ZERO
+
+PATIENT = "patient"
+
+
+class ClaimStatus(Enum):
+    DRAFT = "draft"
+    SCRUBBED = "scrubbed"
+    SUBMISSION_REQUESTED = "submission_requested"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    PAID = "paid"
+    PARTIALLY_PAID = "partially_paid"
+    DENIED = "denied"
+    REVERSED = "reversed"
+    AWAITING_SECONDARY = "awaiting_secondary"
+    PATIENT_RESPONSIBILITY = "patient_responsibility"
+    APPEALED = "appealed"
+    VOIDED = "voided"
+    REPLACED = "replaced"
+    CLOSED = "closed"
+
+
+class LedgerEntryKind(Enum):
+    CHARGE = "charge"
+    PAYMENT = "payment"
+    CONTRACTUAL_ADJUSTMENT = "contractual_adjustment"
+    PATIENT_RESPONSIBILITY = "patient_responsibility"
+    OTHER_ADJUSTMENT = "other_adjustment"
+    TRANSFER = "transfer"
+    WRITE_OFF = "write_off"
+    REVERSAL = "reversal"
+
+
+class AdjustmentGroup(Enum):
+    CO = "CO"  # contractual obligation
+    PR = "PR"  # patient responsibility
+    OA = "OA"  # other adjustment
+    PI = "PI"  # payer initiated reduction
+
+
+class AppealLevel(Enum):
+    REDETERMINATION = 1
+    RECONSIDERATION = 2
+
+
+@dataclass(frozen=True)
+class ClaimLine:
+    line_id: UUID
+    order_line_id: UUID
+    hcpcs: str
+    modifiers: tuple[str, ...]
+    from_date: date
+    to_date: date
+    units: int
+    charge: Decimal
+    expected_allowed: Decimal
+    diagnosis_pointers: tuple[int, ...]
+    billing: str
+    rental_month: int | None
+    serial_number: str | None
+    prior_auth_required: bool
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """One CAS adjustment: group, claim adjustment reason code, amount."""
+
+    group: AdjustmentGroup
+    carc: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class LineAdjudication:
+    """One SVC of a remittance, matched to a claim line."""
+
+    line_id: UUID
+    allowed: Decimal
+    paid: Decimal
+    adjustments: tuple[Adjustment, ...] = ()
+    rarcs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    kind: LedgerEntryKind
+    line_id: UUID
+    party: str  # a payer id, or PATIENT
+    amount: Decimal  # signed: + raises what `party` owes on the line, - lowers it
+    posted_on: date
+    carc: str | None = None
+    rarcs: tuple[str, ...] = ()
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class LineToBill:
+    """Command input for drafting: one order line to bill this month (not stored as such)."""
+
+    order_line_id: UUID
+    hcpcs: str
+    billing: Any  # 'purchase_new' | 'purchase_used' | 'rental', or an Enum with that value
+    from_date: date
+    to_date: date
+    units: int = 1
+    diagnosis_pointers: tuple[int, ...] = (1,)
+    rental_month: int | None = None
+    serial_number: str | None = None
+    oxygen_flow_lpm: Decimal | None = None
+    portable_oxygen: bool = False
+    adherence_met: bool | None = None
+    abn_on_file: bool = False
+    kx_documented: bool = False
+    extra_modifiers: tuple[str, ...] = ()
+
+
+# --- Ledger folds ---------------------------------------------------------------------------
+
+
+def ledger_balance(
+    entries: Iterable[LedgerEntry], *, line_id: UUID | None = None, party: str | None = None
+) -> Decimal:
+    """Sum of the entries, optionally of one line and/or one party, exact to the cent."""
+    return sum(
+        (
+            e.amount
+            for e in entries
+            if (line_id is None or e.line_id == line_id) and (party is None or e.party == party)
+        ),
+        ZERO,
+    )
+
+
+def party_balances(entries: Iterable[LedgerEntry], line_id: UUID) -> dict[str, Decimal]:
+    """Non-zero balance per responsible party on one line, in order of first appearance."""
+    totals: dict[str, Decimal] = {}
+    for e in entries:
+        if e.line_id == line_id:
+            totals[e.party] = totals.get(e.party, ZERO) + e.amount
+    return {party: amount for party, amount in totals.items() if amount != 0}
+
+
+def current_party(entries: Iterable[LedgerEntry], line_id: UUID) -> str | None:
+    """Who the line is billed to now: the party of the line's latest positive entry."""
+    party = None
+    for e in entries:
+        if e.line_id == line_id and e.amount > 0:
+            party = e.party
+    return party

@@ -1,0 +1,454 @@
+"""Pricing of claim lines: which HCPCS modifiers a line carries and what it is expected to earn.
+
+Pure functions over two packaged reference tables, read once and lazily (like the catalogue):
+`reference/payers.csv` (who we bill) and `reference/fee_schedule.csv` (what each payer allows per
+HCPCS code and pricing basis: NU purchase new, UE purchase used, RR monthly rental). Money is
+Decimal, rounded to the cent half-up (`domain.money`), never float.
+
+Choices (see the module's tests for each, by name):
+- Rental months past the paid cap have no claim line: `rental_modifiers` and `price_line` raise
+  RuleViolated (`capped_rental_ends_after_month_13`, `oxygen_rental_ends_after_month_36`,
+  `inexpensive_item_rental_ends_at_its_cap`) rather than return None; callers that loop over
+  months ask `rental_month_is_paid` first.
+- Charge = the payer's fee for the line (for stationary oxygen the flow-adjusted fee, since
+  payers allow the lesser of charge and fee) x units: Aries bills the fee schedule amount as its
+  usual charge. Expected allowed = the per-unit allowed amount (fee x flow adjustment x rental
+  fraction, each rounded to the cent half-up) x units, so it never exceeds the charge.
+- Supplies (A-codes) are purchased new and carry no pricing modifier: DME MACs price them
+  without NU, and commercial payers accept them bare. Every other line starts with NU/UE/RR.
+- Inexpensive/routinely purchased items rented: RR only, 100% of the RR fee each month, up to the
+  item's `rental_cap_months`. KH/KI/KJ are for capped rentals only.
+- KX/GA/GZ follow the item's medical-necessity policy (`KX_POLICY`): PAP devices by adherence,
+  mobility items and PAP supplies by documentation. Criteria met: KX; not met: GA with an ABN on
+  file, else GZ. Items without such a policy carry none of them (`kx_documented` is ignored).
+  KX/GA/GZ do not change the expected allowed amount. Payer-specific modifier rules (e.g. ABN
+  modifiers being Medicare-only) are not modelled.
+- Oxygen flow (stationary equipment only, `STATIONARY_OXYGEN`): QE (< 1 LPM) pays 50%, QG
+  (> 4 LPM) 150%; QF (> 4 LPM with portable oxygen) is priced at 100% of the stationary fee:
+  the portable add-on is its own line, and the payer's "higher of 150% or stationary plus
+  add-on" comparison spans lines, so it is left to the payer.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import Enum
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from domain.catalogue import HcpcsItem, PaymentCategory, item
+from domain.errors import InvalidValue, RuleViolated, require
+from domain.money import to_money
+
+# --- Vocabulary -----------------------------------------------------------------------------
+
+PURCHASE_NEW = "purchase_new"
+PURCHASE_USED = "purchase_used"
+RENTAL = "rental"
+BASIS_BY_BILLING = {PURCHASE_NEW: "NU", PURCHASE_USED: "UE", RENTAL: "RR"}
+PRICING_MODIFIERS = frozenset(BASIS_BY_BILLING.values())
+MAX_MODIFIERS = 4
+KX_CONFLICTS = frozenset({"GA", "GZ", "GY"})
+MODIFIER_FORMAT = re.compile(r"^[A-Z0-9]{2}$")
+
+# Capped rental month bands: (first month, last month, modifier, fraction of the monthly fee).
+CAPPED_RENTAL_BANDS: tuple[tuple[int, int, str, Decimal], ...] = (
+    (1, 1, "KH", Decimal("1.00")),
+    (2, 3, "KI", Decimal("1.00")),
+    (4, 13, "KJ", Decimal("0.75")),
+)
+
+# Oxygen volume adjustments per CMS (42 CFR 414.226(e)); see the module docstring for QF.
+OXYGEN_FLOW_ADJUSTMENT = {
+    "QE": Decimal("0.50"),
+    "QF": Decimal("1.00"),
+    "QG": Decimal("1.50"),
+}
+LOW_FLOW_LPM = Decimal("1")
+HIGH_FLOW_LPM = Decimal("4")
+STATIONARY_OXYGEN = frozenset({"E1390"})
+
+# Medical-necessity modifier policy: how a line earns KX.
+ADHERENCE = "adherence"
+DOCUMENTATION = "documentation"
+KX_POLICY = {
+    "E0601": ADHERENCE,
+    "E0470": ADHERENCE,
+    "E0562": DOCUMENTATION,
+    "K0001": DOCUMENTATION,
+    "K0003": DOCUMENTATION,
+    "K0823": DOCUMENTATION,
+    "K0856": DOCUMENTATION,
+    "A7030": DOCUMENTATION,
+    "A7034": DOCUMENTATION,
+    "A7035": DOCUMENTATION,
+    "A7037": DOCUMENTATION,
+}
+
+
+class PayerKind(Enum):
+    MEDICARE = "medicare"
+    MEDICAID = "medicaid"
+    COMMERCIAL = "commercial"
+
+
+@dataclass(frozen=True)
+class Payer:
+    payer_id: str
+    name: str
+    kind: PayerKind
+    x12_payer_id: str
+    timely_filing_months: int
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    hcpcs: str
+    modifiers: tuple[str, ...]
+    units: int
+    charge: Decimal
+    expected_allowed: Decimal
+
+
+# --- Reference data -------------------------------------------------------------------------
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    text = files("domain").joinpath(f"reference/{name}").read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+@cache
+def payers() -> dict[str, Payer]:
+    return {
+        row["payer_id"]: Payer(
+            payer_id=row["payer_id"],
+            name=row["name"],
+            kind=PayerKind(row["kind"]),
+            x12_payer_id=row["x12_payer_id"],
+            timely_filing_months=int(row["timely_filing_months"]),
+        )
+        for row in _rows("payers.csv")
+    }
+
+
+def payer(payer_id: str) -> Payer:
+    """The payer, or InvalidValue (rule `payer_is_in_reference_list`)."""
+    try:
+        return payers()[payer_id]
+    except (KeyError, TypeError):
+        raise InvalidValue(
+            "payer_is_in_reference_list", f"payer {payer_id!r} is not in the payer list"
+        ) from None
+
+
+@cache
+def fee_schedule() -> dict[tuple[str, str, str], Decimal]:
+    """(payer_id, hcpcs, basis) -> amount, exact to the cent."""
+    return {
+        (row["payer_id"], row["hcpcs"], row["basis"]): to_money(row["amount"])
+        for row in _rows("fee_schedule.csv")
+    }
+
+
+def fee(payer_id: str, hcpcs: str, basis: str) -> Decimal:
+    """The payer's fee for the code and basis (rule `payer_prices_item_for_billing`)."""
+    payer(payer_id)
+    try:
+        return fee_schedule()[(payer_id, hcpcs, basis)]
+    except KeyError:
+        raise RuleViolated(
+            "payer_prices_item_for_billing",
+            f"{payer_id} has no {basis} fee for {hcpcs}",
+        ) from None
+
+
+# --- Rules, each a small named unit ---------------------------------------------------------
+
+
+def billing_value(billing: Any) -> str:
+    """'purchase_new', 'purchase_used' or 'rental'; accepts a plain string or any Enum whose value
+    is one of those (e.g. the Order's line billing enum)."""
+    value = billing.value if isinstance(billing, Enum) else billing
+    if value not in BASIS_BY_BILLING:
+        raise InvalidValue(
+            "billing_is_purchase_new_purchase_used_or_rental",
+            f"billing {billing!r} is not purchase_new, purchase_used or rental",
+        )
+    return value
+
+
+def check_billing_suits_item(catalogue_item: HcpcsItem, billing: str) -> None:
+    """Capped rentals and oxygen are rented; supplies are bought new."""
+    category = catalogue_item.payment_category
+    if category is PaymentCategory.CAPPED_RENTAL:
+        require(
+            billing == RENTAL,
+            "capped_rental_items_are_rented",
+            f"{catalogue_item.code} is a capped rental item",
+        )
+    elif category is PaymentCategory.OXYGEN:
+        require(
+            billing == RENTAL,
+            "oxygen_equipment_is_rented",
+            f"{catalogue_item.code} is oxygen equipment, paid monthly",
+        )
+    elif category is PaymentCategory.SUPPLY:
+        require(
+            billing == PURCHASE_NEW,
+            "supplies_are_purchased_new",
+            f"{catalogue_item.code} is a supply",
+        )
+
+
+def check_rental_month(billing: str, rental_month: int | None) -> None:
+    """A rental line names its month (1, 2, ...); a purchase line has none."""
+    if billing == RENTAL:
+        require(
+            rental_month is not None,
+            "rental_line_states_its_rental_month",
+            "a rental line needs its rental month",
+        )
+        require(
+            isinstance(rental_month, int)
+            and not isinstance(rental_month, bool)
+            and rental_month >= 1,
+            "rental_month_starts_at_one",
+            f"rental month {rental_month!r} is not a whole number from 1",
+        )
+    else:
+        require(
+            rental_month is None,
+            "purchase_line_has_no_rental_month",
+            "a purchase is billed once, without a rental month",
+        )
+
+
+def _as_item(catalogue_item: HcpcsItem | str) -> HcpcsItem:
+    return catalogue_item if isinstance(catalogue_item, HcpcsItem) else item(catalogue_item)
+
+
+def rental_month_is_paid(catalogue_item: HcpcsItem | str, rental_month: int) -> bool:
+    """Whether the payer pays this rental month (1-13 capped, 1-36 oxygen, 1-cap otherwise)."""
+    cap = _as_item(catalogue_item).rental_cap_months
+    return cap is not None and 1 <= rental_month <= cap
+
+
+def check_rental_month_is_paid(catalogue_item: HcpcsItem, rental_month: int) -> None:
+    """No claim line for a month past the item's paid rental cap."""
+    if rental_month_is_paid(catalogue_item, rental_month):
+        return
+    category = catalogue_item.payment_category
+    cap = catalogue_item.rental_cap_months
+    if category is PaymentCategory.CAPPED_RENTAL:
+        rule = "capped_rental_ends_after_month_13"
+    elif category is PaymentCategory.OXYGEN:
+        rule = "oxygen_rental_ends_after_month_36"
+    else:
+        rule = "inexpensive_item_rental_ends_at_its_cap"
+    raise RuleViolated(
+        rule, f"{catalogue_item.code} rental month {rental_month} is past the {cap}-month cap"
+    )
+
+
+def _capped_band(rental_month: int) -> tuple[str, Decimal]:
+    for first, last, modifier, fraction in CAPPED_RENTAL_BANDS:
+        if first <= rental_month <= last:
+            return modifier, fraction
+    raise RuleViolated(
+        "capped_rental_ends_after_month_13", f"capped rental month {rental_month} is not paid"
+    )
+
+
+def capped_rental_month_modifier(rental_month: int) -> str:
+    """KH for month 1, KI for months 2-3, KJ for months 4-13."""
+    return _capped_band(rental_month)[0]
+
+
+def rental_allowed_fraction(catalogue_item: HcpcsItem | str, rental_month: int) -> Decimal:
+    """Share of the monthly fee allowed: capped rentals 100% months 1-3 then 75%; others 100%."""
+    resolved = _as_item(catalogue_item)
+    check_rental_month_is_paid(resolved, rental_month)
+    if resolved.payment_category is PaymentCategory.CAPPED_RENTAL:
+        return _capped_band(rental_month)[1]
+    return Decimal("1.00")
+
+
+def rental_modifiers(catalogue_item: HcpcsItem | str, rental_month: int) -> tuple[str, ...]:
+    """Pricing and rental-month modifiers: ('RR', 'KH'|'KI'|'KJ') for capped rentals, ('RR',)
+    for oxygen and rented inexpensive items. Raises past the item's cap."""
+    resolved = _as_item(catalogue_item)
+    require(resolved.rentable, "item_is_rentable", f"{resolved.code} is never rented")
+    check_rental_month_is_paid(resolved, rental_month)
+    if resolved.payment_category is PaymentCategory.CAPPED_RENTAL:
+        return ("RR", capped_rental_month_modifier(rental_month))
+    return ("RR",)
+
+
+def oxygen_flow_modifier(
+    catalogue_item: HcpcsItem | str, flow_lpm: Decimal | None, portable: bool = False
+) -> str | None:
+    """QE (< 1 LPM), QF (> 4 LPM with portable oxygen), QG (> 4 LPM), else none; stationary
+    oxygen equipment only (portable add-ons carry no flow modifier)."""
+    resolved = _as_item(catalogue_item)
+    if resolved.code not in STATIONARY_OXYGEN:
+        return None
+    require(
+        flow_lpm is not None,
+        "stationary_oxygen_line_states_prescribed_flow",
+        f"{resolved.code} needs the prescribed flow in litres per minute",
+    )
+    if isinstance(flow_lpm, float) or not isinstance(flow_lpm, Decimal | int) or flow_lpm <= 0:
+        raise InvalidValue(
+            "oxygen_flow_is_a_positive_decimal", f"flow {flow_lpm!r} is not a positive Decimal"
+        )
+    if flow_lpm < LOW_FLOW_LPM:
+        return "QE"
+    if flow_lpm > HIGH_FLOW_LPM:
+        return "QF" if portable else "QG"
+    return None
+
+
+def oxygen_flow_adjustment(flow_modifier: str | None) -> Decimal:
+    return OXYGEN_FLOW_ADJUSTMENT.get(flow_modifier or "", Decimal("1.00"))
+
+
+def medical_necessity_modifier(
+    hcpcs: str,
+    *,
+    adherence_met: bool | None,
+    kx_documented: bool,
+    abn_on_file: bool,
+) -> str | None:
+    """KX when the item's policy criteria are met, else GA (ABN on file) or GZ (no ABN); None
+    for items without such a policy. PAP devices are judged by adherence (months 1-3: the
+    initial coverage criteria), which the caller must state."""
+    policy = KX_POLICY.get(hcpcs)
+    if policy is None:
+        return None
+    if policy == ADHERENCE:
+        require(
+            isinstance(adherence_met, bool),
+            "pap_line_states_adherence",
+            f"{hcpcs} needs adherence_met True or False",
+        )
+        met = adherence_met
+    else:
+        met = bool(kx_documented)
+    if met:
+        return "KX"
+    return "GA" if abn_on_file else "GZ"
+
+
+def check_modifiers(modifiers: Iterable[str]) -> tuple[str, ...]:
+    """The modifiers, if they form a valid line: two characters each, each once, at most four,
+    the pricing modifier (NU/UE/RR, at most one) first, and KX never with GA, GZ or GY."""
+    result = tuple(modifiers)
+    for modifier in result:
+        if not isinstance(modifier, str) or not MODIFIER_FORMAT.match(modifier):
+            raise InvalidValue(
+                "modifier_is_two_characters", f"{modifier!r} is not a HCPCS modifier"
+            )
+    require(
+        len(set(result)) == len(result),
+        "modifier_appears_once_per_line",
+        f"modifiers {result} repeat",
+    )
+    require(
+        len(result) <= MAX_MODIFIERS,
+        "at_most_four_modifiers",
+        f"{len(result)} modifiers {result}: a line carries at most {MAX_MODIFIERS}",
+    )
+    pricing_positions = [i for i, m in enumerate(result) if m in PRICING_MODIFIERS]
+    require(
+        pricing_positions in ([], [0]),
+        "pricing_modifier_comes_first",
+        f"modifiers {result}: one pricing modifier, in first position",
+    )
+    require(
+        not ("KX" in result and KX_CONFLICTS.intersection(result)),
+        "kx_never_with_ga_gz_gy",
+        f"modifiers {result}: KX never goes with GA, GZ or GY",
+    )
+    return result
+
+
+def allowed_amount(fee_amount: Decimal, fraction: Decimal) -> Decimal:
+    """fee x fraction, to the cent, half-up."""
+    return to_money(fee_amount * fraction)
+
+
+def check_units(units: int) -> int:
+    if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+        raise InvalidValue(
+            "units_are_a_positive_whole_number", f"units {units!r} is not a whole number from 1"
+        )
+    return units
+
+
+# --- The line -------------------------------------------------------------------------------
+
+
+def price_line(
+    payer_id: str,
+    hcpcs: str,
+    billing: Any,
+    rental_month: int | None = None,
+    units: int = 1,
+    oxygen_flow_lpm: Decimal | None = None,
+    adherence_met: bool | None = None,
+    abn_on_file: bool = False,
+    kx_documented: bool = False,
+    *,
+    portable_oxygen: bool = False,
+    extra_modifiers: Iterable[str] = (),
+) -> PricedLine:
+    """Modifiers, charge and expected allowed amount of one claim line.
+
+    `billing` is 'purchase_new', 'purchase_used' or 'rental' (or an Enum with that value).
+    `extra_modifiers` (e.g. RT/LT, CG) follow the computed ones and are checked with them.
+    """
+    catalogue_item = item(hcpcs)
+    code = catalogue_item.code
+    billing = billing_value(billing)
+    units = check_units(units)
+    check_billing_suits_item(catalogue_item, billing)
+    check_rental_month(billing, rental_month)
+
+    modifiers: list[str] = []
+    fraction = Decimal("1.00")
+    flow_adjustment = Decimal("1.00")
+    if billing == RENTAL:
+        assert rental_month is not None
+        modifiers.extend(rental_modifiers(catalogue_item, rental_month))
+        fraction = rental_allowed_fraction(catalogue_item, rental_month)
+    elif catalogue_item.payment_category is not PaymentCategory.SUPPLY:
+        modifiers.append(BASIS_BY_BILLING[billing])
+
+    if catalogue_item.payment_category is PaymentCategory.OXYGEN:
+        flow_modifier = oxygen_flow_modifier(catalogue_item, oxygen_flow_lpm, portable_oxygen)
+        if flow_modifier is not None:
+            modifiers.append(flow_modifier)
+        flow_adjustment = oxygen_flow_adjustment(flow_modifier)
+
+    necessity = medical_necessity_modifier(
+        code, adherence_met=adherence_met, kx_documented=kx_documented, abn_on_file=abn_on_file
+    )
+    if necessity is not None:
+        modifiers.append(necessity)
+    modifiers.extend(m.strip().upper() if isinstance(m, str) else m for m in extra_modifiers)
+
+    line_fee = allowed_amount(fee(payer_id, code, BASIS_BY_BILLING[billing]), flow_adjustment)
+    return PricedLine(
+        hcpcs=code,
+        modifiers=check_modifiers(modifiers),
+        units=units,
+        charge=to_money(line_fee * units),
+        expected_allowed=to_money(allowed_amount(line_fee, fraction) * units),
+    )

@@ -1,0 +1,23 @@
+"""Every aggregate and every value type the domain stores in events.
+
+The application layer registers their topics and transcodings from these lists: a class that
+appears in an event must be listed here, or saving it fails loudly.
+"""
+
+from __future__ import annotations
+
+from domain.claim import AGGREGATES as _claim_aggregates
+from domain.claim import VALUE_TYPES as _claim_values
+from domain.identity import AGGREGATES as _identity_aggregates
+from domain.identity import VALUE_TYPES as _identity_values
+from domain.order import AGGREGATES as _order_aggregates
+from domain.order import VALUE_TYPES as _order_values
+from domain.patient import AGGREGATES as _patient_aggregates
+from domain.patient import VALUE_TYPES as _patient_values
+
+AGGREGATES: tuple[type, ...] = (
+    *_patient_aggregates, *_order_aggregates, *_claim_aggregates, *_identity_aggregates
+)
+VALUE_TYPES: tuple[type, ...] = (
+    *_patient_values, *_order_values, *_claim_values, *_identity_values
+)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import threading
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from application.billing import run_billing
+from domain.claim import Claim
+from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
+
+pytestmark = pytest.mark.integration
+
+
+def _claims_for(aries, order_id) -> list[Claim]:
+    claims = []
+    for year, month in [(2026, m) for m in range(1, 13)] + [(2027, m) for m in range(1, 5)]:
+        claim_id = Claim.id_for(order_id, f"{year:04d}-{month:02d}", MEDICARE)
+        try:
+            claims.append(aries.claims.get_claim(claim_id))
+        except Exception:  # noqa: BLE001 - not drafted for that month
+            continue
+    return claims
+
+
+def test_a_delivered_order_becomes_one_claim_for_the_delivery_month(aries):
+    delivered = delivered_bed_and_walker(aries, date(2026, 1, 15))
+    aries.claims.catch_up_all()
+
+    (claim,) = _claims_for(aries, delivered.order_id)
+    assert claim.billing_month == "2026-01"
+    by_code = {line.hcpcs: line for line in claim.lines}
+    assert set(by_code) == {"E0260", "E0143"}
+    assert by_code["E0260"].modifiers[:2] == ("RR", "KH")
+    assert by_code["E0143"].modifiers[0] == "NU"
+    assert claim.balance == sum((line.charge for line in claim.lines), Decimal("0.00"))
+    assert isinstance(claim.balance, Decimal)
+
+
+def test_processing_the_order_log_again_drafts_no_claim_twice(aries):
+    delivered = delivered_bed_and_walker(aries, date(2026, 2, 10))
+    aries.claims.catch_up_all()
+    aries.claims.catch_up_all()
+    assert len(_claims_for(aries, delivered.order_id)) == 1
+
+
+def test_a_billing_run_bills_thirteen_months_of_a_capped_bed_and_never_a_fourteenth(aries):
+    delivered = delivered_bed_and_walker(aries, date(2026, 1, 20))
+
+    run_billing(aries.orders, aries.claims, as_of=date(2027, 3, 31))
+
+    bed_modifiers = []
+    for claim in _claims_for(aries, delivered.order_id):
+        for line in claim.lines:
+            if line.hcpcs == "E0260":
+                bed_modifiers.append((line.rental_month, line.modifiers[1]))
+    assert sorted(bed_modifiers) == [(1, "KH"), (2, "KI"), (3, "KI")] + [
+        (month, "KJ") for month in range(4, 14)
+    ]
+
+
+def test_billing_runs_repeated_and_concurrent_create_each_claim_exactly_once(aries):
+    delivered = delivered_bed_and_walker(aries, date(2026, 3, 3))
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            run_billing(aries.orders, aries.claims, as_of=date(2026, 8, 3))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    run_billing(aries.orders, aries.claims, as_of=date(2026, 8, 3))
+
+    assert errors == []
+    claims = _claims_for(aries, delivered.order_id)
+    months = sorted(c.billing_month for c in claims)
+    assert months == ["2026-03", "2026-04", "2026-05", "2026-06", "2026-07", "2026-08"]
+    order = aries.orders.get_order(delivered.order_id)
+    assert [m.month_number for m in order.rental_months(delivered.bed_line_id)] == list(
+        range(1, 7)
+    )
+
+
+def test_a_claim_cannot_be_created_before_delivery(aries):
+    from tests.integration.scenarios import medicare_patient, place_bed_and_walker
+
+    patient_id, _coverage_id = medicare_patient(aries)
+    order_id, _bed, _walker = place_bed_and_walker(aries, patient_id, date(2026, 4, 1))
+    run_billing(aries.orders, aries.claims, as_of=date(2026, 12, 31))
+    assert _claims_for(aries, order_id) == []
