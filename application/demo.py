@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 DEMO_TENANT = "demo"
 DEMO_PASSWORD = "aries-demo"  # noqa: S105 (printed for newcomers; demo tenant only)
 DEMO_NAMESPACE = uuid5(NAMESPACE_URL, "https://aries.dev/demo")
+DEMO_STATES = ("IL", "OH", "TX", "CA", "NY", "FL", "PA", "GA", "WA", "MN")
 MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"  # no S, L, O, I, B, Z
 PRACTITIONERS = (
     OrderingPractitioner(name="Dr Ada Lovelace", npi="1234567893"),
@@ -113,7 +114,7 @@ def _seed_patient(aries: Aries, index: int, fake: Faker, rng: random.Random, tod
             fake.street_address(),
             None,
             fake.city(),
-            fake.state_abbr(include_territories=False),
+            rng.choice(DEMO_STATES),
             fake.zipcode(),
         ),
         phone=None,

@@ -94,3 +94,44 @@ def test_a_claim_cannot_be_created_before_delivery(aries):
     order_id, _bed, _walker = place_bed_and_walker(aries, patient_id, date(2026, 4, 1))
     run_billing(aries.orders, aries.claims, as_of=date(2026, 12, 31))
     assert _claims_for(aries, order_id) == []
+
+
+def test_the_billing_run_command_drafts_the_months_due(aries, database_url, redis_url):
+    import os
+    import subprocess
+    import sys
+
+    delivered = delivered_bed_and_walker(aries, date(2026, 5, 7))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARIES_")}
+    env.update(ARIES_DATABASE_URL=database_url, ARIES_REDIS_URL=redis_url)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "interfaces.cli", "billing", "run", "--as-of", "2026-07-07"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert "rental months opened" in done.stderr
+    months = sorted(c.billing_month for c in _claims_for(aries, delivered.order_id))
+    assert months == ["2026-05", "2026-06", "2026-07"]
+
+
+def test_the_billing_run_command_refuses_a_malformed_date(database_url, redis_url):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARIES_")}
+    env.update(ARIES_DATABASE_URL=database_url, ARIES_REDIS_URL=redis_url)
+    done = subprocess.run(
+        [sys.executable, "-m", "interfaces.cli", "billing", "run", "--as-of", "07/07/2026"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "YYYY-MM-DD" in done.stderr

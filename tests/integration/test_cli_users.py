@@ -46,7 +46,8 @@ def test_a_created_user_can_log_in_in_their_role_and_tenant(aries):
 
 def test_the_operator_is_recorded_as_the_actor(aries):
     username = f"ops-{uuid.uuid4().hex[:8]}"
-    CliRunner().invoke(app, ["users", "create", username, "--password", PASSWORD, "--role", "biller"])
+    arguments = ["users", "create", username, "--password", PASSWORD, "--role", "biller"]
+    CliRunner().invoke(app, arguments)
     principal = aries.identity.authenticate(username, PASSWORD)
     (event,) = aries.identity.repository.event_store.get(principal.id)
     assert event.actor_id.startswith("cli:")

@@ -9,17 +9,17 @@ from domain.context import bound_context
 pytestmark = pytest.mark.integration
 
 
-def test_seeding_twice_adds_nothing_the_second_time(aries):
+def test_seeding_the_dev_default_twice_adds_nothing_the_second_time(aries):
     console = Console(file=open("/dev/null", "w"))  # noqa: SIM115
-    seed_demo(aries, patients=5, console=console)
+    seed_demo(aries, patients=25, console=console)
     with bound_context(tenant_id=DEMO_TENANT):
-        versions = [aries.patients.get_patient(demo_id("patient", i)).version for i in range(5)]
+        versions = [aries.patients.get_patient(demo_id("patient", i)).version for i in range(25)]
     head = aries.claims.recorder.max_notification_id()
 
-    seed_demo(aries, patients=5, console=console)
+    seed_demo(aries, patients=25, console=console)
 
     with bound_context(tenant_id=DEMO_TENANT):
-        again = [aries.patients.get_patient(demo_id("patient", i)).version for i in range(5)]
+        again = [aries.patients.get_patient(demo_id("patient", i)).version for i in range(25)]
     assert again == versions
     assert aries.claims.recorder.max_notification_id() == head
     assert head is not None

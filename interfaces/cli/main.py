@@ -1,0 +1,43 @@
+"""The `aries` command. Entry points stay thin: parse, call one thing, report."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from interfaces.bootstrap import NotConfigured
+from interfaces.cli import billing as billing_commands
+from interfaces.cli import db as db_commands
+from interfaces.cli import dev as dev_commands
+from interfaces.cli import projections as projections_commands
+from interfaces.cli import run as run_commands
+from interfaces.cli import users as users_commands
+from interfaces.preflight import Unreachable
+
+app = typer.Typer(
+    name="aries",
+    help="Aries: event-sourced order-to-cash for home medical equipment suppliers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_commands.app, name="db")
+app.add_typer(billing_commands.app, name="billing")
+app.add_typer(projections_commands.app, name="projections")
+app.add_typer(users_commands.app, name="users")
+app.command("dev")(dev_commands.dev)
+app.command("serve")(run_commands.serve)
+app.command("project")(run_commands.project)
+app.command("worker")(run_commands.worker)
+app.command("seed")(run_commands.seed)
+
+err = Console(stderr=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except (Unreachable, NotConfigured) as error:
+        err.print(f"[bold red]aries:[/] {error}")
+        sys.exit(2)

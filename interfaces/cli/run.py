@@ -1,0 +1,77 @@
+"""Long-running processes: the API, the projector, the workers; and demo data."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from interfaces.bootstrap import bootstrap, require_urls
+from interfaces.logging import configure_logging
+from interfaces.preflight import check_database, check_redis
+from interfaces.settings import Settings
+
+console = Console(stderr=True)
+
+
+def serve(
+    workers: int = typer.Option(1, min=1, help="uvicorn worker processes"),
+) -> None:
+    """Serve the HTTP API (needs ARIES_DATABASE_URL and ARIES_REDIS_URL)."""
+    settings = Settings()
+    database_url, redis_url = require_urls(settings)
+    check_database(database_url, settings.connect_timeout_seconds)
+    check_redis(redis_url, settings.connect_timeout_seconds)
+    configure_logging(settings.log_level, json=settings.json_logs)
+    uvicorn.run(
+        "interfaces.http.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+    )
+
+
+def project(
+    names: list[str] = typer.Argument(None, help="projections to run (default: all)"),
+) -> None:
+    """Run projectors: follow the event logs and keep read-model tables current."""
+    from projections.runner import run_projectors
+
+    settings = Settings()
+    configure_logging(settings.log_level, json=settings.json_logs)
+    aries = bootstrap(settings)
+    try:
+        run_projectors(aries, names or None)
+    finally:
+        aries.close()
+
+
+def worker() -> None:
+    """Run reactions and Dramatiq workers (side effects: clearinghouse, summaries)."""
+    from interfaces.workers.main import run_workers
+
+    settings = Settings()
+    configure_logging(settings.log_level, json=settings.json_logs)
+    aries = bootstrap(settings)
+    try:
+        run_workers(aries)
+    finally:
+        aries.close()
+
+
+def seed(
+    patients: int = typer.Option(25, min=0, help="demo patients to create"),
+) -> None:
+    """Load demo data (users, patients, orders). Running it again adds nothing twice."""
+    from application.demo import seed_demo
+
+    settings = Settings()
+    configure_logging(settings.log_level, json=settings.json_logs)
+    aries = bootstrap(settings)
+    try:
+        seed_demo(aries, patients=patients, console=console)
+    finally:
+        aries.close()
