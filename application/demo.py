@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
-from uuid import UUID, NAMESPACE_URL, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid5
 
 from faker import Faker
 from rich.console import Console
@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from interfaces.bootstrap import Aries
 
 DEMO_TENANT = "demo"
+DEMO_USER = "demo-admin"
 DEMO_PASSWORD = "aries-demo"  # noqa: S105 (printed for newcomers; demo tenant only)
 DEMO_NAMESPACE = uuid5(NAMESPACE_URL, "https://aries.dev/demo")
 DEMO_STATES = ("IL", "OH", "TX", "CA", "NY", "FL", "PA", "GA", "WA", "MN")
@@ -90,7 +91,7 @@ def seed_demo(aries: Aries, *, patients: int = 25, console: Console | None = Non
 
 def _seed_users(aries: Aries) -> None:
     for role in Role:
-        username = "demo-admin" if role is Role.ADMIN else f"demo-{role.value}"
+        username = DEMO_USER if role is Role.ADMIN else f"demo-{role.value}"
         try:
             aries.identity.create_user(username, DEMO_PASSWORD, role, DEMO_TENANT)
         except DomainError:

@@ -146,8 +146,9 @@ class IdentityApplication(AriesApplication):
             return IssuedApiKey(result=result, key=key, prefix=api_key.key_prefix)
         raise RuntimeError("could not reserve an API key prefix")
 
-    def revoke_api_key(self, key_id: UUID) -> CommandResult:
-        api_key = self._load(key_id, ApiKey, "api key")
+    def revoke_api_key(self, key_id: UUID, expected_version: int | None = None) -> CommandResult:
+        """Revoke the key (StaleVersion if it is not at `expected_version`, when given)."""
+        api_key = self._load(key_id, ApiKey, "api key", expected_version)
         api_key.revoke()
         return self.commit(api_key)
 
@@ -172,10 +173,12 @@ class IdentityApplication(AriesApplication):
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _load(self, aggregate_id: UUID, kind: type[A], label: str) -> A:
+    def _load(
+        self, aggregate_id: UUID, kind: type[A], label: str, expected_version: int | None = None
+    ) -> A:
         """Tenant-scoped load (another tenant's user is not found) naming the right kind."""
         try:
-            return self.load(aggregate_id, kind)
+            return self.load(aggregate_id, kind, expected_version=expected_version)
         except NotFound:
             raise NotFound(label, aggregate_id) from None
 

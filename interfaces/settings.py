@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     rate_limit_ip_per_minute: int = Field(1200, ge=1, description="requests per IP per minute")
     cors_origins: list[str] = Field(default_factory=list, description="allowed CORS origins")
     max_request_bytes: int = Field(5_000_000, ge=1024, description="largest request body")
+    idempotency_ttl_seconds: int = Field(
+        86_400, ge=60, description="how long a POST's answer is kept for Idempotency-Key replays"
+    )
+    auth_cache_seconds: float = Field(
+        30.0, ge=0, le=300,
+        description="how long a process trusts a looked-up user/API key (revocation delay)",
+    )
+    redis_key_prefix: str = Field("aries:", description="prefix of every Redis key the API writes")
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Settings:

@@ -14,15 +14,16 @@ import uvicorn
 from rich.console import Console
 
 import migrations
+from application.demo import DEMO_PASSWORD, DEMO_USER, seed_demo
 from interfaces.bootstrap import bootstrap
 from interfaces.embedded import EmbeddedServers
 from interfaces.logging import configure_logging
 from interfaces.settings import Settings
+from interfaces.workers.main import run_workers
+from projections.runner import run_projectors
 
 console = Console(stderr=True)
 
-DEMO_USER = "demo-admin"
-DEMO_PASSWORD = "aries-demo"  # noqa: S105 (the demo login printed for newcomers)
 
 
 def dev(
@@ -57,8 +58,6 @@ def _run(settings: Settings, demo_patients: int) -> None:
     stop = threading.Event()
     background: list[threading.Thread] = []
     try:
-        from application.demo import seed_demo
-
         seed_demo(aries, patients=demo_patients, console=console)
         background = _start_background(aries, stop)
         from interfaces.http.app import create_app
@@ -75,7 +74,8 @@ def _run(settings: Settings, demo_patients: int) -> None:
         url = f"http://{settings.host}:{settings.port}"
         console.print(
             f"\n[bold green]Aries is running[/] at {url}  (API docs: {url}/docs)\n"
-            f"demo login: [bold]{DEMO_USER}[/] / [bold]{DEMO_PASSWORD}[/]   Ctrl-C stops everything\n"
+            f"demo login: [bold]{DEMO_USER}[/] / [bold]{DEMO_PASSWORD}[/]"
+            "   Ctrl-C stops everything\n"
         )
         server.run()
     finally:
@@ -87,29 +87,16 @@ def _run(settings: Settings, demo_patients: int) -> None:
 
 def _start_background(aries, stop: threading.Event) -> list[threading.Thread]:
     """The projector and the workers, beside the API, until `stop` is set."""
-    threads = []
-    try:
-        from projections.runner import run_projectors
-    except ImportError:
-        run_projectors = None
-    if run_projectors is not None:
-        threads.append(
-            threading.Thread(
-                target=run_projectors, args=(aries, None), kwargs={"stop": stop},
-                name="projector", daemon=True,
-            )
-        )
-    try:
-        from interfaces.workers.main import run_workers
-    except ImportError:
-        run_workers = None
-    if run_workers is not None:
-        threads.append(
-            threading.Thread(
-                target=run_workers, args=(aries,), kwargs={"stop": stop},
-                name="workers", daemon=True,
-            )
-        )
+    threads = [
+        threading.Thread(
+            target=run_projectors, args=(aries, None), kwargs={"stop": stop},
+            name="projector", daemon=True,
+        ),
+        threading.Thread(
+            target=run_workers, args=(aries,), kwargs={"stop": stop},
+            name="workers", daemon=True,
+        ),
+    ]
     for thread in threads:
         thread.start()
     return threads

@@ -44,9 +44,13 @@ def project(
     configure_logging(settings.log_level, json=settings.json_logs)
     aries = bootstrap(settings)
     try:
-        run_projectors(aries, names or None)
+        failed = run_projectors(aries, names or None)
     finally:
         aries.close()
+    if failed:
+        for failure in failed.values():
+            console.print(f"[bold red]{failure}[/]")
+        raise typer.Exit(1)
 
 
 def worker() -> None:

@@ -45,11 +45,15 @@ def upgrade() -> None:
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {SCHEMA} "
         "GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO aries_app"
     )
-    op.execute(f"ALTER DEFAULT PRIVILEGES IN SCHEMA {SCHEMA} GRANT SELECT ON TABLES TO aries_analyst")
+    op.execute(
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {SCHEMA} GRANT SELECT ON TABLES TO aries_analyst"
+    )
 
     op.create_table(
         "projection_tracking",
-        sa.Column("projection", sa.Text(), nullable=False, comment="Projection name, e.g. event_index."),
+        sa.Column(
+            "projection", sa.Text(), nullable=False, comment="Projection name, e.g. event_index."
+        ),
         sa.Column(
             "upstream",
             sa.Text(),
@@ -79,14 +83,18 @@ def upgrade() -> None:
 
     op.create_table(
         "event_index",
-        sa.Column("upstream", sa.Text(), nullable=False, comment="Application that recorded the event."),
+        sa.Column(
+            "upstream", sa.Text(), nullable=False, comment="Application that recorded the event."
+        ),
         sa.Column(
             "position",
             sa.BigInteger(),
             nullable=False,
             comment="Notification id of the event in its upstream's log.",
         ),
-        sa.Column("originator_id", sa.Uuid(), nullable=False, comment="Aggregate the event belongs to."),
+        sa.Column(
+            "originator_id", sa.Uuid(), nullable=False, comment="Aggregate the event belongs to."
+        ),
         sa.Column(
             "originator_version",
             sa.BigInteger(),
@@ -94,7 +102,12 @@ def upgrade() -> None:
             comment="Version of the aggregate the event created.",
         ),
         sa.Column("topic", sa.Text(), nullable=False, comment="Stable topic of the event class."),
-        sa.Column("event_type", sa.Text(), nullable=False, comment="Last part of the topic, e.g. Registered."),
+        sa.Column(
+            "event_type",
+            sa.Text(),
+            nullable=False,
+            comment="Last part of the topic, e.g. Registered.",
+        ),
         sa.Column(
             "recorded_at",
             sa.DateTime(timezone=True),
@@ -104,8 +117,18 @@ def upgrade() -> None:
         sa.Column("tenant_id", sa.Text(), nullable=True, comment="Tenant that owns the aggregate."),
         sa.Column("actor_id", sa.Text(), nullable=True, comment="User or API key that acted."),
         sa.Column("actor_role", sa.Text(), nullable=True, comment="Role the actor acted in."),
-        sa.Column("correlation_id", sa.Text(), nullable=True, comment="Request or job the event came from."),
-        sa.Column("causation_id", sa.Text(), nullable=True, comment="Command or event that caused this event."),
+        sa.Column(
+            "correlation_id",
+            sa.Text(),
+            nullable=True,
+            comment="Request or job the event came from.",
+        ),
+        sa.Column(
+            "causation_id",
+            sa.Text(),
+            nullable=True,
+            comment="Command or event that caused this event.",
+        ),
         sa.PrimaryKeyConstraint("upstream", "position", name="pk_event_index"),
         schema=SCHEMA,
         comment=(
@@ -148,9 +171,7 @@ def downgrade() -> None:
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {SCHEMA} "
         "REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM aries_app"
     )
-    op.execute(
-        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {SCHEMA} REVOKE SELECT ON TABLES FROM aries_analyst"
-    )
+    op.execute("ALTER DEFAULT PRIVILEGES IN SCHEMA read REVOKE SELECT ON TABLES FROM aries_analyst")
     # Rebuild schemas left by an interrupted rebuild go too.
     op.execute(
         """

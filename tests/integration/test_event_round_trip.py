@@ -82,4 +82,5 @@ def test_the_machines_reach_every_event_type():
         for cls in event_classes(aggregate)
         if cls.__name__ not in {"Event", "Created"}
     }
-    assert declared - SEEN == set()
+    missing = sorted(declared - SEEN)
+    assert missing == [], f"never stored and reloaded: {', '.join(missing)}"

@@ -30,7 +30,7 @@ from structlog.testing import capture_logs
 from domain.context import bound_context
 from migrations import sqlalchemy_url
 from projections import Projection, handles
-from projections.runner import catch_up, rebuild, run_projectors, status
+from projections.runner import catch_up, rebuild, run_projectors, status, wait_for_position
 from projections.tables import event_index, metadata, projection_tracking
 from tests.integration.projection_support import (
     AppliedLog,
@@ -221,6 +221,15 @@ def test_catch_up_applies_events_in_batches_of_the_given_size(aries):
     assert metric("aries_projection_position", "test_applied_log", "patients") == events
     assert metric("aries_projection_lag_events", "test_applied_log", "patients") == 0
     assert len(applied_rows(aries.read_engine)) == events
+
+
+def test_a_reader_can_wait_for_the_position_a_command_returned(aries):
+    result = aries.applications["patients"].commit(Widget(label="new"))
+    assert not wait_for_position(aries, "event_index", "patients", result.position, timeout=0.05)
+
+    catch_up(aries, "event_index")
+
+    assert wait_for_position(aries, "event_index", "patients", result.position, timeout=0.05)
 
 
 # --- The long-running projector ---------------------------------------------------------------

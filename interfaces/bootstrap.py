@@ -1,0 +1,101 @@
+"""The composition root: builds the applications, the read-model engine and the Redis client
+from settings, with production defaults that tests override by passing other settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import redis
+from sqlalchemy import Engine, create_engine
+
+from application.claims import ClaimApplication
+from application.eventstore import AriesApplication, postgres_env
+from application.identity import IdentityApplication
+from application.orders import OrderApplication
+from application.patients import PatientApplication
+from interfaces.preflight import check_database, check_redis
+from interfaces.settings import Settings
+from migrations import sqlalchemy_url
+
+
+class NotConfigured(RuntimeError):
+    """A URL the process needs is not set."""
+
+
+@dataclass
+class Aries:
+    settings: Settings
+    patients: PatientApplication
+    orders: OrderApplication
+    claims: ClaimApplication
+    identity: IdentityApplication
+    read_engine: Engine
+    redis: redis.Redis
+    _closed: bool = field(default=False, repr=False)
+
+    @property
+    def applications(self) -> dict[str, AriesApplication]:
+        """By the name of their events table's prefix (the upstream names projections track)."""
+        return {
+            "patients": self.patients,
+            "orders": self.orders,
+            "claims": self.claims,
+            "identity": self.identity,
+        }
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for app in self.applications.values():
+            app.close()
+        self.read_engine.dispose()
+        self.redis.close()
+
+
+def require_urls(settings: Settings) -> tuple[str, str]:
+    if not settings.database_url or not settings.redis_url:
+        raise NotConfigured(
+            "ARIES_DATABASE_URL and ARIES_REDIS_URL must be set "
+            "(or run `aries dev`, which starts embedded servers)"
+        )
+    return settings.database_url, settings.redis_url
+
+
+def bootstrap(settings: Settings | None = None) -> Aries:
+    settings = settings or Settings()
+    database_url, redis_url = require_urls(settings)
+    timeout = settings.connect_timeout_seconds
+    check_database(database_url, timeout)
+    check_redis(redis_url, timeout)
+    env = postgres_env(
+        database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        connect_timeout=timeout,
+    )
+    read_engine = create_engine(
+        sqlalchemy_url(database_url),
+        pool_size=settings.read_pool_size,
+        max_overflow=settings.read_pool_size,
+        pool_pre_ping=True,
+        pool_timeout=timeout,
+        connect_args={"connect_timeout": timeout},
+    )
+    patients = PatientApplication(env=env)
+    orders = OrderApplication(env=env)
+    orders.patients = patients
+    claims = ClaimApplication(env=env)
+    claims.orders = orders
+    claims.patients = patients
+    return Aries(
+        settings=settings,
+        patients=patients,
+        orders=orders,
+        claims=claims,
+        identity=IdentityApplication(env=env),
+        read_engine=read_engine,
+        redis=redis.Redis.from_url(
+            redis_url, socket_connect_timeout=timeout, socket_timeout=max(timeout, 5)
+        ),
+    )

@@ -1,0 +1,131 @@
+"""The FastAPI application factory. Nothing is built at import time: the lifespan bootstraps
+Aries from settings unless a test hands in an already built one (tests: use
+`with TestClient(create_app(aries)) as client`, so the lifespan runs).
+
+Middleware, outermost first (each is pure ASGI):
+metrics -> correlation (request id, EventContext) -> security headers -> CORS (when origins are
+configured) -> body size limit (413) -> per-IP rate limit (429) -> Idempotency-Key on POST ->
+FastAPI's exception handlers and routes. Authentication, the per-principal rate limit and the
+permission check are dependencies (`interfaces.http.permissions.require`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware import Middleware
+from fastapi.middleware.cors import CORSMiddleware
+from redis.asyncio import Redis
+
+from interfaces.bootstrap import Aries, bootstrap
+from interfaces.http.idempotency import IdempotencyMiddleware
+from interfaces.http.metrics import MetricsMiddleware
+from interfaces.http.metrics import router as metrics_router
+from interfaces.http.middleware import (
+    BodySizeLimitMiddleware,
+    CorrelationMiddleware,
+    SecurityHeadersMiddleware,
+)
+from interfaces.http.problems import install_problem_handlers
+from interfaces.http.ratelimit import IpRateLimitMiddleware, RateLimiter
+from interfaces.http.routes import api_keys, auth, health, users
+from interfaces.http.security import Authenticator, TokenService
+from interfaces.logging import configure_logging
+from interfaces.settings import Settings
+
+DESCRIPTION = """
+Aries runs a home medical equipment supplier's order-to-cash: patients and their coverage,
+equipment orders from intake to delivery, claims from submission to payment.
+
+**Authentication**: people log in at `POST /v1/auth/token` (OAuth2 password flow) and send
+`Authorization: Bearer <token>`; integrations send `X-API-Key`. Each role may call the
+operations its permissions allow (403 otherwise).
+
+**Commands** (POST/PATCH/DELETE) answer at once with `{id, version, position}` and
+`ETag: "<version>"`; send it back as `If-Match` to refuse lost updates (412). Send an
+`Idempotency-Key` with any POST to make retrying it safe (the replay carries
+`Idempotent-Replayed: true`). **Queries** (GET) read read-model tables; pass `min_position`
+(or `X-Min-Position`) to wait until they include your last command. Errors are RFC 9457
+`application/problem+json`; 429 answers carry `Retry-After`.
+"""
+
+CORS_HEADERS = [
+    "Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-API-Key",
+    "X-Request-ID", "X-Min-Position",
+]
+CORS_EXPOSED = ["ETag", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed"]
+
+
+def _middleware(settings: Settings) -> list[Middleware]:
+    cors = (
+        [
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                allow_headers=CORS_HEADERS,
+                expose_headers=CORS_EXPOSED,
+                max_age=600,
+            )
+        ]
+        if settings.cors_origins
+        else []
+    )
+    return [
+        Middleware(MetricsMiddleware),
+        Middleware(CorrelationMiddleware),
+        Middleware(SecurityHeadersMiddleware),
+        *cors,
+        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes),
+        Middleware(IpRateLimitMiddleware),
+        Middleware(
+            IdempotencyMiddleware,
+            ttl_seconds=settings.idempotency_ttl_seconds,
+            key_prefix=settings.redis_key_prefix,
+        ),
+    ]
+
+
+def create_app(aries: Aries | None = None, settings: Settings | None = None) -> FastAPI:
+    settings = aries.settings if aries is not None else (settings or Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = aries is None
+        app.state.aries = running = aries if aries is not None else bootstrap(settings)
+        timeout = running.settings.connect_timeout_seconds
+        app.state.redis = Redis.from_url(
+            running.settings.redis_url,
+            socket_connect_timeout=timeout,
+            socket_timeout=max(timeout, 5),
+        )
+        app.state.rate_limiter = RateLimiter(app.state.redis, running.settings.redis_key_prefix)
+        app.state.authenticator = Authenticator(
+            running.identity, app.state.tokens, running.settings.auth_cache_seconds
+        )
+        try:
+            yield
+        finally:
+            await app.state.redis.aclose()
+            if owned:
+                running.close()
+
+    configure_logging(settings.log_level, json=settings.json_logs)
+    app = FastAPI(
+        title="Aries",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        middleware=_middleware(settings),
+    )
+    app.state.tokens = TokenService.from_settings(settings)
+    install_problem_handlers(app)
+
+    app.include_router(health.router)
+    app.include_router(metrics_router)
+    app.include_router(auth.router)
+    app.include_router(users.router)
+    app.include_router(api_keys.router)
+    return app

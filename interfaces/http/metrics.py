@@ -1,0 +1,62 @@
+"""Prometheus metrics (default registry, text format at GET /metrics).
+
+Requests are labelled by method, route template (`/v1/orders/{order_id}`, never the raw path,
+which could hold ids without bound) and status. "unmatched" is an answer given before any route
+was chosen: a 404, or a 413/429 from the middleware in front of the router. Metrics carry no PHI.
+With several uvicorn workers each process counts its own (see prometheus_client's multiprocess
+mode).
+"""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+REQUESTS = Counter(
+    "http_requests_total", "HTTP requests answered", ("method", "route", "status")
+)
+DURATION = Histogram(
+    "http_request_duration_seconds", "Time to answer an HTTP request",
+    ("method", "route", "status"),
+)
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/metrics", include_in_schema=False)
+def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # unless an answer starts
+
+        async def send_with_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
+            labels = (method, template, str(status))
+            REQUESTS.labels(*labels).inc()
+            DURATION.labels(*labels).observe(time.perf_counter() - started)

@@ -1,0 +1,142 @@
+"""Cross-cutting ASGI middleware: request correlation, security headers, request size.
+
+Pure ASGI (no BaseHTTPMiddleware): no extra task per request, and the ContextVars the
+correlation middleware binds are the request task's own.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import structlog
+from fastapi import HTTPException, Request
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from domain.context import EventContext, bound_context
+from interfaces.http.problems import ProblemError
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+}
+API_PREFIX = "/v1"
+
+
+def _request_id(given: str | None) -> str:
+    # A client's X-Request-ID is kept only when it looks like an id (no PHI smuggling).
+    given = given or ""
+    if 8 <= len(given) <= 64 and given.replace("-", "").isalnum() and given.isascii():
+        return given
+    return uuid.uuid4().hex
+
+
+class CorrelationMiddleware:
+    """Gives every request an id (the client's X-Request-ID if it looks like one), binds it as the
+    EventContext's correlation and causation id and in the logs, and echoes it back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(Headers(scope=scope).get("x-request-id"))
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            with bound_context(EventContext(correlation_id=request_id, causation_id=request_id)):
+                await self.app(scope, receive, send_with_id)
+        finally:
+            structlog.contextvars.clear_contextvars()
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every answer, and `Cache-Control: no-store` under /v1
+    (unless the endpoint set its own Cache-Control)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        api = scope["path"] == API_PREFIX or scope["path"].startswith(API_PREFIX + "/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if api:
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class RequestTooLarge(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(413, "the request body is larger than this API accepts")
+
+
+class BodySizeLimitMiddleware:
+    """413 problem for a body over `max_bytes`: at once from Content-Length, or as soon as a
+    streamed (chunked) body passes the limit."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # FastAPI re-raises HTTPExceptions from body parsing: the problem handler
+                    # answers; a middleware reading the body lets it reach us.
+                    raise RequestTooLarge()
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except RequestTooLarge:
+            if started:
+                raise
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = ProblemError(
+            413, "Request too large",
+            f"the request body is larger than {self.max_bytes} bytes",
+        )
+        await problem.to_response(Request(scope))(scope, receive, send)

@@ -1,0 +1,185 @@
+"""RFC 9457 problem details for every error the API answers: no stack traces, no PHI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from application.eventstore import ConcurrentUpdate, StaleVersion
+from domain.errors import DomainError, NotFound, RuleViolated
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger("aries.http")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field("about:blank", examples=["https://aries.dev/problems/rule-violated"])
+    title: str = Field(..., examples=["Business rule violated"])
+    status: int = Field(..., examples=[409])
+    detail: str | None = Field(
+        None, examples=["HCPCS E0193 needs an unexpired prior authorization"]
+    )
+    instance: str | None = Field(None, examples=["/v1/orders/7d3c.../delivery"])
+    rule: str | None = Field(None, description="the domain rule's stable name (409 only)")
+    errors: list[dict[str, Any]] | None = Field(None, description="field errors (422 only)")
+    request_id: str | None = None
+
+
+class ProblemError(Exception):
+    """Raise from an endpoint to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        type_: str = "about:blank",
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.type = type_
+        self.headers = headers or {}
+        self.extra = extra
+
+    def to_response(self, request: Request) -> JSONResponse:
+        return problem_response(
+            request, self.status, self.title, self.detail, type_=self.type,
+            headers=self.headers, **self.extra,
+        )
+
+
+def precondition_failed(actual: int, expected: int) -> ProblemError:
+    """412 for a resource at version `actual` when the client's If-Match said `expected`;
+    the answer's ETag is the current version."""
+    return ProblemError(
+        412, "Precondition failed",
+        f"the resource is at version {actual}, not {expected}; reload it and retry",
+        type_="https://aries.dev/problems/stale-version",
+        headers={"ETag": f'"{actual}"'},
+        current_version=actual,
+    )
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    type_: str = "about:blank",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title,
+        "status": status,
+        "instance": request.url.path,
+        "request_id": getattr(request.state, "request_id", None),
+    }
+    if detail:
+        body["detail"] = detail
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_errors(error: RequestValidationError) -> list[dict[str, Any]]:
+    # Echoing `input` back could repeat PHI (a name, an MBI) into logs and proxies: drop it.
+    return [
+        {"loc": list(item.get("loc", ())), "msg": item.get("msg"), "type": item.get("type")}
+        for item in error.errors()
+    ]
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return exc.to_response(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(
+            request,
+            422,
+            "Request is not valid",
+            "one or more fields are missing or malformed",
+            type_="https://aries.dev/problems/validation",
+            errors=_field_errors(exc),
+        )
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
+        return problem_response(
+            request, 404, "Not found", f"no such {exc.kind}", type_="https://aries.dev/problems/not-found"
+        )
+
+    @app.exception_handler(RuleViolated)
+    async def _rule(request: Request, exc: RuleViolated) -> JSONResponse:
+        return problem_response(
+            request,
+            409,
+            "Business rule violated",
+            exc.message,
+            type_="https://aries.dev/problems/rule-violated",
+            rule=exc.rule,
+        )
+
+    @app.exception_handler(StaleVersion)
+    async def _stale(request: Request, exc: StaleVersion) -> JSONResponse:
+        return precondition_failed(exc.actual, exc.expected).to_response(request)
+
+    @app.exception_handler(ConcurrentUpdate)
+    async def _concurrent(request: Request, exc: ConcurrentUpdate) -> JSONResponse:
+        # Another command recorded the aggregate's next version between our load and save.
+        return problem_response(
+            request, 409, "Conflict", "the resource changed concurrently; reload and retry",
+            type_="https://aries.dev/problems/concurrent-update",
+        )
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(
+            request, 409, "Command refused", str(exc), type_="https://aries.dev/problems/refused"
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(
+            request, exc.status_code, _TITLES.get(exc.status_code, "Error"),
+            exc.detail if isinstance(exc.detail, str) else None,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        route = request.scope.get("route")
+        log.exception("unhandled error", path=route.path if route is not None else "unmatched")
+        return problem_response(request, 500, "Internal error", "the error was logged")
+
+
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Request too large",
+    415: "Unsupported media type",
+    429: "Too many requests",
+    503: "Service unavailable",
+}

@@ -1,0 +1,71 @@
+"""API keys: credentials for integrations, issued and revoked by admins."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from application.identity import Principal
+from domain.identity import Role
+from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response
+from interfaces.http.deps import AriesDep
+from interfaces.http.idempotency import redact_on_replay
+from interfaces.http.permissions import require
+from interfaces.http.routes.users import tenant_for
+from interfaces.http.security import AUTH_RESPONSES, Authenticator
+
+router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], responses=AUTH_RESPONSES)
+
+
+class NewApiKey(BaseModel):
+    name: str = Field(..., min_length=1, max_length=100, examples=["clearinghouse sync"])
+    role: Role
+    tenant_id: str | None = Field(None, description="default: the caller's tenant")
+
+
+class IssuedApiKeyView(CommandAccepted):
+    key: str = Field(..., description="send as X-API-Key; shown this once, never again")
+    prefix: str
+
+
+@router.post(
+    "", status_code=201, operation_id="issue_api_key", response_model=IssuedApiKeyView
+)
+def issue_api_key(
+    body: NewApiKey,
+    principal: Annotated[Principal, Depends(require("issue_api_key"))],
+    aries: AriesDep,
+    request: Request,
+) -> JSONResponse:
+    """Issue an API key (admins); the answer holds the key, which is stored only as a hash."""
+    issued = aries.identity.issue_api_key(
+        body.name, body.role, tenant_for(principal, body.tenant_id)
+    )
+    redact_on_replay(request)
+    return command_response(
+        issued.result, 201, extra={"key": issued.key, "prefix": issued.prefix}
+    )
+
+
+@router.delete(
+    "/{key_id}",
+    operation_id="revoke_api_key",
+    response_model=CommandAccepted,
+    responses={412: {"description": "If-Match names another version"}},
+)
+def revoke_api_key(
+    key_id: UUID,
+    principal: Annotated[Principal, Depends(require("revoke_api_key"))],
+    aries: AriesDep,
+    request: Request,
+    expected: ExpectedVersion,
+) -> JSONResponse:
+    """Revoke an API key (admins). Revoking a revoked key changes nothing."""
+    result = aries.identity.revoke_api_key(key_id, expected_version=expected)
+    authenticator: Authenticator = request.app.state.authenticator
+    authenticator.forget(key_id)
+    return command_response(result)

@@ -1,0 +1,41 @@
+"""Logging in: the OAuth2 password flow that issues bearer tokens (JWT)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from interfaces.http.deps import AriesDep
+from interfaces.http.idempotency import redact_on_replay
+from interfaces.http.security import AUTH_RESPONSES, TokenService, unauthenticated
+
+router = APIRouter(prefix="/v1/auth", tags=["auth"])
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (the OAuth2 token type)
+    expires_in: int
+
+
+@router.post(
+    "/token",
+    operation_id="issue_token",
+    response_model=Token,
+    responses={401: AUTH_RESPONSES[401], 429: AUTH_RESPONSES[429]},
+)
+def issue_token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], aries: AriesDep, request: Request
+) -> Token:
+    """Log in with username and password; answers a bearer token."""
+    principal = aries.identity.authenticate(form.username, form.password)
+    if principal is None:
+        raise unauthenticated("the username or password is wrong")
+    tokens: TokenService = request.app.state.tokens
+    redact_on_replay(request)  # a token is a secret: never kept for Idempotency-Key replays
+    return Token(
+        access_token=tokens.issue(principal), expires_in=int(tokens.ttl.total_seconds())
+    )

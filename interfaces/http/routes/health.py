@@ -1,0 +1,49 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from interfaces.preflight import Unreachable, check_database, check_redis
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+@router.get("/health", summary="Liveness: the process answers", response_model=Health)
+def health() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/ready",
+    summary="Readiness: PostgreSQL and Redis answer",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "a dependency did not answer"}},
+)
+def ready(request: Request) -> JSONResponse:
+    settings = request.app.state.aries.settings
+    timeout = min(settings.connect_timeout_seconds, 2)
+    checks: dict[str, str] = {}
+    for name, check, url in (
+        ("database", check_database, settings.database_url),
+        ("redis", check_redis, settings.redis_url),
+    ):
+        try:
+            check(url, timeout)
+            checks[name] = "ok"
+        except Unreachable:
+            checks[name] = "unreachable"
+    ok = all(value == "ok" for value in checks.values())
+    body = Readiness(status="ok" if ok else "unavailable", checks=checks)
+    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

@@ -1,0 +1,298 @@
+"""The moving parts under the runner and the rebuild: a dedicated connection per projection that
+holds its advisory lock and listens for notifications, and the batch that applies events and
+moves the tracking position in one transaction.
+
+Exactly once: a batch reads its starting position from `read.projection_tracking` with
+`SELECT ... FOR UPDATE` inside the transaction that writes the rows and the new position, so
+even two writers without the advisory lock would serialise on the tracking row and never apply
+an event twice. The advisory lock keeps a second process from doing that work at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import psycopg
+from eventsourcing import persistence as es_persistence
+from eventsourcing.application import Application
+from sqlalchemy import Connection, Engine, create_engine, func, select, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.pool import NullPool
+
+from projections.base import Projection
+from projections.tables import SCHEMA, projection_tracking
+
+CONNECT_TIMEOUT_SECONDS = 5
+CONTROL_CHANNEL = "aries_projection_control"
+"""Rebuilds NOTIFY `yield:<projection>` here to ask the live projector to release its lock."""
+
+
+class Target(Protocol):
+    """What the framework needs from the composition root (`interfaces.bootstrap.Aries`)."""
+
+    @property
+    def applications(self) -> Mapping[str, Application[Any]]: ...
+
+    read_engine: Engine
+
+
+class ProjectionFailed(RuntimeError):
+    """A handler (or decoding an event) failed: the projection stops at `upstream` just after
+    `position` (nothing of the failed batch was written). The cause is chained; the message is
+    safe to log (no values from the event or the database)."""
+
+    def __init__(self, projection: str, upstream: str, position: int, reason: str) -> None:
+        super().__init__(
+            f"projection {projection} stopped after {upstream} position {position}: {reason}"
+        )
+        self.projection = projection
+        self.upstream = upstream
+        self.position = position
+        self.reason = reason
+
+
+def lock_key(projection: str) -> str:
+    return f"aries.projection.{projection}"
+
+
+def rebuild_lock_key(projection: str) -> str:
+    return f"aries.rebuild.{projection}"
+
+
+def is_transient(error: BaseException) -> bool:
+    """A lost connection, a timeout, a deadlock: worth reconnecting and retrying."""
+    if isinstance(error, es_persistence.OperationalError | es_persistence.InterfaceError):
+        return True
+    if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+        return True
+    if isinstance(error, sa_exc.DBAPIError):
+        return error.connection_invalidated or isinstance(
+            error.orig, psycopg.OperationalError | psycopg.InterfaceError
+        )
+    return isinstance(error, sa_exc.PendingRollbackError | sa_exc.ResourceClosedError)
+
+
+def describe(error: BaseException) -> str:
+    """What went wrong, without values that could be PHI: the exception type, SQLSTATE and the
+    names of the schema objects involved, where it was raised, and our own notes."""
+    parts = [type(error).__name__]
+    original = error.orig if isinstance(error, sa_exc.DBAPIError) else error
+    if isinstance(original, psycopg.Error):
+        diag = original.diag
+        parts[0] = f"{type(original).__name__} (SQLSTATE {original.sqlstate})"
+        for label, value in (
+            ("table", diag.table_name),
+            ("column", diag.column_name),
+            ("constraint", diag.constraint_name),
+        ):
+            if value:
+                parts.append(f"{label} {value}")
+    frames = traceback.extract_tb(error.__traceback__)
+    if frames:
+        frame = frames[-1]
+        parts.append(f"at {Path(frame.filename).name}:{frame.lineno} in {frame.name}")
+    parts.extend(getattr(error, "__notes__", ()))
+    return "; ".join(parts)
+
+
+class Session:
+    """One dedicated connection for one projection (not from the shared pool): it holds the
+    projection's session-level advisory lock, LISTENs to the upstream channels, and runs the
+    batches, so that a batch can only commit while its process holds the lock.
+
+    With `schema`, every Core statement addressing schema `read` goes to that schema instead
+    (a rebuild writes its fresh tables that way).
+    """
+
+    def __init__(
+        self, target: Target, projection: Projection, *, purpose: str, schema: str | None = None
+    ) -> None:
+        self.target = target
+        self.projection = projection
+        self.engine = create_engine(
+            target.read_engine.url,
+            poolclass=NullPool,
+            connect_args={
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                "application_name": f"aries-{purpose}:{projection.name}"[:63],
+                # Notice a peer that vanished without closing the socket (TCP only).
+                "keepalives": 1,
+                "keepalives_idle": 10,
+                "keepalives_interval": 5,
+                "keepalives_count": 3,
+            },
+        )
+        try:
+            self.conn = self.engine.connect()
+        except BaseException:
+            self.engine.dispose()
+            raise
+        if schema is not None:
+            self.conn.execution_options(schema_translate_map={SCHEMA: schema})
+        self.held: set[str] = set()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (which releases any advisory lock it holds)."""
+        self.held.clear()
+        with contextlib.suppress(Exception):  # the connection may be gone already
+            self.conn.close()
+        self.engine.dispose()
+
+    # --- Locks ------------------------------------------------------------------------------
+
+    def try_lock(self, key: str) -> bool:
+        got = self.conn.execute(select(func.pg_try_advisory_lock(func.hashtext(key)))).scalar()
+        self.conn.commit()
+        if got:
+            self.held.add(key)
+        return bool(got)
+
+    def lock(self, key: str, timeout_seconds: float) -> bool:
+        """Wait up to `timeout_seconds` for the lock (queued behind its holder)."""
+        ms = max(int(timeout_seconds * 1000), 1)
+        try:
+            with self.conn.begin():
+                self.conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
+                self.conn.execute(select(func.pg_advisory_lock(func.hashtext(key))))
+        except sa_exc.OperationalError as error:
+            if isinstance(error.orig, psycopg.errors.LockNotAvailable):
+                return False
+            raise
+        self.held.add(key)
+        return True
+
+    def unlock(self, key: str) -> None:
+        self.held.discard(key)
+        self.conn.execute(select(func.pg_advisory_unlock(func.hashtext(key))))
+        self.conn.commit()
+
+    # --- Notifications ----------------------------------------------------------------------
+
+    def listen(self, channels: Sequence[str]) -> None:
+        quote = self.conn.dialect.identifier_preparer.quote_identifier
+        for channel in channels:
+            self.conn.exec_driver_sql(f"LISTEN {quote(channel)}")
+        self.conn.commit()
+
+    def notify(self, channel: str, payload: str) -> None:
+        self.conn.execute(select(func.pg_notify(channel, payload)))
+        self.conn.commit()
+
+    def wait(self, timeout: float) -> list[psycopg.Notify]:
+        """Notifications received so far, or the first one within `timeout` seconds."""
+        driver = self.conn.connection.driver_connection
+        assert isinstance(driver, psycopg.Connection)
+        return list(driver.notifies(timeout=timeout, stop_after=1))
+
+    # --- Tracking ---------------------------------------------------------------------------
+
+    def positions(self) -> dict[str, int]:
+        rows = self.conn.execute(
+            select(projection_tracking.c.upstream, projection_tracking.c.position).where(
+                projection_tracking.c.projection == self.projection.name
+            )
+        ).all()
+        self.conn.commit()
+        return {upstream: position for upstream, position in rows}
+
+
+@dataclass(frozen=True)
+class Batch:
+    upstream: str
+    events: int  # notifications read (all of them move the position)
+    position: int  # tracking position after the batch
+
+
+def head(app: Application[Any]) -> int:
+    return app.recorder.max_notification_id() or 0
+
+
+def heads(target: Target, upstreams: Sequence[str]) -> dict[str, int]:
+    return {upstream: head(target.applications[upstream]) for upstream in upstreams}
+
+
+def _locked_position(conn: Connection, projection: str, upstream: str) -> int:
+    query = (
+        select(projection_tracking.c.position)
+        .where(
+            projection_tracking.c.projection == projection,
+            projection_tracking.c.upstream == upstream,
+        )
+        .with_for_update()
+    )
+    position = conn.execute(query).scalar()
+    if position is None:
+        conn.execute(
+            pg_insert(projection_tracking)
+            .values(projection=projection, upstream=upstream, position=0)
+            .on_conflict_do_nothing()
+        )
+        position = conn.execute(query).scalar_one()
+    return int(position)
+
+
+def apply_next_batch(
+    conn: Connection, projection: Projection, upstream: str, app: Application[Any], limit: int
+) -> Batch:
+    """Read up to `limit` notifications after the tracked position, apply them, and move the
+    position, all in one transaction on `conn`."""
+    with conn.begin():
+        position = _locked_position(conn, projection.name, upstream)
+        notifications = app.recorder.select_notifications(position + 1, limit)
+        if not notifications:
+            return Batch(upstream, 0, position)
+        try:
+            events = [
+                (n.id, app.mapper.to_domain_event(n))
+                for n in notifications
+                if projection.wants(n.topic)
+            ]
+            projection.apply_batch(conn, upstream, events)
+        except Exception as error:
+            if is_transient(error):
+                raise
+            raise ProjectionFailed(
+                projection.name,
+                upstream,
+                position,
+                f"{describe(error)} (batch {notifications[0].id}..{notifications[-1].id})",
+            ) from error
+        last = notifications[-1].id
+        conn.execute(
+            update(projection_tracking)
+            .where(
+                projection_tracking.c.projection == projection.name,
+                projection_tracking.c.upstream == upstream,
+            )
+            .values(position=last, updated_at=func.now())
+        )
+    return Batch(upstream, len(notifications), last)
+
+
+def drain(
+    conn: Connection,
+    projection: Projection,
+    upstream: str,
+    app: Application[Any],
+    limit: int,
+    until: int | None = None,
+) -> Iterator[Batch]:
+    """Batches until the upstream's head (or position `until`) is reached."""
+    while True:
+        batch = apply_next_batch(conn, projection, upstream, app, limit)
+        if batch.events:
+            yield batch
+        if batch.events < limit or (until is not None and batch.position >= until):
+            return

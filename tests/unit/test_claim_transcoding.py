@@ -1,0 +1,98 @@
+"""Claim events through the real JSON transcoder: exact money, no float, replay equals live."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from domain.base import event_classes
+from domain.claim import (
+    PATIENT,
+    AppealLevel,
+    Claim,
+    LineAdjudication,
+)
+from domain.context import bound_context
+from tests.unit.claim_builders import SECONDARY, SECONDARY_COVERAGE, denied, paid
+from tests.unit.replay import mapper, replay, round_trip
+
+
+def walk(value: Any):
+    """Every leaf value inside event state (dataclasses, enums, lists, tuples, dicts)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from walk(getattr(value, f.name))
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from walk(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from walk(item)
+    elif not isinstance(value, Enum):
+        yield value
+
+
+def full_history() -> tuple[Claim, list]:
+    """A claim paid by the primary, billed to the secondary, paid, appealed and closed."""
+    claim = paid()
+    claim.transfer_to_secondary(SECONDARY, SECONDARY_COVERAGE, date(2025, 4, 2))
+    lines = [LineAdjudication(i, amount, amount) for i, amount in claim.line_balances.items()]
+    claim.adjudicate("TRN-9", "SEC-1", "2", lines, date(2025, 4, 20))
+    claim.appeal(AppealLevel.REDETERMINATION, date(2025, 5, 1), "allowed amount too low")
+    claim.decide_appeal(date(2025, 6, 1), favourable=False)
+    claim.close(date(2025, 6, 2))
+    return claim, claim.collect_events()
+
+
+def test_replay_through_the_json_transcoder_equals_the_live_claim():
+    claim, events = full_history()
+    assert vars(replay(events)) == vars(claim)
+
+
+def test_replay_of_denied_voided_claim_equals_the_live_claim():
+    claim = denied()
+    claim.void(date(2025, 4, 5), "wrong patient")
+    assert vars(replay(claim.collect_events())) == vars(claim)
+
+
+def test_decimal_values_survive_transcoding_exactly():
+    _, events = full_history()
+    for original, restored in zip(events, round_trip(events), strict=True):
+        before = [v for v in walk(vars(original)) if isinstance(v, Decimal)]
+        after = [v for v in walk(vars(restored)) if isinstance(v, Decimal)]
+        assert [str(v) for v in after] == [str(v) for v in before]
+        assert vars(restored) == vars(original)
+    amounts = [e.amount for e in replay(events).ledger]
+    assert Decimal("-84.00") in amounts and all(a.as_tuple().exponent == -2 for a in amounts)
+
+
+def test_no_float_in_any_claim_event_state():
+    _, events = full_history()
+    for e in events:
+        assert not any(isinstance(v, float) for v in walk(vars(e))), type(e).__name__
+
+    def refuse_float(text: str):
+        raise AssertionError(f"float {text} in stored event state")
+
+    for e in events:
+        stored = mapper().to_stored_event(e)
+        json.loads(stored.state, parse_float=refuse_float)
+
+
+def test_claim_events_have_pinned_topics():
+    assert Claim.TOPIC == "aries.claim"
+    names = {cls.TOPIC for cls in event_classes(Claim)}
+    assert {"aries.claim.Drafted", "aries.claim.Adjudicated", "aries.claim.Closed"} <= names
+
+
+def test_claim_events_carry_the_bound_tenant_and_actor():
+    with bound_context(tenant_id="acme-hme", actor_id="biller-7", actor_role="billing"):
+        claim = paid()
+    events = claim.collect_events()
+    assert {(e.tenant_id, e.actor_id) for e in events} == {("acme-hme", "biller-7")}
+    assert replay(events).tenant_id == "acme-hme"
+    assert claim.party_balance(PATIENT) == Decimal("29.00")

@@ -1,0 +1,80 @@
+"""Command answers, If-Match and the 412/409 problems (an app without I/O)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from application.eventstore import CommandResult, ConcurrentUpdate, StaleVersion
+from interfaces.http.commands import ExpectedVersion, check_version, command_response
+from interfaces.http.problems import install_problem_handlers
+
+ID = uuid.uuid4()
+
+
+@pytest.fixture(scope="module")
+def client() -> TestClient:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/expected")
+    async def expected(version: ExpectedVersion) -> dict:
+        return {"expected": version}
+
+    @app.post("/checked")
+    def checked(version: ExpectedVersion):
+        check_version(4, version)
+        return command_response(CommandResult(ID, 5, 99), 201)
+
+    @app.post("/stale")
+    def stale():
+        raise StaleVersion("order", expected=2, actual=4)
+
+    @app.post("/race")
+    def race():
+        raise ConcurrentUpdate("another command changed this order; reload and retry")
+
+    return TestClient(app)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"), [(None, None), ("*", None), ('"3"', 3), ("3", 3), (' "12" ', 12)]
+)
+def test_if_match_gives_the_expected_version(client, header, expected):
+    headers = {"If-Match": header} if header is not None else {}
+    assert client.post("/expected", headers=headers).json() == {"expected": expected}
+
+
+@pytest.mark.parametrize("header", ['W/"3"', '"three"', '"1", "2"', '"-1"'])
+def test_a_malformed_if_match_is_400_problem(client, header):
+    response = client.post("/expected", headers={"If-Match": header})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_command_answers_id_version_position_and_the_etag(client):
+    response = client.post("/checked", headers={"If-Match": '"4"'})
+    assert response.status_code == 201
+    assert response.json() == {"id": str(ID), "version": 5, "position": 99}
+    assert response.headers["etag"] == '"5"'
+
+
+def test_check_version_answers_412_with_the_current_etag(client):
+    response = client.post("/checked", headers={"If-Match": '"3"'})
+    assert response.status_code == 412
+    assert response.headers["etag"] == '"4"'
+    assert response.json()["current_version"] == 4
+
+
+def test_stale_version_from_the_application_is_412(client):
+    response = client.post("/stale")
+    assert (response.status_code, response.headers["etag"]) == (412, '"4"')
+
+
+def test_a_concurrent_update_is_409(client):
+    response = client.post("/race")
+    assert response.status_code == 409
+    assert response.json()["type"].endswith("concurrent-update")
