@@ -80,6 +80,9 @@ def lines_to_bill(order: Order) -> dict[str, list[LineToBill]]:
                     oxygen_flow_lpm=line.oxygen_flow_lpm,
                     adherence_met=_adherence(order, line.line_id, month.month_number),
                     abn_on_file=order.abn_on_file,
+                    # The order's documentation (SWO on file, coverage verified eligible) is
+                    # what a KX attests for items judged by documentation (wheelchairs).
+                    kx_documented=_documented(order),
                 )
             )
     return dict(by_month)
@@ -93,6 +96,10 @@ def _adherence(order: Order, line_id: UUID, rental_month: int) -> bool:
     if verdict is None:
         return rental_month <= 3
     return verdict
+
+
+def _documented(order: Order) -> bool:
+    return order.swo_on_file and order.coverage is not None and order.coverage.eligible
 
 
 def _serial(order: Order, line_id: UUID) -> str | None:

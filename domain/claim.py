@@ -1,6 +1,9 @@
 """The Claim aggregate: one claim per order, billing month and primary payer, from draft to a
 zero balance.
 
+Value types and ledger folds live in `domain.claim_values`, the pure deciding rules (scrub,
+line billing, remittance checks) in `domain.claim_rules`; both are re-exported here as needed.
+
 Lifecycle (status): DRAFT -scrub-> SCRUBBED -request_submission-> SUBMISSION_REQUESTED
 -record_submission-> SUBMITTED -acknowledge-> ACCEPTED | REJECTED (not filed: correct and/or
 scrub again) -adjudicate-> PAID | PARTIALLY_PAID | DENIED (| REVERSED after a CLP02 22) -> then
@@ -25,9 +28,9 @@ Choices a reader may question:
 - A remittance posts once per (trace, payer claim control number): a reversal (CLP02 22, the
   original ICN) and its corrected claim (a new ICN) may share one check. A CLP02 22 posts
   `reversal` entries that negate what the remittance lists (paid and adjustments <= 0).
-- PR adjustments move the amount from the payer to the patient (two entries).
-  `transfer_to_secondary` moves every other party's remaining balance to the secondary;
-  `assign_patient_responsibility` moves every payer's remaining balance to the patient.
+- PR adjustments move the amount from the payer to the patient (two entries). Credits stay put:
+  `transfer_to_secondary` moves every other party's positive balance to the secondary;
+  `assign_patient_responsibility` moves every payer's positive balance to the patient.
 - A line's current payer is the party of its latest positive entry.
 - Appeal deadlines: redetermination within 120 days of the remittance's paid date (the payer's
   5-day receipt presumption is not added); reconsideration within 180 days of the

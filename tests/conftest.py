@@ -5,6 +5,8 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+from interfaces.bootstrap import bootstrap
+from interfaces.settings import Settings
 from tests.servers import fresh_database, server_urls
 
 settings.register_profile(
@@ -41,3 +43,13 @@ def empty_database_url(server_database_url):
     """A brand-new database with no tables at all."""
     with fresh_database(server_database_url, migrate=False) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def aries(database_url, redis_url):
+    """The composition root on the session's migrated database and the real Redis."""
+    built = bootstrap(
+        Settings(database_url=database_url, redis_url=redis_url, environment="test")
+    )
+    yield built
+    built.close()

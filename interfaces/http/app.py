@@ -30,7 +30,7 @@ from interfaces.http.middleware import (
 )
 from interfaces.http.problems import install_problem_handlers
 from interfaces.http.ratelimit import IpRateLimitMiddleware, RateLimiter
-from interfaces.http.routes import api_keys, auth, health, users
+from interfaces.http.routes import api_keys, auth, billing, health, users
 from interfaces.http.security import Authenticator, TokenService
 from interfaces.logging import configure_logging
 from interfaces.settings import Settings
@@ -128,4 +128,5 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(auth.router)
     app.include_router(users.router)
     app.include_router(api_keys.router)
+    app.include_router(billing.router)
     return app

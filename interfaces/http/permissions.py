@@ -34,6 +34,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "read_user": frozenset({ADMIN, AUDITOR}),
     "issue_api_key": frozenset({ADMIN}),
     "revoke_api_key": frozenset({ADMIN}),
+    # billing (interfaces/http/routes/billing.py)
+    "run_billing": frozenset({ADMIN, BILLER}),
     # patients, orders, claims: add each operation here with its endpoint.
 }
 
