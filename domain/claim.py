@@ -53,11 +53,10 @@ from decimal import Decimal
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
-from eventsourcing.utils import get_topic
 
 from domain import claim_rules as rules
 from domain import pricing
-from domain.base import AriesAggregate, event_classes, pin_topics
+from domain.base import AriesAggregate, pin_topics
 from domain.claim_rules import (
     ALLOWED_STATES,
     CLAIM_STATUS_CODES,
@@ -888,10 +887,6 @@ class Claim(AriesAggregate):
 
 
 pin_topics(Claim, "aries.claim")
-# pin_topics only names the topics; register them so that a Claim can be created (and its events
-# resolved) before the application layer calls register_domain_topics().
-for _class in (Claim, *event_classes(Claim)):
-    get_topic(_class)
 
 __all__ = [
     "PATIENT",

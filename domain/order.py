@@ -47,9 +47,8 @@ from typing import Any, ClassVar, ParamSpec
 from uuid import UUID
 
 from eventsourcing.domain import event
-from eventsourcing.utils import get_topic
 
-from domain.base import AriesAggregate, event_classes, pin_topics
+from domain.base import AriesAggregate, pin_topics
 from domain.catalogue import HcpcsItem, PaymentCategory, item
 from domain.diagnosis import billable_diagnosis
 from domain.errors import InvalidValue, RuleViolated
@@ -1295,10 +1294,6 @@ class Order(AriesAggregate):
 
 
 pin_topics(Order, "aries.order")
-# pin_topics sets the topics but does not register them; the library refuses to create an event
-# whose explicit topic is unregistered, so register them here (idempotent, no I/O).
-for _cls in (Order, *event_classes(Order)):
-    get_topic(_cls)
 
 AGGREGATES: tuple[type, ...] = (Order,)
 VALUE_TYPES: tuple[type, ...] = (
