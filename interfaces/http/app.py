@@ -30,7 +30,20 @@ from interfaces.http.middleware import (
 )
 from interfaces.http.problems import install_problem_handlers
 from interfaces.http.ratelimit import IpRateLimitMiddleware, RateLimiter
-from interfaces.http.routes import api_keys, auth, billing, health, users
+from interfaces.http.routes import (
+    api_keys,
+    audit,
+    auth,
+    billing,
+    claims,
+    health,
+    jobs,
+    orders,
+    patients,
+    remittances,
+    summaries,
+    users,
+)
 from interfaces.http.security import Authenticator, TokenService
 from interfaces.logging import configure_logging
 from interfaces.settings import Settings
@@ -129,4 +142,6 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(users.router)
     app.include_router(api_keys.router)
     app.include_router(billing.router)
+    for area in (patients, summaries, orders, claims, remittances, jobs, audit):
+        app.include_router(area.router)
     return app

@@ -36,7 +36,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "revoke_api_key": frozenset({ADMIN}),
     # billing (interfaces/http/routes/billing.py)
     "run_billing": frozenset({ADMIN, BILLER}),
-    # patients, orders, claims: add each operation here with its endpoint.
+    # patients (routes/patients.py)
+    # summaries (routes/summaries.py)
+    # orders (routes/orders.py)
+    # claims (routes/claims.py)
+    # remittances (routes/remittances.py)
+    # jobs (routes/jobs.py)
+    # audit (routes/audit.py)
 }
 
 log = structlog.get_logger("aries.http.permissions")

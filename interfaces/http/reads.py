@@ -1,0 +1,130 @@
+"""What query endpoints share: read-your-writes waiting and cursor pagination.
+
+Read-your-writes: a command answers the event-store `position` of what it recorded. A query
+that is given that position (`?min_position=` or `X-Min-Position:`) waits, at most
+`settings.read_wait_seconds`, until the projection it reads has applied its upstream up to it.
+The answer then carries `X-Read-Model-Position: <position reached>`; if the wait ran out it
+answers with what it has and adds `X-Read-Model-Stale: true`. Positions are per upstream log
+(a patient's position is in the patients log), so each query names the projection and upstream
+it reads:
+
+    @router.get("/{patient_id}")
+    def get_patient(patient_id: UUID, aries: AriesDep, response: Response,
+                    min_position: MinPosition, ...):
+        wait_for_read_model(aries, response, "patients", "patients", min_position)
+        ...
+
+Pagination: lists are ordered by a sort key plus the row id, and a page's `next_cursor` is the
+opaque encoding of the last row's key (`encode_cursor([value, id])`); the next request passes
+it back as `?cursor=` and the query continues strictly after it (keyset pagination: stable
+under inserts, no OFFSET scans).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar
+from uuid import UUID
+
+from fastapi import Depends, Header, Query, Response
+from pydantic import BaseModel, Field
+
+from interfaces.bootstrap import Aries
+from interfaces.http.problems import ProblemError
+from projections.runner import wait_for_position
+
+T = TypeVar("T")
+
+STALE_HEADER = "X-Read-Model-Stale"
+POSITION_HEADER = "X-Read-Model-Position"
+
+
+async def min_position(
+    min_position: Annotated[
+        int | None,
+        Query(ge=0, description="wait until the read model includes this command's position"),
+    ] = None,
+    x_min_position: Annotated[
+        int | None,
+        Header(alias="X-Min-Position", ge=0, description="same as `min_position`"),
+    ] = None,
+) -> int | None:
+    """The position the caller wants to read at least (query parameter or header)."""
+    if min_position is None:
+        return x_min_position
+    if x_min_position is None:
+        return min_position
+    return max(min_position, x_min_position)
+
+
+MinPosition = Annotated[int | None, Depends(min_position)]
+
+
+def wait_for_read_model(
+    aries: Aries, response: Response, projection: str, upstream: str, position: int | None
+) -> bool:
+    """Block (sync endpoints run in the threadpool) until `projection` has applied `upstream`
+    up to `position`, or `read_wait_seconds` passed. Answers whether it caught up, and sets the
+    freshness headers on `response`."""
+    if position is None:
+        return True
+    caught_up = wait_for_position(
+        aries, projection, upstream, position, timeout=aries.settings.read_wait_seconds
+    )
+    if not caught_up:
+        response.headers[STALE_HEADER] = "true"
+    response.headers[POSITION_HEADER] = str(position) if caught_up else "behind"
+    return caught_up
+
+
+# --- Cursor pagination ----------------------------------------------------------------------
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list. Pass `next_cursor` back as `cursor` for the next page; null means
+    this was the last page."""
+
+    items: list[T]
+    next_cursor: str | None = Field(None, examples=["WyIyMDI2LTExLTIyIiwiN2QzYy4uLiJd"])
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def encode_cursor(values: list[Any]) -> str:
+    """An opaque cursor for the sort key `values` of the last row of a page."""
+    raw = json.dumps([_plain(v) for v in values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, size: int) -> list[Any] | None:
+    """The sort key values a cursor holds (None for no cursor); 400 for anything else.
+    Values come back as JSON gives them (strings for ids, dates and decimals)."""
+    if cursor is None:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != size:
+        raise ProblemError(
+            400, "Bad cursor", "the cursor is not one this API answered; start from page one",
+            type_="https://aries.dev/problems/bad-cursor",
+        )
+    return values
+
+
+PageSize = Annotated[int, Query(ge=1, le=200, description="items per page")]
+Cursor = Annotated[
+    str | None, Query(max_length=512, description="`next_cursor` of the previous page")
+]
