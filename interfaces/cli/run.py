@@ -36,12 +36,20 @@ def serve(
 
 def project(
     names: list[str] = typer.Argument(None, help="projections to run (default: all)"),
+    metrics_port: int = typer.Option(
+        0, min=0, max=65535,
+        help="serve Prometheus metrics (position, lag, batches) on this port; 0: off",
+    ),
 ) -> None:
     """Run projectors: follow the event logs and keep read-model tables current."""
+    from prometheus_client import start_http_server
+
     from projections.runner import run_projectors
 
     settings = Settings()
     configure_logging(settings.log_level, json=settings.json_logs)
+    if metrics_port:
+        start_http_server(metrics_port, addr=settings.host)
     aries = bootstrap(settings)
     try:
         failed = run_projectors(aries, names or None)
