@@ -22,7 +22,7 @@ from eventsourcing.projection import EventSourcedProjection
 
 from application.eventstore import AriesApplication, CommandResult
 from domain.claim import AppealLevel, Claim
-from domain.claim_values import LineToBill
+from domain.claim_values import ClaimStatus, LineToBill
 from domain.context import EventContext, bound_context
 from domain.errors import DomainError
 from domain.order import LineBilling, Order
@@ -216,9 +216,12 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
     # --- claim commands -----------------------------------------------------------------
 
     def submit(self, claim_id: UUID, *, expected_version: int | None = None) -> CommandResult:
-        """Scrub the claim and ask for it to go out in the next 837P batch."""
+        """Scrub the claim (a draft, or a rejected claim after its correction) and ask for it to
+        go out in the next 837P batch. A claim already scrubbed, or waiting to be billed to the
+        secondary payer, goes as it is."""
         claim = self.load(claim_id, Claim, expected_version=expected_version)
-        claim.scrub(self.clock.today())
+        if claim.status in (ClaimStatus.DRAFT, ClaimStatus.REJECTED):
+            claim.scrub(self.clock.today())
         claim.request_submission(claim.submission_count + 1)
         return self.commit(claim)
 

@@ -76,6 +76,10 @@ def postgres_env(
         "POSTGRES_LOCK_TIMEOUT": "5",
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "10",
         "POSTGRES_PRE_PING": "y",
+        # Concurrent commands share one insert transaction under the table lock; see
+        # application/group_commit.py (bench/ measures it against the library's recorder).
+        "APPLICATION_RECORDER_TOPIC": "application.group_commit:GroupCommitRecorder",
+        "PROCESS_RECORDER_TOPIC": "application.group_commit:GroupCommitProcessRecorder",
     }
 
 

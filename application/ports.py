@@ -3,6 +3,7 @@ interfaces/)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Protocol
 
@@ -21,3 +22,79 @@ class SystemClock:
 
     def today(self) -> date:
         return self.now().date()
+
+
+# --- failures worth retrying, and the summary provider (S) ---------------------------------
+
+
+class TransientFailure(Exception):
+    """A failure worth retrying later (a timeout, a 5xx, a lost race): the workers retry it with
+    backoff. Any other exception from a service is permanent."""
+
+
+@dataclass(frozen=True)
+class NoteForSummary:
+    """One clinical note as a summary provider sees it: de-identified text, no ids."""
+
+    written_on: date
+    subjective: str
+    objective: str
+    assessment: str
+    plan: str
+    amendments: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SummaryRequest:
+    """What a provider summarises: the notes (oldest first) and the same notes rendered as the
+    prompt template `template_version` (for language models)."""
+
+    template_version: str
+    notes: tuple[NoteForSummary, ...]
+    instructions: str
+    prompt: str
+
+
+@dataclass(frozen=True)
+class GeneratedSummary:
+    text: str
+    model: str  # as the provider names the model that answered (its version when it says)
+
+
+class SummaryProvider(Protocol):
+    """Writes a summary of clinical notes. Raises TransientFailure when a retry may help."""
+
+    name: str  # recorded as the summary's provider: "local", "ollama", "openai", "anthropic"
+
+    def summarise(self, request: SummaryRequest) -> GeneratedSummary: ...
+
+
+# --- the clearinghouse (X) ------------------------------------------------------------------
+
+
+class ClearinghouseUnavailable(TransientFailure):
+    """The interchange did not reach the clearinghouse (timeout, refused connection, 5xx)."""
+
+
+class ClearinghouseRefused(Exception):
+    """The clearinghouse refused the transmission itself (a 4xx): retrying will not help."""
+
+
+class MalformedAnswer(Exception):
+    """The clearinghouse took the interchange but its answer is not a readable TA1/999/277CA.
+    The claims went out: they are recorded as submitted and wait for an acknowledgement."""
+
+
+class Clearinghouse(Protocol):
+    """Where 837P interchanges go. `transmit` answers the clearinghouse's acknowledgements
+    as X12 text: a TA1 or 999 for the interchange and, when ready, a 277CA per claim."""
+
+    name: str
+
+    def transmit(self, interchange: str) -> str: ...
+
+
+class ControlNumbers(Protocol):
+    """Interchange control numbers (ISA13/GS06): unique and increasing, 1..999999999."""
+
+    def next_interchange(self) -> int: ...

@@ -347,6 +347,7 @@ class Patient(AriesAggregate):
         self.coverages: dict[UUID, Coverage] = {}
         self.notes: dict[UUID, Note] = {}
         self.summaries: dict[UUID, Summary] = {}
+        self.summary_requests: dict[UUID, str] = {}  # summary id -> who asked
         self.deactivated_on: date | None = None
         self.deactivation_reason: str | None = None
 
@@ -640,6 +641,25 @@ class Patient(AriesAggregate):
         self.notes[note_id] = replace(note, amendments=(*note.amendments, amendment))
 
     # --- summaries ------------------------------------------------------------------------
+
+    def request_summary(self, summary_id: UUID, requested_by: str) -> None:
+        """Ask for a summary of the notes as they stand (a worker writes it later and records
+        it under the same `summary_id`, which is also the job id)."""
+        self._require_active()
+        if not isinstance(summary_id, UUID):
+            raise InvalidValue("summary_id_is_a_uuid", f"{summary_id!r} is not a UUID")
+        require(
+            summary_id not in self.summary_requests and summary_id not in self.summaries,
+            "summary_id_is_unique",
+            f"summary {summary_id} was already requested",
+        )
+        requested_by = _present(requested_by, "summary_requester_is_present", "requested by")
+        require(bool(self.notes), "summary_requires_notes", "the patient has no notes to summarise")
+        self._summary_requested(summary_id=summary_id, requested_by=requested_by)
+
+    @event("SummaryRequested")
+    def _summary_requested(self, summary_id: UUID, requested_by: str) -> None:
+        self.summary_requests[summary_id] = requested_by
 
     def record_summary(
         self,

@@ -14,10 +14,13 @@ from domain.order import AGGREGATES as _order_aggregates
 from domain.order import VALUE_TYPES as _order_values
 from domain.patient import AGGREGATES as _patient_aggregates
 from domain.patient import VALUE_TYPES as _patient_values
+from domain.remittance import AGGREGATES as _remittance_aggregates
+from domain.remittance import VALUE_TYPES as _remittance_values
 
 AGGREGATES: tuple[type, ...] = (
-    *_patient_aggregates, *_order_aggregates, *_claim_aggregates, *_identity_aggregates
+    *_patient_aggregates, *_order_aggregates, *_claim_aggregates, *_identity_aggregates,
+    *_remittance_aggregates,
 )
 VALUE_TYPES: tuple[type, ...] = (
-    *_patient_values, *_order_values, *_claim_values, *_identity_values
+    *_patient_values, *_order_values, *_claim_values, *_identity_values, *_remittance_values
 )

@@ -50,11 +50,47 @@ class Settings(BaseSettings):
     ollama_url: str = Field("http://127.0.0.1:11434", description="Ollama base URL")
     openai_api_key: SecretStr | None = Field(None, description="OpenAI API key")
     anthropic_api_key: SecretStr | None = Field(None, description="Anthropic API key")
+    openai_base_url: str = Field(
+        "https://api.openai.com/v1", description="OpenAI (or OpenAI-compatible) API base URL"
+    )
+    anthropic_base_url: str = Field("https://api.anthropic.com", description="Anthropic base URL")
+    summary_retries: int = Field(
+        2, ge=0, le=5, description="extra attempts after a provider timeout, 429 or 5xx"
+    )
 
     clearinghouse: Literal["sandbox", "http"] = Field(
         "sandbox", description="where 837P batches go"
     )
     clearinghouse_url: str | None = Field(None, description="HTTP clearinghouse endpoint")
+    # X12 837P: the clearinghouse we send to and the supplier we bill as (demo defaults).
+    clearinghouse_timeout_seconds: float = Field(
+        30.0, gt=0, le=300, description="per 837P transmission to the HTTP clearinghouse"
+    )
+    clearinghouse_id: str = Field(
+        "ARIESSANDBOX", min_length=2, max_length=15, description="receiver id (ISA08, GS03)"
+    )
+    clearinghouse_name: str = Field("Aries Sandbox Clearinghouse", description="receiver name")
+    x12_usage: Literal["T", "P"] = Field("T", description="ISA15: T test data, P production")
+    supplier_name: str = Field("Aries Demo Medical Supply", description="billing provider name")
+    supplier_npi: str = Field(
+        "1588667398", pattern=r"^[0-9]{10}$", description="billing provider NPI (Luhn checked)"
+    )
+    supplier_tax_id: str = Field(
+        "990000001", pattern=r"^[0-9]{9}$", description="billing provider EIN, nine digits"
+    )
+    supplier_submitter_id: str = Field(
+        "ARIESDME", min_length=2, max_length=15, description="submitter id (ISA06, GS02)"
+    )
+    supplier_address: str = Field("100 Main St", description="billing provider street")
+    supplier_city: str = Field("Springfield", description="billing provider city")
+    supplier_state: str = Field("IL", pattern=r"^[A-Z]{2}$", description="billing provider state")
+    supplier_postal_code: str = Field(
+        "627011234", pattern=r"^[0-9]{9}$", description="billing provider ZIP+4, nine digits"
+    )
+    supplier_contact: str = Field("Billing Office", description="submitter contact name")
+    supplier_phone: str = Field(
+        "2175550100", pattern=r"^[0-9]{10}$", description="submitter contact phone, ten digits"
+    )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
     log_json: bool | None = Field(None, description="JSON logs (default: on in production)")
@@ -74,6 +110,39 @@ class Settings(BaseSettings):
         description="how long a process trusts a looked-up user/API key (revocation delay)",
     )
     redis_key_prefix: str = Field("aries:", description="prefix of every Redis key the API writes")
+
+    # --- workers (interfaces/workers) -------------------------------------------------------
+    worker_threads: int = Field(4, ge=1, le=64, description="Dramatiq worker threads per process")
+    worker_max_retries: int = Field(
+        8, ge=0, description="retries of a transient failure before the job is dead-lettered"
+    )
+    worker_min_backoff_seconds: float = Field(
+        15.0, gt=0, description="first retry delay; doubles per retry"
+    )
+    worker_max_backoff_seconds: float = Field(3600.0, gt=0, description="longest retry delay")
+    worker_heartbeat_timeout_seconds: float = Field(
+        60.0, ge=1,
+        description="a worker silent this long is dead: its unfinished messages are requeued",
+    )
+    worker_shutdown_seconds: float = Field(
+        30.0, ge=0, description="on SIGTERM, how long running jobs may take to finish"
+    )
+    worker_metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="port of the worker process's /metrics (unset: none)"
+    )
+    submission_batch_seconds: int = Field(
+        60, ge=1, le=3600,
+        description="claims whose submission is requested in the same window share one 837P",
+    )
+
+    # --- audit (application/audit) ----------------------------------------------------------
+    audit_hmac_key: SecretStr | None = Field(
+        None,
+        description=(
+            "key that signs audit checkpoints (`aries audit checkpoint`); keep it out of the "
+            "database: whoever could rewrite the chains must not hold it"
+        ),
+    )
 
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Settings:

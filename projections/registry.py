@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from projections.base import Projection
+from projections.claims import ClaimsProjection
 from projections.event_index import EventIndex
+from projections.orders import OrderProjection
+from projections.patients import PatientsProjection
+from projections.work_queue import WorkQueueProjection
 
 PROJECTIONS: list[Projection] = [
     EventIndex(),
+    OrderProjection(),
+    PatientsProjection(),
+    ClaimsProjection(),
+    WorkQueueProjection(),
 ]
 
 

@@ -125,3 +125,794 @@ event_index = Table(
         "(which version of an aggregate existed at a recorded time)."
     ),
 )
+
+# --- orders (projections/orders.py) ---------------------------------------------------------
+
+from sqlalchemy import ARRAY, Boolean, Date, Integer, Numeric  # noqa: E402  (section-local)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", Uuid, nullable=False, comment="The order (aggregate id)."),
+    Column("tenant_id", Text, nullable=False, comment="Tenant that owns the order."),
+    Column("patient_id", Uuid, nullable=False, comment="The patient the order is for."),
+    Column(
+        "status",
+        Text,
+        nullable=False,
+        comment=(
+            "intake, on_hold, delivered, picked_up or cancelled (on_hold while held before "
+            "delivery or during the rental, as Order.status)."
+        ),
+    ),
+    Column("on_hold", Boolean, nullable=False, comment="Whether a hold is in force."),
+    Column("hold_reason", Text, nullable=True, comment="Why it is on hold (null when not)."),
+    Column("held_on", Date, nullable=True, comment="Date the hold in force began."),
+    Column("order_date", Date, nullable=False, comment="Date of the order (intake)."),
+    Column("practitioner_npi", Text, nullable=False, comment="Ordering practitioner's NPI."),
+    Column("practitioner_name", Text, nullable=False, comment="Ordering practitioner's name."),
+    Column(
+        "diagnoses",
+        ARRAY(Text),
+        nullable=False,
+        comment="ICD-10-CM codes, in the order given (claim diagnosis pointers follow it).",
+    ),
+    Column("line_count", Integer, nullable=False, comment="Number of lines on the order."),
+    Column(
+        "coverage_id", Uuid, nullable=True, comment="Coverage of the latest verification."
+    ),
+    Column("payer_id", Text, nullable=True, comment="Payer of the latest verification."),
+    Column(
+        "coverage_verified_on", Date, nullable=True, comment="Date of the latest verification."
+    ),
+    Column(
+        "coverage_eligible",
+        Boolean,
+        nullable=True,
+        comment="Latest eligibility answer (270/271); null until verified.",
+    ),
+    Column(
+        "same_or_similar_found",
+        Boolean,
+        nullable=True,
+        comment="Latest same-or-similar check found equipment (blocks delivery); null until.",
+    ),
+    Column("swo_signed_on", Date, nullable=True, comment="Standard Written Order signed on."),
+    Column(
+        "wopd_required",
+        Boolean,
+        nullable=False,
+        comment="A line's item is on the CMS required list (WOPD and face-to-face needed).",
+    ),
+    Column(
+        "wopd_signed_on", Date, nullable=True, comment="Written Order Prior to Delivery signed."
+    ),
+    Column("face_to_face_on", Date, nullable=True, comment="Face-to-face encounter date."),
+    Column("abn_signed_on", Date, nullable=True, comment="Advance Beneficiary Notice signed."),
+    Column(
+        "documentation_complete",
+        Boolean,
+        nullable=False,
+        comment=(
+            "SWO on file and, where wopd_required, WOPD and face-to-face on file (their dates "
+            "against delivery are checked at delivery)."
+        ),
+    ),
+    Column(
+        "prior_authorization",
+        Text,
+        nullable=False,
+        comment=(
+            "Over the lines that need prior authorization: not_required (none do), pending "
+            "(one has no decision), non_affirmed (one's latest decision), else affirmed."
+        ),
+    ),
+    Column(
+        "prior_authorization_valid_until",
+        Date,
+        nullable=True,
+        comment="When affirmed: the earliest UTN expiry among those lines.",
+    ),
+    Column("delivered_on", Date, nullable=True, comment="Delivery date (date of service)."),
+    Column(
+        "pod_signer_relationship",
+        Text,
+        nullable=True,
+        comment="Who signed the proof of delivery: patient or designee.",
+    ),
+    Column("picked_up_on", Date, nullable=True, comment="Date the equipment came back."),
+    Column("pickup_reason", Text, nullable=True, comment="Why it was picked up."),
+    Column("cancelled_on", Date, nullable=True, comment="Date of cancellation."),
+    Column("cancellation_reason", Text, nullable=True, comment="Why it was cancelled."),
+    Column(
+        "placed_at",
+        DateTime(timezone=True),
+        nullable=False,
+        comment="Timestamp of the Placed event (UTC).",
+    ),
+    Column(
+        "updated_at",
+        DateTime(timezone=True),
+        nullable=False,
+        comment="Timestamp of the order's latest event (UTC).",
+    ),
+    Column(
+        "version",
+        BigInteger,
+        nullable=False,
+        comment="Aggregate version after its latest event (the ETag; If-Match compares it).",
+    ),
+    PrimaryKeyConstraint("order_id"),
+    Index(None, "tenant_id", "order_date", "order_id"),
+    Index(None, "tenant_id", "status", "order_date", "order_id"),
+    Index(None, "tenant_id", "patient_id", "order_date", "order_id"),
+    comment="One row per equipment order: status, documentation, authorization, delivery.",
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", Uuid, nullable=False, comment="The order the line is on."),
+    Column("line_id", Uuid, nullable=False, comment="The line (given at intake)."),
+    Column("tenant_id", Text, nullable=False, comment="Tenant that owns the order."),
+    Column("line_number", Integer, nullable=False, comment="1-based place on the order."),
+    Column("hcpcs", Text, nullable=False, comment="HCPCS Level II code of the item."),
+    Column("description", Text, nullable=False, comment="Catalogue description of the item."),
+    Column("quantity", Integer, nullable=False, comment="Units ordered."),
+    Column(
+        "billing", Text, nullable=False, comment="rental, purchase_new or purchase_used."
+    ),
+    Column(
+        "oxygen_flow_lpm",
+        Numeric,
+        nullable=True,
+        comment="Prescribed oxygen flow, litres per minute (oxygen lines only).",
+    ),
+    Column(
+        "prior_auth_required",
+        Boolean,
+        nullable=False,
+        comment="The item needs prior authorization (catalogue).",
+    ),
+    Column(
+        "prior_auth_status",
+        Text,
+        nullable=True,
+        comment="Latest decision: affirmed or non_affirmed; null when none.",
+    ),
+    Column("prior_auth_decided_on", Date, nullable=True, comment="Date of the latest decision."),
+    Column("utn", Text, nullable=True, comment="Unique tracking number when affirmed."),
+    Column("utn_valid_until", Date, nullable=True, comment="Last day the UTN is valid."),
+    Column(
+        "prior_auth_reason", Text, nullable=True, comment="Why it was not affirmed, if so."
+    ),
+    Column(
+        "serial_numbers",
+        ARRAY(Text),
+        nullable=False,
+        comment="Serial numbers delivered on the line (serialized items; empty otherwise).",
+    ),
+    Column(
+        "rental_months_opened",
+        Integer,
+        nullable=False,
+        comment="Rental months opened (billed) so far; 0 for purchases.",
+    ),
+    Column(
+        "last_rental_month_from",
+        Date,
+        nullable=True,
+        comment="First day of the latest rental month opened.",
+    ),
+    Column(
+        "last_rental_month_to",
+        Date,
+        nullable=True,
+        comment="Last day of the latest rental month opened.",
+    ),
+    Column(
+        "adherence_met",
+        Boolean,
+        nullable=True,
+        comment="PAP adherence verdict of the latest evaluation (KX); null when none.",
+    ),
+    Column(
+        "adherence_evaluated_on",
+        Date,
+        nullable=True,
+        comment="Date of the latest adherence evaluation.",
+    ),
+    PrimaryKeyConstraint("order_id", "line_id"),
+    comment="One row per order line: item, prior authorization, serials, rental months.",
+)
+
+# --- patients (projections/patients.py) -----------------------------------------------------
+
+from sqlalchemy import ARRAY as _ARRAY  # noqa: E402  (section-local)
+from sqlalchemy import Boolean as _Boolean  # noqa: E402
+from sqlalchemy import Date as _Date  # noqa: E402
+from sqlalchemy import Integer as _Integer  # noqa: E402
+from sqlalchemy.dialects.postgresql import JSONB as _JSONB  # noqa: E402
+
+patients = Table(
+    "patients",
+    metadata,
+    Column("patient_id", Uuid, nullable=False, comment="The patient (aggregate id)."),
+    Column("tenant_id", Text, nullable=False, comment="Tenant that owns the patient."),
+    Column("account_number", Text, nullable=False, comment="Supplier account number (A + 8)."),
+    Column("first_name", Text, nullable=False, comment="Given name (PHI)."),
+    Column("last_name", Text, nullable=False, comment="Family name (PHI)."),
+    Column("date_of_birth", _Date, nullable=False, comment="Date of birth (PHI); age is "
+           "computed when read: age(current_date, date_of_birth)."),
+    Column("sex", Text, nullable=False, comment="female, male or unknown."),
+    Column("mbi", Text, nullable=True, comment="Medicare Beneficiary Identifier (PHI), bare "
+           "upper case; null for patients without Medicare."),
+    Column("address_line1", Text, nullable=False, comment="Street address, line 1 (PHI)."),
+    Column("address_line2", Text, nullable=True, comment="Street address, line 2 (PHI)."),
+    Column("city", Text, nullable=False, comment="City (PHI)."),
+    Column("state", Text, nullable=False, comment="USPS state code."),
+    Column("postal_code", Text, nullable=False, comment="ZIP or ZIP+4, bare digits (PHI)."),
+    Column("phone", Text, nullable=True, comment="Phone number as given (PHI)."),
+    Column("active", _Boolean, nullable=False, comment="False once the patient is deactivated."),
+    Column("deactivated_on", _Date, nullable=True, comment="Business date of deactivation."),
+    Column("primary_coverage_id", Uuid, nullable=True, comment="Coverage summarised in "
+           "primary_*: the best-ranked coverage without a recorded termination (newest "
+           "effective_from first); null when there is none."),
+    Column("primary_payer_id", Text, nullable=True, comment="Payer id of that coverage."),
+    Column("primary_payer_name", Text, nullable=True, comment="Payer name of that coverage."),
+    Column("primary_member_id", Text, nullable=True, comment="Member id of that coverage (PHI)."),
+    Column("primary_coverage_rank", Text, nullable=True, comment="primary, secondary or tertiary."),
+    Column("coverage_count", _Integer, nullable=False, comment="Coverages without a recorded "
+           "termination (whatever their dates)."),
+    Column("registered_at", DateTime(timezone=True), nullable=False, comment="When the "
+           "registration was recorded (event timestamp, UTC)."),
+    Column("updated_at", DateTime(timezone=True), nullable=False, comment="Timestamp of the "
+           "patient's latest event (UTC)."),
+    Column("version", BigInteger, nullable=False, comment="Aggregate version after its latest "
+           "event (the API's ETag)."),
+    Column("search_text", Text, nullable=False, comment="Lower case 'last first account mbi', "
+           "for substring search (PHI)."),
+    Column("search_trigrams", _ARRAY(Text), nullable=False, comment="Trigrams of the words of "
+           "search_text, pg_trgm style (projections.patients.trigrams), for fuzzy search."),
+    PrimaryKeyConstraint("patient_id"),
+    Index(None, "tenant_id", "last_name", "first_name", "patient_id"),
+    Index(None, "tenant_id", "registered_at", "patient_id"),
+    Index(None, "tenant_id", "date_of_birth"),
+    Index(None, "search_trigrams", postgresql_using="gin"),
+    comment="One row per patient: demographics, primary coverage summary, search keys.",
+)
+
+coverages = Table(
+    "coverages",
+    metadata,
+    Column("coverage_id", Uuid, nullable=False, comment="The coverage."),
+    Column("patient_id", Uuid, nullable=False, comment="The patient it covers."),
+    Column("tenant_id", Text, nullable=False, comment="Tenant that owns the patient."),
+    Column("payer_id", Text, nullable=False, comment="Payer id, upper case (MCR... is Medicare)."),
+    Column("payer_name", Text, nullable=False, comment="Payer name."),
+    Column("member_id", Text, nullable=False, comment="Member (subscriber) id (PHI)."),
+    Column("group_number", Text, nullable=True, comment="Group number, if any."),
+    Column("rank", Text, nullable=False, comment="primary, secondary or tertiary."),
+    Column("relationship_to_subscriber", Text, nullable=False, comment="self, spouse, child or "
+           "other."),
+    Column("effective_from", _Date, nullable=False, comment="First covered day."),
+    Column("effective_to", _Date, nullable=True, comment="Last covered day; null: open-ended."),
+    Column("terminated_on", _Date, nullable=True, comment="Last covered day set by a "
+           "termination; null unless terminated."),
+    Column("status", Text, nullable=False, comment="open or terminated (a recorded "
+           "termination); whether it covers a date also depends on the dates above."),
+    Column("added_at", DateTime(timezone=True), nullable=False, comment="When the coverage was "
+           "recorded (event timestamp, UTC)."),
+    PrimaryKeyConstraint("coverage_id"),
+    Index(None, "patient_id", "rank"),
+    Index(None, "tenant_id", "payer_id"),
+    comment="One row per coverage (insurance policy) of a patient.",
+)
+
+notes = Table(
+    "notes",
+    metadata,
+    Column("note_id", Uuid, nullable=False, comment="The SOAP note."),
+    Column("patient_id", Uuid, nullable=False, comment="The patient it is about."),
+    Column("tenant_id", Text, nullable=False, comment="Tenant that owns the patient."),
+    Column("author_id", Text, nullable=False, comment="User id of the clinician who wrote it."),
+    Column("written_at", DateTime(timezone=True), nullable=False, comment="When it was written "
+           "(UTC)."),
+    Column("subjective", Text, nullable=False, comment="S: what the patient reports (PHI)."),
+    Column("objective", Text, nullable=False, comment="O: findings (PHI)."),
+    Column("assessment", Text, nullable=False, comment="A: assessment (PHI)."),
+    Column("plan", Text, nullable=False, comment="P: plan (PHI)."),
+    Column("version", _Integer, nullable=False, comment="1 + number of amendments."),
+    Column("amendments", _JSONB, nullable=False, comment="Amendments, oldest first: objects "
+           "with amendment_id, author_id, written_at (ISO 8601 UTC), text (PHI), reason."),
+    Column("recorded_at", DateTime(timezone=True), nullable=False, comment="When the note was "
+           "recorded (event timestamp, UTC)."),
+    PrimaryKeyConstraint("note_id"),
+    Index(None, "patient_id", "written_at", "note_id"),
+    comment="Clinical SOAP notes with their amendments (clinical roles only: PHI).",
+)
+
+summaries = Table(
+    "summaries",
+    metadata,
+    Column("summary_id", Uuid, nullable=False, comment="The summary."),
+    Column("patient_id", Uuid, nullable=False, comment="The patient whose notes it summarises."),
+    Column("tenant_id", Text, nullable=False, comment="Tenant that owns the patient."),
+    Column("text", Text, nullable=False, comment="The summary text (PHI)."),
+    Column("provider", Text, nullable=False, comment="Who wrote it: local, ollama, openai..."),
+    Column("model", Text, nullable=False, comment="Model name."),
+    Column("prompt_template_version", Text, nullable=False, comment="Prompt template version."),
+    Column("notes_read", _JSONB, nullable=False, comment="Notes read: objects with note_id "
+           "and version."),
+    Column("output_sha256", Text, nullable=False, comment="SHA-256 (hex) of the text."),
+    Column("requested_by", Text, nullable=False, comment="User id that requested it."),
+    Column("generated_at", DateTime(timezone=True), nullable=False, comment="When it was "
+           "generated (UTC)."),
+    Column("review_state", Text, nullable=False, comment="pending, approved or rejected."),
+    Column("reviewer_id", Text, nullable=True, comment="User id of the reviewer."),
+    Column("reviewed_at", DateTime(timezone=True), nullable=True, comment="When it was "
+           "reviewed (UTC)."),
+    Column("review_comment", Text, nullable=True, comment="Reviewer's comment (may be PHI)."),
+    PrimaryKeyConstraint("summary_id"),
+    Index(None, "patient_id", "generated_at", "summary_id"),
+    comment="Generated summaries of a patient's notes, with provenance and review.",
+)
+
+# --- claims (projections/claims.py) ---------------------------------------------------------
+
+from sqlalchemy import ARRAY as _ARRAY  # noqa: E402  (section-local)
+from sqlalchemy import Boolean as _Boolean  # noqa: E402
+from sqlalchemy import Date as _Date  # noqa: E402
+from sqlalchemy import Integer as _Integer  # noqa: E402
+from sqlalchemy import Numeric as _Numeric  # noqa: E402
+
+_MONEY = _Numeric(12, 2)
+_TS = DateTime(timezone=True)
+
+claims = Table(
+    "claims",
+    metadata,
+    Column("claim_id", Uuid, nullable=False, comment="The claim (aggregate id)."),
+    Column("tenant_id", Text, nullable=False, comment="Tenant that owns the claim."),
+    Column("order_id", Uuid, nullable=False, comment="The order the claim bills."),
+    Column("patient_id", Uuid, nullable=False, comment="The patient (id only)."),
+    Column(
+        "patient_control_number",
+        Text,
+        nullable=False,
+        comment="CLM01: the first 20 hex digits of the claim id, upper case.",
+    ),
+    Column("billing_month", Text, nullable=False, comment="Billing month, YYYY-MM."),
+    Column(
+        "frequency_code",
+        Text,
+        nullable=False,
+        comment="CLM05-3: 1 original, 7 replacement, 8 void.",
+    ),
+    Column(
+        "replaces_claim_id",
+        Uuid,
+        nullable=True,
+        comment="For a replacement (frequency 7) claim: the claim it replaces.",
+    ),
+    Column("payer_id", Text, nullable=False, comment="Original (primary) payer id."),
+    Column(
+        "billed_payer_id",
+        Text,
+        nullable=False,
+        comment="Payer the claim is billed to now: the primary, or the secondary after a transfer.",
+    ),
+    Column(
+        "secondary_payer_id", Text, nullable=True, comment="Secondary payer, once transferred."
+    ),
+    Column(
+        "current_payer_id",
+        Text,
+        nullable=True,
+        comment=(
+            "Who the claim is owed by now: the party (payer id or 'patient') of the latest "
+            "positive ledger entry (a fold of the ledger, as the Claim aggregate defines it)."
+        ),
+    ),
+    Column(
+        "status",
+        Text,
+        nullable=False,
+        comment=(
+            "draft, scrubbed, submission_requested, submitted, accepted, rejected, paid, "
+            "partially_paid, denied, reversed, awaiting_secondary, patient_responsibility, "
+            "appealed, voided, replaced or closed (as Claim.status)."
+        ),
+    ),
+    Column("line_count", _Integer, nullable=False, comment="Number of lines on the claim."),
+    Column("charge_total", _MONEY, nullable=False, comment="Sum of the lines' charges."),
+    Column(
+        "paid",
+        _MONEY,
+        nullable=False,
+        comment="Paid by payers, net of reversals (remittance entries without a CARC).",
+    ),
+    Column(
+        "adjusted",
+        _MONEY,
+        nullable=False,
+        comment="Payer adjustments other than PR (CO, OA, PI), net of reversals.",
+    ),
+    Column(
+        "patient_responsibility",
+        _MONEY,
+        nullable=False,
+        comment="What the patient owes now (the ledger balance of party 'patient').",
+    ),
+    Column("patient_paid", _MONEY, nullable=False, comment="Patient payments recorded."),
+    Column("written_off", _MONEY, nullable=False, comment="Balances written off."),
+    Column(
+        "balance",
+        _MONEY,
+        nullable=False,
+        comment="Open balance: the sum of every ledger entry (all parties).",
+    ),
+    Column("service_from", _Date, nullable=False, comment="Earliest line from-date of service."),
+    Column("service_to", _Date, nullable=False, comment="Latest line to-date of service."),
+    Column("drafted_on", _Date, nullable=False, comment="Business date the claim was drafted."),
+    Column("scrubbed_on", _Date, nullable=True, comment="Date of the last passed scrub."),
+    Column(
+        "timely_filing_deadline",
+        _Date,
+        nullable=False,
+        comment=(
+            "Last day to file: service_from plus the billed payer's timely filing months "
+            "(reference/payers.csv)."
+        ),
+    ),
+    Column(
+        "filed",
+        _Boolean,
+        nullable=False,
+        comment="Whether the payer has it (accepted, or adjudicated); a rejected claim was not.",
+    ),
+    Column("submission_count", _Integer, nullable=False, comment="Submissions requested."),
+    Column(
+        "interchange_control_number",
+        Text,
+        nullable=True,
+        comment="ISA13 of the last 837P interchange that carried it.",
+    ),
+    Column("first_submitted_at", _TS, nullable=True, comment="When it first went out (UTC)."),
+    Column("submitted_at", _TS, nullable=True, comment="When it last went out (UTC)."),
+    Column("acknowledged_at", _TS, nullable=True, comment="Last acknowledgement (999/277CA)."),
+    Column("accepted_at", _TS, nullable=True, comment="Last acceptance by the clearinghouse."),
+    Column("rejected_at", _TS, nullable=True, comment="Last rejection by the clearinghouse."),
+    Column(
+        "rejection_reasons",
+        _ARRAY(Text),
+        nullable=False,
+        comment="Reasons of the last rejection (cleared on acceptance).",
+    ),
+    Column(
+        "payer_claim_control_number",
+        Text,
+        nullable=True,
+        comment="The payer's claim control number (CLP07) of the last determination.",
+    ),
+    Column(
+        "adjudication_outcome",
+        Text,
+        nullable=True,
+        comment="Outcome of the last determination: paid, partially_paid or denied.",
+    ),
+    Column(
+        "adjudicated_on",
+        _Date,
+        nullable=True,
+        comment="Paid date of the last determination (the 835's; reversals excluded).",
+    ),
+    Column(
+        "last_determination_carcs",
+        _ARRAY(Text),
+        nullable=False,
+        comment="Every CARC on the last determination, sorted.",
+    ),
+    Column(
+        "denial_carcs",
+        _ARRAY(Text),
+        nullable=False,
+        comment="CARCs on the lines the last determination paid nothing for, sorted.",
+    ),
+    Column(
+        "first_paid_on",
+        _Date,
+        nullable=True,
+        comment="Paid date of the first remittance that paid something.",
+    ),
+    Column(
+        "days_to_payment",
+        _Integer,
+        nullable=True,
+        comment="first_paid_on minus the UTC date of the first submission.",
+    ),
+    Column(
+        "appeal_level",
+        Text,
+        nullable=True,
+        comment="Latest appeal filed: redetermination or reconsideration.",
+    ),
+    Column(
+        "appeal_status",
+        Text,
+        nullable=True,
+        comment="Latest appeal: open, favourable or unfavourable.",
+    ),
+    Column("appeal_filed_on", _Date, nullable=True, comment="Latest appeal's filing date."),
+    Column("appeal_decided_on", _Date, nullable=True, comment="Latest appeal's decision date."),
+    Column(
+        "appeal_deadline",
+        _Date,
+        nullable=True,
+        comment=(
+            "Last day to file the next appeal while one may be filed: redetermination 120 "
+            "days after the determination, reconsideration 180 days after an unfavourable "
+            "redetermination; null when none may (CARC 29, appeal open, none left, not "
+            "adjudicated)."
+        ),
+    ),
+    Column(
+        "transferred_on", _Date, nullable=True, comment="Date moved to the secondary payer."
+    ),
+    Column("voided_on", _Date, nullable=True, comment="Date voided (frequency 8)."),
+    Column(
+        "replaced_by_claim_id",
+        Uuid,
+        nullable=True,
+        comment="The frequency-7 claim replacing this one.",
+    ),
+    Column("closed_on", _Date, nullable=True, comment="Date closed at zero balance."),
+    Column("drafted_at", _TS, nullable=False, comment="Timestamp of the Drafted event (UTC)."),
+    Column("updated_at", _TS, nullable=False, comment="Timestamp of the latest event (UTC)."),
+    Column("version", BigInteger, nullable=False, comment="Aggregate version (the ETag)."),
+    Column(
+        "position", BigInteger, nullable=False, comment="Claims-log position of the latest event."
+    ),
+    PrimaryKeyConstraint("claim_id"),
+    Index(None, "tenant_id", "drafted_at", "claim_id"),
+    Index(None, "tenant_id", "status"),
+    Index(None, "tenant_id", "current_payer_id"),
+    Index(None, "tenant_id", "order_id"),
+    Index(None, "tenant_id", "patient_id"),
+    comment=(
+        "One row per claim: status, payers, money (folds of its ledger), submission, "
+        "acknowledgement, adjudication, appeal and deadlines. No PHI beyond ids."
+    ),
+)
+
+claim_lines = Table(
+    "claim_lines",
+    metadata,
+    Column("line_id", Uuid, nullable=False, comment="The claim line."),
+    Column("claim_id", Uuid, nullable=False, comment="Its claim."),
+    Column("tenant_id", Text, nullable=False, comment="Tenant that owns the claim."),
+    Column("line_number", _Integer, nullable=False, comment="1-based position on the claim."),
+    Column("order_line_id", Uuid, nullable=False, comment="The order line it bills."),
+    Column("hcpcs", Text, nullable=False, comment="HCPCS Level II code."),
+    Column(
+        "modifiers",
+        _ARRAY(Text),
+        nullable=False,
+        comment="Up to four modifiers, the pricing modifier first.",
+    ),
+    Column("units", _Integer, nullable=False, comment="Units billed."),
+    Column("billing", Text, nullable=False, comment="purchase_new, purchase_used or rental."),
+    Column(
+        "rental_month", _Integer, nullable=True, comment="Rental month number (rentals only)."
+    ),
+    Column("from_date", _Date, nullable=False, comment="First date of service."),
+    Column("to_date", _Date, nullable=False, comment="Last date of service."),
+    Column("charge", _MONEY, nullable=False, comment="Charge billed."),
+    Column(
+        "expected_allowed",
+        _MONEY,
+        nullable=False,
+        comment="What the fee schedule says the payer allows.",
+    ),
+    Column(
+        "allowed",
+        _MONEY,
+        nullable=True,
+        comment="What the last determination allowed (null before one).",
+    ),
+    Column("paid", _MONEY, nullable=False, comment="Paid by payers on the line, net."),
+    Column("balance", _MONEY, nullable=False, comment="Open balance of the line (all parties)."),
+    Column(
+        "current_payer_id",
+        Text,
+        nullable=True,
+        comment="Party of the line's latest positive ledger entry.",
+    ),
+    PrimaryKeyConstraint("line_id"),
+    Index(None, "claim_id", "line_number"),
+    comment="The lines of each claim, with their ledger folds (serial numbers left out: PHI).",
+)
+
+claim_ledger_entries = Table(
+    "claim_ledger_entries",
+    metadata,
+    Column("claim_id", Uuid, nullable=False, comment="The claim."),
+    Column(
+        "version",
+        BigInteger,
+        nullable=False,
+        comment="Version of the claim event that posted the entry.",
+    ),
+    Column("entry_index", _Integer, nullable=False, comment="Order of the entry in its event."),
+    Column("tenant_id", Text, nullable=False, comment="Tenant that owns the claim."),
+    Column("line_id", Uuid, nullable=False, comment="The claim line."),
+    Column(
+        "event_type",
+        Text,
+        nullable=False,
+        comment="Event that posted it: Drafted, Corrected, Adjudicated, WrittenOff...",
+    ),
+    Column(
+        "kind",
+        Text,
+        nullable=False,
+        comment=(
+            "charge, payment, contractual_adjustment, patient_responsibility, "
+            "other_adjustment, transfer, write_off or reversal."
+        ),
+    ),
+    Column("party", Text, nullable=False, comment="Payer id, or 'patient'."),
+    Column(
+        "amount",
+        _MONEY,
+        nullable=False,
+        comment="Signed: positive raises what the party owes on the line, negative lowers it.",
+    ),
+    Column("posted_on", _Date, nullable=False, comment="Business date (remittance paid date)."),
+    Column(
+        "cas_group",
+        Text,
+        nullable=True,
+        comment="CAS group of a remittance adjustment: CO, PR, OA or PI.",
+    ),
+    Column("carc", Text, nullable=True, comment="Claim adjustment reason code."),
+    Column("rarcs", _ARRAY(Text), nullable=False, comment="Remittance advice remark codes."),
+    Column(
+        "reference",
+        Text,
+        nullable=True,
+        comment="Remittance trace (TRN02), patient payment reference, or the stated reason.",
+    ),
+    Column(
+        "claim_status_code",
+        Text,
+        nullable=True,
+        comment="CLP02 of the remittance that posted it (22: a reversal).",
+    ),
+    Column(
+        "payer_claim_control_number",
+        Text,
+        nullable=True,
+        comment="CLP07 of the remittance that posted it.",
+    ),
+    Column("recorded_at", _TS, nullable=False, comment="Timestamp of the event (UTC)."),
+    Column("position", BigInteger, nullable=False, comment="Claims-log position of the event."),
+    PrimaryKeyConstraint("claim_id", "version", "entry_index"),
+    Index(None, "tenant_id", "posted_on"),
+    comment=(
+        "Every money movement of every claim, one row per ledger entry: charges, payments, "
+        "adjustments (CAS group, CARC, RARCs), transfers, patient payments, write-offs, "
+        "reversals."
+    ),
+)
+
+# --- work queue (projections/work_queue.py) -------------------------------------------------
+
+work_queue = Table(
+    "work_queue",
+    metadata,
+    Column(
+        "kind",
+        Text,
+        nullable=False,
+        comment=(
+            "submit_claim, fix_rejection, bill_secondary, appeal_denial, timely_filing_risk "
+            "or bill_rental."
+        ),
+    ),
+    Column(
+        "subject_id",
+        Uuid,
+        nullable=False,
+        comment="What to act on: the claim, or for bill_rental the order line.",
+    ),
+    Column("tenant_id", Text, nullable=False, comment="Tenant that owns the subject."),
+    Column("claim_id", Uuid, nullable=True, comment="The claim (claim items)."),
+    Column("order_id", Uuid, nullable=False, comment="The order."),
+    Column("patient_id", Uuid, nullable=False, comment="The patient (id only)."),
+    Column("payer_id", Text, nullable=True, comment="Payer to bill or appeal to."),
+    Column(
+        "due_on",
+        _Date,
+        nullable=False,
+        comment=(
+            "submit_claim: drafted on; fix_rejection: rejected on (UTC); bill_secondary: "
+            "transferred on; appeal_denial: appeal deadline; timely_filing_risk: filing "
+            "deadline; bill_rental: first day of the next rental month."
+        ),
+    ),
+    Column("detail", Text, nullable=False, comment="What to do, in words (codes, no PHI)."),
+    Column("opened_upstream", Text, nullable=False, comment="Log of the event that opened it."),
+    Column(
+        "opened_position",
+        BigInteger,
+        nullable=False,
+        comment="Position of the event that opened it in that log.",
+    ),
+    Column("opened_at", _TS, nullable=False, comment="Timestamp of that event (UTC)."),
+    PrimaryKeyConstraint("kind", "subject_id"),
+    Index(None, "tenant_id", "due_on", "kind", "subject_id"),
+    Index(None, "claim_id"),
+    comment="What needs doing next, one row per open item; a row is deleted once resolved.",
+)
+
+work_queue_claims = Table(
+    "work_queue_claims",
+    metadata,
+    Column("claim_id", Uuid, nullable=False, comment="The claim."),
+    Column("tenant_id", Text, nullable=False, comment="Tenant that owns the claim."),
+    Column("order_id", Uuid, nullable=False, comment="Its order."),
+    Column("patient_id", Uuid, nullable=False, comment="Its patient (id only)."),
+    Column("billing_month", Text, nullable=False, comment="Billing month, YYYY-MM."),
+    Column("status", Text, nullable=False, comment="Claim status (as read.claims)."),
+    Column("payer_id", Text, nullable=False, comment="Original (primary) payer."),
+    Column("billed_payer_id", Text, nullable=False, comment="Payer billed now."),
+    Column("filed", _Boolean, nullable=False, comment="Whether the payer has it."),
+    Column("drafted_on", _Date, nullable=False, comment="Date drafted."),
+    Column("service_from", _Date, nullable=False, comment="Earliest date of service."),
+    Column("timely_filing_deadline", _Date, nullable=False, comment="Last day to file."),
+    Column("rejected_at", _TS, nullable=True, comment="Last rejection."),
+    Column("adjudication_outcome", Text, nullable=True, comment="Last determination's outcome."),
+    Column("adjudicated_on", _Date, nullable=True, comment="Last determination's paid date."),
+    Column(
+        "last_determination_carcs",
+        _ARRAY(Text),
+        nullable=False,
+        comment="CARCs of the last determination.",
+    ),
+    Column("denial_carcs", _ARRAY(Text), nullable=False, comment="CARCs of unpaid lines."),
+    Column("appeal_level", Text, nullable=True, comment="Latest appeal's level."),
+    Column("appeal_status", Text, nullable=True, comment="Latest appeal's status."),
+    Column("appeal_decided_on", _Date, nullable=True, comment="Latest appeal's decision date."),
+    Column("appeal_deadline", _Date, nullable=True, comment="Last day for the next appeal."),
+    Column("transferred_on", _Date, nullable=True, comment="Date moved to the secondary."),
+    Column("voided_on", _Date, nullable=True, comment="Date voided."),
+    Column("replaced_by_claim_id", Uuid, nullable=True, comment="Its replacement claim."),
+    Column("closed_on", _Date, nullable=True, comment="Date closed."),
+    PrimaryKeyConstraint("claim_id"),
+    comment="The work queue's own memory of each claim (it reads no other projection's tables).",
+)
+
+work_queue_rentals = Table(
+    "work_queue_rentals",
+    metadata,
+    Column("line_id", Uuid, nullable=False, comment="The rental order line."),
+    Column("order_id", Uuid, nullable=False, comment="Its order."),
+    Column("tenant_id", Text, nullable=False, comment="Tenant that owns the order."),
+    Column("patient_id", Uuid, nullable=False, comment="The patient (id only)."),
+    Column("hcpcs", Text, nullable=False, comment="HCPCS code rented."),
+    Column(
+        "rental_cap_months",
+        _Integer,
+        nullable=True,
+        comment="Months billed at most (catalogue); null: not billed monthly.",
+    ),
+    Column("payer_id", Text, nullable=True, comment="Payer of the latest coverage check."),
+    Column("delivered_on", _Date, nullable=True, comment="Delivery date (rental month 1)."),
+    Column("months_opened", _Integer, nullable=False, comment="Last rental month opened."),
+    Column("on_hold", _Boolean, nullable=False, comment="Whether the order is on hold."),
+    Column("picked_up_on", _Date, nullable=True, comment="Pickup date."),
+    Column("cancelled", _Boolean, nullable=False, comment="Whether the order was cancelled."),
+    PrimaryKeyConstraint("line_id"),
+    comment="The work queue's own memory of each rental order line, to know its next month.",
+)

@@ -9,6 +9,11 @@ from interfaces.bootstrap import bootstrap
 from interfaces.settings import Settings
 from tests.servers import fresh_database, server_urls
 
+# Every composition root a test builds holds connections for four event-store applications and
+# the read engine; with production pool sizes a session would need more than PostgreSQL's default
+# 100 connections. Tests run few requests at once.
+SMALL_POOLS = {"db_pool_size": 2, "db_max_overflow": 4, "read_pool_size": 2}
+
 settings.register_profile(
     "aries", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
 )
@@ -49,7 +54,20 @@ def empty_database_url(server_database_url):
 def aries(database_url, redis_url):
     """The composition root on the session's migrated database and the real Redis."""
     built = bootstrap(
-        Settings(database_url=database_url, redis_url=redis_url, environment="test")
+        Settings(database_url=database_url, redis_url=redis_url, environment="test", **SMALL_POOLS)
     )
     yield built
     built.close()
+
+
+@pytest.fixture(scope="module")
+def isolated_aries(server_database_url, redis_url):
+    """A composition root on a database of the module's own. For tests that run projections:
+    the session database holds what other tests recorded, including state-machine histories
+    with made-up ids that no API would produce."""
+    with fresh_database(server_database_url) as url:
+        built = bootstrap(
+            Settings(database_url=url, redis_url=redis_url, environment="test", **SMALL_POOLS)
+        )
+        yield built
+        built.close()

@@ -8,9 +8,11 @@ import typer
 from rich.console import Console
 
 from interfaces.bootstrap import NotConfigured
+from interfaces.cli import audit as audit_commands
 from interfaces.cli import billing as billing_commands
 from interfaces.cli import db as db_commands
 from interfaces.cli import dev as dev_commands
+from interfaces.cli import jobs as jobs_commands
 from interfaces.cli import projections as projections_commands
 from interfaces.cli import run as run_commands
 from interfaces.cli import users as users_commands
@@ -26,6 +28,8 @@ app.add_typer(db_commands.app, name="db")
 app.add_typer(billing_commands.app, name="billing")
 app.add_typer(projections_commands.app, name="projections")
 app.add_typer(users_commands.app, name="users")
+app.add_typer(audit_commands.app, name="audit")
+app.add_typer(jobs_commands.app, name="jobs")
 app.command("dev")(dev_commands.dev)
 app.command("serve")(run_commands.serve)
 app.command("project")(run_commands.project)

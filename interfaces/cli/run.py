@@ -61,15 +61,21 @@ def project(
         raise typer.Exit(1)
 
 
-def worker() -> None:
-    """Run reactions and Dramatiq workers (side effects: clearinghouse, summaries)."""
+def worker(
+    metrics_port: int = typer.Option(
+        None, min=1, max=65535,
+        help="serve /metrics on this port (default: ARIES_WORKER_METRICS_PORT)",
+    ),
+) -> None:
+    """Run reactions and Dramatiq workers (side effects: clearinghouse, summaries,
+    remittances) and the claims process manager. SIGTERM stops it gracefully."""
     from interfaces.workers.main import run_workers
 
     settings = Settings()
     configure_logging(settings.log_level, json=settings.json_logs)
     aries = bootstrap(settings)
     try:
-        run_workers(aries)
+        run_workers(aries, metrics_port=metrics_port)
     finally:
         aries.close()
 

@@ -4,9 +4,10 @@ Aries from settings unless a test hands in an already built one (tests: use
 
 Middleware, outermost first (each is pure ASGI):
 metrics -> correlation (request id, EventContext) -> security headers -> CORS (when origins are
-configured) -> body size limit (413) -> per-IP rate limit (429) -> Idempotency-Key on POST ->
-FastAPI's exception handlers and routes. Authentication, the per-principal rate limit and the
-permission check are dependencies (`interfaces.http.permissions.require`).
+configured) -> body size limit (413) -> NUL characters (400) -> per-IP rate limit (429) ->
+Idempotency-Key on POST -> FastAPI's exception handlers and routes. Authentication, the
+per-principal rate limit and the permission check are dependencies
+(`interfaces.http.permissions.require`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from interfaces.http.metrics import router as metrics_router
 from interfaces.http.middleware import (
     BodySizeLimitMiddleware,
     CorrelationMiddleware,
+    NulCharacterMiddleware,
     SecurityHeadersMiddleware,
 )
 from interfaces.http.problems import install_problem_handlers
@@ -43,6 +45,7 @@ from interfaces.http.routes import (
     remittances,
     summaries,
     users,
+    x12,
 )
 from interfaces.http.security import Authenticator, TokenService
 from interfaces.logging import configure_logging
@@ -92,6 +95,7 @@ def _middleware(settings: Settings) -> list[Middleware]:
         Middleware(SecurityHeadersMiddleware),
         *cors,
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes),
+        Middleware(NulCharacterMiddleware),
         Middleware(IpRateLimitMiddleware),
         Middleware(
             IdempotencyMiddleware,
@@ -142,6 +146,6 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(users.router)
     app.include_router(api_keys.router)
     app.include_router(billing.router)
-    for area in (patients, summaries, orders, claims, remittances, jobs, audit):
+    for area in (patients, summaries, orders, claims, x12, remittances, jobs, audit):
         app.include_router(area.router)
     return app

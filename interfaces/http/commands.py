@@ -11,7 +11,7 @@ version". A write that loses a race after the check is ConcurrentUpdate: 409.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import Depends, Header
@@ -29,6 +29,14 @@ class CommandAccepted(BaseModel):
     id: UUID
     version: int = Field(..., examples=[3])
     position: int | None = Field(None, examples=[1042])
+
+
+class JobAccepted(CommandAccepted):
+    """A recorded command whose side effect a worker carries out: follow the job at
+    `/v1/jobs/{job_id}` (the answer's `Location`), or stream it at `/v1/jobs/{job_id}/events`."""
+
+    job_id: UUID
+    status: Literal["queued"] = "queued"
 
 
 def etag(version: int) -> str:

@@ -140,3 +140,52 @@ class BodySizeLimitMiddleware:
             f"the request body is larger than {self.max_bytes} bytes",
         )
         await problem.to_response(Request(scope))(scope, receive, send)
+
+
+class NulCharacterMiddleware:
+    """400 problem for a request carrying a NUL character (in the path, the query or the body,
+    raw or as JSON's `\\u0000`). PostgreSQL text cannot hold one: let through, it would fail a
+    query, or worse, be recorded in an event that no projection could ever write to its table."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            await self._refuse(scope, receive, send)
+            return
+        if scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if b"\x00" in body or b"\\u0000" in body:
+            await self._refuse(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = ProblemError(
+            400, "Bad request", "the request contains a NUL character, which no field accepts",
+            type_="https://aries.dev/problems/nul-character",
+        )
+        await problem.to_response(Request(scope))(scope, receive, send)

@@ -16,9 +16,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import structlog
+from fastapi import Request
 
 from application.identity import Principal
 from domain.identity import Role
+from interfaces.http.access import record_denied
 from interfaces.http.problems import ProblemError
 from interfaces.http.security import CurrentUser
 
@@ -36,13 +38,76 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "revoke_api_key": frozenset({ADMIN}),
     # billing (interfaces/http/routes/billing.py)
     "run_billing": frozenset({ADMIN, BILLER}),
-    # patients (routes/patients.py)
-    # summaries (routes/summaries.py)
-    # orders (routes/orders.py)
-    # claims (routes/claims.py)
-    # remittances (routes/remittances.py)
-    # jobs (routes/jobs.py)
-    # audit (routes/audit.py)
+    # patients (routes/patients.py). Intake registers patients and keeps their demographics
+    # and coverage; admins may stand in. Billers and auditors read demographics and coverage
+    # (claims need them); analysts get no patient API (they query read-model views with SQL).
+    # Note text is clinical: clinicians write and read it; auditors read it (documentation
+    # audits, HIPAA accounting); admins and billers never see it (minimum necessary).
+    "register_patient": frozenset({ADMIN, INTAKE}),
+    "list_patients": frozenset({ADMIN, INTAKE, CLINICIAN, BILLER, AUDITOR}),
+    "read_patient": frozenset({ADMIN, INTAKE, CLINICIAN, BILLER, AUDITOR}),
+    "correct_patient_demographics": frozenset({ADMIN, INTAKE}),
+    "add_coverage": frozenset({ADMIN, INTAKE}),
+    "terminate_coverage": frozenset({ADMIN, INTAKE}),
+    "deactivate_patient": frozenset({ADMIN, INTAKE}),
+    "add_note": frozenset({CLINICIAN}),
+    "amend_note": frozenset({CLINICIAN}),
+    "list_notes": frozenset({CLINICIAN, AUDITOR}),
+    # summaries (routes/summaries.py). Clinicians request and read summaries of notes; admins
+    # may stand in. Marking one reviewed is a clinical sign-off: clinicians only.
+    "request_summary": frozenset({CLINICIAN, ADMIN}),
+    "read_current_summary": frozenset({CLINICIAN, ADMIN}),
+    "read_summary": frozenset({CLINICIAN, ADMIN}),
+    "review_summary": frozenset({CLINICIAN}),
+    # orders (routes/orders.py). Intake runs an order from intake through documents and
+    # delivery to pickup or cancellation; admins may stand in. Billers read orders (claims are
+    # built from them), verify eligibility and record prior-authorization decisions (the
+    # 270/271 and the UTN are billing-office work, and the UTN goes on the claim), and hold or
+    # release an order (a hold defers rental billing). Clinicians (respiratory therapists)
+    # read orders and record PAP adherence, a clinical evaluation; intake may record it from a
+    # compliance download. Auditors read. Analysts get no order API: the read models carry
+    # diagnoses and patient ids, and analysts query de-identified views with SQL instead.
+    "place_order": frozenset({ADMIN, INTAKE}),
+    "list_orders": frozenset({ADMIN, INTAKE, CLINICIAN, BILLER, AUDITOR}),
+    "read_order": frozenset({ADMIN, INTAKE, CLINICIAN, BILLER, AUDITOR}),
+    "verify_order_coverage": frozenset({ADMIN, INTAKE, BILLER}),
+    "record_order_documents": frozenset({ADMIN, INTAKE}),
+    "decide_prior_authorization": frozenset({ADMIN, INTAKE, BILLER}),
+    "deliver_order": frozenset({ADMIN, INTAKE}),
+    "hold_order": frozenset({ADMIN, INTAKE, BILLER}),
+    "release_order": frozenset({ADMIN, INTAKE, BILLER}),
+    "pick_up_order": frozenset({ADMIN, INTAKE}),
+    "cancel_order": frozenset({ADMIN, INTAKE}),
+    "record_adherence": frozenset({ADMIN, INTAKE, CLINICIAN}),
+    # claims (routes/claims.py). Billers work claims and admins may stand in; auditors read
+    # them (claim audits) but change nothing. The AR aging is aggregate money by payer, no
+    # patient in it: analysts read it too. Intake and clinicians have no claim money to see
+    # (minimum necessary), nor have analysts single claims or the work queue (which names
+    # patients' claims one by one).
+    "list_claims": frozenset({ADMIN, BILLER, AUDITOR}),
+    "read_claim": frozenset({ADMIN, BILLER, AUDITOR}),
+    "submit_claim": frozenset({ADMIN, BILLER}),
+    "appeal_claim": frozenset({ADMIN, BILLER}),
+    "void_claim": frozenset({ADMIN, BILLER}),
+    "read_work_queue": frozenset({ADMIN, BILLER}),
+    "read_ar_aging": frozenset({ADMIN, BILLER, AUDITOR, ANALYST}),
+    "read_claim_x12": frozenset({ADMIN, BILLER, AUDITOR}),  # routes/x12.py: the 837P is PHI
+    # remittances (routes/remittances.py): 835 posting is billing-office work.
+    "receive_remittance": frozenset({BILLER}),
+    "read_remittance": frozenset({BILLER}),
+    # jobs (routes/jobs.py). Whoever may start a kind of job may follow it: clinicians their
+    # summaries, billers claim submissions and remittances, admins and auditors all; the
+    # route narrows by kind (another kind's job is a 404).
+    "read_job": frozenset({ADMIN, CLINICIAN, BILLER, AUDITOR}),
+    "stream_job_events": frozenset({ADMIN, CLINICIAN, BILLER, AUDITOR}),
+    # audit (routes/audit.py). Admins and auditors read history, state, the feed, the chain
+    # check and the access log; no audit operation changes anything.
+    "read_audit_history": frozenset({ADMIN, AUDITOR}),
+    "read_audit_state": frozenset({ADMIN, AUDITOR}),
+    "read_audit_feed": frozenset({ADMIN, AUDITOR}),
+    "verify_audit_chain": frozenset({ADMIN, AUDITOR}),
+    "read_access_log": frozenset({ADMIN, AUDITOR}),
+    "read_disclosures": frozenset({ADMIN, AUDITOR}),
 }
 
 log = structlog.get_logger("aries.http.permissions")
@@ -53,16 +118,19 @@ def is_allowed(role: Role, operation: str) -> bool:
     return role in PERMISSIONS.get(operation, frozenset())
 
 
-def require(operation: str) -> Callable[..., Awaitable[Principal]]:
+def require(operation: str, *, phi: str | None = None) -> Callable[..., Awaitable[Principal]]:
     """A dependency answering the authenticated principal if its role may do `operation`,
-    else 403."""
+    else 403. With `phi` (the fields class the operation reads, e.g. "demographics"), a denial
+    is also recorded in the PHI access log (interfaces/http/access.py)."""
 
-    async def permitted(principal: CurrentUser) -> Principal:
+    async def permitted(principal: CurrentUser, request: Request) -> Principal:
         if not is_allowed(principal.role, operation):
             log.info(
                 "permission denied", operation=operation,
                 actor_id=str(principal.id), role=principal.role.value,
             )
+            if phi is not None:
+                await record_denied(request, principal, operation, phi)
             raise ProblemError(
                 403, "Forbidden", f"role {principal.role.value!r} may not {operation}",
                 type_="https://aries.dev/problems/forbidden", operation=operation,

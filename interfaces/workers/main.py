@@ -1,28 +1,135 @@
-"""`aries worker`: the reactions that follow the event logs.
+"""`aries worker`: everything that follows the event logs and reaches the outside world.
 
-Today this runs the claims process manager (delivered orders -> claims). It wakes on the
-Orders log's NOTIFY and polls once a second as a fallback; a lost connection is retried with
-backoff, never fatal.
+`run_workers(aries, stop)` runs, until `stop` is set (or SIGTERM/SIGINT when it owns the main
+thread):
+- the reactions (`interfaces.workers.reactions`), one thread each, turning events into
+  Dramatiq messages;
+- a Dramatiq Worker (`worker_threads` threads) running the actors (`interfaces.workers.actors`)
+  on the Redis broker (`interfaces.workers.broker`);
+- housekeeping every few seconds: heartbeat, requeue a dead worker's unfinished messages, queue
+  depth gauges;
+- the claims process manager (delivered orders -> claims), in the calling thread: it wakes on
+  the Orders log's NOTIFY and polls once a second; a lost connection is retried with backoff.
+
+Stopping is graceful: the reactions stop, running jobs get `worker_shutdown_seconds` to finish,
+and prefetched messages go back to Redis for another worker.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+from dataclasses import dataclass, field
+from typing import Any
 
+import dramatiq
 import psycopg
 import structlog
 from eventsourcing.persistence import OperationalError
+from prometheus_client import start_http_server
 
 from interfaces.bootstrap import Aries
+from interfaces.workers import metrics
+from interfaces.workers.actors import QUEUES, declare_actors
+from interfaces.workers.broker import AriesRedisBroker, build_broker
+from interfaces.workers.jobs import JobStore
+from interfaces.workers.reactions import Follower, reactions_for
+from projections.batches import describe
 
 log = structlog.get_logger("aries.worker")
 
+HOUSEKEEPING_MOST_SECONDS = 5.0
 
-def run_workers(aries: Aries, stop: threading.Event | None = None) -> None:
+
+@dataclass
+class WorkerRuntime:
+    """The Dramatiq side of a worker process: broker, actors, worker threads, reactions and
+    housekeeping. `start()` then `stop()`; tests may run several in one process."""
+
+    aries: Aries
+    reactions: bool = True
+    metrics_port: int | None = None
+    halt: threading.Event = field(default_factory=threading.Event)
+    broker: AriesRedisBroker = field(init=False)
+    worker: dramatiq.Worker = field(init=False)
+    threads: list[threading.Thread] = field(default_factory=list, init=False)
+    metrics_server: Any = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        settings = self.aries.settings
+        self.store = JobStore(self.aries.read_engine)
+        self.broker = build_broker(settings, self.store)
+        self.actors = declare_actors(self.broker, self.aries)
+        self.worker = dramatiq.Worker(self.broker, worker_threads=settings.worker_threads)
+
+    def start(self) -> None:
+        settings = self.aries.settings
+        # What `dramatiq`'s own command line does once per process: starts the time limits.
+        self.broker.emit_after("process_boot")
+        self.worker.start()
+        if self.reactions:
+            for reaction in reactions_for(settings.submission_batch_seconds):
+                follower = Follower(self.aries, reaction, self.broker, self.store, self.halt)
+                self._thread(follower.run, f"reaction:{reaction.name}")
+        self._thread(self._housekeeping, "worker-housekeeping")
+        if self.metrics_port is not None:
+            self.metrics_server, _ = start_http_server(self.metrics_port)
+        log.info(
+            "worker started",
+            threads=settings.worker_threads,
+            queues=sorted(QUEUES),
+            reactions=self.reactions,
+            metrics_port=self.metrics_port,
+        )
+
+    def stop(self) -> None:
+        self.halt.set()
+        for thread in self.threads:
+            thread.join(timeout=30)
+        self.worker.stop(timeout=int(self.aries.settings.worker_shutdown_seconds * 1000))
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server.server_close()
+        self.broker.close()
+        self.broker.client.close()
+        log.info("worker stopped")
+
+    def _thread(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _housekeeping(self) -> None:
+        # Well inside the heartbeat timeout, so a busy process is never taken for dead.
+        interval = min(self.aries.settings.worker_heartbeat_timeout_seconds / 4,
+                       HOUSEKEEPING_MOST_SECONDS)
+        while not self.halt.is_set():
+            try:
+                self.broker.maintain()
+                for queue in QUEUES:
+                    for state, count in self.broker.depth(queue).items():
+                        metrics.queue_depth.labels(queue, state).set(count)
+            except Exception as error:  # Redis away: the consumers say so too; try again
+                log.warning("worker housekeeping failed", error=describe(error))
+            self.halt.wait(interval)
+
+
+def run_workers(
+    aries: Aries, stop: threading.Event | None = None, *, metrics_port: int | None = None
+) -> None:
     stop = stop or _stop_on_signals()
+    runtime = WorkerRuntime(
+        aries, metrics_port=metrics_port or aries.settings.worker_metrics_port
+    )
+    runtime.start()
+    try:
+        _run_claims_process_manager(aries, stop)
+    finally:
+        runtime.stop()
+
+
+def _run_claims_process_manager(aries: Aries, stop: threading.Event) -> None:
     backoff = 1.0
-    log.info("worker started", reactions=["claims"])
     while not stop.is_set():
         try:
             with psycopg.connect(aries.settings.database_url, autocommit=True) as listener:
@@ -39,11 +146,18 @@ def run_workers(aries: Aries, stop: threading.Event | None = None) -> None:
             log.warning("database connection lost; retrying", error=type(error).__name__)
             stop.wait(backoff)
             backoff = min(backoff * 2, 30.0)
-    log.info("worker stopped")
 
 
 def _stop_on_signals() -> threading.Event:
     stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        log.info("worker stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
+        signal.signal(signum, on_signal)
     return stop
+
+
+__all__ = ["WorkerRuntime", "run_workers"]

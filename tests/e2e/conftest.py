@@ -28,12 +28,15 @@ from interfaces.http.app import create_app
 from interfaces.settings import Settings
 from interfaces.workers.main import run_workers
 from projections.runner import run_projectors
+from tests.conftest import SMALL_POOLS
 from tests.servers import fresh_database
 
 PASSWORD = "correct horse battery"  # noqa: S105
 
 
-@pytest.fixture(scope="session")
+# Package scope: the API, projector and worker stop (and give back their connections) when
+# the e2e tests are done, before the integration tests start.
+@pytest.fixture(scope="package")
 def api_aries(server_database_url, redis_url) -> Iterator[Aries]:
     """Aries on its own database, with the projector and the worker following it."""
     prefix = f"aries-test:{uuid.uuid4().hex}:"
@@ -47,6 +50,10 @@ def api_aries(server_database_url, redis_url) -> Iterator[Aries]:
                 rate_limit_per_minute=1_000_000,
                 rate_limit_ip_per_minute=1_000_000,
                 read_wait_seconds=10.0,
+                # Claims requested in the same window go in one interchange; a short window
+                # keeps a submission test from waiting a minute.
+                submission_batch_seconds=1,
+                **SMALL_POOLS,
             )
         )
         stop = threading.Event()
@@ -72,7 +79,7 @@ def api_aries(server_database_url, redis_url) -> Iterator[Aries]:
                 client.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api(api_aries) -> Iterator[TestClient]:
     with TestClient(create_app(api_aries)) as client:
         yield client

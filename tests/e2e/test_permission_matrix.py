@@ -27,7 +27,7 @@ pytestmark = pytest.mark.e2e
 PUBLIC = {"issue_token"}
 # Path parameters that are not ids take a valid value, so the call reaches the permission check
 # on a real route shape.
-PATH_VALUES = {"aggregate_type": "patient"}
+PATH_VALUES = {"aggregate_type": "patients"}
 
 
 def _api_routes() -> list[APIRoute]:

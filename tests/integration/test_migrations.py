@@ -6,6 +6,7 @@ import psycopg
 import pytest
 
 import migrations
+from tests.servers import fresh_database
 
 pytestmark = pytest.mark.integration
 
@@ -44,6 +45,14 @@ def test_upgrade_takes_an_empty_database_to_head_and_a_second_upgrade_is_a_no_op
             )
         }
     assert set(EVENT_TABLES) <= tables
+
+
+@pytest.fixture(scope="module")
+def database_url(server_database_url):
+    """Its own database: these tests store rows no application can decode, which would stop
+    the projections of a shared one."""
+    with fresh_database(server_database_url) as url:
+        yield url
 
 
 @pytest.mark.parametrize("table", EVENT_TABLES)

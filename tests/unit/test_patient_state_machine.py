@@ -95,6 +95,7 @@ class PatientMachine(RuleBasedStateMachine):
         self.notes: dict[UUID, tuple[int, datetime]] = {}
         self.amendment_ids: set[UUID] = set()
         self.summaries: dict[UUID, tuple[datetime, bool]] = {}
+        self.requested: set[UUID] = set()
         self.last_id = 0
 
     # --- helpers --------------------------------------------------------------------------
@@ -249,6 +250,19 @@ class PatientMachine(RuleBasedStateMachine):
         ):
             self.notes[note_id] = (note[0] + 1, note[1])
             self.amendment_ids.add(amendment_id)
+
+    @rule(data=st.data(), requested_by=st.sampled_from(["dr-1", " ", "dr-1"]))
+    def request_summary(self, data, requested_by: str) -> None:
+        summary_id = self.existing_or_new(data, self.requested, usually_existing=False)
+        ok = (
+            self.active
+            and summary_id not in self.requested
+            and summary_id not in self.summaries
+            and bool(requested_by.strip())
+            and bool(self.notes)
+        )
+        if self.attempt(ok, self.patient.request_summary, summary_id, requested_by):
+            self.requested.add(summary_id)
 
     @precondition(lambda self: self.notes)
     @rule(data=st.data(), hash_matches=st.booleans(), generated_at=times)

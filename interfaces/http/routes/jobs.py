@@ -1,9 +1,146 @@
-"""Side-effect jobs: status and live updates."""
+"""Side-effect jobs: status and live updates.
+
+- `GET /v1/jobs/{job_id}`: the job as it stands (queued, running, succeeded, failed with its
+  reason and whether a retry is scheduled, dead).
+- `GET /v1/jobs/{job_id}/events`: Server-Sent Events. One `status` event at once, one more at
+  every change (the `id` is the job's revision: reconnect with `Last-Event-ID` to skip what
+  you have), and the stream ends once the job has succeeded or is dead. A stream lasts at most
+  `STREAM_SECONDS`; clients reconnect (EventSource does so by itself).
+
+A job is visible to its tenant only, and by kind to the roles that may start it (another
+tenant's job, or a kind the role may not follow, is a 404).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
+from fastapi import APIRouter, Depends, Header
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from application.identity import Principal
+from domain.identity import Role
+from interfaces.http.deps import AriesDep
+from interfaces.http.permissions import require
+from interfaces.http.problems import ProblemError
 from interfaces.http.security import AUTH_RESPONSES
+from interfaces.workers.jobs import Job, JobStore
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=AUTH_RESPONSES)
+
+POLL_SECONDS = 0.5
+KEEPALIVE_SECONDS = 15.0
+STREAM_SECONDS = 300.0
+RECONNECT_MILLISECONDS = 2000
+
+FOLLOWERS: dict[str, frozenset[Role]] = {
+    "summary": frozenset({Role.CLINICIAN, Role.ADMIN, Role.AUDITOR}),
+    "claim_submission": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR}),
+    "remittance": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR}),
+}
+
+
+class JobOut(BaseModel):
+    job_id: UUID
+    kind: Literal["claim_submission", "summary", "remittance"]
+    status: Literal["queued", "running", "succeeded", "failed", "dead"]
+    subject_id: UUID | None = Field(None, description="the claim, patient or remittance")
+    requested_by: str | None = None
+    attempts: int = Field(..., description="attempts begun so far")
+    will_retry: bool = Field(..., description="failed: whether another attempt is scheduled")
+    reason: str | None = Field(None, description="why the last attempt failed (failed, dead)")
+    result: dict[str, Any] | None = Field(None, description="what it did (succeeded)")
+    revision: int = Field(..., description="goes up at every change")
+    created_at: datetime
+    updated_at: datetime
+
+
+def _out(job: Job) -> JobOut:
+    return JobOut(
+        job_id=job.job_id,
+        kind=job.kind,  # type: ignore[arg-type]
+        status=job.status,  # type: ignore[arg-type]
+        subject_id=job.subject_id,
+        requested_by=job.requested_by,
+        attempts=job.attempts,
+        will_retry=job.will_retry,
+        reason=job.reason,
+        result=job.result,
+        revision=job.revision,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+    )
+
+
+def _visible(store: JobStore, job_id: UUID, principal: Principal) -> Job:
+    job = store.get(job_id, principal.tenant_id)
+    if job is None or principal.role not in FOLLOWERS.get(job.kind, frozenset()):
+        raise ProblemError(
+            404, "Not found", "no such job", type_="https://aries.dev/problems/not-found"
+        )
+    return job
+
+
+@router.get("/{job_id}", operation_id="read_job", response_model=JobOut)
+def read_job(
+    job_id: UUID,
+    principal: Annotated[Principal, Depends(require("read_job"))],
+    aries: AriesDep,
+) -> JobOut:
+    """A side-effect job's status."""
+    return _out(_visible(JobStore(aries.read_engine), job_id, principal))
+
+
+@router.get(
+    "/{job_id}/events",
+    operation_id="stream_job_events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "`status` events (data: the job as JSON) until it has finished",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        },
+        404: {"description": "no such job"},
+    },
+)
+async def stream_job_events(
+    job_id: UUID,
+    principal: Annotated[Principal, Depends(require("stream_job_events"))],
+    aries: AriesDep,
+    last_event_id: Annotated[str | None, Header(description="last revision received")] = None,
+) -> StreamingResponse:
+    """Follow a job's status as Server-Sent Events."""
+    store = JobStore(aries.read_engine)
+    job = await run_in_threadpool(_visible, store, job_id, principal)
+    seen = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    return StreamingResponse(
+        _events(store, job, principal.tenant_id, seen),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _events(
+    store: JobStore, job: Job | None, tenant_id: str, seen: int
+) -> AsyncIterator[str]:
+    yield f"retry: {RECONNECT_MILLISECONDS}\n\n"
+    started = last_sent = time.monotonic()
+    while job is not None:
+        if job.revision > seen:
+            seen = job.revision
+            last_sent = time.monotonic()
+            yield f"id: {job.revision}\nevent: status\ndata: {_out(job).model_dump_json()}\n\n"
+        if job.finished or time.monotonic() - started >= STREAM_SECONDS:
+            return
+        if time.monotonic() - last_sent >= KEEPALIVE_SECONDS:
+            last_sent = time.monotonic()
+            yield ": keep-alive\n\n"  # a comment: keeps proxies from closing an idle stream
+        await asyncio.sleep(POLL_SECONDS)
+        job = await run_in_threadpool(store.get, job.job_id, tenant_id)

@@ -1,9 +1,155 @@
-"""835 remittance files, posted by the workers."""
+"""835 remittance files, posted by the workers.
+
+`POST /v1/remittances` validates the 835 and records it; a worker posts it to the claims (the
+job id is the remittance id). `GET /v1/remittances/{id}` reads the remittance aggregate itself
+(no read model yet): what was received and, once posted, what was posted and what matched
+nothing.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+from uuid import UUID
 
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from application.identity import Principal
+from application.remittances import InvalidRemittance, receive_remittance
+from domain.remittance import Remittance
+from interfaces.http.commands import JobAccepted, command_response
+from interfaces.http.deps import AriesDep
+from interfaces.http.permissions import require
+from interfaces.http.problems import ProblemError
 from interfaces.http.security import AUTH_RESPONSES
+from interfaces.workers.jobs import JobStore
 
 router = APIRouter(prefix="/v1/remittances", tags=["remittances"], responses=AUTH_RESPONSES)
+
+TEXT_TYPES = ("text/plain", "application/edi-x12", "application/x12", "application/octet-stream")
+
+
+class PostedClaimOut(BaseModel):
+    claim_id: UUID
+    patient_control_number: str
+    payer_claim_control_number: str
+    status_code: str = Field(..., description="CLP02: 1 primary, 2 secondary, 4 denied...")
+    paid: Decimal
+
+
+class UnmatchedOut(BaseModel):
+    patient_control_number: str
+    payer_claim_control_number: str
+    procedure: str | None = Field(None, description="HCPCS of the SVC; null for a whole CLP")
+    modifiers: list[str]
+    line_control_number: str | None = Field(None, description="REF*6R")
+    charge: Decimal
+    paid: Decimal
+    reason: str
+
+
+class RemittanceOut(BaseModel):
+    id: UUID
+    version: int
+    payer_identifier: str = Field(..., description="TRN03")
+    payer_id: str | None = Field(None, description="Aries payer id, when the payer is known")
+    payer_name: str
+    trace_number: str = Field(..., description="TRN02: the check or EFT trace number")
+    paid_amount: Decimal
+    paid_on: dt.date
+    payment_method: str
+    claim_count: int
+    received_by: str
+    received_at: dt.datetime
+    posted: bool
+    posted_at: dt.datetime | None
+    posted_claims: list[PostedClaimOut]
+    unmatched: list[UnmatchedOut]
+
+
+def _not_an_835(error: InvalidRemittance) -> ProblemError:
+    return ProblemError(
+        422, "Not a valid 835", error.message,
+        type_="https://aries.dev/problems/invalid-remittance", rule=error.rule,
+        errors=[{"msg": e} for e in error.errors] or None,
+    )
+
+
+async def _body_text(request: Request) -> bytes:
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise ProblemError(400, "Bad request", "send the 835 as the form field `file`")
+        return await upload.read()
+    if content_type in TEXT_TYPES:
+        return await request.body()
+    raise ProblemError(
+        415, "Unsupported media type",
+        "send the 835 as text/plain (or application/edi-x12), or as a multipart field `file`",
+    )
+
+
+@router.post(
+    "",
+    operation_id="receive_remittance",
+    status_code=202,
+    response_model=JobAccepted,
+    responses={202: {"description": "recorded; a worker posts it (poll the job)"}},
+)
+async def post_remittance(
+    request: Request,
+    principal: Annotated[Principal, Depends(require("receive_remittance"))],
+    aries: AriesDep,
+) -> JSONResponse:
+    """Receive an 835 (text/plain body, or a multipart `file`): 202 with the posting job."""
+    body = await _body_text(request)
+    if not body.strip():
+        raise ProblemError(400, "Bad request", "the 835 is empty")
+    try:
+        result = await run_in_threadpool(receive_remittance, aries.claims, body, str(principal.id))
+    except InvalidRemittance as error:
+        raise _not_an_835(error) from None
+    await run_in_threadpool(
+        JobStore(aries.read_engine).queued,
+        result.id, "remittance", principal.tenant_id, result.id, str(principal.id),
+    )
+    return command_response(
+        result, 202, location=f"/v1/jobs/{result.id}",
+        extra={"job_id": str(result.id), "status": "queued"},
+    )
+
+
+@router.get("/{remittance_id}", operation_id="read_remittance", response_model=RemittanceOut)
+def get_remittance(
+    remittance_id: UUID,
+    principal: Annotated[Principal, Depends(require("read_remittance"))],
+    aries: AriesDep,
+) -> RemittanceOut:
+    """A received remittance: its payment and, once posted, its claims and unmatched lines."""
+    r = aries.claims.load(remittance_id, Remittance)
+    return RemittanceOut(
+        id=r.id,
+        version=r.version,
+        payer_identifier=r.payer_identifier,
+        payer_id=r.payer_id,
+        payer_name=r.payer_name,
+        trace_number=r.trace_number,
+        paid_amount=r.paid_amount,
+        paid_on=r.paid_on,
+        payment_method=r.payment_method,
+        claim_count=r.claim_count,
+        received_by=r.received_by,
+        received_at=r.created_on,
+        posted=r.is_posted,
+        posted_at=r.posted_at,
+        posted_claims=[PostedClaimOut(**vars(c)) for c in r.posted_claims],
+        unmatched=[
+            UnmatchedOut(**{**vars(u), "modifiers": list(u.modifiers)}) for u in r.unmatched
+        ],
+    )

@@ -1,0 +1,152 @@
+"""The PHI access log: who read (or tried to read, or exported) which patients' what.
+
+Entries hold ids and classes, never PHI itself. The database stamps each entry's sequence
+number, time, digest and chain hash (trigger of migration 0007), so a caller cannot backdate
+or unchain an entry; the table refuses UPDATE and DELETE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Engine, insert, select
+
+from application.audit.chain import ACCESS_CHAIN, genesis
+from application.audit.tables import access_log
+
+# action: what was done with the patient data
+READ = "read"  # one patient's record, or part of it
+SEARCH = "search"  # a list or search whose results name patients
+EXPORT = "export"  # data written out of Aries (a bundle, a file)
+DISCLOSE = "disclose"  # data handed to someone outside the supplier
+
+ALLOWED = "allowed"
+DENIED = "denied"
+
+# Actions that count as disclosures for a patient's accounting of disclosures.
+DISCLOSURE_ACTIONS = (EXPORT, DISCLOSE)
+
+
+@dataclass(frozen=True)
+class AccessRecord:
+    """What to record. `fields_class` names the kind of data (e.g. `demographics`, `coverage`,
+    `clinical_notes`, `summary`, `history`, `full_record`), never the data."""
+
+    tenant_id: str
+    actor_id: str | None
+    actor_role: str | None
+    action: str
+    operation: str
+    fields_class: str
+    patient_ids: Sequence[UUID] = field(default_factory=tuple)
+    outcome: str = ALLOWED
+    request_id: str | None = None
+    recipient: str | None = None
+    purpose: str | None = None
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    seq: int
+    id: UUID
+    recorded_at: datetime
+    tenant_id: str
+    actor_id: str | None
+    actor_role: str | None
+    action: str
+    operation: str
+    patient_ids: list[UUID]
+    fields_class: str
+    outcome: str
+    request_id: str | None
+    recipient: str | None
+    purpose: str | None
+    digest: bytes
+    hash: bytes
+
+    @classmethod
+    def from_row(cls, row: Any) -> AccessEntry:
+        values = dict(row)
+        values["digest"] = bytes(values["digest"])
+        values["hash"] = bytes(values["hash"])
+        values["patient_ids"] = list(values["patient_ids"])
+        return cls(**values)
+
+
+def record(engine: Engine, entry: AccessRecord) -> AccessEntry:
+    """Append one entry (its own transaction: the read it records is already done)."""
+    values = {
+        "tenant_id": entry.tenant_id,
+        "actor_id": entry.actor_id,
+        "actor_role": entry.actor_role,
+        "action": entry.action,
+        "operation": entry.operation,
+        "patient_ids": list(dict.fromkeys(entry.patient_ids)),
+        "fields_class": entry.fields_class,
+        "outcome": entry.outcome,
+        "request_id": entry.request_id,
+        "recipient": entry.recipient,
+        "purpose": entry.purpose,
+        # Placeholders: the trigger computes both; NOT NULL is checked after it ran.
+        "digest": b"",
+        "hash": b"",
+    }
+    with engine.begin() as conn:
+        row = conn.execute(insert(access_log).returning(*access_log.c), values).mappings().one()
+    return AccessEntry.from_row(row)
+
+
+def entries(
+    engine: Engine,
+    *,
+    tenant_id: str | None,
+    patient_id: UUID | None = None,
+    actor_id: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    actions: Iterable[str] | None = None,
+    outcome: str | None = None,
+    request_id: str | None = None,
+    after_seq: int = 0,
+    limit: int = 100,
+) -> list[AccessEntry]:
+    """Entries in log order (tenant None: every tenant's)."""
+    query = select(access_log).where(access_log.c.seq > after_seq)
+    if tenant_id is not None:
+        query = query.where(access_log.c.tenant_id == tenant_id)
+    if patient_id is not None:
+        query = query.where(access_log.c.patient_ids.contains([patient_id]))
+    if actor_id is not None:
+        query = query.where(access_log.c.actor_id == actor_id)
+    if start is not None:
+        query = query.where(access_log.c.recorded_at >= start)
+    if end is not None:
+        query = query.where(access_log.c.recorded_at < end)
+    if actions is not None:
+        query = query.where(access_log.c.action.in_(list(actions)))
+    if outcome is not None:
+        query = query.where(access_log.c.outcome == outcome)
+    if request_id is not None:
+        query = query.where(access_log.c.request_id == request_id)
+    with engine.connect() as conn:
+        rows = conn.execute(query.order_by(access_log.c.seq).limit(limit)).mappings().all()
+    return [AccessEntry.from_row(r) for r in rows]
+
+
+def entries_for_request(engine: Engine, request_id: str) -> list[AccessEntry]:
+    """Every entry one HTTP request left (its X-Request-ID): tests use it to prove that a PHI
+    read leaves exactly one entry."""
+    return entries(engine, tenant_id=None, request_id=request_id, limit=10_000)
+
+
+def previous_hash(engine: Engine, seq: int) -> bytes:
+    """The chain hash before entry `seq` (genesis for the first)."""
+    if seq <= 1:
+        return genesis(ACCESS_CHAIN)
+    with engine.connect() as conn:
+        value = conn.execute(select(access_log.c.hash).where(access_log.c.seq == seq - 1)).scalar()
+    return bytes(value) if value is not None else b""

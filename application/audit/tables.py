@@ -1,0 +1,83 @@
+"""SQLAlchemy Core views of the tables the audit package reads and writes.
+
+Alembic owns the DDL (`migrations/versions/0007_audit.py`); these mirror it. The events tables
+are the library's (`<family>_events` in schema public), described here only to read them.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+metadata = MetaData(schema="audit")
+
+event_chain = Table(
+    "event_chain",
+    metadata,
+    Column("chain", Text, primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("digest", LargeBinary, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("seq", BigInteger, primary_key=True),
+    Column("id", Uuid, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("tenant_id", Text, nullable=False),
+    Column("actor_id", Text),
+    Column("actor_role", Text),
+    Column("action", Text, nullable=False),
+    Column("operation", Text, nullable=False),
+    Column("patient_ids", ARRAY(Uuid), nullable=False),
+    Column("fields_class", Text, nullable=False),
+    Column("outcome", Text, nullable=False),
+    Column("request_id", Text),
+    Column("recipient", Text),
+    Column("purpose", Text),
+    Column("digest", LargeBinary, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("chain", Text, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("head_hash", LargeBinary, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("key_id", Text, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+)
+
+_events_metadata = MetaData(schema="public")
+
+
+@cache
+def events_table(name: str) -> Table:
+    """The library's events table `name` (e.g. `patients_events`), for reading."""
+    return Table(
+        name,
+        _events_metadata,
+        Column("originator_id", Uuid, primary_key=True),
+        Column("originator_version", BigInteger, primary_key=True),
+        Column("topic", Text),
+        Column("state", LargeBinary),
+        Column("notification_id", BigInteger, nullable=False),
+    )

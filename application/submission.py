@@ -1,0 +1,388 @@
+"""Claim submission: the claims awaiting submission go out in one 837P interchange, and the
+clearinghouse's answer comes back as commands on them.
+
+`SubmissionService.submit(claim_ids)`:
+1. loads each claim; only those in `submission_requested` go (a claim already submitted for
+   its current submission number is skipped, so a message delivered twice acts once);
+2. renders ONE interchange for them under a fresh control number (`ControlNumbers`);
+3. transmits it (`Clearinghouse`); a transient failure propagates and nothing is recorded,
+   so the retry sends again (with a new control number);
+4. records `Submitted` on every claim it sent, in one save;
+5. reads the answer: a TA1 rejecting the interchange, or a 999 rejecting a transaction set,
+   rejects its claims with the reasons; else each claim's 277CA status accepts or rejects it.
+   A claim the answer does not mention yet (no 277CA, or an unreadable answer) stays
+   `submitted`: it went out, and sending it again would file it twice.
+
+A claim that cannot be rendered (the patient is not the subscriber: Aries keeps no
+subscriber demographics) is left awaiting submission and reported in `refused` with the
+rule; it does not hold back the rest of the batch.
+
+Ids and codes only are logged, never names, member ids or the interchange text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+import structlog
+
+from application.eventstore import ConcurrentUpdate
+from application.ports import (
+    Clearinghouse,
+    Clock,
+    ControlNumbers,
+    MalformedAnswer,
+    SystemClock,
+    TransientFailure,
+)
+from application.x12.acknowledgements import Answer, read_answer
+from application.x12.claim837 import (
+    MAX_CLAIMS_PER_TRANSACTION,
+    CasAdjustment,
+    ClaimDocument,
+    PayerParty,
+    Person,
+    PostalAddress,
+    Practitioner,
+    PriorLineAdjudication,
+    PriorPayer,
+    Receiver,
+    ServiceLine,
+    Submission,
+    Subscriber,
+    Supplier,
+    render_837p,
+)
+from application.x12.envelope import Envelope, control_number_text
+from application.x12.segments import X12SyntaxError
+from domain import pricing
+from domain.claim import Claim, ClaimStatus
+from domain.claim_values import LedgerEntryKind
+from domain.errors import DomainError, RuleViolated
+from domain.patient import Patient, RelationshipToSubscriber, Sex
+
+if TYPE_CHECKING:
+    from application.claims import ClaimApplication
+    from application.orders import OrderApplication
+    from application.patients import PatientApplication
+
+log = structlog.get_logger("aries.submission")
+
+FILING_INDICATOR = {
+    pricing.PayerKind.MEDICARE: "MB",
+    pricing.PayerKind.MEDICAID: "MC",
+    pricing.PayerKind.COMMERCIAL: "CI",
+}
+SEX_CODE = {Sex.FEMALE: "F", Sex.MALE: "M", Sex.UNKNOWN: "U"}
+CAS_GROUP = {
+    LedgerEntryKind.CONTRACTUAL_ADJUSTMENT: "CO",
+    LedgerEntryKind.PATIENT_RESPONSIBILITY: "PR",
+    LedgerEntryKind.OTHER_ADJUSTMENT: "OA",
+}
+_TITLES = re.compile(r"^(dr|mr|mrs|ms|prof)\.?\s+", re.IGNORECASE)
+
+
+class SubmissionConflict(TransientFailure):
+    """Another process changed a claim of the batch while it was being sent: the retry sees
+    the claims as they are now (and skips those already submitted)."""
+
+
+@dataclass(frozen=True)
+class SubmissionOutcome:
+    interchange_control_number: str | None  # None: nothing was sent
+    submitted: tuple[UUID, ...] = ()
+    accepted: tuple[UUID, ...] = ()
+    rejected: dict[UUID, tuple[str, ...]] = field(default_factory=dict)
+    unacknowledged: tuple[UUID, ...] = ()
+    skipped: tuple[UUID, ...] = ()  # not awaiting submission (already sent, or not scrubbed)
+    refused: dict[UUID, str] = field(default_factory=dict)  # claim id -> rule
+
+
+class SubmissionService:
+    def __init__(
+        self,
+        claims: ClaimApplication,
+        orders: OrderApplication,
+        patients: PatientApplication,
+        clearinghouse: Clearinghouse,
+        clock: Clock | None = None,
+        *,
+        supplier: Supplier,
+        receiver: Receiver,
+        control_numbers: ControlNumbers,
+        usage: str = "T",
+    ) -> None:
+        self.claims = claims
+        self.orders = orders
+        self.patients = patients
+        self.clearinghouse = clearinghouse
+        self.clock = clock or SystemClock()
+        self.supplier = supplier
+        self.receiver = receiver
+        self.control_numbers = control_numbers
+        self.usage = usage
+
+    # --- rendering ------------------------------------------------------------------------
+
+    def document(self, claim: Claim) -> ClaimDocument:
+        """The 837P claim for `claim` as billed now; RuleViolated when it cannot be rendered."""
+        patient = self.patients.get_patient(claim.patient_id)
+        order = self.orders.get_order(claim.order_id)
+        payer = _payer(claim.billed_payer_id)
+        subscriber = _subscriber(patient, claim.billed_coverage_id)
+        secondary = claim.billed_payer_id != claim.payer_id
+        prior = (
+            PriorPayer(
+                payer=_payer(claim.payer_id),
+                subscriber=_subscriber(patient, claim.coverage_id),
+                paid=sum((_paid(claim, line.line_id) for line in claim.lines), Decimal("0")),
+            )
+            if secondary
+            else None
+        )
+        lines = tuple(
+            ServiceLine(
+                line_control_number=line.line_id.hex.upper(),
+                hcpcs=line.hcpcs,
+                modifiers=tuple(line.modifiers),
+                charge=line.charge,
+                units=line.units,
+                from_date=line.from_date,
+                to_date=line.to_date,
+                diagnosis_pointers=tuple(line.diagnosis_pointers),
+                prior=_prior_line(claim, line.line_id) if secondary else None,
+            )
+            for line in claim.lines
+        )
+        return ClaimDocument(
+            patient_control_number=claim.patient_control_number,
+            subscriber=subscriber,
+            payer=payer,
+            payer_responsibility="S" if secondary else "P",
+            ordering=Practitioner(_person(order.practitioner.name), claim.ordering_npi),
+            diagnoses=tuple(claim.diagnoses),
+            lines=lines,
+            frequency_code=claim.frequency_code,
+            prior_authorization=claim.utn,
+            original_claim_number=claim.original_payer_claim_control_number,
+            prior_payer=prior,
+        )
+
+    def render(
+        self, claims: Sequence[Claim], control_number: int, at: datetime | None = None
+    ) -> str:
+        envelope = Envelope(
+            sender_id=self.supplier.submitter_id,
+            receiver_id=self.receiver.receiver_id,
+            control_number=control_number,
+            created_at=at or self.clock.now(),
+            usage=self.usage,
+        )
+        documents = tuple(self.document(claim) for claim in claims)
+        return render_837p(envelope, Submission(self.supplier, self.receiver, documents))
+
+    def preview(self, claim_id: UUID) -> str:
+        """The claim alone as an 837P interchange, for reading. A submitted claim shows the
+        control number and time it went out under; an unsent one, control number 1 and now
+        (a preview is never sent). RuleViolated when it cannot be rendered."""
+        claim = self.claims.get_claim(claim_id)
+        if claim.interchange_control_number is not None:
+            return self.render([claim], int(claim.interchange_control_number),
+                               claim.submitted_at)
+        return self.render([claim], 1)
+
+    # --- submitting -----------------------------------------------------------------------
+
+    def submit(self, claim_ids: Sequence[UUID]) -> SubmissionOutcome:
+        due, skipped, refused = [], [], {}
+        for claim_id in dict.fromkeys(claim_ids):
+            claim = self.claims.get_claim(claim_id)
+            if claim.status is not ClaimStatus.SUBMISSION_REQUESTED:
+                skipped.append(claim_id)
+                continue
+            try:
+                self.document(claim)
+            except DomainError as cannot:
+                refused[claim_id] = getattr(cannot, "rule", type(cannot).__name__)
+                log.error("claim cannot be rendered", claim_id=str(claim_id),
+                          rule=refused[claim_id])
+                continue
+            due.append(claim)
+        if not due:
+            return SubmissionOutcome(None, skipped=tuple(skipped), refused=refused)
+
+        number = self.control_numbers.next_interchange()
+        icn = control_number_text(number)
+        text = self.render(due, number)
+        try:
+            answer_text: str | None = self.clearinghouse.transmit(text)
+        except MalformedAnswer:
+            answer_text = None
+        sent_at = self.clock.now()
+        for claim in due:
+            claim.record_submission(icn, sent_at)
+        try:
+            self.claims.commit(*due)
+        except ConcurrentUpdate:
+            log.warning("claims changed while being submitted", interchange=icn)
+            raise SubmissionConflict(f"a claim of interchange {icn} changed meanwhile") from None
+        log.info("837P submitted", interchange=icn, claims=len(due),
+                 clearinghouse=self.clearinghouse.name)
+
+        verdicts = self._verdicts(answer_text, due, str(number), icn)
+        accepted, rejected = self._acknowledge(due, verdicts)
+        unacknowledged = tuple(c.id for c in due if c.id not in verdicts)
+        if unacknowledged:
+            log.info("claims await their acknowledgement", interchange=icn,
+                     claims=len(unacknowledged))
+        return SubmissionOutcome(
+            interchange_control_number=icn,
+            submitted=tuple(c.id for c in due),
+            accepted=accepted,
+            rejected=rejected,
+            unacknowledged=unacknowledged,
+            skipped=tuple(skipped),
+            refused=refused,
+        )
+
+    def _verdicts(
+        self, answer_text: str | None, claims: Sequence[Claim], group: str, icn: str
+    ) -> dict[UUID, tuple[bool, tuple[str, ...]]]:
+        """claim id -> (accepted, reasons), for the claims the answer speaks of."""
+        if answer_text is None:
+            log.error("clearinghouse answer unreadable", interchange=icn)
+            return {}
+        try:
+            answer: Answer = read_answer(answer_text)
+        except X12SyntaxError:
+            log.error("clearinghouse answer unreadable", interchange=icn)
+            return {}
+        ta1 = answer.interchange_ack(icn)
+        if ta1 is not None and not ta1.accepted:
+            return {c.id: (False, (ta1.reason,)) for c in claims}
+        verdicts: dict[UUID, tuple[bool, tuple[str, ...]]] = {}
+        functional = answer.functional_ack(group)
+        for index, claim in enumerate(claims):
+            transaction_set = f"{index // MAX_CLAIMS_PER_TRANSACTION + 1:04d}"
+            set_ack = functional.transaction(transaction_set) if functional else None
+            if set_ack is not None and not set_ack.accepted:
+                verdicts[claim.id] = (False, set_ack.reasons)
+                continue
+            claim_ack = answer.claim_ack(claim.patient_control_number)
+            if claim_ack is not None:
+                verdicts[claim.id] = (claim_ack.accepted, claim_ack.reasons)
+        return verdicts
+
+    def _acknowledge(
+        self, claims: Sequence[Claim], verdicts: dict[UUID, tuple[bool, tuple[str, ...]]]
+    ) -> tuple[tuple[UUID, ...], dict[UUID, tuple[str, ...]]]:
+        at = self.clock.now()
+        answered = [c for c in claims if c.id in verdicts]
+        for claim in answered:
+            accepted, reasons = verdicts[claim.id]
+            claim.acknowledge(accepted, list(reasons), at)
+        if answered:
+            try:
+                self.claims.commit(*answered)
+            except ConcurrentUpdate:
+                # Someone else acted on some of them since we recorded the submission: record
+                # the others one by one and leave those to whoever changed them.
+                answered = self._acknowledge_one_by_one(answered, verdicts, at)
+        accepted_ids = tuple(c.id for c in answered if verdicts[c.id][0])
+        rejected = {c.id: verdicts[c.id][1] for c in answered if not verdicts[c.id][0]}
+        return accepted_ids, rejected
+
+    def _acknowledge_one_by_one(
+        self,
+        claims: Sequence[Claim],
+        verdicts: dict[UUID, tuple[bool, tuple[str, ...]]],
+        at: datetime,
+    ) -> list[Claim]:
+        done = []
+        for stale in claims:
+            claim = self.claims.get_claim(stale.id)
+            accepted, reasons = verdicts[claim.id]
+            try:
+                claim.acknowledge(accepted, list(reasons), at)
+                self.claims.commit(claim)
+            except (ConcurrentUpdate, RuleViolated):
+                log.warning("acknowledgement not recorded", claim_id=str(claim.id))
+                continue
+            done.append(claim)
+        return done
+
+
+# --- assembling the 837P values from the aggregates ---------------------------------------------
+
+
+def _payer(payer_id: str) -> PayerParty:
+    payer = pricing.payer(payer_id)
+    return PayerParty(payer.name, payer.x12_payer_id, FILING_INDICATOR[payer.kind])
+
+
+def _person(full_name: str) -> Person:
+    """'Dr Ada Lovelace' or 'Lovelace, Ada' -> Person('Lovelace', 'Ada')."""
+    name = _TITLES.sub("", full_name.strip())
+    if "," in name:
+        last, _, first = name.partition(",")
+        return Person(last.strip(), first.strip())
+    first, _, last = name.rpartition(" ")
+    return Person(last.strip() or first.strip(), first.strip() if last else "")
+
+
+def _subscriber(patient: Patient, coverage_id: UUID) -> Subscriber:
+    coverage = patient.coverages.get(coverage_id)
+    if coverage is None:
+        raise RuleViolated("claim_coverage_belongs_to_the_patient",
+                           "the claim's coverage is not one of the patient's")
+    if coverage.relationship_to_subscriber is not RelationshipToSubscriber.SELF:
+        raise RuleViolated(
+            "subscriber_is_the_patient",
+            "Aries bills only coverages the patient holds as subscriber (no subscriber "
+            "demographics are kept for anyone else)",
+        )
+    d = patient.demographics
+    address = d.address
+    return Subscriber(
+        name=Person(d.last_name, d.first_name),
+        member_id=coverage.member_id,
+        group_number=coverage.group_number,
+        address=PostalAddress(address.line1, address.line2, address.city, address.state,
+                              address.postal_code),
+        date_of_birth=d.date_of_birth,
+        sex=SEX_CODE.get(d.sex, "U"),
+    )
+
+
+def _paid(claim: Claim, line_id: UUID) -> Decimal:
+    return -sum(
+        (e.amount for e in claim.ledger
+         if e.line_id == line_id and e.party == claim.payer_id
+         and e.kind is LedgerEntryKind.PAYMENT),
+        Decimal("0"),
+    )
+
+
+def _prior_line(claim: Claim, line_id: UUID) -> PriorLineAdjudication | None:
+    """What the primary payer paid and adjusted on the line (reversals left out: a reversed
+    and re-adjudicated line is beyond this simple fold)."""
+    entries = [e for e in claim.ledger if e.line_id == line_id and e.party == claim.payer_id]
+    postings = [e for e in entries if e.kind is LedgerEntryKind.PAYMENT or e.kind in CAS_GROUP]
+    if not postings:
+        return None
+    totals: dict[tuple[str, str], Decimal] = {}
+    for e in entries:
+        if e.kind in CAS_GROUP and e.carc:
+            key = (CAS_GROUP[e.kind], e.carc)
+            totals[key] = totals.get(key, Decimal("0")) - e.amount
+    return PriorLineAdjudication(
+        paid=_paid(claim, line_id),
+        adjustments=tuple(CasAdjustment(g, carc, a) for (g, carc), a in totals.items() if a),
+        paid_on=max(e.posted_on for e in postings),
+    )

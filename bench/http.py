@@ -1,0 +1,285 @@
+"""Figures 1, 2, 3 and 8: commands and queries over HTTP, read-your-writes lag, peak RSS.
+
+Aries runs as it does in production: `aries serve` (uvicorn, 1 worker) and `aries project` as
+subprocesses on a fresh database. The baseline is bench/baseline_app.py under the same
+uvicorn settings on the same database server. Routes are found in /openapi.json: a figure
+whose route is missing (or refuses the bench's request) says so instead of showing numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+
+from bench.load import LoadResult, percentile, run_load
+from bench.processes import PeakRss, free_port, started, wait_until_serving
+from bench.report import Report, Row, Target, runs
+
+PASSWORD = "bench password 1"  # noqa: S105 (a throwaway user in a throwaway database)
+TENANT = "bench"
+PATIENT = {
+    "first_name": "Bench",
+    "last_name": "Mark",
+    "date_of_birth": "1950-01-01",
+    "sex": "female",
+    "address": {"line1": "1 Main St", "city": "Columbus", "state": "OH", "postal_code": "43004"},
+}
+ROW = {"name": "Bench Mark", "city": "Columbus"}
+
+
+@dataclass
+class Sizes:
+    runs: int
+    connections: int
+    commands: int
+    queries: int
+    lag_samples: int
+
+
+@dataclass
+class Collected:
+    command: list[LoadResult] = field(default_factory=list)
+    insert: list[LoadResult] = field(default_factory=list)
+    by_id: list[LoadResult] = field(default_factory=list)
+    page: list[LoadResult] = field(default_factory=list)
+    select: list[LoadResult] = field(default_factory=list)
+    lag_ms: list[list[float]] = field(default_factory=list)
+
+
+def _problem(response: httpx.Response) -> str:
+    """A refusal's status and field paths, never its values."""
+    try:
+        body = response.json()
+    except ValueError:
+        return str(response.status_code)
+    errors = body.get("errors") or body.get("detail") or []
+    paths = []
+    if isinstance(errors, list):
+        for error in errors:
+            if isinstance(error, dict):
+                where = error.get("loc") or error.get("pointer") or error.get("field")
+                paths.append(".".join(map(str, where)) if isinstance(where, list) else str(where))
+    return f"{response.status_code} {body.get('title', '')} {' '.join(paths)}".strip()
+
+
+def _route(paths: dict[str, Any], pattern: str, method: str) -> str | None:
+    for path, operations in paths.items():
+        if re.fullmatch(pattern, path) and method in operations:
+            return path
+    return None
+
+
+def _token(base_url: str, username: str) -> str:
+    response = httpx.post(
+        f"{base_url}/v1/auth/token", data={"username": username, "password": PASSWORD}
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def _create_user(database_url: str, redis_url: str, username: str) -> None:
+    from domain.context import SYSTEM_TENANT, EventContext, bound_context
+    from domain.identity import Role
+    from interfaces.bootstrap import bootstrap
+    from interfaces.settings import Settings
+
+    aries = bootstrap(Settings(database_url=database_url, redis_url=redis_url))
+    try:
+        with bound_context(EventContext(tenant_id=SYSTEM_TENANT, actor_id="bench")):
+            aries.identity.create_user(username, PASSWORD, Role.ADMIN, TENANT)
+    finally:
+        aries.close()
+
+
+def _position_of(conn: psycopg.Connection, upstream: str) -> int:
+    """The lowest position any projection following `upstream` has reached (the read model a
+    query waits for is one of them)."""
+    row = conn.execute(
+        "SELECT min(position) FROM read.projection_tracking WHERE upstream = %s", (upstream,)
+    ).fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def measure(
+    report: Report, database_url: str, redis_url: str, sizes: Sizes, log_dir: Path
+) -> None:
+    api_port, baseline_port = free_port(), free_port()
+    api, baseline = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{baseline_port}"
+    env = {
+        "ARIES_DATABASE_URL": database_url,
+        "ARIES_REDIS_URL": redis_url,
+        "ARIES_PORT": str(api_port),
+        "ARIES_HOST": "127.0.0.1",
+        "ARIES_LOG_LEVEL": "WARNING",
+        # Small pools: the database server's connections are shared (group commit needs few).
+        "ARIES_DB_POOL_SIZE": "1",
+        "ARIES_DB_MAX_OVERFLOW": "8",
+        "ARIES_READ_POOL_SIZE": "8",
+        "ARIES_RATE_LIMIT_PER_MINUTE": "100000000",
+        "ARIES_RATE_LIMIT_IP_PER_MINUTE": "100000000",
+        "ARIES_REDIS_KEY_PREFIX": f"aries-bench:{uuid.uuid4().hex[:8]}:",
+    }
+    username = f"bench-{uuid.uuid4().hex[:8]}"
+    _create_user(database_url, redis_url, username)
+    with (
+        started("api", ["-m", "interfaces.cli", "serve"], env, log_dir) as api_process,
+        started("projector", ["-m", "interfaces.cli", "project"], env, log_dir) as projector,
+        started(
+            "baseline",
+            [
+                "-m", "uvicorn", "bench.baseline_app:create_app", "--factory",
+                "--host", "127.0.0.1", "--port", str(baseline_port),
+                "--no-access-log", "--log-level", "warning",
+            ],
+            {"BENCH_DATABASE_URL": database_url},
+            log_dir,
+        ) as baseline_process,
+    ):
+        wait_until_serving(api, api_process, log_dir / "api.log")
+        wait_until_serving(baseline, baseline_process, log_dir / "baseline.log")
+        with PeakRss(api_process.pid) as api_rss, PeakRss(projector.pid) as projector_rss:
+            _measure_http(report, api, baseline, database_url, username, sizes)
+        report.add(
+            Row("8", "peak RSS of the API (aries serve) under figures 1-3", "MiB",
+                runs([api_rss.peak_mib]), note="one sample series over all the HTTP runs"),
+            Row("8", "peak RSS of the projector (aries project) under figures 1-3", "MiB",
+                runs([projector_rss.peak_mib])),
+        )
+
+
+def _measure_http(
+    report: Report, api: str, baseline: str, database_url: str, username: str, sizes: Sizes
+) -> None:
+    paths = httpx.get(f"{api}/openapi.json").json().get("paths", {})
+    create = _route(paths, r"/v1/patients", "post")
+    by_id = _route(paths, r"/v1/patients/\{[^}/]+\}", "get")
+    page = _route(paths, r"/v1/patients", "get")
+    headers = {"Authorization": f"Bearer {_token(api, username)}"}
+    if create is None:
+        for figure, metric in (("1", "command"), ("2", "query"), ("3", "read-your-writes")):
+            report.not_measured(figure, metric, "POST /v1/patients is not in /openapi.json")
+        return
+    probe = httpx.post(f"{api}{create}", json=PATIENT, headers=headers)
+    if probe.status_code >= 300:
+        why = f"POST /v1/patients answered {_problem(probe)}"
+        for figure, metric in (("1", "command"), ("2", "query"), ("3", "read-your-writes")):
+            report.not_measured(figure, metric, why)
+        return
+
+    got = Collected()
+    created: list[str] = [probe.json()["id"]]
+    row_ids: list[int] = []
+
+    async def post_patient(client: httpx.AsyncClient, index: int) -> httpx.Response:
+        response = await client.post(create, json=PATIENT, headers=headers)
+        if response.status_code < 300:
+            created.append(response.json()["id"])
+        return response
+
+    async def post_row(client: httpx.AsyncClient, index: int) -> httpx.Response:
+        response = await client.post("/rows", json=ROW)
+        if response.status_code < 300:
+            row_ids.append(response.json()["id"])
+        return response
+
+    for _ in range(sizes.runs):
+        got.insert.append(run_load(baseline, post_row, connections=sizes.connections,
+                                   total=sizes.commands))
+        got.command.append(run_load(api, post_patient, connections=sizes.connections,
+                                    total=sizes.commands))
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        deadline = time.monotonic() + 120
+        head = int(probe.json().get("position") or 0)
+        while _position_of(conn, "patients") < head and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    async def get_patient(client: httpx.AsyncClient, index: int) -> httpx.Response:
+        return await client.get(
+            by_id.replace(by_id[by_id.index("{"):], created[index % len(created)]),  # type: ignore[union-attr]
+            headers=headers,
+        )
+
+    async def get_page(client: httpx.AsyncClient, index: int) -> httpx.Response:
+        return await client.get(page, headers=headers)  # type: ignore[arg-type]
+
+    async def get_row(client: httpx.AsyncClient, index: int) -> httpx.Response:
+        return await client.get(f"/rows/{row_ids[index % len(row_ids)]}")
+
+    for _ in range(sizes.runs):
+        got.select.append(run_load(baseline, get_row, connections=sizes.connections,
+                                   total=sizes.queries))
+        if by_id:
+            got.by_id.append(run_load(api, get_patient, connections=sizes.connections,
+                                      total=sizes.queries))
+        if page:
+            got.page.append(run_load(api, get_page, connections=sizes.connections,
+                                     total=sizes.queries))
+
+    with httpx.Client(base_url=api, headers=headers) as client, psycopg.connect(
+        database_url, autocommit=True
+    ) as conn:
+        for _ in range(sizes.runs):
+            got.lag_ms.append(_lag(client, conn, create, sizes.lag_samples))
+
+    _rows(report, got, sizes, by_id, page)
+
+
+def _lag(client: httpx.Client, conn: psycopg.Connection, create: str, samples: int) -> list[float]:
+    """Command answered -> every projection of the patients log has reached its position."""
+    lags = []
+    for _ in range(samples):
+        response = client.post(create, json=PATIENT)
+        answered = time.perf_counter()
+        position = int(response.json()["position"])
+        while _position_of(conn, "patients") < position:
+            time.sleep(0.0002)
+        lags.append((time.perf_counter() - answered) * 1000)
+    return lags
+
+
+def _rows(
+    report: Report, got: Collected, sizes: Sizes, by_id: str | None, page: str | None
+) -> None:
+    c = sizes.connections
+    failures = sum(r.failures for r in got.command)
+    report.add(
+        Row("1", f"command POST /v1/patients, {c} connections", "req/s",
+            runs([r.per_second for r in got.command]), "INSERT via psycopg pool",
+            runs([r.per_second for r in got.insert]), Target("higher", ratio=0.7),
+            note=f"{failures} failed" if failures else ""),
+        Row("1", "command p50", "ms", runs([r.percentile(0.5) for r in got.command]),
+            "INSERT via psycopg pool", runs([r.percentile(0.5) for r in got.insert])),
+        Row("1", "command p99", "ms", runs([r.percentile(0.99) for r in got.command]),
+            "INSERT via psycopg pool", runs([r.percentile(0.99) for r in got.insert]),
+            Target("lower", value=25)),
+    )
+    for figure_path, results, what in ((by_id, got.by_id, "by id"), (page, got.page, "first page")):
+        if figure_path is None:
+            report.not_measured("2", f"query {what}", "the route is not in /openapi.json")
+            continue
+        failures = sum(r.failures for r in results)
+        report.add(
+            Row("2", f"query {what} GET {figure_path}, {c} connections", "req/s",
+                runs([r.per_second for r in results]), "SELECT by PK via psycopg pool",
+                runs([r.per_second for r in got.select]), Target("higher", ratio=0.8),
+                note=f"{failures} failed" if failures else ""),
+            Row("2", f"query {what} p50", "ms", runs([r.percentile(0.5) for r in results]),
+                "SELECT by PK via psycopg pool", runs([r.percentile(0.5) for r in got.select])),
+            Row("2", f"query {what} p99", "ms", runs([r.percentile(0.99) for r in results]),
+                "SELECT by PK via psycopg pool", runs([r.percentile(0.99) for r in got.select])),
+        )
+    report.add(
+        Row("3", "read-your-writes lag p50 (command answered -> read model at its position)",
+            "ms", runs([percentile(s, 0.5) for s in got.lag_ms]), target=Target("lower", value=5),
+            note="one client, sequential; polled every 0.2 ms"),
+        Row("3", "read-your-writes lag p99", "ms", runs([percentile(s, 0.99) for s in got.lag_ms]),
+            target=Target("lower", value=20)),
+    )

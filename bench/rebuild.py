@@ -1,0 +1,93 @@
+"""Figure 5: rebuilding each registered projection from position 0, vs reading the raw
+notification logs (no decoding) as fast as the recorder can page through them."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+from bench.eventstore import DEMOGRAPHICS, MOVED, applications, new_aggregate
+from bench.report import Report, Row, Target, runs
+from domain.patient import Patient
+
+PER_SAVE = 400
+# Per projection: `make bench` must finish in 10 minutes whatever the projections cost.
+BUDGET_SECONDS = 40
+
+
+def fill(database_url: str, events: int) -> int:
+    """About `events` events: patients with 5 events each and single-event orders and claims,
+    saved in large batches (this is setup, not a measured figure)."""
+    apps = applications(database_url, ("patients", "orders", "claims"), group_commit=True)
+    written = 0
+    try:
+        while written < events:
+            patients = []
+            for _ in range(PER_SAVE // 10):
+                patient = Patient.register(
+                    account_number="A0000000", demographics=DEMOGRAPHICS, as_of=date(2026, 1, 5)
+                )
+                for index in range(4):
+                    patient.correct_demographics(
+                        MOVED if index % 2 else DEMOGRAPHICS, as_of=date(2026, 1, 5)
+                    )
+                patients.append(patient)
+            apps["patients"].save(*patients)
+            owners = [patients[i % len(patients)].id for i in range(PER_SAVE // 4)]
+            orders = [new_aggregate("orders", i, owner) for i, owner in enumerate(owners)]
+            apps["orders"].save(*orders)
+            claims = [new_aggregate("claims", i, owner) for i, owner in enumerate(owners)]
+            apps["claims"].save(*claims)
+            written += len(patients) * 5 + len(orders) + len(claims)
+    finally:
+        for app in apps.values():
+            app.close()
+    return written
+
+
+def raw_read_rate(database_url: str, batch: int = 500) -> float:
+    apps = applications(database_url, ("patients", "orders", "claims"), group_commit=True)
+    try:
+        started = time.perf_counter()
+        count = 0
+        for app in apps.values():
+            start = 1
+            while notifications := app.recorder.select_notifications(start, batch):
+                count += len(notifications)
+                start = notifications[-1].id + 1
+        return count / (time.perf_counter() - started)
+    finally:
+        for app in apps.values():
+            app.close()
+
+
+def measure(report: Report, database_url: str, redis_url: str, events: int, repeat: int) -> None:
+    from interfaces.bootstrap import bootstrap
+    from interfaces.settings import Settings
+    from projections import registry
+    from projections.rebuild import rebuild
+
+    written = fill(database_url, events)
+    raw = [raw_read_rate(database_url) for _ in range(repeat)]
+    aries = bootstrap(Settings(database_url=database_url, redis_url=redis_url))
+    try:
+        for projection in registry.PROJECTIONS:
+            rates: list[float] = []
+            note = ""
+            began = time.monotonic()
+            for _ in range(repeat):
+                if rates and time.monotonic() - began > BUDGET_SECONDS:
+                    note = f"{len(rates)} of {repeat} runs: {BUDGET_SECONDS} s budget spent"
+                    break
+                try:
+                    rates.append(rebuild(aries, projection).events_per_second)
+                except Exception as error:  # a failed rebuild is a finding, not a crash
+                    note = f"rebuild failed: {type(error).__name__}: {str(error)[:120]}"
+                    break
+            report.add(
+                Row("5", f"rebuild projection {projection.name} ({written:,} events in the logs)",
+                    "events/s", runs(rates), "raw notification-log read", runs(raw),
+                    Target("higher", value=30_000), note=note),
+            )
+    finally:
+        aries.close()

@@ -1,0 +1,205 @@
+"""Figures and how they are shown: a rich table, JSON, and docs/benchmarks.md.
+
+A `Row` is one metric of one figure: Aries' runs beside the baseline's runs (median, min,
+max of each), the target the issue sets, and whether the median meets it. A row that could not
+be measured says why instead of showing numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from rich.console import Console
+from rich.table import Table
+
+Better = Literal["higher", "lower"]
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Several runs of one measurement."""
+
+    values: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    @property
+    def min(self) -> float:
+        return min(self.values)
+
+    @property
+    def max(self) -> float:
+        return max(self.values)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"median": self.median, "min": self.min, "max": self.max, "runs": self.values}
+
+
+def runs(values: Sequence[float]) -> Runs | None:
+    return Runs(tuple(float(v) for v in values)) if values else None
+
+
+@dataclass(frozen=True)
+class Target:
+    """`value` in `unit` (absolute), or `ratio` of the baseline's median (relative)."""
+
+    better: Better
+    value: float | None = None
+    ratio: float | None = None
+
+    def text(self, unit: str) -> str:
+        sign = ">=" if self.better == "higher" else "<"
+        if self.ratio is not None:
+            return f"{sign} {self.ratio:.0%} of baseline"
+        return f"{sign} {_number(self.value or 0.0)} {unit}"
+
+    def met(self, aries: Runs | None, baseline: Runs | None) -> bool | None:
+        if aries is None:
+            return None
+        if self.ratio is not None:
+            if baseline is None:
+                return None
+            bound = self.ratio * baseline.median
+        else:
+            bound = self.value or 0.0
+        return aries.median >= bound if self.better == "higher" else aries.median < bound
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    metric: str
+    unit: str
+    aries: Runs | None = None
+    baseline_name: str = ""
+    baseline: Runs | None = None
+    target: Target | None = None
+    note: str = ""
+
+    @property
+    def met(self) -> bool | None:
+        return self.target.met(self.aries, self.baseline) if self.target else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "figure": self.figure,
+            "metric": self.metric,
+            "unit": self.unit,
+            "aries": self.aries.as_dict() if self.aries else None,
+            "baseline_name": self.baseline_name,
+            "baseline": self.baseline.as_dict() if self.baseline else None,
+            "target": self.target.text(self.unit) if self.target else None,
+            "met": self.met,
+            "note": self.note,
+        }
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+    context: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, *rows: Row) -> None:
+        self.rows.extend(rows)
+
+    def not_measured(self, figure: str, metric: str, why: str) -> None:
+        self.rows.append(Row(figure, metric, "", note=f"not measured: {why}"))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"context": self.context, "rows": [row.as_dict() for row in self.rows]}
+
+
+def _number(value: float) -> str:
+    if value >= 100:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def cell(measured: Runs | None) -> str:
+    if measured is None:
+        return "-"
+    return f"{_number(measured.median)} ({_number(measured.min)}-{_number(measured.max)})"
+
+
+def verdict(row: Row) -> str:
+    if row.note.startswith("not measured"):
+        return "not measured"
+    return {True: "met", False: "MISSED", None: "-"}[row.met]
+
+
+HEADERS = ("#", "metric", "unit", "Aries", "baseline", "baseline value", "target", "", "note")
+
+
+def table(report: Report) -> Table:
+    out = Table(title="Aries benchmarks: median (min-max) of the runs", show_lines=False)
+    for header in HEADERS:
+        out.add_column(header, overflow="fold")
+    for row in report.rows:
+        out.add_row(
+            row.figure,
+            row.metric,
+            row.unit,
+            cell(row.aries),
+            row.baseline_name or "-",
+            cell(row.baseline),
+            row.target.text(row.unit) if row.target else "-",
+            verdict(row),
+            row.note,
+        )
+    return out
+
+
+def print_table(report: Report, console: Console | None = None) -> None:
+    (console or Console()).print(table(report))
+
+
+def write_json(report: Report, path: Path) -> None:
+    path.write_text(json.dumps(report.as_dict(), indent=2, default=str) + "\n")
+
+
+def markdown(report: Report, notes: str = "") -> str:
+    context = report.context
+    lines = [
+        "# Benchmarks",
+        "",
+        "<!-- Written by `python -m bench` (`make bench`); do not edit by hand. -->",
+        "",
+        f"Generated {context.get('finished', '?')} by "
+        f"`{context.get('command', 'python -m bench')}` "
+        f"in {context.get('seconds', 0):.0f} s on {context.get('machine', '?')}, against "
+        f"{context.get('servers', '?')} (PostgreSQL {context.get('postgres', '?')}).",
+        f"Each figure is the median of {context.get('runs', '?')} runs, with (min-max). "
+        "Aries and its baseline were measured in the same run on the same machine.",
+        "",
+        "| # | metric | unit | Aries | baseline | baseline value | target | verdict | note |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in report.rows:
+        cells = [
+            row.figure,
+            row.metric,
+            row.unit,
+            cell(row.aries),
+            row.baseline_name or "-",
+            cell(row.baseline),
+            row.target.text(row.unit) if row.target else "-",
+            verdict(row),
+            row.note,
+        ]
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    if notes:
+        lines += ["", notes.strip()]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(report: Report, path: Path, notes: str = "") -> None:
+    path.write_text(markdown(report, notes))

@@ -1,0 +1,199 @@
+"""A remittance: one X12 835 payment (a check or an EFT) from a payer, as received and as posted.
+
+The 835 is kept verbatim in `Received`: posting parses it again, so a better parser can re-read
+history, and an auditor sees exactly what the payer sent. `Posted` records which claims were
+posted and every service line that matched nothing (reported, never dropped).
+
+Decisions a newcomer may question:
+- The id is a uuid5 of (tenant, payer identifier, trace number): TRN02 (the check or EFT trace)
+  is unique within TRN03 (the payer that originated it), so recording the same payment twice
+  collides on the aggregate id and is refused. The tenant is part of it because two suppliers
+  can receive the same payer's trace numbers.
+- Remittances live in the Claims application's event store: the payment and the claims it posts
+  to are saved in one transaction.
+- A remittance is posted once; a second posting is refused (`remittance_is_posted_once`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import ClassVar
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import event
+
+from domain.base import AriesAggregate, pin_topics
+from domain.errors import InvalidValue, require
+
+REMITTANCE_NAMESPACE = UUID("5f0c7b1e-4a8d-5c3e-9d21-7e6b0a4f2c19")  # fixed forever: ids use it
+
+
+@dataclass(frozen=True)
+class PostedClaim:
+    """A CLP posted to a claim (or found already posted there by an earlier remittance run)."""
+
+    TRANSCODING: ClassVar[str] = "remittance.PostedClaim"
+
+    claim_id: UUID
+    patient_control_number: str
+    payer_claim_control_number: str
+    status_code: str
+    paid: Decimal
+
+
+@dataclass(frozen=True)
+class UnmatchedItem:
+    """Something in the 835 that could not be posted, and why. `procedure` is None for a whole
+    claim (CLP) that matched no claim or was refused by it."""
+
+    TRANSCODING: ClassVar[str] = "remittance.UnmatchedItem"
+
+    patient_control_number: str
+    payer_claim_control_number: str
+    procedure: str | None
+    modifiers: tuple[str, ...]
+    line_control_number: str | None
+    charge: Decimal
+    paid: Decimal
+    reason: str
+
+
+def _text(value: str, rule: str, what: str) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise InvalidValue(rule, f"{what} must not be empty")
+    return text
+
+
+class Remittance(AriesAggregate):
+    """One 835 payment from a payer to the supplier."""
+
+    @staticmethod
+    def id_for(tenant_id: str, payer_identifier: str, trace_number: str) -> UUID:
+        return uuid5(
+            REMITTANCE_NAMESPACE,
+            f"remittance:{tenant_id}:{payer_identifier.strip()}:{trace_number.strip()}",
+        )
+
+    class Received(AriesAggregate.Created):
+        """The 835 arrived. `payer_id` is Aries' payer id when the payer is in the payer list."""
+
+        payer_identifier: str
+        payer_id: str | None
+        payer_name: str
+        trace_number: str
+        paid_amount: Decimal
+        paid_on: date
+        payment_method: str
+        claim_count: int
+        raw_835: str
+        received_by: str
+
+    @event(Received)
+    def __init__(
+        self,
+        payer_identifier: str,
+        payer_id: str | None,
+        payer_name: str,
+        trace_number: str,
+        paid_amount: Decimal,
+        paid_on: date,
+        payment_method: str,
+        claim_count: int,
+        raw_835: str,
+        received_by: str,
+    ) -> None:
+        self.payer_identifier = payer_identifier
+        self.payer_id = payer_id
+        self.payer_name = payer_name
+        self.trace_number = trace_number
+        self.paid_amount = paid_amount
+        self.paid_on = paid_on
+        self.payment_method = payment_method
+        self.claim_count = claim_count
+        self.raw_835 = raw_835
+        self.received_by = received_by
+        self.posted_at: datetime | None = None
+        self.posted_claims: tuple[PostedClaim, ...] = ()
+        self.unmatched: tuple[UnmatchedItem, ...] = ()
+
+    @classmethod
+    def receive(
+        cls,
+        *,
+        tenant_id: str,
+        payer_identifier: str,
+        payer_id: str | None,
+        payer_name: str,
+        trace_number: str,
+        paid_amount: Decimal,
+        paid_on: date,
+        payment_method: str,
+        claim_count: int,
+        raw_835: str,
+        received_by: str,
+    ) -> Remittance:
+        payer_identifier = _text(payer_identifier, "remittance_names_its_payer", "TRN03")
+        trace_number = _text(trace_number, "remittance_names_its_trace", "TRN02")
+        if not isinstance(paid_amount, Decimal) or paid_amount != paid_amount.quantize(
+            Decimal("0.01")
+        ):
+            raise InvalidValue("money_is_exact_cents", f"{paid_amount!r} is not exact cents")
+        if not isinstance(paid_on, date) or isinstance(paid_on, datetime):
+            raise InvalidValue("date_is_a_calendar_date", f"{paid_on!r} is not a date")
+        require(
+            isinstance(claim_count, int) and claim_count >= 1,
+            "remittance_pays_at_least_one_claim",
+            "an 835 without a CLP has nothing to post",
+        )
+        return cls._create(
+            cls.Received,
+            id=cls.id_for(tenant_id, payer_identifier, trace_number),
+            payer_identifier=payer_identifier,
+            payer_id=payer_id,
+            payer_name=payer_name.strip() if isinstance(payer_name, str) else "",
+            trace_number=trace_number,
+            paid_amount=paid_amount,
+            paid_on=paid_on,
+            payment_method=payment_method,
+            claim_count=claim_count,
+            raw_835=_text(raw_835, "remittance_has_content", "the 835 text"),
+            received_by=_text(received_by, "remittance_receiver_is_present", "received by"),
+        )
+
+    @property
+    def is_posted(self) -> bool:
+        return self.posted_at is not None
+
+    def record_posting(
+        self,
+        posted_claims: list[PostedClaim],
+        unmatched: list[UnmatchedItem],
+        posted_at: datetime,
+    ) -> None:
+        """Mark the remittance posted: the claims it posted to and what matched nothing."""
+        require(not self.is_posted, "remittance_is_posted_once", f"{self.id} is already posted")
+        if not isinstance(posted_at, datetime) or posted_at.utcoffset() is None:
+            raise InvalidValue("time_is_timezone_aware", "posted_at must be a tz-aware datetime")
+        self._posted(
+            posted_claims=list(posted_claims), unmatched=list(unmatched), posted_at=posted_at
+        )
+
+    @event("Posted")
+    def _posted(
+        self,
+        posted_claims: list[PostedClaim],
+        unmatched: list[UnmatchedItem],
+        posted_at: datetime,
+    ) -> None:
+        self.posted_claims = tuple(posted_claims)
+        self.unmatched = tuple(unmatched)
+        self.posted_at = posted_at
+
+
+pin_topics(Remittance, "aries.remittance")
+
+AGGREGATES = (Remittance,)
+VALUE_TYPES = (PostedClaim, UnmatchedItem)

@@ -1,0 +1,64 @@
+"""The HTTP clearinghouse adapter: POSTs each 837P interchange to `ARIES_CLEARINGHOUSE_URL`
+(body: the X12 text, `Content-Type: application/edi-x12`) and reads the answer body as X12
+(a TA1 or 999, and a 277CA when the clearinghouse has one ready).
+
+- A timeout, a refused connection, a 429 or a 5xx raise `ClearinghouseUnavailable` (transient:
+  the worker retries with backoff).
+- Any other non-2xx is `ClearinghouseRefused` (permanent: a human must look).
+- A 2xx whose body is not a TA1/999/277CA raises `MalformedAnswer`: the interchange was
+  delivered, so the claims count as submitted and wait for their acknowledgement.
+Neither the interchange nor the answer is logged: both carry PHI.
+"""
+
+from __future__ import annotations
+
+import httpx
+import structlog
+
+from application.ports import ClearinghouseRefused, ClearinghouseUnavailable, MalformedAnswer
+from application.x12.acknowledgements import read_answer
+from application.x12.segments import X12SyntaxError
+
+log = structlog.get_logger("aries.clearinghouse")
+
+
+class HttpClearinghouse:
+    name = "http"
+
+    def __init__(self, url: str, timeout_seconds: float = 30.0,
+                 client: httpx.Client | None = None) -> None:
+        self.url = url
+        self.client = client or httpx.Client(
+            timeout=httpx.Timeout(timeout_seconds, connect=min(timeout_seconds, 10.0))
+        )
+
+    def transmit(self, interchange: str) -> str:
+        try:
+            response = self.client.post(
+                self.url,
+                content=interchange.encode("ascii"),
+                headers={"Content-Type": "application/edi-x12", "Accept": "application/edi-x12"},
+            )
+        except httpx.TimeoutException as timed_out:
+            log.warning("clearinghouse timed out")
+            raise ClearinghouseUnavailable("no answer in time") from timed_out
+        except httpx.TransportError as failed:
+            log.warning("clearinghouse unreachable", error=type(failed).__name__)
+            raise ClearinghouseUnavailable("the clearinghouse is unreachable") from failed
+        status = response.status_code
+        if status == 429 or status >= 500:
+            log.warning("clearinghouse unavailable", status=status)
+            raise ClearinghouseUnavailable(f"the clearinghouse answered {status}")
+        if not 200 <= status < 300:
+            log.error("clearinghouse refused the transmission", status=status)
+            raise ClearinghouseRefused(f"the clearinghouse answered {status}")
+        answer = response.text
+        try:
+            read_answer(answer)
+        except X12SyntaxError as unreadable:
+            log.error("clearinghouse answer unreadable", status=status, length=len(answer))
+            raise MalformedAnswer("the clearinghouse's answer is not X12") from unreadable
+        return answer
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,206 @@
+"""`aries audit ...`: verify the hash chains, sign checkpoints, export and check bundles.
+
+Exit codes: 0 when everything holds, 1 when a check fails (a broken link, a bad bundle),
+2 when Aries cannot run the command (no database, no key).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from interfaces.logging import configure_logging
+from interfaces.settings import Settings
+
+app = typer.Typer(
+    help="Audit: verify the hash chains, sign checkpoints, export and verify bundles.",
+    no_args_is_help=True,
+)
+console = Console(stderr=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings.log_level, json=settings.json_logs)
+    return settings
+
+
+def _key(settings: Settings) -> bytes | None:
+    secret = settings.audit_hmac_key
+    return secret.get_secret_value().encode() if secret is not None else None
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    # typer parses without a zone: a time given without one is read as UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+@app.command("verify")
+def verify_command() -> None:
+    """Recompute every hash chain and check the latest checkpoints; report the first break."""
+    from application.audit.chain import verify_all
+    from application.audit.checkpoints import check_checkpoints
+    from interfaces.bootstrap import bootstrap
+
+    settings = _settings()
+    aries = bootstrap(settings)
+    try:
+        with _progress() as progress:
+            tasks: dict[str, int] = {}
+
+            def report(chain: str, done: int, total: int) -> None:
+                if chain not in tasks:
+                    tasks[chain] = progress.add_task(chain, total=total)
+                progress.update(tasks[chain], completed=done, total=total)
+
+            reports = verify_all(aries.read_engine, report)
+        checks = check_checkpoints(aries.read_engine, _key(settings))
+    finally:
+        aries.close()
+    table = Table(title="Hash chains")
+    for column in ("chain", "entries", "head", "result"):
+        table.add_column(column)
+    for r in reports:
+        b = r.first_break
+        result = (
+            "[green]intact[/]" if b is None
+            else f"[red]broken at seq {b.seq}, position {b.position}: {b.reason}[/]"
+        )
+        table.add_row(r.chain, f"{r.entries:,}", r.head_hash.hex()[:16], result)
+    Console().print(table)
+    for check in checks:
+        c = check.checkpoint
+        signed = {None: "signature not checked (no key)", True: "signed", False: "BAD SIGNATURE"}
+        style = "green" if check.ok else "red"
+        where = "in chain" if check.in_chain else "NOT IN CHAIN"
+        console.print(
+            f"[{style}]checkpoint {c.chain} seq {c.seq}: {where}, "
+            f"{signed[check.signature_valid]}[/]"
+        )
+    if any(not r.ok for r in reports) or any(not c.ok for c in checks):
+        raise typer.Exit(1)
+
+
+@app.command("checkpoint")
+def checkpoint_command() -> None:
+    """Sign every chain's head with ARIES_AUDIT_HMAC_KEY and store it; print the checkpoints
+    (one JSON object per line: keep them somewhere the database's administrators cannot write)."""
+    from application.audit.checkpoints import create_checkpoints
+    from interfaces.bootstrap import bootstrap
+
+    settings = _settings()
+    key = _key(settings)
+    if key is None:
+        console.print("[bold red]aries:[/] set ARIES_AUDIT_HMAC_KEY to sign checkpoints")
+        raise typer.Exit(2)
+    aries = bootstrap(settings)
+    try:
+        made = create_checkpoints(aries.read_engine, key)
+    finally:
+        aries.close()
+    for checkpoint in made:
+        typer.echo(json.dumps(checkpoint.as_json(), sort_keys=True))
+
+
+@app.command("export")
+def export_command(
+    out: Path = typer.Option(..., "--out", help="bundle file to write (a ZIP)"),
+    patient: UUID | None = typer.Option(None, "--patient", help="export this patient's record"),
+    start: datetime | None = typer.Option(None, "--from", help="recorded at or after (UTC)"),
+    end: datetime | None = typer.Option(None, "--to", help="recorded before (UTC)"),
+    recipient: str | None = typer.Option(None, help="who receives it (accounting of disclosures)"),
+    purpose: str | None = typer.Option(None, help="why it is disclosed"),
+) -> None:
+    """Write a self-verifying bundle of one patient's record, or of a recorded-time range."""
+    from application.audit.access_log import EXPORT, AccessRecord, record
+    from application.audit.export import export_bundle
+    from interfaces.bootstrap import bootstrap
+
+    if (patient is None) == (start is None and end is None):
+        console.print("[bold red]aries:[/] give --patient, or --from and/or --to")
+        raise typer.Exit(2)
+    settings = _settings()
+    aries = bootstrap(settings)
+    try:
+        with _progress() as progress:
+            tasks: dict[str, int] = {}
+
+            def report(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = progress.add_task(stage, total=total)
+                progress.update(tasks[stage], completed=done, total=total)
+
+            summary = export_bundle(
+                aries.read_engine,
+                aries.applications,
+                out,
+                patient_id=patient,
+                start=_utc(start),
+                end=_utc(end),
+                progress=report,
+            )
+        record(
+            aries.read_engine,
+            AccessRecord(
+                tenant_id="system",
+                actor_id=f"cli:{getpass.getuser()}",
+                actor_role="operator",
+                action=EXPORT,
+                operation="audit_export",
+                patient_ids=sorted(summary.patient_ids, key=str),
+                fields_class="full_record",
+                recipient=recipient,
+                purpose=purpose,
+            ),
+        )
+    finally:
+        aries.close()
+    console.print(
+        f"[bold green]wrote {out}[/]: {summary.events:,} events, "
+        f"{summary.access_entries:,} access entries (sha256 {summary.sha256})"
+    )
+
+
+@app.command("verify-bundle")
+def verify_bundle_command(
+    bundle: Path = typer.Argument(..., exists=True, dir_okay=False, help="bundle to check"),
+) -> None:
+    """Check a bundle offline (no database): hashes, digests, chain proof, checkpoints (their
+    signatures too when ARIES_AUDIT_HMAC_KEY is set)."""
+    from application.audit.export import verify_bundle
+
+    report = verify_bundle(bundle, _key(_settings()))
+    for problem in report.problems:
+        console.print(f"[red]- {problem}[/]")
+    if not report.ok:
+        console.print(f"[bold red]{bundle} does NOT verify[/]")
+        raise typer.Exit(1)
+    signed = {
+        None: "checkpoint signatures not checked", True: "checkpoints signed", False: "",
+    }[report.checkpoints_signed]
+    console.print(
+        f"[bold green]{bundle} verifies[/]: {report.events:,} events, "
+        f"{report.access_entries:,} access entries, chains {', '.join(report.chains) or '-'}; "
+        f"{signed}"
+    )

@@ -1,0 +1,145 @@
+"""The PHI access log as HTTP routes use it: one entry per request that reads patient data, one
+per denied attempt.
+
+How a route records a PHI read (sync endpoint, as the patient routes are):
+
+    @router.get("/{patient_id}", operation_id="read_patient")
+    def get_patient(
+        patient_id: UUID,
+        principal: Annotated[Principal, Depends(require("read_patient", phi="demographics"))],
+        aries: AriesDep,
+        request: Request,
+    ) -> PatientOut:
+        patient = aries.patients.get_patient(patient_id)  # NotFound: 404, nothing recorded
+        record_access(aries, principal, request, action=READ, patient_ids=[patient_id],
+                      fields_class="demographics")
+        return PatientOut.of(patient)
+
+Rules:
+- Record after the read succeeded and before answering, once per request with every patient
+  id the answer names. A list or search records action=SEARCH with the ids on the page it
+  answers (an empty page still leaves one entry, without ids).
+- If the entry cannot be written, `record_access` raises a 503 problem: no PHI leaves unlogged.
+- `fields_class` names the kind of data, never the data: `demographics`, `coverage`,
+  `clinical_notes`, `summary`, `history`, `full_record`.
+- Denied attempts are recorded by `require(operation, phi=fields_class)` itself (the patient id
+  comes from the path parameter `patient_id`); a route only has to pass `phi=`.
+- Async endpoints: `await run_in_threadpool(record_access, ...)`.
+- Tests: `entries_for_request(aries.read_engine, response.headers["X-Request-ID"])` answers the
+  entries a request left (the suite's "every PHI read leaves exactly one entry" check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+import structlog
+from fastapi import Request
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+
+from application.audit.access_log import (
+    DENIED,
+    DISCLOSE,
+    EXPORT,
+    READ,
+    SEARCH,
+    AccessEntry,
+    AccessRecord,
+    entries_for_request,
+    record,
+)
+from application.identity import Principal
+from domain.context import current_context
+from interfaces.bootstrap import Aries
+from interfaces.http.problems import ProblemError
+
+__all__ = [
+    "DISCLOSE", "EXPORT", "READ", "SEARCH", "entries_for_request", "record_access",
+    "record_denied",
+]
+
+log = structlog.get_logger("aries.http.access")
+
+
+def _request_id(request: Request | None) -> str | None:
+    given = getattr(request.state, "request_id", None) if request is not None else None
+    return given or current_context().correlation_id
+
+
+def record_access(
+    aries: Aries,
+    principal: Principal,
+    request: Request | None,
+    *,
+    action: str,
+    patient_ids: Iterable[UUID],
+    fields_class: str,
+    operation: str | None = None,
+    recipient: str | None = None,
+    purpose: str | None = None,
+) -> AccessEntry:
+    """Record that `principal` read (searched, exported, disclosed) these patients' data.
+    `operation` defaults to the route's operation id. 503 if the entry cannot be written."""
+    route = request.scope.get("route") if request is not None else None
+    try:
+        return record(
+            aries.read_engine,
+            AccessRecord(
+                tenant_id=principal.tenant_id,
+                actor_id=str(principal.id),
+                actor_role=principal.role.value,
+                action=action,
+                operation=operation or getattr(route, "operation_id", None) or "unknown",
+                patient_ids=tuple(patient_ids),
+                fields_class=fields_class,
+                request_id=_request_id(request),
+                recipient=recipient,
+                purpose=purpose,
+            ),
+        )
+    except SQLAlchemyError:
+        log.exception("access entry not recorded", operation=operation, action=action)
+        raise ProblemError(
+            503, "Service unavailable",
+            "the access could not be recorded in the audit log; nothing was shown",
+            type_="https://aries.dev/problems/audit-unavailable",
+            headers={"Retry-After": "5"},
+        ) from None
+
+
+def patient_ids_in_path(request: Request) -> list[UUID]:
+    """The patient a path names: `{patient_id}`, or `{aggregate_id}` under an audit route for
+    the patients family. Unparsable ids are left out (the route would answer 422)."""
+    params = request.path_params
+    raw = params.get("patient_id")
+    if raw is None and params.get("aggregate_type") == "patients":
+        raw = params.get("aggregate_id")
+    try:
+        return [UUID(str(raw))] if raw is not None else []
+    except ValueError:
+        return []
+
+
+async def record_denied(
+    request: Request, principal: Principal, operation: str, fields_class: str
+) -> None:
+    """Record a refused attempt at PHI (called by `permissions.require`). A failure to record
+    is logged, and the caller is refused all the same."""
+    aries: Aries = request.app.state.aries
+    entry = AccessRecord(
+        tenant_id=principal.tenant_id,
+        actor_id=str(principal.id),
+        actor_role=principal.role.value,
+        action=READ,
+        operation=operation,
+        patient_ids=tuple(patient_ids_in_path(request)),
+        fields_class=fields_class,
+        outcome=DENIED,
+        request_id=_request_id(request),
+    )
+    try:
+        await run_in_threadpool(record, aries.read_engine, entry)
+    except SQLAlchemyError:
+        log.exception("denied access not recorded", operation=operation)

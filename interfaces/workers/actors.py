@@ -1,0 +1,318 @@
+"""Every Dramatiq actor, and the messages that reach them.
+
+Actors are declared on a broker by `declare_actors(broker, aries)` (nothing at import time: each
+process, and each test, builds its own broker). They receive primitive ids only, as keyword
+arguments that every message shares: `tenant_id`, `correlation_id` and `job_ids` (the jobs the
+message carries; a submission batch carries one per claim). An actor binds the EventContext from
+them, marks its jobs running, calls one idempotent application service, and marks them
+succeeded with a small result (ids and counts). Failures are left to the middleware
+(`interfaces.workers.broker`): retried when worth it, else dead-lettered.
+
+The services belong to other modules (claim submission: `application.submission`, built by
+`interfaces.clearinghouse.submission_service_from`; summaries and remittances:
+`application.summaries`, `application.remittances`). They are imported when a
+job first needs them, so a worker whose build lacks one still runs the others; that job then
+fails permanently ("not installed") and waits in the dead letters for `aries jobs retry`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+import dramatiq
+from dramatiq import Message
+
+from domain.context import EventContext, bound_context
+from interfaces.workers import metrics
+from interfaces.workers.jobs import JobStore
+
+if TYPE_CHECKING:
+    from interfaces.bootstrap import Aries
+
+__all__ = [
+    "ACTORS",
+    "GENERATE_SUMMARY",
+    "POST_REMITTANCE",
+    "SUBMIT_CLAIMS",
+    "ActorSpec",
+    "ServiceMissing",
+    "declare_actors",
+    "message_for",
+]
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    name: str
+    queue: str
+    job_kind: str
+
+
+SUBMIT_CLAIMS = ActorSpec("submit_claims", "claim_submissions", "claim_submission")
+POST_REMITTANCE = ActorSpec("post_remittance", "remittances", "remittance")
+GENERATE_SUMMARY = ActorSpec("generate_summary", "summaries", "summary")
+ACTORS = (SUBMIT_CLAIMS, POST_REMITTANCE, GENERATE_SUMMARY)
+QUEUES = tuple(spec.queue for spec in ACTORS)
+SYSTEM_ROLE = "system"
+SHORT_TEXT = 64
+
+
+class ServiceMissing(RuntimeError):
+    """This build has no service for the job (a permanent failure: retry after deploying it)."""
+
+
+def message_for(
+    spec: ActorSpec,
+    *,
+    tenant_id: str,
+    correlation_id: str | None,
+    job_ids: Sequence[UUID],
+    message_id: str | None = None,
+    **arguments: Any,
+) -> Message[Any]:
+    """The message that runs `spec`'s actor (ids as strings: messages are JSON)."""
+    kwargs = {
+        "tenant_id": tenant_id,
+        "correlation_id": correlation_id,
+        "job_ids": [str(job_id) for job_id in job_ids],
+        **{key: _primitive(value) for key, value in arguments.items()},
+    }
+    extra = {"message_id": message_id} if message_id is not None else {}
+    return Message(
+        queue_name=spec.queue, actor_name=spec.name, args=(), kwargs=kwargs, options={}, **extra
+    )
+
+
+def payload_of(message: Message[Any]) -> dict[str, Any]:
+    """What the job store keeps to send a message again."""
+    return {
+        "queue_name": message.queue_name,
+        "actor_name": message.actor_name,
+        "kwargs": message.kwargs,
+        "message_id": message.message_id,
+    }
+
+
+def message_from_payload(payload: Mapping[str, Any]) -> Message[Any]:
+    """A fresh message (new id, no retries counted) with the payload's queue, actor and
+    arguments."""
+    return Message(
+        queue_name=payload["queue_name"],
+        actor_name=payload["actor_name"],
+        args=(),
+        kwargs=dict(payload["kwargs"]),
+        options={},
+    )
+
+
+# --- the actors --------------------------------------------------------------------------------
+
+
+class _Services:
+    """Adapters and services, built on first use and shared by the worker threads."""
+
+    def __init__(self, aries: Aries) -> None:
+        self.aries = aries
+        self.lock = threading.Lock()
+        self.built: dict[str, Any] = {}
+
+    def get(self, name: str, build: Callable[[], Any]) -> Any:
+        with self.lock:
+            if name not in self.built:
+                try:
+                    self.built[name] = build()
+                except ImportError as missing:
+                    raise ServiceMissing(f"{name} is not installed in this build") from missing
+            return self.built[name]
+
+    def submission(self) -> Any:
+        def build() -> Any:
+            from interfaces.clearinghouse import submission_service_from
+
+            return submission_service_from(self.aries)
+
+        return self.get("claim submission", build)
+
+    def summary_provider(self) -> Any:
+        def build() -> Any:
+            from interfaces.summarisers import summary_provider_from
+
+            return summary_provider_from(self.aries.settings)
+
+        return self.get("summary provider", build)
+
+
+def declare_actors(broker: dramatiq.Broker, aries: Aries) -> dict[str, dramatiq.Actor[Any, Any]]:
+    """Declare every actor on `broker`, working on `aries`; answer them by name."""
+    store = JobStore(aries.read_engine)
+    services = _Services(aries)
+
+    def submit_claims(claim_ids: list[str], batch_id: str) -> dict[UUID, dict[str, Any]]:
+        service = services.submission()
+        ids = [UUID(claim_id) for claim_id in claim_ids]
+        outcome = service.submit(ids)
+        return {
+            claim_id: _submission_result(outcome, claim_id, batch_id, len(ids))
+            for claim_id in ids
+        }
+
+    def post_remittance(remittance_id: str) -> dict[str, Any]:
+        try:
+            from application.remittances import post_remittance as post
+        except ImportError as missing:
+            raise ServiceMissing("remittance posting is not installed in this build") from missing
+        report = post(aries.claims, UUID(remittance_id))
+        if hasattr(report, "as_dict"):
+            return dict(report.as_dict())
+        return {"remittance_id": remittance_id, **_scalars(report)}
+
+    def generate_summary(patient_id: str, summary_id: str) -> dict[str, Any]:
+        try:
+            from application.summaries import generate_summary as generate
+        except ImportError as missing:
+            raise ServiceMissing("summaries are not installed in this build") from missing
+        provider = services.summary_provider()
+        started = time.perf_counter()
+        outcome = generate(aries.patients, provider, UUID(patient_id), UUID(summary_id))
+        metrics.summary_generation_duration_seconds.labels(
+            str(getattr(provider, "name", "unknown"))
+        ).observe(time.perf_counter() - started)
+        result: dict[str, Any] = {"patient_id": patient_id, "summary_id": summary_id}
+        if outcome is None:
+            return {**result, "already_generated": True}
+        return {**result, "version": outcome.version, "position": outcome.position}
+
+    bodies: dict[ActorSpec, Callable[..., Any]] = {
+        SUBMIT_CLAIMS: submit_claims,
+        POST_REMITTANCE: post_remittance,
+        GENERATE_SUMMARY: generate_summary,
+    }
+    return {
+        spec.name: dramatiq.Actor(
+            _as_job(spec, body, store),
+            broker=broker,
+            actor_name=spec.name,
+            queue_name=spec.queue,
+            priority=0,
+            options={},
+        )
+        for spec, body in bodies.items()
+    }
+
+
+def _as_job(spec: ActorSpec, body: Callable[..., Any], store: JobStore) -> Callable[..., None]:
+    """The actor function: context, job status, then `body`."""
+
+    def run(
+        *, tenant_id: str, correlation_id: str | None, job_ids: list[str], **arguments: Any
+    ) -> None:
+        jobs = [UUID(job_id) for job_id in job_ids]
+        for job_id in jobs:
+            store.running(job_id)
+        context = EventContext(
+            tenant_id=tenant_id,
+            actor_id=f"worker:{spec.name}",
+            actor_role=SYSTEM_ROLE,
+            correlation_id=correlation_id,
+            causation_id=(
+                f"job:{jobs[0]}" if len(jobs) == 1 else f"batch:{arguments.get('batch_id')}"
+            ),
+        )
+        with bound_context(context):
+            result = body(**arguments)
+        # A submission batch carries `claim_ids` parallel to `job_ids`; the others one job.
+        subjects = arguments.get("claim_ids") or [None] * len(jobs)
+        for job_id, subject in zip(jobs, subjects, strict=True):
+            per_job = result.get(UUID(subject)) if spec is SUBMIT_CLAIMS else result
+            refused = (per_job or {}).get("refused_by")
+            if refused:
+                # Left awaiting submission (it cannot be rendered as it stands): not a retry's
+                # business, an operator's (`aries jobs retry` once the data is corrected).
+                store.dead(job_id, f"refused by rule {refused}")
+            else:
+                store.succeeded(job_id, per_job, keep_result=_found_done(per_job))
+
+    run.__name__ = spec.name
+    run.__qualname__ = spec.name
+    return run
+
+
+def _found_done(result: dict[str, Any] | None) -> bool:
+    """Whether the service found the work done already (an earlier delivery did it)."""
+    result = result or {}
+    return (
+        result.get("outcome") == "skipped"
+        or result.get("already_generated") is True
+        or result.get("posted_now") is False
+    )
+
+
+def _submission_result(
+    outcome: Any, claim_id: UUID, batch_id: str, claims_in_message: int
+) -> dict[str, Any]:
+    """One claim's part of a `SubmissionOutcome` (ids and codes only)."""
+    rejected = getattr(outcome, "rejected", {}) or {}
+    refused = getattr(outcome, "refused", {}) or {}
+    result: dict[str, Any] = {
+        "claim_id": str(claim_id),
+        "interchange_control_number": getattr(outcome, "interchange_control_number", None),
+        "batch_id": batch_id,
+        "claims_in_message": claims_in_message,
+    }
+    if claim_id in (getattr(outcome, "accepted", ()) or ()):
+        result["outcome"] = "accepted"
+    elif claim_id in rejected:
+        result.update(outcome="rejected", reasons=list(rejected[claim_id]))
+    elif claim_id in (getattr(outcome, "unacknowledged", ()) or ()):
+        result["outcome"] = "submitted"
+    elif claim_id in refused:
+        result.update(outcome="refused", refused_by=str(refused[claim_id]))
+    else:
+        result["outcome"] = "skipped"  # not awaiting submission: sent before, or not scrubbed
+    return result
+
+
+def _primitive(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_primitive(item) for item in value]
+    return value
+
+
+def _scalars(outcome: Any) -> dict[str, Any]:
+    """A service's answer reduced to what a job result may hold: its scalar fields (ids, codes,
+    counts, flags) and the length of each collection. Long text (a rendered interchange, a
+    summary) stays out: job results are shown to every role that may see the job."""
+    if outcome is None:
+        return {}
+    if dataclasses.is_dataclass(outcome) and not isinstance(outcome, type):
+        fields = {f.name: getattr(outcome, f.name) for f in dataclasses.fields(outcome)}
+    elif isinstance(outcome, Mapping):
+        fields = dict(outcome)
+    else:
+        return {}
+    scalars: dict[str, Any] = {}
+    for name, value in fields.items():
+        if isinstance(value, Enum):
+            value = value.value
+        if value is None or isinstance(value, bool | int) or (
+            isinstance(value, str) and len(value) <= SHORT_TEXT
+        ):
+            scalars[name] = value
+        elif isinstance(value, datetime | date):
+            scalars[name] = value.isoformat()
+        elif isinstance(value, UUID | Decimal):
+            scalars[name] = str(value)
+        elif isinstance(value, list | tuple | Mapping | set | frozenset):
+            scalars[f"{name}_count"] = len(value)
+    return scalars

@@ -1,0 +1,207 @@
+"""The job store: what became of each side-effect job (`ops.jobs`).
+
+A job's id is known when its command is recorded (summary id, remittance id,
+`job_id_for_submission(claim, n)`), so the API answers 202 with it at once and both the API and
+the reaction call `queued` (an idempotent upsert that never moves a job backwards). The workers
+then move it: running -> succeeded, or failed (will_retry) -> running ..., or dead (retries
+exhausted or a permanent failure; `aries jobs retry` queues it again).
+
+Every change bumps `revision`, which the HTTP stream (`GET /v1/jobs/{id}/events`) sends as the
+event id. Reasons name error types and rules, never values (no PHI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid5
+
+from sqlalchemy import Connection, Engine, literal, select, update
+from sqlalchemy import func as sql_func
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from interfaces.workers.tables import JOB_KINDS, jobs
+
+__all__ = ["FINAL_STATUSES", "Job", "JobStore", "job_id_for_submission"]
+
+FINAL_STATUSES = frozenset({"succeeded", "dead"})
+REASON_LIMIT = 500
+
+
+def job_id_for_submission(claim_id: UUID, submission_number: int) -> UUID:
+    """The job that sends submission `submission_number` of a claim."""
+    return uuid5(claim_id, f"submission-{submission_number}")
+
+
+@dataclass(frozen=True)
+class Job:
+    job_id: UUID
+    kind: str
+    tenant_id: str
+    subject_id: UUID | None
+    requested_by: str | None
+    status: str
+    attempts: int
+    will_retry: bool
+    reason: str | None
+    result: dict[str, Any] | None
+    actor_name: str | None
+    message: dict[str, Any] | None
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+class JobStore:
+    """Reads and writes `ops.jobs` through the read-model engine (or a given connection)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # --- recording --------------------------------------------------------------------------
+
+    def queued(
+        self,
+        job_id: UUID,
+        kind: str,
+        tenant_id: str,
+        subject_id: UUID | None,
+        requested_by: str | None,
+        *,
+        message: Mapping[str, Any] | None = None,
+        conn: Connection | None = None,
+    ) -> None:
+        """Record the job as queued unless it is known already (its status is then kept).
+        `message` (queue, actor, kwargs, message_id) is what `aries jobs retry` sends again."""
+        if kind not in JOB_KINDS:
+            raise ValueError(f"unknown job kind {kind!r}")
+        values: dict[str, Any] = {
+            "job_id": job_id,
+            "kind": kind,
+            "tenant_id": tenant_id,
+            "subject_id": subject_id,
+            "requested_by": requested_by,
+            "status": "queued",
+        }
+        statement = pg_insert(jobs).values(
+            **values, **(_message_columns(message) if message is not None else {})
+        )
+        if message is None:
+            statement = statement.on_conflict_do_nothing(index_elements=["job_id"])
+        else:
+            # Known already (the API recorded it first): add how to send it, keep its status.
+            statement = statement.on_conflict_do_update(
+                index_elements=["job_id"],
+                set_={
+                    "actor_name": statement.excluded.actor_name,
+                    "message": statement.excluded.message,
+                    "message_id": statement.excluded.message_id,
+                },
+            )
+        self._execute(statement, conn)
+
+    def running(self, job_id: UUID) -> None:
+        self._move(job_id, status="running", will_retry=False, attempts=jobs.c.attempts + 1)
+
+    def succeeded(
+        self, job_id: UUID, result: dict[str, Any] | None = None, *, keep_result: bool = False
+    ) -> None:
+        """With `keep_result`, a result recorded earlier stays (a message delivered twice: the
+        second delivery found the work done and has nothing better to say)."""
+        value: Any = result
+        if keep_result:
+            value = sql_func.coalesce(jobs.c.result, literal(result, JSONB))
+        self._move(job_id, status="succeeded", will_retry=False, reason=None, result=value)
+
+    def failed(self, job_id: UUID, reason: str, will_retry: bool) -> None:
+        self._move(job_id, status="failed", will_retry=will_retry, reason=_short(reason))
+
+    def dead(self, job_id: UUID, reason: str) -> None:
+        self._move(job_id, status="dead", will_retry=False, reason=_short(reason))
+
+    def requeued(self, job_ids: Iterable[UUID], message: Mapping[str, Any]) -> None:
+        """Dead jobs sent again (`aries jobs retry`), with the message that carries them."""
+        for job_id in job_ids:
+            self._move(job_id, status="queued", will_retry=False, **_message_columns(message))
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def get(self, job_id: UUID, tenant_id: str) -> Job | None:
+        """The tenant's job, or None (another tenant's job is indistinguishable from none)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(jobs).where(jobs.c.job_id == job_id, jobs.c.tenant_id == tenant_id)
+            ).first()
+        return _job(row) if row is not None else None
+
+    def find(self, job_id: UUID) -> Job | None:
+        """Any tenant's job (operators' commands only)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(jobs).where(jobs.c.job_id == job_id)).first()
+        return _job(row) if row is not None else None
+
+    def dead_jobs(self, limit: int = 1000) -> list[Job]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(jobs)
+                .where(jobs.c.status == "dead")
+                .order_by(jobs.c.updated_at.desc())
+                .limit(limit)
+            ).all()
+        return [_job(row) for row in rows]
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _move(self, job_id: UUID, **values: Any) -> None:
+        self._execute(
+            update(jobs)
+            .where(jobs.c.job_id == job_id)
+            .values(**values, revision=jobs.c.revision + 1, updated_at=sql_func.now()),
+            None,
+        )
+
+    def _execute(self, statement: Any, conn: Connection | None) -> None:
+        if conn is not None:
+            conn.execute(statement)
+            return
+        with self.engine.begin() as own:
+            own.execute(statement)
+
+
+def _message_columns(message: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "actor_name": message["actor_name"],
+        "message": dict(message),
+        "message_id": message.get("message_id"),
+    }
+
+
+def _short(reason: str) -> str:
+    return reason if len(reason) <= REASON_LIMIT else reason[: REASON_LIMIT - 1] + "…"
+
+
+def _job(row: Any) -> Job:
+    return Job(
+        job_id=row.job_id,
+        kind=row.kind,
+        tenant_id=row.tenant_id,
+        subject_id=row.subject_id,
+        requested_by=row.requested_by,
+        status=row.status,
+        attempts=row.attempts,
+        will_retry=row.will_retry,
+        reason=row.reason,
+        result=row.result,
+        actor_name=row.actor_name,
+        message=row.message,
+        revision=row.revision,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

@@ -1,0 +1,235 @@
+"""The claims API over HTTP, with the projector and the worker running (tests/e2e/conftest.py):
+a delivered order's claim appears, is read, submitted, appealed and voided; the work queue and
+the AR aging answer; tenants, versions and rules are enforced."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from domain.claim import Claim
+from domain.context import bound_context
+from tests.e2e.conftest import headers_for
+from tests.integration.scenarios import delivered_bed_and_walker
+from tests.unit.claim_builders import NS, accepted, denial
+
+pytestmark = pytest.mark.e2e
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+def aries_of(api):
+    return api.app.state.aries
+
+
+def eventually(fetch, condition, timeout: float = 30.0) -> Any:
+    """Poll `fetch()` until `condition(result)`: the worker drafts claims asynchronously."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = fetch()
+        if condition(result):
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not reached in {timeout}s: {result}")
+        time.sleep(0.1)
+
+
+def drafted_claim(api, tenant: str, headers: dict[str, str]) -> dict[str, Any]:
+    """Deliver a bed and a walker in `tenant` and wait for the worker's claim to be listed."""
+    with bound_context(tenant_id=tenant):
+        order = delivered_bed_and_walker(aries_of(api), today() - timedelta(days=3))
+    page = eventually(
+        lambda: api.get("/v1/claims", params={"order_id": str(order.order_id)}, headers=headers),
+        lambda r: r.status_code == 200 and len(r.json()["items"]) == 1,
+    )
+    return page.json()["items"][0]
+
+
+def filed_claim(api, tenant: str, *, denied_on: date | None = None) -> tuple[Claim, int]:
+    """A claim recorded through the application (accepted, and denied if asked), and the
+    position to read it at."""
+    with bound_context(tenant_id=tenant):
+        claim = accepted(order_id=uuid.uuid5(NS, f"e2e-{uuid.uuid4()}"))
+        if denied_on is not None:
+            claim.adjudicate("TRN-1", "ICN-1", "4", denial(claim), denied_on)
+        result = aries_of(api).claims.commit(claim)
+    return claim, result.position
+
+
+def test_a_delivered_orders_claim_is_listed_and_read_with_lines_ledger_and_etag(api, tenant):
+    biller = headers_for(api, "biller", tenant)
+    summary = drafted_claim(api, tenant, biller)
+
+    detail = api.get(f"/v1/claims/{summary['id']}", headers=biller)
+
+    assert detail.status_code == 200, detail.text
+    body = detail.json()
+    assert detail.headers["ETag"] == f'"{body["version"]}"'
+    assert body["status"] == "draft"
+    assert sorted(line["hcpcs"] for line in body["lines"]) == ["E0143", "E0260"]
+    assert [entry["kind"] for entry in body["ledger"]] == ["charge", "charge"]
+    assert Decimal(body["balance"]) == Decimal(body["charge_total"]) > 0
+    assert body["current_payer_id"] == "MCR-DMEB"
+
+
+def test_submitting_records_the_request_and_moves_the_claim_off_the_work_queue(api, tenant):
+    biller = headers_for(api, "biller", tenant)
+    claim_id = drafted_claim(api, tenant, biller)["id"]
+    to_submit = eventually(
+        lambda: api.get("/v1/claims/work-queue", params={"kind": "submit_claim"}, headers=biller),
+        lambda r: r.status_code == 200 and r.json()["items"],
+    )
+    assert [item["subject_id"] for item in to_submit.json()["items"]] == [claim_id]
+
+    submitted = api.post(f"/v1/claims/{claim_id}/submit", headers={**biller, "If-Match": '"1"'})
+
+    assert submitted.status_code == 202, submitted.text
+    position = submitted.json()["position"]
+    read = api.get(f"/v1/claims/{claim_id}", params={"min_position": position}, headers=biller)
+    assert read.json()["status"] in ("submission_requested", "submitted", "accepted")
+    assert read.json()["submission_count"] == 1
+    queue = api.get(
+        "/v1/claims/work-queue", params={"min_position": position}, headers=biller
+    ).json()["items"]
+    assert "submit_claim" not in {item["kind"] for item in queue}
+
+
+def test_a_stale_if_match_is_412_and_a_refused_submission_is_409_with_the_rule(api, tenant):
+    biller = headers_for(api, "biller", tenant)
+    claim_id = drafted_claim(api, tenant, biller)["id"]
+
+    stale = api.post(f"/v1/claims/{claim_id}/submit", headers={**biller, "If-Match": '"7"'})
+    first = api.post(f"/v1/claims/{claim_id}/submit", headers=biller)
+    again = api.post(f"/v1/claims/{claim_id}/submit", headers=biller)
+
+    assert stale.status_code == 412
+    assert stale.headers["content-type"].startswith("application/problem+json")
+    assert first.status_code == 202
+    assert again.status_code == 409
+    assert again.json()["rule"] == "claim_is_submitted_once_scrubbed"
+
+
+def test_a_denied_claim_is_on_the_work_queue_until_appealed(api, tenant):
+    biller = headers_for(api, "biller", tenant)
+    denied_on = today() - timedelta(days=5)
+    claim, position = filed_claim(api, tenant, denied_on=denied_on)
+    queue = api.get(
+        "/v1/claims/work-queue",
+        params={"min_position": position, "kind": "appeal_denial"},
+        headers=biller,
+    ).json()["items"]
+    assert [(i["subject_id"], i["due_on"]) for i in queue] == [
+        (str(claim.id), (denied_on + timedelta(days=120)).isoformat())
+    ]
+
+    appealed = api.post(
+        f"/v1/claims/{claim.id}/appeals",
+        json={"level": "redetermination", "reason": "meets the policy"},
+        headers=biller,
+    )
+
+    assert appealed.status_code == 200, appealed.text
+    read = api.get(
+        f"/v1/claims/{claim.id}",
+        params={"min_position": appealed.json()["position"]},
+        headers=biller,
+    ).json()
+    assert (read["status"], read["appeal_level"], read["appeal_status"]) == (
+        "appealed", "redetermination", "open",
+    )
+    assert read["denial_carcs"] == ["50"]
+    queue = api.get(
+        "/v1/claims/work-queue",
+        params={"min_position": appealed.json()["position"], "kind": "appeal_denial"},
+        headers=biller,
+    ).json()["items"]
+    assert queue == []
+
+
+def test_voiding_a_filed_claim_reverses_its_charges(api, tenant):
+    biller = headers_for(api, "biller", tenant)
+    claim, position = filed_claim(api, tenant)
+
+    voided = api.post(
+        f"/v1/claims/{claim.id}/void", json={"reason": "billed in error"}, headers=biller
+    )
+
+    assert voided.status_code == 200, voided.text
+    read = api.get(
+        f"/v1/claims/{claim.id}",
+        params={"min_position": voided.json()["position"]},
+        headers=biller,
+    ).json()
+    assert (read["status"], read["frequency_code"], Decimal(read["balance"])) == (
+        "voided", "8", Decimal("0.00"),
+    )
+    assert [entry["kind"] for entry in read["ledger"]][-2:] == ["reversal", "reversal"]
+
+
+def test_another_tenants_claim_is_not_found(api, tenant):
+    claim, position = filed_claim(api, tenant)
+    outsider = headers_for(api, "biller", f"t-{uuid.uuid4().hex[:10]}")
+    biller = headers_for(api, "biller", tenant)
+    api.get(f"/v1/claims/{claim.id}", params={"min_position": position}, headers=biller)
+
+    read = api.get(f"/v1/claims/{claim.id}", headers=outsider)
+    void = api.post(f"/v1/claims/{claim.id}/void", json={"reason": "x"}, headers=outsider)
+    listed = api.get("/v1/claims", headers=outsider)
+
+    assert (read.status_code, void.status_code) == (404, 404)
+    assert listed.json()["items"] == []
+
+
+def test_the_aging_answers_open_balances_by_payer_and_filters_claims_by_bucket(api, tenant):
+    biller = headers_for(api, "biller", tenant)
+    claim, position = filed_claim(api, tenant)  # service 2025-03-10: well past 120 days
+
+    aging = api.get(
+        "/v1/claims/aging", params={"min_position": position}, headers=biller
+    )
+    old = api.get("/v1/claims", params={"aging": "120+"}, headers=biller)
+    recent = api.get("/v1/claims", params={"aging": "0-30"}, headers=biller)
+
+    assert aging.status_code == 200, aging.text
+    assert [
+        (row["payer_id"], row["open_claims"], row["balance"], row["days_over_120"])
+        for row in aging.json()["payers"]
+    ] == [("MCR-DMEB", 1, "180.00", "180.00")]
+    assert [item["id"] for item in old.json()["items"]] == [str(claim.id)]
+    assert recent.json()["items"] == []
+
+
+def test_analysts_read_the_aging_but_not_claims_and_intake_sees_no_claims(api, tenant):
+    analyst = headers_for(api, "analyst", tenant)
+    intake = headers_for(api, "intake", tenant)
+
+    assert api.get("/v1/claims/aging", headers=analyst).status_code == 200
+    assert api.get("/v1/claims", headers=analyst).status_code == 403
+    assert api.get("/v1/claims/work-queue", headers=analyst).status_code == 403
+    assert api.get("/v1/claims", headers=intake).status_code == 403
+    assert api.get("/v1/claims/aging", headers=intake).status_code == 403
+
+
+def test_claims_are_paged_with_a_cursor(api, tenant):
+    biller = headers_for(api, "biller", tenant)
+    filed = [filed_claim(api, tenant) for _ in range(3)]
+    claims = [claim for claim, _ in filed]
+    wait = {"min_position": max(position for _, position in filed)}
+
+    first = api.get("/v1/claims", params={**wait, "limit": 2}, headers=biller).json()
+    second = api.get(
+        "/v1/claims", params={"limit": 2, "cursor": first["next_cursor"]}, headers=biller
+    ).json()
+    bad = api.get("/v1/claims", params={"cursor": "not-a-cursor"}, headers=biller)
+
+    seen = [item["id"] for item in first["items"] + second["items"]]
+    assert sorted(seen) == sorted(str(c.id) for c in claims)
+    assert second["next_cursor"] is None
+    assert bad.status_code == 400

@@ -1,0 +1,252 @@
+"""`aries worker` as a process: killed mid-job, another worker takes the job over and the claim
+is submitted once; SIGTERM stops it cleanly. Real PostgreSQL, real Redis, a local HTTP
+clearinghouse that answers as the sandbox does (and holds the first transmission, so the
+worker can be killed while it waits)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from domain.claim import Claim, ClaimStatus
+from domain.context import bound_context
+from interfaces.bootstrap import bootstrap
+from interfaces.clearinghouse import SandboxClearinghouse
+from interfaces.settings import Settings
+from interfaces.workers.jobs import JobStore, job_id_for_submission
+from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
+from tests.servers import fresh_database
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+WAIT_SECONDS = 90
+
+
+class Clearinghouse:
+    """POST /837: the first transmission waits until released; every other one is answered at
+    once with the sandbox's acknowledgements."""
+
+    def __init__(self) -> None:
+        self.first_arrived = threading.Event()
+        self.release_first = threading.Event()
+        self.transmissions = 0
+        self.lock = threading.Lock()
+        sandbox = SandboxClearinghouse()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode("ascii")
+                with owner.lock:
+                    owner.transmissions += 1
+                    first = owner.transmissions == 1
+                if first:
+                    owner.first_arrived.set()
+                    owner.release_first.wait(WAIT_SECONDS)
+                answer = sandbox.transmit(body).encode("ascii")
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/edi-x12")
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    self.wfile.write(answer)
+                except OSError:
+                    pass  # the worker that sent it is gone
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/837"
+
+    def __enter__(self) -> Clearinghouse:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release_first.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def database(server_database_url) -> Iterator[str]:
+    with fresh_database(server_database_url) as url:
+        yield url
+
+
+@pytest.fixture
+def prefix(redis_url) -> Iterator[str]:
+    name = f"aries-test:{uuid.uuid4().hex}:"
+    yield name
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{name}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+def _environment(database: str, redis_url: str, prefix: str, clearinghouse_url: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARIES_")}
+    env.update(
+        ARIES_ENVIRONMENT="test",
+        ARIES_DATABASE_URL=database,
+        ARIES_REDIS_URL=redis_url,
+        ARIES_REDIS_KEY_PREFIX=prefix,
+        ARIES_DB_POOL_SIZE="2",
+        ARIES_DB_MAX_OVERFLOW="2",
+        ARIES_READ_POOL_SIZE="2",
+        ARIES_WORKER_THREADS="2",
+        ARIES_WORKER_HEARTBEAT_TIMEOUT_SECONDS="2",
+        ARIES_WORKER_MIN_BACKOFF_SECONDS="0.2",
+        ARIES_WORKER_SHUTDOWN_SECONDS="5",
+        ARIES_SUBMISSION_BATCH_SECONDS="1",
+        ARIES_CLEARINGHOUSE="http",
+        ARIES_CLEARINGHOUSE_URL=clearinghouse_url,
+        ARIES_CLEARINGHOUSE_TIMEOUT_SECONDS="120",
+    )
+    return env
+
+
+def _worker(env: dict) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "interfaces.cli", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _status(store: JobStore, job_id: uuid.UUID, tenant: str) -> str | None:
+    job = store.get(job_id, tenant)
+    return job.status if job is not None else None
+
+
+def _eventually(check, what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_a_worker_killed_mid_submission_is_replaced_and_the_claim_is_submitted_once(
+    database, redis_url, prefix
+):
+    settings = Settings(
+        database_url=database, redis_url=redis_url, environment="test",
+        redis_key_prefix=prefix, db_pool_size=2, db_max_overflow=2, read_pool_size=2,
+    )
+    aries = bootstrap(settings)
+    workers: list[subprocess.Popen] = []
+    try:
+        with Clearinghouse() as clearinghouse:
+            env = _environment(database, redis_url, prefix, clearinghouse.url)
+            workers.append(_worker(env))
+            tenant = f"t-{uuid.uuid4().hex[:10]}"
+            delivered_on = date.today() - timedelta(days=3)
+            with bound_context(tenant_id=tenant, actor_id="intake-1", actor_role="intake"):
+                order = delivered_bed_and_walker(aries, delivered_on)
+            claim_id = Claim.id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
+            _eventually(lambda: aries.claims._exists(claim_id), "the worker's claim draft")
+            with bound_context(tenant_id=tenant, actor_id="biller-1", actor_role="biller"):
+                aries.claims.submit(claim_id)
+
+            assert clearinghouse.first_arrived.wait(WAIT_SECONDS), "no transmission arrived"
+            workers[0].kill()  # SIGKILL: no shutdown, no requeue, no ack
+            workers[0].wait(timeout=30)
+            clearinghouse.release_first.set()
+            workers.append(_worker(env))
+
+            job_id = job_id_for_submission(claim_id, 1)
+            store = JobStore(aries.read_engine)
+            _eventually(
+                lambda: _status(store, job_id, tenant) == "succeeded",
+                "the second worker to finish the job",
+            )
+            transmissions = clearinghouse.transmissions
+
+        claim = aries.claims.get_claim(claim_id)
+        history = [type(e).__name__ for e in aries.claims.repository.event_store.get(claim_id)]
+        job = store.get(job_id, tenant)
+    finally:
+        for process in workers:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+        aries.close()
+
+    assert transmissions == 2  # the killed worker's attempt, then the replacement's
+    assert history.count("Submitted") == 1
+    assert claim.status is ClaimStatus.ACCEPTED
+    assert job.attempts == 2
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _metrics(port: int) -> str:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+    except httpx.TransportError:
+        return ""
+
+
+def test_the_worker_serves_its_metrics_and_sigterm_stops_it_cleanly(
+    database, redis_url, prefix
+):
+    port = _free_port()
+    env = _environment(database, redis_url, prefix, "http://127.0.0.1:9/unused")
+    env["ARIES_WORKER_METRICS_PORT"] = str(port)
+    process = _worker(env)
+    lines: list[str] = []
+    started = threading.Event()
+
+    def read() -> None:
+        for line in process.stdout:
+            lines.append(line)
+            if "worker started" in line:
+                started.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert started.wait(WAIT_SECONDS), "".join(lines)
+        depth = 'aries_worker_queue_depth{queue="claim_submissions",state="ready"} 0.0'
+        _eventually(lambda: depth in _metrics(port), "the queue depth gauge")
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        reader.join(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+    output = "".join(lines)
+    assert process.returncode == 0, output
+    assert "worker stopped" in output

@@ -1,0 +1,111 @@
+"""Analysts read the read models, de-identified: not the identified patient tables, not clinical
+text, not the event store; the views answer ages, years and ZIP3 instead."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import psycopg
+import pytest
+
+from domain.context import bound_context
+from projections.runner import catch_up
+from tests.integration.scenarios import medicare_patient
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def aries(isolated_aries):
+    return isolated_aries
+
+
+@pytest.fixture(scope="module")
+def database_url(aries) -> str:
+    return aries.settings.database_url
+
+IDENTIFIED = ("read.patients", "read.coverages", "read.notes", "read.summaries")
+READABLE = (
+    "read.deidentified_patients", "read.deidentified_coverages", "read.orders",
+    "read.order_lines", "read.claims", "read.claim_lines", "read.claim_ledger_entries",
+    "read.work_queue", "read.ar_aging", "read.event_index",
+)
+
+
+@pytest.fixture(scope="module")
+def tenant_with_a_patient(aries) -> tuple[str, uuid.UUID]:
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    with bound_context(tenant_id=tenant):
+        patient_id, _ = medicare_patient(aries)
+    catch_up(aries, "patients")
+    return tenant, patient_id
+
+
+def _as_analyst(database_url: str) -> psycopg.Connection:
+    conn = psycopg.connect(database_url, autocommit=True)
+    conn.execute("SET ROLE aries_analyst")
+    return conn
+
+
+@pytest.mark.parametrize("table", IDENTIFIED)
+def test_analysts_cannot_read_identified_patient_data(database_url, table):
+    with _as_analyst(database_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(f"SELECT 1 FROM {table} LIMIT 1")  # noqa: S608 (constant names)
+
+
+@pytest.mark.parametrize("relation", READABLE)
+def test_analysts_read_the_de_identified_and_business_read_models(database_url, relation):
+    with _as_analyst(database_url) as conn:
+        conn.execute(f"SELECT * FROM {relation} LIMIT 1")  # noqa: S608 (constant names)
+
+
+def test_the_de_identified_patient_keeps_age_year_and_zip3_only(
+    database_url, tenant_with_a_patient
+):
+    tenant, patient_id = tenant_with_a_patient
+    with _as_analyst(database_url) as conn:
+        row = conn.execute(
+            "SELECT age_years, birth_year, sex, state, zip3, primary_payer_id "
+            "FROM read.deidentified_patients WHERE patient_id = %s AND tenant_id = %s",
+            (patient_id, tenant),
+        ).fetchone()
+        empty = conn.execute("SELECT * FROM read.deidentified_patients LIMIT 0")
+        columns = {column.name for column in empty.description}
+        today = conn.execute("SELECT current_date").fetchone()[0]  # the view's "today"
+    born = date(1948, 3, 9)
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    assert row == (min(age, 90), 1948 if age < 90 else None, "female", "IL", "627", "MCR-DMEB")
+    assert not columns & {"first_name", "last_name", "date_of_birth", "mbi", "postal_code",
+                          "address_line1", "phone", "primary_member_id", "account_number"}
+
+
+def test_the_de_identified_coverage_has_no_member_or_group_number(
+    database_url, tenant_with_a_patient
+):
+    _, patient_id = tenant_with_a_patient
+    with _as_analyst(database_url) as conn:
+        cursor = conn.execute(
+            "SELECT * FROM read.deidentified_coverages WHERE patient_id = %s", (patient_id,)
+        )
+        rows = cursor.fetchall()
+        columns = {column.name for column in cursor.description}
+    assert len(rows) == 1
+    assert not columns & {"member_id", "group_number"}
+
+
+def test_the_views_survive_a_rebuild_of_the_patients_projection(
+    aries, database_url, tenant_with_a_patient
+):
+    from projections.runner import rebuild
+
+    _, patient_id = tenant_with_a_patient
+    rebuild(aries, "patients")
+    with _as_analyst(database_url) as conn:
+        found = conn.execute(
+            "SELECT count(*) FROM read.deidentified_patients WHERE patient_id = %s",
+            (patient_id,),
+        ).fetchone()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT 1 FROM read.patients LIMIT 1")
+    assert found == (1,)

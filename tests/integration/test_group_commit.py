@@ -1,0 +1,134 @@
+"""Group commit (application/group_commit.py) on the real event store.
+
+To make a group form deterministically, a test holds the events table's EXCLUSIVE lock from
+another connection: the first command leads and waits for the lock, the others queue behind
+it; when the lock is released the first commits alone and the queued ones commit as one group.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+
+import psycopg
+import pytest
+
+from application.eventstore import CommandResult, ConcurrentUpdate
+from application.group_commit import GroupCommitRecorder
+from domain.patient import Address, Demographics, Patient, Sex
+
+pytestmark = pytest.mark.integration
+
+
+def _demographics(last_name: str = "Okafor") -> Demographics:
+    return Demographics(
+        first_name="Bea",
+        last_name=last_name,
+        date_of_birth=date(1951, 7, 2),
+        sex=Sex.FEMALE,
+        address=Address("3 Oak Ave", None, "Dayton", "OH", "45402"),
+        phone=None,
+    )
+
+
+def _new_patient() -> Patient:
+    return Patient.register(
+        account_number="A0000000",
+        demographics=_demographics(),
+        as_of=date(2026, 1, 1),
+    )
+
+
+def _in_one_group(aries, database_url, commands: list[Callable[[], CommandResult]]) -> list:
+    """Run `commands` concurrently so that all but the first commit as one group; answer each
+    one's CommandResult or ConcurrentUpdate."""
+    recorder = aries.patients.recorder
+    outcomes: list[object] = [None] * len(commands)
+
+    def run(index: int) -> None:
+        try:
+            outcomes[index] = commands[index]()
+        except ConcurrentUpdate as conflict:
+            outcomes[index] = conflict
+
+    with psycopg.connect(database_url) as blocker:
+        blocker.execute("LOCK TABLE patients_events IN EXCLUSIVE MODE")
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(commands))]
+        threads[0].start()
+        _until(lambda: recorder.queued == 0 and recorder._gc_leading)
+        for thread in threads[1:]:
+            thread.start()
+        _until(lambda: recorder.queued == len(commands) - 1)
+        blocker.rollback()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+def _until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not condition():
+        assert time.monotonic() < deadline, "the commands did not queue up"
+        time.sleep(0.005)
+
+
+def test_the_applications_record_through_the_group_commit_recorder(aries):
+    for app in (aries.patients, aries.orders, aries.identity):
+        assert isinstance(app.recorder, GroupCommitRecorder)
+
+
+def test_concurrent_commands_in_one_group_each_get_their_own_positions(aries, database_url):
+    patients = [_new_patient() for _ in range(12)]
+    groups_before = aries.patients.recorder.groups_committed
+
+    outcomes = _in_one_group(
+        aries, database_url, [lambda p=p: aries.patients.commit(p) for p in patients]
+    )
+
+    assert aries.patients.recorder.groups_committed - groups_before == 2
+    positions = [outcome.position for outcome in outcomes]
+    assert len(set(positions)) == len(patients)
+    for patient, outcome in zip(patients, outcomes, strict=True):
+        assert outcome.id == patient.id
+        (notification,) = aries.patients.recorder.select_notifications(outcome.position, 1)
+        assert notification.id == outcome.position
+        assert notification.originator_id == patient.id
+
+
+def test_a_conflicting_command_in_a_group_fails_alone(aries, database_url):
+    registered = aries.patients.register_patient(_demographics())
+    stale = aries.patients.get_patient(registered.id)
+    aries.patients.correct_demographics(registered.id, _demographics("Moved"))
+    stale.correct_demographics(_demographics("Stale"), as_of=date(2026, 1, 2))
+    innocent = [_new_patient() for _ in range(8)]
+    commands = [lambda p=p: aries.patients.commit(p) for p in innocent]
+    commands.insert(4, lambda: aries.patients.commit(stale))
+
+    outcomes = _in_one_group(aries, database_url, commands)
+
+    assert isinstance(outcomes[4], ConcurrentUpdate)
+    saved = [o for i, o in enumerate(outcomes) if i != 4]
+    assert all(isinstance(o, CommandResult) for o in saved)
+    assert {o.id for o in saved} == {p.id for p in innocent}
+    assert aries.patients.get_patient(registered.id).demographics.last_name == "Moved"
+
+
+def test_two_commands_writing_one_aggregate_version_in_a_group_give_one_conflict(
+    aries, database_url
+):
+    registered = aries.patients.register_patient(_demographics())
+    first = aries.patients.get_patient(registered.id)
+    second = aries.patients.get_patient(registered.id)
+    first.correct_demographics(_demographics("First"), as_of=date(2026, 1, 2))
+    second.correct_demographics(_demographics("Second"), as_of=date(2026, 1, 2))
+    commands = [lambda p=p: aries.patients.commit(p) for p in [_new_patient() for _ in range(4)]]
+    commands[2:2] = [lambda: aries.patients.commit(first), lambda: aries.patients.commit(second)]
+
+    outcomes = _in_one_group(aries, database_url, commands)
+
+    assert isinstance(outcomes[2], CommandResult)
+    assert isinstance(outcomes[3], ConcurrentUpdate)
+    assert sum(isinstance(o, ConcurrentUpdate) for o in outcomes) == 1
+    assert aries.patients.get_patient(registered.id).demographics.last_name == "First"

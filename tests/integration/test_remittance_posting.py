@@ -1,0 +1,221 @@
+"""835 remittances received and posted through the real applications on PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from application.remittances import (
+    InvalidRemittance,
+    claim_ids_for_control_number,
+    post_remittance,
+    receive_remittance,
+)
+from domain.claim import Claim, ClaimStatus, LedgerEntryKind
+from domain.context import bound_context
+from domain.errors import RuleViolated
+from domain.remittance import Remittance
+from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
+from tests.unit.remittance_835 import Clp, Svc, build_835
+
+pytestmark = pytest.mark.integration
+
+D = Decimal
+CENT = D("0.01")
+
+
+def biller(tenant: str):
+    return bound_context(tenant_id=tenant, actor_id="biller-1", actor_role="biller")
+
+
+def filed_claim(aries, tenant: str, *, file: bool = True) -> Claim:
+    """A delivered bed-and-walker order's claim, drafted, and filed (accepted) if `file`."""
+    delivered_on = date.today() - timedelta(days=5)
+    with bound_context(tenant_id=tenant, actor_id="intake-1", actor_role="intake"):
+        order = delivered_bed_and_walker(aries, delivered_on)
+    aries.claims.catch_up_all()
+    claim_id = Claim.id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
+    with biller(tenant):
+        claim = aries.claims.get_claim(claim_id)
+        if file:
+            claim.scrub(date.today())
+            claim.request_submission(1)
+            claim.record_submission("000000101", datetime.now(UTC))
+            claim.acknowledge(True, [], datetime.now(UTC))
+            aries.claims.commit(claim)
+        return aries.claims.get_claim(claim_id)
+
+
+def line(claim: Claim, hcpcs: str):
+    return next(line for line in claim.lines if line.hcpcs == hcpcs)
+
+
+def paid_svc(claim: Claim, hcpcs: str, *, by_ref: bool) -> Svc:
+    """The line paid at 80% of its charge, 20% patient coinsurance (PR 2)... of the allowed
+    amount, the rest a contractual write-off (CO 45)."""
+    l = line(claim, hcpcs)  # noqa: E741
+    allowed = (l.charge * D("0.80")).quantize(CENT)
+    coinsurance = (allowed * D("0.20")).quantize(CENT)
+    return Svc(
+        l.hcpcs, l.modifiers, l.charge, allowed - coinsurance,
+        [("CO", "45", l.charge - allowed), ("PR", "2", coinsurance)],
+        control=l.line_id.hex if by_ref else None, served_on=l.from_date, allowed=allowed,
+    )
+
+
+def denied_svc(claim: Claim, hcpcs: str) -> Svc:
+    l = line(claim, hcpcs)  # noqa: E741
+    return Svc(l.hcpcs, l.modifiers, l.charge, D("0.00"), [("CO", "50", l.charge)],
+               rarcs=["N115"], control=l.line_id.hex, served_on=l.from_date)
+
+
+def trace() -> str:
+    return f"EFT{uuid.uuid4().hex[:10].upper()}"
+
+
+def receive(aries, tenant: str, text: str):
+    with biller(tenant):
+        return receive_remittance(aries.claims, text, "biller-1")
+
+
+def post(aries, tenant: str, remittance_id):
+    with bound_context(tenant_id=tenant, actor_id="worker:post_remittance", actor_role="system"):
+        return post_remittance(aries.claims, remittance_id)
+
+
+def test_an_835_posts_a_payment_and_a_denial_with_carc_and_rarc(aries):
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    paid, denied = filed_claim(aries, tenant), filed_claim(aries, tenant)
+    text = build_835(
+        [
+            Clp(paid.patient_control_number, "1", "25074000000101",
+                [paid_svc(paid, "E0260", by_ref=True), paid_svc(paid, "E0143", by_ref=False)]),
+            Clp(denied.patient_control_number, "4", "25074000000102",
+                [denied_svc(denied, "E0260"), denied_svc(denied, "E0143")]),
+        ],
+        trace=trace(),
+    )
+    received = receive(aries, tenant, text)
+    report = post(aries, tenant, received.id)
+
+    assert report.posted_now and report.unmatched == ()
+    assert {c.claim_id for c in report.posted_claims} == {paid.id, denied.id}
+    with biller(tenant):
+        paid_now, denied_now = aries.claims.get_claim(paid.id), aries.claims.get_claim(denied.id)
+        remittance = aries.claims.load(received.id, Remittance)
+    assert paid_now.status is ClaimStatus.PAID
+    assert paid_now.payer_claim_control_number == "25074000000101"
+    bed = line(paid, "E0260")
+    expected_payment = paid_svc(paid, "E0260", by_ref=True).paid
+    payments = [e.amount for e in paid_now.ledger
+                if e.line_id == bed.line_id and e.kind is LedgerEntryKind.PAYMENT]
+    assert payments == [-expected_payment]
+    # The coinsurance moved to the patient; the payer's balance on the claim is zero.
+    assert paid_now.party_balance(MEDICARE) == 0
+    assert paid_now.party_balance("patient") > 0
+    assert denied_now.status is ClaimStatus.DENIED
+    denials = [e for e in denied_now.ledger if e.carc is not None]
+    assert {(e.carc, e.rarcs) for e in denials} == {("50", ("N115",))}
+    assert denied_now.last_determination_carcs == ("50",)
+    assert remittance.is_posted and remittance.paid_amount == expected_payment + paid_svc(
+        paid, "E0143", by_ref=False).paid
+
+
+def test_posting_the_same_remittance_twice_changes_nothing(aries):
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant)
+    text = build_835(
+        [Clp(claim.patient_control_number, "1", "ICN-TWICE",
+             [paid_svc(claim, "E0260", by_ref=True), paid_svc(claim, "E0143", by_ref=True)])],
+        trace=trace(),
+    )
+    received = receive(aries, tenant, text)
+    first = post(aries, tenant, received.id)
+    with biller(tenant):
+        after_first = aries.claims.get_claim(claim.id)
+    position = aries.claims.recorder.max_notification_id()
+
+    second = post(aries, tenant, received.id)
+
+    assert first.posted_now and not second.posted_now
+    assert second.posted_claims == first.posted_claims
+    assert aries.claims.recorder.max_notification_id() == position
+    with biller(tenant):
+        after_second = aries.claims.get_claim(claim.id)
+    assert after_second.version == after_first.version
+    assert after_second.ledger == after_first.ledger
+
+
+def test_the_same_check_received_twice_is_refused(aries):
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant)
+    text = build_835(
+        [Clp(claim.patient_control_number, "1", "ICN-DUP", [paid_svc(claim, "E0143", by_ref=True)],
+             charge=line(claim, "E0143").charge)],
+        trace=trace(),
+    )
+    receive(aries, tenant, text)
+    with pytest.raises(RuleViolated) as refused:
+        receive(aries, tenant, text)
+    assert refused.value.rule == "remittance_trace_is_new"
+    # Another supplier may get the same payer trace number: its own remittance.
+    other = receive(aries, f"t-{uuid.uuid4().hex[:10]}", text)
+    assert other.version == 1
+
+
+def test_lines_and_claims_that_match_nothing_are_reported_not_dropped(aries):
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant)
+    strangers = filed_claim(aries, f"t-{uuid.uuid4().hex[:10]}")  # another tenant's claim
+    draft = filed_claim(aries, tenant, file=False)
+    cpap = Svc("E0601", ("RR", "KH"), D("95.00"), D("76.00"), [("CO", "45", D("19.00"))],
+               control="NOT-A-LINE-OF-OURS")
+    text = build_835(
+        [
+            Clp(claim.patient_control_number, "1", "ICN-A",
+                [paid_svc(claim, "E0260", by_ref=True), cpap]),
+            Clp("ABCDEF0123456789ABCD", "1", "ICN-UNKNOWN",
+                [Svc("E0143", ("NU",), D("100.00"), D("80.00"), [("CO", "45", D("20.00"))])]),
+            Clp(strangers.patient_control_number, "1", "ICN-OTHER-TENANT",
+                [paid_svc(strangers, "E0143", by_ref=True)]),
+            Clp(draft.patient_control_number, "1", "ICN-DRAFT",
+                [paid_svc(draft, "E0143", by_ref=True)]),
+        ],
+        trace=trace(),
+    )
+    report = post(aries, tenant, receive(aries, tenant, text).id)
+
+    assert [c.claim_id for c in report.posted_claims] == [claim.id]
+    reasons = {(u.payer_claim_control_number, u.procedure): u.reason for u in report.unmatched}
+    assert reasons[("ICN-A", "E0601")] == "no claim line matches REF*6R or the service code"
+    assert reasons[("ICN-UNKNOWN", None)] == "no claim has this patient control number"
+    assert reasons[("ICN-OTHER-TENANT", None)] == "no claim has this patient control number"
+    assert reasons[("ICN-DRAFT", None)].endswith("remittance_requires_a_filed_claim")
+    with biller(tenant):
+        posted = aries.claims.get_claim(claim.id)
+        assert aries.claims.load(report.remittance_id, Remittance).unmatched == report.unmatched
+    walker = line(claim, "E0143")  # not in the 835: still owed in full by the payer
+    assert posted.line_balances[walker.line_id] == walker.charge
+    with bound_context(tenant_id=strangers.tenant_id):
+        assert aries.claims.get_claim(strangers.id).ledger == strangers.ledger
+
+
+def test_an_unbalanced_835_is_not_received(aries):
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    text = build_835(
+        [Clp("ABCDEF0123456789ABCD", "1", "ICN",
+             [Svc("E0143", ("NU",), D("100.00"), D("80.00"))])],
+        trace=trace(),
+    )
+    with pytest.raises(InvalidRemittance):
+        receive(aries, tenant, text)
+
+
+def test_a_patient_control_number_finds_its_claim_in_the_event_log(aries):
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant, file=False)
+    assert claim_ids_for_control_number(aries.claims, claim.patient_control_number) == [claim.id]
+    assert claim_ids_for_control_number(aries.claims, "not a control number") == []

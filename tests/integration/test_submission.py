@@ -1,0 +1,303 @@
+"""Claim submission on real PostgreSQL and Redis: the sandbox clearinghouse, the HTTP adapter
+against a real local HTTP server, and the Redis control numbers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from uuid import UUID, uuid4
+
+import pytest
+
+from application.ports import (
+    ClearinghouseRefused,
+    ClearinghouseUnavailable,
+    MalformedAnswer,
+    TransientFailure,
+)
+from application.submission import SubmissionService
+from application.x12.segments import interchanges
+from domain.claim import Claim, ClaimStatus
+from domain.order import LineBilling, OrderLine, ProofOfDelivery, SignerRelationship
+from domain.patient import CoverageRank, RelationshipToSubscriber
+from interfaces.clearinghouse import submission_service_from
+from interfaces.clearinghouse.control_numbers import RedisControlNumbers
+from interfaces.clearinghouse.http import HttpClearinghouse
+from interfaces.clearinghouse.sandbox import SandboxClearinghouse
+from tests.integration.scenarios import (
+    MEDICARE,
+    PRACTITIONER,
+    delivered_bed_and_walker,
+    demographics,
+)
+from tests.x12_validation import assert_valid_x12
+
+pytestmark = pytest.mark.integration
+
+DELIVERED_ON = datetime.now(UTC).date() - timedelta(days=5)
+
+
+class Recording:
+    """A real clearinghouse adapter that also keeps what it was sent."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.sent: list[str] = []
+
+    def transmit(self, interchange: str) -> str:
+        self.sent.append(interchange)
+        return self.inner.transmit(interchange)
+
+
+class FixedClock:
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def today(self) -> date:
+        return self.at.date()
+
+
+def requested_claim(aries, delivered_on: date = DELIVERED_ON) -> UUID:
+    """A delivered bed and walker whose claim is scrubbed and awaits submission."""
+    delivered = delivered_bed_and_walker(aries, delivered_on)
+    aries.claims.catch_up_all()
+    claim_id = Claim.id_for(delivered.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
+    aries.claims.submit(claim_id)
+    return claim_id
+
+
+def service(aries, clearinghouse) -> SubmissionService:
+    return submission_service_from(aries, clearinghouse)
+
+
+def claim_ids_in(interchange: str) -> list[str]:
+    return [s[1] for s in interchanges(interchange)[0].segments if s[0] == "CLM"]
+
+
+def test_claims_ready_together_go_out_in_one_valid_interchange_and_are_accepted(aries):
+    first, second = requested_claim(aries), requested_claim(aries)
+    clearinghouse = Recording(SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX"))
+
+    outcome = service(aries, clearinghouse).submit([first, second])
+
+    (sent,) = clearinghouse.sent
+    assert_valid_x12(sent)
+    assert claim_ids_in(sent) == [Claim.patient_control_number_for(c) for c in (first, second)]
+    assert set(outcome.submitted) == set(outcome.accepted) == {first, second}, outcome
+    for claim_id in (first, second):
+        claim = aries.claims.get_claim(claim_id)
+        assert claim.status is ClaimStatus.ACCEPTED
+        assert claim.interchange_control_number == outcome.interchange_control_number
+        assert claim.filed
+
+
+def test_submitting_the_same_claims_again_sends_nothing_and_records_nothing(aries):
+    claim_id = requested_claim(aries)
+    clearinghouse = Recording(SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX"))
+    submitter = service(aries, clearinghouse)
+    submitter.submit([claim_id])
+    version = aries.claims.get_claim(claim_id).version
+
+    again = submitter.submit([claim_id, claim_id])
+
+    assert len(clearinghouse.sent) == 1
+    assert again.interchange_control_number is None and again.skipped == (claim_id,)
+    assert aries.claims.get_claim(claim_id).version == version
+
+
+def test_each_batch_gets_a_new_higher_interchange_and_group_control_number(aries):
+    clearinghouse = Recording(SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX"))
+    submitter = service(aries, clearinghouse)
+    numbers = [
+        submitter.submit([requested_claim(aries)]).interchange_control_number for _ in range(3)
+    ]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 3
+    groups = [interchanges(text)[0].segments[1][6] for text in clearinghouse.sent]
+    assert [int(g) for g in groups] == [int(n) for n in numbers]
+
+
+def test_a_claim_the_front_end_rejects_is_recorded_rejected_with_its_reasons(aries):
+    claim_id = requested_claim(aries)
+    # The sandbox's calendar is a week behind: to it the date of service is in the future.
+    behind = FixedClock(datetime.now(UTC) - timedelta(days=7))
+    clearinghouse = SandboxClearinghouse(behind, clearinghouse_id="ARIESSANDBOX")
+
+    outcome = service(aries, clearinghouse).submit([claim_id])
+
+    claim = aries.claims.get_claim(claim_id)
+    assert claim.status is ClaimStatus.REJECTED and not claim.filed
+    assert outcome.rejected[claim_id] == claim.rejection_reasons
+    assert any(r.startswith("A7:187") and "future" in r for r in claim.rejection_reasons)
+
+
+def test_a_claim_whose_patient_is_not_the_subscriber_is_refused_and_the_rest_go_out(aries):
+    ready = requested_claim(aries)
+    patient = aries.patients.register_patient(demographics())
+    coverage_id = uuid4()
+    aries.patients.add_coverage(
+        patient.id, coverage_id=coverage_id, payer_id="COM-AETNA", payer_name="Aetna",
+        member_id="W987654321", group_number="G1", rank=CoverageRank.PRIMARY,
+        relationship_to_subscriber=RelationshipToSubscriber.SPOUSE,
+        effective_from=date(2025, 1, 1),
+    )
+    walker = uuid4()
+    order = aries.orders.place_order(
+        patient_id=patient.id, practitioner=PRACTITIONER, diagnoses=["E11.9"],
+        order_date=DELIVERED_ON,
+        lines=[OrderLine(walker, "E0143", 1, LineBilling.PURCHASE_NEW, None)],
+    )
+    aries.orders.verify_coverage(order.id, coverage_id=coverage_id, verified_on=DELIVERED_ON,
+                                 eligible=True, same_or_similar_found=False)
+    aries.orders.record_documents(order.id, swo_signed_on=DELIVERED_ON)
+    aries.orders.deliver(order.id, delivered_on=DELIVERED_ON, pod=ProofOfDelivery(
+        signer_name="Ana Rivera", relationship=SignerRelationship.PATIENT,
+        signed_on=DELIVERED_ON))
+    aries.claims.catch_up_all()
+    spouse_claim = Claim.id_for(order.id, f"{DELIVERED_ON:%Y-%m}", "COM-AETNA")
+    aries.claims.submit(spouse_claim)
+
+    outcome = service(aries, SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX")).submit(
+        [spouse_claim, ready])
+
+    assert outcome.refused == {spouse_claim: "subscriber_is_the_patient"}
+    assert outcome.accepted == (ready,)
+    assert aries.claims.get_claim(spouse_claim).status is ClaimStatus.SUBMISSION_REQUESTED
+
+
+# --- the HTTP adapter against a real local server ------------------------------------------------
+
+
+class ClearinghouseServer(BaseHTTPRequestHandler):
+    """/ok answers as the sandbox would; /slow answers too late; /unavailable 503;
+    /garbage 200 with a body that is not X12; /refused 400."""
+
+    sandbox = SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX")
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode("ascii")
+        if self.path == "/slow":
+            time.sleep(3)
+        if self.path == "/unavailable":
+            return self._answer(503, "try later")
+        if self.path == "/refused":
+            return self._answer(400, "bad request")
+        if self.path == "/garbage":
+            return self._answer(200, "<html>maintenance</html>")
+        return self._answer(200, self.sandbox.transmit(body))
+
+    def _answer(self, status: int, text: str) -> None:
+        data = text.encode("ascii")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/edi-x12")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        try:
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (the /slow case)
+
+    def log_message(self, *args) -> None:  # keep test output quiet
+        pass
+
+
+@pytest.fixture(scope="module")
+def clearinghouse_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ClearinghouseServer)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def http_adapter(url: str, timeout_seconds: float = 30.0) -> HttpClearinghouse:
+    return HttpClearinghouse(url, timeout_seconds=timeout_seconds)
+
+
+def test_http_clearinghouse_submission_is_acknowledged_from_the_answer(aries, clearinghouse_url):
+    claim_id = requested_claim(aries)
+    outcome = service(aries, http_adapter(f"{clearinghouse_url}/ok")).submit([claim_id])
+    assert outcome.accepted == (claim_id,)
+    assert aries.claims.get_claim(claim_id).status is ClaimStatus.ACCEPTED
+
+
+@pytest.mark.parametrize("path", ["/unavailable", "/slow"])
+def test_http_clearinghouse_5xx_or_timeout_is_transient_and_records_nothing(
+    aries, clearinghouse_url, path
+):
+    claim_id = requested_claim(aries)
+    version = aries.claims.get_claim(claim_id).version
+    with pytest.raises(ClearinghouseUnavailable) as failed:
+        service(aries, http_adapter(clearinghouse_url + path, 0.5)).submit([claim_id])
+    assert isinstance(failed.value, TransientFailure)
+    claim = aries.claims.get_claim(claim_id)
+    assert claim.status is ClaimStatus.SUBMISSION_REQUESTED and claim.version == version
+
+
+def test_http_clearinghouse_4xx_is_a_permanent_refusal(clearinghouse_url):
+    with pytest.raises(ClearinghouseRefused) as refused:
+        http_adapter(f"{clearinghouse_url}/refused").transmit("ISA...")
+    assert not isinstance(refused.value, TransientFailure)
+
+
+def test_http_clearinghouse_malformed_answer_is_reported_by_the_adapter(clearinghouse_url):
+    with pytest.raises(MalformedAnswer):
+        http_adapter(f"{clearinghouse_url}/garbage").transmit("ISA...")
+
+
+def test_claims_sent_but_answered_unreadably_stay_submitted_awaiting_acknowledgement(
+    aries, clearinghouse_url
+):
+    claim_id = requested_claim(aries)
+    outcome = service(aries, http_adapter(f"{clearinghouse_url}/garbage")).submit([claim_id])
+    assert outcome.submitted == outcome.unacknowledged == (claim_id,)
+    claim = aries.claims.get_claim(claim_id)
+    assert claim.status is ClaimStatus.SUBMITTED
+    assert claim.interchange_control_number == outcome.interchange_control_number
+
+
+# --- control numbers --------------------------------------------------------------------------
+
+
+def test_control_numbers_are_unique_and_increasing_across_threads(aries):
+    numbers = RedisControlNumbers(aries.redis, f"aries-test:{uuid4().hex}:")
+    taken: list[list[int]] = [[] for _ in range(4)]
+
+    def take(mine: list[int]) -> None:
+        for _ in range(50):
+            mine.append(numbers.next_interchange())
+
+    threads = [threading.Thread(target=take, args=(mine,)) for mine in taken]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    everything = [n for mine in taken for n in mine]
+    assert len(set(everything)) == 200
+    assert all(mine == sorted(mine) for mine in taken)
+    aries.redis.delete(numbers.key)
+
+
+def test_control_numbers_resume_above_every_number_given_when_redis_loses_them(aries):
+    # Numbers sent at fewer than one per second stay below the clock's floor, so a lost key
+    # resumes above all of them.
+    clock = FixedClock(datetime.now(UTC))
+    numbers = RedisControlNumbers(aries.redis, f"aries-test:{uuid4().hex}:", clock)
+    given = []
+    for _ in range(5):
+        given.append(numbers.next_interchange())
+        clock.at += timedelta(seconds=2)
+    aries.redis.delete(numbers.key)
+    assert numbers.next_interchange() > max(given)
+    aries.redis.delete(numbers.key)
