@@ -3,10 +3,10 @@
 Read-your-writes: a command answers the event-store `position` of what it recorded. A query
 that is given that position (`?min_position=` or `X-Min-Position:`) waits, at most
 `settings.read_wait_seconds`, until the projection it reads has applied its upstream up to it.
-The answer then carries `X-Read-Model-Position: <position reached>`; if the wait ran out it
-answers with what it has and adds `X-Read-Model-Stale: true`. Positions are per upstream log
-(a patient's position is in the patients log), so each query names the projection and upstream
-it reads:
+The answer then carries `X-Read-Model-Position: <the position asked for>`; if the wait ran out
+it answers with what it has, without that header, and adds `X-Read-Model-Stale: true`.
+Positions are per upstream log (a patient's position is in the patients log), so each query
+names the projection and upstream it reads:
 
     @router.get("/{patient_id}")
     def get_patient(patient_id: UUID, aries: AriesDep, response: Response,
@@ -75,9 +75,10 @@ def wait_for_read_model(
     caught_up = wait_for_position(
         aries, projection, upstream, position, timeout=aries.settings.read_wait_seconds
     )
-    if not caught_up:
+    if caught_up:
+        response.headers[POSITION_HEADER] = str(position)
+    else:
         response.headers[STALE_HEADER] = "true"
-    response.headers[POSITION_HEADER] = str(position) if caught_up else "behind"
     return caught_up
 
 
