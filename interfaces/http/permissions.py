@@ -53,11 +53,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "add_note": frozenset({CLINICIAN}),
     "amend_note": frozenset({CLINICIAN}),
     "list_notes": frozenset({CLINICIAN, AUDITOR}),
-    # summaries (routes/summaries.py). Clinicians request and read summaries of notes; admins
-    # may stand in. Marking one reviewed is a clinical sign-off: clinicians only.
-    "request_summary": frozenset({CLINICIAN, ADMIN}),
-    "read_current_summary": frozenset({CLINICIAN, ADMIN}),
-    "read_summary": frozenset({CLINICIAN, ADMIN}),
+    # summaries (routes/summaries.py). A summary quotes note text, so it follows the notes'
+    # rule: clinicians request and read them, auditors read them, admins and billers never see
+    # them (minimum necessary). Marking one reviewed is a clinical sign-off: clinicians only.
+    "request_summary": frozenset({CLINICIAN}),
+    "read_current_summary": frozenset({CLINICIAN, AUDITOR}),
+    "read_summary": frozenset({CLINICIAN, AUDITOR}),
     "review_summary": frozenset({CLINICIAN}),
     # orders (routes/orders.py). Intake runs an order from intake through documents and
     # delivery to pickup or cancellation; admins may stand in. Billers read orders (claims are
