@@ -11,6 +11,7 @@ concurrently, the log is processed.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -105,6 +106,13 @@ def _documented(order: Order) -> bool:
 def _serial(order: Order, line_id: UUID) -> str | None:
     serials = order.pod.serials_for(line_id) if order.pod is not None else ()
     return serials[0] if serials else None
+
+
+@dataclass(frozen=True)
+class SubmissionResult(CommandResult):
+    """A submit command's answer, with the submission number its job is named after."""
+
+    submission_number: int
 
 
 class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
@@ -215,15 +223,19 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
 
     # --- claim commands -----------------------------------------------------------------
 
-    def submit(self, claim_id: UUID, *, expected_version: int | None = None) -> CommandResult:
+    def submit(
+        self, claim_id: UUID, *, expected_version: int | None = None
+    ) -> SubmissionResult:
         """Scrub the claim (a draft, or a rejected claim after its correction) and ask for it to
         go out in the next 837P batch. A claim already scrubbed, or waiting to be billed to the
         secondary payer, goes as it is."""
         claim = self.load(claim_id, Claim, expected_version=expected_version)
         if claim.status in (ClaimStatus.DRAFT, ClaimStatus.REJECTED):
             claim.scrub(self.clock.today())
-        claim.request_submission(claim.submission_count + 1)
-        return self.commit(claim)
+        number = claim.submission_count + 1
+        claim.request_submission(number)
+        result = self.commit(claim)
+        return SubmissionResult(result.id, result.version, result.position, number)
 
     def appeal(
         self,

@@ -570,8 +570,7 @@ def submit_claim(
     submission happens in the background; follow it at `Location`, the job). A failed scrub is
     a 409 naming the first rule."""
     result = aries.claims.submit(claim_id, expected_version=expected)
-    number = aries.claims.get_claim(claim_id, version=result.version).submission_count
-    job_id = job_id_for_submission(claim_id, number)
+    job_id = job_id_for_submission(claim_id, result.submission_number)
     JobStore(aries.read_engine).queued(
         job_id, "claim_submission", principal.tenant_id, claim_id, str(principal.id)
     )
