@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.load import LoadResult, percentile, run_load
+from bench.load import LoadResult, OnResponse, Request, Response, percentile, run_load
 from bench.processes import PeakRss, free_port, started, wait_until_serving
 from bench.report import Report, Row, Target, runs
 
@@ -107,9 +107,7 @@ def _position_of(conn: psycopg.Connection, upstream: str) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def measure(
-    report: Report, database_url: str, redis_url: str, sizes: Sizes, log_dir: Path
-) -> None:
+def measure(report: Report, database_url: str, redis_url: str, sizes: Sizes, log_dir: Path) -> None:
     api_port, baseline_port = free_port(), free_port()
     api, baseline = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{baseline_port}"
     env = {
@@ -134,9 +132,17 @@ def measure(
         started(
             "baseline",
             [
-                "-m", "uvicorn", "bench.baseline_app:create_app", "--factory",
-                "--host", "127.0.0.1", "--port", str(baseline_port),
-                "--no-access-log", "--log-level", "warning",
+                "-m",
+                "uvicorn",
+                "bench.baseline_app:create_app",
+                "--factory",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(baseline_port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
             ],
             {"BENCH_DATABASE_URL": database_url},
             log_dir,
@@ -147,10 +153,19 @@ def measure(
         with PeakRss(api_process.pid) as api_rss, PeakRss(projector.pid) as projector_rss:
             _measure_http(report, api, baseline, database_url, username, sizes)
         report.add(
-            Row("8", "peak RSS of the API (aries serve) under figures 1-3", "MiB",
-                runs([api_rss.peak_mib]), note="one sample series over all the HTTP runs"),
-            Row("8", "peak RSS of the projector (aries project) under figures 1-3", "MiB",
-                runs([projector_rss.peak_mib])),
+            Row(
+                "8",
+                "peak RSS of the API (aries serve) under figures 1-3",
+                "MiB",
+                runs([api_rss.peak_mib]),
+                note="one sample series over all the HTTP runs",
+            ),
+            Row(
+                "8",
+                "peak RSS of the projector (aries project) under figures 1-3",
+                "MiB",
+                runs([projector_rss.peak_mib]),
+            ),
         )
 
 
@@ -177,23 +192,40 @@ def _measure_http(
     created: list[str] = [probe.json()["id"]]
     row_ids: list[int] = []
 
-    async def post_patient(client: httpx.AsyncClient, index: int) -> httpx.Response:
-        response = await client.post(create, json=PATIENT, headers=headers)
-        if response.status_code < 300:
-            created.append(response.json()["id"])
-        return response
+    auth = (("Authorization", headers["Authorization"]),)
 
-    async def post_row(client: httpx.AsyncClient, index: int) -> httpx.Response:
-        response = await client.post("/rows", json=ROW)
-        if response.status_code < 300:
-            row_ids.append(response.json()["id"])
-        return response
+    def post_patient(index: int) -> Request:
+        return Request("POST", create, PATIENT, auth)
+
+    def post_row(index: int) -> Request:
+        return Request("POST", "/rows", ROW)
+
+    def remember(into: list[Any]) -> OnResponse:
+        def on_response(response: Response) -> None:
+            if response.status < 300:
+                into.append(response.json()["id"])
+
+        return on_response
 
     for _ in range(sizes.runs):
-        got.insert.append(run_load(baseline, post_row, connections=sizes.connections,
-                                   total=sizes.commands))
-        got.command.append(run_load(api, post_patient, connections=sizes.connections,
-                                    total=sizes.commands))
+        got.insert.append(
+            run_load(
+                baseline,
+                post_row,
+                connections=sizes.connections,
+                total=sizes.commands,
+                on_response=remember(row_ids),
+            )
+        )
+        got.command.append(
+            run_load(
+                api,
+                post_patient,
+                connections=sizes.connections,
+                total=sizes.commands,
+                on_response=remember(created),
+            )
+        )
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         deadline = time.monotonic() + 120
@@ -201,31 +233,33 @@ def _measure_http(
         while _position_of(conn, "patients") < head and time.monotonic() < deadline:
             time.sleep(0.05)
 
-    async def get_patient(client: httpx.AsyncClient, index: int) -> httpx.Response:
-        return await client.get(
-            by_id.replace(by_id[by_id.index("{"):], created[index % len(created)]),  # type: ignore[union-attr]
-            headers=headers,
-        )
+    def get_patient(index: int) -> Request:
+        patient_path = by_id.replace(by_id[by_id.index("{") :], created[index % len(created)])  # type: ignore[union-attr]
+        return Request("GET", patient_path, headers=auth)
 
-    async def get_page(client: httpx.AsyncClient, index: int) -> httpx.Response:
-        return await client.get(page, headers=headers)  # type: ignore[arg-type]
+    def get_page(index: int) -> Request:
+        return Request("GET", page, headers=auth)  # type: ignore[arg-type]
 
-    async def get_row(client: httpx.AsyncClient, index: int) -> httpx.Response:
-        return await client.get(f"/rows/{row_ids[index % len(row_ids)]}")
+    def get_row(index: int) -> Request:
+        return Request("GET", f"/rows/{row_ids[index % len(row_ids)]}")
 
     for _ in range(sizes.runs):
-        got.select.append(run_load(baseline, get_row, connections=sizes.connections,
-                                   total=sizes.queries))
+        got.select.append(
+            run_load(baseline, get_row, connections=sizes.connections, total=sizes.queries)
+        )
         if by_id:
-            got.by_id.append(run_load(api, get_patient, connections=sizes.connections,
-                                      total=sizes.queries))
+            got.by_id.append(
+                run_load(api, get_patient, connections=sizes.connections, total=sizes.queries)
+            )
         if page:
-            got.page.append(run_load(api, get_page, connections=sizes.connections,
-                                     total=sizes.queries))
+            got.page.append(
+                run_load(api, get_page, connections=sizes.connections, total=sizes.queries)
+            )
 
-    with httpx.Client(base_url=api, headers=headers) as client, psycopg.connect(
-        database_url, autocommit=True
-    ) as conn:
+    with (
+        httpx.Client(base_url=api, headers=headers) as client,
+        psycopg.connect(database_url, autocommit=True) as conn,
+    ):
         for _ in range(sizes.runs):
             got.lag_ms.append(_lag(client, conn, create, sizes.lag_samples))
 
@@ -251,15 +285,33 @@ def _rows(
     c = sizes.connections
     failures = sum(r.failures for r in got.command)
     report.add(
-        Row("1", f"command POST /v1/patients, {c} connections", "req/s",
-            runs([r.per_second for r in got.command]), "INSERT via psycopg pool",
-            runs([r.per_second for r in got.insert]), Target("higher", ratio=0.7),
-            note=f"{failures} failed" if failures else ""),
-        Row("1", "command p50", "ms", runs([r.percentile(0.5) for r in got.command]),
-            "INSERT via psycopg pool", runs([r.percentile(0.5) for r in got.insert])),
-        Row("1", "command p99", "ms", runs([r.percentile(0.99) for r in got.command]),
-            "INSERT via psycopg pool", runs([r.percentile(0.99) for r in got.insert]),
-            Target("lower", value=25)),
+        Row(
+            "1",
+            f"command POST /v1/patients, {c} connections",
+            "req/s",
+            runs([r.per_second for r in got.command]),
+            "INSERT via psycopg pool",
+            runs([r.per_second for r in got.insert]),
+            Target("higher", ratio=0.7),
+            note=f"{failures} failed" if failures else "",
+        ),
+        Row(
+            "1",
+            "command p50",
+            "ms",
+            runs([r.percentile(0.5) for r in got.command]),
+            "INSERT via psycopg pool",
+            runs([r.percentile(0.5) for r in got.insert]),
+        ),
+        Row(
+            "1",
+            "command p99",
+            "ms",
+            runs([r.percentile(0.99) for r in got.command]),
+            "INSERT via psycopg pool",
+            runs([r.percentile(0.99) for r in got.insert]),
+            Target("lower", value=25),
+        ),
     )
     for figure_path, results, what in ((by_id, got.by_id, "by id"), (page, got.page, "first page")):
         if figure_path is None:
@@ -267,19 +319,47 @@ def _rows(
             continue
         failures = sum(r.failures for r in results)
         report.add(
-            Row("2", f"query {what} GET {figure_path}, {c} connections", "req/s",
-                runs([r.per_second for r in results]), "SELECT by PK via psycopg pool",
-                runs([r.per_second for r in got.select]), Target("higher", ratio=0.8),
-                note=f"{failures} failed" if failures else ""),
-            Row("2", f"query {what} p50", "ms", runs([r.percentile(0.5) for r in results]),
-                "SELECT by PK via psycopg pool", runs([r.percentile(0.5) for r in got.select])),
-            Row("2", f"query {what} p99", "ms", runs([r.percentile(0.99) for r in results]),
-                "SELECT by PK via psycopg pool", runs([r.percentile(0.99) for r in got.select])),
+            Row(
+                "2",
+                f"query {what} GET {figure_path}, {c} connections",
+                "req/s",
+                runs([r.per_second for r in results]),
+                "SELECT by PK via psycopg pool",
+                runs([r.per_second for r in got.select]),
+                Target("higher", ratio=0.8),
+                note=f"{failures} failed" if failures else "",
+            ),
+            Row(
+                "2",
+                f"query {what} p50",
+                "ms",
+                runs([r.percentile(0.5) for r in results]),
+                "SELECT by PK via psycopg pool",
+                runs([r.percentile(0.5) for r in got.select]),
+            ),
+            Row(
+                "2",
+                f"query {what} p99",
+                "ms",
+                runs([r.percentile(0.99) for r in results]),
+                "SELECT by PK via psycopg pool",
+                runs([r.percentile(0.99) for r in got.select]),
+            ),
         )
     report.add(
-        Row("3", "read-your-writes lag p50 (command answered -> read model at its position)",
-            "ms", runs([percentile(s, 0.5) for s in got.lag_ms]), target=Target("lower", value=5),
-            note="one client, sequential; polled every 0.2 ms"),
-        Row("3", "read-your-writes lag p99", "ms", runs([percentile(s, 0.99) for s in got.lag_ms]),
-            target=Target("lower", value=20)),
+        Row(
+            "3",
+            "read-your-writes lag p50 (command answered -> read model at its position)",
+            "ms",
+            runs([percentile(s, 0.5) for s in got.lag_ms]),
+            target=Target("lower", value=5),
+            note="one client, sequential; polled every 0.2 ms",
+        ),
+        Row(
+            "3",
+            "read-your-writes lag p99",
+            "ms",
+            runs([percentile(s, 0.99) for s in got.lag_ms]),
+            target=Target("lower", value=20),
+        ),
     )

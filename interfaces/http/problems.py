@@ -8,11 +8,14 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg_pool import PoolTimeout
 from pydantic import BaseModel, Field
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from application.eventstore import ConcurrentUpdate, StaleVersion
 from domain.errors import DomainError, NotFound, RuleViolated
+from projections.batches import describe, is_transient
 
 PROBLEM_JSON = "application/problem+json"
 log = structlog.get_logger("aries.http")
@@ -166,8 +169,27 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         route = request.scope.get("route")
-        log.exception("unhandled error", path=route.path if route is not None else "unmatched")
+        path = route.path if route is not None else "unmatched"
+        if database_unavailable(exc):
+            # Not the request's fault and not a bug: the server is full, restarting or gone.
+            # A command whose connection was lost during COMMIT may have been recorded, so
+            # the client retries with the same Idempotency-Key (or reads before retrying).
+            log.warning("database unavailable", path=path, error=describe(exc))
+            return problem_response(
+                request, 503, "Service unavailable", "the database is unavailable; retry shortly",
+                type_="https://aries.dev/problems/database-unavailable",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
+        log.exception("unhandled error", path=path)
         return problem_response(request, 500, "Internal error", "the error was logged")
+
+
+RETRY_AFTER_SECONDS = 1
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """A lost or refused connection, or no pooled connection free in time."""
+    return is_transient(error) or isinstance(error, sa_exc.TimeoutError | PoolTimeout)
 
 
 _TITLES = {

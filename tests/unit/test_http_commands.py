@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+import eventsourcing.persistence
+import psycopg
 import pytest
+import sqlalchemy.exc
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -37,7 +40,25 @@ def client() -> TestClient:
     def race():
         raise ConcurrentUpdate("another command changed this order; reload and retry")
 
-    return TestClient(app)
+    @app.get("/pool-exhausted")
+    def pool_exhausted():
+        raise sqlalchemy.exc.TimeoutError("QueuePool limit of size 1 overflow 0 reached")
+
+    @app.get("/refused")
+    def refused():
+        raise sqlalchemy.exc.OperationalError(
+            "SELECT 1", None, psycopg.OperationalError("sorry, too many clients already")
+        )
+
+    @app.get("/event-store-down")
+    def event_store_down():
+        raise eventsourcing.persistence.OperationalError("connection failed")
+
+    @app.get("/bug")
+    def bug():
+        raise KeyError("a bug, not an outage")
+
+    return TestClient(app, raise_server_exceptions=False)
 
 
 @pytest.mark.parametrize(
@@ -78,3 +99,18 @@ def test_a_concurrent_update_is_409(client):
     response = client.post("/race")
     assert response.status_code == 409
     assert response.json()["type"].endswith("concurrent-update")
+
+
+@pytest.mark.parametrize("path", ["/pool-exhausted", "/refused", "/event-store-down"])
+def test_an_unavailable_database_is_503_problem_with_retry_after(client, path):
+    response = client.get(path)
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["type"].endswith("database-unavailable")
+
+
+def test_a_bug_is_still_500_and_says_nothing_of_its_cause(client):
+    response = client.get("/bug")
+    assert response.status_code == 500
+    assert "KeyError" not in response.text
