@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 from rich.console import Console
 
-from bench import eventstore, http, rebuild
+from bench import eventstore, http, rebuild, workers
 from bench.report import Report, Row, Target, print_table, runs, write_json, write_markdown
 from interfaces.databases import fresh_database, server_urls
 
@@ -37,17 +37,32 @@ class Plan:
     aggregate_events: int
     loads: int
     http: http.Sizes
+    workers: workers.Sizes
 
 
 FULL = Plan(
-    runs=3, threads=16, commits_before=60, commits_after=200, raw_inserts=300,
-    rebuild_events=100_000, aggregate_events=10_000, loads=7,
+    runs=3,
+    threads=16,
+    commits_before=60,
+    commits_after=200,
+    raw_inserts=300,
+    rebuild_events=100_000,
+    aggregate_events=10_000,
+    loads=7,
     http=http.Sizes(runs=3, connections=16, commands=3000, queries=5000, lag_samples=200),
+    workers=workers.Sizes(runs=3, claims=300),
 )
 QUICK = Plan(
-    runs=2, threads=16, commits_before=15, commits_after=40, raw_inserts=50,
-    rebuild_events=10_000, aggregate_events=10_000, loads=3,
+    runs=2,
+    threads=16,
+    commits_before=15,
+    commits_after=40,
+    raw_inserts=50,
+    rebuild_events=10_000,
+    aggregate_events=10_000,
+    loads=3,
     http=http.Sizes(runs=2, connections=16, commands=300, queries=500, lag_samples=30),
+    workers=workers.Sizes(runs=2, claims=50),
 )
 
 
@@ -81,33 +96,61 @@ def figure_4(report: Report, server: str, plan: Plan) -> None:
             failed = 0
             for _ in range(plan.runs):
                 begin, end, count, failures = eventstore.commit_rate(
-                    db, ("patients",), threads=plan.threads, commits_per_thread=per_thread,
+                    db,
+                    ("patients",),
+                    threads=plan.threads,
+                    commits_per_thread=per_thread,
                     group_commit=group_commit,
                 )
                 one.append(count / (end - begin))
                 failed += failures
                 begin, end, count, failures = eventstore.commit_rate(
-                    db, families, threads=plan.threads // 4, commits_per_thread=per_thread,
+                    db,
+                    families,
+                    threads=plan.threads // 4,
+                    commits_per_thread=per_thread,
                     group_commit=group_commit,
                 )
                 all_in_one.append(count / (end - begin))
                 failed += failures
                 all_in_two.append(
                     eventstore.commit_rate_processes(
-                        db, list(half), threads=plan.threads // 4,
-                        commits_per_thread=per_thread, group_commit=group_commit,
+                        db,
+                        list(half),
+                        threads=plan.threads // 4,
+                        commits_per_thread=per_thread,
+                        group_commit=group_commit,
                     )
                 )
             target = Target("higher", value=5_000) if group_commit else None
             note = f"{failed} commands failed" if failed else ""
             report.add(
-                Row("4", f"{label}: 1 family, {plan.threads} threads", "commits/s", runs(one),
-                    f"raw psycopg INSERT tx, {plan.threads} threads", runs(raw), note=note),
-                Row("4", f"{label}: 4 families, 1 process, {plan.threads} threads", "commits/s",
-                    runs(all_in_one), f"raw psycopg INSERT tx, {plan.threads} threads", runs(raw)),
-                Row("4", f"{label}: 4 families, 2 processes, {plan.threads} threads", "commits/s",
-                    runs(all_in_two), f"raw psycopg INSERT tx, {plan.threads} threads", runs(raw),
-                    target),
+                Row(
+                    "4",
+                    f"{label}: 1 family, {plan.threads} threads",
+                    "commits/s",
+                    runs(one),
+                    f"raw psycopg INSERT tx, {plan.threads} threads",
+                    runs(raw),
+                    note=note,
+                ),
+                Row(
+                    "4",
+                    f"{label}: 4 families, 1 process, {plan.threads} threads",
+                    "commits/s",
+                    runs(all_in_one),
+                    f"raw psycopg INSERT tx, {plan.threads} threads",
+                    runs(raw),
+                ),
+                Row(
+                    "4",
+                    f"{label}: 4 families, 2 processes, {plan.threads} threads",
+                    "commits/s",
+                    runs(all_in_two),
+                    f"raw psycopg INSERT tx, {plan.threads} threads",
+                    runs(raw),
+                    target,
+                ),
             )
 
 
@@ -118,21 +161,28 @@ def figure_6(report: Report, server: str, plan: Plan) -> None:
         snapshot = eventstore.load_times_ms(db, aggregate, loads=plan.loads, snapshot=True)
     n = plan.aggregate_events
     report.add(
-        Row("6", f"load a {n:,}-event patient without a snapshot", "ms", runs(plain),
-            note=f"median of {plan.loads} loads"),
-        Row("6", f"load a {n:,}-event patient with a snapshot at its head", "ms", runs(snapshot),
-            "the same without a snapshot", runs(plain), Target("lower", value=5)),
+        Row(
+            "6",
+            f"load a {n:,}-event patient without a snapshot",
+            "ms",
+            runs(plain),
+            note=f"median of {plan.loads} loads",
+        ),
+        Row(
+            "6",
+            f"load a {n:,}-event patient with a snapshot at its head",
+            "ms",
+            runs(snapshot),
+            "the same without a snapshot",
+            runs(plain),
+            Target("lower", value=5),
+        ),
     )
 
 
-def figure_7(report: Report) -> None:
-    report.not_measured(
-        "7",
-        "claim submissions/s through the Dramatiq workers",
-        "the submission actors (interfaces/workers/actors.py) were still being written when this "
-        "bench was; an end-to-end figure needs delivered orders, drafted claims and the sandbox "
-        "clearinghouse wired through `aries worker`",
-    )
+def figure_7(report: Report, server: str, redis_url: str, plan: Plan, logs: Path) -> None:
+    with fresh_database(server, purpose="bench") as db:
+        workers.measure(report, db, redis_url, plan.workers, logs)
 
 
 def context(server: str, where: str, quick: bool, started: float) -> dict[str, object]:
@@ -189,9 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     only = set(args.only.split(","))
     started = time.perf_counter()
     report = Report()
-    with server_urls("bench") as (server, redis_url), tempfile.TemporaryDirectory(
-        prefix="aries-bench-logs-"
-    ) as logs:
+    with (
+        server_urls("bench") as (server, redis_url),
+        tempfile.TemporaryDirectory(prefix="aries-bench-logs-") as logs,
+    ):
         if "4" in only:
             step(report, "4", "event-store commits/s", lambda: figure_4(report, server, plan))
         if "5" in only:
@@ -202,8 +253,12 @@ def main(argv: list[str] | None = None) -> int:
 
             step(report, "5", "projection rebuild", figure_5)
         if "6" in only:
-            step(report, "6", "aggregate load with/without snapshot",
-                 lambda: figure_6(report, server, plan))
+            step(
+                report,
+                "6",
+                "aggregate load with/without snapshot",
+                lambda: figure_6(report, server, plan),
+            )
         if only & {"1", "2", "3", "8"}:
 
             def figures_http() -> None:
@@ -212,7 +267,12 @@ def main(argv: list[str] | None = None) -> int:
 
             step(report, "1-3,8", "HTTP commands, queries, read-your-writes, RSS", figures_http)
         if "7" in only:
-            figure_7(report)
+            step(
+                report,
+                "7",
+                "claim submissions through the workers",
+                lambda: figure_7(report, server, redis_url, plan, Path(logs)),
+            )
         where = (
             "the machine's PostgreSQL and Redis"
             if os.environ.get("ARIES_DATABASE_URL") and os.environ.get("ARIES_REDIS_URL")
