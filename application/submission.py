@@ -177,6 +177,11 @@ class SubmissionService:
     def render(
         self, claims: Sequence[Claim], control_number: int, at: datetime | None = None
     ) -> str:
+        return self._render(tuple(self.document(claim) for claim in claims), control_number, at)
+
+    def _render(
+        self, documents: Sequence[ClaimDocument], control_number: int, at: datetime | None = None
+    ) -> str:
         envelope = Envelope(
             sender_id=self.supplier.submitter_id,
             receiver_id=self.receiver.receiver_id,
@@ -184,8 +189,7 @@ class SubmissionService:
             created_at=at or self.clock.now(),
             usage=self.usage,
         )
-        documents = tuple(self.document(claim) for claim in claims)
-        return render_837p(envelope, Submission(self.supplier, self.receiver, documents))
+        return render_837p(envelope, Submission(self.supplier, self.receiver, tuple(documents)))
 
     def preview(self, claim_id: UUID) -> str:
         """The claim alone as an 837P interchange, for reading. A submitted claim shows the
@@ -200,14 +204,15 @@ class SubmissionService:
     # --- submitting -----------------------------------------------------------------------
 
     def submit(self, claim_ids: Sequence[UUID]) -> SubmissionOutcome:
-        due, skipped, refused = [], [], {}
+        due, documents, skipped, refused = [], [], [], {}
         for claim_id in dict.fromkeys(claim_ids):
             claim = self.claims.get_claim(claim_id)
             if claim.status is not ClaimStatus.SUBMISSION_REQUESTED:
                 skipped.append(claim_id)
                 continue
             try:
-                self.document(claim)
+                # Rendered here so that one claim that cannot be is refused alone, not the batch.
+                documents.append(self.document(claim))
             except DomainError as cannot:
                 refused[claim_id] = getattr(cannot, "rule", type(cannot).__name__)
                 log.error("claim cannot be rendered", claim_id=str(claim_id),
@@ -219,7 +224,7 @@ class SubmissionService:
 
         number = self.control_numbers.next_interchange()
         icn = control_number_text(number)
-        text = self.render(due, number)
+        text = self._render(documents, number)
         try:
             answer_text: str | None = self.clearinghouse.transmit(text)
         except MalformedAnswer:
