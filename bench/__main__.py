@@ -206,9 +206,16 @@ NOTES = """
 
 - Each row is one metric: Aries (median, min-max over the runs) beside the baseline measured in
   the same run. "MISSED" marks a median that misses the issue's target; "not measured" says why.
-- The load generator (bench/load.py) is a closed loop of httpx clients in the bench process:
-  it shares the machine's 2 cores with the server it measures, so it caps both Aries and the
-  baseline; compare the two, not the absolute numbers with other machines.
+- The load generator (bench/load.py) is a closed loop of 16 keep-alive connections in the bench
+  process, writing prepared requests on raw asyncio streams (about 0.1 ms of CPU a request; an
+  httpx client cost 3.5 ms, more than the servers, and capped both sides). It still shares the
+  machine's 2 cores with the servers and PostgreSQL: compare Aries with its baseline, not the
+  absolute numbers with other machines.
+- Figures 1 and 2 compare all of Aries' request path with one statement: JWT authentication,
+  two rate-limit counters in Redis (client address, then user), permission check, the command's
+  event-store transaction (figure 1) or the read-model query plus a PHI access-log entry written
+  and committed before the answer (figure 2: patient reads are PHI), metrics, correlation and
+  security headers. The projector runs meanwhile, on the same cores.
 - Figure 4 commits prebuilt one-event aggregates of each family's own kind through
   `AriesApplication.commit()`. "before" is eventsourcing's own recorder (one transaction per
   command under the table's EXCLUSIVE lock); "group commit" is application/group_commit.py
@@ -217,6 +224,12 @@ NOTES = """
 - What limits figure 4: Python CPU under the GIL (transcoding, psycopg, thread hand-offs),
   then the per-table lock. Two processes add throughput only while a core is free; on 2 cores
   shared with PostgreSQL the bench's own threads compete with the server.
+- Figure 7: claims are set up (patients, delivered orders, drafted claims) before the clock;
+  the clock runs from the first submission request to the last claim's `Accepted` event. The
+  reaction batches requests into 1 s windows per tenant, so small runs are dominated by that
+  wait. The sandbox clearinghouse validates each 837P with pyx12, as a real front end would,
+  inside the worker: that validation is a third of the worker's time, and would be the
+  clearinghouse's, not Aries', in production.
 - Figure 6: with a snapshot, a load reads one snapshot and the events after it. Proposal (not
   switched on): snapshot long-lived aggregates (patients with years of notes, rental orders)
   every N events, taken off the request path by the projector or a worker, not inside save().

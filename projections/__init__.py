@@ -59,14 +59,18 @@ Rules for handlers
   and restart (or rebuild) -- errors are never skipped.
 - Pass values as parameters, `conn.execute(insert(t), {...})`, where speed matters: the
   statement is then compiled once, not per event (about twice as fast as `.values(...)`).
-- Many events with one handler: override `apply_batch` to write a batch with one multi-row
-  INSERT (see `event_index.py`).
+- Where speed matters, fold a batch instead of writing event by event: override `apply_batch`
+  to load the rows the batch touches in one query per table, apply the events in memory in
+  order, and write each changed row once (DELETE of the stored ones, then `copy_rows`). The
+  domain projections all do (`folding.Rows` helps with the bookkeeping: see `patients.py`);
+  `event_index` also overrides `apply_notifications` to read only the metadata it stores.
 - Rebuild with `aries projections rebuild NAME` after changing what a handler writes; see
   `projections/rebuild.py` for how the fresh tables are swapped in.
 
 Modules: `base` (Projection, handles), `tables` (metadata), `registry` (PROJECTIONS), `runner`
 (run_projectors, catch_up, status, rebuild, wait_for_position), `batches` (locks, LISTEN, the
-batch transaction), `rebuild`, `metrics`, `event_index` (the first projection).
+batch transaction), `rebuild`, `metrics`, `folding` (a batch's rows), `event_index` (the first
+projection).
 """
 
 from projections.base import Projection, handles

@@ -1,10 +1,17 @@
 """`claims`: one row per claim (read.claims), its lines (read.claim_lines) and every ledger entry
 (read.claim_ledger_entries), from the Claims log.
 
-Money is a fold of the ledger, as in the Claim aggregate: each event that moves money inserts
-its entries, then the claim's and its lines' balances, payments, adjustments and current payer
-are recomputed from the projection's own ledger rows (never kept as running totals, so they
-cannot drift from the entries an analyst sees).
+Money is a fold of the ledger, as in the Claim aggregate: each event that moves money adds its
+entries, and the claim's and its lines' balances, payments, adjustments and current payer are
+recomputed from all the claim's entries (`claim_money`, `line_money`), never kept as running
+totals, so they cannot drift from the entries an analyst sees.
+
+A batch of events is applied per claim in memory (`apply_batch`): the stored rows of the claims
+it touches come in with a few `WHERE claim_id = ANY(...)` queries (lines and ledger only for
+claims whose lines or money the batch changes), the events change them in order, the money is
+folded once per claim, and the touched claims' rows are replaced (DELETE, then COPY) with the
+batch's new ledger entries. A batch of one leaves the rows a batch of many would: each step is
+a pure function of the rows as they were and the event.
 
 The non-money facts (status, payers, submission, acknowledgement, determination, appeal,
 deadlines) follow the aggregate's `@event` bodies in `claim_header` and `header_changes`: pure
@@ -20,17 +27,24 @@ Choices a reader may question:
   event's remittance lines, in the order `domain.claim_rules.remittance_entries` lists them;
   a mismatch stops the projection rather than guess.
 - `denial_carcs` are the CARCs on the lines the last determination paid nothing for.
+- A correction replaces the lines from its event; a line it keeps (same line id) keeps what the
+  last determination allowed, and every line's money is folded from the ledger again.
 - Serial numbers are not copied (device serial numbers are a HIPAA identifier).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
+from decimal import Decimal
+from operator import itemgetter
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Table, Uuid, any_, bindparam, delete, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from domain import pricing
 from domain.claim import PATIENT, AdjustmentGroup, Claim
@@ -41,19 +55,11 @@ from domain.claim_rules import (
     REVERSAL_STATUS_CODE,
     add_months,
 )
-from projections.base import Projection, handles
+from projections.base import Projection, copy_rows, handles
 from projections.event_index import event_type
 from projections.tables import claim_ledger_entries, claim_lines, claims
 
 ADJUDICATED = frozenset({"paid", "partially_paid", "denied"})
-ZERO_MONEY = {
-    "paid": 0,
-    "adjusted": 0,
-    "patient_responsibility": 0,
-    "patient_paid": 0,
-    "written_off": 0,
-    "balance": 0,
-}
 
 
 # --- The claim's non-money facts, as pure functions (shared with the work queue) -------------
@@ -178,9 +184,7 @@ def header_changes(state: Mapping[str, Any], event: Any) -> dict[str, Any]:
             "secondary_payer_id": event.payer_id,
             "billed_payer_id": event.payer_id,
             "transferred_on": event.on,
-            "timely_filing_deadline": timely_filing_deadline(
-                state["service_from"], event.payer_id
-            ),
+            "timely_filing_deadline": timely_filing_deadline(state["service_from"], event.payer_id),
         }
     elif name == "PatientResponsibilityAssigned":
         changes = {"status": "patient_responsibility"}
@@ -318,23 +322,89 @@ def line_rows(event: Any) -> list[dict[str, Any]]:
     ]
 
 
+# --- Money: folds of the ledger -------------------------------------------------------------
+
+ZERO = Decimal("0.00")
+
+
+def claim_money(ledger: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The claim's money columns, from all its ledger entries in posting order."""
+    balance = paid = adjusted = patient_responsibility = patient_paid = written_off = ZERO
+    current_payer_id = None
+    for entry in ledger:
+        amount, event = entry["amount"], entry["event_type"]
+        balance += amount
+        if event == "Adjudicated":
+            if entry["carc"] is None:
+                paid -= amount
+            elif entry["cas_group"] not in (None, "PR"):
+                adjusted -= amount
+        elif event == "PatientPaymentRecorded":
+            patient_paid -= amount
+        elif event == "WrittenOff":
+            written_off -= amount
+        if entry["party"] == PATIENT:
+            patient_responsibility += amount
+        if amount > 0:
+            current_payer_id = entry["party"]
+    return {
+        "balance": balance,
+        "paid": paid,
+        "adjusted": adjusted,
+        "patient_responsibility": patient_responsibility,
+        "patient_paid": patient_paid,
+        "written_off": written_off,
+        "current_payer_id": current_payer_id,
+    }
+
+
+NO_LINE_MONEY: Mapping[str, Any] = {"balance": ZERO, "paid": ZERO, "current_payer_id": None}
+
+
+def line_money(ledger: Iterable[Mapping[str, Any]]) -> dict[UUID, dict[str, Any]]:
+    """The money columns of each line that has entries (the others': `NO_LINE_MONEY`)."""
+    folds: dict[UUID, dict[str, Any]] = {}
+    for entry in ledger:
+        fold = folds.setdefault(entry["line_id"], dict(NO_LINE_MONEY))
+        amount = entry["amount"]
+        fold["balance"] += amount
+        if entry["event_type"] == "Adjudicated" and entry["carc"] is None:
+            fold["paid"] -= amount
+        if amount > 0:
+            fold["current_payer_id"] = entry["party"]
+    return folds
+
+
 # --- The projection -------------------------------------------------------------------------
 
+
+@dataclass
+class _Fold:
+    """One claim while a batch is applied to it in memory."""
+
+    row: dict[str, Any]
+    stored: bool  # its rows are in the tables already (it was not drafted in this batch)
+    # Its current lines and every ledger entry in posting order: loaded only for the events
+    # that change them (`_changes_lines`), which fold the claim's money again.
+    lines: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    ledger: list[Mapping[str, Any]] = field(default_factory=list)
+    new_entries: list[dict[str, Any]] = field(default_factory=list)
+    lines_changed: bool = False  # or the ledger: fold the money again, write the lines
+
+
+# Besides those that post ledger entries (`_changes_lines`).
+LINE_EVENTS = frozenset({"Drafted", "Corrected", "Adjudicated"})
+
+
+def _changes_lines(event: Any) -> bool:
+    return name_of(event) in LINE_EVENTS or bool(getattr(event, "entries", None))
+
+
+def _among(column: ColumnElement[Any], claim_ids: Iterable[UUID]) -> ColumnElement[bool]:
+    return column == any_(bindparam("claim_ids", list(claim_ids), type_=ARRAY(Uuid())))
+
+
 L = claim_ledger_entries.c
-
-
-def _latest_positive_party(*conditions: Any) -> Any:
-    return (
-        select(L.party)
-        .where(*conditions, L.amount > 0)
-        .order_by(L.version.desc(), L.entry_index.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
-def _sum(*conditions: Any) -> Any:
-    return func.coalesce(func.sum(L.amount).filter(*conditions), 0)
 
 
 class ClaimsProjection(Projection):
@@ -342,15 +412,62 @@ class ClaimsProjection(Projection):
     upstreams = ("claims",)
     tables = (claims, claim_lines, claim_ledger_entries)
 
-    @handles(Claim.Drafted)
-    def drafted(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
+    @handles(Claim.Event)
+    def applied(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
+        """Every Claim event goes through `apply_batch` (here, a batch of one)."""
+        self.apply_batch(conn, upstream, [(position, event)])
+
+    def apply_batch(
+        self, conn: Connection, upstream: str, events: Sequence[tuple[int, Any]]
+    ) -> None:
+        """Read the claims the batch touches once, apply the events to them in memory in
+        order, fold their money, and write each row once."""
+        folds = _load(conn, events)
+        for position, event in events:
+            claim_id = event.originator_id
+            folds[claim_id] = _apply(folds.get(claim_id), event, position)
+        for fold in folds.values():
+            if fold.lines_changed:
+                fold.row.update(claim_money(fold.ledger))
+                by_line = line_money(fold.ledger)
+                for line_id, line in fold.lines.items():
+                    line.update(by_line.get(line_id, NO_LINE_MONEY))
+        _write(conn, list(folds.values()))
+
+
+def _load(conn: Connection, events: Sequence[tuple[int, Any]]) -> dict[UUID, _Fold]:
+    """The stored rows of the claims the batch touches, except those it drafts."""
+    drafted = {event.originator_id for _, event in events if name_of(event) == "Drafted"}
+    stored = {event.originator_id for _, event in events} - drafted
+    if not stored:
+        return {}
+    query = select(claims).where(_among(claims.c.claim_id, stored))
+    folds = {
+        row["claim_id"]: _Fold(dict(row), stored=True) for row in conn.execute(query).mappings()
+    }
+    changing = {event.originator_id for _, event in events if _changes_lines(event)} & stored
+    if changing:
+        query = select(claim_lines).where(_among(claim_lines.c.claim_id, changing))
+        for row in conn.execute(query).mappings():
+            folds[row["claim_id"]].lines[row["line_id"]] = dict(row)
+        query = (
+            select(L.claim_id, L.line_id, L.event_type, L.party, L.amount, L.cas_group, L.carc)
+            .where(_among(L.claim_id, changing))
+            .order_by(L.claim_id, L.version, L.entry_index)
+        )
+        for row in conn.execute(query).mappings():
+            folds[row["claim_id"]].ledger.append(row)
+    return folds
+
+
+def _apply(fold: _Fold | None, event: Any, position: int) -> _Fold:
+    """`fold` after `event`, except for the money, folded once after the batch."""
+    name = name_of(event)
+    if name == "Drafted":
         lines = line_rows(event)
-        conn.execute(
-            insert(claims),
+        fold = _Fold(
             {
                 **claim_header(event),
-                **ZERO_MONEY,
-                "current_payer_id": None,
                 "line_count": len(lines),
                 "charge_total": sum(line["charge"] for line in lines),
                 "first_paid_on": None,
@@ -360,30 +477,26 @@ class ClaimsProjection(Projection):
                 "version": event.originator_version,
                 "position": position,
             },
+            stored=False,
+            lines={line["line_id"]: line for line in lines},
         )
-        conn.execute(insert(claim_lines), lines)
-        self._post(conn, event, position)
-
-    @handles(Claim.Event)
-    def changed(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
-        row = conn.execute(
-            select(claims).where(claims.c.claim_id == event.originator_id)
-        ).mappings().one()
+    elif fold is None:
+        raise LookupError(f"claims: a {name} event of a claim that was never drafted")
+    else:
+        row = fold.row
         values = header_changes(row, event)
-        name = name_of(event)
         if name == "Corrected":
             lines = line_rows(event)
-            conn.execute(delete(claim_lines).where(claim_lines.c.claim_id == event.originator_id))
-            conn.execute(insert(claim_lines), lines)
+            for line in lines:  # a line corrected keeps what the last determination allowed
+                if line["line_id"] in fold.lines:
+                    line["allowed"] = fold.lines[line["line_id"]]["allowed"]
+            fold.lines = {line["line_id"]: line for line in lines}
             values["line_count"] = len(lines)
             values["charge_total"] = sum(line["charge"] for line in lines)
         if name == "Adjudicated" and event.status_code != REVERSAL_STATUS_CODE:
-            for line in event.lines:
-                conn.execute(
-                    update(claim_lines)
-                    .where(claim_lines.c.line_id == line.line_id)
-                    .values(allowed=line.allowed)
-                )
+            for adjudicated in event.lines:
+                if adjudicated.line_id in fold.lines:
+                    fold.lines[adjudicated.line_id]["allowed"] = adjudicated.allowed
             if row["first_paid_on"] is None and any(line.paid > 0 for line in event.lines):
                 values["first_paid_on"] = event.paid_on
                 submitted = row["first_submitted_at"]
@@ -393,38 +506,34 @@ class ClaimsProjection(Projection):
         values.update(
             updated_at=event.timestamp, version=event.originator_version, position=position
         )
-        conn.execute(update(claims).where(claims.c.claim_id == event.originator_id), values)
-        if getattr(event, "entries", None):
-            self._post(conn, event, position)
+        row.update(values)
+    entries = ledger_rows(event, position) if getattr(event, "entries", None) else []
+    fold.ledger.extend(entries)
+    fold.new_entries.extend(entries)
+    fold.lines_changed = fold.lines_changed or _changes_lines(event)
+    return fold
 
-    def _post(self, conn: Connection, event: Any, position: int) -> None:
-        """Insert the event's ledger entries and fold the claim's ledger again."""
-        claim_id = event.originator_id
-        conn.execute(insert(claim_ledger_entries), ledger_rows(event, position))
-        line = claim_lines.c
-        of_line = (L.claim_id == line.claim_id, L.line_id == line.line_id)
-        remittance = L.event_type == "Adjudicated"
-        conn.execute(
-            update(claim_lines)
-            .where(line.claim_id == claim_id)
-            .values(
-                balance=select(_sum()).where(*of_line).scalar_subquery(),
-                paid=select(-_sum(remittance, L.carc.is_(None))).where(*of_line).scalar_subquery(),
-                current_payer_id=_latest_positive_party(*of_line),
-            )
-        )
-        totals = conn.execute(
-            select(
-                _sum().label("balance"),
-                (-_sum(remittance, L.carc.is_(None))).label("paid"),
-                (-_sum(remittance, L.carc.is_not(None), L.cas_group != "PR")).label("adjusted"),
-                _sum(L.party == PATIENT).label("patient_responsibility"),
-                (-_sum(L.event_type == "PatientPaymentRecorded")).label("patient_paid"),
-                (-_sum(L.event_type == "WrittenOff")).label("written_off"),
-            ).where(L.claim_id == claim_id)
-        ).mappings().one()
-        conn.execute(
-            update(claims)
-            .where(claims.c.claim_id == claim_id)
-            .values(**totals, current_payer_id=_latest_positive_party(L.claim_id == claim_id))
-        )
+
+def _write(conn: Connection, folds: Sequence[_Fold]) -> None:
+    """Replace the rows of the claims the batch touched: delete what was stored, then COPY the
+    rows in (much faster than upserting them one statement per row)."""
+    stored = [fold.row["claim_id"] for fold in folds if fold.stored]
+    if stored:
+        conn.execute(delete(claims).where(_among(claims.c.claim_id, stored)))
+    relined = [fold.row["claim_id"] for fold in folds if fold.stored and fold.lines_changed]
+    if relined:
+        conn.execute(delete(claim_lines).where(_among(claim_lines.c.claim_id, relined)))
+    _copy(conn, claims, [fold.row for fold in folds])
+    _copy(
+        conn,
+        claim_lines,
+        [line for fold in folds if fold.lines_changed for line in fold.lines.values()],
+    )
+    _copy(conn, claim_ledger_entries, [entry for fold in folds for entry in fold.new_entries])
+
+
+def _copy(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        columns = [column.name for column in table.columns]
+        values = itemgetter(*columns)
+        copy_rows(conn, table, columns, map(values, rows))

@@ -2,15 +2,19 @@
 
 What the API's order queries serve (list with status, patient, date and hold filters; one
 order with its lines) and what analysts count (orders by status, documentation gaps, prior
-authorization outcomes, rentals opened). Every Order event has a handler: each one moves the
-row's `version` and `updated_at`, so the row's version is the aggregate's (the ETag a client
-sends back as If-Match).
+authorization outcomes, rentals opened). Every Order event moves the row's `version` and
+`updated_at`, so the row's version is the aggregate's (the ETag a client sends back as
+If-Match).
+
+A batch is folded (`projections/folding.py`): the rows of the orders it touches come in with
+one query per table, each event changes them in memory in order (the `_OrderFold` method named
+after it), and each changed row is written once.
 
 Choices a reader may question:
-- Status follows `Order.status` without reading the aggregate: the UPDATEs compute it from the
-  row's own columns (a hold shows as on_hold while the order is in intake or delivered; a
-  pickup or cancellation wins over a hold), so no handler reads before it writes except the
-  prior-authorization ones, which summarise the order's lines from this projection's table.
+- Status follows `Order.status` without reading the aggregate: it is computed from the row's
+  own columns (a hold shows as on_hold while the order is in intake or delivered; a pickup or
+  cancellation wins over a hold), and the prior-authorization summary from the order's line
+  rows.
 - `wopd_required`, `prior_auth_required` and `description` come from the HCPCS catalogue
   (`domain.catalogue`), a pure function of the event's code shipped with the code: a rebuild
   after a catalogue change recomputes them, as it would after a handler change.
@@ -24,62 +28,85 @@ Choices a reader may question:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, insert, select, update
+from eventsourcing.utils import get_topic, resolve_topic
+from sqlalchemy import Connection
 
 from domain.catalogue import item
-from projections.base import Projection, handles
+from domain.order import Order
+from projections.base import Projection
+from projections.event_index import event_type
+from projections.folding import Row, Rows
 from projections.tables import order_lines, orders
 
-TOPIC = "aries.order."
-ORD, LINE = orders.c, order_lines.c
+# Events that change line rows of an order placed before the batch: its lines come in.
+_LINE_EVENTS = frozenset(
+    {
+        "PriorAuthorizationAffirmed",
+        "PriorAuthorizationNonAffirmed",
+        "Delivered",
+        "RentalMonthOpened",
+        "AdherenceRecorded",
+    }
+)
 
 
 def _value(enum_or_text: Any) -> str:
     return getattr(enum_or_text, "value", enum_or_text)
 
 
-class OrderProjection(Projection):
-    name = "orders"
-    upstreams = ("orders",)
-    tables = (orders, order_lines)
+def _name(event: Any) -> str:
+    return event_type(get_topic(type(event)))
 
-    # --- helpers ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _order(conn: Connection, event: Any, values: Mapping[str, Any]) -> None:
-        """Update the order's row with `values`, moving its version and updated_at."""
-        conn.execute(
-            update(orders)
-            .where(ORD.order_id == event.originator_id)
-            .values(version=event.originator_version, updated_at=event.timestamp, **values)
+def _documentation_complete(order: Row) -> bool:
+    return order["swo_signed_on"] is not None and (
+        not order["wopd_required"]
+        or (order["wopd_signed_on"] is not None and order["face_to_face_on"] is not None)
+    )
+
+
+class _OrderFold:
+    """One batch's rows, changed in memory by its events in order."""
+
+    def __init__(self) -> None:
+        self.orders = Rows(orders)
+        self.lines = Rows(order_lines, group_by="order_id")
+
+    def load(self, conn: Connection, named: Sequence[tuple[str, Any]]) -> None:
+        """The stored rows the events will change (rows the batch creates are not read)."""
+        placed = {e.originator_id for name, e in named if name == "Placed"}
+        self.orders.load(conn, "order_id", {e.originator_id for _, e in named} - placed)
+        self.lines.load(
+            conn,
+            "order_id",
+            {e.originator_id for name, e in named if name in _LINE_EVENTS} - placed,
         )
 
-    @staticmethod
-    def _documentation_complete(conn: Connection, event: Any) -> None:
-        # A second statement: in one UPDATE the SET expressions would see the old dates.
-        conn.execute(
-            update(orders)
-            .where(ORD.order_id == event.originator_id)
-            .values(
-                documentation_complete=and_(
-                    ORD.swo_signed_on.is_not(None),
-                    (~ORD.wopd_required)
-                    | (ORD.wopd_signed_on.is_not(None) & ORD.face_to_face_on.is_not(None)),
-                )
-            )
+    def apply(self, name: str, event: Any) -> None:
+        _STEPS.get(name, _OrderFold.touch)(self, event)
+
+    def write(self, conn: Connection) -> None:
+        self.orders.write(conn)
+        self.lines.write(conn)
+
+    def touch(self, event: Any, **values: Any) -> Row:
+        """Every event moves the version (the ETag), whether or not the rows show it."""
+        return self.orders.update(
+            event.originator_id,
+            version=event.originator_version,
+            updated_at=event.timestamp,
+            **values,
         )
 
     # --- intake -----------------------------------------------------------------------------
 
-    @handles(TOPIC + "Placed")
-    def placed(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
+    def placed(self, event: Any) -> None:
         catalogued = [item(line.hcpcs) for line in event.lines]
         needs_prior_auth = any(c.prior_auth_required for c in catalogued)
-        conn.execute(
-            insert(orders),
+        self.orders.add(
             {
                 "order_id": event.originator_id,
                 "tenant_id": event.tenant_id,
@@ -115,11 +142,10 @@ class OrderProjection(Projection):
                 "placed_at": event.timestamp,
                 "updated_at": event.timestamp,
                 "version": event.originator_version,
-            },
+            }
         )
-        conn.execute(
-            insert(order_lines),
-            [
+        for number, (line, c) in enumerate(zip(event.lines, catalogued, strict=True), 1):
+            self.lines.add(
                 {
                     "order_id": event.originator_id,
                     "line_id": line.line_id,
@@ -143,57 +169,42 @@ class OrderProjection(Projection):
                     "adherence_met": None,
                     "adherence_evaluated_on": None,
                 }
-                for number, (line, c) in enumerate(zip(event.lines, catalogued, strict=True), 1)
-            ],
-        )
+            )
 
     # --- coverage and documents -------------------------------------------------------------
 
-    @handles(TOPIC + "CoverageVerified")
-    def coverage_verified(
-        self, conn: Connection, event: Any, upstream: str, position: int
-    ) -> None:
-        self._order(
-            conn,
+    def coverage_verified(self, event: Any) -> None:
+        self.touch(
             event,
-            {
-                "coverage_id": event.coverage_id,
-                "payer_id": event.payer_id,
-                "coverage_verified_on": event.verified_on,
-                "coverage_eligible": event.eligible,
-                "same_or_similar_found": event.same_or_similar_found,
-            },
+            coverage_id=event.coverage_id,
+            payer_id=event.payer_id,
+            coverage_verified_on=event.verified_on,
+            coverage_eligible=event.eligible,
+            same_or_similar_found=event.same_or_similar_found,
         )
 
-    @handles(TOPIC + "SwoRecorded")
-    def swo_recorded(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
-        self._order(conn, event, {"swo_signed_on": event.signed_on})
-        self._documentation_complete(conn, event)
+    def swo_recorded(self, event: Any) -> None:
+        self._document(event, swo_signed_on=event.signed_on)
 
-    @handles(TOPIC + "WopdRecorded")
-    def wopd_recorded(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
-        self._order(conn, event, {"wopd_signed_on": event.signed_on})
-        self._documentation_complete(conn, event)
+    def wopd_recorded(self, event: Any) -> None:
+        self._document(event, wopd_signed_on=event.signed_on)
 
-    @handles(TOPIC + "FaceToFaceRecorded")
-    def face_to_face_recorded(
-        self, conn: Connection, event: Any, upstream: str, position: int
-    ) -> None:
-        self._order(conn, event, {"face_to_face_on": event.encounter_on})
-        self._documentation_complete(conn, event)
+    def face_to_face_recorded(self, event: Any) -> None:
+        self._document(event, face_to_face_on=event.encounter_on)
 
-    @handles(TOPIC + "AbnRecorded")
-    def abn_recorded(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
-        self._order(conn, event, {"abn_signed_on": event.signed_on})
+    def _document(self, event: Any, **signed: Any) -> None:
+        order = self.touch(event, **signed)
+        self.orders.update(
+            event.originator_id, documentation_complete=_documentation_complete(order)
+        )
+
+    def abn_recorded(self, event: Any) -> None:
+        self.touch(event, abn_signed_on=event.signed_on)
 
     # --- prior authorization ----------------------------------------------------------------
 
-    @handles(TOPIC + "PriorAuthorizationAffirmed")
-    def prior_authorization_affirmed(
-        self, conn: Connection, event: Any, upstream: str, position: int
-    ) -> None:
+    def prior_authorization_affirmed(self, event: Any) -> None:
         self._decide(
-            conn,
             event,
             {
                 "prior_auth_status": "affirmed",
@@ -204,12 +215,8 @@ class OrderProjection(Projection):
             },
         )
 
-    @handles(TOPIC + "PriorAuthorizationNonAffirmed")
-    def prior_authorization_non_affirmed(
-        self, conn: Connection, event: Any, upstream: str, position: int
-    ) -> None:
+    def prior_authorization_non_affirmed(self, event: Any) -> None:
         self._decide(
-            conn,
             event,
             {
                 "prior_auth_status": "non_affirmed",
@@ -220,17 +227,15 @@ class OrderProjection(Projection):
             },
         )
 
-    def _decide(self, conn: Connection, event: Any, values: Mapping[str, Any]) -> None:
-        conn.execute(
-            update(order_lines)
-            .where(LINE.order_id == event.originator_id, LINE.line_id.in_(list(event.line_ids)))
-            .values(**values)
-        )
-        decisions = conn.execute(
-            select(LINE.prior_auth_status, LINE.utn_valid_until).where(
-                LINE.order_id == event.originator_id, LINE.prior_auth_required
-            )
-        ).all()
+    def _decide(self, event: Any, values: Mapping[str, Any]) -> None:
+        order_id = event.originator_id
+        for line_id in event.line_ids:
+            self.lines.update((order_id, line_id), **values)
+        decisions = [
+            (line["prior_auth_status"], line["utn_valid_until"])
+            for line in self.lines.group(order_id)
+            if line["prior_auth_required"]
+        ]
         statuses = {status for status, _ in decisions}
         valid_until = None
         if not decisions:
@@ -242,129 +247,115 @@ class OrderProjection(Projection):
         else:
             summary = "affirmed"
             valid_until = min(until for _, until in decisions)
-        self._order(
-            conn,
-            event,
-            {"prior_authorization": summary, "prior_authorization_valid_until": valid_until},
-        )
+        self.touch(event, prior_authorization=summary, prior_authorization_valid_until=valid_until)
 
     # --- delivery, holds, pickup, cancellation ---------------------------------------------
 
-    @handles(TOPIC + "Delivered")
-    def delivered(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
-        self._order(
-            conn,
+    def delivered(self, event: Any) -> None:
+        self.touch(
             event,
-            {
-                "status": "delivered",
-                "delivered_on": event.delivered_on,
-                "pod_signer_relationship": _value(event.pod.relationship),
-            },
+            status="delivered",
+            delivered_on=event.delivered_on,
+            pod_signer_relationship=_value(event.pod.relationship),
         )
         serials: dict[Any, list[str]] = {}
         for serial in event.pod.serial_numbers:
             serials.setdefault(serial.line_id, []).append(serial.serial)
-        if serials:
-            conn.execute(
-                update(order_lines)
-                .where(LINE.order_id == bindparam("o_id"), LINE.line_id == bindparam("l_id"))
-                .values(serial_numbers=bindparam("serials")),
-                [
-                    {"o_id": event.originator_id, "l_id": line_id, "serials": numbers}
-                    for line_id, numbers in serials.items()
-                ],
-            )
+        for line_id, numbers in serials.items():
+            self.lines.update((event.originator_id, line_id), serial_numbers=numbers)
 
-    @handles(TOPIC + "PutOnHold")
-    def put_on_hold(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
-        self._order(
-            conn,
+    def put_on_hold(self, event: Any) -> None:
+        status = self.orders[event.originator_id]["status"]
+        self.touch(
             event,
-            {
-                "on_hold": True,
-                "hold_reason": event.reason,
-                "held_on": event.on,
-                "status": case(
-                    (ORD.status.in_(("intake", "delivered")), "on_hold"), else_=ORD.status
-                ),
-            },
+            on_hold=True,
+            hold_reason=event.reason,
+            held_on=event.on,
+            status="on_hold" if status in ("intake", "delivered") else status,
         )
 
-    @handles(TOPIC + "Released")
-    def released(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
-        back = case((ORD.delivered_on.is_(None), "intake"), else_="delivered")
-        self._order(
-            conn,
-            event,
-            {
-                "on_hold": False,
-                "hold_reason": None,
-                "held_on": None,
-                "status": case((ORD.status == "on_hold", back), else_=ORD.status),
-            },
-        )
+    def released(self, event: Any) -> None:
+        order = self.orders[event.originator_id]
+        status = order["status"]
+        if status == "on_hold":
+            status = "intake" if order["delivered_on"] is None else "delivered"
+        self.touch(event, on_hold=False, hold_reason=None, held_on=None, status=status)
 
-    @handles(TOPIC + "PickedUp")
-    def picked_up(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
+    def picked_up(self, event: Any) -> None:
         # A hold may outlive the pickup (Order.release is accepted after it): on_hold stays.
-        self._order(
-            conn,
-            event,
-            {
-                "status": "picked_up",
-                "picked_up_on": event.picked_up_on,
-                "pickup_reason": event.reason,
-            },
+        self.touch(
+            event, status="picked_up", picked_up_on=event.picked_up_on, pickup_reason=event.reason
         )
 
-    @handles(TOPIC + "Cancelled")
-    def cancelled(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
-        self._order(
-            conn,
+    def cancelled(self, event: Any) -> None:
+        self.touch(
             event,
-            {
-                "status": "cancelled",
-                "cancelled_on": event.on,
-                "cancellation_reason": event.reason,
-                "on_hold": False,
-                "hold_reason": None,
-                "held_on": None,
-            },
+            status="cancelled",
+            cancelled_on=event.on,
+            cancellation_reason=event.reason,
+            on_hold=False,
+            hold_reason=None,
+            held_on=None,
         )
 
     # --- rentals and adherence --------------------------------------------------------------
 
-    @handles(TOPIC + "RentalMonthOpened")
-    def rental_month_opened(
-        self, conn: Connection, event: Any, upstream: str, position: int
-    ) -> None:
-        conn.execute(
-            update(order_lines)
-            .where(LINE.order_id == event.originator_id, LINE.line_id == event.line_id)
-            .values(
-                rental_months_opened=event.month_number,
-                last_rental_month_from=event.from_date,
-                last_rental_month_to=event.to_date,
-            )
+    def rental_month_opened(self, event: Any) -> None:
+        self.lines.update(
+            (event.originator_id, event.line_id),
+            rental_months_opened=event.month_number,
+            last_rental_month_from=event.from_date,
+            last_rental_month_to=event.to_date,
         )
-        self._order(conn, event, {})
+        self.touch(event)
 
-    @handles(TOPIC + "AdherenceRecorded")
-    def adherence_recorded(
-        self, conn: Connection, event: Any, upstream: str, position: int
-    ) -> None:
+    def adherence_recorded(self, event: Any) -> None:
         # Order.adherence_met: the verdict of the latest evaluation date; on a tie, the one
         # recorded last.
-        last = LINE.adherence_evaluated_on
-        newer = last.is_(None) | (last <= event.evaluated_on)
-        conn.execute(
-            update(order_lines)
-            .where(LINE.order_id == event.originator_id, LINE.line_id == event.line_id)
-            .values(
-                adherence_met=case((newer, event.compliant), else_=LINE.adherence_met),
-                adherence_evaluated_on=case(
-                    (newer, event.evaluated_on), else_=LINE.adherence_evaluated_on
-                ),
+        key = (event.originator_id, event.line_id)
+        last = self.lines[key]["adherence_evaluated_on"]
+        if last is None or last <= event.evaluated_on:
+            self.lines.update(
+                key, adherence_met=event.compliant, adherence_evaluated_on=event.evaluated_on
             )
-        )
-        self._order(conn, event, {})
+        self.touch(event)
+
+
+# Order events not named here (none today) only move the version.
+_STEPS: dict[str, Callable[[_OrderFold, Any], Any]] = {
+    "Placed": _OrderFold.placed,
+    "CoverageVerified": _OrderFold.coverage_verified,
+    "SwoRecorded": _OrderFold.swo_recorded,
+    "WopdRecorded": _OrderFold.wopd_recorded,
+    "FaceToFaceRecorded": _OrderFold.face_to_face_recorded,
+    "AbnRecorded": _OrderFold.abn_recorded,
+    "PriorAuthorizationAffirmed": _OrderFold.prior_authorization_affirmed,
+    "PriorAuthorizationNonAffirmed": _OrderFold.prior_authorization_non_affirmed,
+    "Delivered": _OrderFold.delivered,
+    "PutOnHold": _OrderFold.put_on_hold,
+    "Released": _OrderFold.released,
+    "PickedUp": _OrderFold.picked_up,
+    "Cancelled": _OrderFold.cancelled,
+    "RentalMonthOpened": _OrderFold.rental_month_opened,
+    "AdherenceRecorded": _OrderFold.adherence_recorded,
+}
+
+
+class OrderProjection(Projection):
+    name = "orders"
+    upstreams = ("orders",)
+    tables = (orders, order_lines)
+
+    def wants(self, topic: str) -> bool:
+        # Every Order event moves the order's version: all of them are decoded and folded.
+        return issubclass(resolve_topic(topic), Order.Event)
+
+    def apply_batch(
+        self, conn: Connection, upstream: str, events: Sequence[tuple[int, Any]]
+    ) -> None:
+        named = [(_name(event), event) for _, event in events]
+        fold = _OrderFold()
+        fold.load(conn, named)
+        for name, event in named:
+            fold.apply(name, event)
+        fold.write(conn)

@@ -5,7 +5,8 @@ How (and why this way):
    table, from the same SQLAlchemy definitions (same names, columns, indexes, comments), and
    run the ordinary batches on a connection whose `schema_translate_map` sends schema `read` to
    it. Handlers need no change, and the live projection keeps serving and projecting meanwhile.
-   ANALYZE the new tables.
+   The batches are larger (`Projection.rebuild_batch_size`), and each one's notifications are
+   read while the one before is applied (`batches.ReadAhead`). ANALYZE the new tables.
 2. Pause the live projector. NOTIFY `aries_projection_control` with `yield:<name>` and wait for
    the projection's advisory lock (the live projector releases it between batches and stands by).
 3. Catch the new tables up to the head under the lock, so the swapped-in tables are never
@@ -40,6 +41,7 @@ from projections import registry
 from projections.base import Projection
 from projections.batches import (
     CONTROL_CHANNEL,
+    ReadAhead,
     Session,
     Target,
     drain,
@@ -93,7 +95,7 @@ def rebuild(
     """Rebuild projection `name` from position 0 and swap it in (see the module docstring)."""
     projection = registry.get(name)
     upstreams = projection.upstreams_in(aries.applications)
-    limit = batch_size or projection.batch_size
+    limit = batch_size or projection.rebuild_batch_size
     schema = rebuild_schema(projection)
     progress = progress_callback or (lambda done, total: None)
     started = time.perf_counter()
@@ -150,14 +152,23 @@ def _build(
     total = sum(targets.values())
     progress(sum(positions.values()), total)
     events = 0
-    for upstream in upstreams:
-        if positions.get(upstream, 0) >= targets[upstream]:
-            continue
-        app = session.target.applications[upstream]
-        for batch in drain(session.conn, projection, upstream, app, limit, targets[upstream]):
-            events += batch.events
-            positions[upstream] = batch.position
-            progress(sum(positions.values()), max(total, sum(positions.values())))
+    behind = [u for u in upstreams if positions.get(u, 0) < targets[u]]
+    apps = session.target.applications
+    read = ReadAhead()
+    try:
+        for index, upstream in enumerate(behind):
+            if index + 1 < len(behind):  # the next one's first batch is read meanwhile
+                after = behind[index + 1]
+                read.expect(apps[after], positions.get(after, 0) + 1, limit)
+            batches = drain(
+                session.conn, projection, upstream, apps[upstream], limit, targets[upstream], read
+            )
+            for batch in batches:
+                events += batch.events
+                positions[upstream] = batch.position
+                progress(sum(positions.values()), max(total, sum(positions.values())))
+    finally:
+        read.close()
     done = sum(positions.values())
     progress(done, max(total, done))
     return events, positions

@@ -4,6 +4,7 @@ mid-batch. Each test gets its own freshly migrated database."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import signal
@@ -16,26 +17,34 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from eventsourcing.domain import event
+from eventsourcing.persistence import MapperDeserialisationError, Notification
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, select, text
 from structlog.testing import capture_logs
 
+from domain.base import AriesAggregate, pin_topics
 from domain.context import bound_context
 from migrations import sqlalchemy_url
 from projections import Projection, handles
+from projections.base import copy_rows
+from projections.batches import ProjectionFailed, ReadAhead, select_notifications
+from projections.event_index import IndexedEvent, MetadataDecoder
 from projections.runner import catch_up, rebuild, run_projectors, status, wait_for_position
 from projections.tables import event_index, metadata, projection_tracking
 from tests.integration.projection_support import (
     AppliedLog,
     FrameworkAries,
     Widget,
+    applied_log,
     applied_rows,
     build_aries,
     save_widgets,
@@ -200,6 +209,131 @@ def test_event_index_rows_carry_the_event_metadata(aries):
     assert {r[7:] for r in rows} == {("t-1", "u-7", "intake", "req-1", "cmd-1")}
     assert rows[1][4] == "test.projections.Widget.Tweaked"
     assert rows[1][6] > rows[0][6]  # recorded_at: the events' timestamps
+
+
+class Gadget(AriesAggregate):
+    """Test-only aggregate whose creation event was upcast: version 1 named the actor
+    `made_by`, outside the context fields."""
+
+    class Made(AriesAggregate.Created):
+        class_version = 2
+        label: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> dict[str, Any]:
+            state["actor_id"] = state.pop("made_by")
+            return state
+
+    @event(Made)
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+
+pin_topics(Gadget, "test.projections.Gadget")
+
+
+def _restated(notification: Notification, state: dict[str, Any], **dumps: Any) -> Notification:
+    return Notification(
+        id=notification.id,
+        originator_id=notification.originator_id,
+        originator_version=notification.originator_version,
+        topic=notification.topic,
+        state=json.dumps(state, **dumps).encode(),
+    )
+
+
+def test_event_index_reads_the_metadata_exactly_as_the_decoded_event_has_it(aries):
+    patients = aries.applications["patients"]
+    with bound_context(tenant_id="t-1", actor_id="u-7", actor_role="intake", causation_id="c"):
+        save_widgets(patients, 3, 2)
+    with bound_context(tenant_id="t-2", actor_id='u "8"\\', correlation_id="ré\n"):
+        save_widgets(patients, 1, 1)  # values that JSON escapes
+    mapper = patients.mapper
+    [first, *stored] = patients.recorder.select_notifications(1, 100)
+    state = json.loads(first.state)  # plain JSON: transcoded values stay as stored
+    payload_first = {"label": state.pop("label"), **state}
+    variants = [
+        first,
+        *stored,
+        _restated(first, payload_first, indent=2),  # not compact, metadata after the payload
+        _restated(first, {**state, "tenant_id": {"_type_": "uuid_hex", "_data_": "ab" * 16}}),
+        _restated(first, {k: v for k, v in state.items() if k != "actor_role"}),
+    ]
+    # Version 1 of a Gadget's creation, as it was once stored: the upcaster moves the actor.
+    with bound_context(tenant_id="t-1", actor_id="u-9"):
+        gadget = mapper.to_stored_event(Gadget(label="g").collect_events()[0])
+    old = json.loads(gadget.state)
+    del old["class_version"]
+    old["made_by"] = old.pop("actor_id")
+    v1 = Notification(id=1, **{**vars(gadget), "state": json.dumps(old).encode()})
+    variants.append(v1)
+
+    decode = MetadataDecoder(mapper)
+    for notification in variants:
+        assert decode(notification) == IndexedEvent.of(mapper.to_domain_event(notification))
+    assert decode(v1).actor_id == "u-9"
+    assert decode(variants[-2]).actor_role is None
+    assert decode(stored[0]).tenant_id == "t-1" and decode(stored[0]).event_type == "Tweaked"
+    last = decode(stored[-1])
+    assert (last.tenant_id, last.actor_id, last.correlation_id) == ("t-2", 'u "8"\\', "ré\n")
+    with pytest.raises(MapperDeserialisationError):
+        decode(Notification(**{**vars(first), "state": b"{not json"}))
+
+
+def test_an_event_index_batch_that_cannot_be_read_writes_nothing(aries, db_url):
+    patients = aries.applications["patients"]
+    save_widgets(patients, 2, 1)  # 6 events, then a seventh whose state is not JSON
+    with psycopg.connect(db_url) as conn:
+        conn.execute(
+            "INSERT INTO patients_events (originator_id, originator_version, topic, state) "
+            "VALUES (gen_random_uuid(), 1, %s, %s)",
+            ("test.projections.Widget.Made", b"{not json"),
+        )
+    save_widgets(patients, 1, 0)
+
+    with pytest.raises(ProjectionFailed) as failed:
+        catch_up(aries, "event_index", batch_size=100)
+
+    assert failed.value.position == 0 and "MapperDeserialisationError" in failed.value.reason
+    assert index_rows(aries) == []
+    assert tracking(aries, "event_index").get("patients", 0) == 0
+
+
+def test_copy_rows_appends_in_the_connections_transaction_text_or_binary(aries):
+    widget = uuid4()
+    columns = ("upstream", "position", "originator_id", "originator_version", "label")
+    with aries.read_engine.connect() as conn:
+        # Binary takes nothing but the declared types; the transaction then writes nothing.
+        with pytest.raises((TypeError, AttributeError, psycopg.DataError)), conn.begin():
+            copy_rows(conn, applied_log, columns, [("orders", 1, widget, 2, "gone")])
+            copy_rows(conn, applied_log, columns, [("orders", 2, str(widget), 2, "")], binary=True)
+        with conn.begin():
+            # Text lets the server read each value as its column's type.
+            copy_rows(conn, applied_log, columns, [("patients", 1, str(widget), "2", "text")])
+            copy_rows(conn, applied_log, columns, [("orders", 3, widget, 2, "bin")], binary=True)
+    assert applied_rows(aries.read_engine) == [
+        ("orders", 3, widget, 2, "bin"),
+        ("patients", 1, widget, 2, "text"),
+    ]
+
+
+def test_notifications_are_read_as_the_recorder_reads_them_even_ahead(aries):
+    patients = aries.applications["patients"]
+    save_widgets(patients, 10, 1)
+
+    assert select_notifications(patients, 3, 8) == patients.recorder.select_notifications(3, 8)
+    read = ReadAhead()
+    try:
+        assert [n.id for n in read(patients, 1, 5)] == [1, 2, 3, 4, 5]  # reads 6..10 ahead
+        assert [n.id for n in read(patients, 4, 5)] == [4, 5, 6, 7, 8]  # not where it read
+        assert [n.id for n in read(patients, 9, 5)] == [9, 10, 11, 12, 13]  # read ahead
+        save_widgets(patients, 1, 0)  # event 21, written once 14..18 were read ahead
+        assert [n.id for n in read(patients, 14, 5)] == [14, 15, 16, 17, 18]
+        assert [n.id for n in read(patients, 19, 5)] == [19, 20, 21]
+        read.expect(patients, 2, 3)  # asked for ahead of time
+        assert [n.id for n in read(patients, 2, 3)] == [2, 3, 4]
+    finally:
+        read.close()
 
 
 def test_catch_up_applies_events_in_batches_of_the_given_size(aries):
@@ -370,6 +504,19 @@ def test_rebuild_gives_the_live_rows_and_keeps_tracking_grants_and_comments(arie
         ).fetchone() == (0,)
         conn.execute("SET ROLE aries_analyst")
         assert conn.execute("SELECT count(*) FROM read.event_index").fetchone() == (114,)
+
+
+def test_rebuild_applies_batches_of_the_projections_rebuild_batch_size(aries):
+    class Rebuilt(AppliedLog):
+        rebuild_batch_size = 7
+
+    save_widgets(aries.applications["patients"], 10, 2)
+    progress: list[tuple[int, int]] = []
+
+    report = rebuild(aries, Rebuilt(), lambda done, total: progress.append((done, total)))
+
+    assert report.events == 30 == len(applied_rows(aries.read_engine))
+    assert sorted({done for done, _ in progress}) == [0, 7, 14, 21, 28, 30]
 
 
 def test_rebuild_while_the_live_projector_runs_loses_and_repeats_nothing(aries):

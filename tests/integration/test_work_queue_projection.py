@@ -1,0 +1,177 @@
+"""The work queue's batches against real PostgreSQL: a batch is folded in memory, yet leaves the
+rows that applying its events one at a time leaves, down to the event each item names as the one
+that opened it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from domain.claim import Claim
+from domain.context import bound_context
+from projections.event_index import event_type
+from projections.runner import catch_up, rebuild
+from projections.tables import work_queue, work_queue_claims, work_queue_rentals
+from tests.integration.scenarios import delivered_bed_and_walker
+from tests.unit.claim_builders import (
+    PAID_ON,
+    SCRUB_DAY,
+    SECONDARY,
+    SECONDARY_COVERAGE,
+    accepted,
+    at,
+    denial,
+    drafted,
+    medicare_payment,
+)
+
+pytestmark = pytest.mark.integration
+
+ONE_BATCH = 10_000
+
+
+@pytest.fixture
+def tenant() -> Iterator[str]:
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    with bound_context(tenant_id=name, actor_id="u-test", actor_role="biller"):
+        yield name
+
+
+def items(aries, subject_id) -> dict[str, dict[str, Any]]:
+    """kind -> row of the subject's open items."""
+    with aries.read_engine.connect() as conn:
+        found = conn.execute(select(work_queue).where(work_queue.c.subject_id == subject_id))
+        return {row["kind"]: dict(row) for row in found.mappings()}
+
+
+def positions(app, aggregate_id) -> dict[int, int]:
+    """version -> notification id (the position in its log) of an aggregate's events."""
+    return {
+        n.originator_version: n.id
+        for n in app.recorder.select_notifications(1, ONE_BATCH)
+        if n.originator_id == aggregate_id
+    }
+
+
+def positions_by_type(app, aggregate_id) -> dict[str, list[int]]:
+    """event type -> positions of an aggregate's events of that type, in order."""
+    found: dict[str, list[int]] = {}
+    for n in app.recorder.select_notifications(1, ONE_BATCH):
+        if n.originator_id == aggregate_id:
+            found.setdefault(event_type(n.topic), []).append(n.id)
+    return found
+
+
+def all_rows(aries) -> list[list[tuple]]:
+    with aries.read_engine.connect() as conn:
+        return [
+            sorted(tuple(row) for row in conn.execute(select(table)))
+            for table in (work_queue, work_queue_claims, work_queue_rentals)
+        ]
+
+
+def test_an_item_closed_and_opened_again_within_one_batch_names_the_event_that_reopened_it(
+    isolated_aries, tenant
+):
+    aries = isolated_aries
+    claim = drafted(order_id=uuid.uuid4())
+    claim.scrub(SCRUB_DAY)
+    claim.request_submission(1)  # submit_claim closes
+    claim.record_submission("000000101", at(12))
+    claim.acknowledge(False, ["A7:562"], at(13))
+    claim.scrub(SCRUB_DAY)  # submit_claim opens again
+    aries.claims.save(claim)
+    catch_up(aries, "work_queue", batch_size=ONE_BATCH)
+
+    found = items(aries, claim.id)
+    at_version = positions(aries.claims, claim.id)
+    assert set(found) == {"submit_claim", "timely_filing_risk"}
+    assert found["submit_claim"]["opened_position"] == at_version[claim.version]
+    assert found["timely_filing_risk"]["opened_position"] == at_version[1]
+    assert found["submit_claim"]["opened_upstream"] == "claims"
+
+
+def test_a_rental_held_and_released_within_one_batch_is_due_again_from_its_release(
+    isolated_aries, tenant
+):
+    aries = isolated_aries
+    delivered_on = date(2026, 6, 2)
+    order = delivered_bed_and_walker(aries, delivered_on)
+    aries.orders.hold(order.order_id, reason="hospital stay", on=date(2026, 6, 10))
+    aries.orders.release(order.order_id, on=date(2026, 6, 20))
+    aries.orders.open_due_rental_months(order.order_id, date(2026, 7, 2))
+    catch_up(aries, "work_queue", batch_size=ONE_BATCH)
+
+    found = items(aries, order.bed_line_id)
+    released = positions_by_type(aries.orders, order.order_id)["Released"]
+    assert set(found) == {"bill_rental"}
+    assert found["bill_rental"]["due_on"] == date(2026, 8, 2)
+    assert found["bill_rental"]["opened_position"] == released[0]
+    assert found["bill_rental"]["opened_upstream"] == "orders"
+
+
+def test_an_item_open_before_a_batch_keeps_the_event_that_opened_it(isolated_aries, tenant):
+    aries = isolated_aries
+    order = delivered_bed_and_walker(aries, date(2026, 6, 2))
+    catch_up(aries, "work_queue")
+    delivered = positions_by_type(aries.orders, order.order_id)["Delivered"]
+    assert items(aries, order.bed_line_id)["bill_rental"]["opened_position"] == delivered[0]
+
+    aries.orders.open_due_rental_months(order.order_id, date(2026, 8, 2))
+    catch_up(aries, "work_queue")
+
+    item = items(aries, order.bed_line_id)["bill_rental"]
+    assert (item["due_on"], item["opened_position"]) == (date(2026, 9, 2), delivered[0])
+
+
+def _claims_of_every_kind() -> list[Claim]:
+    denied = accepted(order_id=uuid.uuid4())
+    denied.adjudicate("TRN-1", "ICN-1", "4", denial(denied), PAID_ON)
+    appealed = accepted(order_id=uuid.uuid4())
+    appealed.adjudicate("TRN-2", "ICN-2", "4", denial(appealed), PAID_ON)
+    appealed.appeal(1, PAID_ON + timedelta(days=5), "meets the policy")
+    appealed.decide_appeal(PAID_ON + timedelta(days=40), favourable=False)
+    transferred = accepted(order_id=uuid.uuid4())
+    transferred.adjudicate("TRN-3", "ICN-3", "1", medicare_payment(transferred), PAID_ON)
+    transferred.transfer_to_secondary(SECONDARY, SECONDARY_COVERAGE, PAID_ON)
+    rejected = drafted(order_id=uuid.uuid4())
+    rejected.scrub(SCRUB_DAY)
+    rejected.request_submission(1)
+    rejected.record_submission("000000102", at(12))
+    rejected.acknowledge(False, ["A3:21"], at(13))
+    voided = accepted(order_id=uuid.uuid4())
+    voided.void(PAID_ON, "billed in error")
+    return [denied, appealed, transferred, rejected, voided]
+
+
+def test_one_event_per_batch_and_one_batch_for_all_leave_the_same_rows(isolated_aries, tenant):
+    aries = isolated_aries
+    aries.claims.save(*_claims_of_every_kind())
+    picked_up = delivered_bed_and_walker(aries, date(2026, 1, 31))
+    aries.orders.open_due_rental_months(picked_up.order_id, date(2026, 3, 31))
+    aries.orders.hold(picked_up.order_id, reason="hospital stay", on=date(2026, 4, 2))
+    aries.orders.release(picked_up.order_id, on=date(2026, 4, 20))
+    aries.orders.pick_up(picked_up.order_id, picked_up_on=date(2026, 5, 5), reason="done")
+    delivered_bed_and_walker(aries, date(2026, 2, 28))
+    catch_up(aries, "work_queue", batch_size=7)
+    live = all_rows(aries)
+    assert {row[0] for row in live[0]} >= {
+        "submit_claim",
+        "fix_rejection",
+        "bill_secondary",
+        "appeal_denial",
+        "timely_filing_risk",
+        "bill_rental",
+    }
+
+    rebuild(aries, "work_queue", batch_size=1)
+    one_by_one = all_rows(aries)
+    rebuild(aries, "work_queue", batch_size=ONE_BATCH)
+
+    assert one_by_one == live
+    assert all_rows(aries) == live
