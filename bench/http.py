@@ -151,7 +151,16 @@ def measure(report: Report, database_url: str, redis_url: str, sizes: Sizes, log
         wait_until_serving(api, api_process, log_dir / "api.log")
         wait_until_serving(baseline, baseline_process, log_dir / "baseline.log")
         with PeakRss(api_process.pid) as api_rss, PeakRss(projector.pid) as projector_rss:
-            _measure_http(report, api, baseline, database_url, username, sizes)
+            _measure_http(
+                report,
+                api,
+                baseline,
+                database_url,
+                username,
+                sizes,
+                api_pid=api_process.pid,
+                baseline_pid=baseline_process.pid,
+            )
         report.add(
             Row(
                 "8",
@@ -170,7 +179,15 @@ def measure(report: Report, database_url: str, redis_url: str, sizes: Sizes, log
 
 
 def _measure_http(
-    report: Report, api: str, baseline: str, database_url: str, username: str, sizes: Sizes
+    report: Report,
+    api: str,
+    baseline: str,
+    database_url: str,
+    username: str,
+    sizes: Sizes,
+    *,
+    api_pid: int,
+    baseline_pid: int,
 ) -> None:
     paths = httpx.get(f"{api}/openapi.json").json().get("paths", {})
     create = _route(paths, r"/v1/patients", "post")
@@ -215,6 +232,7 @@ def _measure_http(
                 connections=sizes.connections,
                 total=sizes.commands,
                 on_response=remember(row_ids),
+                server_pid=baseline_pid,
             )
         )
         got.command.append(
@@ -224,6 +242,7 @@ def _measure_http(
                 connections=sizes.connections,
                 total=sizes.commands,
                 on_response=remember(created),
+                server_pid=api_pid,
             )
         )
 
@@ -245,15 +264,33 @@ def _measure_http(
 
     for _ in range(sizes.runs):
         got.select.append(
-            run_load(baseline, get_row, connections=sizes.connections, total=sizes.queries)
+            run_load(
+                baseline,
+                get_row,
+                connections=sizes.connections,
+                total=sizes.queries,
+                server_pid=baseline_pid,
+            )
         )
         if by_id:
             got.by_id.append(
-                run_load(api, get_patient, connections=sizes.connections, total=sizes.queries)
+                run_load(
+                    api,
+                    get_patient,
+                    connections=sizes.connections,
+                    total=sizes.queries,
+                    server_pid=api_pid,
+                )
             )
         if page:
             got.page.append(
-                run_load(api, get_page, connections=sizes.connections, total=sizes.queries)
+                run_load(
+                    api,
+                    get_page,
+                    connections=sizes.connections,
+                    total=sizes.queries,
+                    server_pid=api_pid,
+                )
             )
 
     with (
@@ -277,6 +314,25 @@ def _lag(client: httpx.Client, conn: psycopg.Connection, create: str, samples: i
             time.sleep(0.0002)
         lags.append((time.perf_counter() - answered) * 1000)
     return lags
+
+
+def _cpu_row(
+    figure: str, what: str, results: list[LoadResult], baseline: str, baselines: list[LoadResult]
+) -> Row:
+    """What a request costs the server process in CPU, whatever else shared the cores."""
+
+    def cpu(of: list[LoadResult]) -> list[float]:
+        return [r.server_cpu_ms_per_request for r in of if r.server_cpu_ms_per_request is not None]
+
+    return Row(
+        figure,
+        f"{what}: server CPU per request",
+        "ms",
+        runs(cpu(results)),
+        baseline,
+        runs(cpu(baselines)),
+        note="the server process's user+system time over the run / requests",
+    )
 
 
 def _rows(
@@ -312,6 +368,7 @@ def _rows(
             runs([r.percentile(0.99) for r in got.insert]),
             Target("lower", value=25),
         ),
+        _cpu_row("1", "command", got.command, "INSERT via psycopg pool", got.insert),
     )
     for figure_path, results, what in ((by_id, got.by_id, "by id"), (page, got.page, "first page")):
         if figure_path is None:
@@ -345,6 +402,7 @@ def _rows(
                 "SELECT by PK via psycopg pool",
                 runs([r.percentile(0.99) for r in got.select]),
             ),
+            _cpu_row("2", f"query {what}", results, "SELECT by PK via psycopg pool", got.select),
         )
     report.add(
         Row(

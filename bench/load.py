@@ -15,6 +15,7 @@ HTTP/1.1, keep-alive, responses with a Content-Length.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import math
 import time
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import psutil
 import uvloop
 
 
@@ -57,6 +59,13 @@ class LoadResult:
     seconds: float
     latencies_ms: tuple[float, ...]
     statuses: dict[int, int]
+    server_cpu_seconds: float | None = None  # the CPU time the server process spent meanwhile
+
+    @property
+    def server_cpu_ms_per_request(self) -> float | None:
+        if self.server_cpu_seconds is None or not self.requests:
+            return None
+        return self.server_cpu_seconds * 1000 / self.requests
 
     @property
     def per_second(self) -> float:
@@ -164,5 +173,18 @@ def run_load(
     connections: int,
     total: int,
     on_response: OnResponse = lambda response: None,
+    server_pid: int | None = None,
 ) -> LoadResult:
-    return uvloop.run(_run(base_url, request_for, connections, total, on_response))
+    """Run the load; with `server_pid`, also the CPU time that process spent meanwhile (what a
+    request costs the server, whatever else shares the cores)."""
+    server = psutil.Process(server_pid) if server_pid is not None else None
+    before = _cpu_seconds(server) if server else 0.0
+    result = uvloop.run(_run(base_url, request_for, connections, total, on_response))
+    if server is None:
+        return result
+    return dataclasses.replace(result, server_cpu_seconds=_cpu_seconds(server) - before)
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system

@@ -85,9 +85,16 @@ def measure(report: Report, database_url: str, redis_url: str, events: int, repe
                     note = f"rebuild failed: {type(error).__name__}: {str(error)[:120]}"
                     break
             report.add(
-                Row("5", f"rebuild projection {projection.name} ({written:,} events in the logs)",
-                    "events/s", runs(rates), "raw notification-log read", runs(raw),
-                    Target("higher", value=30_000), note=note),
+                Row(
+                    "5",
+                    f"rebuild projection {projection.name} ({written:,} events in the logs)",
+                    "events/s",
+                    runs(rates),
+                    "raw notification-log read",
+                    runs(raw),
+                    Target("higher", value=30_000),
+                    note=note,
+                ),
             )
     finally:
         aries.close()
