@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+import redis
 from hypothesis import HealthCheck, settings
 
 from interfaces.bootstrap import bootstrap
@@ -50,14 +54,38 @@ def empty_database_url(server_database_url):
         yield url
 
 
+@contextmanager
+def redis_namespace(redis_url: str) -> Iterator[str]:
+    """A key prefix of its own (control numbers, rate limits, broker queues), whose keys are
+    deleted afterwards: the machine's Redis outlives the test run."""
+    prefix = f"aries-test:{uuid.uuid4().hex}:"
+    try:
+        yield prefix
+    finally:
+        client = redis.Redis.from_url(redis_url)
+        try:
+            keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
+
+
 @pytest.fixture(scope="session")
 def aries(database_url, redis_url):
     """The composition root on the session's migrated database and the real Redis."""
-    built = bootstrap(
-        Settings(database_url=database_url, redis_url=redis_url, environment="test", **SMALL_POOLS)
-    )
-    yield built
-    built.close()
+    with redis_namespace(redis_url) as prefix:
+        built = bootstrap(
+            Settings(
+                database_url=database_url,
+                redis_url=redis_url,
+                environment="test",
+                redis_key_prefix=prefix,
+                **SMALL_POOLS,
+            )
+        )
+        yield built
+        built.close()
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +93,15 @@ def isolated_aries(server_database_url, redis_url):
     """A composition root on a database of the module's own. For tests that run projections:
     the session database holds what other tests recorded, including state-machine histories
     with made-up ids that no API would produce."""
-    with fresh_database(server_database_url) as url:
+    with fresh_database(server_database_url) as url, redis_namespace(redis_url) as prefix:
         built = bootstrap(
-            Settings(database_url=url, redis_url=redis_url, environment="test", **SMALL_POOLS)
+            Settings(
+                database_url=url,
+                redis_url=redis_url,
+                environment="test",
+                redis_key_prefix=prefix,
+                **SMALL_POOLS,
+            )
         )
         yield built
         built.close()

@@ -19,7 +19,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
 from fastapi.testclient import TestClient
 
 from domain.identity import Role
@@ -28,7 +27,7 @@ from interfaces.http.app import create_app
 from interfaces.settings import Settings
 from interfaces.workers.main import run_workers
 from projections.runner import run_projectors
-from tests.conftest import SMALL_POOLS
+from tests.conftest import SMALL_POOLS, redis_namespace
 from tests.servers import fresh_database
 
 PASSWORD = "correct horse battery"  # noqa: S105
@@ -39,8 +38,7 @@ PASSWORD = "correct horse battery"  # noqa: S105
 @pytest.fixture(scope="package")
 def api_aries(server_database_url, redis_url) -> Iterator[Aries]:
     """Aries on its own database, with the projector and the worker following it."""
-    prefix = f"aries-test:{uuid.uuid4().hex}:"
-    with fresh_database(server_database_url) as url:
+    with fresh_database(server_database_url) as url, redis_namespace(redis_url) as prefix:
         aries = bootstrap(
             Settings(
                 database_url=url,
@@ -70,13 +68,6 @@ def api_aries(server_database_url, redis_url) -> Iterator[Aries]:
             for thread in threads:
                 thread.join(timeout=30)
             aries.close()
-            client = redis.Redis.from_url(redis_url)
-            try:
-                keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-                if keys:
-                    client.delete(*keys)
-            finally:
-                client.close()
 
 
 @pytest.fixture(scope="package")
