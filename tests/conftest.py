@@ -71,6 +71,13 @@ def redis_namespace(redis_url: str) -> Iterator[str]:
             client.close()
 
 
+@pytest.fixture
+def redis_prefix(redis_url) -> Iterator[str]:
+    """A Redis namespace of this test alone, emptied afterwards."""
+    with redis_namespace(redis_url) as prefix:
+        yield prefix
+
+
 @pytest.fixture(scope="session")
 def aries(database_url, redis_url):
     """The composition root on the session's migrated database and the real Redis."""

@@ -31,19 +31,6 @@ PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
-def redis_prefix(redis_url) -> Iterator[str]:
-    prefix = f"aries-test:{uuid.uuid4().hex}:"
-    yield prefix
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
-
-
-@pytest.fixture
 def start(database_url, redis_url, redis_prefix) -> Iterator[Callable[..., TestClient]]:
     """Start the API with settings changes (and routes a test adds); stopped after the test."""
     started: list[tuple[Aries, TestClient]] = []

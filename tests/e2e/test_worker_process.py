@@ -19,7 +19,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from domain.claim import Claim, ClaimStatus
 from domain.context import bound_context
@@ -93,26 +92,13 @@ def database(server_database_url) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def prefix(redis_url) -> Iterator[str]:
-    name = f"aries-test:{uuid.uuid4().hex}:"
-    yield name
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{name}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
-
-
-def _environment(database: str, redis_url: str, prefix: str, clearinghouse_url: str) -> dict:
+def _environment(database: str, redis_url: str, redis_prefix: str, clearinghouse_url: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARIES_")}
     env.update(
         ARIES_ENVIRONMENT="test",
         ARIES_DATABASE_URL=database,
         ARIES_REDIS_URL=redis_url,
-        ARIES_REDIS_KEY_PREFIX=prefix,
+        ARIES_REDIS_KEY_PREFIX=redis_prefix,
         ARIES_DB_POOL_SIZE="2",
         ARIES_DB_MAX_OVERFLOW="2",
         ARIES_READ_POOL_SIZE="2",
@@ -152,17 +138,17 @@ def _eventually(check, what: str) -> None:
 
 
 def test_a_worker_killed_mid_submission_is_replaced_and_the_claim_is_submitted_once(
-    database, redis_url, prefix
+    database, redis_url, redis_prefix
 ):
     settings = Settings(
         database_url=database, redis_url=redis_url, environment="test",
-        redis_key_prefix=prefix, db_pool_size=2, db_max_overflow=2, read_pool_size=2,
+        redis_key_prefix=redis_prefix, db_pool_size=2, db_max_overflow=2, read_pool_size=2,
     )
     aries = bootstrap(settings)
     workers: list[subprocess.Popen] = []
     try:
         with Clearinghouse() as clearinghouse:
-            env = _environment(database, redis_url, prefix, clearinghouse.url)
+            env = _environment(database, redis_url, redis_prefix, clearinghouse.url)
             workers.append(_worker(env))
             tenant = f"t-{uuid.uuid4().hex[:10]}"
             delivered_on = date.today() - timedelta(days=3)
@@ -219,10 +205,10 @@ def _metrics(port: int) -> str:
 
 
 def test_the_worker_serves_its_metrics_and_sigterm_stops_it_cleanly(
-    database, redis_url, prefix
+    database, redis_url, redis_prefix
 ):
     port = _free_port()
-    env = _environment(database, redis_url, prefix, "http://127.0.0.1:9/unused")
+    env = _environment(database, redis_url, redis_prefix, "http://127.0.0.1:9/unused")
     env["ARIES_WORKER_METRICS_PORT"] = str(port)
     process = _worker(env)
     lines: list[str] = []

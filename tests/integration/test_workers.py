@@ -22,7 +22,6 @@ from typing import Any
 
 import psycopg
 import pytest
-import redis
 from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client import REGISTRY
@@ -61,12 +60,14 @@ def eventually(check: Callable[[], Any], what: str, seconds: float = WAIT_SECOND
         time.sleep(0.1)
 
 
-def worker_settings(database_url: str, redis_url: str, prefix: str, **changes: Any) -> Settings:
+def worker_settings(
+    database_url: str, redis_url: str, redis_prefix: str, **changes: Any
+) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "redis_url": redis_url,
         "environment": "test",
-        "redis_key_prefix": prefix,
+        "redis_key_prefix": redis_prefix,
         "worker_threads": 2,
         "worker_max_retries": 1,
         "worker_min_backoff_seconds": 0.1,
@@ -81,20 +82,6 @@ def worker_settings(database_url: str, redis_url: str, prefix: str, **changes: A
     }
     values.update(changes)
     return Settings(**values)
-
-
-@pytest.fixture
-def prefix(redis_url) -> Iterator[str]:
-    """A Redis namespace of this test alone, emptied afterwards."""
-    name = f"aries-test:{uuid.uuid4().hex}:"
-    yield name
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{name}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 @pytest.fixture(scope="module")
@@ -309,9 +296,9 @@ def _drafted_claim(aries: Aries, delivered_on: date) -> tuple[str, uuid.UUID]:
 
 
 def test_a_delivered_order_becomes_a_submitted_acknowledged_claim(
-    own_database, redis_url, prefix
+    own_database, redis_url, redis_prefix
 ):
-    settings = worker_settings(own_database, redis_url, prefix)
+    settings = worker_settings(own_database, redis_url, redis_prefix)
     delivered_on = date.today() - timedelta(days=3)
     with running_workers(settings) as aries:
         tenant, claim_id = _drafted_claim(aries, delivered_on)
@@ -333,9 +320,9 @@ def test_a_delivered_order_becomes_a_submitted_acknowledged_claim(
 
 
 def test_the_events_a_job_records_carry_the_requests_tenant_and_correlation(
-    own_database, redis_url, prefix
+    own_database, redis_url, redis_prefix
 ):
-    settings = worker_settings(own_database, redis_url, prefix)
+    settings = worker_settings(own_database, redis_url, redis_prefix)
     with running_workers(settings) as aries:
         tenant, claim_id = _drafted_claim(aries, date.today() - timedelta(days=3))
         with bound_context(tenant_id=tenant, actor_id="biller-1", actor_role="biller",
@@ -351,11 +338,11 @@ def test_the_events_a_job_records_carry_the_requests_tenant_and_correlation(
 
 
 def test_claims_requested_in_the_same_window_go_out_in_one_interchange(
-    own_database, redis_url, prefix
+    own_database, redis_url, redis_prefix
 ):
     # A window of 5 s: both requests fall in it unless the second lands right after a boundary,
     # which the test avoids by starting just after one.
-    settings = worker_settings(own_database, redis_url, prefix, submission_batch_seconds=5)
+    settings = worker_settings(own_database, redis_url, redis_prefix, submission_batch_seconds=5)
     delivered_on = date.today() - timedelta(days=3)
     with running_workers(settings) as aries:
         tenant, first = _drafted_claim(aries, delivered_on)
@@ -394,8 +381,8 @@ def _patient_with_a_note(aries: Aries, tenant: str) -> uuid.UUID:
     return patient_id
 
 
-def test_a_requested_summary_is_generated_by_a_worker(own_database, redis_url, prefix):
-    settings = worker_settings(own_database, redis_url, prefix)
+def test_a_requested_summary_is_generated_by_a_worker(own_database, redis_url, redis_prefix):
+    settings = worker_settings(own_database, redis_url, redis_prefix)
     tenant = f"t-{uuid.uuid4().hex[:10]}"
     with running_workers(settings) as aries:
         patient_id = _patient_with_a_note(aries, tenant)
@@ -408,8 +395,10 @@ def test_a_requested_summary_is_generated_by_a_worker(own_database, redis_url, p
     assert summary_id in patient.summaries
 
 
-def test_a_permanent_failure_is_dead_lettered_without_a_retry(own_database, redis_url, prefix):
-    settings = worker_settings(own_database, redis_url, prefix, worker_max_retries=5)
+def test_a_permanent_failure_is_dead_lettered_without_a_retry(
+    own_database, redis_url, redis_prefix
+):
+    settings = worker_settings(own_database, redis_url, redis_prefix, worker_max_retries=5)
     tenant = f"t-{uuid.uuid4().hex[:10]}"
     with running_workers(settings) as aries:
         patient_id = _patient_with_a_note(aries, tenant)
@@ -435,7 +424,7 @@ def test_a_permanent_failure_is_dead_lettered_without_a_retry(own_database, redi
 
 
 def test_a_job_that_keeps_failing_is_dead_lettered_listed_and_sent_again_by_retry(
-    own_database, redis_url, prefix
+    own_database, redis_url, redis_prefix
 ):
     tenant = f"t-{uuid.uuid4().hex[:10]}"
     summary_id = uuid.uuid4()
@@ -445,7 +434,7 @@ def test_a_job_that_keeps_failing_is_dead_lettered_listed_and_sent_again_by_retr
     before = {n: count(n) for n in (RETRIED, DEAD)}
     with socket_without_a_server() as closed_port:
         unreachable = worker_settings(
-            own_database, redis_url, prefix, worker_max_retries=2,
+            own_database, redis_url, redis_prefix, worker_max_retries=2,
             summary_provider="ollama", summary_model="llama3",
             ollama_url=f"http://127.0.0.1:{closed_port}", summary_retries=0,
             summary_timeout_seconds=1,
@@ -469,7 +458,7 @@ def test_a_job_that_keeps_failing_is_dead_lettered_listed_and_sent_again_by_retr
     assert count(RETRIED) - before[RETRIED] == 2
     assert count(DEAD) - before[DEAD] == 1
 
-    local = worker_settings(own_database, redis_url, prefix)  # the provider is back
+    local = worker_settings(own_database, redis_url, redis_prefix)  # the provider is back
     with running_workers(local) as aries:
         retried = run_cli(local, "jobs", "retry", str(summary_id))
         assert retried.returncode == 0, retried.stderr
@@ -479,8 +468,8 @@ def test_a_job_that_keeps_failing_is_dead_lettered_listed_and_sent_again_by_retr
     assert after.stdout.strip() == ""
 
 
-def test_retrying_a_job_that_is_not_dead_is_refused(own_database, redis_url, prefix):
-    settings = worker_settings(own_database, redis_url, prefix)
+def test_retrying_a_job_that_is_not_dead_is_refused(own_database, redis_url, redis_prefix):
+    settings = worker_settings(own_database, redis_url, redis_prefix)
     aries = bootstrap(settings)
     try:
         job_id = uuid.uuid4()
