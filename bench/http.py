@@ -21,6 +21,7 @@ import psycopg
 from bench.load import LoadResult, OnResponse, Request, Response, percentile, run_load
 from bench.processes import PeakRss, free_port, started, wait_until_serving
 from bench.report import Report, Row, Target, runs
+from interfaces.databases import redis_namespace
 
 PASSWORD = "bench password 1"  # noqa: S105 (a throwaway user in a throwaway database)
 TENANT = "bench"
@@ -108,6 +109,13 @@ def _position_of(conn: psycopg.Connection, upstream: str) -> int:
 
 
 def measure(report: Report, database_url: str, redis_url: str, sizes: Sizes, log_dir: Path) -> None:
+    with redis_namespace(redis_url, purpose="bench") as prefix:
+        _measure(report, database_url, redis_url, prefix, sizes, log_dir)
+
+
+def _measure(
+    report: Report, database_url: str, redis_url: str, prefix: str, sizes: Sizes, log_dir: Path
+) -> None:
     api_port, baseline_port = free_port(), free_port()
     api, baseline = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{baseline_port}"
     env = {
@@ -122,7 +130,7 @@ def measure(report: Report, database_url: str, redis_url: str, sizes: Sizes, log
         "ARIES_READ_POOL_SIZE": "8",
         "ARIES_RATE_LIMIT_PER_MINUTE": "100000000",
         "ARIES_RATE_LIMIT_IP_PER_MINUTE": "100000000",
-        "ARIES_REDIS_KEY_PREFIX": f"aries-bench:{uuid.uuid4().hex[:8]}:",
+        "ARIES_REDIS_KEY_PREFIX": prefix,
     }
     username = f"bench-{uuid.uuid4().hex[:8]}"
     _create_user(database_url, redis_url, username)

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -33,7 +32,6 @@ from subprocess import Popen
 from uuid import UUID
 
 import psycopg
-import redis
 from eventsourcing.persistence import Tracking
 from rich.console import Console
 
@@ -62,6 +60,7 @@ from domain.patient import (
     Sex,
 )
 from interfaces.bootstrap import Aries, bootstrap
+from interfaces.databases import redis_namespace
 from interfaces.logging import configure_logging
 from interfaces.settings import Settings
 from interfaces.workers.jobs import JobStore, job_id_for_submission
@@ -382,22 +381,6 @@ def wait_until_following(database_url: str, worker: Popen[bytes], log: Path) -> 
     raise RuntimeError(f"the workers' reaction did not catch up in {WAIT_SECONDS:.0f} s; see {log}")
 
 
-@contextmanager
-def redis_namespace(redis_url: str) -> Iterator[str]:
-    """A key prefix of the bench's own (queues, control numbers), deleted afterwards."""
-    prefix = f"aries-bench:{uuid.uuid4().hex[:8]}:"
-    try:
-        yield prefix
-    finally:
-        client = redis.Redis.from_url(redis_url)
-        try:
-            keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-            if keys:
-                client.delete(*keys)
-        finally:
-            client.close()
-
-
 def _say(text: str) -> None:
     console.print(f"  {text}")
 
@@ -405,7 +388,7 @@ def _say(text: str) -> None:
 def measure(report: Report, database_url: str, redis_url: str, sizes: Sizes, log_dir: Path) -> None:
     # The in-process baseline logs each 837P it sends, as the workers do into their own logs.
     configure_logging("WARNING")
-    with redis_namespace(redis_url) as prefix:
+    with redis_namespace(redis_url, purpose="bench") as prefix:
         aries = bootstrap(
             Settings(
                 database_url=database_url,

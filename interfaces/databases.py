@@ -1,7 +1,8 @@
 """Throwaway databases for tests and benchmarks: the servers in ARIES_DATABASE_URL /
 ARIES_REDIS_URL when both are set (CI sets them to the machine's services), else embedded servers
 started for the occasion; and a fresh database per use, created from the server URL and dropped
-afterwards, so nothing trusts leftover state."""
+afterwards, so nothing trusts leftover state; likewise a Redis key namespace per use, emptied
+afterwards."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
+import redis
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from interfaces.embedded import EmbeddedServers
@@ -77,3 +79,20 @@ def fresh_database(
     finally:
         with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def redis_namespace(redis_url: str, *, purpose: str = "test") -> Iterator[str]:
+    """A key prefix of its own (control numbers, rate limits, broker queues) whose keys are
+    deleted afterwards: the machine's Redis outlives the run."""
+    prefix = f"aries-{purpose}:{uuid.uuid4().hex}:"
+    try:
+        yield prefix
+    finally:
+        client = redis.Redis.from_url(redis_url)
+        try:
+            keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()

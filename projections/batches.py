@@ -13,6 +13,7 @@ just after the position it locked.)
 from __future__ import annotations
 
 import contextlib
+import random
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -71,6 +72,21 @@ def lock_key(projection: str) -> str:
 
 def rebuild_lock_key(projection: str) -> str:
     return f"aries.rebuild.{projection}"
+
+
+class Backoff:
+    """Exponential delays with jitter between reconnection attempts (0.5 s doubling to 30 s)."""
+
+    def __init__(self, first: float = 0.5, most: float = 30.0) -> None:
+        self.first, self.most, self.attempt = first, most, 0
+
+    def next(self) -> float:
+        self.attempt += 1
+        delay = min(self.first * 2 ** (self.attempt - 1), self.most)
+        return delay * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not security)
+
+    def reset(self) -> None:
+        self.attempt = 0
 
 
 def is_transient(error: BaseException) -> bool:

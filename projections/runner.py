@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import random
 import signal
 import threading
 import time
@@ -28,6 +27,7 @@ from projections import metrics, registry
 from projections.base import Projection
 from projections.batches import (
     CONTROL_CHANNEL,
+    Backoff,
     ProjectionFailed,
     Session,
     Target,
@@ -71,19 +71,6 @@ class ProjectionStatus(NamedTuple):
 # --- The long-running projector ---------------------------------------------------------------
 
 
-class _Backoff:
-    def __init__(self, first: float = 0.5, most: float = 30.0) -> None:
-        self.first, self.most, self.attempt = first, most, 0
-
-    def next(self) -> float:
-        self.attempt += 1
-        delay = min(self.first * 2 ** (self.attempt - 1), self.most)
-        return delay * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not security)
-
-    def reset(self) -> None:
-        self.attempt = 0
-
-
 class _Projector:
     """Keeps one projection current, in its own thread, until `halt` is set."""
 
@@ -105,7 +92,7 @@ class _Projector:
         self.log = log.bind(projection=projection.name)
 
     def run(self) -> None:
-        backoff = _Backoff()
+        backoff = Backoff()
         while not self.halt.is_set():
             try:
                 with Session(self.target, self.projection, purpose="projector") as session:

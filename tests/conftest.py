@@ -1,17 +1,14 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-import redis
 from hypothesis import HealthCheck, settings
 
 from interfaces.bootstrap import bootstrap
 from interfaces.settings import Settings
-from tests.servers import fresh_database, server_urls
+from tests.servers import fresh_database, redis_namespace, server_urls
 
 # Every composition root a test builds holds connections for four event-store applications and
 # the read engine; with production pool sizes a session would need more than PostgreSQL's default
@@ -52,23 +49,6 @@ def empty_database_url(server_database_url):
     """A brand-new database with no tables at all."""
     with fresh_database(server_database_url, migrate=False) as url:
         yield url
-
-
-@contextmanager
-def redis_namespace(redis_url: str) -> Iterator[str]:
-    """A key prefix of its own (control numbers, rate limits, broker queues), whose keys are
-    deleted afterwards: the machine's Redis outlives the test run."""
-    prefix = f"aries-test:{uuid.uuid4().hex}:"
-    try:
-        yield prefix
-    finally:
-        client = redis.Redis.from_url(redis_url)
-        try:
-            keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-            if keys:
-                client.delete(*keys)
-        finally:
-            client.close()
 
 
 @pytest.fixture

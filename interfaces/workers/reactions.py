@@ -21,7 +21,6 @@ than the grace still goes out, in a message of its own.
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -45,7 +44,7 @@ from interfaces.workers.actors import (
 )
 from interfaces.workers.jobs import JobStore, job_id_for_submission
 from interfaces.workers.tables import reaction_tracking
-from projections.batches import Session, Target, describe, head, is_transient
+from projections.batches import Backoff, Session, Target, describe, head, is_transient
 
 log = structlog.get_logger("aries.worker.reactions")
 
@@ -315,16 +314,6 @@ def step(
 # --- following the logs -------------------------------------------------------------------------
 
 
-class _Backoff:
-    def __init__(self, first: float = 0.5, most: float = 30.0) -> None:
-        self.first, self.most, self.attempt = first, most, 0
-
-    def next(self) -> float:
-        self.attempt += 1
-        delay = min(self.first * 2 ** (self.attempt - 1), self.most)
-        return delay * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not security)
-
-
 class Follower:
     """Keeps one reaction current, in its own thread, until `halt` is set. Failures (a lost
     connection, Redis away, an event that does not decode) are logged and retried with backoff:
@@ -351,7 +340,7 @@ class Follower:
         self.log = log.bind(reaction=reaction.name)
 
     def run(self) -> None:
-        backoff = _Backoff()
+        backoff = Backoff()
         while not self.halt.is_set():
             try:
                 with Session(self.target, self.reaction, purpose="reaction") as session:  # type: ignore[arg-type]
@@ -359,7 +348,7 @@ class Follower:
                     session.listen([str(app.recorder.channel_name)])
                     if not self._acquire(session):
                         return
-                    backoff.attempt = 0
+                    backoff.reset()
                     self._follow(session, app)
             except Exception as error:
                 delay = backoff.next()

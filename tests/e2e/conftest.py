@@ -27,8 +27,8 @@ from interfaces.http.app import create_app
 from interfaces.settings import Settings
 from interfaces.workers.main import run_workers
 from projections.runner import run_projectors
-from tests.conftest import SMALL_POOLS, redis_namespace
-from tests.servers import fresh_database
+from tests.conftest import SMALL_POOLS
+from tests.servers import fresh_database, redis_namespace
 
 PASSWORD = "correct horse battery"  # noqa: S105
 
