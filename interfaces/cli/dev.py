@@ -14,7 +14,6 @@ import uvicorn
 from rich.console import Console
 
 import migrations
-from application.demo import DEMO_PASSWORD, DEMO_USER, seed_demo
 from interfaces.bootstrap import bootstrap
 from interfaces.embedded import EmbeddedServers
 from interfaces.logging import configure_logging
@@ -52,6 +51,9 @@ def dev(
 
 
 def _run(settings: Settings, demo_patients: int) -> None:
+    # Here, not at the top: every `aries` command imports this module, and Faker is for dev only.
+    from application.demo import DEMO_PASSWORD, DEMO_USER, seed_demo
+
     assert settings.database_url is not None
     migrations.upgrade(settings.database_url)
     aries = bootstrap(settings)
