@@ -13,6 +13,7 @@ from uuid import UUID
 from application.claims import ClaimApplication
 from application.eventstore import ConcurrentUpdate
 from application.orders import OrderApplication
+from domain.claim import Claim
 from domain.errors import DomainError, NotFound
 
 ATTEMPTS = 5
@@ -63,11 +64,4 @@ def _open_months(orders: OrderApplication, order_id: UUID, as_of: date) -> int:
 
 
 def _drafted_count(claims: ClaimApplication) -> int:
-    from domain.claim import Claim
-
-    with claims.recorder.datastore.transaction(commit=False) as cursor:
-        cursor.execute(
-            f"SELECT count(*) AS n FROM {claims.events_table} WHERE topic = %s",  # noqa: S608
-            (Claim.Drafted.TOPIC,),
-        )
-        return cursor.fetchone()["n"]
+    return claims.count_events(Claim.Drafted.TOPIC)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import structlog
-from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.application import ProcessingEvent
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import EventSourcedProjection
 
@@ -179,7 +179,7 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
         drafts = []
         for month, lines in sorted(lines_to_bill(order).items()):
             claim_id = Claim.id_for(order.id, month, order.payer_id)
-            if self._exists(claim_id):
+            if self.exists(claim_id):
                 continue
             utn_line = next((line for line in lines if order.utn(line.order_line_id)), None)
             try:
@@ -213,13 +213,6 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
                 continue
             drafts.append(draft)
         return drafts
-
-    def _exists(self, claim_id: UUID) -> bool:
-        try:
-            self.repository.get(claim_id)
-        except AggregateNotFoundError:
-            return False
-        return True
 
     # --- claim commands -----------------------------------------------------------------
 

@@ -8,14 +8,16 @@ value-type transcodings, and turns library errors into the domain's.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Transcoder
+from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.sql import SQL, Identifier
 
 from application.ports import Clock, SystemClock
 from application.transcodings import DateAsISO, transcoding_for
@@ -138,6 +140,43 @@ class AriesApplication(Application[UUID]):
         if expected_version is not None and aggregate.version != expected_version:
             raise StaleVersion(self.aggregate_kind, expected_version, aggregate.version)
         return aggregate
+
+    def exists(self, aggregate_id: UUID) -> bool:
+        """Whether any event of `aggregate_id` is stored, whoever's it is: without loading it."""
+        return bool(self.recorder.select_events(aggregate_id, limit=1))
+
+    def originator_ids(
+        self, topic: str, *, between: tuple[UUID, UUID] | None = None
+    ) -> list[UUID]:
+        """The aggregates with an event of `topic`, in the order those events were recorded.
+        With `between` (inclusive), only ids in that range: an index range scan of the events
+        table's primary key. Every tenant's: callers load them tenant-scoped."""
+        if between is None:
+            statement = SQL(
+                "SELECT originator_id FROM {events} WHERE topic = %s ORDER BY notification_id"
+            )
+            params: tuple[object, ...] = (topic,)
+        else:
+            statement = SQL(
+                "SELECT originator_id FROM {events} WHERE originator_id BETWEEN %s AND %s"
+                " AND topic = %s ORDER BY notification_id"
+            )
+            params = (*between, topic)
+        rows = self._select(statement, params)
+        return [row["originator_id"] for row in rows]
+
+    def count_events(self, topic: str) -> int:
+        """How many events of `topic` are stored, every tenant's."""
+        rows = self._select(SQL("SELECT count(*) AS n FROM {events} WHERE topic = %s"), (topic,))
+        return int(rows[0]["n"])
+
+    def _select(self, statement: SQL, params: tuple[object, ...]) -> list[Any]:
+        """Rows of a read-only statement on this application's events table (`{events}`)."""
+        recorder = cast(PostgresApplicationRecorder, self.recorder)
+        events = Identifier(recorder.datastore.schema, recorder.events_table_name)
+        with recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement.format(events=events), params)
+            return list(cursor.fetchall())
 
     def commit(self, *aggregates: Aggregate) -> CommandResult:
         """Save all pending events of `aggregates` atomically; answer for the first one."""

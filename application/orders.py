@@ -190,13 +190,7 @@ class OrderApplication(AriesApplication):
 
     def delivered_order_ids(self) -> list[UUID]:
         """Every order that was ever delivered (picked-up ones included), oldest first."""
-        with self.recorder.datastore.transaction(commit=False) as cursor:
-            cursor.execute(
-                f"SELECT originator_id FROM {self.events_table} "  # noqa: S608 (our table name)
-                "WHERE topic = %s ORDER BY notification_id",
-                (Order.Delivered.TOPIC,),
-            )
-            return [row["originator_id"] for row in cursor.fetchall()]
+        return self.originator_ids(Order.Delivered.TOPIC)
 
     def open_due_rental_months(
         self, order_id: UUID, as_of: date

@@ -155,7 +155,7 @@ def test_a_worker_killed_mid_submission_is_replaced_and_the_claim_is_submitted_o
             with bound_context(tenant_id=tenant, actor_id="intake-1", actor_role="intake"):
                 order = delivered_bed_and_walker(aries, delivered_on)
             claim_id = Claim.id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
-            _eventually(lambda: aries.claims._exists(claim_id), "the worker's claim draft")
+            _eventually(lambda: aries.claims.exists(claim_id), "the worker's claim draft")
             with bound_context(tenant_id=tenant, actor_id="biller-1", actor_role="biller"):
                 aries.claims.submit(claim_id)
 

@@ -291,7 +291,7 @@ def _drafted_claim(aries: Aries, delivered_on: date) -> tuple[str, uuid.UUID]:
     with bound_context(tenant_id=tenant, actor_id="intake-1", actor_role="intake"):
         order = delivered_bed_and_walker(aries, delivered_on)
     claim_id = Claim.id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
-    eventually(lambda: aries.claims._exists(claim_id), "the claims process manager's draft")
+    eventually(lambda: aries.claims.exists(claim_id), "the claims process manager's draft")
     return tenant, claim_id
 
 
@@ -349,7 +349,7 @@ def test_claims_requested_in_the_same_window_go_out_in_one_interchange(
         with bound_context(tenant_id=tenant, actor_id="intake-1", actor_role="intake"):
             order = delivered_bed_and_walker(aries, delivered_on)
         second = Claim.id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
-        eventually(lambda: aries.claims._exists(second), "the second draft")
+        eventually(lambda: aries.claims.exists(second), "the second draft")
         while time.time() % 5 > 1:
             time.sleep(0.05)
         with bound_context(tenant_id=tenant, actor_id="biller-1", actor_role="biller"):
