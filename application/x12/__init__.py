@@ -1,5 +1,6 @@
-"""ANSI X12 005010 for claims: the 837P writer and the readers (and sandbox writers) of the
-TA1, 999 and 277CA answers. Pure: no I/O, no settings."""
+"""ANSI X12 005010 for claims: the 837P writer, the readers (and sandbox writers) of the TA1,
+999 and 277CA answers, the 835 remittance reader, and validation with pyx12. Pure: no I/O, no
+settings."""
 
 from application.x12.acknowledgements import Answer, read_answer
 from application.x12.claim837 import ClaimDocument, Receiver, Submission, Supplier, render_837p

@@ -21,17 +21,11 @@ follow the interchange's own. Seen control numbers are remembered per process.
 
 from __future__ import annotations
 
-import io
-import json
-import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-
-import pyx12.params
-import pyx12.x12n_document
 
 from application.ports import Clock, SystemClock
 from application.x12.acknowledgements import (
@@ -48,6 +42,7 @@ from application.x12.acknowledgements import (
 from application.x12.claim837 import IMPLEMENTATION
 from application.x12.envelope import Envelope
 from application.x12.segments import Interchange, X12SyntaxError, interchanges
+from application.x12.validation import check_with_pyx12
 from domain import catalogue, pricing
 from domain.diagnosis import is_billable
 from domain.mbi import is_valid_mbi
@@ -276,14 +271,9 @@ def _at(values: list[str], index: int) -> str:
 
 def _syntax(text: str) -> _Syntax:
     """pyx12's verdict: interchange-level error codes and each transaction set's ack."""
-    logging.getLogger("pyx12").setLevel(logging.CRITICAL)
-    report = io.StringIO()
     try:
-        pyx12.x12n_document.x12n_document(
-            pyx12.params.params(), io.StringIO(text), fd_997=None, fd_html=None, fd_json=report
-        )
-        document = json.loads(report.getvalue() or '{"interchanges": []}')
-    except Exception:  # noqa: BLE001 (pyx12 raises EngineError and others on garbage)
+        document = check_with_pyx12(text).document
+    except X12SyntaxError:
         return _Syntax(("024",), {})
     interchange_errors: list[str] = []
     sets: dict[str, TransactionAck] = {}

@@ -17,14 +17,10 @@ fails permanently ("not installed") and waits in the dead letters for `aries job
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -63,7 +59,6 @@ GENERATE_SUMMARY = ActorSpec("generate_summary", "summaries", "summary")
 ACTORS = (SUBMIT_CLAIMS, POST_REMITTANCE, GENERATE_SUMMARY)
 QUEUES = tuple(spec.queue for spec in ACTORS)
 SYSTEM_ROLE = "system"
-SHORT_TEXT = 64
 
 
 class ServiceMissing(RuntimeError):
@@ -170,10 +165,7 @@ def declare_actors(broker: dramatiq.Broker, aries: Aries) -> dict[str, dramatiq.
             from application.remittances import post_remittance as post
         except ImportError as missing:
             raise ServiceMissing("remittance posting is not installed in this build") from missing
-        report = post(aries.claims, UUID(remittance_id))
-        if hasattr(report, "as_dict"):
-            return dict(report.as_dict())
-        return {"remittance_id": remittance_id, **_scalars(report)}
+        return post(aries.claims, UUID(remittance_id)).as_dict()
 
     def generate_summary(patient_id: str, summary_id: str) -> dict[str, Any]:
         try:
@@ -287,32 +279,3 @@ def _primitive(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_primitive(item) for item in value]
     return value
-
-
-def _scalars(outcome: Any) -> dict[str, Any]:
-    """A service's answer reduced to what a job result may hold: its scalar fields (ids, codes,
-    counts, flags) and the length of each collection. Long text (a rendered interchange, a
-    summary) stays out: job results are shown to every role that may see the job."""
-    if outcome is None:
-        return {}
-    if dataclasses.is_dataclass(outcome) and not isinstance(outcome, type):
-        fields = {f.name: getattr(outcome, f.name) for f in dataclasses.fields(outcome)}
-    elif isinstance(outcome, Mapping):
-        fields = dict(outcome)
-    else:
-        return {}
-    scalars: dict[str, Any] = {}
-    for name, value in fields.items():
-        if isinstance(value, Enum):
-            value = value.value
-        if value is None or isinstance(value, bool | int) or (
-            isinstance(value, str) and len(value) <= SHORT_TEXT
-        ):
-            scalars[name] = value
-        elif isinstance(value, datetime | date):
-            scalars[name] = value.isoformat()
-        elif isinstance(value, UUID | Decimal):
-            scalars[name] = str(value)
-        elif isinstance(value, list | tuple | Mapping | set | frozenset):
-            scalars[f"{name}_count"] = len(value)
-    return scalars

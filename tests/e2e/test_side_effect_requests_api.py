@@ -98,6 +98,18 @@ def test_a_malformed_835_is_a_422_problem_without_patient_data(api, tenant):
     assert "RIVERA" not in response.text and "1EG4TE5MK73" not in response.text
 
 
+def test_an_835_that_pyx12_cannot_read_is_a_422_problem(api, tenant):
+    biller = headers_for(api, "biller", tenant)
+    text = build_835(
+        [Clp("ABCDEF0123456789ABCD", "1", "ICN1",
+             [Svc("E0143", ("NU",), D("100.00"), D("80.00"))])],
+    ).replace("~\nGS*HP", "~\nGS:HP", 1)
+    response = api.post("/v1/remittances", content=text,
+                        headers={**biller, "Content-Type": "text/plain"})
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith("not a readable X12 interchange")
+
+
 def test_an_835_in_an_unknown_media_type_is_415(api, tenant):
     biller = headers_for(api, "biller", tenant)
     response = api.post("/v1/remittances", json={"x": 1}, headers=biller)

@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 
 from application.remittances import (
-    InvalidRemittance,
     claim_ids_for_control_number,
     post_remittance,
     receive_remittance,
 )
+from application.x12.remittance835 import InvalidRemittance
 from domain.claim import Claim, ClaimStatus, LedgerEntryKind
 from domain.context import bound_context
 from domain.errors import RuleViolated

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from application.remittances import InvalidRemittance, parse_835, validate_835
+from application.x12.remittance835 import InvalidRemittance, parse_835, validate_835
 from domain.claim import Adjustment, AdjustmentGroup
 from tests.unit.remittance_835 import Clp, Svc, build_835
 
@@ -125,6 +125,20 @@ def test_a_structural_error_is_reported_by_segment_and_line_without_values():
     report = " ".join(refused.value.errors) + refused.value.message
     assert "line" in report
     assert "RIVERA" not in report and "1EG4TE5MK73" not in report
+
+
+def test_an_invalid_element_is_reported_by_segment_line_and_element_without_its_value():
+    text = paid_and_denied().replace(f"CLP*{PAID_PCN}*1*", f"CLP*{PAID_PCN}*Z9*")
+    with pytest.raises(InvalidRemittance) as refused:
+        validate_835(text)
+    assert any(e.startswith("CLP line") and "element 2" in e for e in refused.value.errors)
+    assert "Z9" not in " ".join(refused.value.errors) + refused.value.message
+
+
+def test_text_that_crashes_pyx12_is_refused_as_unreadable():
+    text = paid_and_denied().replace("~\nGS*HP", "~\nGS:HP", 1)
+    with pytest.raises(InvalidRemittance, match="not a readable X12 interchange"):
+        validate_835(text)
 
 
 def test_a_wrong_segment_count_is_refused():

@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from application.identity import Principal
-from application.remittances import InvalidRemittance, receive_remittance
+from application.remittances import receive_remittance
+from application.x12.remittance835 import InvalidRemittance
 from domain.remittance import Remittance
 from interfaces.http.commands import JobAccepted, command_response
 from interfaces.http.deps import AriesDep
