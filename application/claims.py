@@ -11,7 +11,7 @@ concurrently, the log is processed.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -26,7 +26,7 @@ from domain.claim import AppealLevel, Claim
 from domain.claim_values import ClaimStatus, LineToBill
 from domain.context import EventContext, bound_context
 from domain.errors import DomainError
-from domain.order import LineBilling, Order
+from domain.order import LineBilling, Order, OrderLine
 
 if TYPE_CHECKING:
     from application.orders import OrderApplication
@@ -46,38 +46,22 @@ def billing_month(day: date) -> str:
 def lines_to_bill(order: Order) -> dict[str, list[LineToBill]]:
     """Everything billable on the order now, by billing month: purchases once in the month of
     delivery, each opened rental month in the month it starts."""
-    pointers = tuple(range(1, min(4, len(order.diagnoses)) + 1))
     by_month: dict[str, list[LineToBill]] = defaultdict(list)
     for line in order.billable_purchases():
         assert order.delivered_on is not None
         by_month[billing_month(order.delivered_on)].append(
-            LineToBill(
-                order_line_id=line.line_id,
-                hcpcs=line.hcpcs,
-                billing=line.billing.value,
-                from_date=order.delivered_on,
-                to_date=order.delivered_on,
-                units=line.quantity,
-                diagnosis_pointers=pointers,
-                serial_number=_serial(order, line.line_id),
-            )
+            _to_bill(order, line, line.billing.value, order.delivered_on, order.delivered_on)
         )
     if order.on_hold:
         return dict(by_month)
     for line_id, months in order.rental_months_by_line.items():
         line = order.line(line_id)
         for month in months:
+            rental = _to_bill(order, line, LineBilling.RENTAL.value, month.from_date, month.to_date)
             by_month[billing_month(month.from_date)].append(
-                LineToBill(
-                    order_line_id=line.line_id,
-                    hcpcs=line.hcpcs,
-                    billing=LineBilling.RENTAL.value,
-                    from_date=month.from_date,
-                    to_date=month.to_date,
-                    units=line.quantity,
-                    diagnosis_pointers=pointers,
+                replace(
+                    rental,
                     rental_month=month.month_number,
-                    serial_number=_serial(order, line.line_id),
                     oxygen_flow_lpm=line.oxygen_flow_lpm,
                     adherence_met=_adherence(order, line.line_id, month.month_number),
                     abn_on_file=order.abn_on_file,
@@ -87,6 +71,22 @@ def lines_to_bill(order: Order) -> dict[str, list[LineToBill]]:
                 )
             )
     return dict(by_month)
+
+
+def _to_bill(
+    order: Order, line: OrderLine, billing: str, from_date: date, to_date: date
+) -> LineToBill:
+    """What every billed line carries, purchase or rental month."""
+    return LineToBill(
+        order_line_id=line.line_id,
+        hcpcs=line.hcpcs,
+        billing=billing,
+        from_date=from_date,
+        to_date=to_date,
+        units=line.quantity,
+        diagnosis_pointers=tuple(range(1, min(4, len(order.diagnoses)) + 1)),
+        serial_number=_serial(order, line.line_id),
+    )
 
 
 def _adherence(order: Order, line_id: UUID, rental_month: int) -> bool:
