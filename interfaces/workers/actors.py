@@ -32,6 +32,8 @@ from interfaces.workers import metrics
 from interfaces.workers.jobs import JobStore
 
 if TYPE_CHECKING:
+    from application.ports import SummaryProvider
+    from application.submission import SubmissionOutcome, SubmissionService
     from interfaces.bootstrap import Aries
 
 __all__ = [
@@ -129,16 +131,16 @@ class _Services:
                     raise ServiceMissing(f"{name} is not installed in this build") from missing
             return self.built[name]
 
-    def submission(self) -> Any:
-        def build() -> Any:
+    def submission(self) -> SubmissionService:
+        def build() -> SubmissionService:
             from interfaces.clearinghouse import submission_service_from
 
             return submission_service_from(self.aries)
 
         return self.get("claim submission", build)
 
-    def summary_provider(self) -> Any:
-        def build() -> Any:
+    def summary_provider(self) -> SummaryProvider:
+        def build() -> SummaryProvider:
             from interfaces.summarisers import summary_provider_from
 
             return summary_provider_from(self.aries.settings)
@@ -249,25 +251,23 @@ def _found_done(result: dict[str, Any] | None) -> bool:
 
 
 def _submission_result(
-    outcome: Any, claim_id: UUID, batch_id: str, claims_in_message: int
+    outcome: SubmissionOutcome, claim_id: UUID, batch_id: str, claims_in_message: int
 ) -> dict[str, Any]:
     """One claim's part of a `SubmissionOutcome` (ids and codes only)."""
-    rejected = getattr(outcome, "rejected", {}) or {}
-    refused = getattr(outcome, "refused", {}) or {}
     result: dict[str, Any] = {
         "claim_id": str(claim_id),
-        "interchange_control_number": getattr(outcome, "interchange_control_number", None),
+        "interchange_control_number": outcome.interchange_control_number,
         "batch_id": batch_id,
         "claims_in_message": claims_in_message,
     }
-    if claim_id in (getattr(outcome, "accepted", ()) or ()):
+    if claim_id in outcome.accepted:
         result["outcome"] = "accepted"
-    elif claim_id in rejected:
-        result.update(outcome="rejected", reasons=list(rejected[claim_id]))
-    elif claim_id in (getattr(outcome, "unacknowledged", ()) or ()):
+    elif claim_id in outcome.rejected:
+        result.update(outcome="rejected", reasons=list(outcome.rejected[claim_id]))
+    elif claim_id in outcome.unacknowledged:
         result["outcome"] = "submitted"
-    elif claim_id in refused:
-        result.update(outcome="refused", refused_by=str(refused[claim_id]))
+    elif claim_id in outcome.refused:
+        result.update(outcome="refused", refused_by=str(outcome.refused[claim_id]))
     else:
         result["outcome"] = "skipped"  # not awaiting submission: sent before, or not scrubbed
     return result

@@ -65,6 +65,15 @@ def job_ids_of(message: Any) -> list[UUID]:
     return [UUID(str(job_id)) for job_id in message.kwargs.get("job_ids", ())]
 
 
+def _ids(message: Any) -> dict[str, Any]:
+    """How a log line names a message: actor and ids, never its arguments."""
+    return {
+        "actor": message.actor_name,
+        "message_id": message.message_id,
+        "job_ids": [str(j) for j in job_ids_of(message)],
+    }
+
+
 class AriesRedisBroker(RedisBroker):
     """RedisBroker whose maintenance runs when asked (`maintain`), not by chance."""
 
@@ -117,14 +126,7 @@ class JobLifecycle(Middleware):
         reason = reason_for(exception)
         message.options["aries_reason"] = reason
         will_retry = not message.failed
-        log.warning(
-            "job attempt failed",
-            actor=message.actor_name,
-            message_id=message.message_id,
-            job_ids=[str(j) for j in job_ids_of(message)],
-            will_retry=will_retry,
-            reason=reason,
-        )
+        log.warning("job attempt failed", **_ids(message), will_retry=will_retry, reason=reason)
         for job_id in job_ids_of(message):
             self.store.failed(job_id, reason, will_retry=will_retry)
 
@@ -133,13 +135,7 @@ class JobLifecycle(Middleware):
 
     def after_nack(self, broker: Any, message: Any) -> None:
         reason = message.options.get("aries_reason") or "dead-lettered by the broker"
-        log.error(
-            "job dead-lettered",
-            actor=message.actor_name,
-            message_id=message.message_id,
-            job_ids=[str(j) for j in job_ids_of(message)],
-            reason=reason,
-        )
+        log.error("job dead-lettered", **_ids(message), reason=reason)
         for job_id in job_ids_of(message):
             self.store.dead(job_id, reason)
 

@@ -31,14 +31,16 @@ from uuid import UUID, uuid5
 
 import structlog
 from dramatiq import Broker, Message
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from application.eventstore import AriesApplication
 from interfaces.workers import metrics
 from interfaces.workers.actors import (
     GENERATE_SUMMARY,
     POST_REMITTANCE,
     SUBMIT_CLAIMS,
+    ActorSpec,
     message_for,
     payload_of,
 )
@@ -172,23 +174,18 @@ class RemittancesReceived:
     def plan(
         self, events: Sequence[tuple[int, Any]], *, first: int, full: bool, now: datetime
     ) -> Plan:
-        outgoing = []
-        for _, event in events:
-            remittance_id = event.originator_id
-            job = JobSpec(
-                remittance_id, POST_REMITTANCE.job_kind, event.tenant_id, remittance_id,
-                event.actor_id,
-            )
-            message = message_for(
-                POST_REMITTANCE,
-                tenant_id=event.tenant_id,
-                correlation_id=event.correlation_id,
-                job_ids=[remittance_id],
-                message_id=str(remittance_id),
-                remittance_id=remittance_id,
-            )
-            outgoing.append(Outgoing(message, (job,)))
-        return Plan(outgoing)
+        return Plan(
+            [
+                _one_job(
+                    POST_REMITTANCE, event,
+                    job_id=event.originator_id,
+                    subject_id=event.originator_id,
+                    requested_by=event.actor_id,
+                    remittance_id=event.originator_id,
+                )
+                for _, event in events
+            ]
+        )
 
 
 @dataclass(frozen=True)
@@ -200,23 +197,41 @@ class SummaryRequests:
     def plan(
         self, events: Sequence[tuple[int, Any]], *, first: int, full: bool, now: datetime
     ) -> Plan:
-        outgoing = []
-        for _, event in events:
-            job = JobSpec(
-                event.summary_id, GENERATE_SUMMARY.job_kind, event.tenant_id,
-                event.originator_id, event.requested_by,
-            )
-            message = message_for(
-                GENERATE_SUMMARY,
-                tenant_id=event.tenant_id,
-                correlation_id=event.correlation_id,
-                job_ids=[event.summary_id],
-                message_id=str(event.summary_id),
-                patient_id=event.originator_id,
-                summary_id=event.summary_id,
-            )
-            outgoing.append(Outgoing(message, (job,)))
-        return Plan(outgoing)
+        return Plan(
+            [
+                _one_job(
+                    GENERATE_SUMMARY, event,
+                    job_id=event.summary_id,
+                    subject_id=event.originator_id,
+                    requested_by=event.requested_by,
+                    patient_id=event.originator_id,
+                    summary_id=event.summary_id,
+                )
+                for _, event in events
+            ]
+        )
+
+
+def _one_job(
+    spec: ActorSpec,
+    event: Any,
+    *,
+    job_id: UUID,
+    subject_id: UUID,
+    requested_by: str | None,
+    **arguments: Any,
+) -> Outgoing:
+    """A message carrying one job, with the job's id as its message id."""
+    message = message_for(
+        spec,
+        tenant_id=event.tenant_id,
+        correlation_id=event.correlation_id,
+        job_ids=[job_id],
+        message_id=str(job_id),
+        **arguments,
+    )
+    job = JobSpec(job_id, spec.job_kind, event.tenant_id, subject_id, requested_by)
+    return Outgoing(message, (job,))
 
 
 def reactions_for(submission_batch_seconds: int) -> list[Reaction]:
@@ -243,7 +258,7 @@ def lock_key(reaction: Reaction) -> str:
     return f"aries.reaction.{reaction.name}"
 
 
-def position_of(conn: Any, reaction: Reaction) -> int:
+def position_of(conn: Connection, reaction: Reaction) -> int:
     key = (
         reaction_tracking.c.reaction == reaction.name,
         reaction_tracking.c.upstream == reaction.upstream,
@@ -261,9 +276,9 @@ def position_of(conn: Any, reaction: Reaction) -> int:
 
 
 def step(
-    conn: Any,
+    conn: Connection,
     reaction: Reaction,
-    app: Any,
+    app: AriesApplication,
     broker: Broker,
     store: JobStore,
     *,
@@ -372,7 +387,7 @@ class Follower:
             self._wait(session, self.poll_interval)
         return False
 
-    def _follow(self, session: Session, app: Any) -> None:
+    def _follow(self, session: Session, app: AriesApplication) -> None:
         while not self.halt.is_set():
             done = step(session.conn, self.reaction, app, self.broker, self.store, now=self.clock())
             name, upstream = self.reaction.name, self.reaction.upstream
