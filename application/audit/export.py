@@ -34,7 +34,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import Engine, select
+from sqlalchemy import ColumnElement, Engine, Row, select
 
 from application.audit import access_log as access
 from application.audit.chain import (
@@ -100,7 +100,7 @@ def zip_members(members: Mapping[str, bytes]) -> bytes:
 # --- Export -------------------------------------------------------------------------------------
 
 
-def _event_rows(engine: Engine, chain: str, where: Any) -> list[Any]:
+def _event_rows(engine: Engine, chain: str, where: ColumnElement[bool]) -> list[Row[Any]]:
     events = events_table(chain)
     query = (
         select(
@@ -133,10 +133,10 @@ def _selected_events(
     aggregates: Mapping[str, Sequence[UUID]],
     start: datetime | None,
     end: datetime | None,
-) -> dict[str, list[Any]]:
+) -> dict[str, list[Row[Any]]]:
     """Rows to export, per events table: the aggregates' events, or those indexed as recorded
     in [start, end)."""
-    selected: dict[str, list[Any]] = {}
+    selected: dict[str, list[Row[Any]]] = {}
     for upstream, app in applications.items():
         chain = app.events_table
         events = events_table(chain)
@@ -156,7 +156,7 @@ def _selected_events(
     return selected
 
 
-def _event_line(app: AriesApplication, chain: str, row: Any) -> tuple[dict[str, Any], Any]:
+def _event_line(app: AriesApplication, chain: str, row: Row[Any]) -> tuple[dict[str, Any], Any]:
     event = app.mapper.to_domain_event(
         StoredEvent(row.originator_id, row.originator_version, row.topic, bytes(row.state))
     )
