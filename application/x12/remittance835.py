@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 
 import pyx12.errors
 import pyx12.x12file
+from pyx12.segment import Segment
 
 from application.x12.segments import X12SyntaxError
 from application.x12.validation import check_with_pyx12
@@ -143,11 +144,11 @@ def _date(value: str | None, where: str) -> date:
         raise InvalidRemittance(f"{where} is not a CCYYMMDD date", [where]) from None
 
 
-def _value(segment: Any, ref: str) -> str:
+def _value(segment: Segment, ref: str) -> str:
     return (segment.get_value(ref) or "").strip()
 
 
-def _adjustments(segment: Any, line: int) -> list[Adjustment]:
+def _adjustments(segment: Segment, line: int) -> list[Adjustment]:
     """One CAS: a group and up to six (reason, amount, quantity) triples."""
     group_code = _value(segment, "CAS01")
     try:
