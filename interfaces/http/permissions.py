@@ -6,17 +6,19 @@ call it). Denials answer 403 problem+json and are logged with the operation and 
 id and role, never with request data.
 
 To add an endpoint: give the route `operation_id="create_order"`, add
-`"create_order": frozenset({ADMIN, INTAKE})` here, and take
-`principal: Annotated[Principal, Depends(require("create_order"))]` in the endpoint.
-`tests/unit/test_permissions.py` fails for a /v1 route without a known `require`.
+`"create_order": frozenset({ADMIN, INTAKE})` here, and take `principal: Allowed("create_order")`
+in the endpoint (`Allowed("read_patient", phi="demographics")` where a refusal is a PHI access
+attempt). `tests/unit/test_http_permissions.py` fails for a /v1 route that does not take the
+`Allowed` of its own operation id.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 import structlog
-from fastapi import Request
+from fastapi import Depends, Request
 
 from application.identity import Principal
 from domain.identity import Role
@@ -141,3 +143,9 @@ def require(operation: str, *, phi: str | None = None) -> Callable[..., Awaitabl
     permitted.operation = operation  # type: ignore[attr-defined]  (read by the route audit)
     return permitted
 
+
+
+def Allowed(operation: str, *, phi: str | None = None) -> Any:  # capitalised: it reads as a type
+    """The dependency alias every endpoint takes: the authenticated principal, if its role may
+    do `operation` (`principal: Allowed("read_patient", phi="demographics")`)."""
+    return Annotated[Principal, Depends(require(operation, phi=phi))]

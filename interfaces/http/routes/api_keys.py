@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from application.identity import Principal
 from domain.identity import Role
 from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response
 from interfaces.http.deps import AriesDep
 from interfaces.http.idempotency import redact_on_replay
-from interfaces.http.permissions import require
+from interfaces.http.permissions import Allowed
 from interfaces.http.routes.users import tenant_for
 from interfaces.http.security import AUTH_RESPONSES, Authenticator
 
@@ -37,7 +35,7 @@ class IssuedApiKeyView(CommandAccepted):
 )
 def issue_api_key(
     body: NewApiKey,
-    principal: Annotated[Principal, Depends(require("issue_api_key"))],
+    principal: Allowed("issue_api_key"),
     aries: AriesDep,
     request: Request,
 ) -> JSONResponse:
@@ -59,7 +57,7 @@ def issue_api_key(
 )
 def revoke_api_key(
     key_id: UUID,
-    principal: Annotated[Principal, Depends(require("revoke_api_key"))],
+    principal: Allowed("revoke_api_key"),
     aries: AriesDep,
     request: Request,
     expected: ExpectedVersion,

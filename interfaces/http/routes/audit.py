@@ -13,18 +13,17 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
 
 from application.audit import access_log
 from application.audit.chain import ChainReport, verify_all
 from application.audit.checkpoints import check_checkpoints
 from application.audit.history import aggregate_history, feed, state_at
-from application.identity import Principal
 from interfaces.bootstrap import Aries
 from interfaces.http.access import READ, record_access
 from interfaces.http.deps import AriesDep
-from interfaces.http.permissions import require
+from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemError
 from interfaces.http.reads import decode_cursor, encode_cursor
 from interfaces.http.security import AUTH_RESPONSES
@@ -192,6 +191,12 @@ def _access_out(entry: access_log.AccessEntry) -> AccessEntryOut:
     )
 
 
+def _position(value: Any) -> int:
+    if not isinstance(value, int) or value < 0:
+        raise ValueError("not a position")
+    return value
+
+
 Limit = Annotated[int, Query(ge=1, le=500, description="items per page")]
 From = Annotated[AwareDatetime | None, Query(alias="from", description="recorded at or after")]
 To = Annotated[AwareDatetime | None, Query(alias="to", description="recorded before")]
@@ -202,7 +207,7 @@ To = Annotated[AwareDatetime | None, Query(alias="to", description="recorded bef
 
 @router.get("/events", operation_id="read_audit_feed", response_model=FeedOut)
 def get_feed(
-    principal: Annotated[Principal, Depends(require("read_audit_feed"))],
+    principal: Allowed("read_audit_feed"),
     aries: AriesDep,
     after: Annotated[
         str | None, Query(max_length=512, description="`next_after` of the previous page")
@@ -214,10 +219,7 @@ def get_feed(
     end: To = None,
 ) -> FeedOut:
     """Every family's events after a cursor, oldest first: metadata only, no payload."""
-    values = decode_cursor(after, len(FEED_UPSTREAMS))
-    if values is not None and not all(isinstance(v, int) and v >= 0 for v in values):
-        raise ProblemError(400, "Bad cursor", "the cursor is not one this API answered",
-                           type_="https://aries.dev/problems/bad-cursor")
+    values = decode_cursor(after, [_position] * len(FEED_UPSTREAMS))
     positions = dict(zip(FEED_UPSTREAMS, values or [0] * len(FEED_UPSTREAMS), strict=True))
     page = feed(
         aries.read_engine, FEED_UPSTREAMS, positions, limit,
@@ -239,7 +241,7 @@ def get_feed(
 
 @router.get("/verify", operation_id="verify_audit_chain", response_model=VerifyOut)
 def get_verify(
-    principal: Annotated[Principal, Depends(require("verify_audit_chain"))],
+    principal: Allowed("verify_audit_chain"),
     aries: AriesDep,
 ) -> VerifyOut:
     """Recompute every hash chain (events and access log) and check the latest signed
@@ -274,7 +276,7 @@ def get_verify(
 
 @router.get("/access", operation_id="read_access_log", response_model=AccessPage)
 def get_access_log(
-    principal: Annotated[Principal, Depends(require("read_access_log"))],
+    principal: Allowed("read_access_log"),
     aries: AriesDep,
     patient_id: UUID | None = None,
     user: Annotated[str | None, Query(max_length=100, description="actor (user) id")] = None,
@@ -299,7 +301,7 @@ def get_access_log(
 )
 def get_disclosures(
     patient_id: UUID,
-    principal: Annotated[Principal, Depends(require("read_disclosures"))],
+    principal: Allowed("read_disclosures"),
     aries: AriesDep,
     after: Annotated[int, Query(ge=0, description="`next_after` of the previous page")] = 0,
     limit: Limit = 100,
@@ -324,7 +326,7 @@ def get_disclosures(
 def get_history(
     aggregate_type: AggregateType,
     aggregate_id: UUID,
-    principal: Annotated[Principal, Depends(require("read_audit_history", phi=HISTORY))],
+    principal: Allowed("read_audit_history", phi=HISTORY),
     aries: AriesDep,
     request: Request,
 ) -> HistoryOut:
@@ -358,7 +360,7 @@ def get_history(
 def get_state(
     aggregate_type: AggregateType,
     aggregate_id: UUID,
-    principal: Annotated[Principal, Depends(require("read_audit_state", phi=HISTORY))],
+    principal: Allowed("read_audit_state", phi=HISTORY),
     aries: AriesDep,
     request: Request,
     version: Annotated[int | None, Query(ge=1, description="the version to show")] = None,

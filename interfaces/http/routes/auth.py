@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from interfaces.http.deps import AriesDep
 from interfaces.http.idempotency import redact_on_replay
-from interfaces.http.security import AUTH_RESPONSES, TokenService, unauthenticated
+from interfaces.http.security import AUTH_ERRORS, TokenService, unauthenticated
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -25,7 +25,7 @@ class Token(BaseModel):
     "/token",
     operation_id="issue_token",
     response_model=Token,
-    responses={401: AUTH_RESPONSES[401], 429: AUTH_RESPONSES[429]},
+    responses=AUTH_ERRORS(401, 429),
 )
 def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], aries: AriesDep, request: Request

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from application.billing import run_billing
-from application.identity import Principal
 from interfaces.http.deps import AriesDep
-from interfaces.http.permissions import require
+from interfaces.http.permissions import Allowed
 from interfaces.http.security import AUTH_RESPONSES
 
 router = APIRouter(prefix="/v1/billing-runs", tags=["billing"], responses=AUTH_RESPONSES)
@@ -35,7 +33,7 @@ class BillingRunReport(BaseModel):
 @router.post("", operation_id="run_billing", response_model=BillingRunReport)
 def post_billing_run(
     body: BillingRunRequest,
-    principal: Annotated[Principal, Depends(require("run_billing"))],
+    principal: Allowed("run_billing"),
     aries: AriesDep,
 ) -> BillingRunReport:
     """Open every rental month due by `as_of` and draft its claims; running it again, or

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import (
@@ -44,15 +44,15 @@ from interfaces.http.commands import (
     etag,
 )
 from interfaces.http.deps import AriesDep
-from interfaces.http.permissions import require
-from interfaces.http.problems import Problem, ProblemError
+from interfaces.http.permissions import Allowed
+from interfaces.http.problems import ProblemResponses
 from interfaces.http.reads import (
     Cursor,
     MinPosition,
     Page,
     PageSize,
     decode_cursor,
-    encode_cursor,
+    next_cursor,
     wait_for_read_model,
 )
 from interfaces.http.security import AUTH_RESPONSES
@@ -61,18 +61,12 @@ from projections.tables import claim_ledger_entries, claim_lines, claims, work_q
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"], responses=AUTH_RESPONSES)
 
-_PROBLEM = {"application/problem+json": {"schema": Problem.model_json_schema()}}
-NOT_FOUND = {404: {"description": "no such claim in your tenant", "content": _PROBLEM}}
-BAD_QUERY = {400: {"description": "malformed cursor", "content": _PROBLEM}}
-COMMAND_ERRORS: dict[int | str, dict[str, Any]] = {
-    **NOT_FOUND,
-    409: {
-        "description": "a claim rule refused the command (`rule` names it), or a concurrent "
-        "change",
-        "content": _PROBLEM,
-    },
-    412: {"description": "If-Match names a version the claim has moved past", "content": _PROBLEM},
-}
+_errors = ProblemResponses({
+    400: "malformed cursor",
+    404: "no such claim in your tenant",
+    409: "a claim rule refused the command (`rule` names it), or a concurrent change",
+    412: "If-Match names a version the claim has moved past",
+})
 
 # The AR aging view (migration 0006). Declared here, not in projections.tables: it is no
 # projection's table, and the migration comparison must not expect a table of that name.
@@ -270,17 +264,6 @@ def _tenant_filter(column: Any, principal: Principal) -> Any:
     return column == principal.tenant_id
 
 
-def _bad_cursor() -> ProblemError:
-    return ProblemError(
-        400, "Bad cursor", "the cursor is not one this API answered; start from page one",
-        type_="https://aries.dev/problems/bad-cursor",
-    )
-
-
-def _today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
-
-
 def _summary(row: Any, today: dt.date) -> dict[str, Any]:
     return {
         "id": row.claim_id,
@@ -309,10 +292,10 @@ def _summary(row: Any, today: dt.date) -> dict[str, Any]:
     "/work-queue",
     operation_id="read_work_queue",
     response_model=Page[WorkItem],
-    responses=BAD_QUERY,
+    responses=_errors(400),
 )
 def read_work_queue(
-    principal: Annotated[Principal, Depends(require("read_work_queue"))],
+    principal: Allowed("read_work_queue"),
     aries: AriesDep,
     response: Response,
     min_position: MinPosition,
@@ -332,12 +315,9 @@ def read_work_queue(
         query = query.where(q.kind.in_(kind))
     if due_by is not None:
         query = query.where(q.due_on <= due_by)
-    after = decode_cursor(cursor, 3)
+    after = decode_cursor(cursor, (dt.date.fromisoformat, str, UUID))
     if after is not None:
-        try:
-            due_on, after_kind, subject = dt.date.fromisoformat(after[0]), after[1], UUID(after[2])
-        except (TypeError, ValueError):
-            raise _bad_cursor() from None
+        due_on, after_kind, subject = after
         query = query.where(
             or_(
                 q.due_on > due_on,
@@ -363,15 +343,17 @@ def read_work_queue(
         for row in found[:limit]
     ]
     last = found[limit - 1] if len(found) > limit else None
-    next_cursor = (
-        encode_cursor([last.due_on, last.kind, last.subject_id]) if last is not None else None
+    return Page[WorkItem](
+        items=items,
+        next_cursor=next_cursor(
+            (last.due_on, last.kind, last.subject_id) if last is not None else None
+        ),
     )
-    return Page[WorkItem](items=items, next_cursor=next_cursor)
 
 
 @router.get("/aging", operation_id="read_ar_aging", response_model=AgingReport)
 def read_ar_aging(
-    principal: Annotated[Principal, Depends(require("read_ar_aging"))],
+    principal: Allowed("read_ar_aging"),
     aries: AriesDep,
     response: Response,
     min_position: MinPosition,
@@ -405,9 +387,11 @@ def read_ar_aging(
 _BUCKET_COLUMNS = ("days_0_30", "days_31_60", "days_61_90", "days_91_120", "days_over_120")
 
 
-@router.get("", operation_id="list_claims", response_model=Page[ClaimSummary], responses=BAD_QUERY)
+@router.get(
+    "", operation_id="list_claims", response_model=Page[ClaimSummary], responses=_errors(400)
+)
 def list_claims(
-    principal: Annotated[Principal, Depends(require("list_claims"))],
+    principal: Allowed("list_claims"),
     aries: AriesDep,
     response: Response,
     min_position: MinPosition,
@@ -431,7 +415,7 @@ def list_claims(
     the claim drafted for a delivered order appears once the worker has drafted it."""
     wait_for_read_model(aries, response, "claims", "claims", min_position)
     c = claims.c
-    today = _today()
+    today = aries.claims.clock.today()
     days = literal(today, Date) - c.service_from
     query = select(claims).where(_tenant_filter(c.tenant_id, principal))
     if status:
@@ -452,12 +436,9 @@ def list_claims(
             query = query.where(days <= high)
     if min_days_outstanding is not None:
         query = query.where(days >= min_days_outstanding)
-    after = decode_cursor(cursor, 2)
+    after = decode_cursor(cursor, (dt.datetime.fromisoformat, UUID))
     if after is not None:
-        try:
-            drafted_at, claim_id = dt.datetime.fromisoformat(after[0]), UUID(after[1])
-        except (TypeError, ValueError):
-            raise _bad_cursor() from None
+        drafted_at, claim_id = after
         query = query.where(
             or_(c.drafted_at > drafted_at, and_(c.drafted_at == drafted_at, c.claim_id > claim_id))
         )
@@ -466,16 +447,18 @@ def list_claims(
         found = conn.execute(query).all()
     items = [ClaimSummary(**_summary(row, today)) for row in found[:limit]]
     last = found[limit - 1] if len(found) > limit else None
-    next_cursor = encode_cursor([last.drafted_at, last.claim_id]) if last is not None else None
-    return Page[ClaimSummary](items=items, next_cursor=next_cursor)
+    return Page[ClaimSummary](
+        items=items,
+        next_cursor=next_cursor((last.drafted_at, last.claim_id) if last is not None else None),
+    )
 
 
 @router.get(
-    "/{claim_id}", operation_id="read_claim", response_model=ClaimDetail, responses=NOT_FOUND
+    "/{claim_id}", operation_id="read_claim", response_model=ClaimDetail, responses=_errors(404)
 )
 def read_claim(
     claim_id: UUID,
-    principal: Annotated[Principal, Depends(require("read_claim"))],
+    principal: Allowed("read_claim"),
     aries: AriesDep,
     response: Response,
     min_position: MinPosition,
@@ -503,7 +486,7 @@ def read_claim(
             .order_by(l.version, l.entry_index)
         ).all()
     detail = ClaimDetail(
-        **_summary(row, _today()),
+        **_summary(row, aries.claims.clock.today()),
         **{
             name: getattr(row, name)
             for name in (
@@ -558,11 +541,11 @@ def read_claim(
     status_code=202,
     operation_id="submit_claim",
     response_model=JobAccepted,
-    responses=COMMAND_ERRORS,
+    responses=_errors(404, 409, 412),
 )
 def submit_claim(
     claim_id: UUID,
-    principal: Annotated[Principal, Depends(require("submit_claim"))],
+    principal: Allowed("submit_claim"),
     aries: AriesDep,
     expected: ExpectedVersion,
 ) -> JSONResponse:
@@ -584,12 +567,12 @@ def submit_claim(
     "/{claim_id}/appeals",
     operation_id="appeal_claim",
     response_model=CommandAccepted,
-    responses=COMMAND_ERRORS,
+    responses=_errors(404, 409, 412),
 )
 def appeal_claim(
     claim_id: UUID,
     body: AppealRequest,
-    principal: Annotated[Principal, Depends(require("appeal_claim"))],
+    principal: Allowed("appeal_claim"),
     aries: AriesDep,
     expected: ExpectedVersion,
 ) -> JSONResponse:
@@ -609,12 +592,12 @@ def appeal_claim(
     "/{claim_id}/void",
     operation_id="void_claim",
     response_model=CommandAccepted,
-    responses=COMMAND_ERRORS,
+    responses=_errors(404, 409, 412),
 )
 def void_claim(
     claim_id: UUID,
     body: VoidRequest,
-    principal: Annotated[Principal, Depends(require("void_claim"))],
+    principal: Allowed("void_claim"),
     aries: AriesDep,
     expected: ExpectedVersion,
 ) -> JSONResponse:

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from application.identity import Principal
 from domain.identity import Role
 from interfaces.http.deps import AriesDep
-from interfaces.http.permissions import require
+from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemError
 from interfaces.http.security import AUTH_RESPONSES
 from interfaces.workers.jobs import Job, JobStore
@@ -91,7 +91,7 @@ def _visible(store: JobStore, job_id: UUID, principal: Principal) -> Job:
 @router.get("/{job_id}", operation_id="read_job", response_model=JobOut)
 def read_job(
     job_id: UUID,
-    principal: Annotated[Principal, Depends(require("read_job"))],
+    principal: Allowed("read_job"),
     aries: AriesDep,
 ) -> JobOut:
     """A side-effect job's status."""
@@ -112,7 +112,7 @@ def read_job(
 )
 async def stream_job_events(
     job_id: UUID,
-    principal: Annotated[Principal, Depends(require("stream_job_events"))],
+    principal: Allowed("stream_job_events"),
     aries: AriesDep,
     last_event_id: Annotated[str | None, Header(description="last revision received")] = None,
 ) -> StreamingResponse:

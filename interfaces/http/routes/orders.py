@@ -13,12 +13,11 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import Row, select, tuple_
 
-from application.identity import Principal
 from domain.errors import NotFound
 from domain.order import (
     LineBilling,
@@ -30,15 +29,15 @@ from domain.order import (
 )
 from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response, etag
 from interfaces.http.deps import AriesDep
-from interfaces.http.permissions import require
-from interfaces.http.problems import Problem, ProblemError
+from interfaces.http.permissions import Allowed
+from interfaces.http.problems import ProblemError, ProblemResponses
 from interfaces.http.reads import (
     Cursor,
     MinPosition,
     Page,
     PageSize,
     decode_cursor,
-    encode_cursor,
+    next_cursor,
     wait_for_read_model,
 )
 from interfaces.http.security import AUTH_RESPONSES
@@ -48,19 +47,13 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=AUTH_RESPONSE
 
 PROJECTION = UPSTREAM = "orders"
 
-_PROBLEM = {"application/problem+json": {"schema": Problem.model_json_schema()}}
-_ERRORS: dict[int, str] = {
+_errors = ProblemResponses({
     400: "malformed If-Match header or cursor",
     404: "no such order in your tenant",
     409: "a business rule refused the command (`rule` names it), or a concurrent update",
     412: "If-Match names a version the order has moved on from (reload it)",
     422: "the request is malformed (`errors[].loc` points at each field)",
-}
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"description": _ERRORS[code], "content": _PROBLEM} for code in codes}
-
+})
 
 COMMAND_ERRORS = _errors(400, 404, 409, 412, 422)
 LINE = "9b2e4f61-0c7d-4a5b-8e3f-1d2c3b4a5f60"
@@ -408,10 +401,6 @@ class OrderDetail(BaseModel):
 # --- Commands ---------------------------------------------------------------------------------
 
 
-def _allowed(operation: str) -> Any:
-    return Depends(require(operation))
-
-
 @router.post(
     "",
     operation_id="place_order",
@@ -422,7 +411,7 @@ def _allowed(operation: str) -> Any:
 )
 def place_order(
     body: PlaceOrderRequest,
-    principal: Annotated[Principal, _allowed("place_order")],
+    principal: Allowed("place_order"),
     aries: AriesDep,
 ) -> JSONResponse:
     """Intake: the patient (of your tenant), the ordering practitioner, diagnoses and lines.
@@ -466,7 +455,7 @@ def place_order(
 def verify_coverage(
     order_id: UUID,
     body: CoverageVerificationRequest,
-    principal: Annotated[Principal, _allowed("verify_order_coverage")],
+    principal: Allowed("verify_order_coverage"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -493,7 +482,7 @@ def verify_coverage(
 def record_documents(
     order_id: UUID,
     body: DocumentsRequest,
-    principal: Annotated[Principal, _allowed("record_order_documents")],
+    principal: Allowed("record_order_documents"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -521,7 +510,7 @@ def record_documents(
 def decide_prior_authorization(
     order_id: UUID,
     body: PriorAuthorizationRequest,
-    principal: Annotated[Principal, _allowed("decide_prior_authorization")],
+    principal: Allowed("decide_prior_authorization"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -552,7 +541,7 @@ def decide_prior_authorization(
 def deliver(
     order_id: UUID,
     body: DeliveryRequest,
-    principal: Annotated[Principal, _allowed("deliver_order")],
+    principal: Allowed("deliver_order"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -586,7 +575,7 @@ def deliver(
 def hold(
     order_id: UUID,
     body: HoldRequest,
-    principal: Annotated[Principal, _allowed("hold_order")],
+    principal: Allowed("hold_order"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -607,7 +596,7 @@ def hold(
 def release(
     order_id: UUID,
     body: ReleaseRequest,
-    principal: Annotated[Principal, _allowed("release_order")],
+    principal: Allowed("release_order"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -626,7 +615,7 @@ def release(
 def pick_up(
     order_id: UUID,
     body: PickupRequest,
-    principal: Annotated[Principal, _allowed("pick_up_order")],
+    principal: Allowed("pick_up_order"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -648,7 +637,7 @@ def pick_up(
 def cancel(
     order_id: UUID,
     body: CancelRequest,
-    principal: Annotated[Principal, _allowed("cancel_order")],
+    principal: Allowed("cancel_order"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -669,7 +658,7 @@ def cancel(
 def record_adherence(
     order_id: UUID,
     body: AdherenceRequest,
-    principal: Annotated[Principal, _allowed("record_adherence")],
+    principal: Allowed("record_adherence"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -697,19 +686,6 @@ def _summary(row: Row[Any]) -> OrderSummary:
     )
 
 
-def _cursor_key(cursor: str | None) -> tuple[dt.date, UUID] | None:
-    values = decode_cursor(cursor, 2)
-    if values is None:
-        return None
-    try:
-        return dt.date.fromisoformat(values[0]), UUID(values[1])
-    except (TypeError, ValueError):
-        raise ProblemError(
-            400, "Bad cursor", "the cursor is not one this API answered; start from page one",
-            type_="https://aries.dev/problems/bad-cursor",
-        ) from None
-
-
 @router.get(
     "",
     operation_id="list_orders",
@@ -718,7 +694,7 @@ def _cursor_key(cursor: str | None) -> tuple[dt.date, UUID] | None:
     responses=_errors(400, 422),
 )
 def list_orders(
-    principal: Annotated[Principal, _allowed("list_orders")],
+    principal: Allowed("list_orders"),
     aries: AriesDep,
     response: Response,
     min_position: MinPosition,
@@ -744,7 +720,7 @@ def list_orders(
         query = query.where(ORD.order_date <= order_date_to)
     if on_hold is not None:
         query = query.where(ORD.on_hold == on_hold)
-    after = _cursor_key(cursor)
+    after = decode_cursor(cursor, (dt.date.fromisoformat, UUID))
     if after is not None:
         query = query.where(tuple_(ORD.order_date, ORD.order_id) < tuple_(*after))
     query = query.order_by(ORD.order_date.desc(), ORD.order_id.desc()).limit(limit + 1)
@@ -752,8 +728,10 @@ def list_orders(
         rows = conn.execute(query).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = encode_cursor([rows[-1].order_date, rows[-1].order_id]) if more else None
-    return Page[OrderSummary](items=[_summary(r) for r in rows], next_cursor=next_cursor)
+    return Page[OrderSummary](
+        items=[_summary(r) for r in rows],
+        next_cursor=next_cursor((rows[-1].order_date, rows[-1].order_id) if more else None),
+    )
 
 
 @router.get(
@@ -768,7 +746,7 @@ def list_orders(
 )
 def read_order(
     order_id: UUID,
-    principal: Annotated[Principal, _allowed("read_order")],
+    principal: Allowed("read_order"),
     aries: AriesDep,
     response: Response,
     min_position: MinPosition,

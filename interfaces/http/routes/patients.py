@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 from sqlalchemy import (
@@ -39,8 +39,8 @@ from sqlalchemy import (
 )
 
 from application.eventstore import StaleVersion
-from application.identity import Principal
 from application.patients import account_number_for
+from application.ports import SystemClock
 from domain.errors import NotFound, RuleViolated
 from domain.mbi import is_valid_mbi
 from domain.patient import (
@@ -60,15 +60,15 @@ from interfaces.http.commands import (
     etag,
 )
 from interfaces.http.deps import AriesDep
-from interfaces.http.permissions import require
-from interfaces.http.problems import Problem, ProblemError
+from interfaces.http.permissions import Allowed
+from interfaces.http.problems import ProblemError, ProblemResponses
 from interfaces.http.reads import (
     Cursor,
     MinPosition,
     Page,
     PageSize,
     decode_cursor,
-    encode_cursor,
+    next_cursor,
     wait_for_read_model,
 )
 from interfaces.http.security import AUTH_RESPONSES
@@ -82,22 +82,13 @@ FUZZY_SHARE = 0.5
 """A fuzzy match shares at least this share of the query's trigrams with the patient's words
 (a one-letter typo in a 5-6 letter name keeps about half of them)."""
 
-_PROBLEM = {"application/problem+json": {"schema": Problem.model_json_schema()}}
-_ERRORS: dict[int, str] = {
+_responses = ProblemResponses({
     400: "malformed If-Match or cursor",
     404: "no such patient (or not in your tenant)",
     409: "a business rule refused the command (`rule` names it)",
     412: "If-Match names a version that is no longer current",
     422: "the request is not valid (`errors` gives each field's path)",
-}
-
-
-def _responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"description": _ERRORS[code], "content": _PROBLEM} for code in codes}
-
-
-def _today() -> dt.date:
-    return dt.datetime.now(dt.UTC).date()
+})
 
 
 # --- Request bodies -----------------------------------------------------------------------
@@ -134,7 +125,7 @@ def _valid_mbi(value: str | None) -> str | None:
 
 
 def _born(value: dt.date | None) -> dt.date | None:
-    if value is not None and value > _today():
+    if value is not None and value > SystemClock().today():
         raise ValueError("a date of birth cannot be in the future")
     return value
 
@@ -378,7 +369,7 @@ class NoteView(BaseModel):
 )
 def register_patient(
     body: NewPatient,
-    principal: Annotated[Principal, Depends(require("register_patient"))],
+    principal: Allowed("register_patient"),
     aries: AriesDep,
 ) -> JSONResponse:
     """Register a patient; answers the new id, its account number and the position to read
@@ -400,7 +391,7 @@ def register_patient(
 def correct_patient_demographics(
     patient_id: UUID,
     body: DemographicsCorrection,
-    principal: Annotated[Principal, Depends(require("correct_patient_demographics"))],
+    principal: Allowed("correct_patient_demographics"),
     aries: AriesDep,
     expected: ExpectedVersion,
 ) -> JSONResponse:
@@ -434,7 +425,7 @@ def correct_patient_demographics(
 def deactivate_patient(
     patient_id: UUID,
     body: Deactivation,
-    principal: Annotated[Principal, Depends(require("deactivate_patient"))],
+    principal: Allowed("deactivate_patient"),
     aries: AriesDep,
     expected: ExpectedVersion,
 ) -> JSONResponse:
@@ -462,7 +453,7 @@ def _missing_child_is_404(error: RuleViolated, rules: dict[str, str], child: UUI
 def add_coverage(
     patient_id: UUID,
     body: NewCoverage,
-    principal: Annotated[Principal, Depends(require("add_coverage"))],
+    principal: Allowed("add_coverage"),
     aries: AriesDep,
     expected: ExpectedVersion,
 ) -> JSONResponse:
@@ -488,7 +479,7 @@ def terminate_coverage(
     patient_id: UUID,
     coverage_id: UUID,
     body: CoverageTermination,
-    principal: Annotated[Principal, Depends(require("terminate_coverage"))],
+    principal: Allowed("terminate_coverage"),
     aries: AriesDep,
     expected: ExpectedVersion,
 ) -> JSONResponse:
@@ -514,7 +505,7 @@ def terminate_coverage(
 def add_note(
     patient_id: UUID,
     body: NewNote,
-    principal: Annotated[Principal, Depends(require("add_note"))],
+    principal: Allowed("add_note"),
     aries: AriesDep,
     expected: ExpectedVersion,
 ) -> JSONResponse:
@@ -546,7 +537,7 @@ def amend_note(
     patient_id: UUID,
     note_id: UUID,
     body: NewAmendment,
-    principal: Annotated[Principal, Depends(require("amend_note"))],
+    principal: Allowed("amend_note"),
     aries: AriesDep,
     expected: ExpectedVersion,
 ) -> JSONResponse:
@@ -597,26 +588,13 @@ def _list_item(row: Any) -> dict[str, Any]:
     }
 
 
-def _bad_cursor() -> ProblemError:
-    return ProblemError(
-        400, "Bad cursor", "the cursor is not one this API answered for this sort; start from "
-        "page one", type_="https://aries.dev/problems/bad-cursor",
-    )
-
-
 def _after(
     columns: Sequence[Any], cursor: str | None, tag: str, parse: Sequence[Any], descending: bool
 ) -> Any | None:
     """The keyset condition 'strictly after the cursor's row' for `columns` (None: page one)."""
-    values = decode_cursor(cursor, len(columns) + 1)
-    if values is None:
+    key = decode_cursor(cursor, parse, tag=tag)
+    if key is None:
         return None
-    if values[0] != tag:
-        raise _bad_cursor()
-    try:
-        key = [convert(value) for convert, value in zip(parse, values[1:], strict=True)]
-    except (TypeError, ValueError):
-        raise _bad_cursor() from None
     left, right = tuple_(*columns), tuple_(*(literal(v, c.type) for v, c in zip(key, columns,
                                                                               strict=True)))
     return left < right if descending else left > right
@@ -654,7 +632,7 @@ def _fuzzy(q: str) -> Any:
     responses=_responses(400, 422),
 )
 def list_patients(
-    principal: Annotated[Principal, Depends(require("list_patients", phi="demographics"))],
+    principal: Allowed("list_patients", phi="demographics"),
     aries: AriesDep,
     request: Request,
     response: Response,
@@ -707,13 +685,12 @@ def list_patients(
         rows = conn.execute(query).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = (
-        encode_cursor([tag, *(getattr(rows[-1], k.name) for k in keys)]) if more else None
-    )
+    following = next_cursor(tuple(getattr(rows[-1], k.name) for k in keys) if more else None,
+                            tag=tag)
     record_access(aries, principal, request, action=SEARCH,
                   patient_ids=[row.patient_id for row in rows], fields_class="demographics")
     return Page[PatientListItem](
-        items=[PatientListItem(**_list_item(row)) for row in rows], next_cursor=next_cursor
+        items=[PatientListItem(**_list_item(row)) for row in rows], next_cursor=following
     )
 
 
@@ -735,7 +712,7 @@ _ACTIVE_TODAY = and_(
 )
 def read_patient(
     patient_id: UUID,
-    principal: Annotated[Principal, Depends(require("read_patient", phi="demographics"))],
+    principal: Allowed("read_patient", phi="demographics"),
     aries: AriesDep,
     request: Request,
     response: Response,
@@ -783,7 +760,7 @@ def read_patient(
 )
 def list_notes(
     patient_id: UUID,
-    principal: Annotated[Principal, Depends(require("list_notes", phi="clinical_notes"))],
+    principal: Allowed("list_notes", phi="clinical_notes"),
     aries: AriesDep,
     request: Request,
     response: Response,
@@ -814,13 +791,12 @@ def list_notes(
         rows = conn.execute(query).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = (
-        encode_cursor(["notes", rows[-1].written_at, rows[-1].note_id]) if more else None
-    )
+    following = next_cursor((rows[-1].written_at, rows[-1].note_id) if more else None,
+                            tag="notes")
     record_access(aries, principal, request, action=READ, patient_ids=[patient_id],
                   fields_class="clinical_notes")
     items = [
         NoteView(**{k: v for k, v in row._mapping.items() if k in NoteView.model_fields})
         for row in rows
     ]
-    return Page[NoteView](items=items, next_cursor=next_cursor)
+    return Page[NoteView](items=items, next_cursor=following)

@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from application.identity import Principal
 from application.remittances import InvalidRemittance, receive_remittance
 from domain.remittance import Remittance
 from interfaces.http.commands import JobAccepted, command_response
 from interfaces.http.deps import AriesDep
-from interfaces.http.permissions import require
+from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemError
 from interfaces.http.security import AUTH_RESPONSES
 from interfaces.workers.jobs import JobStore
@@ -104,7 +102,7 @@ async def _body_text(request: Request) -> bytes:
 )
 async def post_remittance(
     request: Request,
-    principal: Annotated[Principal, Depends(require("receive_remittance"))],
+    principal: Allowed("receive_remittance"),
     aries: AriesDep,
 ) -> JSONResponse:
     """Receive an 835 (text/plain body, or a multipart `file`): 202 with the posting job."""
@@ -128,7 +126,7 @@ async def post_remittance(
 @router.get("/{remittance_id}", operation_id="read_remittance", response_model=RemittanceOut)
 def get_remittance(
     remittance_id: UUID,
-    principal: Annotated[Principal, Depends(require("read_remittance"))],
+    principal: Allowed("read_remittance"),
     aries: AriesDep,
 ) -> RemittanceOut:
     """A received remittance: its payment and, once posted, its claims and unmatched lines."""

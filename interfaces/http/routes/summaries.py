@@ -14,14 +14,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from application.identity import Principal
 from application.summaries import SummaryView, preview_summary, recorded_view, request_summary
 from domain.errors import NotFound
 from domain.patient import Patient
@@ -33,7 +32,7 @@ from interfaces.http.commands import (
     command_response,
 )
 from interfaces.http.deps import AriesDep
-from interfaces.http.permissions import require
+from interfaces.http.permissions import Allowed
 from interfaces.http.security import AUTH_RESPONSES
 from interfaces.summarisers import LocalSummariser
 from interfaces.workers.jobs import JobStore
@@ -97,7 +96,7 @@ def _out(view: SummaryView) -> SummaryOut:
 )
 def post_summary_request(
     patient_id: UUID,
-    principal: Annotated[Principal, Depends(require("request_summary"))],
+    principal: Allowed("request_summary"),
     aries: AriesDep,
     expected: ExpectedVersion,
 ) -> JSONResponse:
@@ -120,9 +119,7 @@ def post_summary_request(
             response_model=SummaryOut)
 def get_current_summary(
     patient_id: UUID,
-    principal: Annotated[
-        Principal, Depends(require("read_current_summary", phi="summary"))
-    ],
+    principal: Allowed("read_current_summary", phi="summary"),
     aries: AriesDep,
     request: Request,
 ) -> SummaryOut:
@@ -139,7 +136,7 @@ def get_current_summary(
 def get_summary(
     patient_id: UUID,
     summary_id: UUID,
-    principal: Annotated[Principal, Depends(require("read_summary", phi="summary"))],
+    principal: Allowed("read_summary", phi="summary"),
     aries: AriesDep,
     request: Request,
 ) -> SummaryOut:
@@ -162,7 +159,7 @@ def post_review(
     patient_id: UUID,
     summary_id: UUID,
     body: ReviewRequest,
-    principal: Annotated[Principal, Depends(require("review_summary"))],
+    principal: Allowed("review_summary"),
     aries: AriesDep,
     expected: ExpectedVersion,
 ) -> JSONResponse:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, SecretStr
 
@@ -14,7 +13,7 @@ from domain.context import SYSTEM_TENANT
 from domain.identity import Role
 from interfaces.http.commands import CommandAccepted, command_response, etag
 from interfaces.http.deps import AriesDep
-from interfaces.http.permissions import require
+from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemError
 from interfaces.http.security import AUTH_RESPONSES
 
@@ -54,7 +53,7 @@ def tenant_for(principal: Principal, requested: str | None) -> str:
 )
 def create_user(
     body: NewUser,
-    principal: Annotated[Principal, Depends(require("create_user"))],
+    principal: Allowed("create_user"),
     aries: AriesDep,
 ) -> JSONResponse:
     """Create a user (admins); the password is stored only as an argon2 hash."""
@@ -67,7 +66,7 @@ def create_user(
 
 @router.get("/me", operation_id="read_current_user", response_model=UserView)
 async def read_current_user(
-    principal: Annotated[Principal, Depends(require("read_current_user"))],
+    principal: Allowed("read_current_user"),
 ) -> UserView:
     """Who the credentials belong to (a user or an API key), with role and tenant."""
     return UserView(
@@ -79,7 +78,7 @@ async def read_current_user(
 @router.get("/{user_id}", operation_id="read_user", response_model=UserView)
 def read_user(
     user_id: UUID,
-    principal: Annotated[Principal, Depends(require("read_user"))],
+    principal: Allowed("read_user"),
     aries: AriesDep,
 ) -> JSONResponse:
     """One user of the caller's tenant."""
