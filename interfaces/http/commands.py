@@ -59,6 +59,15 @@ def command_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def job_response(result: CommandResult, job_id: UUID) -> JSONResponse:
+    """202 for a command whose side effect the job `job_id` carries out (`JobAccepted`, with
+    the job as `Location`)."""
+    return command_response(
+        result, 202, location=f"/v1/jobs/{job_id}",
+        extra={"job_id": str(job_id), "status": "queued"},
+    )
+
+
 def _bad_if_match(detail: str) -> ProblemError:
     return ProblemError(
         400, "Bad request", detail, type_="https://aries.dev/problems/bad-if-match"

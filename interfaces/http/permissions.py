@@ -1,4 +1,5 @@
-"""Who may do what: the role x operation matrix, in code, and the `require` dependency.
+"""Who may do what: the role x operation matrix, in code, the `Allowed` dependency alias that
+checks it, and which tenant an admin may manage (`tenant_for`).
 
 Every operation is named by its route's `operation_id`. An operation missing from
 `PERMISSIONS` is denied to everyone (a new endpoint is closed until someone decides who may
@@ -21,6 +22,7 @@ import structlog
 from fastapi import Depends, Request
 
 from application.identity import Principal
+from domain.context import SYSTEM_TENANT
 from domain.identity import Role
 from interfaces.http.access import record_denied
 from interfaces.http.problems import ProblemError
@@ -143,6 +145,17 @@ def require(operation: str, *, phi: str | None = None) -> Callable[..., Awaitabl
     permitted.operation = operation  # type: ignore[attr-defined]  (read by the route audit)
     return permitted
 
+
+def tenant_for(principal: Principal, requested: str | None) -> str:
+    """The tenant a new user or key belongs to: the caller's own, unless a system-tenant admin
+    names another."""
+    tenant = requested or principal.tenant_id
+    if tenant != principal.tenant_id and principal.tenant_id != SYSTEM_TENANT:
+        raise ProblemError(
+            403, "Forbidden", "an admin manages their own tenant only",
+            type_="https://aries.dev/problems/forbidden",
+        )
+    return tenant
 
 
 def Allowed(operation: str, *, phi: str | None = None) -> Any:  # capitalised: it reads as a type

@@ -6,28 +6,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
-from domain.identity import Role
 from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response
 from interfaces.http.deps import AriesDep
 from interfaces.http.idempotency import redact_on_replay
-from interfaces.http.permissions import Allowed
-from interfaces.http.routes.users import tenant_for
+from interfaces.http.permissions import Allowed, tenant_for
+from interfaces.http.schemas.api_keys import IssuedApiKeyView, NewApiKey
 from interfaces.http.security import AUTH_RESPONSES, Authenticator
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], responses=AUTH_RESPONSES)
-
-
-class NewApiKey(BaseModel):
-    name: str = Field(..., min_length=1, max_length=100, examples=["clearinghouse sync"])
-    role: Role
-    tenant_id: str | None = Field(None, description="default: the caller's tenant")
-
-
-class IssuedApiKeyView(CommandAccepted):
-    key: str = Field(..., description="send as X-API-Key; shown this once, never again")
-    prefix: str
 
 
 @router.post(

@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
 
 from interfaces.http.deps import AriesDep
 from interfaces.http.idempotency import redact_on_replay
+from interfaces.http.schemas.auth import Token
 from interfaces.http.security import AUTH_ERRORS, TokenService, unauthenticated
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
-
-
-class Token(BaseModel):
-    access_token: str
-    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (the OAuth2 token type)
-    expires_in: int
 
 
 @router.post(

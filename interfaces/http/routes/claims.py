@@ -24,6 +24,7 @@ from interfaces.http.commands import (
     JobAccepted,
     command_response,
     etag,
+    job_response,
 )
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
@@ -93,7 +94,7 @@ def read_work_queue(
             conn, principal.tenant_id, kinds=kind, due_by=due_by, after=after, limit=limit
         )
     return Page[WorkItem](
-        items=[WorkItem.of_row(row) for row in found.rows],
+        items=[WorkItem.model_validate(row, from_attributes=True) for row in found.rows],
         next_cursor=next_cursor(found.next_key),
     )
 
@@ -199,10 +200,7 @@ def submit_claim(
     JobStore(aries.read_engine).queued(
         job_id, "claim_submission", principal.tenant_id, claim_id, str(principal.id)
     )
-    return command_response(
-        result, 202, location=f"/v1/jobs/{job_id}",
-        extra={"job_id": str(job_id), "status": "queued"},
-    )
+    return job_response(result, job_id)
 
 
 @router.post(

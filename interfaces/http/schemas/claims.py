@@ -219,21 +219,6 @@ class WorkItem(BaseModel):
     detail: str = Field(..., examples=["draft claim for 2026-06: scrub and submit"])
     opened_at: dt.datetime
 
-    @classmethod
-    def of_row(cls, row: Any) -> WorkItem:
-        """From a `work_item_page` row."""
-        return cls(
-            kind=row.kind,
-            subject_id=row.subject_id,
-            claim_id=row.claim_id,
-            order_id=row.order_id,
-            patient_id=row.patient_id,
-            payer_id=row.payer_id,
-            due_on=row.due_on,
-            detail=row.detail,
-            opened_at=row.opened_at,
-        )
-
 
 class AgingRow(BaseModel):
     """Open balances one party (a payer, or `patient`) owes, by days since date of service."""
