@@ -3,9 +3,8 @@
 A command answers `{id, version, position}` with `ETag: "<version>"`. A client that wants
 "change it only if nobody else has" sends that ETag back as `If-Match`; the endpoint passes
 `expected_version` to the application (`load(..., expected_version=...)` raises StaleVersion,
-which the problem handlers answer as 412 with the current ETag); `check_version` raises the
-same 412 where an endpoint compares versions itself. `If-Match: *` or no header means "any
-version". A write that loses a race after the check is ConcurrentUpdate: 409.
+which the problem handlers answer as 412 with the current ETag). `If-Match: *` or no header
+means "any version". A write that loses a race after the check is ConcurrentUpdate: 409.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from application.eventstore import CommandResult
-from interfaces.http.problems import ProblemError, precondition_failed
+from interfaces.http.problems import ProblemError
 
 
 class CommandAccepted(BaseModel):
@@ -98,8 +97,3 @@ async def expected_version(
 
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
 
-
-def check_version(actual: int, expected: int | None) -> None:
-    """Raise the 412 problem unless `expected` is None or equals `actual`."""
-    if expected is not None and actual != expected:
-        raise precondition_failed(actual, expected)

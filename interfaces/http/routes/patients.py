@@ -58,7 +58,7 @@ SORT_PARSERS = {
     "registered_at": (dt.datetime.fromisoformat, UUID),
 }
 
-_responses = ProblemResponses({
+_errors = ProblemResponses({
     400: "malformed If-Match or cursor",
     404: "no such patient (or not in your tenant)",
     409: "a business rule refused the command (`rule` names it)",
@@ -76,7 +76,7 @@ _responses = ProblemResponses({
     operation_id="register_patient",
     summary="Register a patient",
     response_model=PatientCreated,
-    responses=_responses(409, 422),
+    responses=_errors(409, 422),
 )
 def register_patient(
     body: NewPatient,
@@ -97,7 +97,7 @@ def register_patient(
     operation_id="correct_patient_demographics",
     summary="Correct a patient's demographics",
     response_model=CommandAccepted,
-    responses=_responses(400, 404, 409, 412, 422),
+    responses=_errors(400, 404, 409, 412, 422),
 )
 def correct_patient_demographics(
     patient_id: UUID,
@@ -118,7 +118,7 @@ def correct_patient_demographics(
     operation_id="deactivate_patient",
     summary="Deactivate a patient",
     response_model=CommandAccepted,
-    responses=_responses(400, 404, 409, 412, 422),
+    responses=_errors(400, 404, 409, 412, 422),
 )
 def deactivate_patient(
     patient_id: UUID,
@@ -146,7 +146,7 @@ def _missing_child_is_404(error: RuleViolated, rules: dict[str, str], child: UUI
     operation_id="add_coverage",
     summary="Add a coverage",
     response_model=CoverageAdded,
-    responses=_responses(400, 404, 409, 412, 422),
+    responses=_errors(400, 404, 409, 412, 422),
 )
 def add_coverage(
     patient_id: UUID,
@@ -171,7 +171,7 @@ def add_coverage(
     operation_id="terminate_coverage",
     summary="Terminate a coverage",
     response_model=CommandAccepted,
-    responses=_responses(400, 404, 409, 412, 422),
+    responses=_errors(400, 404, 409, 412, 422),
 )
 def terminate_coverage(
     patient_id: UUID,
@@ -198,7 +198,7 @@ def terminate_coverage(
     operation_id="add_note",
     summary="Write a clinical note",
     response_model=NoteAdded,
-    responses=_responses(400, 404, 409, 412, 422),
+    responses=_errors(400, 404, 409, 412, 422),
 )
 def add_note(
     patient_id: UUID,
@@ -229,7 +229,7 @@ def add_note(
     operation_id="amend_note",
     summary="Amend a clinical note",
     response_model=NoteAmended,
-    responses=_responses(400, 404, 409, 412, 422),
+    responses=_errors(400, 404, 409, 412, 422),
 )
 def amend_note(
     patient_id: UUID,
@@ -260,7 +260,7 @@ def amend_note(
     operation_id="list_patients",
     summary="Search and list patients",
     response_model=Page[PatientListItem],
-    responses=_responses(400, 422),
+    responses=_errors(400, 422),
 )
 def list_patients(
     principal: Allowed("list_patients", phi="demographics"),
@@ -304,7 +304,7 @@ def list_patients(
     operation_id="read_patient",
     summary="Read a patient",
     response_model=PatientDetail,
-    responses=_responses(404, 422),
+    responses=_errors(404, 422),
 )
 def read_patient(
     patient_id: UUID,
@@ -332,7 +332,7 @@ def read_patient(
     operation_id="list_notes",
     summary="List a patient's clinical notes",
     response_model=Page[NoteView],
-    responses=_responses(400, 404, 422),
+    responses=_errors(400, 404, 422),
 )
 def list_notes(
     patient_id: UUID,
