@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from application.eventstore import AriesApplication, CommandResult
@@ -19,6 +22,23 @@ from domain.patient import (
 def account_number_for(patient_id: UUID) -> str:
     """A short, human-typable account number derived from the patient id (unique with it)."""
     return "A" + base64.b32encode(patient_id.bytes[:5]).decode("ascii")
+
+
+@dataclass(frozen=True)
+class CorrectedFields:
+    """Some of a patient's demographics, by `Demographics` field name; the fields not named
+    keep the values the patient has when the correction is applied (`phone: None` removes the
+    phone)."""
+
+    values: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        unknown = set(self.values) - {f.name for f in fields(Demographics)}
+        if unknown:
+            raise ValueError(f"not demographics fields: {', '.join(sorted(unknown))}")
+
+    def applied_to(self, current: Demographics) -> Demographics:
+        return replace(current, **self.values)
 
 
 class PatientApplication(AriesApplication):
@@ -44,12 +64,19 @@ class PatientApplication(AriesApplication):
     def correct_demographics(
         self,
         patient_id: UUID,
-        demographics: Demographics,
+        correction: Demographics | CorrectedFields,
         mbi: str | None = None,
         *,
         expected_version: int | None = None,
     ) -> CommandResult:
+        """Replace the demographics whole, or only the `CorrectedFields`, merged onto the
+        version loaded here (one load, one save: a concurrent change is ConcurrentUpdate)."""
         patient = self.load(patient_id, Patient, expected_version=expected_version)
+        demographics = (
+            correction.applied_to(patient.demographics)
+            if isinstance(correction, CorrectedFields)
+            else correction
+        )
         patient.correct_demographics(demographics, as_of=self.clock.today(), mbi=mbi)
         return self.commit(patient)
 

@@ -33,6 +33,15 @@ def current_context() -> EventContext:
     return _current.get()
 
 
+def bind_context(**changes: str | None) -> EventContext:
+    """Bind the current context with `changes` for the rest of the caller's own context (an
+    asyncio task, a thread's run): for an entry point that cannot wrap its work in
+    `bound_context`, such as a FastAPI dependency whose endpoint runs after it returns."""
+    new = replace(_current.get(), **changes)
+    _current.set(new)
+    return new
+
+
 @contextmanager
 def bound_context(
     context: EventContext | None = None, **changes: str | None

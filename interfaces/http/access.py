@@ -6,7 +6,7 @@ How a route records a PHI read (sync endpoint, as the patient routes are):
     @router.get("/{patient_id}", operation_id="read_patient")
     def get_patient(
         patient_id: UUID,
-        principal: Annotated[Principal, Depends(require("read_patient", phi="demographics"))],
+        principal: Allowed("read_patient", phi="demographics"),
         aries: AriesDep,
         request: Request,
     ) -> PatientOut:
@@ -22,7 +22,7 @@ Rules:
 - If the entry cannot be written, `record_access` raises a 503 problem: no PHI leaves unlogged.
 - `fields_class` names the kind of data, never the data: `demographics`, `coverage`,
   `clinical_notes`, `summary`, `history`, `full_record`.
-- Denied attempts are recorded by `require(operation, phi=fields_class)` itself (the patient id
+- Denied attempts are recorded by `Allowed(operation, phi=fields_class)` itself (the patient id
   comes from the path parameter `patient_id`); a route only has to pass `phi=`.
 - Async endpoints: `await run_in_threadpool(record_access, ...)`.
 - Tests: `entries_for_request(aries.read_engine, response.headers["X-Request-ID"])` answers the

@@ -7,7 +7,7 @@ metrics -> correlation (request id, EventContext) -> security headers -> CORS (w
 configured) -> body size limit (413) -> NUL characters (400) -> per-IP rate limit (429) ->
 Idempotency-Key on POST -> FastAPI's exception handlers and routes. Authentication, the
 per-principal rate limit and the permission check are dependencies
-(`interfaces.http.permissions.require`).
+(`interfaces.http.permissions.Allowed`).
 """
 
 from __future__ import annotations

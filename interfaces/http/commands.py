@@ -3,9 +3,8 @@
 A command answers `{id, version, position}` with `ETag: "<version>"`. A client that wants
 "change it only if nobody else has" sends that ETag back as `If-Match`; the endpoint passes
 `expected_version` to the application (`load(..., expected_version=...)` raises StaleVersion,
-which the problem handlers answer as 412 with the current ETag); `check_version` raises the
-same 412 where an endpoint compares versions itself. `If-Match: *` or no header means "any
-version". A write that loses a race after the check is ConcurrentUpdate: 409.
+which the problem handlers answer as 412 with the current ETag). `If-Match: *` or no header
+means "any version". A write that loses a race after the check is ConcurrentUpdate: 409.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from application.eventstore import CommandResult
-from interfaces.http.problems import ProblemError, precondition_failed
+from interfaces.http.problems import ProblemError
 
 
 class CommandAccepted(BaseModel):
@@ -59,6 +58,15 @@ def command_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def job_response(result: CommandResult, job_id: UUID) -> JSONResponse:
+    """202 for a command whose side effect the job `job_id` carries out (`JobAccepted`, with
+    the job as `Location`)."""
+    return command_response(
+        result, 202, location=f"/v1/jobs/{job_id}",
+        extra={"job_id": str(job_id), "status": "queued"},
+    )
+
+
 def _bad_if_match(detail: str) -> ProblemError:
     return ProblemError(
         400, "Bad request", detail, type_="https://aries.dev/problems/bad-if-match"
@@ -89,8 +97,3 @@ async def expected_version(
 
 ExpectedVersion = Annotated[int | None, Depends(expected_version)]
 
-
-def check_version(actual: int, expected: int | None) -> None:
-    """Raise the 412 problem unless `expected` is None or equals `actual`."""
-    if expected is not None and actual != expected:
-        raise precondition_failed(actual, expected)

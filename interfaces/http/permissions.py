@@ -1,4 +1,5 @@
-"""Who may do what: the role x operation matrix, in code, and the `require` dependency.
+"""Who may do what: the role x operation matrix, in code, the `Allowed` dependency alias that
+checks it, and which tenant an admin may manage (`tenant_for`).
 
 Every operation is named by its route's `operation_id`. An operation missing from
 `PERMISSIONS` is denied to everyone (a new endpoint is closed until someone decides who may
@@ -6,19 +7,22 @@ call it). Denials answer 403 problem+json and are logged with the operation and 
 id and role, never with request data.
 
 To add an endpoint: give the route `operation_id="create_order"`, add
-`"create_order": frozenset({ADMIN, INTAKE})` here, and take
-`principal: Annotated[Principal, Depends(require("create_order"))]` in the endpoint.
-`tests/unit/test_permissions.py` fails for a /v1 route without a known `require`.
+`"create_order": frozenset({ADMIN, INTAKE})` here, and take `principal: Allowed("create_order")`
+in the endpoint (`Allowed("read_patient", phi="demographics")` where a refusal is a PHI access
+attempt). `tests/unit/test_http_permissions.py` fails for a /v1 route that does not take the
+`Allowed` of its own operation id.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 import structlog
-from fastapi import Request
+from fastapi import Depends, Request
 
 from application.identity import Principal
+from domain.context import SYSTEM_TENANT
 from domain.identity import Role
 from interfaces.http.access import record_denied
 from interfaces.http.problems import ProblemError
@@ -141,3 +145,20 @@ def require(operation: str, *, phi: str | None = None) -> Callable[..., Awaitabl
     permitted.operation = operation  # type: ignore[attr-defined]  (read by the route audit)
     return permitted
 
+
+def tenant_for(principal: Principal, requested: str | None) -> str:
+    """The tenant a new user or key belongs to: the caller's own, unless a system-tenant admin
+    names another."""
+    tenant = requested or principal.tenant_id
+    if tenant != principal.tenant_id and principal.tenant_id != SYSTEM_TENANT:
+        raise ProblemError(
+            403, "Forbidden", "an admin manages their own tenant only",
+            type_="https://aries.dev/problems/forbidden",
+        )
+    return tenant
+
+
+def Allowed(operation: str, *, phi: str | None = None) -> Any:  # capitalised: it reads as a type
+    """The dependency alias every endpoint takes: the authenticated principal, if its role may
+    do `operation` (`principal: Allowed("read_patient", phi="demographics")`)."""
+    return Annotated[Principal, Depends(require(operation, phi=phi))]

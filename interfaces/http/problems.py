@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -34,6 +36,28 @@ class Problem(BaseModel):
     rule: str | None = Field(None, description="the domain rule's stable name (409 only)")
     errors: list[dict[str, Any]] | None = Field(None, description="field errors (422 only)")
     request_id: str | None = None
+
+
+PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}
+
+
+@dataclass(frozen=True)
+class ProblemResponses:
+    """The problem answers of one resource's routes, as OpenAPI documents them: what each
+    status means there. Declare them once per resource and name the codes per route:
+
+        errors = ProblemResponses({404: "no such order in your tenant", 422: "..."})
+
+        @router.get("/{order_id}", responses=errors(404, 422))
+    """
+
+    descriptions: Mapping[int, str]
+
+    def __call__(self, *codes: int) -> dict[int | str, dict[str, Any]]:
+        return {
+            code: {"description": self.descriptions[code], "content": PROBLEM_CONTENT}
+            for code in codes
+        }
 
 
 class ProblemError(Exception):

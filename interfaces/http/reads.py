@@ -14,10 +14,18 @@ names the projection and upstream it reads:
         wait_for_read_model(aries, response, "patients", "patients", min_position)
         ...
 
-Pagination: lists are ordered by a sort key plus the row id, and a page's `next_cursor` is the
-opaque encoding of the last row's key (`encode_cursor([value, id])`); the next request passes
-it back as `?cursor=` and the query continues strictly after it (keyset pagination: stable
-under inserts, no OFFSET scans).
+Pagination: lists are ordered by a sort key ending in the row id, and a page's `next_cursor` is
+the opaque encoding of the last row's key; the next request passes it back as `?cursor=` and
+the query continues strictly after it (keyset pagination, `projections/queries/keyset.py`:
+stable under inserts, no OFFSET scans). A route decodes the cursor into typed key values and
+encodes the next one from the key the query answers:
+
+    after = decode_cursor(cursor, (dt.date.fromisoformat, UUID))   # 400 bad-cursor problem
+    found = orders.order_page(conn, tenant_id, ..., after=after, limit=limit)
+    Page[OrderSummary](items=..., next_cursor=next_cursor(found.next_key))
+
+A list with several sorts gives each its `tag`, so that a cursor of one sort is refused by
+another.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
@@ -101,15 +110,31 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def encode_cursor(values: list[Any]) -> str:
-    """An opaque cursor for the sort key `values` of the last row of a page."""
-    raw = json.dumps([_plain(v) for v in values], separators=(",", ":")).encode()
+def bad_cursor() -> ProblemError:
+    return ProblemError(
+        400, "Bad cursor", "the cursor is not one this API answered; start from page one",
+        type_="https://aries.dev/problems/bad-cursor",
+    )
+
+
+def encode_cursor(key: Sequence[Any], *, tag: str | None = None) -> str:
+    """An opaque cursor for the sort key `key` of the last row of a page."""
+    values = [_plain(v) for v in key] if tag is None else [tag, *map(_plain, key)]
+    raw = json.dumps(values, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, size: int) -> list[Any] | None:
-    """The sort key values a cursor holds (None for no cursor); 400 for anything else.
-    Values come back as JSON gives them (strings for ids, dates and decimals)."""
+def next_cursor(key: Sequence[Any] | None, *, tag: str | None = None) -> str | None:
+    """The `next_cursor` of a page whose query answered `key` (None: it was the last page)."""
+    return None if key is None else encode_cursor(key, tag=tag)
+
+
+def decode_cursor(
+    cursor: str | None, parsers: Sequence[Callable[[Any], Any]], *, tag: str | None = None
+) -> tuple[Any, ...] | None:
+    """The sort key a cursor holds, each value converted by its parser (JSON gives strings for
+    ids, dates and decimals), or None for no cursor. Anything this API did not answer for the
+    same sort (`tag`), or a value its parser refuses, is the 400 bad-cursor problem."""
     if cursor is None:
         return None
     try:
@@ -117,12 +142,14 @@ def decode_cursor(cursor: str | None, size: int) -> list[Any] | None:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != size:
-        raise ProblemError(
-            400, "Bad cursor", "the cursor is not one this API answered; start from page one",
-            type_="https://aries.dev/problems/bad-cursor",
-        )
-    return values
+    if tag is not None:
+        values = values[1:] if isinstance(values, list) and values[:1] == [tag] else None
+    if not isinstance(values, list) or len(values) != len(parsers):
+        raise bad_cursor()
+    try:
+        return tuple(parse(value) for parse, value in zip(parsers, values, strict=True))
+    except (TypeError, ValueError, AttributeError):  # UUID(5) is an AttributeError
+        raise bad_cursor() from None
 
 
 PageSize = Annotated[int, Query(ge=1, le=200, description="items per page")]

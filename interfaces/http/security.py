@@ -1,6 +1,6 @@
 """Authentication: bearer JWTs for people (OAuth2 password flow) and `X-API-Key` for integrations.
 
-`CurrentUser` is the dependency every endpoint takes (usually through `permissions.require`).
+`CurrentUser` is the dependency every endpoint takes (through `permissions.Allowed`).
 It is an `async def` on purpose: it sets the EventContext (tenant, actor, role; the middleware's
 correlation id is kept) in the request's own context, and a sync endpoint then runs in the
 threadpool with a copy of that context, so every event the endpoint records carries it. A sync
@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
@@ -30,13 +30,13 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
 from application.identity import IdentityApplication, Principal
-from domain.context import _current, current_context
+from domain.context import bind_context
 from domain.identity import api_key_hash
-from interfaces.http.problems import Problem, ProblemError
+from interfaces.http.problems import ProblemError, ProblemResponses
 from interfaces.http.ratelimit import limit_principal
 from interfaces.settings import Settings
 
-__all__ = ["AUTH_RESPONSES", "CurrentUser", "Principal", "current_principal"]
+__all__ = ["AUTH_ERRORS", "AUTH_RESPONSES", "CurrentUser", "Principal", "current_principal"]
 
 TOKEN_URL = "/v1/auth/token"  # noqa: S105 (a path, not a secret)
 ISSUER = "aries"
@@ -51,12 +51,12 @@ api_key_scheme = APIKeyHeader(
     description="integrations: an API key issued by an admin",
 )
 
-_PROBLEM = {"application/problem+json": {"schema": Problem.model_json_schema()}}
-AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "missing or invalid credentials", "content": _PROBLEM},
-    403: {"description": "the caller's role may not do this", "content": _PROBLEM},
-    429: {"description": "rate limit reached (see Retry-After)", "content": _PROBLEM},
-}
+AUTH_ERRORS = ProblemResponses({
+    401: "missing or invalid credentials",
+    403: "the caller's role may not do this",
+    429: "rate limit reached (see Retry-After)",
+})
+AUTH_RESPONSES = AUTH_ERRORS(401, 403, 429)
 
 
 def unauthenticated(detail: str, *, invalid: bool = False) -> ProblemError:
@@ -216,13 +216,8 @@ async def current_principal(
     """
     principal = await authenticate(request)
     await limit_principal(request, principal)
-    _current.set(
-        replace(
-            current_context(),
-            tenant_id=principal.tenant_id,
-            actor_id=str(principal.id),
-            actor_role=principal.role.value,
-        )
+    bind_context(
+        tenant_id=principal.tenant_id, actor_id=str(principal.id), actor_role=principal.role.value
     )
     structlog.contextvars.bind_contextvars(actor_id=str(principal.id))
     return principal

@@ -181,6 +181,27 @@ def test_a_correction_with_a_stale_if_match_is_412(api, intake):
     )
 
 
+def test_a_correction_without_if_match_keeps_every_field_it_does_not_name(api, intake):
+    patient = register(api, intake, phone="217-555-0100")
+    url = f"/v1/patients/{patient['id']}"
+
+    moved = api.patch(url, json={"address": {"line1": "3 Oak Lane", "city": "Peoria",
+                                             "state": "IL", "postal_code": "61602"}},
+                      headers=intake)
+    unlisted = api.patch(url, json={"phone": None}, headers=intake)
+
+    assert (moved.status_code, unlisted.status_code) == (200, 200), unlisted.text
+    got = api.get(url, params={"min_position": unlisted.json()["position"]}, headers=intake)
+    body = got.json()
+    assert got.headers["ETag"] == '"3"'
+    assert (body["last_name"], body["date_of_birth"], body["phone"]) == (
+        "Lovelace", "1948-12-10", None
+    )
+    assert (body["address"]["line1"], body["address"]["line2"], body["address"]["city"]) == (
+        "3 Oak Lane", None, "Peoria"
+    )
+
+
 def test_an_empty_correction_is_422(api, intake):
     patient = register(api, intake)
     response = api.patch(f"/v1/patients/{patient['id']}", json={}, headers=intake)

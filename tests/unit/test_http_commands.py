@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from application.eventstore import CommandResult, ConcurrentUpdate, StaleVersion
-from interfaces.http.commands import ExpectedVersion, check_version, command_response
+from interfaces.http.commands import ExpectedVersion, command_response
 from interfaces.http.problems import install_problem_handlers
 
 ID = uuid.uuid4()
@@ -27,9 +27,8 @@ def client() -> TestClient:
     async def expected(version: ExpectedVersion) -> dict:
         return {"expected": version}
 
-    @app.post("/checked")
-    def checked(version: ExpectedVersion):
-        check_version(4, version)
+    @app.post("/command")
+    def command():
         return command_response(CommandResult(ID, 5, 99), 201)
 
     @app.post("/stale")
@@ -77,22 +76,16 @@ def test_a_malformed_if_match_is_400_problem(client, header):
 
 
 def test_a_command_answers_id_version_position_and_the_etag(client):
-    response = client.post("/checked", headers={"If-Match": '"4"'})
+    response = client.post("/command")
     assert response.status_code == 201
     assert response.json() == {"id": str(ID), "version": 5, "position": 99}
     assert response.headers["etag"] == '"5"'
 
 
-def test_check_version_answers_412_with_the_current_etag(client):
-    response = client.post("/checked", headers={"If-Match": '"3"'})
-    assert response.status_code == 412
-    assert response.headers["etag"] == '"4"'
-    assert response.json()["current_version"] == 4
-
-
-def test_stale_version_from_the_application_is_412(client):
+def test_stale_version_from_the_application_is_412_with_the_current_etag(client):
     response = client.post("/stale")
     assert (response.status_code, response.headers["etag"]) == (412, '"4"')
+    assert response.json()["current_version"] == 4
 
 
 def test_a_concurrent_update_is_409(client):

@@ -49,7 +49,7 @@ def test_every_api_route_requires_a_permission_named_after_its_operation(route):
     if route.operation_id in PUBLIC:
         return
     assert _operations(route.dependant) == {route.operation_id}, (
-        f"{route.path}: take `Depends(require({route.operation_id!r}))`"
+        f"{route.path}: take `principal: Allowed({route.operation_id!r})`"
     )
     assert route.operation_id in PERMISSIONS, f"add {route.operation_id!r} to PERMISSIONS"
 

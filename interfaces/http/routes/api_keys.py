@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
-from application.identity import Principal
-from domain.identity import Role
 from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response
 from interfaces.http.deps import AriesDep
 from interfaces.http.idempotency import redact_on_replay
-from interfaces.http.permissions import require
-from interfaces.http.routes.users import tenant_for
+from interfaces.http.permissions import Allowed, tenant_for
+from interfaces.http.schemas.api_keys import IssuedApiKeyView, NewApiKey
 from interfaces.http.security import AUTH_RESPONSES, Authenticator
 
 router = APIRouter(prefix="/v1/api-keys", tags=["api keys"], responses=AUTH_RESPONSES)
-
-
-class NewApiKey(BaseModel):
-    name: str = Field(..., min_length=1, max_length=100, examples=["clearinghouse sync"])
-    role: Role
-    tenant_id: str | None = Field(None, description="default: the caller's tenant")
-
-
-class IssuedApiKeyView(CommandAccepted):
-    key: str = Field(..., description="send as X-API-Key; shown this once, never again")
-    prefix: str
 
 
 @router.post(
@@ -37,7 +22,7 @@ class IssuedApiKeyView(CommandAccepted):
 )
 def issue_api_key(
     body: NewApiKey,
-    principal: Annotated[Principal, Depends(require("issue_api_key"))],
+    principal: Allowed("issue_api_key"),
     aries: AriesDep,
     request: Request,
 ) -> JSONResponse:
@@ -59,7 +44,7 @@ def issue_api_key(
 )
 def revoke_api_key(
     key_id: UUID,
-    principal: Annotated[Principal, Depends(require("revoke_api_key"))],
+    principal: Allowed("revoke_api_key"),
     aries: AriesDep,
     request: Request,
     expected: ExpectedVersion,

@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
 
 from interfaces.http.deps import AriesDep
 from interfaces.http.idempotency import redact_on_replay
-from interfaces.http.security import AUTH_RESPONSES, TokenService, unauthenticated
+from interfaces.http.schemas.auth import Token
+from interfaces.http.security import AUTH_ERRORS, TokenService, unauthenticated
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
-
-
-class Token(BaseModel):
-    access_token: str
-    token_type: Literal["bearer"] = "bearer"  # noqa: S105 (the OAuth2 token type)
-    expires_in: int
 
 
 @router.post(
     "/token",
     operation_id="issue_token",
     response_model=Token,
-    responses={401: AUTH_RESPONSES[401], 429: AUTH_RESPONSES[429]},
+    responses=AUTH_ERRORS(401, 429),
 )
 def issue_token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], aries: AriesDep, request: Request

@@ -4,20 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
+from interfaces.http.schemas.health import Health, Readiness
 from interfaces.preflight import Unreachable, check_database, check_redis
 
 router = APIRouter(tags=["health"])
-
-
-class Health(BaseModel):
-    status: str
-
-
-class Readiness(BaseModel):
-    status: str
-    checks: dict[str, str]
 
 
 @router.get("/health", summary="Liveness: the process answers", response_model=Health)

@@ -16,20 +16,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Header
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from application.identity import Principal
 from domain.identity import Role
 from interfaces.http.deps import AriesDep
-from interfaces.http.permissions import require
+from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemError
+from interfaces.http.schemas.jobs import JobOut
 from interfaces.http.security import AUTH_RESPONSES
 from interfaces.workers.jobs import Job, JobStore
 
@@ -47,36 +46,8 @@ FOLLOWERS: dict[str, frozenset[Role]] = {
 }
 
 
-class JobOut(BaseModel):
-    job_id: UUID
-    kind: Literal["claim_submission", "summary", "remittance"]
-    status: Literal["queued", "running", "succeeded", "failed", "dead"]
-    subject_id: UUID | None = Field(None, description="the claim, patient or remittance")
-    requested_by: str | None = None
-    attempts: int = Field(..., description="attempts begun so far")
-    will_retry: bool = Field(..., description="failed: whether another attempt is scheduled")
-    reason: str | None = Field(None, description="why the last attempt failed (failed, dead)")
-    result: dict[str, Any] | None = Field(None, description="what it did (succeeded)")
-    revision: int = Field(..., description="goes up at every change")
-    created_at: datetime
-    updated_at: datetime
-
-
 def _out(job: Job) -> JobOut:
-    return JobOut(
-        job_id=job.job_id,
-        kind=job.kind,  # type: ignore[arg-type]
-        status=job.status,  # type: ignore[arg-type]
-        subject_id=job.subject_id,
-        requested_by=job.requested_by,
-        attempts=job.attempts,
-        will_retry=job.will_retry,
-        reason=job.reason,
-        result=job.result,
-        revision=job.revision,
-        created_at=job.created_at,
-        updated_at=job.updated_at,
-    )
+    return JobOut.model_validate(job, from_attributes=True)
 
 
 def _visible(store: JobStore, job_id: UUID, principal: Principal) -> Job:
@@ -91,7 +62,7 @@ def _visible(store: JobStore, job_id: UUID, principal: Principal) -> Job:
 @router.get("/{job_id}", operation_id="read_job", response_model=JobOut)
 def read_job(
     job_id: UUID,
-    principal: Annotated[Principal, Depends(require("read_job"))],
+    principal: Allowed("read_job"),
     aries: AriesDep,
 ) -> JobOut:
     """A side-effect job's status."""
@@ -112,7 +83,7 @@ def read_job(
 )
 async def stream_job_events(
     job_id: UUID,
-    principal: Annotated[Principal, Depends(require("stream_job_events"))],
+    principal: Allowed("stream_job_events"),
     aries: AriesDep,
     last_event_id: Annotated[str | None, Header(description="last revision received")] = None,
 ) -> StreamingResponse:

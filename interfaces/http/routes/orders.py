@@ -1,415 +1,70 @@
-"""Equipment orders from intake to delivery, one POST per business action.
+"""Equipment orders from intake to delivery, one POST per business action: the handlers.
 
 Commands call `OrderApplication` (sync endpoints: the event store has no asyncio API) and answer
 `{id, version, position}` with the version as ETag; `If-Match` makes them conditional (412 when
-stale). Queries read only `read.orders` / `read.order_lines` (projection `orders`), scoped to the
-caller's tenant, and wait for `min_position` when given.
+stale). Queries read only the `orders` projection's tables (projections/queries/orders.py),
+scoped to the caller's tenant, and wait for `min_position` when given. Bodies are in
+interfaces/http/schemas/orders.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-from typing import Annotated, Any, Literal
-from uuid import UUID, uuid4
+from typing import Annotated
+from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import Row, select, tuple_
 
-from application.identity import Principal
 from domain.errors import NotFound
-from domain.order import (
-    LineBilling,
-    LineSerial,
-    OrderingPractitioner,
-    OrderLine,
-    ProofOfDelivery,
-    SignerRelationship,
-)
 from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response, etag
 from interfaces.http.deps import AriesDep
-from interfaces.http.permissions import require
-from interfaces.http.problems import Problem, ProblemError
+from interfaces.http.permissions import Allowed
+from interfaces.http.problems import ProblemError, ProblemResponses
 from interfaces.http.reads import (
     Cursor,
     MinPosition,
     Page,
     PageSize,
     decode_cursor,
-    encode_cursor,
+    next_cursor,
     wait_for_read_model,
 )
+from interfaces.http.schemas.orders import (
+    AdherenceRequest,
+    CancelRequest,
+    CoverageVerificationRequest,
+    DeliveryRequest,
+    DocumentsRequest,
+    HoldRequest,
+    OrderDetail,
+    OrderPlaced,
+    OrderSummary,
+    PickupRequest,
+    PlaceOrderRequest,
+    PriorAuthorizationAffirmedIn,
+    PriorAuthorizationRequest,
+    ReleaseRequest,
+    StatusFilter,
+)
 from interfaces.http.security import AUTH_RESPONSES
-from projections.tables import order_lines, orders
+from projections.queries import orders as queries
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=AUTH_RESPONSES)
 
 PROJECTION = UPSTREAM = "orders"
 
-_PROBLEM = {"application/problem+json": {"schema": Problem.model_json_schema()}}
-_ERRORS: dict[int, str] = {
+_errors = ProblemResponses({
     400: "malformed If-Match header or cursor",
     404: "no such order in your tenant",
     409: "a business rule refused the command (`rule` names it), or a concurrent update",
     412: "If-Match names a version the order has moved on from (reload it)",
     422: "the request is malformed (`errors[].loc` points at each field)",
-}
-
-
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"description": _ERRORS[code], "content": _PROBLEM} for code in codes}
-
-
+})
 COMMAND_ERRORS = _errors(400, 404, 409, 412, 422)
-LINE = "9b2e4f61-0c7d-4a5b-8e3f-1d2c3b4a5f60"
-
-Text = Annotated[str, Field(min_length=1, max_length=500)]
-Npi = Annotated[str, Field(pattern=r"^[0-9]{10}$", examples=["1234567893"])]
-
-
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-# --- Request bodies ---------------------------------------------------------------------------
-
-
-class PractitionerIn(_Request):
-    name: Text = Field(..., examples=["Dr Ada Lovelace"])
-    npi: Npi
-
-
-class OrderLineIn(_Request):
-    hcpcs: str = Field(..., pattern=r"^[A-Va-v][0-9]{4}$", examples=["E0260"])
-    quantity: int = Field(1, ge=1, le=99)
-    billing: LineBilling = Field(
-        ..., description="rental (RR), purchase_new (NU) or purchase_used (UE)"
-    )
-    oxygen_flow_lpm: Decimal | None = Field(
-        None, gt=0, le=15, decimal_places=2,
-        description="prescribed flow in litres per minute: oxygen lines only, and required there",
-    )
-
-
-class PlaceOrderRequest(_Request):
-    patient_id: UUID
-    order_date: dt.date
-    practitioner: PractitionerIn
-    diagnoses: list[Annotated[str, Field(min_length=3, max_length=8)]] = Field(
-        ..., min_length=1, max_length=12, description="ICD-10-CM codes; the first is primary"
-    )
-    lines: list[OrderLineIn] = Field(..., min_length=1, max_length=50)
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "patient_id": "5f0c6b1e-8d2a-4e7f-9a31-2b4c6d8e0f12",
-                    "order_date": "2026-11-02",
-                    "practitioner": {"name": "Dr Ada Lovelace", "npi": "1234567893"},
-                    "diagnoses": ["G47.33", "E11.9"],
-                    "lines": [
-                        {"hcpcs": "E0260", "quantity": 1, "billing": "rental"},
-                        {"hcpcs": "E0143", "quantity": 1, "billing": "purchase_new"},
-                    ],
-                }
-            ]
-        },
-    )
-
-
-class CoverageVerificationRequest(_Request):
-    coverage_id: UUID = Field(..., description="one of the patient's coverages")
-    verified_on: dt.date
-    eligible: bool = Field(..., description="the payer's eligibility answer (271)")
-    same_or_similar_found: bool = Field(
-        ..., description="the payer already covers the same or similar equipment (blocks delivery)"
-    )
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "coverage_id": "0d3e5f7a-9b1c-4d2e-8f3a-5b7c9d1e3f50",
-                    "verified_on": "2026-11-03",
-                    "eligible": True,
-                    "same_or_similar_found": False,
-                }
-            ]
-        },
-    )
-
-
-class SwoIn(_Request):
-    signed_on: dt.date
-    practitioner_npi: Npi | None = Field(
-        None, description="the signing practitioner (default: the ordering practitioner)"
-    )
-
-
-class SignedIn(_Request):
-    signed_on: dt.date
-
-
-class FaceToFaceIn(_Request):
-    encounter_on: dt.date
-
-
-class DocumentsRequest(_Request):
-    """The documents now on file; each one given is recorded, all or none."""
-
-    swo: SwoIn | None = Field(None, description="Standard Written Order (needed to bill)")
-    wopd: SignedIn | None = Field(
-        None, description="Written Order Prior to Delivery (required-list items)"
-    )
-    face_to_face: FaceToFaceIn | None = Field(
-        None, description="face-to-face encounter (required-list items)"
-    )
-    abn: SignedIn | None = Field(None, description="Advance Beneficiary Notice")
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "swo": {"signed_on": "2026-11-03"},
-                    "wopd": {"signed_on": "2026-11-03"},
-                    "face_to_face": {"encounter_on": "2026-10-28"},
-                }
-            ]
-        },
-    )
-
-    @model_validator(mode="after")
-    def _names_a_document(self) -> DocumentsRequest:
-        if not any((self.swo, self.wopd, self.face_to_face, self.abn)):
-            raise ValueError("give at least one of swo, wopd, face_to_face, abn")
-        return self
-
-
-class PriorAuthorizationAffirmedIn(_Request):
-    decision: Literal["affirmed"]
-    utn: str = Field(..., min_length=1, max_length=50, examples=["JC1234567890PA"])
-    decided_on: dt.date
-    valid_until: dt.date | None = Field(
-        None, description="default: the decision date plus the item's validity (catalogue)"
-    )
-    line_ids: list[UUID] | None = Field(
-        None, min_length=1, description="default: every line that needs prior authorization"
-    )
-
-
-class PriorAuthorizationNonAffirmedIn(_Request):
-    decision: Literal["non_affirmed"]
-    decided_on: dt.date
-    reason: Text = Field(..., examples=["documentation does not support medical need"])
-    line_ids: list[UUID] | None = Field(
-        None, min_length=1, description="default: every line that needs prior authorization"
-    )
-
-
-PriorAuthorizationRequest = Annotated[
-    PriorAuthorizationAffirmedIn | PriorAuthorizationNonAffirmedIn,
-    Body(
-        discriminator="decision",
-        openapi_examples={
-            "affirmed": {
-                "summary": "affirmed, with its UTN",
-                "value": {
-                    "decision": "affirmed", "utn": "JC1234567890PA", "decided_on": "2026-11-04",
-                },
-            },
-            "non_affirmed": {
-                "summary": "non-affirmed, for one line",
-                "value": {
-                    "decision": "non_affirmed", "decided_on": "2026-11-04",
-                    "reason": "documentation does not support medical need", "line_ids": [LINE],
-                },
-            },
-        },
-    ),
-]
-
-
-class SerialNumberIn(_Request):
-    line_id: UUID
-    serial: str = Field(..., min_length=1, max_length=64, examples=["BED-0001"])
-
-
-class ProofOfDeliveryIn(_Request):
-    signer_name: Text = Field(..., description="printed name of who signed")
-    relationship: SignerRelationship = Field(..., description="patient, or a designee")
-    designee_relationship: str | None = Field(
-        None, max_length=100, description="a designee's relationship to the patient",
-        examples=["daughter"],
-    )
-    signed_on: dt.date = Field(..., description="must be the delivery date")
-    supplier_signed: bool = Field(False, description="the supplier may not sign (refused)")
-    serial_numbers: list[SerialNumberIn] = Field(
-        default_factory=list, max_length=200,
-        description="one per unit of each serialized item",
-    )
-
-
-class DeliveryRequest(_Request):
-    delivered_on: dt.date = Field(..., description="the date of service")
-    proof_of_delivery: ProofOfDeliveryIn
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "delivered_on": "2026-11-05",
-                    "proof_of_delivery": {
-                        "signer_name": "Ana Rivera",
-                        "relationship": "patient",
-                        "signed_on": "2026-11-05",
-                        "serial_numbers": [{"line_id": LINE, "serial": "BED-0001"}],
-                    },
-                }
-            ]
-        },
-    )
-
-
-class HoldRequest(_Request):
-    reason: Text = Field(..., examples=["awaiting the face-to-face notes"])
-    on: dt.date = Field(..., description="the hold starts on this date")
-
-
-class ReleaseRequest(_Request):
-    on: dt.date = Field(..., description="not before the hold began")
-
-
-class PickupRequest(_Request):
-    picked_up_on: dt.date
-    reason: Text = Field(..., examples=["no longer medically necessary"])
-
-
-class CancelRequest(_Request):
-    on: dt.date
-    reason: Text = Field(..., examples=["patient declined the equipment"])
-
-
-class AdherenceRequest(_Request):
-    line_id: UUID = Field(..., description="a PAP line (E0601, E0470)")
-    evaluated_on: dt.date = Field(..., description="after delivery")
-    compliant: bool = Field(..., description=">= 4 h/night on 70% of nights in 30 days")
-
-
-# --- Responses --------------------------------------------------------------------------------
-
-
-class OrderPlaced(CommandAccepted):
-    line_ids: list[UUID] = Field(..., description="ids of the lines, in the order given")
-
-
-class Practitioner(BaseModel):
-    name: str
-    npi: str = Field(..., examples=["1234567893"])
-
-
-class CoverageState(BaseModel):
-    coverage_id: UUID
-    payer_id: str = Field(..., examples=["MCR-DMEB"])
-    verified_on: dt.date
-    eligible: bool
-    same_or_similar_found: bool
-
-
-class DocumentationState(BaseModel):
-    swo_signed_on: dt.date | None
-    wopd_required: bool = Field(..., description="an item is on the CMS required list")
-    wopd_signed_on: dt.date | None
-    face_to_face_on: dt.date | None
-    abn_signed_on: dt.date | None
-    complete: bool = Field(
-        ..., description="SWO on file and, where required, WOPD and face-to-face on file"
-    )
-
-
-class PriorAuthorizationState(BaseModel):
-    status: Literal["not_required", "pending", "affirmed", "non_affirmed"]
-    valid_until: dt.date | None = Field(
-        None, description="when affirmed, the earliest UTN expiry among the lines"
-    )
-
-
-class HoldState(BaseModel):
-    reason: str
-    since: dt.date
-
-
-class OrderSummary(BaseModel):
-    id: UUID
-    patient_id: UUID
-    status: Literal["intake", "on_hold", "delivered", "picked_up", "cancelled"]
-    on_hold: bool
-    order_date: dt.date
-    payer_id: str | None
-    documentation_complete: bool
-    prior_authorization: Literal["not_required", "pending", "affirmed", "non_affirmed"]
-    delivered_on: dt.date | None
-    line_count: int
-    updated_at: dt.datetime
-    version: int = Field(..., examples=[4])
-
-
-class OrderLineView(BaseModel):
-    line_id: UUID
-    line_number: int
-    hcpcs: str = Field(..., examples=["E0260"])
-    description: str
-    quantity: int
-    billing: LineBilling
-    oxygen_flow_lpm: Decimal | None
-    prior_auth_required: bool
-    prior_auth_status: Literal["affirmed", "non_affirmed"] | None
-    prior_auth_decided_on: dt.date | None
-    utn: str | None
-    utn_valid_until: dt.date | None
-    prior_auth_reason: str | None
-    serial_numbers: list[str]
-    rental_months_opened: int
-    last_rental_month_from: dt.date | None
-    last_rental_month_to: dt.date | None
-    adherence_met: bool | None
-    adherence_evaluated_on: dt.date | None
-
-
-class OrderDetail(BaseModel):
-    id: UUID
-    patient_id: UUID
-    status: Literal["intake", "on_hold", "delivered", "picked_up", "cancelled"]
-    hold: HoldState | None
-    order_date: dt.date
-    practitioner: Practitioner
-    diagnoses: list[str] = Field(..., examples=[["G47.33", "E11.9"]])
-    coverage: CoverageState | None
-    documentation: DocumentationState
-    prior_authorization: PriorAuthorizationState
-    delivered_on: dt.date | None
-    pod_signer_relationship: SignerRelationship | None
-    picked_up_on: dt.date | None
-    pickup_reason: str | None
-    cancelled_on: dt.date | None
-    cancellation_reason: str | None
-    placed_at: dt.datetime
-    updated_at: dt.datetime
-    version: int = Field(..., examples=[4], description="also the ETag")
-    lines: list[OrderLineView]
 
 
 # --- Commands ---------------------------------------------------------------------------------
-
-
-def _allowed(operation: str) -> Any:
-    return Depends(require(operation))
 
 
 @router.post(
@@ -422,20 +77,17 @@ def _allowed(operation: str) -> Any:
 )
 def place_order(
     body: PlaceOrderRequest,
-    principal: Annotated[Principal, _allowed("place_order")],
+    principal: Allowed("place_order"),
     aries: AriesDep,
 ) -> JSONResponse:
     """Intake: the patient (of your tenant), the ordering practitioner, diagnoses and lines.
     Answers 201 with `Location` and the new lines' ids. A patient that does not exist (or is
     another tenant's) is a 422 on `patient_id`; the domain's intake rules answer 409."""
-    lines = [
-        OrderLine(uuid4(), line.hcpcs.upper(), line.quantity, line.billing, line.oxygen_flow_lpm)
-        for line in body.lines
-    ]
+    lines = [line.to_domain() for line in body.lines]
     try:
         result = aries.orders.place_order(
             patient_id=body.patient_id,
-            practitioner=OrderingPractitioner(body.practitioner.name, body.practitioner.npi),
+            practitioner=body.practitioner.to_domain(),
             diagnoses=body.diagnoses,
             order_date=body.order_date,
             lines=lines,
@@ -466,7 +118,7 @@ def place_order(
 def verify_coverage(
     order_id: UUID,
     body: CoverageVerificationRequest,
-    principal: Annotated[Principal, _allowed("verify_order_coverage")],
+    principal: Allowed("verify_order_coverage"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -493,7 +145,7 @@ def verify_coverage(
 def record_documents(
     order_id: UUID,
     body: DocumentsRequest,
-    principal: Annotated[Principal, _allowed("record_order_documents")],
+    principal: Allowed("record_order_documents"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -521,7 +173,7 @@ def record_documents(
 def decide_prior_authorization(
     order_id: UUID,
     body: PriorAuthorizationRequest,
-    principal: Annotated[Principal, _allowed("decide_prior_authorization")],
+    principal: Allowed("decide_prior_authorization"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -552,25 +204,17 @@ def decide_prior_authorization(
 def deliver(
     order_id: UUID,
     body: DeliveryRequest,
-    principal: Annotated[Principal, _allowed("deliver_order")],
+    principal: Allowed("deliver_order"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
     """The delivery date is the date of service. Refused (409, naming the rule) while coverage,
     prior authorization or WOPD documents are missing, while on hold, or with a flawed proof of
     delivery. Opens each rental's first month."""
-    pod = body.proof_of_delivery
     result = aries.orders.deliver(
         order_id,
         delivered_on=body.delivered_on,
-        pod=ProofOfDelivery(
-            signer_name=pod.signer_name,
-            relationship=pod.relationship,
-            signed_on=pod.signed_on,
-            supplier_signed=pod.supplier_signed,
-            designee_relationship=pod.designee_relationship,
-            serial_numbers=tuple(LineSerial(s.line_id, s.serial) for s in pod.serial_numbers),
-        ),
+        pod=body.proof_of_delivery.to_domain(),
         expected_version=expected_version,
     )
     return command_response(result)
@@ -586,7 +230,7 @@ def deliver(
 def hold(
     order_id: UUID,
     body: HoldRequest,
-    principal: Annotated[Principal, _allowed("hold_order")],
+    principal: Allowed("hold_order"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -607,7 +251,7 @@ def hold(
 def release(
     order_id: UUID,
     body: ReleaseRequest,
-    principal: Annotated[Principal, _allowed("release_order")],
+    principal: Allowed("release_order"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -626,7 +270,7 @@ def release(
 def pick_up(
     order_id: UUID,
     body: PickupRequest,
-    principal: Annotated[Principal, _allowed("pick_up_order")],
+    principal: Allowed("pick_up_order"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -648,7 +292,7 @@ def pick_up(
 def cancel(
     order_id: UUID,
     body: CancelRequest,
-    principal: Annotated[Principal, _allowed("cancel_order")],
+    principal: Allowed("cancel_order"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -669,7 +313,7 @@ def cancel(
 def record_adherence(
     order_id: UUID,
     body: AdherenceRequest,
-    principal: Annotated[Principal, _allowed("record_adherence")],
+    principal: Allowed("record_adherence"),
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
@@ -683,32 +327,6 @@ def record_adherence(
 
 # --- Queries ----------------------------------------------------------------------------------
 
-ORD, LINE_COLUMNS = orders.c, order_lines.c
-StatusFilter = Literal["intake", "on_hold", "delivered", "picked_up", "cancelled"]
-
-
-def _summary(row: Row[Any]) -> OrderSummary:
-    return OrderSummary(
-        id=row.order_id, patient_id=row.patient_id, status=row.status, on_hold=row.on_hold,
-        order_date=row.order_date, payer_id=row.payer_id,
-        documentation_complete=row.documentation_complete,
-        prior_authorization=row.prior_authorization, delivered_on=row.delivered_on,
-        line_count=row.line_count, updated_at=row.updated_at, version=row.version,
-    )
-
-
-def _cursor_key(cursor: str | None) -> tuple[dt.date, UUID] | None:
-    values = decode_cursor(cursor, 2)
-    if values is None:
-        return None
-    try:
-        return dt.date.fromisoformat(values[0]), UUID(values[1])
-    except (TypeError, ValueError):
-        raise ProblemError(
-            400, "Bad cursor", "the cursor is not one this API answered; start from page one",
-            type_="https://aries.dev/problems/bad-cursor",
-        ) from None
-
 
 @router.get(
     "",
@@ -718,7 +336,7 @@ def _cursor_key(cursor: str | None) -> tuple[dt.date, UUID] | None:
     responses=_errors(400, 422),
 )
 def list_orders(
-    principal: Annotated[Principal, _allowed("list_orders")],
+    principal: Allowed("list_orders"),
     aries: AriesDep,
     response: Response,
     min_position: MinPosition,
@@ -733,27 +351,17 @@ def list_orders(
     """Newest order date first (then by id), one page at a time: pass `next_cursor` back as
     `cursor`. Filters combine."""
     wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
-    query = select(orders).where(ORD.tenant_id == principal.tenant_id)
-    if status is not None:
-        query = query.where(ORD.status == status)
-    if patient_id is not None:
-        query = query.where(ORD.patient_id == patient_id)
-    if order_date_from is not None:
-        query = query.where(ORD.order_date >= order_date_from)
-    if order_date_to is not None:
-        query = query.where(ORD.order_date <= order_date_to)
-    if on_hold is not None:
-        query = query.where(ORD.on_hold == on_hold)
-    after = _cursor_key(cursor)
-    if after is not None:
-        query = query.where(tuple_(ORD.order_date, ORD.order_id) < tuple_(*after))
-    query = query.order_by(ORD.order_date.desc(), ORD.order_id.desc()).limit(limit + 1)
+    after = decode_cursor(cursor, (dt.date.fromisoformat, UUID))
     with aries.read_engine.connect() as conn:
-        rows = conn.execute(query).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor([rows[-1].order_date, rows[-1].order_id]) if more else None
-    return Page[OrderSummary](items=[_summary(r) for r in rows], next_cursor=next_cursor)
+        found = queries.order_page(
+            conn, principal.tenant_id, status=status, patient_id=patient_id,
+            order_date_from=order_date_from, order_date_to=order_date_to, on_hold=on_hold,
+            after=after, limit=limit,
+        )
+    return Page[OrderSummary](
+        items=[OrderSummary.of_row(row) for row in found.rows],
+        next_cursor=next_cursor(found.next_key),
+    )
 
 
 @router.get(
@@ -768,7 +376,7 @@ def list_orders(
 )
 def read_order(
     order_id: UUID,
-    principal: Annotated[Principal, _allowed("read_order")],
+    principal: Allowed("read_order"),
     aries: AriesDep,
     response: Response,
     min_position: MinPosition,
@@ -777,50 +385,8 @@ def read_order(
     read your own write); `ETag` is its version."""
     wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
     with aries.read_engine.connect() as conn:
-        row = conn.execute(
-            select(orders).where(ORD.order_id == order_id, ORD.tenant_id == principal.tenant_id)
-        ).first()
-        if row is None:
-            raise NotFound("order", order_id)
-        lines = conn.execute(
-            select(order_lines)
-            .where(LINE_COLUMNS.order_id == order_id)
-            .order_by(LINE_COLUMNS.line_number)
-        ).all()
-    response.headers["ETag"] = etag(row.version)
-    return OrderDetail(
-        id=row.order_id,
-        patient_id=row.patient_id,
-        status=row.status,
-        hold=HoldState(reason=row.hold_reason, since=row.held_on) if row.on_hold else None,
-        order_date=row.order_date,
-        practitioner=Practitioner(name=row.practitioner_name, npi=row.practitioner_npi),
-        diagnoses=list(row.diagnoses),
-        coverage=(
-            CoverageState(
-                coverage_id=row.coverage_id, payer_id=row.payer_id,
-                verified_on=row.coverage_verified_on, eligible=row.coverage_eligible,
-                same_or_similar_found=row.same_or_similar_found,
-            )
-            if row.coverage_id is not None
-            else None
-        ),
-        documentation=DocumentationState(
-            swo_signed_on=row.swo_signed_on, wopd_required=row.wopd_required,
-            wopd_signed_on=row.wopd_signed_on, face_to_face_on=row.face_to_face_on,
-            abn_signed_on=row.abn_signed_on, complete=row.documentation_complete,
-        ),
-        prior_authorization=PriorAuthorizationState(
-            status=row.prior_authorization, valid_until=row.prior_authorization_valid_until
-        ),
-        delivered_on=row.delivered_on,
-        pod_signer_relationship=row.pod_signer_relationship,
-        picked_up_on=row.picked_up_on,
-        pickup_reason=row.pickup_reason,
-        cancelled_on=row.cancelled_on,
-        cancellation_reason=row.cancellation_reason,
-        placed_at=row.placed_at,
-        updated_at=row.updated_at,
-        version=row.version,
-        lines=[OrderLineView.model_validate(line, from_attributes=True) for line in lines],
-    )
+        record = queries.order_record(conn, order_id, principal.tenant_id)
+    if record is None:
+        raise NotFound("order", order_id)
+    response.headers["ETag"] = etag(record.order.version)
+    return OrderDetail.of_record(record)

@@ -8,68 +8,26 @@ nothing.
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from application.identity import Principal
 from application.remittances import receive_remittance
 from application.x12.remittance835 import InvalidRemittance
 from domain.remittance import Remittance
-from interfaces.http.commands import JobAccepted, command_response
+from interfaces.http.commands import JobAccepted, job_response
 from interfaces.http.deps import AriesDep
-from interfaces.http.permissions import require
+from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemError
+from interfaces.http.schemas.remittances import RemittanceOut
 from interfaces.http.security import AUTH_RESPONSES
 from interfaces.workers.jobs import JobStore
 
 router = APIRouter(prefix="/v1/remittances", tags=["remittances"], responses=AUTH_RESPONSES)
 
 TEXT_TYPES = ("text/plain", "application/edi-x12", "application/x12", "application/octet-stream")
-
-
-class PostedClaimOut(BaseModel):
-    claim_id: UUID
-    patient_control_number: str
-    payer_claim_control_number: str
-    status_code: str = Field(..., description="CLP02: 1 primary, 2 secondary, 4 denied...")
-    paid: Decimal
-
-
-class UnmatchedOut(BaseModel):
-    patient_control_number: str
-    payer_claim_control_number: str
-    procedure: str | None = Field(None, description="HCPCS of the SVC; null for a whole CLP")
-    modifiers: list[str]
-    line_control_number: str | None = Field(None, description="REF*6R")
-    charge: Decimal
-    paid: Decimal
-    reason: str
-
-
-class RemittanceOut(BaseModel):
-    id: UUID
-    version: int
-    payer_identifier: str = Field(..., description="TRN03")
-    payer_id: str | None = Field(None, description="Aries payer id, when the payer is known")
-    payer_name: str
-    trace_number: str = Field(..., description="TRN02: the check or EFT trace number")
-    paid_amount: Decimal
-    paid_on: dt.date
-    payment_method: str
-    claim_count: int
-    received_by: str
-    received_at: dt.datetime
-    posted: bool
-    posted_at: dt.datetime | None
-    posted_claims: list[PostedClaimOut]
-    unmatched: list[UnmatchedOut]
 
 
 def _not_an_835(error: InvalidRemittance) -> ProblemError:
@@ -105,7 +63,7 @@ async def _body_text(request: Request) -> bytes:
 )
 async def post_remittance(
     request: Request,
-    principal: Annotated[Principal, Depends(require("receive_remittance"))],
+    principal: Allowed("receive_remittance"),
     aries: AriesDep,
 ) -> JSONResponse:
     """Receive an 835 (text/plain body, or a multipart `file`): 202 with the posting job."""
@@ -120,37 +78,14 @@ async def post_remittance(
         JobStore(aries.read_engine).queued,
         result.id, "remittance", principal.tenant_id, result.id, str(principal.id),
     )
-    return command_response(
-        result, 202, location=f"/v1/jobs/{result.id}",
-        extra={"job_id": str(result.id), "status": "queued"},
-    )
+    return job_response(result, result.id)
 
 
 @router.get("/{remittance_id}", operation_id="read_remittance", response_model=RemittanceOut)
 def get_remittance(
     remittance_id: UUID,
-    principal: Annotated[Principal, Depends(require("read_remittance"))],
+    principal: Allowed("read_remittance"),
     aries: AriesDep,
 ) -> RemittanceOut:
     """A received remittance: its payment and, once posted, its claims and unmatched lines."""
-    r = aries.claims.load(remittance_id, Remittance)
-    return RemittanceOut(
-        id=r.id,
-        version=r.version,
-        payer_identifier=r.payer_identifier,
-        payer_id=r.payer_id,
-        payer_name=r.payer_name,
-        trace_number=r.trace_number,
-        paid_amount=r.paid_amount,
-        paid_on=r.paid_on,
-        payment_method=r.payment_method,
-        claim_count=r.claim_count,
-        received_by=r.received_by,
-        received_at=r.created_on,
-        posted=r.is_posted,
-        posted_at=r.posted_at,
-        posted_claims=[PostedClaimOut(**vars(c)) for c in r.posted_claims],
-        unmatched=[
-            UnmatchedOut(**{**vars(u), "modifiers": list(u.modifiers)}) for u in r.unmatched
-        ],
-    )
+    return RemittanceOut.of(aries.claims.load(remittance_id, Remittance))

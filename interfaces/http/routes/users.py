@@ -2,51 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, SecretStr
 
-from application.identity import Principal
-from domain.context import SYSTEM_TENANT
-from domain.identity import Role
 from interfaces.http.commands import CommandAccepted, command_response, etag
 from interfaces.http.deps import AriesDep
-from interfaces.http.permissions import require
-from interfaces.http.problems import ProblemError
+from interfaces.http.permissions import Allowed, tenant_for
+from interfaces.http.schemas.users import NewUser, UserView
 from interfaces.http.security import AUTH_RESPONSES
 
 router = APIRouter(prefix="/v1/users", tags=["users"], responses=AUTH_RESPONSES)
-
-
-class NewUser(BaseModel):
-    username: str = Field(..., min_length=3, max_length=64, examples=["jdoe"])
-    password: SecretStr = Field(..., min_length=10, max_length=256)
-    role: Role
-    tenant_id: str | None = Field(None, description="default: the caller's tenant")
-
-
-class UserView(BaseModel):
-    id: UUID
-    kind: str = "user"
-    name: str
-    role: Role
-    tenant_id: str
-    is_active: bool = True
-
-
-def tenant_for(principal: Principal, requested: str | None) -> str:
-    """The tenant a new user or key belongs to: the caller's own, unless a system-tenant admin
-    names another."""
-    tenant = requested or principal.tenant_id
-    if tenant != principal.tenant_id and principal.tenant_id != SYSTEM_TENANT:
-        raise ProblemError(
-            403, "Forbidden", "an admin manages their own tenant only",
-            type_="https://aries.dev/problems/forbidden",
-        )
-    return tenant
 
 
 @router.post(
@@ -54,7 +21,7 @@ def tenant_for(principal: Principal, requested: str | None) -> str:
 )
 def create_user(
     body: NewUser,
-    principal: Annotated[Principal, Depends(require("create_user"))],
+    principal: Allowed("create_user"),
     aries: AriesDep,
 ) -> JSONResponse:
     """Create a user (admins); the password is stored only as an argon2 hash."""
@@ -67,7 +34,7 @@ def create_user(
 
 @router.get("/me", operation_id="read_current_user", response_model=UserView)
 async def read_current_user(
-    principal: Annotated[Principal, Depends(require("read_current_user"))],
+    principal: Allowed("read_current_user"),
 ) -> UserView:
     """Who the credentials belong to (a user or an API key), with role and tenant."""
     return UserView(
@@ -79,7 +46,7 @@ async def read_current_user(
 @router.get("/{user_id}", operation_id="read_user", response_model=UserView)
 def read_user(
     user_id: UUID,
-    principal: Annotated[Principal, Depends(require("read_user"))],
+    principal: Allowed("read_user"),
     aries: AriesDep,
 ) -> JSONResponse:
     """One user of the caller's tenant."""

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 
-from application.identity import Principal
 from interfaces.clearinghouse import submission_service_from
 from interfaces.http.access import READ, record_access
 from interfaces.http.deps import AriesDep
-from interfaces.http.permissions import require
+from interfaces.http.permissions import Allowed
 from interfaces.http.problems import Problem
 from interfaces.http.security import AUTH_RESPONSES
 
@@ -34,7 +32,7 @@ X12_EXAMPLE = "ISA*00*          *00*          *ZZ*ARIESDME ...~\nST*837*0001*005
 )
 def read_claim_x12(
     claim_id: UUID,
-    principal: Annotated[Principal, Depends(require("read_claim_x12", phi="full_record"))],
+    principal: Allowed("read_claim_x12", phi="full_record"),
     aries: AriesDep,
     request: Request,
 ) -> PlainTextResponse:

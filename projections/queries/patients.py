@@ -1,0 +1,161 @@
+"""Queries over the `patients` projection's tables (read.patients, read.coverages,
+read.notes), each scoped to one tenant: another tenant's patient is not found."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+from uuid import UUID
+
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Integer,
+    Row,
+    Text,
+    and_,
+    any_,
+    case,
+    exists,
+    extract,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
+
+from projections.patients import trigrams
+from projections.queries.keyset import KeysetPage, keyset_page
+from projections.tables import coverages, notes, patients
+
+FUZZY_SHARE = 0.5
+"""A fuzzy match shares at least this share of the query's trigrams with the patient's words
+(a one-letter typo in a 5-6 letter name keeps about half of them)."""
+
+PatientSort = Literal["name", "registered_at"]
+SORT_KEYS: dict[PatientSort, tuple[ColumnElement[Any], ...]] = {
+    "name": (patients.c.last_name, patients.c.first_name, patients.c.patient_id),
+    "registered_at": (patients.c.registered_at, patients.c.patient_id),
+}
+NOTE_KEYS = (notes.c.written_at, notes.c.note_id)
+
+_AGE = extract("year", func.age(func.current_date(), patients.c.date_of_birth)).cast(Integer)
+_PATIENT_COLUMNS = (*patients.c, _AGE.label("age"))
+_RANK = case({"primary": 1, "secondary": 2, "tertiary": 3}, value=coverages.c.rank, else_=4)
+_TODAY = func.current_date()
+_ACTIVE_TODAY = and_(
+    coverages.c.effective_from <= _TODAY,
+    or_(coverages.c.effective_to.is_(None), coverages.c.effective_to >= _TODAY),
+    or_(coverages.c.terminated_on.is_(None), coverages.c.terminated_on >= _TODAY),
+)
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    patient: Row[Any]
+    """A read.patients row with its `age` in whole years today."""
+    coverages: list[Row[Any]]
+    """Its read.coverages rows with `active_today`, best rank first, newest first."""
+
+
+def _in_tenant(patient_id: UUID, tenant_id: str) -> ColumnElement[bool]:
+    return and_(patients.c.patient_id == patient_id, patients.c.tenant_id == tenant_id)
+
+
+def _fuzzy(q: str) -> ColumnElement[bool]:
+    """Patients whose search text contains `q`, or whose words share at least FUZZY_SHARE of
+    `q`'s trigrams (typos). Both need a shared trigram, which the GIN index finds."""
+    text = q.strip().lower()
+    grams = trigrams(text)
+    if not grams:
+        return false()
+    query_grams = literal(grams, ARRAY(Text))
+    gram = func.unnest(patients.c.search_trigrams).table_valued("gram").render_derived()
+    shared = (
+        select(func.count()).select_from(gram).where(gram.c.gram == any_(query_grams))
+        .scalar_subquery()
+    )
+    compact = re.sub(r"[\s-]+", "", text)
+    return and_(
+        patients.c.search_trigrams.op("&&")(query_grams),
+        or_(
+            patients.c.search_text.contains(text, autoescape=True),
+            patients.c.search_text.contains(compact, autoescape=True),
+            shared >= FUZZY_SHARE * len(grams),
+        ),
+    )
+
+
+def patient_page(
+    conn: Connection,
+    tenant_id: str,
+    *,
+    q: str | None = None,
+    active: bool | None = None,
+    payer_id: str | None = None,
+    date_of_birth: dt.date | None = None,
+    sort: PatientSort = "name",
+    descending: bool = False,
+    after: Sequence[Any] | None = None,
+    limit: int,
+) -> KeysetPage:
+    """The tenant's patients (rows with `age`) matching every filter given, in `sort` order:
+    `q` searches names, account numbers and MBIs (a part of one, or a name with a typo);
+    `payer_id` keeps patients with an open coverage by that payer."""
+    query = select(*_PATIENT_COLUMNS).where(patients.c.tenant_id == tenant_id)
+    if q is not None:
+        query = query.where(_fuzzy(q))
+    if active is not None:
+        query = query.where(patients.c.active.is_(active))
+    if payer_id is not None:
+        query = query.where(
+            exists().where(
+                coverages.c.patient_id == patients.c.patient_id,
+                coverages.c.payer_id == payer_id.strip().upper(),
+                coverages.c.status == "open",
+            )
+        )
+    if date_of_birth is not None:
+        query = query.where(patients.c.date_of_birth == date_of_birth)
+    return keyset_page(
+        conn, query, SORT_KEYS[sort], after=after, limit=limit, descending=descending
+    )
+
+
+def patient_record(conn: Connection, patient_id: UUID, tenant_id: str) -> PatientRecord | None:
+    """One patient of the tenant with its coverages; None if there is no such patient."""
+    row = conn.execute(
+        select(*_PATIENT_COLUMNS).where(_in_tenant(patient_id, tenant_id))
+    ).one_or_none()
+    if row is None:
+        return None
+    policies = conn.execute(
+        select(*coverages.c, _ACTIVE_TODAY.label("active_today"))
+        .where(coverages.c.patient_id == patient_id)
+        .order_by(_RANK, coverages.c.effective_from.desc(), coverages.c.coverage_id)
+    ).all()
+    return PatientRecord(row, list(policies))
+
+
+def note_page(
+    conn: Connection,
+    patient_id: UUID,
+    tenant_id: str,
+    *,
+    after: Sequence[Any] | None = None,
+    limit: int,
+) -> KeysetPage | None:
+    """The patient's notes (with their amendments), newest first; None if the tenant has no
+    such patient."""
+    known = conn.execute(
+        select(patients.c.patient_id).where(_in_tenant(patient_id, tenant_id))
+    ).one_or_none()
+    if known is None:
+        return None
+    query = select(notes).where(notes.c.patient_id == patient_id, notes.c.tenant_id == tenant_id)
+    return keyset_page(conn, query, NOTE_KEYS, after=after, limit=limit, descending=True)

@@ -1,0 +1,36 @@
+"""Queries over the `work_queue` projection's table (read.work_queue), scoped to the caller's
+tenant (every tenant for the system tenant)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from projections.queries.keyset import KeysetPage, keyset_page
+from projections.queries.scope import tenant_rows
+from projections.tables import work_queue
+
+WORK_ITEM_KEYS = (work_queue.c.due_on, work_queue.c.kind, work_queue.c.subject_id)
+
+
+def work_item_page(
+    conn: Connection,
+    tenant_id: str,
+    *,
+    kinds: Sequence[str] | None = None,
+    due_by: dt.date | None = None,
+    after: Sequence[Any] | None = None,
+    limit: int,
+) -> KeysetPage:
+    """The tenant's open work items of the given kinds (all if none), due on or before
+    `due_by` if given, soonest due first."""
+    q = work_queue.c
+    query = select(work_queue).where(tenant_rows(q.tenant_id, tenant_id))
+    if kinds:
+        query = query.where(q.kind.in_(kinds))
+    if due_by is not None:
+        query = query.where(q.due_on <= due_by)
+    return keyset_page(conn, query, WORK_ITEM_KEYS, after=after, limit=limit)
