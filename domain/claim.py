@@ -71,11 +71,7 @@ from domain.claim_rules import (
     ScrubFailed,
     adjudication_outcome,
     billing_month_of,
-    business_date,
-    money,
     scrub_failures,
-    text,
-    utc_time,
     uuid_of,
 )
 from domain.claim_values import (
@@ -94,7 +90,8 @@ from domain.claim_values import (
     party_balances,
 )
 from domain.errors import InvalidValue, require
-from domain.money import ZERO
+from domain.money import ZERO, exact_money
+from domain.rules import calendar_date, present_text, utc_time
 
 CLAIM_NAMESPACE = UUID("8a0d6f6e-2f0b-5d57-9b7e-6c1f3f0a9e21")  # fixed forever: ids depend on it
 S = ClaimStatus
@@ -197,19 +194,19 @@ class Claim(AriesAggregate):
         if replaces_claim_id is not None:
             uuid_of(replaces_claim_id, "replaces_claim_id")
         month = billing_month_of(billing_month)
-        drafted_on = business_date(drafted_on, "drafted_on")
+        drafted_on = calendar_date(drafted_on, "drafted_on")
         pricing.payer(payer_id)
         if replaces_claim_id is not None:
-            original_payer_claim_control_number = text(
+            original_payer_claim_control_number = present_text(
                 original_payer_claim_control_number,
-                "replacement_claim_references_original",
                 "the original claim's payer claim control number",
+                "replacement_claim_references_original",
             )
         claim_id = cls.create_id(order_id, month, payer_id, replaces_claim_id)
         codes = rules.diagnosis_list(diagnoses)
         claim_lines = rules.bill_lines(claim_id, payer_id, month, lines, len(codes))
         if utn_valid_until is not None:
-            business_date(utn_valid_until, "utn_valid_until")
+            calendar_date(utn_valid_until, "utn_valid_until")
         return cls(
             order_id=order_id,
             patient_id=patient_id,
@@ -313,7 +310,7 @@ class Claim(AriesAggregate):
     ) -> None:
         """Correct an unfiled claim (header facts; lines only if never filed). Back to DRAFT."""
         self._require_status("correct")
-        on = business_date(on, "on")
+        on = calendar_date(on, "on")
         changes = (ordering_npi, diagnoses, utn, utn_valid_until, swo_on_file, pod_on_file, lines)
         require(
             any(c is not None for c in changes),
@@ -350,7 +347,7 @@ class Claim(AriesAggregate):
                 for party, amount in party_balances(self.ledger, line_id).items()
             ] + rules.charges(new_lines, self.payer_id, on)
         if utn_valid_until is not None:
-            business_date(utn_valid_until, "utn_valid_until")
+            calendar_date(utn_valid_until, "utn_valid_until")
         self._corrected(
             on=on,
             ordering_npi=self.ordering_npi if ordering_npi is None else str(ordering_npi).strip(),
@@ -392,7 +389,7 @@ class Claim(AriesAggregate):
     def scrub(self, as_of: date) -> None:
         """Validate the claim for submission on `as_of`; raises ScrubFailed listing every rule."""
         self._require_status("scrub")
-        as_of = business_date(as_of, "as_of")
+        as_of = calendar_date(as_of, "as_of")
         failures = scrub_failures(self, as_of)
         if failures:
             raise ScrubFailed(failures)
@@ -457,7 +454,9 @@ class Claim(AriesAggregate):
         require(isinstance(accepted, bool), "acknowledgement_accepts_or_rejects", "accepted: bool")
         if isinstance(reasons, str):
             reasons = [reasons]
-        reason_list = [text(r, "acknowledgement_reasons_are_text", "a reason") for r in reasons]
+        reason_list = [
+            present_text(r, "a reason", "acknowledgement_reasons_are_text") for r in reasons
+        ]
         if accepted:
             self._accepted(reasons=reason_list, at=at)
         else:
@@ -492,11 +491,11 @@ class Claim(AriesAggregate):
             "remittance_requires_a_filed_claim",
             f"a {self.status.value} claim has not been filed",
         )
-        trace = text(remittance_trace, "remittance_names_its_trace", "remittance_trace")
-        icn = text(
+        trace = present_text(remittance_trace, "remittance_trace", "remittance_names_its_trace")
+        icn = present_text(
             payer_claim_control_number,
-            "remittance_names_payer_claim_control_number",
             "payer_claim_control_number",
+            "remittance_names_payer_claim_control_number",
         )
         require(
             (trace, icn) not in self.posted_remittances,
@@ -507,7 +506,7 @@ class Claim(AriesAggregate):
             raise InvalidValue(
                 "remittance_claim_status_code_is_known", f"CLP02 {status_code!r} is not handled"
             )
-        paid_on = business_date(paid_on, "paid_on")
+        paid_on = calendar_date(paid_on, "paid_on")
         payer = self.billed_payer_id if payer_id is None else payer_id
         require(
             payer in (self.payer_id, self.secondary_payer_id),
@@ -566,7 +565,7 @@ class Claim(AriesAggregate):
     def transfer_to_secondary(self, payer_id: str, coverage_id: UUID, on: date) -> None:
         """Move the remaining balance of every line to the secondary payer, to bill it next."""
         self._require_status("transfer_to_secondary")
-        on = business_date(on, "on")
+        on = calendar_date(on, "on")
         uuid_of(coverage_id, "coverage_id")
         require(
             self.secondary_payer_id is None,
@@ -602,8 +601,8 @@ class Claim(AriesAggregate):
     def assign_patient_responsibility(self, on: date, reason: str) -> None:
         """Move every payer's remaining balance on the claim to the patient."""
         self._require_status("assign_patient_responsibility")
-        on = business_date(on, "on")
-        reason = text(reason, "patient_responsibility_states_a_reason", "reason")
+        on = calendar_date(on, "on")
+        reason = present_text(reason, "reason", "patient_responsibility_states_a_reason")
         entries = self._moves(LedgerEntryKind.PATIENT_RESPONSIBILITY, PATIENT, on, reason)
         require(
             bool(entries),
@@ -622,9 +621,9 @@ class Claim(AriesAggregate):
     def record_patient_payment(self, amount: Decimal, received_on: date, reference: str) -> None:
         """A patient payment, applied to lines in order up to each line's patient balance."""
         require(self.status is not S.CLOSED, "closed_claim_takes_no_postings", "claim is closed")
-        amount = money(amount)
-        received_on = business_date(received_on, "received_on")
-        reference = text(reference, "patient_payment_names_its_reference", "reference")
+        amount = exact_money(amount)
+        received_on = calendar_date(received_on, "received_on")
+        reference = present_text(reference, "reference", "patient_payment_names_its_reference")
         require(amount > 0, "patient_payment_is_positive", f"payment {amount} is not positive")
         owed = {
             line.line_id: ledger_balance(self.ledger, line_id=line.line_id, party=PATIENT)
@@ -665,8 +664,8 @@ class Claim(AriesAggregate):
         """Write off every remaining balance (or credit) on a filed claim."""
         require(self.status is not S.CLOSED, "closed_claim_takes_no_postings", "claim is closed")
         require(self.filed, "write_off_requires_a_filed_claim", "the claim was never filed")
-        on = business_date(on, "on")
-        reason = text(reason, "write_off_states_a_reason", "reason")
+        on = calendar_date(on, "on")
+        reason = present_text(reason, "reason", "write_off_states_a_reason")
         entries = [
             LedgerEntry(
                 LedgerEntryKind.WRITE_OFF, line.line_id, party, -amount, on, reference=reason
@@ -694,8 +693,8 @@ class Claim(AriesAggregate):
             raise InvalidValue(
                 "appeal_level_is_redetermination_or_reconsideration", f"level {level!r}"
             ) from None
-        filed_on = business_date(filed_on, "filed_on")
-        reason = text(reason, "appeal_states_a_reason", "reason")
+        filed_on = calendar_date(filed_on, "filed_on")
+        reason = present_text(reason, "reason", "appeal_states_a_reason")
         not_appealable = NOT_APPEALABLE_CARCS.intersection(self.last_determination_carcs)
         require(
             not not_appealable,
@@ -748,7 +747,7 @@ class Claim(AriesAggregate):
     def decide_appeal(self, decided_on: date, favourable: bool) -> None:
         """The payer's decision on the open appeal (money follows as a new remittance)."""
         self._require_status("decide_appeal")
-        decided_on = business_date(decided_on, "decided_on")
+        decided_on = calendar_date(decided_on, "decided_on")
         require(isinstance(favourable, bool), "appeal_decision_is_favourable_or_not", "bool")
         assert self.open_appeal is not None
         filed_on = (
@@ -780,8 +779,8 @@ class Claim(AriesAggregate):
     def void(self, on: date, reason: str) -> None:
         """Void a filed claim (frequency code 8): each line's charge is reversed."""
         self._require_status("void")
-        on = business_date(on, "on")
-        reason = text(reason, "void_states_a_reason", "reason")
+        on = calendar_date(on, "on")
+        reason = present_text(reason, "reason", "void_states_a_reason")
         self._voided(
             on=on, reason=reason, frequency_code=VOID, entries=self._charge_reversals(on, "void")
         )
@@ -804,8 +803,8 @@ class Claim(AriesAggregate):
             "replacement_requires_adjudicated_claim",
             "the payer has not assigned a claim control number",
         )
-        on = business_date(on, "on")
-        reason = text(reason, "replacement_states_a_reason", "reason")
+        on = calendar_date(on, "on")
+        reason = present_text(reason, "reason", "replacement_states_a_reason")
         replacement_id = Claim.replacement_id_for(self.id)
         self._replaced(
             on=on,
@@ -841,7 +840,7 @@ class Claim(AriesAggregate):
             "claim_closes_only_at_zero_balance",
             f"balance is {self.balance}",
         )
-        self._closed(on=business_date(on, "on"))
+        self._closed(on=calendar_date(on, "on"))
 
     @event("Closed")
     def _closed(self, on: date) -> None:

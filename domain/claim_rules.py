@@ -5,11 +5,9 @@ never from an `@event` body. Rule names are stable: clients match them.
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
@@ -28,8 +26,9 @@ from domain.claim_values import (
 )
 from domain.diagnosis import is_billable, normalise
 from domain.errors import DomainError, InvalidValue, RuleViolated, require
-from domain.money import to_money
+from domain.money import exact_money
 from domain.npi import is_valid_npi
+from domain.rules import add_months, calendar_date, present_text
 
 ORIGINAL, REPLACEMENT, VOID = "1", "7", "8"
 MAX_DIAGNOSES = 12
@@ -78,50 +77,10 @@ class ScrubFailed(RuleViolated):
 # --- Small pure helpers ---------------------------------------------------------------------
 
 
-def money(value: Any) -> Decimal:
-    """An exact amount in cents: Decimal/int/str, never float, at most two decimal places."""
-    try:
-        amount = to_money(value)
-        exact = Decimal(value)
-    except (ArithmeticError, TypeError, ValueError):
-        raise InvalidValue("money_is_decimal", f"{value!r} is not an amount of money") from None
-    if exact != amount:
-        raise InvalidValue(
-            "money_has_at_most_two_decimal_places", f"{value!r} has fractions of a cent"
-        )
-    return amount
-
-
-def business_date(value: Any, what: str) -> date:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidValue("business_dates_are_dates", f"{what} must be a date, not {value!r}")
-    return value
-
-
-def utc_time(value: Any, what: str) -> datetime:
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise InvalidValue("times_are_timezone_aware", f"{what} must be a timezone-aware datetime")
-    return value.astimezone(UTC)
-
-
 def uuid_of(value: Any, what: str) -> UUID:
     if not isinstance(value, UUID):
         raise InvalidValue("ids_are_uuids", f"{what} must be a UUID, not {value!r}")
     return value
-
-
-def text(value: Any, rule: str, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidValue(rule, f"{what} must be a non-empty string")
-    return value.strip()
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, clamped to the month's end (Feb 29 -> Feb 28)."""
-    year, month = divmod(day.month - 1 + months, 12)
-    year += day.year
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def billing_month_of(value: Any) -> str:
@@ -318,7 +277,9 @@ def require_within(filed_on: date, since: date, days: int, rule: str) -> None:
 def diagnosis_list(diagnoses: Sequence[str]) -> list[str]:
     if isinstance(diagnoses, str):
         diagnoses = [diagnoses]
-    codes = [normalise(text(code, "diagnosis_is_a_code", "diagnosis")) for code in diagnoses]
+    codes = [
+        normalise(present_text(code, "diagnosis", "diagnosis_is_a_code")) for code in diagnoses
+    ]
     require(
         1 <= len(codes) <= MAX_DIAGNOSES,
         "claim_lists_one_to_twelve_diagnoses",
@@ -371,8 +332,8 @@ def bill_lines(
         if not isinstance(line, LineToBill):
             raise InvalidValue("claim_lines_are_lines_to_bill", f"{line!r} is not a LineToBill")
         uuid_of(line.order_line_id, "order_line_id")
-        from_date = business_date(line.from_date, "from_date")
-        to_date = business_date(line.to_date, "to_date")
+        from_date = calendar_date(line.from_date, "from_date")
+        to_date = calendar_date(line.to_date, "to_date")
         require(from_date <= to_date, "line_dates_run_forward", f"{from_date} is after {to_date}")
         require(
             f"{from_date:%Y-%m}" == billing_month,
@@ -450,7 +411,7 @@ def checked_adjudications(
             f"line {line.line_id} appears twice",
         )
         seen.add(line.line_id)
-        paid, allowed = money(line.paid), money(line.allowed)
+        paid, allowed = exact_money(line.paid), exact_money(line.allowed)
         adjustments = []
         for adjustment in line.adjustments:
             if not isinstance(adjustment, Adjustment):
@@ -465,7 +426,7 @@ def checked_adjudications(
                     ) from None
             if not isinstance(adjustment.carc, str) or not CARC_FORMAT.match(adjustment.carc):
                 raise InvalidValue("carc_is_well_formed", f"CARC {adjustment.carc!r}")
-            amount = money(adjustment.amount)
+            amount = exact_money(adjustment.amount)
             require(amount != 0, "adjustment_amount_is_not_zero", "a zero adjustment")
             adjustments.append(Adjustment(group=group, carc=adjustment.carc, amount=amount))
         for rarc in line.rarcs:

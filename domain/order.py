@@ -34,16 +34,14 @@ Choices a reader may question:
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
-import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any, ClassVar, ParamSpec
+from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.domain import event
@@ -53,6 +51,7 @@ from domain.catalogue import HcpcsItem, PaymentCategory, item
 from domain.diagnosis import billable_diagnosis
 from domain.errors import InvalidValue, RuleViolated
 from domain.npi import valid_npi
+from domain.rules import add_months, calendar_date, present_text, rule
 
 # ---------------------------------------------------------------------------------------------
 # Value objects (frozen; those that appear in events are listed in VALUE_TYPES)
@@ -205,16 +204,6 @@ UTN_FORMAT = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,49}$")
 # ---------------------------------------------------------------------------------------------
 
 
-def add_months(start: date, months: int) -> date:
-    """`start` moved by whole calendar months, clamped to the month's end (31 Jan + 1 -> 28 Feb).
-
-    Always computed from the anchor date, never chained: 31 Jan + 2 -> 31 Mar.
-    """
-    index = start.month - 1 + months
-    year, month = start.year + index // 12, index % 12 + 1
-    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
-
-
 def rental_month_dates(delivered_on: date, month_number: int) -> tuple[date, date]:
     """(from, to) of rental month `month_number`: it starts `month_number - 1` calendar months
     after delivery and ends the day before the next month starts."""
@@ -225,30 +214,6 @@ def rental_month_dates(delivered_on: date, month_number: int) -> tuple[date, dat
 # ---------------------------------------------------------------------------------------------
 # Rules: each function's name is the rule name; it returns the problem, or None when satisfied
 # ---------------------------------------------------------------------------------------------
-
-P = ParamSpec("P")
-RULES: list[str] = []
-
-
-def rule(
-    error: type[RuleViolated] = RuleViolated,
-) -> Callable[[Callable[P, str | None]], Callable[P, None]]:
-    """Turn a check that returns a problem (or None) into a rule that raises `error(name, ...)`."""
-
-    def wrap(check: Callable[P, str | None]) -> Callable[P, None]:
-        name = check.__name__
-
-        @functools.wraps(check)
-        def enforce(*args: P.args, **kwargs: P.kwargs) -> None:
-            problem = check(*args, **kwargs)
-            if problem is not None:
-                raise error(name, problem)
-
-        RULES.append(name)
-        return enforce
-
-    return wrap
-
 
 # Values ------------------------------------------------------------------------------------
 
@@ -267,13 +232,6 @@ def command_values_have_the_right_types(
         ok = isinstance(value, kinds)
     names = " or ".join(kind.__name__ for kind in kinds)
     return None if ok else f"{what} must be a {names}, not {type(value).__name__}"
-
-
-@rule(InvalidValue)
-def required_text_is_present(text: object, what: str) -> str | None:
-    if not isinstance(text, str) or not text.strip():
-        return f"{what} is required"
-    return None
 
 
 @rule(InvalidValue)
@@ -683,12 +641,6 @@ def _a(value: object, expected: type | tuple[type, ...], what: str) -> Any:
     return value
 
 
-def _text(value: object, what: str) -> str:
-    required_text_is_present(value, what)
-    assert isinstance(value, str)
-    return value.strip()
-
-
 class Order(AriesAggregate):
     """An order: decide in the public methods, apply in the `@event` methods (replayed).
 
@@ -714,7 +666,7 @@ class Order(AriesAggregate):
             _a(order_id, UUID, "order_id")
         _a(practitioner, OrderingPractitioner, "practitioner")
         practitioner = OrderingPractitioner(
-            name=_text(practitioner.name, "the ordering practitioner's name"),
+            name=present_text(practitioner.name, "the ordering practitioner's name"),
             npi=valid_npi(_a(practitioner.npi, str, "npi")),
         )
         if isinstance(diagnoses, str):
@@ -722,7 +674,7 @@ class Order(AriesAggregate):
         codes = [billable_diagnosis(_a(code, str, "diagnosis")) for code in diagnoses]
         order_has_one_to_twelve_diagnoses(codes)
         diagnoses_are_not_repeated(codes)
-        _a(order_date, date, "order_date")
+        calendar_date(order_date, "order_date")
         lines = list(lines)
         order_has_at_least_one_line(lines)
         checked = tuple(cls._checked_line(line) for line in lines)
@@ -803,8 +755,8 @@ class Order(AriesAggregate):
         """Record an eligibility (270/271) and same-or-similar check; the latest one counts."""
         cancelled_order_accepts_no_changes(self._stage)
         _a(coverage_id, UUID, "coverage_id")
-        payer = _text(payer_id, "payer_id")
-        _a(verified_on, date, "verified_on")
+        payer = present_text(payer_id, "payer_id")
+        calendar_date(verified_on, "verified_on")
         _a(eligible, bool, "eligible")
         _a(same_or_similar_found, bool, "same_or_similar_found")
         self._coverage_verified(coverage_id, payer, verified_on, eligible, same_or_similar_found)
@@ -827,7 +779,7 @@ class Order(AriesAggregate):
     def record_swo(self, signed_on: date, practitioner_npi: str) -> None:
         """The Standard Written Order is on file (needed before any claim)."""
         cancelled_order_accepts_no_changes(self._stage)
-        _a(signed_on, date, "signed_on")
+        calendar_date(signed_on, "signed_on")
         npi = valid_npi(_a(practitioner_npi, str, "practitioner_npi"))
         swo_names_the_ordering_practitioner(self.ordering_npi, npi)
         swo_is_not_signed_before_the_order_date(self._order_date, signed_on)
@@ -841,7 +793,7 @@ class Order(AriesAggregate):
     def record_wopd(self, signed_on: date) -> None:
         """The Written Order Prior to Delivery is on file (required-list items)."""
         cancelled_order_accepts_no_changes(self._stage)
-        _a(signed_on, date, "signed_on")
+        calendar_date(signed_on, "signed_on")
         self._wopd_recorded(signed_on)
 
     @event("WopdRecorded")
@@ -851,7 +803,7 @@ class Order(AriesAggregate):
     def record_face_to_face(self, encounter_on: date) -> None:
         """The face-to-face encounter for a required-list item is documented."""
         cancelled_order_accepts_no_changes(self._stage)
-        _a(encounter_on, date, "encounter_on")
+        calendar_date(encounter_on, "encounter_on")
         self._face_to_face_recorded(encounter_on)
 
     @event("FaceToFaceRecorded")
@@ -861,7 +813,7 @@ class Order(AriesAggregate):
     def record_abn(self, signed_on: date) -> None:
         """An Advance Beneficiary Notice is on file (GA rather than GZ when not covered)."""
         cancelled_order_accepts_no_changes(self._stage)
-        _a(signed_on, date, "signed_on")
+        calendar_date(signed_on, "signed_on")
         self._abn_recorded(signed_on)
 
     @event("AbnRecorded")
@@ -897,9 +849,9 @@ class Order(AriesAggregate):
         prior authorization). `valid_until` defaults to `decided_on` plus the catalogue's
         `prior_auth_valid_days` (the shortest among the lines)."""
         cancelled_order_accepts_no_changes(self._stage)
-        number = _text(utn, "utn").upper()
+        number = present_text(utn, "utn").upper()
         utn_is_well_formed(number)
-        _a(decided_on, date, "decided_on")
+        calendar_date(decided_on, "decided_on")
         lines = self._prior_auth_lines(line_ids)
         self._check_decision(lines, decided_on)
         if valid_until is None:
@@ -908,7 +860,7 @@ class Order(AriesAggregate):
                 valid_until = decided_on + timedelta(days=min(d for d in days if d is not None))
         prior_authorization_states_its_validity(valid_until)
         assert valid_until is not None
-        _a(valid_until, date, "valid_until")
+        calendar_date(valid_until, "valid_until")
         prior_authorization_is_valid_from_its_decision(decided_on, valid_until)
         self._prior_authorization_affirmed(
             tuple(line.line_id for line in lines), number, decided_on, valid_until
@@ -928,8 +880,8 @@ class Order(AriesAggregate):
         """A non-affirmed decision for `line_ids` (default: every prior-auth line). It replaces
         an earlier affirmation; a later affirmation (resubmission) replaces it in turn."""
         cancelled_order_accepts_no_changes(self._stage)
-        _a(decided_on, date, "decided_on")
-        why = _text(reason, "the non-affirmation reason")
+        calendar_date(decided_on, "decided_on")
+        why = present_text(reason, "the non-affirmation reason")
         lines = self._prior_auth_lines(line_ids)
         self._check_decision(lines, decided_on)
         self._prior_authorization_non_affirmed(
@@ -964,7 +916,7 @@ class Order(AriesAggregate):
 
     def delivery_blockers(self, on: date) -> tuple[str, ...]:
         """The rules that would refuse a delivery on `on` (proof of delivery aside)."""
-        _a(on, date, "on")
+        calendar_date(on, "on")
         blockers = []
         for check in self._delivery_checks(on):
             try:
@@ -978,16 +930,16 @@ class Order(AriesAggregate):
 
     def deliver(self, delivered_on: date, pod: ProofOfDelivery) -> None:
         """Delivered with proof of delivery; `delivered_on` is the date of service."""
-        _a(delivered_on, date, "delivered_on")
+        calendar_date(delivered_on, "delivered_on")
         for check in self._delivery_checks(delivered_on):
             check()
         self._delivered(delivered_on, self._checked_pod(delivered_on, pod))
 
     def _checked_pod(self, delivered_on: date, pod: ProofOfDelivery) -> ProofOfDelivery:
         _a(pod, ProofOfDelivery, "pod")
-        signer = _text(pod.signer_name, "the signer's printed name")
+        signer = present_text(pod.signer_name, "the signer's printed name")
         _a(pod.relationship, SignerRelationship, "relationship")
-        _a(pod.signed_on, date, "signed_on")
+        calendar_date(pod.signed_on, "signed_on")
         _a(pod.supplier_signed, bool, "supplier_signed")
         relationship = pod.designee_relationship
         if relationship is not None:
@@ -997,7 +949,8 @@ class Order(AriesAggregate):
         for serial in pod.serial_numbers:
             _a(serial, LineSerial, "serial number")
             _a(serial.line_id, UUID, "serial line_id")
-            serials.append(LineSerial(serial.line_id, _text(serial.serial, "a serial number")))
+            serial_number = present_text(serial.serial, "a serial number")
+            serials.append(LineSerial(serial.line_id, serial_number))
         pod = dataclasses.replace(
             pod,
             signer_name=signer,
@@ -1025,8 +978,8 @@ class Order(AriesAggregate):
         cancelled_order_accepts_no_changes(self._stage)
         picked_up_order_cannot_be_put_on_hold(self._stage)
         order_is_not_already_on_hold(self._hold)
-        why = _text(reason, "the hold reason")
-        _a(on, date, "on")
+        why = present_text(reason, "the hold reason")
+        calendar_date(on, "on")
         self._put_on_hold(why, on)
 
     @event("PutOnHold")
@@ -1037,7 +990,7 @@ class Order(AriesAggregate):
         cancelled_order_accepts_no_changes(self._stage)
         only_an_order_on_hold_can_be_released(self._hold)
         assert self._hold is not None
-        _a(on, date, "on")
+        calendar_date(on, "on")
         release_is_not_before_hold(self._hold, on)
         self._released(on)
 
@@ -1054,12 +1007,12 @@ class Order(AriesAggregate):
         order_is_picked_up_only_once(self._stage)
         pickup_requires_delivery(self._stage)
         assert self._delivered_on is not None
-        _a(picked_up_on, date, "picked_up_on")
+        calendar_date(picked_up_on, "picked_up_on")
         pickup_is_not_before_delivery(self._delivered_on, picked_up_on)
         pickup_follows_every_opened_rental_month(
             (m for months in self._rental_months.values() for m in months), picked_up_on
         )
-        why = _text(reason, "the pickup reason")
+        why = present_text(reason, "the pickup reason")
         self._picked_up(picked_up_on, why)
 
     @event("PickedUp")
@@ -1072,8 +1025,8 @@ class Order(AriesAggregate):
         """Cancelled before delivery (after delivery, record a pickup)."""
         cancelled_order_accepts_no_changes(self._stage)
         delivered_order_is_picked_up_not_cancelled(self._stage)
-        why = _text(reason, "the cancellation reason")
-        _a(on, date, "on")
+        why = present_text(reason, "the cancellation reason")
+        calendar_date(on, "on")
         self._cancelled(why, on)
 
     @event("Cancelled")
@@ -1090,7 +1043,7 @@ class Order(AriesAggregate):
         cancelled_order_accepts_no_changes(self._stage)
         line_is_on_the_order(_a(line_id, UUID, "line_id"), self._lines)
         adherence_applies_to_pap_devices(self.line(line_id).hcpcs)
-        _a(evaluated_on, date, "evaluated_on")
+        calendar_date(evaluated_on, "evaluated_on")
         _a(compliant, bool, "compliant")
         adherence_is_evaluated_after_delivery(self._delivered_on, evaluated_on)
         self._adherence_recorded(line_id, evaluated_on, compliant)
@@ -1109,7 +1062,7 @@ class Order(AriesAggregate):
         first day. None before delivery, none while on hold (they come due after release),
         none beyond the item's `rental_cap_months`, none starting on or after pickup.
         """
-        _a(as_of, date, "as_of")
+        calendar_date(as_of, "as_of")
         delivered_on = self._delivered_on
         if delivered_on is None or self._hold is not None:
             return []
@@ -1308,7 +1261,6 @@ VALUE_TYPES: tuple[type, ...] = (
 __all__ = [
     "ADHERENCE_CODES",
     "AGGREGATES",
-    "RULES",
     "VALUE_TYPES",
     "AdherenceEvaluation",
     "CoverageVerification",
@@ -1323,6 +1275,5 @@ __all__ = [
     "ProofOfDelivery",
     "RentalMonth",
     "SignerRelationship",
-    "add_months",
     "rental_month_dates",
 ]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import Enum, nonmember
 from typing import Any, ClassVar
 from uuid import UUID
@@ -31,6 +31,7 @@ from eventsourcing.domain import event
 from domain.base import AriesAggregate, pin_topics
 from domain.errors import InvalidValue, RuleViolated, require
 from domain.mbi import valid_mbi
+from domain.rules import calendar_date, present_text, utc_time
 
 # The 50 states, DC, the territories and the military "states" USPS delivers to.
 _STATES = """AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH
@@ -204,28 +205,9 @@ def is_medicare_payer(payer_id: str) -> bool:
     return payer_id.strip().upper().startswith(MEDICARE_PAYER_PREFIX)
 
 
-def _present(value: str | None, rule: str, what: str) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        raise InvalidValue(rule, f"{what} must not be empty")
-    return text
-
-
 def _optional(value: str | None) -> str | None:
     text = value.strip() if isinstance(value, str) else ""
     return text or None
-
-
-def _calendar_date(value: date, what: str) -> date:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidValue("date_is_a_calendar_date", f"{what} must be a date, not {value!r}")
-    return value
-
-
-def _utc(value: datetime, what: str) -> datetime:
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise InvalidValue("time_is_timezone_aware", f"{what} must be a tz-aware datetime")
-    return value.astimezone(UTC)
 
 
 def _postal_code(value: str) -> str:
@@ -243,9 +225,9 @@ def checked_address(address: Address) -> Address:
     if state not in USPS_STATE_CODES:
         raise InvalidValue("state_is_a_usps_code", f"{address.state!r} is not a USPS state code")
     return Address(
-        line1=_present(address.line1, "address_is_complete", "address line 1"),
+        line1=present_text(address.line1, "address line 1", "address_is_complete"),
         line2=_optional(address.line2),
-        city=_present(address.city, "address_is_complete", "city"),
+        city=present_text(address.city, "city", "address_is_complete"),
         state=state,
         postal_code=_postal_code(address.postal_code),
     )
@@ -253,8 +235,8 @@ def checked_address(address: Address) -> Address:
 
 def checked_demographics(demographics: Demographics, as_of: date) -> Demographics:
     """The demographics normalised, or InvalidValue; `as_of` is the caller's business date."""
-    as_of = _calendar_date(as_of, "as_of")
-    date_of_birth = _calendar_date(demographics.date_of_birth, "date of birth")
+    as_of = calendar_date(as_of, "as_of")
+    date_of_birth = calendar_date(demographics.date_of_birth, "date of birth")
     if date_of_birth > as_of:
         raise InvalidValue(
             "date_of_birth_is_not_in_the_future",
@@ -263,8 +245,8 @@ def checked_demographics(demographics: Demographics, as_of: date) -> Demographic
     if not isinstance(demographics.sex, Sex):
         raise InvalidValue("sex_is_a_known_value", f"{demographics.sex!r} is not a Sex")
     return Demographics(
-        first_name=_present(demographics.first_name, "patient_name_is_present", "first name"),
-        last_name=_present(demographics.last_name, "patient_name_is_present", "last name"),
+        first_name=present_text(demographics.first_name, "first name", "patient_name_is_present"),
+        last_name=present_text(demographics.last_name, "last name", "patient_name_is_present"),
         date_of_birth=date_of_birth,
         sex=demographics.sex,
         address=checked_address(demographics.address),
@@ -367,7 +349,9 @@ class Patient(AriesAggregate):
         return cls._create(
             cls.Registered,
             id=patient_id,
-            account_number=_present(account_number, "account_number_is_present", "account number"),
+            account_number=present_text(
+                account_number, "account number", "account_number_is_present"
+            ),
             demographics=checked_demographics(demographics, as_of),
             mbi=None if mbi is None else valid_mbi(mbi),
         )
@@ -415,9 +399,9 @@ class Patient(AriesAggregate):
             "coverage_id_is_unique",
             f"coverage {coverage_id} already exists",
         )
-        payer_id = _present(payer_id, "coverage_identifiers_are_present", "payer id").upper()
-        payer_name = _present(payer_name, "coverage_identifiers_are_present", "payer name")
-        member_id = _present(member_id, "coverage_identifiers_are_present", "member id")
+        payer_id = present_text(payer_id, "payer id", "coverage_identifiers_are_present").upper()
+        payer_name = present_text(payer_name, "payer name", "coverage_identifiers_are_present")
+        member_id = present_text(member_id, "member id", "coverage_identifiers_are_present")
         if not isinstance(rank, CoverageRank):
             raise InvalidValue("coverage_rank_is_a_known_value", f"{rank!r} is not a rank")
         if not isinstance(relationship_to_subscriber, RelationshipToSubscriber):
@@ -425,9 +409,9 @@ class Patient(AriesAggregate):
                 "relationship_to_subscriber_is_a_known_value",
                 f"{relationship_to_subscriber!r} is not a relationship",
             )
-        effective_from = _calendar_date(effective_from, "effective_from")
+        effective_from = calendar_date(effective_from, "effective_from")
         if effective_to is not None:
-            effective_to = _calendar_date(effective_to, "effective_to")
+            effective_to = calendar_date(effective_to, "effective_to")
             require(
                 effective_from <= effective_to,
                 "coverage_period_is_ordered",
@@ -498,7 +482,7 @@ class Patient(AriesAggregate):
             "coverage_is_terminated_only_once",
             f"coverage {coverage_id} was terminated on {coverage.terminated_on}",
         )
-        terminated_on = _calendar_date(terminated_on, "terminated_on")
+        terminated_on = calendar_date(terminated_on, "terminated_on")
         require(
             terminated_on >= coverage.effective_from,
             "coverage_termination_not_before_effective_date",
@@ -549,8 +533,8 @@ class Patient(AriesAggregate):
         written (only a section of whitespace counts as empty)."""
         self._require_active()
         require(note_id not in self.notes, "note_id_is_unique", f"note {note_id} already exists")
-        author_id = _present(author_id, "note_author_is_present", "author id")
-        written_at = _utc(written_at, "written_at")
+        author_id = present_text(author_id, "author id", "note_author_is_present")
+        written_at = utc_time(written_at, "written_at")
         sections = [
             s if isinstance(s, str) else "" for s in (subjective, objective, assessment, plan)
         ]
@@ -610,8 +594,8 @@ class Patient(AriesAggregate):
             "amendment_id_is_unique",
             f"amendment {amendment_id} already exists",
         )
-        author_id = _present(author_id, "note_author_is_present", "author id")
-        written_at = _utc(written_at, "written_at")
+        author_id = present_text(author_id, "author id", "note_author_is_present")
+        written_at = utc_time(written_at, "written_at")
         require(
             written_at >= note.written_at,
             "amendment_not_before_note",
@@ -622,8 +606,8 @@ class Patient(AriesAggregate):
             amendment_id=amendment_id,
             author_id=author_id,
             written_at=written_at,
-            text=_present(text, "amendment_text_is_present", "amendment text"),
-            reason=_present(reason, "amendment_reason_is_present", "amendment reason"),
+            text=present_text(text, "amendment text", "amendment_text_is_present"),
+            reason=present_text(reason, "amendment reason", "amendment_reason_is_present"),
         )
 
     @event("NoteAmended")
@@ -653,7 +637,7 @@ class Patient(AriesAggregate):
             "summary_id_is_unique",
             f"summary {summary_id} was already requested",
         )
-        requested_by = _present(requested_by, "summary_requester_is_present", "requested by")
+        requested_by = present_text(requested_by, "requested by", "summary_requester_is_present")
         require(bool(self.notes), "summary_requires_notes", "the patient has no notes to summarise")
         self._summary_requested(summary_id=summary_id, requested_by=requested_by)
 
@@ -681,13 +665,9 @@ class Patient(AriesAggregate):
             "summary_id_is_unique",
             f"summary {summary_id} already exists",
         )
-        require(
-            isinstance(text, str) and bool(text.strip()),
-            "summary_text_is_present",
-            "a summary needs text",
-        )
+        present_text(text, "summary text", "summary_text_is_present")  # kept as written: hashed
         provenance = [
-            _present(value, "summary_provenance_is_complete", what)
+            present_text(value, what, "summary_provenance_is_complete")
             for value, what in (
                 (provider, "provider"),
                 (model, "model"),
@@ -723,7 +703,7 @@ class Patient(AriesAggregate):
             notes_read=refs,
             output_sha256=digest,
             requested_by=requested_by,
-            generated_at=_utc(generated_at, "generated_at"),
+            generated_at=utc_time(generated_at, "generated_at"),
         )
 
     @event("SummaryRecorded")
@@ -769,8 +749,8 @@ class Patient(AriesAggregate):
             "summary_is_reviewed_only_once",
             f"summary {summary_id} was already reviewed",
         )
-        reviewer_id = _present(reviewer_id, "summary_reviewer_is_present", "reviewer id")
-        reviewed_at = _utc(reviewed_at, "reviewed_at")
+        reviewer_id = present_text(reviewer_id, "reviewer id", "summary_reviewer_is_present")
+        reviewed_at = utc_time(reviewed_at, "reviewed_at")
         require(
             reviewed_at >= summary.generated_at,
             "summary_review_not_before_generation",
@@ -804,8 +784,8 @@ class Patient(AriesAggregate):
         """Deactivate the patient (deceased, moved away, duplicate record...). Final."""
         self._require_active()
         self._deactivated(
-            reason=_present(reason, "deactivation_reason_is_present", "reason"),
-            deactivated_on=_calendar_date(on, "deactivation date"),
+            reason=present_text(reason, "reason", "deactivation_reason_is_present"),
+            deactivated_on=calendar_date(on, "deactivation date"),
         )
 
     @event("Deactivated")

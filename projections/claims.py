@@ -53,8 +53,8 @@ from domain.claim_rules import (
     RECONSIDERATION_DAYS,
     REDETERMINATION_DAYS,
     REVERSAL_STATUS_CODE,
-    add_months,
 )
+from domain.rules import add_months
 from projections.base import Projection, copy_rows, handles
 from projections.event_index import event_type
 from projections.tables import claim_ledger_entries, claim_lines, claims

@@ -309,11 +309,11 @@ def test_interchange_control_number_is_nine_digits(icn):
     assert refused(claim, call) == "interchange_control_number_is_nine_digits"
 
 
-def test_times_are_timezone_aware():
+def test_time_is_timezone_aware():
     claim = scrubbed()
     claim.request_submission(1)
     call = lambda: claim.record_submission("000000001", datetime(2025, 3, 12, 9))  # noqa: E731
-    assert refused(claim, call) == "times_are_timezone_aware"
+    assert refused(claim, call) == "time_is_timezone_aware"
 
 
 def test_acknowledgement_follows_submission():
