@@ -26,7 +26,8 @@ from domain.claim import AppealLevel, Claim
 from domain.claim_values import ClaimStatus, LineToBill
 from domain.context import EventContext, bound_context
 from domain.errors import DomainError
-from domain.order import LineBilling, Order
+from domain.order import Order
+from domain.order_values import LineBilling
 
 if TYPE_CHECKING:
     from application.orders import OrderApplication

@@ -26,7 +26,8 @@ from application.orders import OrderApplication
 from application.patients import PatientApplication
 from domain.claim import Claim, LineToBill
 from domain.identity import Role, User
-from domain.order import LineBilling, Order, OrderingPractitioner, OrderLine
+from domain.order import Order
+from domain.order_values import LineBilling, OrderingPractitioner, OrderLine
 from domain.patient import Address, Demographics, Patient, Sex
 
 FAMILIES = ("patients", "orders", "claims", "identity")

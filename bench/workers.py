@@ -42,10 +42,10 @@ from bench.processes import started
 from bench.report import Report, Row, Target, runs
 from domain.claim import Claim
 from domain.context import EventContext, bound_context
-from domain.order import (
+from domain.order import Order
+from domain.order_values import (
     LineBilling,
     LineSerial,
-    Order,
     OrderingPractitioner,
     OrderLine,
     ProofOfDelivery,

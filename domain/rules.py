@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import ParamSpec
 
@@ -46,6 +46,17 @@ def rule(
         return enforce
 
     return wrap
+
+
+def refusing_rules(checks: Iterable[Callable[[], None]]) -> tuple[str, ...]:
+    """The names of the rules among `checks` that refuse, in order (each check is run)."""
+    refusing = []
+    for check in checks:
+        try:
+            check()
+        except RuleViolated as refused:
+            refusing.append(refused.rule)
+    return tuple(refusing)
 
 
 def rules_of(module: str) -> list[str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID, uuid4
 
-from domain.order import (
+from domain.order_values import (
     LineBilling,
     LineSerial,
     OrderingPractitioner,

@@ -21,7 +21,7 @@ from application.ports import (
 from application.submission import SubmissionService
 from application.x12.segments import interchanges
 from domain.claim import Claim, ClaimStatus
-from domain.order import LineBilling, OrderLine, ProofOfDelivery, SignerRelationship
+from domain.order_values import LineBilling, OrderLine, ProofOfDelivery, SignerRelationship
 from domain.patient import CoverageRank, RelationshipToSubscriber
 from interfaces.clearinghouse import submission_service_from
 from interfaces.clearinghouse.control_numbers import RedisControlNumbers

@@ -20,7 +20,7 @@ from sqlalchemy import Row, select, tuple_
 
 from application.identity import Principal
 from domain.errors import NotFound
-from domain.order import (
+from domain.order_values import (
     LineBilling,
     LineSerial,
     OrderingPractitioner,
