@@ -25,13 +25,7 @@ from domain.order_values import (
     ProofOfDelivery,
     SignerRelationship,
 )
-from domain.patient import (
-    Address,
-    CoverageRank,
-    Demographics,
-    RelationshipToSubscriber,
-    Sex,
-)
+from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
 
 if TYPE_CHECKING:
     from interfaces.bootstrap import Aries

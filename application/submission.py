@@ -65,7 +65,8 @@ from domain import pricing
 from domain.claim import Claim, ClaimStatus
 from domain.claim_values import LedgerEntryKind
 from domain.errors import DomainError, RuleViolated
-from domain.patient import Patient, RelationshipToSubscriber, Sex
+from domain.patient import Patient
+from domain.patient_values import RelationshipToSubscriber, Sex
 
 if TYPE_CHECKING:
     from application.claims import ClaimApplication

@@ -28,7 +28,8 @@ from domain.claim import Claim, LineToBill
 from domain.identity import Role, User
 from domain.order import Order
 from domain.order_values import LineBilling, OrderingPractitioner, OrderLine
-from domain.patient import Address, Demographics, Patient, Sex
+from domain.patient import Patient
+from domain.patient_values import Address, Demographics, Sex
 
 FAMILIES = ("patients", "orders", "claims", "identity")
 LIBRARY = {

@@ -51,14 +51,8 @@ from domain.order_values import (
     ProofOfDelivery,
     SignerRelationship,
 )
-from domain.patient import (
-    Address,
-    CoverageRank,
-    Demographics,
-    Patient,
-    RelationshipToSubscriber,
-    Sex,
-)
+from domain.patient import Patient
+from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
 from interfaces.bootstrap import Aries, bootstrap
 from interfaces.databases import redis_namespace
 from interfaces.logging import configure_logging

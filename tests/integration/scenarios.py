@@ -15,13 +15,7 @@ from domain.order_values import (
     ProofOfDelivery,
     SignerRelationship,
 )
-from domain.patient import (
-    Address,
-    CoverageRank,
-    Demographics,
-    RelationshipToSubscriber,
-    Sex,
-)
+from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
 
 MEDICARE = "MCR-DMEB"
 PRACTITIONER = OrderingPractitioner(name="Dr Ada Lovelace", npi="1234567893")

@@ -22,7 +22,7 @@ from application.submission import SubmissionService
 from application.x12.segments import interchanges
 from domain.claim import Claim, ClaimStatus
 from domain.order_values import LineBilling, OrderLine, ProofOfDelivery, SignerRelationship
-from domain.patient import CoverageRank, RelationshipToSubscriber
+from domain.patient_values import CoverageRank, RelationshipToSubscriber
 from interfaces.clearinghouse import submission_service_from
 from interfaces.clearinghouse.control_numbers import RedisControlNumbers
 from interfaces.clearinghouse.http import HttpClearinghouse

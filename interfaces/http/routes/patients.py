@@ -43,14 +43,8 @@ from application.identity import Principal
 from application.patients import account_number_for
 from domain.errors import NotFound, RuleViolated
 from domain.mbi import is_valid_mbi
-from domain.patient import (
-    USPS_STATE_CODES,
-    Address,
-    CoverageRank,
-    Demographics,
-    RelationshipToSubscriber,
-    Sex,
-)
+from domain.patient_rules import USPS_STATE_CODES
+from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
 from interfaces.http.access import READ, SEARCH, record_access
 from interfaces.http.commands import (
     CommandAccepted,
