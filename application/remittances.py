@@ -40,7 +40,8 @@ from psycopg.sql import SQL, Identifier
 from application.eventstore import CommandResult, ConcurrentUpdate
 from application.ports import TransientFailure
 from domain import pricing
-from domain.claim import Adjustment, AdjustmentGroup, Claim, LineAdjudication
+from domain.claim import Claim
+from domain.claim_values import Adjustment, AdjustmentGroup, LineAdjudication
 from domain.context import current_context
 from domain.errors import DomainError, InvalidValue, NotFound, RuleViolated
 from domain.remittance import PostedClaim, Remittance, UnmatchedItem

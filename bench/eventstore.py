@@ -24,7 +24,8 @@ from application.eventstore import AriesApplication, postgres_env
 from application.identity import IdentityApplication
 from application.orders import OrderApplication
 from application.patients import PatientApplication
-from domain.claim import Claim, LineToBill
+from domain.claim import Claim
+from domain.claim_values import LineToBill
 from domain.identity import Role, User
 from domain.order import Order
 from domain.order_values import LineBilling, OrderingPractitioner, OrderLine

@@ -80,7 +80,7 @@ def _claim_stories() -> list:
     from datetime import date, timedelta
     from decimal import Decimal
 
-    from domain.claim import AppealLevel
+    from domain.claim_values import AppealLevel
     from tests.unit import claim_builders as b
 
     rejected = b.submitted(ordering_npi="1234567893")

@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 
 from application.identity import Principal
-from domain.claim import AppealLevel
+from domain.claim_values import AppealLevel
 from domain.context import SYSTEM_TENANT
 from domain.errors import NotFound
 from interfaces.http.commands import (
