@@ -22,11 +22,13 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import EventSourcedProjection
 
 from application.eventstore import AriesApplication, CommandResult
-from domain.claim import AppealLevel, Claim
-from domain.claim_values import ClaimStatus, LineToBill
+from domain.claim import Claim
+from domain.claim_ids import claim_id_for
+from domain.claim_values import AppealLevel, ClaimStatus, LineToBill
 from domain.context import EventContext, bound_context
 from domain.errors import DomainError
-from domain.order import LineBilling, Order, OrderLine
+from domain.order import Order
+from domain.order_values import LineBilling, OrderLine
 
 if TYPE_CHECKING:
     from application.orders import OrderApplication
@@ -178,7 +180,7 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
             return []
         drafts = []
         for month, lines in sorted(lines_to_bill(order).items()):
-            claim_id = Claim.id_for(order.id, month, order.payer_id)
+            claim_id = claim_id_for(order.id, month, order.payer_id)
             if self.exists(claim_id):
                 continue
             utn_line = next((line for line in lines if order.utn(line.order_line_id)), None)

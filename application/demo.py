@@ -17,7 +17,7 @@ from application.billing import run_billing
 from domain.context import EventContext, bound_context
 from domain.errors import DomainError, NotFound
 from domain.identity import Role
-from domain.order import (
+from domain.order_values import (
     LineBilling,
     LineSerial,
     OrderingPractitioner,
@@ -25,13 +25,7 @@ from domain.order import (
     ProofOfDelivery,
     SignerRelationship,
 )
-from domain.patient import (
-    Address,
-    CoverageRank,
-    Demographics,
-    RelationshipToSubscriber,
-    Sex,
-)
+from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
 
 if TYPE_CHECKING:
     from interfaces.bootstrap import Aries

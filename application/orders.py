@@ -10,7 +10,8 @@ from uuid import UUID, uuid4
 
 from application.eventstore import AriesApplication, CommandResult
 from domain.errors import RuleViolated
-from domain.order import Order, OrderingPractitioner, OrderLine, ProofOfDelivery, RentalMonth
+from domain.order import Order
+from domain.order_values import OrderingPractitioner, OrderLine, ProofOfDelivery, RentalMonth
 
 if TYPE_CHECKING:
     from application.patients import PatientApplication

@@ -10,13 +10,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from application.eventstore import AriesApplication, CommandResult
-from domain.patient import (
-    CoverageRank,
-    Demographics,
-    NoteRef,
-    Patient,
-    RelationshipToSubscriber,
-)
+from domain.patient import Patient
+from domain.patient_values import CoverageRank, Demographics, NoteRef, RelationshipToSubscriber
 
 
 def account_number_for(patient_id: UUID) -> str:

@@ -5,7 +5,8 @@
 recorded as `Remittance.Received`. A worker then calls `post_remittance`, which parses the
 stored text again and posts it:
 
-- claims are matched by patient control number (CLP01 = `Claim.patient_control_number_for`,
+- claims are matched by patient control number (CLP01 =
+  `domain.claim_ids.patient_control_number_for`,
   the first 80 bits of the claim id, so a key-range scan of the claims event log finds the claim
   with no read model and no lag);
 - service lines (SVC) by REF*6R (the line item control number: the claim line id, 32 hex digits

@@ -62,10 +62,11 @@ from application.x12.claim837 import (
 from application.x12.envelope import Envelope, control_number_text
 from application.x12.segments import X12SyntaxError
 from domain import pricing
-from domain.claim import Claim, ClaimStatus
-from domain.claim_values import LedgerEntryKind
+from domain.claim import Claim
+from domain.claim_values import ClaimStatus, LedgerEntryKind
 from domain.errors import DomainError, RuleViolated
-from domain.patient import Patient, RelationshipToSubscriber, Sex
+from domain.patient import Patient
+from domain.patient_values import RelationshipToSubscriber, Sex
 
 if TYPE_CHECKING:
     from application.claims import ClaimApplication

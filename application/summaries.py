@@ -27,7 +27,9 @@ from application.patients import PatientApplication
 from application.ports import SummaryProvider, TransientFailure
 from application.summary_prompt import summary_request
 from domain.errors import NotFound, RuleViolated
-from domain.patient import Note, NoteRef, Patient, Summary, sha256_hex
+from domain.patient import Patient
+from domain.patient_rules import sha256_hex
+from domain.patient_values import Note, NoteRef, Summary
 
 RECORD_ATTEMPTS = 3
 SYNC_SUMMARY_MAX_NOTES = 20

@@ -19,7 +19,8 @@ from datetime import date
 
 from application.ports import NoteForSummary, SummaryRequest
 from domain.mbi import MBI_LETTERS
-from domain.patient import Note, Patient
+from domain.patient import Patient
+from domain.patient_values import Note
 
 TEMPLATE_VERSION = "soap-summary/1"
 

@@ -24,10 +24,13 @@ from application.eventstore import AriesApplication, postgres_env
 from application.identity import IdentityApplication
 from application.orders import OrderApplication
 from application.patients import PatientApplication
-from domain.claim import Claim, LineToBill
+from domain.claim import Claim
+from domain.claim_values import LineToBill
 from domain.identity import Role, User
-from domain.order import LineBilling, Order, OrderingPractitioner, OrderLine
-from domain.patient import Address, Demographics, Patient, Sex
+from domain.order import Order
+from domain.order_values import LineBilling, OrderingPractitioner, OrderLine
+from domain.patient import Patient
+from domain.patient_values import Address, Demographics, Sex
 
 FAMILIES = ("patients", "orders", "claims", "identity")
 LIBRARY = {

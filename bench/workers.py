@@ -42,23 +42,17 @@ from bench.processes import started
 from bench.report import Report, Row, Target, runs
 from domain.claim import Claim
 from domain.context import EventContext, bound_context
-from domain.order import (
+from domain.order import Order
+from domain.order_values import (
     LineBilling,
     LineSerial,
-    Order,
     OrderingPractitioner,
     OrderLine,
     ProofOfDelivery,
     SignerRelationship,
 )
-from domain.patient import (
-    Address,
-    CoverageRank,
-    Demographics,
-    Patient,
-    RelationshipToSubscriber,
-    Sex,
-)
+from domain.patient import Patient
+from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
 from interfaces.bootstrap import Aries, bootstrap
 from interfaces.databases import redis_namespace
 from interfaces.logging import configure_logging

@@ -1,61 +1,34 @@
-"""The Claim's deciding rules, as pure functions: input checks, scrub rules, line billing and
-remittance posting. The aggregate (`domain.claim`) calls them from its public command methods,
-never from an `@event` body. Rule names are stable: clients match them.
+"""The Claim's deciding rules, as pure functions: input checks, the scrub rules, which command
+may run in which status, and the checks of single commands. Drafting and correcting are in
+`domain.claim_drafting`, remittance posting in `domain.claim_adjudication`, appeals in
+`domain.claim_appeals`, the ledger in `domain.claim_ledger`. The aggregate (`domain.claim`)
+calls them from its public command methods, never from an `@event` body. Rule names are
+stable: clients match them.
+
+Scrub failures raise `ScrubFailed` (a RuleViolated): `rule` is the first failed rule in
+`SCRUB_RULES` order, `failures` lists every (rule, message).
 """
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from domain import pricing
 from domain.catalogue import PaymentCategory, item
-from domain.claim_values import (
-    PATIENT,
-    Adjustment,
-    AdjustmentGroup,
-    ClaimLine,
-    ClaimStatus,
-    LedgerEntry,
-    LedgerEntryKind,
-    LineAdjudication,
-    LineToBill,
-)
-from domain.diagnosis import is_billable, normalise
+from domain.claim_values import ClaimLine, ClaimStatus
+from domain.diagnosis import is_billable
 from domain.errors import DomainError, InvalidValue, RuleViolated, require
-from domain.money import to_money
 from domain.npi import is_valid_npi
+from domain.rules import add_months, present_text
 
 ORIGINAL, REPLACEMENT, VOID = "1", "7", "8"
-MAX_DIAGNOSES = 12
-MAX_LINES = 50
-REDETERMINATION_DAYS = 120
-RECONSIDERATION_DAYS = 180
-NOT_APPEALABLE_CARCS = frozenset({"29"})
 BILLING_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 INTERCHANGE_CONTROL_NUMBER = re.compile(r"^[0-9]{9}$")
-CARC_FORMAT = re.compile(r"^[A-Z0-9]{1,3}$")
-RARC_FORMAT = re.compile(r"^[A-Z]{1,2}[0-9]{1,3}$")
-
-# CLP02 claim status codes Aries posts (X12 835 005010X221A1).
-CLAIM_STATUS_CODES = {
-    "1": "processed as primary",
-    "2": "processed as secondary",
-    "3": "processed as tertiary",
-    "4": "denied",
-    "19": "processed as primary, forwarded to additional payer(s)",
-    "20": "processed as secondary, forwarded to additional payer(s)",
-    "21": "processed as tertiary, forwarded to additional payer(s)",
-    "22": "reversal of previous payment",
-    "23": "not our claim, forwarded to additional payer(s)",
-}
-DENIAL_STATUS_CODES = frozenset({"4", "23"})
-REVERSAL_STATUS_CODE = "22"
 
 
 class ScrubFailed(RuleViolated):
@@ -78,50 +51,10 @@ class ScrubFailed(RuleViolated):
 # --- Small pure helpers ---------------------------------------------------------------------
 
 
-def money(value: Any) -> Decimal:
-    """An exact amount in cents: Decimal/int/str, never float, at most two decimal places."""
-    try:
-        amount = to_money(value)
-        exact = Decimal(value)
-    except (ArithmeticError, TypeError, ValueError):
-        raise InvalidValue("money_is_decimal", f"{value!r} is not an amount of money") from None
-    if exact != amount:
-        raise InvalidValue(
-            "money_has_at_most_two_decimal_places", f"{value!r} has fractions of a cent"
-        )
-    return amount
-
-
-def business_date(value: Any, what: str) -> date:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidValue("business_dates_are_dates", f"{what} must be a date, not {value!r}")
-    return value
-
-
-def utc_time(value: Any, what: str) -> datetime:
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        raise InvalidValue("times_are_timezone_aware", f"{what} must be a timezone-aware datetime")
-    return value.astimezone(UTC)
-
-
 def uuid_of(value: Any, what: str) -> UUID:
     if not isinstance(value, UUID):
         raise InvalidValue("ids_are_uuids", f"{what} must be a UUID, not {value!r}")
     return value
-
-
-def text(value: Any, rule: str, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidValue(rule, f"{what} must be a non-empty string")
-    return value.strip()
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, clamped to the month's end (Feb 29 -> Feb 28)."""
-    year, month = divmod(day.month - 1 + months, 12)
-    year += day.year
-    month += 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def billing_month_of(value: Any) -> str:
@@ -286,257 +219,66 @@ ALLOWED_STATES: dict[str, tuple[frozenset[ClaimStatus], str]] = {
     ),
 }
 
-ADJUSTMENT_KIND = {
-    AdjustmentGroup.CO: LedgerEntryKind.CONTRACTUAL_ADJUSTMENT,
-    AdjustmentGroup.PR: LedgerEntryKind.PATIENT_RESPONSIBILITY,
-    AdjustmentGroup.OA: LedgerEntryKind.OTHER_ADJUSTMENT,
-    AdjustmentGroup.PI: LedgerEntryKind.OTHER_ADJUSTMENT,
-}
+
+# --- Checks of single commands ---------------------------------------------------------------
 
 
-def adjudication_outcome(status_code: str, lines: Sequence[LineAdjudication]) -> ClaimStatus:
-    """Denied when the payer denied or paid nothing; partially paid when some line got nothing."""
-    if status_code == REVERSAL_STATUS_CODE:
-        return S.REVERSED
-    paid = [line.paid for line in lines]
-    if status_code in DENIAL_STATUS_CODES or all(p == 0 for p in paid):
-        return S.DENIED
-    return S.PARTIALLY_PAID if any(p == 0 for p in paid) else S.PAID
+def interchange_control_number(value: object) -> str:
+    """An ISA13: nine digits."""
+    if not isinstance(value, str) or not INTERCHANGE_CONTROL_NUMBER.match(value):
+        raise InvalidValue(
+            "interchange_control_number_is_nine_digits",
+            f"{value!r} is not a nine-digit ISA13",
+        )
+    return value
 
 
-# --- Deciding helpers (pure) ----------------------------------------------------------------
-
-
-def require_within(filed_on: date, since: date, days: int, rule: str) -> None:
+def claim_requires_delivery_and_swo(swo_on_file: object, pod_on_file: object) -> None:
     require(
-        since <= filed_on <= since + timedelta(days=days),
-        rule,
-        f"filed {filed_on}: must be within {days} days of {since}",
+        swo_on_file is True and pod_on_file is True,
+        "claim_requires_delivery_and_swo",
+        "a claim needs proof of delivery and a standard written order on file",
     )
 
 
-def diagnosis_list(diagnoses: Sequence[str]) -> list[str]:
-    if isinstance(diagnoses, str):
-        diagnoses = [diagnoses]
-    codes = [normalise(text(code, "diagnosis_is_a_code", "diagnosis")) for code in diagnoses]
+def secondary_payer_may_be_billed(
+    payer_id: str, primary_payer_id: str, secondary_payer_id: str | None
+) -> None:
     require(
-        1 <= len(codes) <= MAX_DIAGNOSES,
-        "claim_lists_one_to_twelve_diagnoses",
-        f"{len(codes)} diagnoses: a claim lists 1 to {MAX_DIAGNOSES}",
+        secondary_payer_id is None,
+        "claim_moves_to_secondary_once",
+        f"already moved to {secondary_payer_id}",
     )
+    pricing.payer(payer_id)
     require(
-        len(set(codes)) == len(codes),
-        "claim_lists_each_diagnosis_once",
-        f"diagnoses {codes} repeat",
+        payer_id != primary_payer_id,
+        "secondary_payer_differs_from_primary",
+        f"{payer_id} is the primary payer",
     )
-    return codes
 
 
-def check_pointers(pointers: Sequence[int], diagnosis_count: int) -> tuple[int, ...]:
-    result = tuple(pointers)
+def claim_may_close(status: ClaimStatus, balance: Decimal) -> None:
+    """Only at zero balance, with no appeal or submission open, and once."""
+    require(status is not S.CLOSED, "claim_is_closed_once", "the claim is closed")
+    require(status is not S.APPEALED, "claim_with_open_appeal_stays_open", "an appeal is open")
     require(
-        1 <= len(result) <= 4
-        and len(set(result)) == len(result)
-        and all(
-            isinstance(p, int) and not isinstance(p, bool) and 1 <= p <= min(4, diagnosis_count)
-            for p in result
-        ),
-        "diagnosis_pointers_point_into_claim_diagnoses",
-        f"pointers {result} must be 1-4 distinct positions among {diagnosis_count} diagnoses",
+        status not in (S.SUBMISSION_REQUESTED, S.SUBMITTED),
+        "claim_with_submission_in_flight_stays_open",
+        "a submission is awaiting its acknowledgement",
     )
-    return result
+    require(balance == 0, "claim_closes_only_at_zero_balance", f"balance is {balance}")
 
 
-def line_id_for(
-    claim_id: UUID, order_line_id: UUID, billing_month: str, rental_month: int | None
-) -> UUID:
-    """A claim line's id: uuid5 of the claim id, order line, billing month and rental month."""
-    return uuid5(claim_id, f"line:{order_line_id}:{billing_month}:{rental_month or 0}")
-
-
-def bill_lines(
-    claim_id: UUID,
-    payer_id: str,
-    billing_month: str,
-    lines: Sequence[LineToBill],
-    diagnosis_count: int,
-) -> list[ClaimLine]:
+def submission_number_is_next(submission_number: object, submissions: int) -> None:
     require(
-        1 <= len(lines) <= MAX_LINES,
-        "claim_has_one_to_fifty_lines",
-        f"{len(lines)} lines: a claim has 1 to {MAX_LINES}",
+        submission_number == submissions + 1 and not isinstance(submission_number, bool),
+        "submission_number_is_next_in_sequence",
+        f"submission {submission_number!r} is not {submissions + 1}",
     )
-    result: list[ClaimLine] = []
-    for line in lines:
-        if not isinstance(line, LineToBill):
-            raise InvalidValue("claim_lines_are_lines_to_bill", f"{line!r} is not a LineToBill")
-        uuid_of(line.order_line_id, "order_line_id")
-        from_date = business_date(line.from_date, "from_date")
-        to_date = business_date(line.to_date, "to_date")
-        require(from_date <= to_date, "line_dates_run_forward", f"{from_date} is after {to_date}")
-        require(
-            f"{from_date:%Y-%m}" == billing_month,
-            "claim_lines_fall_in_billing_month",
-            f"service from {from_date} is not in {billing_month}",
-        )
-        pointers = check_pointers(line.diagnosis_pointers, diagnosis_count)
-        priced = pricing.price_line(
-            payer_id,
-            line.hcpcs,
-            line.billing,
-            rental_month=line.rental_month,
-            units=line.units,
-            oxygen_flow_lpm=line.oxygen_flow_lpm,
-            adherence_met=line.adherence_met,
-            abn_on_file=line.abn_on_file,
-            kx_documented=line.kx_documented,
-            portable_oxygen=line.portable_oxygen,
-            extra_modifiers=line.extra_modifiers,
-        )
-        line_id = line_id_for(claim_id, line.order_line_id, billing_month, line.rental_month)
-        require(
-            all(existing.line_id != line_id for existing in result),
-            "claim_line_is_billed_once",
-            f"order line {line.order_line_id} appears twice for the same month",
-        )
-        result.append(
-            ClaimLine(
-                line_id=line_id,
-                order_line_id=line.order_line_id,
-                hcpcs=priced.hcpcs,
-                modifiers=priced.modifiers,
-                from_date=from_date,
-                to_date=to_date,
-                units=priced.units,
-                charge=priced.charge,
-                expected_allowed=priced.expected_allowed,
-                diagnosis_pointers=pointers,
-                billing=pricing.billing_value(line.billing),
-                rental_month=line.rental_month,
-                serial_number=line.serial_number.strip() if line.serial_number else None,
-                prior_auth_required=item(priced.hcpcs).prior_auth_required,
-            )
-        )
-    return result
 
 
-def charges(lines: Sequence[ClaimLine], payer_id: str, on: date) -> list[LedgerEntry]:
-    return [
-        LedgerEntry(LedgerEntryKind.CHARGE, line.line_id, payer_id, line.charge, on)
-        for line in lines
-    ]
-
-
-def checked_adjudications(
-    claim_lines: Sequence[ClaimLine], status_code: str, lines: Sequence[LineAdjudication]
-) -> list[LineAdjudication]:
-    """The remittance lines, validated and normalised (tuples, exact cents)."""
-    require(bool(lines), "remittance_adjudicates_at_least_one_line", "no service lines")
-    known = {line.line_id for line in claim_lines}
-    seen: set[UUID] = set()
-    reversal = status_code == REVERSAL_STATUS_CODE
-    result = []
-    for line in lines:
-        if not isinstance(line, LineAdjudication):
-            raise InvalidValue("remittance_lines_are_line_adjudications", f"{line!r}")
-        require(
-            line.line_id in known,
-            "remittance_line_matches_claim_line",
-            f"line {line.line_id} is not on the claim",
-        )
-        require(
-            line.line_id not in seen,
-            "remittance_adjudicates_each_line_once",
-            f"line {line.line_id} appears twice",
-        )
-        seen.add(line.line_id)
-        paid, allowed = money(line.paid), money(line.allowed)
-        adjustments = []
-        for adjustment in line.adjustments:
-            if not isinstance(adjustment, Adjustment):
-                raise InvalidValue("remittance_adjustments_are_adjustments", f"{adjustment!r}")
-            group = adjustment.group
-            if not isinstance(group, AdjustmentGroup):
-                try:
-                    group = AdjustmentGroup(group)
-                except ValueError:
-                    raise InvalidValue(
-                        "adjustment_group_is_co_pr_oa_or_pi", f"group {group!r}"
-                    ) from None
-            if not isinstance(adjustment.carc, str) or not CARC_FORMAT.match(adjustment.carc):
-                raise InvalidValue("carc_is_well_formed", f"CARC {adjustment.carc!r}")
-            amount = money(adjustment.amount)
-            require(amount != 0, "adjustment_amount_is_not_zero", "a zero adjustment")
-            adjustments.append(Adjustment(group=group, carc=adjustment.carc, amount=amount))
-        for rarc in line.rarcs:
-            if not isinstance(rarc, str) or not RARC_FORMAT.match(rarc):
-                raise InvalidValue("rarc_is_well_formed", f"RARC {rarc!r}")
-        if reversal:
-            require(
-                paid <= 0 and all(a.amount <= 0 for a in adjustments),
-                "reversal_amounts_are_not_positive",
-                "a CLP02 22 reversal carries negated amounts",
-            )
-        else:
-            require(paid >= 0, "payment_is_not_negative", f"paid {paid} is negative")
-        if status_code in DENIAL_STATUS_CODES:
-            require(paid == 0, "denied_claim_pays_nothing", f"denied claim pays {paid}")
-        result.append(
-            LineAdjudication(
-                line_id=line.line_id,
-                allowed=allowed,
-                paid=paid,
-                adjustments=tuple(adjustments),
-                rarcs=tuple(line.rarcs),
-            )
-        )
-    return result
-
-
-def remittance_entries(
-    lines: Sequence[LineAdjudication], status_code: str, payer_id: str, paid_on: date, trace: str
-) -> list[LedgerEntry]:
-    reversal = status_code == REVERSAL_STATUS_CODE
-    entries = []
-    for line in lines:
-        if line.paid != 0:
-            kind = LedgerEntryKind.REVERSAL if reversal else LedgerEntryKind.PAYMENT
-            entries.append(
-                LedgerEntry(
-                    kind,
-                    line.line_id,
-                    payer_id,
-                    -line.paid,
-                    paid_on,
-                    rarcs=line.rarcs,
-                    reference=trace,
-                )
-            )
-        for a in line.adjustments:
-            kind = LedgerEntryKind.REVERSAL if reversal else ADJUSTMENT_KIND[a.group]
-            entries.append(
-                LedgerEntry(
-                    kind,
-                    line.line_id,
-                    payer_id,
-                    -a.amount,
-                    paid_on,
-                    carc=a.carc,
-                    rarcs=line.rarcs,
-                    reference=trace,
-                )
-            )
-            if a.group is AdjustmentGroup.PR:
-                entries.append(
-                    LedgerEntry(
-                        kind,
-                        line.line_id,
-                        PATIENT,
-                        a.amount,
-                        paid_on,
-                        carc=a.carc,
-                        rarcs=line.rarcs,
-                        reference=trace,
-                    )
-                )
-    return entries
+def acknowledgement_reasons(reasons: Sequence[str] | str) -> list[str]:
+    """The reasons an acknowledgement gives, each trimmed text (one reason may come alone)."""
+    if isinstance(reasons, str):
+        reasons = [reasons]
+    return [present_text(r, "a reason", "acknowledgement_reasons_are_text") for r in reasons]

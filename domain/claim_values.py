@@ -1,23 +1,20 @@
-"""Value types of the Claim aggregate, and the ledger folds (pure).
+"""Value types of the Claim aggregate (pure).
 
 Every Enum and frozen dataclass here that appears in a Claim event is listed in
 `domain.claim.VALUE_TYPES`. `LineToBill` is a command input only (never stored).
 
-Ledger sign convention: an entry's amount is positive when it raises what `party` (a payer id, or
-`PATIENT`) owes on the line, negative when it lowers it. Balances are sums, exact to the cent.
+`LedgerEntry` amounts are signed (`domain.claim_ledger` folds them); its dates are business
+dates named `posted_on` (the remittance's paid date for postings), not datetimes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 from uuid import UUID
-
-from domain.money import ZERO
 
 PATIENT = "patient"
 
@@ -133,38 +130,3 @@ class LineToBill:
     abn_on_file: bool = False
     kx_documented: bool = False
     extra_modifiers: tuple[str, ...] = ()
-
-
-# --- Ledger folds ---------------------------------------------------------------------------
-
-
-def ledger_balance(
-    entries: Iterable[LedgerEntry], *, line_id: UUID | None = None, party: str | None = None
-) -> Decimal:
-    """Sum of the entries, optionally of one line and/or one party, exact to the cent."""
-    return sum(
-        (
-            e.amount
-            for e in entries
-            if (line_id is None or e.line_id == line_id) and (party is None or e.party == party)
-        ),
-        ZERO,
-    )
-
-
-def party_balances(entries: Iterable[LedgerEntry], line_id: UUID) -> dict[str, Decimal]:
-    """Non-zero balance per responsible party on one line, in order of first appearance."""
-    totals: dict[str, Decimal] = {}
-    for e in entries:
-        if e.line_id == line_id:
-            totals[e.party] = totals.get(e.party, ZERO) + e.amount
-    return {party: amount for party, amount in totals.items() if amount != 0}
-
-
-def current_party(entries: Iterable[LedgerEntry], line_id: UUID) -> str | None:
-    """Who the line is billed to now: the party of the line's latest positive entry."""
-    party = None
-    for e in entries:
-        if e.line_id == line_id and e.amount > 0:
-            party = e.party
-    return party

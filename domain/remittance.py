@@ -25,7 +25,9 @@ from uuid import UUID, uuid5
 from eventsourcing.domain import event
 
 from domain.base import AriesAggregate, pin_topics
-from domain.errors import InvalidValue, require
+from domain.errors import require
+from domain.money import exact_money
+from domain.rules import calendar_date, present_text, utc_time
 
 REMITTANCE_NAMESPACE = UUID("5f0c7b1e-4a8d-5c3e-9d21-7e6b0a4f2c19")  # fixed forever: ids use it
 
@@ -58,13 +60,6 @@ class UnmatchedItem:
     charge: Decimal
     paid: Decimal
     reason: str
-
-
-def _text(value: str, rule: str, what: str) -> str:
-    text = value.strip() if isinstance(value, str) else ""
-    if not text:
-        raise InvalidValue(rule, f"{what} must not be empty")
-    return text
 
 
 class Remittance(AriesAggregate):
@@ -135,14 +130,10 @@ class Remittance(AriesAggregate):
         raw_835: str,
         received_by: str,
     ) -> Remittance:
-        payer_identifier = _text(payer_identifier, "remittance_names_its_payer", "TRN03")
-        trace_number = _text(trace_number, "remittance_names_its_trace", "TRN02")
-        if not isinstance(paid_amount, Decimal) or paid_amount != paid_amount.quantize(
-            Decimal("0.01")
-        ):
-            raise InvalidValue("money_is_exact_cents", f"{paid_amount!r} is not exact cents")
-        if not isinstance(paid_on, date) or isinstance(paid_on, datetime):
-            raise InvalidValue("date_is_a_calendar_date", f"{paid_on!r} is not a date")
+        payer_identifier = present_text(payer_identifier, "TRN03", "remittance_names_its_payer")
+        trace_number = present_text(trace_number, "TRN02", "remittance_names_its_trace")
+        paid_amount = exact_money(paid_amount)
+        paid_on = calendar_date(paid_on, "paid_on")
         require(
             isinstance(claim_count, int) and claim_count >= 1,
             "remittance_pays_at_least_one_claim",
@@ -159,8 +150,8 @@ class Remittance(AriesAggregate):
             paid_on=paid_on,
             payment_method=payment_method,
             claim_count=claim_count,
-            raw_835=_text(raw_835, "remittance_has_content", "the 835 text"),
-            received_by=_text(received_by, "remittance_receiver_is_present", "received by"),
+            raw_835=present_text(raw_835, "the 835 text", "remittance_has_content"),
+            received_by=present_text(received_by, "received by", "remittance_receiver_is_present"),
         )
 
     @property
@@ -175,10 +166,10 @@ class Remittance(AriesAggregate):
     ) -> None:
         """Mark the remittance posted: the claims it posted to and what matched nothing."""
         require(not self.is_posted, "remittance_is_posted_once", f"{self.id} is already posted")
-        if not isinstance(posted_at, datetime) or posted_at.utcoffset() is None:
-            raise InvalidValue("time_is_timezone_aware", "posted_at must be a tz-aware datetime")
         self._posted(
-            posted_claims=list(posted_claims), unmatched=list(unmatched), posted_at=posted_at
+            posted_claims=list(posted_claims),
+            unmatched=list(unmatched),
+            posted_at=utc_time(posted_at, "posted_at"),
         )
 
     @event("Posted")

@@ -24,7 +24,7 @@ Choices a reader may question:
 - `paid` counts remittance entries without a CARC (payments and their CLP02 22 reversals);
   `adjusted` the remittance entries with a CARC outside group PR (PR moves money to the
   patient, it does not reduce what is owed). The CAS group of each entry is taken from the
-  event's remittance lines, in the order `domain.claim_rules.remittance_entries` lists them;
+  event's remittance lines, in the order `domain.claim_ledger.remittance_entries` lists them;
   a mismatch stops the projection rather than guess.
 - `denial_carcs` are the CARCs on the lines the last determination paid nothing for.
 - A correction replaces the lines from its event; a line it keeps (same line id) keeps what the
@@ -47,14 +47,11 @@ from sqlalchemy import ColumnElement, Connection, Table, Uuid, any_, bindparam, 
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from domain import pricing
-from domain.claim import PATIENT, AdjustmentGroup, Claim
-from domain.claim_rules import (
-    NOT_APPEALABLE_CARCS,
-    RECONSIDERATION_DAYS,
-    REDETERMINATION_DAYS,
-    REVERSAL_STATUS_CODE,
-    add_months,
-)
+from domain.claim import Claim
+from domain.claim_adjudication import REVERSAL_STATUS_CODE
+from domain.claim_appeals import NOT_APPEALABLE_CARCS, RECONSIDERATION_DAYS, REDETERMINATION_DAYS
+from domain.claim_values import PATIENT, AdjustmentGroup
+from domain.rules import add_months
 from projections.base import Projection, copy_rows, handles
 from projections.event_index import event_type
 from projections.tables import claim_ledger_entries, claim_lines, claims
@@ -247,7 +244,7 @@ def _adjudicated(state: Mapping[str, Any], event: Any) -> dict[str, Any]:
 
 def remittance_groups(event: Any) -> list[str | None]:
     """The CAS group of each entry of an Adjudicated event (None for a payment), in the order
-    `domain.claim_rules.remittance_entries` lists them."""
+    `domain.claim_ledger.remittance_entries` lists them."""
     groups: list[str | None] = []
     for line in event.lines:
         if line.paid != 0:

@@ -11,7 +11,7 @@ Kinds of item, and the date each is due on:
 - `timely_filing_risk`: a claim the payer does not have yet (not accepted, not adjudicated,
   not voided, replaced or closed); due on its timely filing deadline.
 - `bill_rental`: a delivered rental line whose next month can be opened; due on that month's
-  first day (anniversary billing, `domain.order.rental_month_dates`).
+  first day (anniversary billing, `domain.order_values.rental_month_dates`).
 
 An item is open while its condition holds after an event, and deleted once it no longer does;
 its `opened_*` columns name the event that opened it (an item closed and opened again names the
@@ -44,7 +44,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from domain.catalogue import item
 from domain.claim import Claim
-from domain.order import LineBilling, Order, rental_month_dates
+from domain.order import Order
+from domain.order_values import LineBilling, rental_month_dates
 from projections.base import Projection, copy_rows, handles
 from projections.claims import claim_header, header_changes
 from projections.tables import work_queue, work_queue_claims, work_queue_rentals

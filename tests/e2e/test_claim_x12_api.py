@@ -8,7 +8,7 @@ from uuid import uuid4
 
 import pytest
 
-from domain.claim import Claim
+from domain.claim_ids import claim_id_for, patient_control_number_for
 from domain.context import bound_context
 from interfaces.http.routes import x12
 from tests.e2e.conftest import headers_for
@@ -32,7 +32,7 @@ def drafted_claim(api, tenant: str):
     aries = api.app.state.aries
     with bound_context(tenant_id=tenant, actor_id="test", actor_role="admin"):
         delivered = delivered_bed_and_walker(aries, DELIVERED_ON)
-    claim_id = Claim.id_for(delivered.order_id, f"{DELIVERED_ON:%Y-%m}", MEDICARE)
+    claim_id = claim_id_for(delivered.order_id, f"{DELIVERED_ON:%Y-%m}", MEDICARE)
     aries.claims.catch_up_all()
     return claim_id
 
@@ -46,7 +46,7 @@ def test_a_biller_reads_the_claims_837p_as_valid_x12(routed_api, tenant):
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain")
     assert_valid_x12(response.text)
-    assert f"CLM*{Claim.patient_control_number_for(claim_id)}*" in response.text
+    assert f"CLM*{patient_control_number_for(claim_id)}*" in response.text
 
 
 def test_another_tenants_claim_is_not_found(routed_api, tenant):

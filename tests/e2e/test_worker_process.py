@@ -20,7 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from domain.claim import Claim, ClaimStatus
+from domain.claim_ids import claim_id_for
+from domain.claim_values import ClaimStatus
 from domain.context import bound_context
 from interfaces.bootstrap import bootstrap
 from interfaces.clearinghouse import SandboxClearinghouse
@@ -154,7 +155,7 @@ def test_a_worker_killed_mid_submission_is_replaced_and_the_claim_is_submitted_o
             delivered_on = date.today() - timedelta(days=3)
             with bound_context(tenant_id=tenant, actor_id="intake-1", actor_role="intake"):
                 order = delivered_bed_and_walker(aries, delivered_on)
-            claim_id = Claim.id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
+            claim_id = claim_id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
             _eventually(lambda: aries.claims.exists(claim_id), "the worker's claim draft")
             with bound_context(tenant_id=tenant, actor_id="biller-1", actor_role="biller"):
                 aries.claims.submit(claim_id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID, uuid4
 
-from domain.order import (
+from domain.order_values import (
     LineBilling,
     LineSerial,
     OrderingPractitioner,
@@ -15,13 +15,7 @@ from domain.order import (
     ProofOfDelivery,
     SignerRelationship,
 )
-from domain.patient import (
-    Address,
-    CoverageRank,
-    Demographics,
-    RelationshipToSubscriber,
-    Sex,
-)
+from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
 
 MEDICARE = "MCR-DMEB"
 PRACTITIONER = OrderingPractitioner(name="Dr Ada Lovelace", npi="1234567893")

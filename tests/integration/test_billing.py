@@ -8,6 +8,7 @@ import pytest
 
 from application.billing import run_billing
 from domain.claim import Claim
+from domain.claim_ids import claim_id_for
 from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
 
 pytestmark = pytest.mark.integration
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.integration
 def _claims_for(aries, order_id) -> list[Claim]:
     claims = []
     for year, month in [(2026, m) for m in range(1, 13)] + [(2027, m) for m in range(1, 5)]:
-        claim_id = Claim.id_for(order_id, f"{year:04d}-{month:02d}", MEDICARE)
+        claim_id = claim_id_for(order_id, f"{year:04d}-{month:02d}", MEDICARE)
         try:
             claims.append(aries.claims.get_claim(claim_id))
         except Exception:  # noqa: BLE001 - not drafted for that month

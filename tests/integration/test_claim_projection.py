@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from domain.claim import PATIENT, Claim, ClaimStatus
+from domain.claim import Claim
+from domain.claim_values import PATIENT, ClaimStatus
 from domain.context import bound_context
 from domain.diagnosis import is_billable
 from domain.errors import DomainError

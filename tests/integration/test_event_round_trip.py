@@ -76,11 +76,12 @@ TestClaimsThroughPostgres.settings = BOUNDED
 
 def _claim_stories() -> list:
     """Deep claim paths random walks reach only rarely: rejection and resubmission, secondary
-    payer, patient responsibility and payment, appeal and its decision."""
+    payer, patient responsibility and payment, appeal and its decision, replacement, void,
+    write-off and close."""
     from datetime import date, timedelta
     from decimal import Decimal
 
-    from domain.claim import AppealLevel
+    from domain.claim_values import AppealLevel
     from tests.unit import claim_builders as b
 
     rejected = b.submitted(ordering_npi="1234567893")
@@ -97,7 +98,16 @@ def _claim_stories() -> list:
     appealed = b.denied()
     appealed.appeal(AppealLevel.REDETERMINATION, b.PAID_ON + timedelta(days=10), "meets policy")
     appealed.decide_appeal(b.PAID_ON + timedelta(days=40), False)
-    return [rejected, secondary, patient_pays, appealed]
+    replaced = b.paid()
+    replaced.replace(b.PAID_ON + timedelta(days=5), "wrong modifier")
+
+    voided = b.paid()
+    voided.void(b.PAID_ON + timedelta(days=5), "wrong patient")
+
+    settled = b.paid()
+    settled.write_off(b.PAID_ON + timedelta(days=5), "small balance")
+    settled.close(b.PAID_ON + timedelta(days=6))
+    return [rejected, secondary, patient_pays, appealed, replaced, voided, settled]
 
 
 def test_deep_claim_histories_round_trip_through_postgres():

@@ -8,7 +8,8 @@ import pytest
 from application.eventstore import ConcurrentUpdate, StaleVersion
 from domain.context import bound_context
 from domain.errors import NotFound
-from domain.patient import Address, Demographics, Patient, Sex
+from domain.patient import Patient
+from domain.patient_values import Address, Demographics, Sex
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,8 @@ import pytest
 
 from application.eventstore import CommandResult, ConcurrentUpdate
 from application.group_commit import GroupCommitRecorder
-from domain.patient import Address, Demographics, Patient, Sex
+from domain.patient import Patient
+from domain.patient_values import Address, Demographics, Sex
 
 pytestmark = pytest.mark.integration
 

@@ -15,14 +15,14 @@ from sqlalchemy import select
 
 from domain.context import bound_context
 from domain.errors import DomainError
-from domain.patient import (
+from domain.patient_rules import sha256_hex
+from domain.patient_values import (
     Address,
     CoverageRank,
     Demographics,
     NoteRef,
     RelationshipToSubscriber,
     Sex,
-    sha256_hex,
 )
 from projections.patients import search_text, trigrams
 from projections.runner import catch_up, rebuild

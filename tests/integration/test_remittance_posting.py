@@ -14,7 +14,9 @@ from application.remittances import (
     receive_remittance,
 )
 from application.x12.remittance835 import InvalidRemittance
-from domain.claim import Claim, ClaimStatus, LedgerEntryKind
+from domain.claim import Claim
+from domain.claim_ids import claim_id_for
+from domain.claim_values import ClaimStatus, LedgerEntryKind
 from domain.context import bound_context
 from domain.errors import RuleViolated
 from domain.remittance import Remittance
@@ -37,7 +39,7 @@ def filed_claim(aries, tenant: str, *, file: bool = True) -> Claim:
     with bound_context(tenant_id=tenant, actor_id="intake-1", actor_role="intake"):
         order = delivered_bed_and_walker(aries, delivered_on)
     aries.claims.catch_up_all()
-    claim_id = Claim.id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
+    claim_id = claim_id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
     with biller(tenant):
         claim = aries.claims.get_claim(claim_id)
         if file:

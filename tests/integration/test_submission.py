@@ -20,9 +20,10 @@ from application.ports import (
 )
 from application.submission import SubmissionService
 from application.x12.segments import interchanges
-from domain.claim import Claim, ClaimStatus
-from domain.order import LineBilling, OrderLine, ProofOfDelivery, SignerRelationship
-from domain.patient import CoverageRank, RelationshipToSubscriber
+from domain.claim_ids import claim_id_for, patient_control_number_for
+from domain.claim_values import ClaimStatus
+from domain.order_values import LineBilling, OrderLine, ProofOfDelivery, SignerRelationship
+from domain.patient_values import CoverageRank, RelationshipToSubscriber
 from interfaces.clearinghouse import submission_service_from
 from interfaces.clearinghouse.control_numbers import RedisControlNumbers
 from interfaces.clearinghouse.http import HttpClearinghouse
@@ -68,7 +69,7 @@ def requested_claim(aries, delivered_on: date = DELIVERED_ON) -> UUID:
     """A delivered bed and walker whose claim is scrubbed and awaits submission."""
     delivered = delivered_bed_and_walker(aries, delivered_on)
     aries.claims.catch_up_all()
-    claim_id = Claim.id_for(delivered.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
+    claim_id = claim_id_for(delivered.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
     aries.claims.submit(claim_id)
     return claim_id
 
@@ -89,7 +90,7 @@ def test_claims_ready_together_go_out_in_one_valid_interchange_and_are_accepted(
 
     (sent,) = clearinghouse.sent
     assert_valid_x12(sent)
-    assert claim_ids_in(sent) == [Claim.patient_control_number_for(c) for c in (first, second)]
+    assert claim_ids_in(sent) == [patient_control_number_for(c) for c in (first, second)]
     assert set(outcome.submitted) == set(outcome.accepted) == {first, second}, outcome
     for claim_id in (first, second):
         claim = aries.claims.get_claim(claim_id)
@@ -160,7 +161,7 @@ def test_a_claim_whose_patient_is_not_the_subscriber_is_refused_and_the_rest_go_
         signer_name="Ana Rivera", relationship=SignerRelationship.PATIENT,
         signed_on=DELIVERED_ON))
     aries.claims.catch_up_all()
-    spouse_claim = Claim.id_for(order.id, f"{DELIVERED_ON:%Y-%m}", "COM-AETNA")
+    spouse_claim = claim_id_for(order.id, f"{DELIVERED_ON:%Y-%m}", "COM-AETNA")
     aries.claims.submit(spouse_claim)
 
     outcome = service(aries, SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX")).submit(

@@ -17,7 +17,8 @@ from application.summaries import (
 from application.summary_prompt import TEMPLATE_VERSION
 from domain.context import bound_context
 from domain.errors import NotFound, RuleViolated
-from domain.patient import NoteRef, sha256_hex
+from domain.patient_rules import sha256_hex
+from domain.patient_values import NoteRef
 from interfaces.summarisers import LocalSummariser
 from interfaces.summarisers.ollama import OllamaSummariser
 from tests.integration.scenarios import medicare_patient

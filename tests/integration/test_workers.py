@@ -28,7 +28,8 @@ from prometheus_client import REGISTRY
 from sqlalchemy import Engine, create_engine
 
 from application.summaries import request_summary
-from domain.claim import Claim, ClaimStatus
+from domain.claim_ids import claim_id_for
+from domain.claim_values import ClaimStatus
 from domain.context import bound_context
 from interfaces.bootstrap import Aries, bootstrap
 from interfaces.settings import Settings
@@ -290,7 +291,7 @@ def _drafted_claim(aries: Aries, delivered_on: date) -> tuple[str, uuid.UUID]:
     tenant = f"t-{uuid.uuid4().hex[:10]}"
     with bound_context(tenant_id=tenant, actor_id="intake-1", actor_role="intake"):
         order = delivered_bed_and_walker(aries, delivered_on)
-    claim_id = Claim.id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
+    claim_id = claim_id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
     eventually(lambda: aries.claims.exists(claim_id), "the claims process manager's draft")
     return tenant, claim_id
 
@@ -348,7 +349,7 @@ def test_claims_requested_in_the_same_window_go_out_in_one_interchange(
         tenant, first = _drafted_claim(aries, delivered_on)
         with bound_context(tenant_id=tenant, actor_id="intake-1", actor_role="intake"):
             order = delivered_bed_and_walker(aries, delivered_on)
-        second = Claim.id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
+        second = claim_id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
         eventually(lambda: aries.claims.exists(second), "the second draft")
         while time.time() % 5 > 1:
             time.sleep(0.05)

@@ -13,13 +13,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from uuid import UUID, uuid5
 
-from domain.claim import (
-    Adjustment,
-    AdjustmentGroup,
-    Claim,
-    LineAdjudication,
-    LineToBill,
-)
+from domain.claim import Claim
+from domain.claim_values import Adjustment, AdjustmentGroup, LineAdjudication, LineToBill
 
 PAYER = "MCR-DMEB"
 SECONDARY = "COM-AETNA"

@@ -8,10 +8,10 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 from domain.catalogue import PaymentCategory, item
-from domain.order import (
+from domain.order import Order
+from domain.order_values import (
     LineBilling,
     LineSerial,
-    Order,
     OrderingPractitioner,
     OrderLine,
     ProofOfDelivery,

@@ -1,4 +1,4 @@
-"""Claim rules, one behaviour per test, each named after its rule (domain/claim.py)."""
+"""Claim rules, one behaviour per test, each named after its rule (domain/claim*.py)."""
 
 from __future__ import annotations
 
@@ -10,16 +10,17 @@ from uuid import uuid4
 import pytest
 
 from domain import claim_rules
-from domain.claim import (
+from domain.claim import Claim
+from domain.claim_ids import claim_id_for, line_id_for, replacement_id_for
+from domain.claim_rules import ScrubFailed
+from domain.claim_values import (
     PATIENT,
     Adjustment,
     AdjustmentGroup,
     AppealLevel,
-    Claim,
     ClaimStatus,
     LedgerEntryKind,
     LineAdjudication,
-    ScrubFailed,
 )
 from domain.errors import DomainError, InvalidValue, RuleViolated
 from tests.unit.claim_builders import (
@@ -75,13 +76,13 @@ def test_claim_cannot_be_drafted_before_delivery_and_swo(swo, pod):
 
 def test_claim_id_is_deterministic_per_order_billing_month_and_payer():
     claim = drafted()
-    assert claim.id == Claim.id_for(ORDER, "2025-03", PAYER)
-    assert Claim.id_for(ORDER, "2025-04", PAYER) != claim.id
-    assert Claim.id_for(ORDER, "2025-03", SECONDARY) != claim.id
+    assert claim.id == claim_id_for(ORDER, "2025-03", PAYER)
+    assert claim_id_for(ORDER, "2025-04", PAYER) != claim.id
+    assert claim_id_for(ORDER, "2025-03", SECONDARY) != claim.id
 
 
 def test_billing_month_is_yyyy_mm():
-    assert refused(None, lambda: Claim.id_for(ORDER, "2025-3", PAYER)) == "billing_month_is_yyyy_mm"
+    assert refused(None, lambda: claim_id_for(ORDER, "2025-3", PAYER)) == "billing_month_is_yyyy_mm"
 
 
 def test_patient_control_number_is_derived_from_the_claim_id_within_twenty_characters():
@@ -92,7 +93,7 @@ def test_patient_control_number_is_derived_from_the_claim_id_within_twenty_chara
 
 def test_claim_line_ids_are_deterministic_from_claim_order_line_and_month():
     claim = drafted()
-    assert claim.lines[0].line_id == Claim.line_id_for(claim.id, BED_LINE, "2025-03", 4)
+    assert claim.lines[0].line_id == line_id_for(claim.id, BED_LINE, "2025-03", 4)
     assert drafted().lines[0].line_id == claim.lines[0].line_id
 
 
@@ -309,11 +310,11 @@ def test_interchange_control_number_is_nine_digits(icn):
     assert refused(claim, call) == "interchange_control_number_is_nine_digits"
 
 
-def test_times_are_timezone_aware():
+def test_time_is_timezone_aware():
     claim = scrubbed()
     claim.request_submission(1)
     call = lambda: claim.record_submission("000000001", datetime(2025, 3, 12, 9))  # noqa: E731
-    assert refused(claim, call) == "times_are_timezone_aware"
+    assert refused(claim, call) == "time_is_timezone_aware"
 
 
 def test_acknowledgement_follows_submission():
@@ -715,7 +716,7 @@ def test_replacement_claim_references_the_original_with_frequency_7():
     original = paid()
     replacement_id = original.replace(date(2025, 4, 5), "wrong modifier")
     assert original.status is ClaimStatus.REPLACED
-    assert original.replacement_claim_id == replacement_id == Claim.replacement_id_for(original.id)
+    assert original.replacement_claim_id == replacement_id == replacement_id_for(original.id)
     replacement = drafted(
         replaces_claim_id=original.id, original_payer_claim_control_number="ICN-1"
     )

@@ -20,12 +20,13 @@ from hypothesis.stateful import (
     rule,
 )
 
-from domain.claim import (
+from domain.claim import Claim
+from domain.claim_ids import claim_id_for, replacement_id_for
+from domain.claim_values import (
     PATIENT,
     Adjustment,
     AdjustmentGroup,
     AppealLevel,
-    Claim,
     ClaimStatus,
     LineAdjudication,
     LineToBill,
@@ -263,7 +264,7 @@ class ClaimLifecycle(RuleBasedStateMachine):
 
     @rule(payer=st.sampled_from(PAYERS), on=days)
     def transfer_to_secondary(self, payer, on):
-        coverage = Claim.id_for(self.claim.order_id, "2025-03", payer)  # any UUID will do
+        coverage = claim_id_for(self.claim.order_id, "2025-03", payer)  # any UUID will do
         self.attempt(lambda: self.claim.transfer_to_secondary(payer, coverage, day(on)))
 
     @rule(on=days)
@@ -300,7 +301,7 @@ class ClaimLifecycle(RuleBasedStateMachine):
     @rule(on=days)
     def replace(self, on):
         if self.attempt(lambda: self.claim.replace(day(on), "wrong modifier")):
-            assert self.claim.replacement_claim_id == Claim.replacement_id_for(self.claim.id)
+            assert self.claim.replacement_claim_id == replacement_id_for(self.claim.id)
 
     @rule(on=days)
     def close(self, on):

@@ -10,12 +10,8 @@ from enum import Enum
 from typing import Any
 
 from domain.base import event_classes
-from domain.claim import (
-    PATIENT,
-    AppealLevel,
-    Claim,
-    LineAdjudication,
-)
+from domain.claim import Claim
+from domain.claim_values import PATIENT, AppealLevel, LineAdjudication
 from domain.context import bound_context
 from tests.unit.claim_builders import SECONDARY, SECONDARY_COVERAGE, denied, paid
 from tests.unit.replay import mapper, replay, round_trip

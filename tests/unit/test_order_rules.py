@@ -12,20 +12,22 @@ from uuid import uuid4
 
 import pytest
 
-from domain import order as order_module
 from domain.errors import InvalidValue, RuleViolated
-from domain.order import (
-    LineBilling,
-    LineSerial,
-    Order,
-    OrderingPractitioner,
-    OrderStatus,
-    RentalMonth,
-    SignerRelationship,
+from domain.order import Order
+from domain.order_rules import (
     prior_authorization_states_its_validity,
     rental_month_is_within_the_cap,
     rental_month_numbers_only_go_up,
 )
+from domain.order_values import (
+    LineBilling,
+    LineSerial,
+    OrderingPractitioner,
+    OrderStatus,
+    RentalMonth,
+    SignerRelationship,
+)
+from domain.rules import rules_of
 from tests.unit.order_builders import (
     INVALID_NPI,
     ORDER_DATE,
@@ -63,10 +65,20 @@ def refused(rule: str, command: Callable[[], object], order: Order | None = None
 
 def test_command_values_have_the_right_types():
     order = make_ready(place())
-    at = datetime(2026, 1, 31, 10, tzinfo=UTC)
+    cpap = place(line("E0601"))
     error = refused(
-        "command_values_have_the_right_types", lambda: order.deliver(at, pod_for(order, at)), order
+        "command_values_have_the_right_types",
+        lambda: cpap.record_adherence(cpap.lines[0].line_id, DELIVERY, "yes"),
+        cpap,
     )
+    assert isinstance(error, InvalidValue)
+    refused("command_values_have_the_right_types", lambda: order.deliver(DELIVERY, None), order)
+
+
+def test_order_dates_are_calendar_dates():
+    order = make_ready(place())
+    at = datetime(2026, 1, 31, 10, tzinfo=UTC)
+    error = refused("date_is_a_calendar_date", lambda: order.deliver(at, pod_for(order, at)), order)
     assert isinstance(error, InvalidValue)
 
 
@@ -678,5 +690,6 @@ def test_every_order_event_replays_through_the_json_transcoder_to_an_equal_order
 
 def test_every_rule_has_a_test_named_after_it():
     tests = {name for name in vars(sys.modules[__name__]) if name.startswith("test_")}
-    missing = [rule for rule in order_module.RULES if f"test_{rule}" not in tests]
+    declared = rules_of("domain.order_rules") + rules_of("domain.order_delivery")
+    missing = [rule for rule in declared if f"test_{rule}" not in tests]
     assert missing == []

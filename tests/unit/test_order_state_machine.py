@@ -20,7 +20,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from domain.catalogue import item
 from domain.errors import DomainError
-from domain.order import (
+from domain.order_values import (
     LineBilling,
     LineSerial,
     OrderStatus,

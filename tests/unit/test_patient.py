@@ -13,16 +13,15 @@ from eventsourcing.persistence import StoredEvent
 
 from domain.context import bound_context
 from domain.errors import DomainError, InvalidValue, RuleViolated
-from domain.patient import (
-    VALUE_TYPES,
+from domain.patient import VALUE_TYPES, Patient
+from domain.patient_rules import sha256_hex
+from domain.patient_values import (
     Address,
     CoverageRank,
     Demographics,
     NoteRef,
-    Patient,
     RelationshipToSubscriber,
     Sex,
-    sha256_hex,
 )
 from tests.unit.replay import mapper, replay
 

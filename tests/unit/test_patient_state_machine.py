@@ -26,15 +26,15 @@ from hypothesis.stateful import (
 )
 
 from domain.errors import DomainError
-from domain.patient import (
+from domain.patient import Patient
+from domain.patient_rules import sha256_hex
+from domain.patient_values import (
     Address,
     CoverageRank,
     Demographics,
     NoteRef,
-    Patient,
     RelationshipToSubscriber,
     Sex,
-    sha256_hex,
 )
 from tests.unit.replay import mapper, replay
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from application.x12.remittance835 import InvalidRemittance, parse_835, validate_835
-from domain.claim import Adjustment, AdjustmentGroup
+from domain.claim_values import Adjustment, AdjustmentGroup
 from tests.unit.remittance_835 import Clp, Svc, build_835
 
 D = Decimal

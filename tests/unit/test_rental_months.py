@@ -6,7 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from domain.order import LineBilling, add_months, rental_month_dates
+from domain.order_values import LineBilling, rental_month_dates
+from domain.rules import add_months
 from tests.unit.order_builders import delivered, line, make_ready, place
 
 D = date

@@ -10,14 +10,8 @@ from hypothesis import strategies as st
 
 from application.summary_prompt import TEMPLATE_VERSION, summary_request
 from domain.mbi import MBI_FORMAT
-from domain.patient import (
-    Address,
-    CoverageRank,
-    Demographics,
-    Patient,
-    RelationshipToSubscriber,
-    Sex,
-)
+from domain.patient import Patient
+from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
 
 WRITTEN = datetime(2025, 3, 1, 15, 0, tzinfo=UTC)
 

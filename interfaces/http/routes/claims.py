@@ -16,7 +16,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from domain.claim import AppealLevel
+from domain.claim_values import AppealLevel
 from domain.errors import NotFound
 from interfaces.http.commands import (
     CommandAccepted,

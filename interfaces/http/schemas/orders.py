@@ -10,7 +10,7 @@ from uuid import UUID, uuid4
 from fastapi import Body
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.order import (
+from domain.order_values import (
     LineBilling,
     LineSerial,
     OrderingPractitioner,

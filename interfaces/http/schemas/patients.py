@@ -16,14 +16,8 @@ from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_val
 from application.patients import CorrectedFields
 from application.ports import SystemClock
 from domain.mbi import is_valid_mbi
-from domain.patient import (
-    USPS_STATE_CODES,
-    Address,
-    CoverageRank,
-    Demographics,
-    RelationshipToSubscriber,
-    Sex,
-)
+from domain.patient_rules import USPS_STATE_CODES
+from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
 from interfaces.http.commands import CommandAccepted
 from projections.queries.patients import PatientRecord
 

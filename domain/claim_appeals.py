@@ -1,0 +1,122 @@
+"""Appeals of a claim's determination: which level may be filed, and by when (pure).
+
+A redetermination is filed within 120 days of the remittance's paid date (the payer's 5-day
+receipt presumption is not added); a reconsideration within 180 days of the redetermination
+decision, after an unfavourable one. Only one of each per claim. CARC 29 (timely filing) on the
+last determination is not appealable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from domain.claim_values import AppealLevel
+from domain.errors import InvalidValue, require
+
+if TYPE_CHECKING:
+    from domain.claim import Claim
+
+REDETERMINATION_DAYS = 120
+RECONSIDERATION_DAYS = 180
+NOT_APPEALABLE_CARCS = frozenset({"29"})
+
+
+def appeal_level(level: AppealLevel | int) -> AppealLevel:
+    try:
+        return AppealLevel(level.value if isinstance(level, AppealLevel) else level)
+    except ValueError:
+        raise InvalidValue(
+            "appeal_level_is_redetermination_or_reconsideration", f"level {level!r}"
+        ) from None
+
+
+def appeal_may_be_filed(claim: Claim, level: AppealLevel, filed_on: date) -> None:
+    """The claim's last determination may be appealed at `level` on `filed_on`."""
+    determination_is_appealable(claim.last_determination_carcs)
+    assert claim.last_determination_on is not None
+    if level is AppealLevel.REDETERMINATION:
+        redetermination_may_be_filed(
+            filed_on, claim.last_determination_on, claim.redetermination_filed_on
+        )
+    else:
+        reconsideration_may_be_filed(
+            filed_on,
+            claim.redetermination_decided_on,
+            claim.redetermination_favourable,
+            claim.reconsideration_filed_on,
+        )
+
+
+def determination_is_appealable(carcs: Iterable[str]) -> None:
+    not_appealable = NOT_APPEALABLE_CARCS.intersection(carcs)
+    require(
+        not not_appealable,
+        "timely_filing_denial_is_not_appealable",
+        f"CARC {', '.join(sorted(not_appealable))} (timely filing) cannot be appealed",
+    )
+
+
+def redetermination_may_be_filed(
+    filed_on: date, determined_on: date, already_filed_on: date | None
+) -> None:
+    require(
+        already_filed_on is None,
+        "redetermination_is_requested_once",
+        "a redetermination was already requested",
+    )
+    _filed_within(
+        filed_on,
+        determined_on,
+        REDETERMINATION_DAYS,
+        "redetermination_filed_within_120_days_of_remittance",
+    )
+
+
+def reconsideration_may_be_filed(
+    filed_on: date,
+    redetermined_on: date | None,
+    redetermination_favourable: bool | None,
+    already_filed_on: date | None,
+) -> None:
+    require(
+        redetermined_on is not None and redetermination_favourable is False,
+        "reconsideration_follows_unfavourable_redetermination",
+        "a reconsideration needs an unfavourable redetermination decision",
+    )
+    require(
+        already_filed_on is None,
+        "reconsideration_is_requested_once",
+        "a reconsideration was already requested",
+    )
+    assert redetermined_on is not None
+    _filed_within(
+        filed_on,
+        redetermined_on,
+        RECONSIDERATION_DAYS,
+        "reconsideration_filed_within_180_days_of_redetermination",
+    )
+
+
+def decision_follows_filing(claim: Claim, decided_on: date) -> None:
+    """The open appeal is decided on or after it was filed."""
+    filed_on = (
+        claim.redetermination_filed_on
+        if claim.open_appeal is AppealLevel.REDETERMINATION
+        else claim.reconsideration_filed_on
+    )
+    assert filed_on is not None
+    require(
+        decided_on >= filed_on,
+        "appeal_is_decided_after_filing",
+        f"decision {decided_on} precedes filing {filed_on}",
+    )
+
+
+def _filed_within(filed_on: date, since: date, days: int, rule: str) -> None:
+    require(
+        since <= filed_on <= since + timedelta(days=days),
+        rule,
+        f"filed {filed_on}: must be within {days} days of {since}",
+    )

@@ -1,0 +1,203 @@
+"""The Claim's ledger: the folds that give balances and payers, and the entries each money
+movement appends (pure).
+
+Money lives in an append-only ledger of `LedgerEntry`, one per line and responsible party. An
+entry's amount is signed: positive raises what `party` (a payer id, or `PATIENT`) owes on the
+line, negative lowers it. Balances (claim, line, party) and each line's current payer are folds
+of the ledger, exact to the cent; nothing stores a balance.
+
+- PR adjustments move the amount from the payer to the patient (two entries). Credits stay put:
+  `moves` shifts every other party's positive balance to the target party.
+- A line's current payer is the party of its latest positive entry.
+- A CLP02 22 (reversal) posts `reversal` entries that negate what the remittance lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from domain.claim_values import (
+    PATIENT,
+    AdjustmentGroup,
+    ClaimLine,
+    LedgerEntry,
+    LedgerEntryKind,
+    LineAdjudication,
+)
+from domain.errors import require
+from domain.money import ZERO
+
+ADJUSTMENT_KIND = {
+    AdjustmentGroup.CO: LedgerEntryKind.CONTRACTUAL_ADJUSTMENT,
+    AdjustmentGroup.PR: LedgerEntryKind.PATIENT_RESPONSIBILITY,
+    AdjustmentGroup.OA: LedgerEntryKind.OTHER_ADJUSTMENT,
+    AdjustmentGroup.PI: LedgerEntryKind.OTHER_ADJUSTMENT,
+}
+
+
+# --- Folds -----------------------------------------------------------------------------------
+
+
+def ledger_balance(
+    entries: Iterable[LedgerEntry], *, line_id: UUID | None = None, party: str | None = None
+) -> Decimal:
+    """Sum of the entries, optionally of one line and/or one party, exact to the cent."""
+    return sum(
+        (
+            e.amount
+            for e in entries
+            if (line_id is None or e.line_id == line_id) and (party is None or e.party == party)
+        ),
+        ZERO,
+    )
+
+
+def party_balances(entries: Iterable[LedgerEntry], line_id: UUID) -> dict[str, Decimal]:
+    """Non-zero balance per responsible party on one line, in order of first appearance."""
+    totals: dict[str, Decimal] = {}
+    for e in entries:
+        if e.line_id == line_id:
+            totals[e.party] = totals.get(e.party, ZERO) + e.amount
+    return {party: amount for party, amount in totals.items() if amount != 0}
+
+
+def current_party(entries: Iterable[LedgerEntry], line_id: UUID) -> str | None:
+    """Who the line is billed to now: the party of the line's latest positive entry."""
+    party = None
+    for e in entries:
+        if e.line_id == line_id and e.amount > 0:
+            party = e.party
+    return party
+
+
+# --- Entries ---------------------------------------------------------------------------------
+
+
+def charges(lines: Sequence[ClaimLine], payer_id: str, on: date) -> list[LedgerEntry]:
+    """One charge per line, owed by the payer billed."""
+    return [
+        LedgerEntry(LedgerEntryKind.CHARGE, line.line_id, payer_id, line.charge, on)
+        for line in lines
+    ]
+
+
+def charge_reversals(
+    lines: Sequence[ClaimLine], payer_id: str, on: date, reference: str
+) -> list[LedgerEntry]:
+    """Each line's charge reversed against `payer_id` (a void or a replacement)."""
+    return [
+        LedgerEntry(
+            LedgerEntryKind.REVERSAL, line.line_id, payer_id, -line.charge, on, reference=reference
+        )
+        for line in lines
+    ]
+
+
+def rebilling(
+    ledger: Sequence[LedgerEntry],
+    old_line_ids: Iterable[UUID],
+    new_lines: Sequence[ClaimLine],
+    payer_id: str,
+    on: date,
+) -> list[LedgerEntry]:
+    """A correction of the lines: every balance on the old lines reversed, the new ones charged."""
+    reversals = settlements(ledger, old_line_ids, LedgerEntryKind.REVERSAL, on, "correction")
+    return reversals + charges(new_lines, payer_id, on)
+
+
+def settlements(
+    ledger: Sequence[LedgerEntry],
+    line_ids: Iterable[UUID],
+    kind: LedgerEntryKind,
+    on: date,
+    reference: str,
+) -> list[LedgerEntry]:
+    """Entries that bring every party's balance on each line to zero, credits included."""
+    return [
+        LedgerEntry(kind, line_id, party, -amount, on, reference=reference)
+        for line_id in line_ids
+        for party, amount in party_balances(ledger, line_id).items()
+    ]
+
+
+def moves(
+    ledger: Sequence[LedgerEntry],
+    line_ids: Iterable[UUID],
+    kind: LedgerEntryKind,
+    target: str,
+    on: date,
+    reference: str,
+) -> list[LedgerEntry]:
+    """Entries moving every other party's positive balance on each line to `target` (credits
+    stay where they are)."""
+    entries = []
+    for line_id in line_ids:
+        for party, amount in party_balances(ledger, line_id).items():
+            if party == target or amount < 0:
+                continue
+            entries.append(LedgerEntry(kind, line_id, party, -amount, on, reference=reference))
+            entries.append(LedgerEntry(kind, line_id, target, amount, on, reference=reference))
+    return entries
+
+
+def patient_payment(
+    ledger: Sequence[LedgerEntry],
+    line_ids: Iterable[UUID],
+    amount: Decimal,
+    received_on: date,
+    reference: str,
+) -> list[LedgerEntry]:
+    """A patient payment applied to lines in order, up to each line's patient balance; it may
+    not exceed what the patient owes."""
+    owed = {line_id: ledger_balance(ledger, line_id=line_id, party=PATIENT) for line_id in line_ids}
+    total_owed = sum((o for o in owed.values() if o > 0), ZERO)
+    require(
+        amount <= total_owed,
+        "patient_payment_does_not_exceed_patient_balance",
+        f"payment {amount} exceeds the patient balance {total_owed}",
+    )
+    entries, left = [], amount
+    for line_id, line_owed in owed.items():
+        applied = min(left, line_owed)
+        if applied > 0:
+            entries.append(
+                LedgerEntry(
+                    LedgerEntryKind.PAYMENT, line_id, PATIENT, -applied, received_on,
+                    reference=reference,
+                )
+            )
+            left -= applied
+    return entries
+
+
+def remittance_entries(
+    lines: Sequence[LineAdjudication], reversal: bool, payer_id: str, paid_on: date, trace: str
+) -> list[LedgerEntry]:
+    """What a remittance posts per line: the payment, then each adjustment (a PR adjustment
+    also raises the patient's share); a reversal posts `reversal` entries throughout."""
+    entries = []
+    for line in lines:
+        if line.paid != 0:
+            kind = LedgerEntryKind.REVERSAL if reversal else LedgerEntryKind.PAYMENT
+            entries.append(
+                LedgerEntry(
+                    kind, line.line_id, payer_id, -line.paid, paid_on,
+                    rarcs=line.rarcs, reference=trace,
+                )
+            )
+        for a in line.adjustments:
+            kind = LedgerEntryKind.REVERSAL if reversal else ADJUSTMENT_KIND[a.group]
+            shares = [(payer_id, -a.amount)]
+            if a.group is AdjustmentGroup.PR:
+                shares.append((PATIENT, a.amount))
+            for party, amount in shares:
+                entries.append(
+                    LedgerEntry(
+                        kind, line.line_id, party, amount, paid_on,
+                        carc=a.carc, rarcs=line.rarcs, reference=trace,
+                    )
+                )
+    return entries

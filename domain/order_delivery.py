@@ -1,0 +1,194 @@
+"""What a delivery needs: the rules that block a delivery on a date, and the checks on its proof
+of delivery (POD). Named rules as in `domain.order_rules`.
+
+The delivery date is the date of service. The POD must be signed on it (direct delivery), by the
+patient or a designee who states their relationship, never by the supplier; serialized items
+record one serial number per unit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import date
+from uuid import UUID
+
+from domain.catalogue import item
+from domain.order_rules import typed
+from domain.order_values import (
+    CoverageVerification,
+    Hold,
+    LineSerial,
+    OrderLine,
+    OrderStatus,
+    PriorAuthorizationDecision,
+    ProofOfDelivery,
+    SignerRelationship,
+)
+from domain.rules import calendar_date, present_text, rule
+
+
+@rule()
+def order_is_delivered_only_once(stage: OrderStatus) -> str | None:
+    if stage in (OrderStatus.DELIVERED, OrderStatus.PICKED_UP):
+        return "the order was already delivered"
+    return None
+
+
+@rule()
+def order_on_hold_cannot_be_delivered(hold: Hold | None) -> str | None:
+    return None if hold is None else f"the order is on hold: {hold.reason}"
+
+
+@rule()
+def delivery_is_not_before_order_date(order_date: date, delivered_on: date) -> str | None:
+    if delivered_on < order_date:
+        return f"delivery on {delivered_on} precedes the order date {order_date}"
+    return None
+
+
+@rule()
+def delivery_requires_verified_eligible_coverage(
+    coverage: CoverageVerification | None, delivered_on: date
+) -> str | None:
+    if coverage is None:
+        return "coverage was not verified"
+    if coverage.verified_on > delivered_on:
+        return f"coverage was verified on {coverage.verified_on}, after {delivered_on}"
+    if not coverage.eligible:
+        return f"the patient is not eligible with payer {coverage.payer_id}"
+    return None
+
+
+@rule()
+def same_or_similar_equipment_blocks_delivery(
+    coverage: CoverageVerification | None,
+) -> str | None:
+    if coverage is not None and coverage.same_or_similar_found:
+        return "the payer already covers the same or similar equipment (CARC 150/151, M3)"
+    return None
+
+
+@rule()
+def delivery_requires_unexpired_prior_authorization(
+    lines: Sequence[OrderLine],
+    decisions: dict[UUID, PriorAuthorizationDecision],
+    delivered_on: date,
+) -> str | None:
+    for line in lines:
+        if not item(line.hcpcs).prior_auth_required:
+            continue
+        decision = decisions.get(line.line_id)
+        if decision is None or not decision.affirmed:
+            return f"{line.hcpcs} needs an affirmed prior authorization (UTN)"
+        if not decision.covers(delivered_on):
+            return (
+                f"the UTN {decision.utn} for {line.hcpcs} is valid from {decision.decided_on}"
+                f" to {decision.valid_until}, not on {delivered_on}"
+            )
+    return None
+
+
+@rule()
+def delivery_of_wopd_item_requires_wopd_and_face_to_face(
+    lines: Sequence[OrderLine],
+    wopd_signed_on: date | None,
+    face_to_face_on: date | None,
+    delivered_on: date,
+) -> str | None:
+    codes = [line.hcpcs for line in lines if item(line.hcpcs).wopd_required]
+    if not codes:
+        return None
+    listed = ", ".join(codes)
+    if wopd_signed_on is None or wopd_signed_on > delivered_on:
+        return f"{listed} need a written order signed on or before delivery"
+    if face_to_face_on is None or face_to_face_on > delivered_on:
+        return f"{listed} need a face-to-face encounter on or before delivery"
+    return None
+
+
+@rule()
+def proof_of_delivery_is_signed_on_delivery_date(
+    pod: ProofOfDelivery, delivered_on: date
+) -> str | None:
+    if pod.signed_on != delivered_on:
+        return f"the POD is signed on {pod.signed_on}; the delivery date is {delivered_on}"
+    return None
+
+
+@rule()
+def supplier_may_not_sign_proof_of_delivery(pod: ProofOfDelivery) -> str | None:
+    return "the supplier may not sign the proof of delivery" if pod.supplier_signed else None
+
+
+@rule()
+def designee_signature_states_relationship(pod: ProofOfDelivery) -> str | None:
+    stated = bool(pod.designee_relationship and pod.designee_relationship.strip())
+    if pod.relationship is SignerRelationship.DESIGNEE and not stated:
+        return "a designee who signs states their relationship to the patient"
+    if pod.relationship is SignerRelationship.PATIENT and pod.designee_relationship is not None:
+        return "the patient signed: there is no designee relationship"
+    return None
+
+
+@rule()
+def serial_numbers_only_for_serialized_lines(
+    pod: ProofOfDelivery, lines: Sequence[OrderLine]
+) -> str | None:
+    serialized = {line.line_id for line in lines if item(line.hcpcs).serialized}
+    strays = {s.line_id for s in pod.serial_numbers} - serialized
+    if strays:
+        listed = ", ".join(sorted(map(str, strays)))
+        return f"serial numbers given for lines without serialized items: {listed}"
+    return None
+
+
+@rule()
+def serialized_lines_record_one_serial_per_unit(
+    pod: ProofOfDelivery, lines: Sequence[OrderLine]
+) -> str | None:
+    for line in lines:
+        if item(line.hcpcs).serialized:
+            count = len(pod.serials_for(line.line_id))
+            if count != line.quantity:
+                return f"{line.hcpcs} line needs {line.quantity} serial number(s), got {count}"
+    return None
+
+
+@rule()
+def serial_numbers_are_distinct(pod: ProofOfDelivery) -> str | None:
+    serials = [s.serial.strip() for s in pod.serial_numbers]
+    return None if len(set(serials)) == len(serials) else "a serial number is given twice"
+
+
+def checked_pod(
+    pod: ProofOfDelivery, delivered_on: date, lines: Sequence[OrderLine]
+) -> ProofOfDelivery:
+    """The proof of delivery for `lines` delivered on `delivered_on`, its text trimmed."""
+    typed(pod, ProofOfDelivery, "pod")
+    signer = present_text(pod.signer_name, "the signer's printed name")
+    typed(pod.relationship, SignerRelationship, "relationship")
+    calendar_date(pod.signed_on, "signed_on")
+    typed(pod.supplier_signed, bool, "supplier_signed")
+    relationship = pod.designee_relationship
+    if relationship is not None:
+        relationship = typed(relationship, str, "designee_relationship").strip() or None
+    typed(pod.serial_numbers, (tuple, list), "serial_numbers")
+    serials = []
+    for serial in pod.serial_numbers:
+        typed(serial, LineSerial, "serial number")
+        typed(serial.line_id, UUID, "serial line_id")
+        serials.append(LineSerial(serial.line_id, present_text(serial.serial, "a serial number")))
+    pod = dataclasses.replace(
+        pod,
+        signer_name=signer,
+        designee_relationship=relationship,
+        serial_numbers=tuple(serials),
+    )
+    supplier_may_not_sign_proof_of_delivery(pod)
+    designee_signature_states_relationship(pod)
+    proof_of_delivery_is_signed_on_delivery_date(pod, delivered_on)
+    serial_numbers_only_for_serialized_lines(pod, lines)
+    serialized_lines_record_one_serial_per_unit(pod, lines)
+    serial_numbers_are_distinct(pod)
+    return pod
