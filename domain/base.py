@@ -4,6 +4,7 @@ and stable topics so that stored events survive classes being moved or renamed."
 from __future__ import annotations
 
 from dataclasses import field
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.domain import Aggregate, DomainEvent
@@ -66,6 +67,13 @@ def pin_topics(aggregate_class: type[Aggregate], prefix: str) -> type[Aggregate]
             value.TOPIC = f"{prefix}.{name}"  # type: ignore[attr-defined]
             get_topic(value)
     return aggregate_class
+
+
+@lru_cache(maxsize=1024)
+def event_type(topic: str) -> str:
+    """The last part of a topic: `aries.patient.Registered` and `pkg.mod:Patient.Registered`
+    both give `Registered`."""
+    return topic.rpartition(":")[2].rpartition(".")[2]
 
 
 def event_classes(aggregate_class: type[Aggregate]) -> list[type[DomainEvent]]:

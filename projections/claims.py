@@ -47,6 +47,7 @@ from sqlalchemy import ColumnElement, Connection, Table, Uuid, any_, bindparam, 
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from domain import pricing
+from domain.base import event_type
 from domain.claim import PATIENT, AdjustmentGroup, Claim
 from domain.claim_rules import (
     NOT_APPEALABLE_CARCS,
@@ -56,7 +57,6 @@ from domain.claim_rules import (
     add_months,
 )
 from projections.base import Projection, copy_rows, handles
-from projections.event_index import event_type
 from projections.tables import claim_ledger_entries, claim_lines, claims
 
 ADJUDICATED = frozenset({"paid", "partially_paid", "denied"})

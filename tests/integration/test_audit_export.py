@@ -73,7 +73,9 @@ def patient_bundle(store, tmp_path_factory):
     create_checkpoints(aries.read_engine, KEY)
     _patient(aries, "Okafor")  # after the checkpoint: the proof runs through it to the head
     path = tmp_path_factory.mktemp("bundles") / "patient.zip"
-    summary = export_bundle(aries.read_engine, aries.applications, path, patient_id=patient_id)
+    summary = export_bundle(
+        aries.read_engine, aries.recorded_times, aries.applications, path, patient_id=patient_id
+    )
     return path, summary, patient_id, other
 
 
@@ -142,7 +144,7 @@ def test_a_time_range_bundle_verifies(store, tmp_path):
     path = tmp_path / "range.zip"
 
     summary = export_bundle(
-        aries.read_engine, aries.applications, path, start=start,
+        aries.read_engine, aries.recorded_times, aries.applications, path, start=start,
         end=datetime.now(UTC) + timedelta(seconds=1),
     )
 

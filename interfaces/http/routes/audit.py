@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 from application.audit import access_log
 from application.audit.chain import ChainReport, verify_all
 from application.audit.checkpoints import check_checkpoints
-from application.audit.history import aggregate_history, feed, state_at
+from application.audit.history import aggregate_history, state_at
 from application.identity import Principal
 from interfaces.bootstrap import Aries
 from interfaces.http.access import READ, record_access
@@ -28,6 +28,7 @@ from interfaces.http.permissions import require
 from interfaces.http.problems import ProblemError
 from interfaces.http.reads import decode_cursor, encode_cursor
 from interfaces.http.security import AUTH_RESPONSES
+from projections.event_index_queries import feed
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=AUTH_RESPONSES)
 
@@ -373,7 +374,8 @@ def get_state(
             type_="https://aries.dev/problems/bad-request",
         )
     found = state_at(
-        aries.read_engine, _app(aries, aggregate_type), aggregate_id, version=version, at=at
+        aries.read_engine, aries.recorded_times, _app(aries, aggregate_type), aggregate_id,
+        version=version, at=at,
     )
     record_access(
         aries, principal, request, action=READ, fields_class=HISTORY,
