@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -19,6 +20,19 @@ settings.register_profile(
     "aries", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "aries"))
+
+TESTS = Path(__file__).parent
+MARKED_LEVELS = ("integration", "e2e")  # `-m` selects by them: a module without its mark hides
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every module in tests/integration and tests/e2e carries its level's marker."""
+    for item in items:
+        level = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+        if level in MARKED_LEVELS and item.get_closest_marker(level) is None:
+            raise pytest.UsageError(
+                f"{item.nodeid}: add `pytestmark = pytest.mark.{level}` to its module"
+            )
 
 
 @pytest.fixture(scope="session")

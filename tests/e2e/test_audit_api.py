@@ -22,6 +22,8 @@ from interfaces.http.permissions import PERMISSIONS
 from tests.e2e.conftest import headers_for
 from tests.integration.scenarios import demographics
 
+pytestmark = pytest.mark.e2e
+
 AUDIT_OPERATIONS = (
     "read_audit_history", "read_audit_state", "read_audit_feed", "verify_audit_chain",
     "read_access_log", "read_disclosures",

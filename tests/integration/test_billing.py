@@ -8,6 +8,7 @@ import pytest
 
 from application.billing import run_billing
 from domain.claim import Claim
+from domain.errors import NotFound
 from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
 
 pytestmark = pytest.mark.integration
@@ -19,7 +20,7 @@ def _claims_for(aries, order_id) -> list[Claim]:
         claim_id = Claim.id_for(order_id, f"{year:04d}-{month:02d}", MEDICARE)
         try:
             claims.append(aries.claims.get_claim(claim_id))
-        except Exception:  # noqa: BLE001 - not drafted for that month
+        except NotFound:  # not drafted for that month
             continue
     return claims
 
