@@ -74,12 +74,3 @@ def event_type(topic: str) -> str:
     """The last part of a topic: `aries.patient.Registered` and `pkg.mod:Patient.Registered`
     both give `Registered`."""
     return topic.rpartition(":")[2].rpartition(".")[2]
-
-
-def event_classes(aggregate_class: type[Aggregate]) -> list[type[DomainEvent]]:
-    """The event classes an aggregate declares (including those made by `@event`)."""
-    return [
-        value
-        for value in vars(aggregate_class).values()
-        if isinstance(value, type) and issubclass(value, DomainEvent)
-    ]
