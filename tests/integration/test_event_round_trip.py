@@ -76,7 +76,7 @@ TestClaimsThroughPostgres.settings = BOUNDED
 
 def _claim_stories() -> list:
     """Deep claim paths random walks reach only rarely: rejection and resubmission, secondary
-    payer, patient responsibility and payment, appeal and its decision."""
+    payer, patient responsibility and payment, appeal and its decision, replacement."""
     from datetime import date, timedelta
     from decimal import Decimal
 
@@ -97,7 +97,10 @@ def _claim_stories() -> list:
     appealed = b.denied()
     appealed.appeal(AppealLevel.REDETERMINATION, b.PAID_ON + timedelta(days=10), "meets policy")
     appealed.decide_appeal(b.PAID_ON + timedelta(days=40), False)
-    return [rejected, secondary, patient_pays, appealed]
+
+    replaced = b.paid()
+    replaced.replace(b.PAID_ON + timedelta(days=5), "wrong modifier")
+    return [rejected, secondary, patient_pays, appealed, replaced]
 
 
 def test_deep_claim_histories_round_trip_through_postgres():
