@@ -51,7 +51,7 @@ from application.audit.chain import (
 from application.audit.checkpoints import Checkpoint, latest_checkpoints
 from application.audit.ports import RecordedTimes
 from application.audit.render import event_payload
-from application.audit.tables import access_log, event_chain, events_table
+from application.audit.tables import access_log, chained_events, event_chain, events_table
 from application.eventstore import AriesApplication
 from domain.base import event_type
 
@@ -102,28 +102,7 @@ def zip_members(members: Mapping[str, bytes]) -> bytes:
 
 
 def _event_rows(engine: Engine, chain: str, where: Any) -> list[Any]:
-    events = events_table(chain)
-    query = (
-        select(
-            events.c.notification_id,
-            events.c.originator_id,
-            events.c.originator_version,
-            events.c.topic,
-            events.c.state,
-            event_chain.c.seq,
-            event_chain.c.digest,
-            event_chain.c.hash,
-        )
-        .select_from(
-            events.join(
-                event_chain,
-                (event_chain.c.chain == chain)
-                & (event_chain.c.position == events.c.notification_id),
-            )
-        )
-        .where(where)
-        .order_by(event_chain.c.seq)
-    )
+    query = chained_events(chain, chained_only=True).where(where).order_by(event_chain.c.seq)
     with engine.connect() as conn:
         return list(conn.execute(query).all())
 

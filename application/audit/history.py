@@ -24,7 +24,7 @@ from sqlalchemy import Engine, select
 
 from application.audit.ports import RecordedTimes
 from application.audit.render import aggregate_state, event_payload
-from application.audit.tables import event_chain, events_table
+from application.audit.tables import chained_events, events_table
 from application.eventstore import AriesApplication
 from domain.base import AriesAggregate, event_type
 from domain.context import SYSTEM_TENANT, current_context
@@ -75,22 +75,7 @@ def aggregate_history(
     """Every stored event of the aggregate, oldest first, decoded, with its chain entry."""
     events = events_table(app.events_table)
     query = (
-        select(
-            events.c.notification_id,
-            events.c.originator_id,
-            events.c.originator_version,
-            events.c.topic,
-            events.c.state,
-            event_chain.c.seq,
-            event_chain.c.hash,
-        )
-        .select_from(
-            events.outerjoin(
-                event_chain,
-                (event_chain.c.chain == app.events_table)
-                & (event_chain.c.position == events.c.notification_id),
-            )
-        )
+        chained_events(app.events_table, chained_only=False)
         .where(events.c.originator_id == aggregate_id)
         .order_by(events.c.originator_version)
     )
