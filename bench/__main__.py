@@ -20,7 +20,7 @@ from rich.console import Console
 
 from bench import eventstore, http, rebuild, workers
 from bench.report import Report, Row, Target, print_table, runs, write_json, write_markdown
-from interfaces.databases import fresh_database, server_urls
+from tests.servers import fresh_database, server_urls
 
 ROOT = Path(__file__).resolve().parent.parent
 console = Console(stderr=True)

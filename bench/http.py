@@ -21,7 +21,7 @@ import psycopg
 from bench.load import LoadResult, OnResponse, Request, Response, percentile, run_load
 from bench.processes import PeakRss, free_port, started, wait_until_serving
 from bench.report import Report, Row, Target, runs
-from interfaces.databases import redis_namespace
+from tests.servers import redis_namespace
 
 PASSWORD = "bench password 1"  # noqa: S105 (a throwaway user in a throwaway database)
 TENANT = "bench"

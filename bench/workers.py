@@ -54,10 +54,10 @@ from domain.order_values import (
 from domain.patient import Patient
 from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
 from interfaces.bootstrap import Aries, bootstrap
-from interfaces.databases import redis_namespace
 from interfaces.logging import configure_logging
 from interfaces.settings import Settings
 from interfaces.workers.jobs import JobStore, job_id_for_submission
+from tests.servers import redis_namespace
 
 MEDICARE = "MCR-DMEB"
 MBI = "1EG4TE5MK73"

@@ -4,6 +4,7 @@ and stable topics so that stored events survive classes being moved or renamed."
 from __future__ import annotations
 
 from dataclasses import field
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.domain import Aggregate, DomainEvent
@@ -68,10 +69,8 @@ def pin_topics(aggregate_class: type[Aggregate], prefix: str) -> type[Aggregate]
     return aggregate_class
 
 
-def event_classes(aggregate_class: type[Aggregate]) -> list[type[DomainEvent]]:
-    """The event classes an aggregate declares (including those made by `@event`)."""
-    return [
-        value
-        for value in vars(aggregate_class).values()
-        if isinstance(value, type) and issubclass(value, DomainEvent)
-    ]
+@lru_cache(maxsize=1024)
+def event_type(topic: str) -> str:
+    """The last part of a topic: `aries.patient.Registered` and `pkg.mod:Patient.Registered`
+    both give `Registered`."""
+    return topic.rpartition(":")[2].rpartition(".")[2]

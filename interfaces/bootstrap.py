@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import redis
 from sqlalchemy import Engine, create_engine
 
+from application.audit.ports import RecordedTimes
 from application.claims import ClaimApplication
 from application.eventstore import AriesApplication, postgres_env
 from application.identity import IdentityApplication
@@ -16,6 +17,7 @@ from application.patients import PatientApplication
 from interfaces.preflight import check_database, check_redis
 from interfaces.settings import Settings
 from migrations import sqlalchemy_url
+from projections.event_index_queries import IndexedTimes
 
 
 class NotConfigured(RuntimeError):
@@ -30,6 +32,7 @@ class Aries:
     claims: ClaimApplication
     identity: IdentityApplication
     read_engine: Engine
+    recorded_times: RecordedTimes
     redis: redis.Redis
     _closed: bool = field(default=False, repr=False)
 
@@ -95,6 +98,7 @@ def bootstrap(settings: Settings | None = None) -> Aries:
         claims=claims,
         identity=IdentityApplication(env=env),
         read_engine=read_engine,
+        recorded_times=IndexedTimes(read_engine),
         redis=redis.Redis.from_url(
             redis_url, socket_connect_timeout=timeout, socket_timeout=max(timeout, 5)
         ),

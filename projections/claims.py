@@ -47,13 +47,13 @@ from sqlalchemy import ColumnElement, Connection, Table, Uuid, any_, bindparam, 
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from domain import pricing
+from domain.base import event_type
 from domain.claim import Claim
 from domain.claim_adjudication import REVERSAL_STATUS_CODE
 from domain.claim_appeals import NOT_APPEALABLE_CARCS, RECONSIDERATION_DAYS, REDETERMINATION_DAYS
 from domain.claim_values import PATIENT, AdjustmentGroup
 from domain.rules import add_months
 from projections.base import Projection, copy_rows, handles
-from projections.event_index import event_type
 from projections.tables import claim_ledger_entries, claim_lines, claims
 
 ADJUDICATED = frozenset({"paid", "partially_paid", "denied"})

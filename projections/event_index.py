@@ -17,7 +17,6 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -27,18 +26,12 @@ from eventsourcing.persistence import JSONTranscoder, Mapper, Notification, Tran
 from eventsourcing.utils import get_topic, resolve_topic
 from sqlalchemy import Connection
 
+from domain.base import event_type
 from projections.base import Projection, copy_rows, handles
 from projections.tables import event_index
 
 CONTEXT_FIELDS = ("tenant_id", "actor_id", "actor_role", "correlation_id", "causation_id")
 """Event attributes stamped from the bound context (domain/base.py), stored as they are."""
-
-
-@lru_cache(maxsize=1024)
-def event_type(topic: str) -> str:
-    """The last part of a topic: `aries.patient.Registered` and `pkg.mod:Patient.Registered`
-    both give `Registered`."""
-    return topic.rpartition(":")[2].rpartition(".")[2]
 
 
 class IndexedEvent(NamedTuple):

@@ -34,10 +34,10 @@ from typing import Any
 from eventsourcing.utils import get_topic, resolve_topic
 from sqlalchemy import Connection
 
+from domain.base import event_type
 from domain.catalogue import item
 from domain.order import Order
 from projections.base import Projection
-from projections.event_index import event_type
 from projections.folding import Row, Rows
 from projections.tables import order_lines, orders
 

@@ -26,9 +26,9 @@ from typing import Any
 from eventsourcing.utils import get_topic, resolve_topic
 from sqlalchemy import Connection
 
+from domain.base import event_type
 from domain.patient import Patient
 from projections.base import Projection
-from projections.event_index import event_type
 from projections.folding import Row, Rows
 from projections.tables import coverages, notes, patients, summaries
 

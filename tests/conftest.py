@@ -1,12 +1,20 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, settings
 
-from interfaces.bootstrap import bootstrap
+from interfaces.bootstrap import Aries, bootstrap
 from interfaces.settings import Settings
 from tests.servers import fresh_database, redis_namespace, server_urls
 
@@ -19,6 +27,94 @@ settings.register_profile(
     "aries", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "aries"))
+
+T = TypeVar("T")
+
+TESTS = Path(__file__).parent
+MARKED_LEVELS = ("integration", "e2e")  # `-m` selects by them: a module without its mark hides
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every module in tests/integration and tests/e2e carries its level's marker."""
+    for item in items:
+        level = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
+        if level in MARKED_LEVELS and item.get_closest_marker(level) is None:
+            raise pytest.UsageError(
+                f"{item.nodeid}: add `pytestmark = pytest.mark.{level}` to its module"
+            )
+
+
+def eventually(
+    fetch: Callable[[], T],
+    condition: Callable[[T], Any] = bool,
+    *,
+    what: str = "the condition",
+    timeout: float = 60.0,
+) -> T:
+    """Call `fetch` until `condition` holds for its answer (by default, until the answer is
+    true) and return that answer: projectors and workers act asynchronously. Fails after
+    `timeout` seconds, naming `what` and the last answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = fetch()
+        if condition(answer):
+            return answer
+        if time.monotonic() > deadline:
+            last = getattr(answer, "text", answer)
+            raise AssertionError(f"{what} not reached in {timeout}s; last answer: {last!r:.500}")
+        time.sleep(0.1)
+
+
+class FixedClock:
+    """An application Clock (application/ports.py) that stays at `at`."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+    def today(self) -> date:
+        return self.at.date()
+
+
+def in_threads(work: Callable[[], object], count: int) -> list[BaseException]:
+    """Run `work` in `count` threads at once; what they raised (the test asserts it is none)."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as error:  # noqa: BLE001 (handed to the test)
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def aries_environment(**variables: str) -> dict[str, str]:
+    """This process's environment without its ARIES_ variables, plus `variables`: an `aries`
+    process started with it is configured by what the test gives it alone."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARIES_")}
+    env.update(variables)
+    return env
+
+
+def run_aries(*args: str, timeout: float = 120, **variables: str) -> subprocess.CompletedProcess:
+    """`aries ARGS...` as an operator runs it, in a process of its own configured by
+    `variables` (see aries_environment)."""
+    return subprocess.run(
+        [sys.executable, "-m", "interfaces.cli", *args],
+        cwd=TESTS.parent,
+        env=aries_environment(**variables),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +154,10 @@ def redis_prefix(redis_url) -> Iterator[str]:
         yield prefix
 
 
-@pytest.fixture(scope="session")
-def aries(database_url, redis_url):
-    """The composition root on the session's migrated database and the real Redis."""
+@contextmanager
+def aries_on(database_url: str, redis_url: str, **changes: Any) -> Iterator[Aries]:
+    """The composition root on `database_url` with test settings: small pools and a Redis
+    namespace of its own, emptied afterwards."""
     with redis_namespace(redis_url) as prefix:
         built = bootstrap(
             Settings(
@@ -68,11 +165,20 @@ def aries(database_url, redis_url):
                 redis_url=redis_url,
                 environment="test",
                 redis_key_prefix=prefix,
-                **SMALL_POOLS,
+                **{**SMALL_POOLS, **changes},
             )
         )
+        try:
+            yield built
+        finally:
+            built.close()
+
+
+@pytest.fixture(scope="session")
+def aries(database_url, redis_url):
+    """The composition root on the session's migrated database and the real Redis."""
+    with aries_on(database_url, redis_url) as built:
         yield built
-        built.close()
 
 
 @pytest.fixture(scope="module")
@@ -80,15 +186,5 @@ def isolated_aries(server_database_url, redis_url):
     """A composition root on a database of the module's own. For tests that run projections:
     the session database holds what other tests recorded, including state-machine histories
     with made-up ids that no API would produce."""
-    with fresh_database(server_database_url) as url, redis_namespace(redis_url) as prefix:
-        built = bootstrap(
-            Settings(
-                database_url=url,
-                redis_url=redis_url,
-                environment="test",
-                redis_key_prefix=prefix,
-                **SMALL_POOLS,
-            )
-        )
+    with fresh_database(server_database_url) as url, aries_on(url, redis_url) as built:
         yield built
-        built.close()

@@ -1,12 +1,98 @@
-"""Where tests find PostgreSQL and Redis, their fresh databases and Redis namespaces: see
-interfaces/databases.py (shared with bench/)."""
+"""Throwaway databases for tests and benchmarks (bench/ imports them from here): the servers in
+ARIES_DATABASE_URL / ARIES_REDIS_URL when both are set (CI sets them to the machine's services),
+else embedded servers started for the occasion; and a fresh database per use, created from the
+server URL and dropped afterwards, so nothing trusts leftover state; likewise a Redis key
+namespace per use, emptied afterwards."""
 
-from interfaces.databases import (
-    database_url_for,
-    fresh_database,
-    redis_namespace,
-    server_urls,
-    url_as_uri,
-)
+from __future__ import annotations
 
-__all__ = ["database_url_for", "fresh_database", "redis_namespace", "server_urls", "url_as_uri"]
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import redis
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from interfaces.embedded import EmbeddedServers
+
+
+@contextmanager
+def server_urls(purpose: str = "test") -> Iterator[tuple[str, str]]:
+    """(PostgreSQL server URL, Redis URL) for the duration of the block."""
+    database_url = os.environ.get("ARIES_DATABASE_URL")
+    redis_url = os.environ.get("ARIES_REDIS_URL")
+    if database_url and redis_url:
+        yield database_url, redis_url
+        return
+    with tempfile.TemporaryDirectory(prefix=f"aries-{purpose}-") as tmp:
+        with EmbeddedServers(Path(tmp)) as servers:
+            yield (
+                database_url or servers.urls.database_url,
+                redis_url or servers.urls.redis_url,
+            )
+
+
+def database_url_for(server_url: str, dbname: str) -> str:
+    params = conninfo_to_dict(server_url)
+    params["dbname"] = dbname
+    return make_conninfo(**params)
+
+
+def url_as_uri(conninfo: str) -> str:
+    """psycopg accepts both forms; our settings and Alembic want a URI."""
+    if conninfo.startswith(("postgresql://", "postgres://")):
+        return conninfo
+    params = conninfo_to_dict(conninfo)
+    user = params.pop("user", "postgres")
+    password = params.pop("password", "")
+    dbname = params.pop("dbname", "postgres")
+    host = params.pop("host", "")
+    port = params.pop("port", "")
+    auth = f"{user}:{password}@" if password else f"{user}@"
+    if host.startswith("/"):
+        query = "&".join([f"host={host}", *(f"{k}={v}" for k, v in params.items())])
+        return f"postgresql://{auth}/{dbname}?{query}"
+    hostport = f"{host}:{port}" if port else host
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"postgresql://{auth}{hostport}/{dbname}" + (f"?{query}" if query else "")
+
+
+@contextmanager
+def fresh_database(
+    server_url: str, *, migrate: bool = True, purpose: str = "test"
+) -> Iterator[str]:
+    """A new, empty database on the server (migrated to head unless told not to); dropped after."""
+    name = f"aries_{purpose}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = url_as_uri(database_url_for(server_url, name))
+    try:
+        if migrate:
+            import migrations
+
+            migrations.upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def redis_namespace(redis_url: str, *, purpose: str = "test") -> Iterator[str]:
+    """A key prefix of its own (control numbers, rate limits, broker queues) whose keys are
+    deleted afterwards: the machine's Redis outlives the run."""
+    prefix = f"aries-{purpose}:{uuid.uuid4().hex}:"
+    try:
+        yield prefix
+    finally:
+        client = redis.Redis.from_url(redis_url)
+        try:
+            keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()

@@ -137,12 +137,6 @@ def entries(
     return [AccessEntry.from_row(r) for r in rows]
 
 
-def entries_for_request(engine: Engine, request_id: str) -> list[AccessEntry]:
-    """Every entry one HTTP request left (its X-Request-ID): tests use it to prove that a PHI
-    read leaves exactly one entry."""
-    return entries(engine, tenant_id=None, request_id=request_id, limit=10_000)
-
-
 def previous_hash(engine: Engine, seq: int) -> bytes:
     """The chain hash before entry `seq` (genesis for the first)."""
     if seq <= 1:

@@ -11,7 +11,7 @@ previous hash is `genesis(chain)`.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -285,26 +285,8 @@ def check_access_entry(
     return None
 
 
-def walk(start_hash: bytes, digests: Iterable[bytes]) -> list[bytes]:
-    """The hashes a run of digests makes, starting after `start_hash`."""
-    hashes = []
-    current = start_hash
-    for digest in digests:
-        current = link(current, digest)
-        hashes.append(current)
-    return hashes
-
-
 def verify_all(engine: Engine, progress: Progress | None = None) -> list[ChainReport]:
     """Every events table's chain, then the access log's."""
     reports = [verify_event_chain(engine, chain, progress) for chain in EVENT_CHAINS]
     reports.append(verify_access_log(engine, progress))
     return reports
-
-
-def hex_or_none(value: bytes | None) -> str | None:
-    return None if value is None else value.hex()
-
-
-def first_break(reports: Sequence[ChainReport]) -> Break | None:
-    return next((r.first_break for r in reports if r.first_break is not None), None)

@@ -34,7 +34,8 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import ColumnElement, Engine, Row, select
+from sqlalchemy import BigInteger, Engine, Row, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from application.audit import access_log as access
 from application.audit.chain import (
@@ -48,11 +49,11 @@ from application.audit.chain import (
     utc_text,
 )
 from application.audit.checkpoints import Checkpoint, latest_checkpoints
+from application.audit.ports import RecordedTimes
 from application.audit.render import event_payload
-from application.audit.tables import access_log, event_chain, events_table
+from application.audit.tables import access_log, chained_events, event_chain, events_table
 from application.eventstore import AriesApplication
-from projections.event_index import event_type
-from projections.tables import event_index
+from domain.base import event_type
 
 FORMAT = "aries-audit-bundle/1"
 MEMBERS = ("manifest.json", "events.jsonl", "access.jsonl", "chain.jsonl")
@@ -100,35 +101,15 @@ def zip_members(members: Mapping[str, bytes]) -> bytes:
 # --- Export -------------------------------------------------------------------------------------
 
 
-def _event_rows(engine: Engine, chain: str, where: ColumnElement[bool]) -> list[Row[Any]]:
-    events = events_table(chain)
-    query = (
-        select(
-            events.c.notification_id,
-            events.c.originator_id,
-            events.c.originator_version,
-            events.c.topic,
-            events.c.state,
-            event_chain.c.seq,
-            event_chain.c.digest,
-            event_chain.c.hash,
-        )
-        .select_from(
-            events.join(
-                event_chain,
-                (event_chain.c.chain == chain)
-                & (event_chain.c.position == events.c.notification_id),
-            )
-        )
-        .where(where)
-        .order_by(event_chain.c.seq)
-    )
+def _event_rows(engine: Engine, chain: str, where: Any) -> list[Any]:
+    query = chained_events(chain, chained_only=True).where(where).order_by(event_chain.c.seq)
     with engine.connect() as conn:
         return list(conn.execute(query).all())
 
 
 def _selected_events(
     engine: Engine,
+    times: RecordedTimes,
     applications: Mapping[str, AriesApplication],
     aggregates: Mapping[str, Sequence[UUID]],
     start: datetime | None,
@@ -141,12 +122,11 @@ def _selected_events(
         chain = app.events_table
         events = events_table(chain)
         if start is not None or end is not None:
-            positions = select(event_index.c.position).where(event_index.c.upstream == upstream)
-            if start is not None:
-                positions = positions.where(event_index.c.recorded_at >= start)
-            if end is not None:
-                positions = positions.where(event_index.c.recorded_at < end)
-            rows = _event_rows(engine, chain, events.c.notification_id.in_(positions))
+            # One array parameter: a range can hold more events than a statement has parameters.
+            positions = bindparam(
+                "positions", times.positions(upstream, start, end), type_=ARRAY(BigInteger)
+            )
+            rows = _event_rows(engine, chain, events.c.notification_id == any_(positions))
         elif aggregates.get(upstream):
             rows = _event_rows(engine, chain, events.c.originator_id.in_(aggregates[upstream]))
         else:
@@ -237,6 +217,7 @@ def _proof(engine: Engine, chain: str, first: int, head: int) -> list[dict[str, 
 
 def export_bundle(
     engine: Engine,
+    times: RecordedTimes,
     applications: Mapping[str, AriesApplication],
     out: Path,
     *,
@@ -262,7 +243,7 @@ def export_bundle(
     checkpoints = latest_checkpoints(engine)
     by_table = {app.events_table: app for app in applications.values()}
 
-    selected = _selected_events(engine, applications, wanted, start, end)
+    selected = _selected_events(engine, times, applications, wanted, start, end)
     total = sum(len(rows) for rows in selected.values())
     event_lines: list[bytes] = []
     patients: set[UUID] = set()

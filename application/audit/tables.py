@@ -1,4 +1,5 @@
-"""SQLAlchemy Core views of the tables the audit package reads and writes.
+"""SQLAlchemy Core views of the tables the audit package reads and writes, and the one join it
+reads them through (stored events with their chain entries).
 
 Alembic owns the DDL (`migrations/versions/0007_audit.py`); these mirror it. The events tables
 are the library's (`<family>_events` in schema public), described here only to read them.
@@ -7,6 +8,7 @@ are the library's (`<family>_events` in schema public), described here only to r
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -17,8 +19,10 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    select,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql import Select
 
 metadata = MetaData(schema="audit")
 
@@ -81,3 +85,21 @@ def events_table(name: str) -> Table:
         Column("state", LargeBinary),
         Column("notification_id", BigInteger, nullable=False),
     )
+
+
+def chained_events(chain: str, *, chained_only: bool) -> Select[Any]:
+    """The stored events of events table `chain` with their chain entries (seq, digest, hash):
+    only the chained ones, or every one (None where it has no entry)."""
+    events = events_table(chain)
+    on = (event_chain.c.chain == chain) & (event_chain.c.position == events.c.notification_id)
+    joined = events.join(event_chain, on) if chained_only else events.outerjoin(event_chain, on)
+    return select(
+        events.c.notification_id,
+        events.c.originator_id,
+        events.c.originator_version,
+        events.c.topic,
+        events.c.state,
+        event_chain.c.seq,
+        event_chain.c.digest,
+        event_chain.c.hash,
+    ).select_from(joined)

@@ -153,6 +153,7 @@ def export_command(
 
             summary = export_bundle(
                 aries.read_engine,
+                aries.recorded_times,
                 aries.applications,
                 out,
                 patient_id=patient,

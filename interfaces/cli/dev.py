@@ -52,7 +52,7 @@ def dev(
 
 def _run(settings: Settings, demo_patients: int) -> None:
     # Here, not at the top: every `aries` command imports this module, and Faker is for dev only.
-    from application.demo import DEMO_PASSWORD, DEMO_USER, seed_demo
+    from interfaces.cli.demo import DEMO_PASSWORD, DEMO_USER, seed_demo
 
     assert settings.database_url is not None
     migrations.upgrade(settings.database_url)

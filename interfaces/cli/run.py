@@ -84,7 +84,7 @@ def seed(
     patients: int = typer.Option(25, min=0, help="demo patients to create"),
 ) -> None:
     """Load demo data (users, patients, orders). Running it again adds nothing twice."""
-    from application.demo import seed_demo
+    from interfaces.cli.demo import seed_demo
 
     settings = Settings()
     configure_logging(settings.log_level, json=settings.json_logs)

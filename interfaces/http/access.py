@@ -25,8 +25,6 @@ Rules:
 - Denied attempts are recorded by `Allowed(operation, phi=fields_class)` itself (the patient id
   comes from the path parameter `patient_id`); a route only has to pass `phi=`.
 - Async endpoints: `await run_in_threadpool(record_access, ...)`.
-- Tests: `entries_for_request(aries.read_engine, response.headers["X-Request-ID"])` answers the
-  entries a request left (the suite's "every PHI read leaves exactly one entry" check).
 """
 
 from __future__ import annotations
@@ -47,7 +45,6 @@ from application.audit.access_log import (
     SEARCH,
     AccessEntry,
     AccessRecord,
-    entries_for_request,
     record,
 )
 from application.identity import Principal
@@ -56,8 +53,7 @@ from interfaces.bootstrap import Aries
 from interfaces.http.problems import ProblemError
 
 __all__ = [
-    "DISCLOSE", "EXPORT", "READ", "SEARCH", "entries_for_request", "record_access",
-    "record_denied",
+    "DISCLOSE", "EXPORT", "READ", "SEARCH", "record_access", "record_denied",
 ]
 
 log = structlog.get_logger("aries.http.access")

@@ -18,17 +18,18 @@ import threading
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from application.audit.access_log import AccessEntry, entries
 from domain.identity import Role
-from interfaces.bootstrap import Aries, bootstrap
+from interfaces.bootstrap import Aries
 from interfaces.http.app import create_app
-from interfaces.settings import Settings
 from interfaces.workers.main import run_workers
 from projections.runner import run_projectors
-from tests.conftest import SMALL_POOLS
-from tests.servers import fresh_database, redis_namespace
+from tests.conftest import aries_on
+from tests.servers import fresh_database
 
 PASSWORD = "correct horse battery"  # noqa: S105
 
@@ -38,22 +39,16 @@ PASSWORD = "correct horse battery"  # noqa: S105
 @pytest.fixture(scope="package")
 def api_aries(server_database_url, redis_url) -> Iterator[Aries]:
     """Aries on its own database, with the projector and the worker following it."""
-    with fresh_database(server_database_url) as url, redis_namespace(redis_url) as prefix:
-        aries = bootstrap(
-            Settings(
-                database_url=url,
-                redis_url=redis_url,
-                environment="test",
-                redis_key_prefix=prefix,
-                rate_limit_per_minute=1_000_000,
-                rate_limit_ip_per_minute=1_000_000,
-                read_wait_seconds=10.0,
-                # Claims requested in the same window go in one interchange; a short window
-                # keeps a submission test from waiting a minute.
-                submission_batch_seconds=1,
-                **SMALL_POOLS,
-            )
-        )
+    with fresh_database(server_database_url) as url, aries_on(
+        url,
+        redis_url,
+        rate_limit_per_minute=1_000_000,
+        rate_limit_ip_per_minute=1_000_000,
+        read_wait_seconds=10.0,
+        # Claims requested in the same window go in one interchange; a short window keeps a
+        # submission test from waiting a minute.
+        submission_batch_seconds=1,
+    ) as aries:
         stop = threading.Event()
         threads = [
             threading.Thread(target=run_projectors, args=(aries, None, stop), daemon=True),
@@ -67,7 +62,6 @@ def api_aries(server_database_url, redis_url) -> Iterator[Aries]:
             stop.set()
             for thread in threads:
                 thread.join(timeout=30)
-            aries.close()
 
 
 @pytest.fixture(scope="package")
@@ -82,12 +76,34 @@ def tenant() -> str:
     return f"t-{uuid.uuid4().hex[:10]}"
 
 
-def headers_for(api: TestClient, role: Role | str, tenant: str) -> dict[str, str]:
-    """Bearer headers of a new user with `role` in `tenant` (recorded through the Identity
-    application, logged in over HTTP)."""
+def aries_of(api: TestClient) -> Aries:
+    """The composition root behind a test client."""
+    return api.app.state.aries
+
+
+def new_user(api: TestClient, role: Role | str, tenant: str) -> tuple[str, str]:
+    """A user with `role` in `tenant`, recorded through the Identity application:
+    (username, user id). Its password is PASSWORD."""
     role = Role(role)
     username = f"{role.value}-{uuid.uuid4().hex[:10]}"
-    api.app.state.aries.identity.create_user(username, PASSWORD, role, tenant)
-    response = api.post("/v1/auth/token", data={"username": username, "password": PASSWORD})
+    created = aries_of(api).identity.create_user(username, PASSWORD, role, tenant)
+    return username, str(created.id)
+
+
+def login(api: TestClient, username: str, password: str = PASSWORD) -> httpx.Response:
+    return api.post("/v1/auth/token", data={"username": username, "password": password})
+
+
+def headers_for(api: TestClient, role: Role | str, tenant: str) -> dict[str, str]:
+    """Bearer headers of a new user with `role` in `tenant`, logged in over HTTP."""
+    username, _ = new_user(api, role, tenant)
+    response = login(api, username)
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def access_entries(api: TestClient, response: httpx.Response) -> list[AccessEntry]:
+    """The access-log entries the request behind `response` left (by its X-Request-ID): a PHI
+    read leaves exactly one."""
+    request_id = response.headers["X-Request-ID"]
+    return entries(aries_of(api).read_engine, tenant_id=None, request_id=request_id)

@@ -13,14 +13,15 @@ from application.audit.access_log import (
     DENIED,
     EXPORT,
     AccessRecord,
-    entries_for_request,
     record,
 )
 from domain.context import bound_context
 from domain.identity import Role
 from interfaces.http.permissions import PERMISSIONS
-from tests.e2e.conftest import headers_for
+from tests.e2e.conftest import access_entries, headers_for
 from tests.integration.scenarios import demographics
+
+pytestmark = pytest.mark.e2e
 
 AUDIT_OPERATIONS = (
     "read_audit_history", "read_audit_state", "read_audit_feed", "verify_audit_chain",
@@ -34,10 +35,6 @@ def _patient(api, tenant: str, last_name: str = "Rivera") -> uuid.UUID:
         patient_id = aries.patients.register_patient(demographics(last_name)).id
         aries.patients.correct_demographics(patient_id, demographics(last_name + "-Lopez"))
     return patient_id
-
-
-def _entries(api, response):
-    return entries_for_request(api.app.state.aries.read_engine, response.headers["X-Request-ID"])
 
 
 def test_only_admins_and_auditors_may_call_audit_operations():
@@ -57,7 +54,7 @@ def test_an_auditor_reads_a_patients_history_and_leaves_one_access_entry(api, te
     assert [e["type"] for e in events] == ["Registered", "DemographicsCorrected"]
     assert events[1]["payload"]["demographics"]["last_name"] == "Rivera-Lopez"
     assert events[0]["actor_id"] == "intake-1" and events[0]["chain_hash"]
-    [entry] = _entries(api, response)
+    [entry] = access_entries(api, response)
     assert (entry.patient_ids, entry.action, entry.outcome, entry.operation) == (
         [patient_id], "read", "allowed", "read_audit_history"
     )
@@ -88,7 +85,7 @@ def test_state_at_a_version_and_at_a_time(api, tenant):
     assert at_second.json()["version"] == 2
     assert at_second.json()["state"]["demographics"]["last_name"] == "Rivera-Lopez"
     assert before.status_code == 404
-    assert len(_entries(api, first)) == 1 and _entries(api, before) == []
+    assert len(access_entries(api, first)) == 1 and access_entries(api, before) == []
 
 
 @pytest.mark.parametrize(
@@ -111,7 +108,7 @@ def test_another_tenants_auditor_finds_nothing(api, tenant):
     response = api.get(f"/v1/audit/patients/{patient_id}/events", headers=stranger)
 
     assert response.status_code == 404
-    assert _entries(api, response) == []
+    assert access_entries(api, response) == []
 
 
 @pytest.mark.parametrize("role", ["intake", "biller", "clinician", "analyst"])
@@ -123,7 +120,7 @@ def test_other_roles_are_refused_and_the_attempt_is_logged(api, tenant, role):
     )
 
     assert response.status_code == 403
-    [entry] = _entries(api, response)
+    [entry] = access_entries(api, response)
     assert (entry.outcome, entry.patient_ids, entry.actor_role) == (DENIED, [patient_id], role)
 
 

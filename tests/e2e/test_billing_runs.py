@@ -8,18 +8,10 @@ from fastapi.testclient import TestClient
 
 from domain.context import bound_context
 from interfaces.http.app import create_app
+from tests.e2e.conftest import headers_for
 from tests.integration.scenarios import delivered_bed_and_walker
 
 pytestmark = pytest.mark.e2e
-PASSWORD = "correct horse battery"  # noqa: S105
-
-
-def _login(client: TestClient, aries, role: str, tenant: str) -> dict[str, str]:
-    username = f"{role}-{uuid.uuid4().hex[:8]}"
-    aries.identity.create_user(username, PASSWORD, role, tenant)
-    token = client.post("/v1/auth/token", data={"username": username, "password": PASSWORD})
-    assert token.status_code == 200, token.text
-    return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
 
 def test_a_biller_runs_billing_once_and_a_second_run_drafts_nothing(aries):
@@ -27,7 +19,7 @@ def test_a_biller_runs_billing_once_and_a_second_run_drafts_nothing(aries):
     with bound_context(tenant_id=tenant):
         delivered_bed_and_walker(aries, date(2026, 6, 2))
     with TestClient(create_app(aries)) as client:
-        headers = _login(client, aries, "biller", tenant)
+        headers = headers_for(client, "biller", tenant)
 
         first = client.post("/v1/billing-runs", json={"as_of": "2026-08-02"}, headers=headers)
         second = client.post("/v1/billing-runs", json={"as_of": "2026-08-02"}, headers=headers)
@@ -42,7 +34,7 @@ def test_a_biller_runs_billing_once_and_a_second_run_drafts_nothing(aries):
 
 def test_an_intake_user_may_not_run_billing(aries):
     with TestClient(create_app(aries)) as client:
-        headers = _login(client, aries, "intake", f"t-{uuid.uuid4().hex[:8]}")
+        headers = headers_for(client, "intake", f"t-{uuid.uuid4().hex[:8]}")
         response = client.post("/v1/billing-runs", json={"as_of": "2026-08-02"}, headers=headers)
     assert response.status_code == 403
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -50,7 +42,7 @@ def test_an_intake_user_may_not_run_billing(aries):
 
 def test_a_billing_run_with_a_malformed_date_is_a_422_problem(aries):
     with TestClient(create_app(aries)) as client:
-        headers = _login(client, aries, "biller", f"t-{uuid.uuid4().hex[:8]}")
+        headers = headers_for(client, "biller", f"t-{uuid.uuid4().hex[:8]}")
         response = client.post("/v1/billing-runs", json={"as_of": "08/02/2026"}, headers=headers)
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["body", "as_of"]

@@ -4,7 +4,6 @@ the AR aging answer; tenants, versions and rules are enforced."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -14,7 +13,8 @@ import pytest
 
 from domain.claim import Claim
 from domain.context import bound_context
-from tests.e2e.conftest import headers_for
+from tests.conftest import eventually
+from tests.e2e.conftest import aries_of, headers_for
 from tests.integration.scenarios import delivered_bed_and_walker
 from tests.unit.claim_builders import NS, accepted, denial
 
@@ -25,22 +25,6 @@ def today() -> date:
     return datetime.now(UTC).date()
 
 
-def aries_of(api):
-    return api.app.state.aries
-
-
-def eventually(fetch, condition, timeout: float = 30.0) -> Any:
-    """Poll `fetch()` until `condition(result)`: the worker drafts claims asynchronously."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = fetch()
-        if condition(result):
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached in {timeout}s: {result}")
-        time.sleep(0.1)
-
-
 def drafted_claim(api, tenant: str, headers: dict[str, str]) -> dict[str, Any]:
     """Deliver a bed and a walker in `tenant` and wait for the worker's claim to be listed."""
     with bound_context(tenant_id=tenant):
@@ -48,6 +32,7 @@ def drafted_claim(api, tenant: str, headers: dict[str, str]) -> dict[str, Any]:
     page = eventually(
         lambda: api.get("/v1/claims", params={"order_id": str(order.order_id)}, headers=headers),
         lambda r: r.status_code == 200 and len(r.json()["items"]) == 1,
+        timeout=30,
     )
     return page.json()["items"][0]
 
@@ -85,6 +70,7 @@ def test_submitting_records_the_request_and_moves_the_claim_off_the_work_queue(a
     to_submit = eventually(
         lambda: api.get("/v1/claims/work-queue", params={"kind": "submit_claim"}, headers=biller),
         lambda r: r.status_code == 200 and r.json()["items"],
+        timeout=30,
     )
     assert [item["subject_id"] for item in to_submit.json()["items"]] == [claim_id]
 

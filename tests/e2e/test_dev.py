@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -10,6 +9,8 @@ import time
 import httpx
 import psutil
 import pytest
+
+from tests.conftest import aries_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -22,8 +23,7 @@ def _free_port() -> int:
 
 def test_aries_dev_starts_from_nothing_serves_docs_and_stops_without_orphans(tmp_path):
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARIES_")}
-    env.update(ARIES_DATA_DIR=str(tmp_path / "data"), ARIES_PORT=str(port))
+    env = aries_environment(ARIES_DATA_DIR=str(tmp_path / "data"), ARIES_PORT=str(port))
     process = subprocess.Popen(
         [sys.executable, "-m", "interfaces.cli", "dev", "--demo-patients", "2"],
         env=env,

@@ -23,10 +23,11 @@ from interfaces.bootstrap import Aries, bootstrap
 from interfaces.http.app import create_app
 from interfaces.http.permissions import PERMISSIONS, require
 from interfaces.settings import Settings
+from tests.e2e.conftest import PASSWORD, aries_of, headers_for, login, new_user
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "correct horse battery"
+TENANT = "acme"
 PROBLEM = "application/problem+json"
 
 
@@ -66,25 +67,8 @@ def client(start) -> TestClient:
     return start()
 
 
-def aries_of(client: TestClient) -> Aries:
-    return client.app.state.aries
-
-
-def new_user(client: TestClient, role: Role = Role.ADMIN, tenant: str = "acme") -> tuple[str, str]:
-    """A user recorded directly through the application: (username, user id)."""
-    username = f"{role.value}-{uuid.uuid4().hex[:10]}"
-    result = aries_of(client).identity.create_user(username, PASSWORD, role, tenant)
-    return username, str(result.id)
-
-
-def login(client: TestClient, username: str, password: str = PASSWORD):
-    return client.post("/v1/auth/token", data={"username": username, "password": password})
-
-
-def bearer(client: TestClient, role: Role = Role.ADMIN, tenant: str = "acme") -> dict[str, str]:
-    username, _ = new_user(client, role, tenant)
-    token = login(client, username).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
+def bearer(client: TestClient, role: Role = Role.ADMIN, tenant: str = TENANT) -> dict[str, str]:
+    return headers_for(client, role, tenant)
 
 
 def new_user_body(**changes) -> dict:
@@ -98,7 +82,7 @@ def new_user_body(**changes) -> dict:
 
 
 def test_login_answers_a_bearer_token_with_the_users_claims(client):
-    username, user_id = new_user(client, Role.BILLER)
+    username, user_id = new_user(client, Role.BILLER, TENANT)
     response = login(client, username)
     assert response.status_code == 200
     body = response.json()
@@ -115,7 +99,7 @@ def test_a_token_authenticates_requests(client):
 
 
 def test_a_wrong_password_is_401_problem(client):
-    username, _ = new_user(client)
+    username, _ = new_user(client, Role.ADMIN, TENANT)
     response = login(client, username, PASSWORD + "x")
     assert response.status_code == 401
     assert response.headers["content-type"] == PROBLEM
@@ -149,7 +133,7 @@ def test_a_forged_token_is_401(client):
 
 def test_a_deactivated_users_token_stops_working(start):
     client = start(auth_cache_seconds=0)
-    username, user_id = new_user(client, Role.INTAKE)
+    username, user_id = new_user(client, Role.INTAKE, TENANT)
     headers = {"Authorization": f"Bearer {login(client, username).json()['access_token']}"}
     aries_of(client).identity.deactivate_user(uuid.UUID(user_id))
     assert client.get("/v1/users/me", headers=headers).status_code == 401
@@ -263,7 +247,7 @@ def test_a_taken_username_is_a_409_naming_the_rule(client):
 
 
 def test_events_recorded_by_a_sync_endpoint_carry_the_callers_context(client):
-    admin_name, admin_id = new_user(client, Role.ADMIN, tenant="acme")
+    admin_name, admin_id = new_user(client, Role.ADMIN, TENANT)
     token = login(client, admin_name).json()["access_token"]
     request_id = uuid.uuid4().hex
 
@@ -416,7 +400,7 @@ def test_a_malformed_idempotency_key_is_400(client):
 
 
 def test_metrics_are_labelled_by_route_template_never_the_raw_path(client):
-    _, user_id = new_user(client)
+    _, user_id = new_user(client, Role.ADMIN, TENANT)
     client.get(f"/v1/users/{user_id}", headers=bearer(client))
     client.get(f"/no/such/{user_id}")
 

@@ -6,7 +6,6 @@ payer's 835, and read the paid claim and its history as an auditor."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import eventually
 from tests.e2e.conftest import headers_for
 from tests.unit.remittance_835 import Clp, Svc, build_835
 
@@ -21,18 +21,6 @@ pytestmark = pytest.mark.e2e
 
 CENT = Decimal("0.01")
 MBI = "1EG4TE5MK73"
-
-
-def eventually(fetch, condition, timeout: float = 60.0) -> Any:
-    """Poll `fetch()` until `condition(result)`: workers act asynchronously."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = fetch()
-        if condition(result):
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not reached in {timeout}s: {getattr(result, 'text', result)}")
-        time.sleep(0.1)
 
 
 def ok(response, status: int = 200) -> dict[str, Any]:

@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from application.audit.access_log import entries_for_request
-from tests.e2e.conftest import headers_for
+from tests.e2e.conftest import access_entries, headers_for
 
 pytestmark = pytest.mark.e2e
 
@@ -396,7 +395,6 @@ def test_every_phi_read_leaves_one_access_entry_and_a_denial_leaves_one_too(
     patient = register(api, intake)
     note = api.post(f"/v1/patients/{patient['id']}/notes", json={"plan": "x"},
                     headers=clinician).json()
-    engine = api.app.state.aries.read_engine
     params = {"min_position": note["position"]}
     biller = headers_for(api, "biller", tenant)
 
@@ -411,7 +409,7 @@ def test_every_phi_read_leaves_one_access_entry_and_a_denial_leaves_one_too(
          "clinical_notes", "denied"),
     ]
     for response, action, fields_class, outcome in reads:
-        [entry] = entries_for_request(engine, response.headers["X-Request-ID"])
+        [entry] = access_entries(api, response)
         assert (entry.action, entry.fields_class, entry.outcome) == (
             action, fields_class, outcome
         )

@@ -5,12 +5,10 @@ worker can be killed while it waits)."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -27,6 +25,7 @@ from interfaces.bootstrap import bootstrap
 from interfaces.clearinghouse import SandboxClearinghouse
 from interfaces.settings import Settings
 from interfaces.workers.jobs import JobStore, job_id_for_submission
+from tests.conftest import aries_environment, eventually
 from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
 from tests.servers import fresh_database
 
@@ -94,8 +93,7 @@ def database(server_database_url) -> Iterator[str]:
 
 
 def _environment(database: str, redis_url: str, redis_prefix: str, clearinghouse_url: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARIES_")}
-    env.update(
+    return aries_environment(
         ARIES_ENVIRONMENT="test",
         ARIES_DATABASE_URL=database,
         ARIES_REDIS_URL=redis_url,
@@ -112,7 +110,6 @@ def _environment(database: str, redis_url: str, redis_prefix: str, clearinghouse
         ARIES_CLEARINGHOUSE_URL=clearinghouse_url,
         ARIES_CLEARINGHOUSE_TIMEOUT_SECONDS="120",
     )
-    return env
 
 
 def _worker(env: dict) -> subprocess.Popen:
@@ -129,13 +126,6 @@ def _worker(env: dict) -> subprocess.Popen:
 def _status(store: JobStore, job_id: uuid.UUID, tenant: str) -> str | None:
     job = store.get(job_id, tenant)
     return job.status if job is not None else None
-
-
-def _eventually(check, what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def test_a_worker_killed_mid_submission_is_replaced_and_the_claim_is_submitted_once(
@@ -156,7 +146,10 @@ def test_a_worker_killed_mid_submission_is_replaced_and_the_claim_is_submitted_o
             with bound_context(tenant_id=tenant, actor_id="intake-1", actor_role="intake"):
                 order = delivered_bed_and_walker(aries, delivered_on)
             claim_id = claim_id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
-            _eventually(lambda: aries.claims.exists(claim_id), "the worker's claim draft")
+            eventually(
+                lambda: aries.claims.exists(claim_id), what="the worker's claim draft",
+                timeout=WAIT_SECONDS,
+            )
             with bound_context(tenant_id=tenant, actor_id="biller-1", actor_role="biller"):
                 aries.claims.submit(claim_id)
 
@@ -168,9 +161,9 @@ def test_a_worker_killed_mid_submission_is_replaced_and_the_claim_is_submitted_o
 
             job_id = job_id_for_submission(claim_id, 1)
             store = JobStore(aries.read_engine)
-            _eventually(
+            eventually(
                 lambda: _status(store, job_id, tenant) == "succeeded",
-                "the second worker to finish the job",
+                what="the second worker to finish the job", timeout=WAIT_SECONDS,
             )
             transmissions = clearinghouse.transmissions
 
@@ -226,7 +219,9 @@ def test_the_worker_serves_its_metrics_and_sigterm_stops_it_cleanly(
     try:
         assert started.wait(WAIT_SECONDS), "".join(lines)
         depth = 'aries_worker_queue_depth{queue="claim_submissions",state="ready"} 0.0'
-        _eventually(lambda: depth in _metrics(port), "the queue depth gauge")
+        eventually(
+            lambda: depth in _metrics(port), what="the queue depth gauge", timeout=WAIT_SECONDS
+        )
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
         reader.join(timeout=10)

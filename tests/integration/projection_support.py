@@ -31,9 +31,10 @@ from sqlalchemy import (
 )
 
 from application.eventstore import AriesApplication, postgres_env
-from domain.base import AriesAggregate, event_classes, pin_topics
+from domain.base import AriesAggregate, pin_topics
 from migrations import sqlalchemy_url
 from projections import Projection, handles
+from tests.unit.replay import event_classes
 
 
 class Widget(AriesAggregate):

@@ -24,10 +24,9 @@ from application.audit.access_log import (
 from application.audit.checkpoints import create_checkpoints
 from application.audit.export import export_bundle, verify_bundle
 from domain.context import bound_context
-from interfaces.bootstrap import bootstrap
 from interfaces.cli.main import app as cli
-from interfaces.settings import Settings
 from projections.runner import catch_up
+from tests.conftest import aries_on
 from tests.integration.scenarios import demographics
 from tests.servers import fresh_database
 
@@ -38,17 +37,8 @@ KEY = b"an audit key that is not in the database"
 
 @pytest.fixture(scope="module")
 def store(server_database_url, redis_url):
-    with fresh_database(server_database_url) as url:
-        aries = bootstrap(
-            Settings(
-                database_url=url, redis_url=redis_url, environment="test",
-                db_pool_size=2, db_max_overflow=4, read_pool_size=2,
-            )
-        )
-        try:
-            yield aries, url
-        finally:
-            aries.close()
+    with fresh_database(server_database_url) as url, aries_on(url, redis_url) as aries:
+        yield aries, url
 
 
 def _patient(aries, last_name: str) -> uuid.UUID:
@@ -73,7 +63,9 @@ def patient_bundle(store, tmp_path_factory):
     create_checkpoints(aries.read_engine, KEY)
     _patient(aries, "Okafor")  # after the checkpoint: the proof runs through it to the head
     path = tmp_path_factory.mktemp("bundles") / "patient.zip"
-    summary = export_bundle(aries.read_engine, aries.applications, path, patient_id=patient_id)
+    summary = export_bundle(
+        aries.read_engine, aries.recorded_times, aries.applications, path, patient_id=patient_id
+    )
     return path, summary, patient_id, other
 
 
@@ -142,7 +134,7 @@ def test_a_time_range_bundle_verifies(store, tmp_path):
     path = tmp_path / "range.zip"
 
     summary = export_bundle(
-        aries.read_engine, aries.applications, path, start=start,
+        aries.read_engine, aries.recorded_times, aries.applications, path, start=start,
         end=datetime.now(UTC) + timedelta(seconds=1),
     )
 

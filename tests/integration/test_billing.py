@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import threading
 from datetime import date
 from decimal import Decimal
 
@@ -9,6 +8,8 @@ import pytest
 from application.billing import run_billing
 from domain.claim import Claim
 from domain.claim_ids import claim_id_for
+from domain.errors import NotFound
+from tests.conftest import in_threads, run_aries
 from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
 
 pytestmark = pytest.mark.integration
@@ -20,7 +21,7 @@ def _claims_for(aries, order_id) -> list[Claim]:
         claim_id = claim_id_for(order_id, f"{year:04d}-{month:02d}", MEDICARE)
         try:
             claims.append(aries.claims.get_claim(claim_id))
-        except Exception:  # noqa: BLE001 - not drafted for that month
+        except NotFound:  # not drafted for that month
             continue
     return claims
 
@@ -63,19 +64,8 @@ def test_a_billing_run_bills_thirteen_months_of_a_capped_bed_and_never_a_fourtee
 
 def test_billing_runs_repeated_and_concurrent_create_each_claim_exactly_once(aries):
     delivered = delivered_bed_and_walker(aries, date(2026, 3, 3))
-    errors: list[BaseException] = []
 
-    def run() -> None:
-        try:
-            run_billing(aries.orders, aries.claims, as_of=date(2026, 8, 3))
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = in_threads(lambda: run_billing(aries.orders, aries.claims, as_of=date(2026, 8, 3)), 3)
     run_billing(aries.orders, aries.claims, as_of=date(2026, 8, 3))
 
     assert errors == []
@@ -98,20 +88,11 @@ def test_a_claim_cannot_be_created_before_delivery(aries):
 
 
 def test_the_billing_run_command_drafts_the_months_due(aries, database_url, redis_url):
-    import os
-    import subprocess
-    import sys
-
     delivered = delivered_bed_and_walker(aries, date(2026, 5, 7))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARIES_")}
-    env.update(ARIES_DATABASE_URL=database_url, ARIES_REDIS_URL=redis_url)
 
-    done = subprocess.run(
-        [sys.executable, "-m", "interfaces.cli", "billing", "run", "--as-of", "2026-07-07"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    done = run_aries(
+        "billing", "run", "--as-of", "2026-07-07",
+        ARIES_DATABASE_URL=database_url, ARIES_REDIS_URL=redis_url,
     )
 
     assert done.returncode == 0, done.stderr
@@ -121,18 +102,9 @@ def test_the_billing_run_command_drafts_the_months_due(aries, database_url, redi
 
 
 def test_the_billing_run_command_refuses_a_malformed_date(database_url, redis_url):
-    import os
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARIES_")}
-    env.update(ARIES_DATABASE_URL=database_url, ARIES_REDIS_URL=redis_url)
-    done = subprocess.run(
-        [sys.executable, "-m", "interfaces.cli", "billing", "run", "--as-of", "07/07/2026"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
+    done = run_aries(
+        "billing", "run", "--as-of", "07/07/2026", timeout=60,
+        ARIES_DATABASE_URL=database_url, ARIES_REDIS_URL=redis_url,
     )
     assert done.returncode == 2
     assert "YYYY-MM-DD" in done.stderr

@@ -23,8 +23,6 @@ from domain.claim_values import PATIENT, ClaimStatus
 from domain.context import bound_context
 from domain.diagnosis import is_billable
 from domain.errors import DomainError
-from interfaces.bootstrap import bootstrap
-from interfaces.settings import Settings
 from projections.runner import catch_up, rebuild
 from projections.tables import (
     claim_ledger_entries,
@@ -34,6 +32,7 @@ from projections.tables import (
     work_queue_claims,
     work_queue_rentals,
 )
+from tests.conftest import aries_on
 from tests.integration.scenarios import delivered_bed_and_walker
 from tests.servers import fresh_database
 from tests.unit.claim_builders import (
@@ -65,20 +64,9 @@ def db_url(server_database_url) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def aries(db_url, redis_url):
     # A generous connect timeout: the machine is shared, and a slow connect is not a failure.
-    built = bootstrap(
-        Settings(
-            database_url=db_url,
-            redis_url=redis_url,
-            environment="test",
-            connect_timeout_seconds=15,
-            db_pool_size=2,
-            db_max_overflow=2,
-            read_pool_size=2,
-        )
-    )
-    is_billable("G47.33")  # load the ICD-10-CM code set once, outside the timed tests
-    yield built
-    built.close()
+    with aries_on(db_url, redis_url, connect_timeout_seconds=15, db_max_overflow=2) as built:
+        is_billable("G47.33")  # load the ICD-10-CM code set once, outside the timed tests
+        yield built
 
 
 @pytest.fixture

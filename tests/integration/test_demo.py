@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from rich.console import Console
 
-from application.demo import DEMO_TENANT, demo_id, seed_demo
 from domain.context import bound_context
+from interfaces.cli.demo import DEMO_TENANT, demo_id, seed_demo
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import settings
 
 from domain import registry
-from domain.base import event_classes
+from tests.unit.replay import event_classes
 from tests.unit.test_claim_state_machine import ClaimLifecycle
 from tests.unit.test_order_state_machine import OrderMachine
 from tests.unit.test_patient_state_machine import PatientMachine

@@ -8,7 +8,6 @@ it; when the lock is released the first commits alone and the queued ones commit
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from datetime import date
 
@@ -19,8 +18,11 @@ from application.eventstore import CommandResult, ConcurrentUpdate
 from application.group_commit import GroupCommitRecorder
 from domain.patient import Patient
 from domain.patient_values import Address, Demographics, Sex
+from tests.conftest import eventually
 
 pytestmark = pytest.mark.integration
+
+QUEUED = "the commands queued up behind the leading commit"
 
 
 def _demographics(last_name: str = "Okafor") -> Demographics:
@@ -58,21 +60,14 @@ def _in_one_group(aries, database_url, commands: list[Callable[[], CommandResult
         blocker.execute("LOCK TABLE patients_events IN EXCLUSIVE MODE")
         threads = [threading.Thread(target=run, args=(i,)) for i in range(len(commands))]
         threads[0].start()
-        _until(lambda: recorder.queued == 0 and recorder._gc_leading)
+        eventually(lambda: recorder.queued == 0 and recorder._gc_leading, what=QUEUED)
         for thread in threads[1:]:
             thread.start()
-        _until(lambda: recorder.queued == len(commands) - 1)
+        eventually(lambda: recorder.queued == len(commands) - 1, what=QUEUED)
         blocker.rollback()
     for thread in threads:
         thread.join(timeout=30)
     return outcomes
-
-
-def _until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 10
-    while not condition():
-        assert time.monotonic() < deadline, "the commands did not queue up"
-        time.sleep(0.005)
 
 
 def test_the_applications_record_through_the_group_commit_recorder(aries):

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
+
+from tests.conftest import run_aries
 
 pytestmark = pytest.mark.integration
 
@@ -18,16 +18,8 @@ def _closed_port() -> int:
 
 
 def _run_aries(*args: str, **env: str) -> tuple[subprocess.CompletedProcess, float]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ARIES_")}
-    full_env.update(env)
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "interfaces.cli", *args],
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_aries(*args, timeout=60, **env)
     return done, time.monotonic() - started
 
 

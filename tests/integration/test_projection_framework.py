@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from projections.batches import ProjectionFailed, ReadAhead, select_notification
 from projections.event_index import IndexedEvent, MetadataDecoder
 from projections.runner import catch_up, rebuild, run_projectors, status, wait_for_position
 from projections.tables import event_index, metadata, projection_tracking
+from tests.conftest import eventually
 from tests.integration.projection_support import (
     AppliedLog,
     FrameworkAries,
@@ -91,14 +92,6 @@ def head(aries: FrameworkAries, upstream: str) -> int:
     return aries.applications[upstream].recorder.max_notification_id() or 0
 
 
-def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
-
-
 @contextmanager
 def projector(aries: FrameworkAries, names: list[Any], **options: Any) -> Iterator[dict]:
     """run_projectors in a thread, as `aries dev` runs it; stopped on exit."""
@@ -122,7 +115,10 @@ def backend_pids(aries: FrameworkAries, application_name: str) -> list[int]:
     with aries.read_engine.connect() as conn:
         return list(
             conn.execute(
-                text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"),
+                text(
+                    "SELECT pid FROM pg_stat_activity "
+                    "WHERE application_name = :name AND datname = current_database()"
+                ),
                 {"name": application_name},
             ).scalars()
         )
@@ -617,7 +613,8 @@ def test_a_projector_killed_mid_batch_resumes_without_losing_or_repeating_events
                 busy = conn.execute(
                     text(
                         "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                        "'aries-catch-up:test_applied_log' AND xact_start IS NOT NULL"
+                        "'aries-catch-up:test_applied_log' AND xact_start IS NOT NULL "
+                        "AND datname = current_database()"
                     )
                 ).scalar()
             return bool(busy) and tracking(aries, "test_applied_log").get("patients", 0) >= 500

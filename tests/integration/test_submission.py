@@ -28,6 +28,7 @@ from interfaces.clearinghouse import submission_service_from
 from interfaces.clearinghouse.control_numbers import RedisControlNumbers
 from interfaces.clearinghouse.http import HttpClearinghouse
 from interfaces.clearinghouse.sandbox import SandboxClearinghouse
+from tests.conftest import FixedClock
 from tests.integration.scenarios import (
     MEDICARE,
     PRACTITIONER,
@@ -52,17 +53,6 @@ class Recording:
     def transmit(self, interchange: str) -> str:
         self.sent.append(interchange)
         return self.inner.transmit(interchange)
-
-
-class FixedClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-    def today(self) -> date:
-        return self.at.date()
 
 
 def requested_claim(aries, delivered_on: date = DELIVERED_ON) -> UUID:

@@ -51,6 +51,10 @@ def _record(aries, saves) -> uuid.UUID:
     return patient_id
 
 
+def _state_at(aries, patient_id: uuid.UUID, **cut):
+    return state_at(aries.read_engine, aries.recorded_times, aries.patients, patient_id, **cut)
+
+
 def _replay(events) -> dict:
     aggregate = None
     for event in events:
@@ -67,7 +71,7 @@ def test_state_at_a_version_or_a_time_equals_a_replay_cut_there(aries, saves):
         events = list(aries.patients.events.get(patient_id))
 
         for n in range(1, len(events) + 1):
-            found = state_at(aries.read_engine, aries.patients, patient_id, version=n)
+            found = _state_at(aries, patient_id, version=n)
             assert found.state == _replay(events[:n])
 
         for moment in sorted({e.timestamp for e in events}):
@@ -75,9 +79,9 @@ def test_state_at_a_version_or_a_time_equals_a_replay_cut_there(aries, saves):
                 cut = [e for e in events if e.timestamp <= at]
                 if not cut:
                     with pytest.raises(NotFound):
-                        state_at(aries.read_engine, aries.patients, patient_id, at=at)
+                        _state_at(aries, patient_id, at=at)
                     continue
-                found = state_at(aries.read_engine, aries.patients, patient_id, at=at)
+                found = _state_at(aries, patient_id, at=at)
                 assert found.state == _replay(cut)
 
 
@@ -90,10 +94,10 @@ def test_time_travel_does_not_wait_for_the_event_index(aries):
         aries.patients.commit(patient)  # not indexed yet
         events = list(aries.patients.events.get(patient_id))
 
-        assert version_at(aries.read_engine, aries.patients, patient_id, events[-1].timestamp) == 3
-        found = state_at(
-            aries.read_engine, aries.patients, patient_id, at=events[-1].timestamp
-        )
+        at = events[-1].timestamp
+        times = aries.recorded_times
+        assert version_at(aries.read_engine, times, aries.patients, patient_id, at) == 3
+        found = _state_at(aries, patient_id, at=at)
         assert found.state == _replay(events)
 
 
@@ -101,7 +105,7 @@ def test_a_version_beyond_the_current_one_is_not_found(aries):
     with bound_context(tenant_id=TENANT):
         patient_id = _record(aries, [])
         with pytest.raises(NotFound):
-            state_at(aries.read_engine, aries.patients, patient_id, version=2)
+            _state_at(aries, patient_id, version=2)
 
 
 def test_another_tenants_history_and_past_state_are_not_found(aries):
@@ -111,7 +115,7 @@ def test_another_tenants_history_and_past_state_are_not_found(aries):
         with pytest.raises(NotFound):
             aggregate_history(aries.read_engine, aries.patients, patient_id)
         with pytest.raises(NotFound):
-            state_at(aries.read_engine, aries.patients, patient_id, version=1)
+            _state_at(aries, patient_id, version=1)
 
 
 def test_history_lists_every_event_with_its_metadata_and_chain_entry(aries):

@@ -7,13 +7,11 @@ its own Redis namespace (queues are per namespace)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -39,26 +37,15 @@ from interfaces.workers.main import run_workers
 from interfaces.workers.reactions import ClaimSubmissions
 from interfaces.workers.tables import metadata as ops_metadata
 from migrations import sqlalchemy_url
+from tests.conftest import eventually, run_aries
 from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
 from tests.servers import fresh_database
 
 pytestmark = pytest.mark.integration
 
-WAIT_SECONDS = 60
 ROOT = Path(__file__).resolve().parents[2]
 RETRIED = "aries_worker_tasks_retried_total"
 DEAD = "aries_worker_tasks_dead_total"
-
-
-def eventually(check: Callable[[], Any], what: str, seconds: float = WAIT_SECONDS) -> Any:
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.1)
 
 
 def worker_settings(
@@ -123,8 +110,8 @@ def job_status(aries: Aries, job_id: uuid.UUID, tenant: str) -> str | None:
 
 def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     """`aries ARGS...` as an operator runs it: its own process, configured by environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARIES_")}
-    env.update(
+    return run_aries(
+        *args,
         ARIES_DATABASE_URL=settings.database_url,
         ARIES_REDIS_URL=settings.redis_url,
         ARIES_REDIS_KEY_PREFIX=settings.redis_key_prefix,
@@ -132,10 +119,6 @@ def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         ARIES_DB_POOL_SIZE="1",
         ARIES_DB_MAX_OVERFLOW="1",
         ARIES_READ_POOL_SIZE="1",
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "interfaces.cli", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
 
 
@@ -292,7 +275,7 @@ def _drafted_claim(aries: Aries, delivered_on: date) -> tuple[str, uuid.UUID]:
     with bound_context(tenant_id=tenant, actor_id="intake-1", actor_role="intake"):
         order = delivered_bed_and_walker(aries, delivered_on)
     claim_id = claim_id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
-    eventually(lambda: aries.claims.exists(claim_id), "the claims process manager's draft")
+    eventually(lambda: aries.claims.exists(claim_id), what="the claims process manager's draft")
     return tenant, claim_id
 
 
@@ -308,7 +291,7 @@ def test_a_delivered_order_becomes_a_submitted_acknowledged_claim(
             aries.claims.submit(claim_id)
         job_id = job_id_for_submission(claim_id, 1)
 
-        eventually(lambda: job_status(aries, job_id, tenant) == "succeeded", "the submission")
+        eventually(lambda: job_status(aries, job_id, tenant) == "succeeded", what="the submission")
 
         claim = aries.claims.get_claim(claim_id)
         job = JobStore(aries.read_engine).get(job_id, tenant)
@@ -330,7 +313,7 @@ def test_the_events_a_job_records_carry_the_requests_tenant_and_correlation(
                            correlation_id="req-corr-7"):
             aries.claims.submit(claim_id)
         job_id = job_id_for_submission(claim_id, 1)
-        eventually(lambda: job_status(aries, job_id, tenant) == "succeeded", "the submission")
+        eventually(lambda: job_status(aries, job_id, tenant) == "succeeded", what="the submission")
         events = list(aries.claims.repository.event_store.get(claim_id))
     submitted = next(e for e in events if type(e).__name__ == "Submitted")
     assert (submitted.tenant_id, submitted.correlation_id) == (tenant, "req-corr-7")
@@ -350,7 +333,7 @@ def test_claims_requested_in_the_same_window_go_out_in_one_interchange(
         with bound_context(tenant_id=tenant, actor_id="intake-1", actor_role="intake"):
             order = delivered_bed_and_walker(aries, delivered_on)
         second = claim_id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
-        eventually(lambda: aries.claims.exists(second), "the second draft")
+        eventually(lambda: aries.claims.exists(second), what="the second draft")
         while time.time() % 5 > 1:
             time.sleep(0.05)
         with bound_context(tenant_id=tenant, actor_id="biller-1", actor_role="biller"):
@@ -358,7 +341,7 @@ def test_claims_requested_in_the_same_window_go_out_in_one_interchange(
             aries.claims.submit(second)
         jobs = [job_id_for_submission(first, 1), job_id_for_submission(second, 1)]
         eventually(
-            lambda: all(job_status(aries, j, tenant) == "succeeded" for j in jobs), "both jobs"
+            lambda: all(job_status(aries, j, tenant) == "succeeded" for j in jobs), what="both jobs"
         )
         numbers = {aries.claims.get_claim(c).interchange_control_number for c in (first, second)}
         results = [JobStore(aries.read_engine).get(j, tenant).result for j in jobs]
@@ -391,7 +374,7 @@ def test_a_requested_summary_is_generated_by_a_worker(own_database, redis_url, r
         with bound_context(tenant_id=tenant, actor_id="clinician-1", actor_role="clinician"):
             request_summary(aries.patients, patient_id, requested_by="clinician-1",
                             summary_id=summary_id)
-        eventually(lambda: job_status(aries, summary_id, tenant) == "succeeded", "the summary")
+        eventually(lambda: job_status(aries, summary_id, tenant) == "succeeded", what="the summary")
         patient = aries.patients.get_patient(patient_id)
     assert summary_id in patient.summaries
 
@@ -418,7 +401,7 @@ def test_a_permanent_failure_is_dead_lettered_without_a_retry(
             broker.enqueue(message)
         finally:
             broker.client.close()
-        eventually(lambda: job_status(aries, never_requested, tenant) == "dead", "dead letter")
+        eventually(lambda: job_status(aries, never_requested, tenant) == "dead", what="dead letter")
         job = store.get(never_requested, tenant)
     assert job.attempts == 1
     assert "summary_was_requested" in job.reason
@@ -445,7 +428,7 @@ def test_a_job_that_keeps_failing_is_dead_lettered_listed_and_sent_again_by_retr
             with bound_context(tenant_id=tenant, actor_id="clinician-1", actor_role="clinician"):
                 request_summary(aries.patients, patient_id, requested_by="clinician-1",
                                 summary_id=summary_id)
-            eventually(lambda: job_status(aries, summary_id, tenant) == "dead", "dead letter")
+            eventually(lambda: job_status(aries, summary_id, tenant) == "dead", what="dead letter")
             dead_job = JobStore(aries.read_engine).get(summary_id, tenant)
 
     listed = run_cli(unreachable, "jobs", "dead", "--json")
@@ -463,7 +446,7 @@ def test_a_job_that_keeps_failing_is_dead_lettered_listed_and_sent_again_by_retr
     with running_workers(local) as aries:
         retried = run_cli(local, "jobs", "retry", str(summary_id))
         assert retried.returncode == 0, retried.stderr
-        eventually(lambda: job_status(aries, summary_id, tenant) == "succeeded", "the retry")
+        eventually(lambda: job_status(aries, summary_id, tenant) == "succeeded", what="the retry")
         assert summary_id in aries.patients.get_patient(patient_id).summaries
     after = run_cli(local, "jobs", "dead", "--json")
     assert after.stdout.strip() == ""

@@ -4,10 +4,13 @@ upcasters)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Iterable, Iterator
+from enum import Enum
 from functools import cache
 from typing import Any
 
+from eventsourcing.domain import DomainEvent
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
@@ -45,3 +48,28 @@ def replay(events: Iterable[Any]) -> Any:
     for e in round_trip(events):
         aggregate = e.mutate(aggregate)
     return aggregate
+
+
+def event_classes(aggregate_class: type) -> list[type[DomainEvent]]:
+    """The event classes an aggregate declares (including those made by `@event`)."""
+    return [
+        value
+        for value in vars(aggregate_class).values()
+        if isinstance(value, type) and issubclass(value, DomainEvent)
+    ]
+
+
+def leaves(value: Any) -> Iterator[Any]:
+    """Every leaf value inside aggregate or event state, through dataclasses, lists, tuples and
+    dicts (enum members are skipped)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from leaves(getattr(value, f.name))
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from leaves(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from leaves(item)
+    elif not isinstance(value, Enum):
+        yield value

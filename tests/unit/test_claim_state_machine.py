@@ -7,8 +7,6 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from enum import Enum
-from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -39,7 +37,7 @@ from tests.unit.claim_builders import (
     chair,
     drafted,
 )
-from tests.unit.replay import replay
+from tests.unit.replay import leaves, replay
 
 S = ClaimStatus
 PAYERS = [PAYER, "COM-AETNA", "COM-UHC", "MCD-IL", "NOPE"]
@@ -74,20 +72,6 @@ groups = st.sampled_from(list(AdjustmentGroup))
 
 def day(offset: int) -> date:
     return SERVICE + timedelta(days=offset)
-
-
-def leaves(value: Any):
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            yield from leaves(getattr(value, f.name))
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from leaves(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from leaves(item)
-    elif not isinstance(value, Enum):
-        yield value
 
 
 class ClaimLifecycle(RuleBasedStateMachine):

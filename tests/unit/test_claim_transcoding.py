@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import date
 from decimal import Decimal
-from enum import Enum
-from typing import Any
 
-from domain.base import event_classes
 from domain.claim import Claim
 from domain.claim_values import PATIENT, AppealLevel, LineAdjudication
 from domain.context import bound_context
 from tests.unit.claim_builders import SECONDARY, SECONDARY_COVERAGE, denied, paid
-from tests.unit.replay import mapper, replay, round_trip
-
-
-def walk(value: Any):
-    """Every leaf value inside event state (dataclasses, enums, lists, tuples, dicts)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            yield from walk(getattr(value, f.name))
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from walk(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from walk(item)
-    elif not isinstance(value, Enum):
-        yield value
+from tests.unit.replay import event_classes, leaves, mapper, replay, round_trip
 
 
 def full_history() -> tuple[Claim, list]:
@@ -58,8 +39,8 @@ def test_replay_of_denied_voided_claim_equals_the_live_claim():
 def test_decimal_values_survive_transcoding_exactly():
     _, events = full_history()
     for original, restored in zip(events, round_trip(events), strict=True):
-        before = [v for v in walk(vars(original)) if isinstance(v, Decimal)]
-        after = [v for v in walk(vars(restored)) if isinstance(v, Decimal)]
+        before = [v for v in leaves(vars(original)) if isinstance(v, Decimal)]
+        after = [v for v in leaves(vars(restored)) if isinstance(v, Decimal)]
         assert [str(v) for v in after] == [str(v) for v in before]
         assert vars(restored) == vars(original)
     amounts = [e.amount for e in replay(events).ledger]
@@ -69,7 +50,7 @@ def test_decimal_values_survive_transcoding_exactly():
 def test_no_float_in_any_claim_event_state():
     _, events = full_history()
     for e in events:
-        assert not any(isinstance(v, float) for v in walk(vars(e))), type(e).__name__
+        assert not any(isinstance(v, float) for v in leaves(vars(e))), type(e).__name__
 
     def refuse_float(text: str):
         raise AssertionError(f"float {text} in stored event state")

@@ -42,6 +42,7 @@ from application.x12.claim837 import (
 from application.x12.envelope import Envelope
 from application.x12.segments import interchanges
 from interfaces.clearinghouse.sandbox import SandboxClearinghouse
+from tests.conftest import FixedClock
 from tests.x12_validation import assert_valid_x12, x12_errors
 
 SUPPLIER = Supplier(
@@ -277,17 +278,6 @@ def test_ta1_rejecting_an_interchange_validates_and_reads_back():
 
 
 # --- the sandbox front end --------------------------------------------------------------------
-
-
-class FixedClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-    def today(self) -> date:
-        return self.at.date()
 
 
 def sandbox(at: datetime = SENT_AT) -> SandboxClearinghouse:

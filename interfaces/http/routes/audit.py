@@ -18,7 +18,7 @@ from pydantic import AwareDatetime
 from application.audit import access_log
 from application.audit.chain import verify_all
 from application.audit.checkpoints import check_checkpoints
-from application.audit.history import aggregate_history, feed, state_at
+from application.audit.history import aggregate_history, state_at
 from interfaces.bootstrap import Aries
 from interfaces.http.access import READ, record_access
 from interfaces.http.deps import AriesDep
@@ -38,6 +38,7 @@ from interfaces.http.schemas.audit import (
     VerifyOut,
 )
 from interfaces.http.security import AUTH_RESPONSES
+from projections.event_index_queries import feed
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=AUTH_RESPONSES)
 
@@ -210,7 +211,8 @@ def get_state(
             type_="https://aries.dev/problems/bad-request",
         )
     found = state_at(
-        aries.read_engine, _app(aries, aggregate_type), aggregate_id, version=version, at=at
+        aries.read_engine, aries.recorded_times, _app(aries, aggregate_type), aggregate_id,
+        version=version, at=at,
     )
     record_access(
         aries, principal, request, action=READ, fields_class=HISTORY,

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from application.audit.access_log import AccessEntry
 from application.audit.chain import ChainReport
 from application.audit.checkpoints import CheckpointCheck
-from application.audit.history import FeedItem
+from projections.event_index_queries import FeedItem
 
 
 class AggregateType(StrEnum):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from faker import Faker
@@ -26,9 +25,7 @@ from domain.order_values import (
     SignerRelationship,
 )
 from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
-
-if TYPE_CHECKING:
-    from interfaces.bootstrap import Aries
+from interfaces.bootstrap import Aries
 
 DEMO_TENANT = "demo"
 DEMO_USER = "demo-admin"
