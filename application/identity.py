@@ -1,50 +1,78 @@
-"""Identity use cases: users and API keys, and checking the credentials they present.
+"""Identity use cases: users and their lifecycle, second factors, tenants' login policy and
+API keys, and the principal a credential stands for. Logging in is `application/login.py`.
 
-Authentication is deliberately uniform in time: an unknown username is checked against a dummy
-argon2 hash, so a caller cannot tell "no such user" from "wrong password" by the clock. Nothing
-here says which of the two it was; the answer is `None` either way.
+Every lifecycle command (deactivate, change role, reset password, unlock, revoke sessions,
+reset MFA) is an event on the User, stamped with the acting admin (decision 003), and logged
+without PHI. Those that must end what a user could do (deactivation, a new password or role, a
+reset second factor, revoked sessions) also put the user on the revocation list, so their
+access and refresh tokens stop working everywhere within the list's poll bound.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 from typing import Any, Literal
 from uuid import UUID
 
+import structlog
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from eventsourcing.application import AggregateNotFoundError
 
-from application.eventstore import A, AriesApplication, CommandResult, ConcurrentUpdate
+from application.eventstore import (
+    A,
+    AriesApplication,
+    CommandResult,
+    ConcurrentUpdate,
+    StaleVersion,
+)
+from application.mfa import (
+    Enrolment,
+    SecretBox,
+    matching_step,
+    new_enrolment,
+    new_recovery_codes,
+)
+from application.sessions import LoginGuards, RefreshTokens, RevocationList
 from domain.context import bound_context
-from domain.errors import InvalidValue, NotFound, RuleViolated
+from domain.errors import NotFound, RuleViolated
 from domain.identity import (
     API_KEY_PREFIX_INDEX,
     API_KEY_SCHEME,
-    USERNAME_INDEX,
+    LEGACY_USERNAME_INDEX,
+    LOGIN_NAME_INDEX,
     ApiKey,
     IdentityIndex,
     Role,
+    SecurityPolicy,
     User,
     api_key_prefix,
-    check_password_policy,
     checked_role,
     checked_tenant,
+    login_name,
     normalized_username,
 )
+from domain.passwords import check_password
+
+DEV_MFA_KEY = "aries-development-mfa-key-change-me"  # noqa: S105 (refused in production)
+log = structlog.get_logger("aries.identity")
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who presented a credential: a user or an API key, acting in one role for one tenant."""
+    """Who presented a credential: a user or an API key, acting in one role for one tenant.
+    `mfa_enrolment_required`: a user of a tenant that requires a second factor who has none
+    yet may do nothing but enrol one."""
 
     id: UUID
     kind: Literal["user", "api_key"]
     name: str
     role: Role
     tenant_id: str
+    mfa_enrolment_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,80 +82,239 @@ class IssuedApiKey:
     prefix: str
 
 
+@dataclass(frozen=True)
+class SessionPolicy:
+    """How long credentials live, how fast revocations spread, and the key TOTP secrets are
+    sealed with (from settings; the defaults are for tests and development)."""
+
+    access_ttl: timedelta = timedelta(minutes=60)
+    refresh_ttl: timedelta = timedelta(hours=12)
+    revocation_poll_seconds: float = 1.0
+    mfa_key: str = DEV_MFA_KEY
+
+
+@dataclass(frozen=True)
+class MfaConfirmed:
+    result: CommandResult
+    recovery_codes: list[str]  # shown once, stored only as hashes
+
+
 class IdentityApplication(AriesApplication):
     name = "Identity"
     aggregate_kind = "user"
 
     def __init__(
-        self, env: dict[str, Any] | None = None, *, password_hasher: PasswordHasher | None = None
+        self,
+        env: dict[str, Any] | None = None,
+        *,
+        password_hasher: PasswordHasher | None = None,
+        policy: SessionPolicy | None = None,
     ) -> None:
         super().__init__(env)
         self.password_hasher = password_hasher or PasswordHasher()
+        self.policy = policy or SessionPolicy()
+        self.secret_box = SecretBox(self.policy.mfa_key)
+        datastore = self.recorder.datastore  # type: ignore[attr-defined]
+        self.guards = LoginGuards(datastore)
+        self.refresh_tokens = RefreshTokens(datastore, self.policy.refresh_ttl)
+        self.revocations = RevocationList(
+            datastore,
+            # An entry must outlive every access token issued before it (plus leeway).
+            hold=self.policy.access_ttl + timedelta(minutes=5),
+            poll_seconds=self.policy.revocation_poll_seconds,
+        )
 
     # --- users ----------------------------------------------------------------------------
 
     def create_user(
         self, username: str, password: str, role: Role | str, tenant_id: str
     ) -> CommandResult:
-        """Register a user of `tenant_id`; the username must not be taken (in any tenant)."""
+        """Register a user of `tenant_id`; the username must be free in that tenant."""
         username = normalized_username(username)
         role = checked_role(role)
         tenant_id = checked_tenant(tenant_id)
-        check_password_policy(password)
-        if self._indexed(USERNAME_INDEX, username) is not None:
+        check_password(
+            password, username=username, tenant_id=tenant_id,
+            multi_factor=self.mfa_required(tenant_id),
+        )
+        name = login_name(tenant_id, username)
+        if self.find_user(tenant_id, username) is not None:
             raise _username_taken(username)
         password_hash = self.password_hasher.hash(password)
         with bound_context(tenant_id=tenant_id):
             user = User.register(username=username, role=role, password_hash=password_hash)
-            index = IdentityIndex.reserve(USERNAME_INDEX, username, user.id)
+            index = IdentityIndex.reserve(LOGIN_NAME_INDEX, name, user.id)
         try:
-            return self.commit(user, index)
+            result = self.commit(user, index)
         except ConcurrentUpdate:  # a concurrent registration took the name first
             raise _username_taken(username) from None
+        log.info("user created", user_id=str(result.id), role=role.value)
+        return result
 
-    def get_user(self, user_id: UUID) -> User:
-        return self._load(user_id, User, "user")
+    def get_user(self, user_id: UUID, expected_version: int | None = None) -> User:
+        return self._load(user_id, User, "user", expected_version)
 
-    def change_password(self, user_id: UUID, password: str) -> CommandResult:
-        check_password_policy(password)
-        user = self.get_user(user_id)
-        user.change_password(self.password_hasher.hash(password))
-        return self.commit(user)
-
-    def change_role(self, user_id: UUID, role: Role | str) -> CommandResult:
-        user = self.get_user(user_id)
-        user.change_role(role)
-        return self.commit(user)
-
-    def deactivate_user(self, user_id: UUID) -> CommandResult:
-        user = self.get_user(user_id)
-        user.deactivate()
-        return self.commit(user)
-
-    def authenticate(self, username: str, password: str) -> Principal | None:
-        """The active user with this username and password, else None (in about equal time)."""
-        try:
-            user_id = self._indexed(USERNAME_INDEX, normalized_username(username))
-        except InvalidValue:
-            user_id = None
+    def find_user(self, tenant_id: str, username: str) -> User | None:
+        """The user called `username` in `tenant_id` (active or not), or None."""
+        user_id = self._indexed(LOGIN_NAME_INDEX, login_name(tenant_id, username))
+        if user_id is None:  # registered while usernames were global
+            user_id = self._indexed(LEGACY_USERNAME_INDEX, username)
         user = self._get_any(user_id, User) if user_id is not None else None
-        password_hash = user.password_hash if user is not None else self._dummy_hash
+        return user if user is not None and user.tenant_id == tenant_id else None
+
+    def change_own_password(self, user_id: UUID, current: str, new: str) -> CommandResult:
+        """A user's new password, given the one in force (RuleViolated if it is wrong)."""
+        user = self.get_user(user_id)
+        if not self.verify_password(user.password_hash, current):
+            raise RuleViolated("current_password_is_given", "the current password is wrong")
+        return self._set_password(user, new, "password changed")
+
+    def reset_password(
+        self, user_id: UUID, password: str, expected_version: int | None = None
+    ) -> CommandResult:
+        """An admin sets a user's password (a forgotten one, a compromised one)."""
+        return self._set_password(self.get_user(user_id, expected_version), password,
+                                  "password reset")
+
+    def change_role(
+        self, user_id: UUID, role: Role | str, expected_version: int | None = None
+    ) -> CommandResult:
+        user = self.get_user(user_id, expected_version)
+        before = user.version
+        user.change_role(role)
+        result = self.commit(user)
+        if result.version != before:
+            self._end_sessions(user, "role changed")
+        return result
+
+    def deactivate_user(self, user_id: UUID, expected_version: int | None = None) -> CommandResult:
+        user = self.get_user(user_id, expected_version)
+        user.deactivate()
+        result = self.commit(user)
+        self._end_sessions(user, "deactivated")
+        return result
+
+    def revoke_sessions(self, user_id: UUID, expected_version: int | None = None) -> CommandResult:
+        """End every session of the user: access and refresh tokens stop working."""
+        user = self.get_user(user_id, expected_version)
+        user.revoke_sessions()
+        result = self.commit(user)
+        self._end_sessions(user, "sessions revoked")
+        return result
+
+    def unlock(self, user_id: UUID, expected_version: int | None = None) -> CommandResult:
+        """Forget the user's failed logins, so a locked account may log in again at once."""
+        user = self.get_user(user_id, expected_version)
+        user.unlock()
+        result = self.commit(user)
+        self.guards.clear(login_name(user.tenant_id, user.username))
+        log.info("user unlocked", user_id=str(user.id))
+        return result
+
+    def _set_password(self, user: User, password: str, reason: str) -> CommandResult:
+        check_password(
+            password, username=user.username, tenant_id=user.tenant_id,
+            multi_factor=user.has_mfa or self.mfa_required(user.tenant_id),
+        )
+        user.change_password(self.password_hasher.hash(password))
+        result = self.commit(user)
+        self._end_sessions(user, reason)
+        return result
+
+    def _end_sessions(self, user: User, reason: str) -> None:
+        now = self.clock.now()
+        self.refresh_tokens.revoke_user(user.id, now, reason)
+        self.revocations.revoke(user.id, now, reason)
+        log.info("user sessions ended", user_id=str(user.id), reason=reason)
+
+    def verify_password(self, password_hash: str, password: str) -> bool:
         try:
-            verified = self.password_hasher.verify(password_hash, password)
+            return self.password_hasher.verify(password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
-            verified = False
-        if not verified or user is None or not user.is_active:
-            return None
-        return _user_principal(user)
+            return False
+
+    @cached_property
+    def dummy_hash(self) -> str:
+        """Checked for an unknown login name, so it costs the time a real one does."""
+        return self.password_hasher.hash(secrets.token_urlsafe(16))
+
+    # --- second factor --------------------------------------------------------------------
+
+    def start_mfa_enrolment(self, user_id: UUID) -> Enrolment:
+        """A new TOTP secret for the user (recorded sealed), to be confirmed with a code."""
+        user = self.get_user(user_id)
+        enrolment = new_enrolment(login_name(user.tenant_id, user.username))
+        user.start_mfa_enrolment(self.secret_box.seal(enrolment.secret))
+        self.commit(user)
+        return enrolment
+
+    def confirm_mfa_enrolment(self, user_id: UUID, code: str) -> MfaConfirmed:
+        """Enrol the pending secret once `code` comes from it; answers the recovery codes."""
+        user = self.get_user(user_id)
+        pending = user.pending_totp_secret
+        if pending is None:
+            raise RuleViolated("mfa_enrolment_is_started", "start the enrolment first")
+        if matching_step(self.secret_box.open(pending), code, self.clock.now()) is None:
+            raise RuleViolated("mfa_code_is_right", "the code does not match; try the next one")
+        codes = new_recovery_codes()
+        user.confirm_mfa_enrolment([self.password_hasher.hash(code) for code in codes])
+        result = self.commit(user)
+        log.info("second factor enrolled", user_id=str(user.id))
+        return MfaConfirmed(result, codes)
+
+    def reset_mfa(self, user_id: UUID, expected_version: int | None = None) -> CommandResult:
+        """Forget a user's second factor (a lost device); they enrol again at next login."""
+        user = self.get_user(user_id, expected_version)
+        user.reset_mfa()
+        result = self.commit(user)
+        self._end_sessions(user, "second factor reset")
+        return result
+
+    def totp_secret(self, user: User) -> str | None:
+        return self.secret_box.open(user.totp_secret) if user.totp_secret else None
+
+    # --- tenants' login policy ------------------------------------------------------------
+
+    def mfa_required(self, tenant_id: str) -> bool:
+        policy = self._get_any(SecurityPolicy.id_for(tenant_id), SecurityPolicy)
+        return policy is not None and policy.mfa_required
+
+    def security_policy(self, tenant_id: str) -> SecurityPolicy | None:
+        return self._get_any(SecurityPolicy.id_for(tenant_id), SecurityPolicy)
+
+    def require_mfa(
+        self, tenant_id: str, required: bool, expected_version: int | None = None
+    ) -> CommandResult:
+        """Whether the tenant's people must log in with a second factor."""
+        tenant_id = checked_tenant(tenant_id)
+        policy = self.security_policy(tenant_id)
+        if policy is None:
+            if expected_version not in (None, 0):
+                raise StaleVersion("security policy", expected_version, 0)
+            with bound_context(tenant_id=tenant_id):
+                policy = SecurityPolicy.create(tenant_id, mfa_required=required)
+        else:
+            policy = self._load(policy.id, SecurityPolicy, "security policy", expected_version)
+            policy.require_mfa(required)
+        result = self.commit(policy)
+        log.info("mfa requirement set", tenant_id=tenant_id, required=required)
+        return result
+
+    # --- principals -----------------------------------------------------------------------
 
     def user_principal(self, user_id: UUID) -> Principal | None:
         """The user as they act now (current role), or None once deactivated or unknown."""
         user = self._get_any(user_id, User)
-        return _user_principal(user) if user is not None and user.is_active else None
+        if user is None or not user.is_active:
+            return None
+        return self.principal_of(user)
 
-    @cached_property
-    def _dummy_hash(self) -> str:
-        return self.password_hasher.hash(secrets.token_urlsafe(16))
+    def principal_of(self, user: User) -> Principal:
+        return Principal(
+            id=user.id, kind="user", name=user.username, role=user.role,
+            tenant_id=user.tenant_id,
+            mfa_enrolment_required=not user.has_mfa and self.mfa_required(user.tenant_id),
+        )
 
     # --- API keys -------------------------------------------------------------------------
 
@@ -150,7 +337,9 @@ class IdentityApplication(AriesApplication):
         """Revoke the key (StaleVersion if it is not at `expected_version`, when given)."""
         api_key = self._load(key_id, ApiKey, "api key", expected_version)
         api_key.revoke()
-        return self.commit(api_key)
+        result = self.commit(api_key)
+        self.revocations.revoke(key_id, self.clock.now(), "api key revoked")
+        return result
 
     def find_api_key(self, prefix: str) -> ApiKey | None:
         """The key with this lookup prefix (any tenant, revoked or not), or None."""
@@ -195,11 +384,6 @@ class IdentityApplication(AriesApplication):
         return index.owner_id if index is not None else None
 
 
-def _user_principal(user: User) -> Principal:
-    return Principal(
-        id=user.id, kind="user", name=user.username, role=user.role, tenant_id=user.tenant_id
-    )
-
-
 def _username_taken(username: str) -> RuleViolated:
-    return RuleViolated("username_is_unique", f"username {username!r} is taken")
+    return RuleViolated("username_is_unique", f"username {username!r} is taken in this tenant")
+

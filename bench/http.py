@@ -23,7 +23,7 @@ from bench.processes import PeakRss, free_port, started, wait_until_serving
 from bench.report import Report, Row, Target, runs
 from tests.servers import redis_namespace
 
-PASSWORD = "bench password 1"  # noqa: S105 (a throwaway user in a throwaway database)
+PASSWORD = "throwaway load tester 1"  # noqa: S105 (a throwaway user in a throwaway database)
 TENANT = "bench"
 PATIENT = {
     "first_name": "Bench",
@@ -79,7 +79,8 @@ def _route(paths: dict[str, Any], pattern: str, method: str) -> str | None:
 
 def _token(base_url: str, username: str) -> str:
     response = httpx.post(
-        f"{base_url}/v1/auth/token", data={"username": username, "password": PASSWORD}
+        f"{base_url}/v1/auth/token",
+        data={"username": f"{TENANT}/{username}", "password": PASSWORD},
     )
     response.raise_for_status()
     return str(response.json()["access_token"])

@@ -3,15 +3,23 @@
 Decisions a newcomer may question:
 - The domain never sees a password it would store: `User` records an argon2 hash string (the
   application hashes), and `ApiKey` records the SHA-256 of the key it handed out once. The
-  password policy is a pure rule here (`check_password_policy`) that the application applies
-  to the plaintext before hashing.
+  password rules are pure (`domain/passwords.py`); the application applies them to the
+  plaintext before hashing. Likewise a TOTP secret is recorded encrypted and recovery codes as
+  argon2 hashes: the application encrypts and hashes.
 - A user's or key's tenant is the `tenant_id` of its creation event, like every aggregate's
   (decision 003): the application binds the new user's tenant while creating it, so the domain
   never takes tenant, actor or correlation as arguments.
-- Usernames are case-insensitive and stored lowercased. Uniqueness (of usernames, of API key
-  prefixes) is an `IdentityIndex` aggregate whose id is a uuid5 of the value, saved in the same
-  `save()` as its owner: a second reservation of the same value fails at the event store.
+- Usernames are case-insensitive, stored lowercased and unique per tenant: a person logs in
+  as `tenant/username` (docs/decisions/006-tenant-usernames.md). Uniqueness (of login names, of
+  API key prefixes) is an `IdentityIndex` aggregate whose id is a uuid5 of the value, saved in
+  the same `save()` as its owner: a second reservation of the same value fails at the event
+  store. Users registered while usernames were global hold a reservation of the bare username
+  (`LEGACY_USERNAME_INDEX`); the application still finds them by it, in their own tenant only.
   A deactivated user keeps its username reserved, so audit trails never name two people.
+- Locking out, unlocking and revoking sessions are recorded for the audit trail; what is
+  enforced lives beside the event store (the failed-login count and the revocation list,
+  `application/sessions.py`), because it changes on every failed attempt and must be read by
+  every process on every login and request.
 - Repeating a command that changes nothing (revoking a revoked key, deactivating an inactive
   user, giving a user the role they have) records nothing.
 """
@@ -21,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from datetime import datetime
 from enum import Enum, nonmember
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -31,12 +40,13 @@ from domain.errors import InvalidValue, require
 
 # Never change these: index ids derived from them are stored.
 IDENTITY_NAMESPACE = uuid5(NAMESPACE_URL, "https://aries.dev/identity")
-USERNAME_INDEX = "username"
+LOGIN_NAME_INDEX = "login_name"
+LEGACY_USERNAME_INDEX = "username"  # global usernames, before login names named the tenant
 API_KEY_PREFIX_INDEX = "api_key_prefix"
+SECURITY_POLICY_INDEX = "security_policy"
 
 API_KEY_SCHEME = "aries"  # keys read `aries_<prefix>_<secret>`
-MIN_PASSWORD_LENGTH = 10
-MAX_PASSWORD_LENGTH = 256
+LOGIN_NAME_SEPARATOR = "/"  # `acme/jdoe`: neither tenant ids nor usernames hold a '/'
 
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{2,63}")
 _TENANT = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
@@ -85,19 +95,19 @@ def checked_role(role: Role | str) -> Role:
         raise InvalidValue("role_is_a_known_value", f"{role!r} is not a role") from None
 
 
-def check_password_policy(password: str) -> None:
-    """NIST SP 800-63B: long enough, not absurdly long, not blank. No composition rules."""
-    if not isinstance(password, str) or not password.strip():
-        raise InvalidValue("password_is_long_enough", "a password must not be blank")
-    if len(password) < MIN_PASSWORD_LENGTH:
+def login_name(tenant_id: str, username: str) -> str:
+    """What a person types to log in: `tenant/username`."""
+    return f"{tenant_id}{LOGIN_NAME_SEPARATOR}{username}"
+
+
+def parsed_login_name(text: str) -> tuple[str, str]:
+    """(tenant, username) of a login name such as `acme/JDoe` (username normalized)."""
+    tenant, separator, username = text.strip().partition(LOGIN_NAME_SEPARATOR)
+    if not separator:
         raise InvalidValue(
-            "password_is_long_enough",
-            f"a password has at least {MIN_PASSWORD_LENGTH} characters",
+            "login_name_names_the_tenant", "log in as tenant/username, e.g. acme/jdoe"
         )
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidValue(
-            "password_is_not_too_long", f"a password has at most {MAX_PASSWORD_LENGTH} characters"
-        )
+    return checked_tenant(tenant.lower()), normalized_username(username)
 
 
 def _checked_password_hash(password_hash: str) -> str:
@@ -133,7 +143,8 @@ def _present(value: str, rule: str, what: str, longest: int) -> str:
 
 
 class User(AriesAggregate):
-    """A person who logs in with a username and password and acts in one role."""
+    """A person who logs in with a username and password (and, once enrolled, a TOTP code) and
+    acts in one role."""
 
     class Registered(AriesAggregate.Created):
         username: str
@@ -146,6 +157,9 @@ class User(AriesAggregate):
         self.role = role
         self.password_hash = password_hash
         self.is_active = True
+        self.pending_totp_secret: str | None = None
+        self.totp_secret: str | None = None
+        self.recovery_code_hashes: list[str | None] = []
 
     @classmethod
     def register(
@@ -158,6 +172,11 @@ class User(AriesAggregate):
             role=checked_role(role),
             password_hash=_checked_password_hash(password_hash),
         )
+
+    @property
+    def has_mfa(self) -> bool:
+        """Whether logging in takes a second factor (enrolment confirmed)."""
+        return self.totp_secret is not None
 
     def _require_active(self) -> None:
         require(self.is_active, "user_is_active", f"user {self.id} is deactivated")
@@ -187,6 +206,82 @@ class User(AriesAggregate):
     @event("Deactivated")
     def _deactivated(self) -> None:
         self.is_active = False
+
+    # --- second factor (TOTP, RFC 6238) ---------------------------------------------------
+
+    def start_mfa_enrolment(self, totp_secret: str) -> None:
+        """Hold `totp_secret` (encrypted) until a code from it confirms the enrolment."""
+        self._require_active()
+        require(not self.has_mfa, "mfa_is_not_enrolled_yet", "a second factor is enrolled already")
+        self._mfa_enrolment_started(totp_secret=_present(totp_secret, "totp_secret_is_present",
+                                                         "a TOTP secret", 512))
+
+    @event("MfaEnrolmentStarted")
+    def _mfa_enrolment_started(self, totp_secret: str) -> None:
+        self.pending_totp_secret = totp_secret
+
+    def confirm_mfa_enrolment(self, recovery_code_hashes: list[str]) -> None:
+        """Make the pending secret the second factor, with these (hashed) recovery codes."""
+        self._require_active()
+        require(
+            self.pending_totp_secret is not None, "mfa_enrolment_is_started",
+            "start the enrolment first",
+        )
+        self._mfa_enrolled(
+            recovery_code_hashes=[_checked_password_hash(h) for h in recovery_code_hashes]
+        )
+
+    @event("MfaEnrolled")
+    def _mfa_enrolled(self, recovery_code_hashes: list[str]) -> None:
+        self.totp_secret = self.pending_totp_secret
+        self.pending_totp_secret = None
+        self.recovery_code_hashes = list(recovery_code_hashes)
+
+    def use_recovery_code(self, index: int) -> None:
+        require(
+            0 <= index < len(self.recovery_code_hashes)
+            and self.recovery_code_hashes[index] is not None,
+            "recovery_code_is_unused", "this recovery code is used or unknown",
+        )
+        self._recovery_code_used(index=index)
+
+    @event("RecoveryCodeUsed")
+    def _recovery_code_used(self, index: int) -> None:
+        self.recovery_code_hashes[index] = None
+
+    def reset_mfa(self) -> None:
+        """Forget the second factor (a lost device); the user enrols again."""
+        if self.has_mfa or self.pending_totp_secret is not None:
+            self._mfa_reset()
+
+    @event("MfaReset")
+    def _mfa_reset(self) -> None:
+        self.totp_secret = None
+        self.pending_totp_secret = None
+        self.recovery_code_hashes = []
+
+    # --- recorded for the audit trail (enforced in application/sessions.py) ---------------
+
+    def record_lockout(self, until: datetime) -> None:
+        self._locked_out(until=until)
+
+    @event("LockedOut")
+    def _locked_out(self, until: datetime) -> None:
+        pass
+
+    def unlock(self) -> None:
+        self._unlocked()
+
+    @event("Unlocked")
+    def _unlocked(self) -> None:
+        pass
+
+    def revoke_sessions(self) -> None:
+        self._sessions_revoked()
+
+    @event("SessionsRevoked")
+    def _sessions_revoked(self) -> None:
+        pass
 
 
 class ApiKey(AriesAggregate):
@@ -233,6 +328,38 @@ class ApiKey(AriesAggregate):
         self.is_revoked = True
 
 
+class SecurityPolicy(AriesAggregate):
+    """A tenant's login policy: whether its people must use a second factor.
+
+    One per tenant, created by the first change; its id is `id_for(tenant)`. Without one, a
+    tenant does not require MFA.
+    """
+
+    class Created(AriesAggregate.Created):
+        mfa_required: bool
+
+    @event(Created)
+    def __init__(self, mfa_required: bool) -> None:
+        self.mfa_required = mfa_required
+
+    @staticmethod
+    def id_for(tenant_id: str) -> UUID:
+        return uuid5(IDENTITY_NAMESPACE, f"{SECURITY_POLICY_INDEX}:{tenant_id}")
+
+    @classmethod
+    def create(cls, tenant_id: str, *, mfa_required: bool) -> SecurityPolicy:
+        """The tenant's policy (the tenant comes from the bound context, as for every aggregate)."""
+        return cls._create(cls.Created, id=cls.id_for(tenant_id), mfa_required=bool(mfa_required))
+
+    def require_mfa(self, required: bool) -> None:
+        if bool(required) != self.mfa_required:
+            self._mfa_requirement_changed(mfa_required=bool(required))
+
+    @event("MfaRequirementChanged")
+    def _mfa_requirement_changed(self, mfa_required: bool) -> None:
+        self.mfa_required = mfa_required
+
+
 class IdentityIndex(AriesAggregate):
     """Reserves a unique value (a username, an API key prefix) for the aggregate that owns it.
 
@@ -265,7 +392,8 @@ class IdentityIndex(AriesAggregate):
 pin_topics(User, "aries.user")
 pin_topics(ApiKey, "aries.api_key")
 pin_topics(IdentityIndex, "aries.identity_index")
+pin_topics(SecurityPolicy, "aries.security_policy")
 
-AGGREGATES = (User, ApiKey, IdentityIndex)
+AGGREGATES = (User, ApiKey, IdentityIndex, SecurityPolicy)
 
 VALUE_TYPES = (Role,)

@@ -4,6 +4,7 @@ from settings, with production defaults that tests override by passing other set
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import redis
 from sqlalchemy import Engine, create_engine
@@ -11,7 +12,7 @@ from sqlalchemy import Engine, create_engine
 from application.audit.ports import RecordedTimes
 from application.claims import ClaimApplication
 from application.eventstore import AriesApplication, postgres_env
-from application.identity import IdentityApplication
+from application.identity import IdentityApplication, SessionPolicy
 from application.orders import OrderApplication
 from application.patients import PatientApplication
 from interfaces.preflight import check_database, check_redis
@@ -65,6 +66,15 @@ def require_urls(settings: Settings) -> tuple[str, str]:
     return settings.database_url, settings.redis_url
 
 
+def session_policy(settings: Settings) -> SessionPolicy:
+    return SessionPolicy(
+        access_ttl=timedelta(minutes=settings.jwt_ttl_minutes),
+        refresh_ttl=timedelta(hours=settings.refresh_ttl_hours),
+        revocation_poll_seconds=settings.revocation_poll_seconds,
+        mfa_key=settings.mfa_encryption_key.get_secret_value(),
+    )
+
+
 def bootstrap(settings: Settings | None = None) -> Aries:
     settings = settings or Settings()
     database_url, redis_url = require_urls(settings)
@@ -96,7 +106,7 @@ def bootstrap(settings: Settings | None = None) -> Aries:
         patients=patients,
         orders=orders,
         claims=claims,
-        identity=IdentityApplication(env=env),
+        identity=IdentityApplication(env=env, policy=session_policy(settings)),
         read_engine=read_engine,
         recorded_times=IndexedTimes(read_engine),
         redis=redis.Redis.from_url(

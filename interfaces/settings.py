@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from application.identity import DEV_MFA_KEY
+
 DEV_JWT_SECRET = "aries-development-secret-change-me-000000"  # noqa: S105 (refused outside dev)
 
 
@@ -41,6 +43,19 @@ class Settings(BaseSettings):
     jwt_private_key: SecretStr | None = Field(None, description="PEM RS256 private key")
     jwt_public_key: str | None = Field(None, description="PEM RS256 public key")
     jwt_ttl_minutes: int = Field(60, ge=1, description="access token lifetime")
+    refresh_ttl_hours: int = Field(
+        12, ge=1, le=24 * 30,
+        description="refresh token lifetime (each use rotates it; a session ends this long "
+        "after its last refresh)",
+    )
+    revocation_poll_seconds: float = Field(
+        1.0, gt=0, le=5,
+        description="longest a process accepts requests with a revocation list this old "
+        "(how fast a logout or deactivation reaches every process)",
+    )
+    mfa_encryption_key: SecretStr = Field(
+        SecretStr(DEV_MFA_KEY), description="encrypts TOTP secrets in the event store"
+    )
 
     summary_provider: Literal["local", "ollama", "openai", "anthropic"] = Field(
         "local", description="who writes clinical-note summaries"
@@ -107,7 +122,8 @@ class Settings(BaseSettings):
     )
     auth_cache_seconds: float = Field(
         30.0, ge=0, le=300,
-        description="how long a process trusts a looked-up user/API key (revocation delay)",
+        description="how long a process trusts a looked-up user/API key (a revocation ends "
+        "it sooner)",
     )
     redis_key_prefix: str = Field("aries:", description="prefix of every Redis key the API writes")
 
@@ -152,6 +168,9 @@ class Settings(BaseSettings):
                 or len(self.jwt_secret.get_secret_value()) < 32
             ):
                 raise ValueError("ARIES_JWT_SECRET must be set (32+ chars) in production")
+            key = self.mfa_encryption_key.get_secret_value()
+            if key == DEV_MFA_KEY or len(key) < 32:
+                raise ValueError("ARIES_MFA_ENCRYPTION_KEY must be set (32+ chars) in production")
             if not self.database_url or not self.redis_url:
                 raise ValueError("production needs ARIES_DATABASE_URL and ARIES_REDIS_URL")
         return self

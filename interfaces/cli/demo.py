@@ -14,7 +14,7 @@ from rich.progress import Progress
 
 from application.billing import run_billing
 from domain.context import EventContext, bound_context
-from domain.errors import DomainError, NotFound
+from domain.errors import NotFound
 from domain.identity import Role
 from domain.order_values import (
     LineBilling,
@@ -29,7 +29,8 @@ from interfaces.bootstrap import Aries
 
 DEMO_TENANT = "demo"
 DEMO_USER = "demo-admin"
-DEMO_PASSWORD = "aries-demo"  # noqa: S105 (printed for newcomers; demo tenant only)
+DEMO_LOGIN = f"{DEMO_TENANT}/{DEMO_USER}"  # login names name the tenant
+DEMO_PASSWORD = "purple otter lemonade"  # noqa: S105 (printed for newcomers; demo tenant only)
 DEMO_NAMESPACE = uuid5(NAMESPACE_URL, "https://aries.dev/demo")
 DEMO_STATES = ("IL", "OH", "TX", "CA", "NY", "FL", "PA", "GA", "WA", "MN")
 MBI_LETTERS = "ACDEFGHJKMNPQRTUVWXY"  # no S, L, O, I, B, Z
@@ -83,10 +84,8 @@ def seed_demo(aries: Aries, *, patients: int = 25, console: Console | None = Non
 def _seed_users(aries: Aries) -> None:
     for role in Role:
         username = DEMO_USER if role is Role.ADMIN else f"demo-{role.value}"
-        try:
+        if aries.identity.find_user(DEMO_TENANT, username) is None:  # else: an earlier run's
             aries.identity.create_user(username, DEMO_PASSWORD, role, DEMO_TENANT)
-        except DomainError:
-            pass  # already there from an earlier run
 
 
 def _seed_patient(aries: Aries, index: int, fake: Faker, rng: random.Random, today: date) -> None:

@@ -52,7 +52,7 @@ def dev(
 
 def _run(settings: Settings, demo_patients: int) -> None:
     # Here, not at the top: every `aries` command imports this module, and Faker is for dev only.
-    from interfaces.cli.demo import DEMO_PASSWORD, DEMO_USER, seed_demo
+    from interfaces.cli.demo import DEMO_LOGIN, DEMO_PASSWORD, seed_demo
 
     assert settings.database_url is not None
     migrations.upgrade(settings.database_url)
@@ -76,7 +76,7 @@ def _run(settings: Settings, demo_patients: int) -> None:
         url = f"http://{settings.host}:{settings.port}"
         console.print(
             f"\n[bold green]Aries is running[/] at {url}  (API docs: {url}/docs)\n"
-            f"demo login: [bold]{DEMO_USER}[/] / [bold]{DEMO_PASSWORD}[/]"
+            f"demo login: [bold]{DEMO_LOGIN}[/] / [bold]{DEMO_PASSWORD}[/]"
             "   Ctrl-C stops everything\n"
         )
         server.run()

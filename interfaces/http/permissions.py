@@ -34,10 +34,26 @@ ADMIN, INTAKE, CLINICIAN, BILLER, AUDITOR, ANALYST = (
 EVERYONE = frozenset(Role)
 
 PERMISSIONS: dict[str, frozenset[Role]] = {
-    # identity (interfaces/http/routes/users.py, api_keys.py)
+    # identity (interfaces/http/routes/users.py, api_keys.py, auth.py). Everyone manages their
+    # own login: who they are, their password, their second factor, logging out. Admins manage
+    # their tenant's users, keys and login policy; auditors read users and the policy (access
+    # reviews: who holds which role, who is inactive, whether MFA is required) but change none.
     "read_current_user": EVERYONE,
+    "change_own_password": EVERYONE,
+    "start_mfa_enrolment": EVERYONE,
+    "confirm_mfa_enrolment": EVERYONE,
+    "log_out": EVERYONE,
     "create_user": frozenset({ADMIN}),
+    "list_users": frozenset({ADMIN, AUDITOR}),
     "read_user": frozenset({ADMIN, AUDITOR}),
+    "deactivate_user": frozenset({ADMIN}),
+    "change_user_role": frozenset({ADMIN}),
+    "reset_user_password": frozenset({ADMIN}),
+    "unlock_user": frozenset({ADMIN}),
+    "revoke_user_sessions": frozenset({ADMIN}),
+    "reset_user_mfa": frozenset({ADMIN}),
+    "read_login_policy": frozenset({ADMIN, AUDITOR}),
+    "set_login_policy": frozenset({ADMIN}),
     "issue_api_key": frozenset({ADMIN}),
     "revoke_api_key": frozenset({ADMIN}),
     # billing (interfaces/http/routes/billing.py)
@@ -115,6 +131,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "read_disclosures": frozenset({ADMIN, AUDITOR}),
 }
 
+# What a user whose tenant requires a second factor may do before enrolling one.
+MFA_ENROLMENT_OPERATIONS = frozenset(
+    {"read_current_user", "start_mfa_enrolment", "confirm_mfa_enrolment", "log_out",
+     "change_own_password"}
+)
+
 log = structlog.get_logger("aries.http.permissions")
 
 
@@ -139,6 +161,12 @@ def require(operation: str, *, phi: str | None = None) -> Callable[..., Awaitabl
             raise ProblemError(
                 403, "Forbidden", f"role {principal.role.value!r} may not {operation}",
                 type_="https://aries.dev/problems/forbidden", operation=operation,
+            )
+        if principal.mfa_enrolment_required and operation not in MFA_ENROLMENT_OPERATIONS:
+            raise ProblemError(
+                403, "Forbidden", "your tenant requires a second factor: enrol one first "
+                "(POST /v1/users/me/mfa)",
+                type_="https://aries.dev/problems/mfa-enrolment-required", operation=operation,
             )
         return principal
 

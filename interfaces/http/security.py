@@ -6,19 +6,27 @@ correlation id is kept) in the request's own context, and a sync endpoint then r
 threadpool with a copy of that context, so every event the endpoint records carries it. A sync
 dependency would set it in a worker thread's copy, where it would be lost.
 
-Tokens carry `sub` (user id), `role`, `tenant`, `iat`, `exp`, `jti` and `iss`. The role and
-tenant in force are the user's current ones, looked up (and cached for `auth_cache_seconds`):
-a deactivated user or a revoked key stops working within that time, at once in the process
-that revoked it.
+Tokens carry `sub` (user id), `role`, `tenant`, `iat` (with microseconds), `exp`, `jti`, `iss`
+and `fam` (the login session, application/login.py). A token is verified once per process and
+its claims cached until it expires (keyed by its SHA-256); the key is parsed once (`PyJWK`).
+The cache never skips the revocation check: every request compares the token's `jti`, `sub`
+and `fam` with the revocation list (application/sessions.py), which is reloaded before a
+request is accepted whenever it is older than `ARIES_REVOCATION_POLL_SECONDS`. So a logout,
+deactivation, password reset or revoked API key holds in every process within that bound, and
+at once in the process that made it. The role and tenant in force are the user's current ones,
+looked up and cached for `auth_cache_seconds`, a cached principal being dropped as soon as its
+subject appears on the list.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -27,6 +35,7 @@ import structlog
 from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from jwt.algorithms import RSAAlgorithm
 from starlette.concurrency import run_in_threadpool
 
 from application.identity import IdentityApplication, Principal
@@ -75,7 +84,7 @@ class TokenService:
 
     algorithm: str
     signing_key: Any
-    verifying_key: Any
+    verifying_key: jwt.PyJWK
     ttl: timedelta
 
     @classmethod
@@ -92,22 +101,25 @@ class TokenService:
                 if settings.jwt_public_key
                 else private.public_key()  # type: ignore[union-attr]
             )
-            return cls("RS256", private, public, ttl)
-        secret = settings.jwt_secret.get_secret_value()
-        return cls("HS256", secret, secret, ttl)
+            jwk = RSAAlgorithm.to_jwk(public, as_dict=True)
+            return cls("RS256", private, jwt.PyJWK(jwk, algorithm="RS256"), ttl)
+        secret = settings.jwt_secret.get_secret_value().encode()
+        jwk = {"kty": "oct", "k": base64.urlsafe_b64encode(secret).rstrip(b"=").decode()}
+        return cls("HS256", secret, jwt.PyJWK(jwk, algorithm="HS256"), ttl)
 
-    def issue(self, principal: Principal) -> str:
+    def issue(self, principal: Principal, session_id: UUID) -> str:
         if self.signing_key is None:
             raise RuntimeError("this process has no JWT private key: it cannot issue tokens")
-        now = datetime.now(UTC)
+        now = time.time()
         claims = {
             "sub": str(principal.id),
             "role": principal.role.value,
             "tenant": principal.tenant_id,
             "iat": now,
-            "exp": now + self.ttl,
+            "exp": int(now + self.ttl.total_seconds()),
             "jti": uuid.uuid4().hex,
             "iss": ISSUER,
+            "fam": str(session_id),
         }
         return jwt.encode(claims, self.signing_key, algorithm=self.algorithm)
 
@@ -119,39 +131,67 @@ class TokenService:
             algorithms=[self.algorithm],
             issuer=ISSUER,
             leeway=10,
-            options={"require": ["sub", "role", "tenant", "iat", "exp", "jti", "iss"]},
+            options={"require": ["sub", "role", "tenant", "iat", "exp", "jti", "iss", "fam"]},
+        )
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    user_id: UUID
+    session_id: UUID
+    token_id: UUID
+    issued_at: float
+    expires_at: float
+
+    @classmethod
+    def of(cls, claims: dict[str, Any]) -> VerifiedToken:
+        return cls(
+            UUID(claims["sub"]), UUID(claims["fam"]), UUID(hex=claims["jti"]),
+            float(claims["iat"]), float(claims["exp"]),
         )
 
 
 class Authenticator:
-    """Turns a presented credential into a Principal. Looked-up principals are cached per
-    process for `cache_seconds` (keyed by user id, or by the key's hash: a wrong key is never
-    served from the cache)."""
+    """Turns a presented credential into a Principal.
+
+    Two per-process caches, neither of which skips the revocation list: verified tokens (by the
+    token's SHA-256, until the token expires) and looked-up principals (by user id or by the
+    key's hash: a wrong key is never served from the cache, for `cache_seconds`, dropped when
+    their subject is revoked after they were looked up).
+    """
 
     MAX_ENTRIES = 10_000
 
     def __init__(
-        self, identity: IdentityApplication, tokens: TokenService, cache_seconds: float
+        self,
+        identity: IdentityApplication,
+        tokens: TokenService,
+        cache_seconds: float,
     ) -> None:
         self.identity = identity
+        self.revocations = identity.revocations
         self.tokens = tokens
         self.cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, Principal]] = {}
+        self._tokens: dict[str, VerifiedToken] = {}
+        self._principals: dict[str, tuple[float, float, Principal]] = {}
 
-    async def from_token(self, token: str) -> Principal:
-        try:
-            claims = self.tokens.decode(token)
-            user_id = UUID(claims["sub"])
-        except (jwt.InvalidTokenError, ValueError, TypeError):
-            raise unauthenticated("the bearer token is invalid or expired", invalid=True) from None
+    async def from_token(self, token: str) -> tuple[Principal, VerifiedToken]:
+        verified = self._verified(token)
+        await self._fresh_revocations()
+        if self.revocations.revoked_since(
+            verified.issued_at, verified.token_id, verified.user_id, verified.session_id
+        ):
+            raise unauthenticated("the session has ended (logged out or revoked)", invalid=True)
+        user_id = verified.user_id
         principal = await self._cached(
             f"user:{user_id}", lambda: self.identity.user_principal(user_id)
         )
         if principal is None:
             raise unauthenticated("the user no longer exists or is deactivated", invalid=True)
-        return principal
+        return principal, verified
 
     async def from_api_key(self, key: str) -> Principal:
+        await self._fresh_revocations()
         principal = await self._cached(
             f"key:{api_key_hash(key)}", lambda: self.identity.verify_api_key(key)
         )
@@ -159,26 +199,45 @@ class Authenticator:
             raise unauthenticated("the API key is invalid or revoked")
         return principal
 
-    def forget(self, principal_id: UUID) -> None:
-        """Drop a principal from this process's cache (after revoking or deactivating it)."""
-        for cache_key, (_, principal) in list(self._cache.items()):
-            if principal.id == principal_id:
-                self._cache.pop(cache_key, None)
+    def _verified(self, token: str) -> VerifiedToken:
+        digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        verified = self._tokens.get(digest)
+        if verified is None:
+            try:
+                verified = VerifiedToken.of(self.tokens.decode(token))
+            except (jwt.InvalidTokenError, ValueError, TypeError, KeyError):
+                raise unauthenticated(
+                    "the bearer token is invalid or expired", invalid=True
+                ) from None
+            if len(self._tokens) >= self.MAX_ENTRIES:
+                self._tokens.clear()
+            self._tokens[digest] = verified
+        if verified.expires_at <= time.time():
+            self._tokens.pop(digest, None)
+            raise unauthenticated("the bearer token is invalid or expired", invalid=True)
+        return verified
+
+    async def _fresh_revocations(self) -> None:
+        if self.revocations.is_stale():
+            await run_in_threadpool(self.revocations.reload)
 
     async def _cached(
         self, cache_key: str, look_up: Callable[[], Principal | None]
     ) -> Principal | None:
         now = time.monotonic()
-        hit = self._cache.get(cache_key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        hit = self._principals.get(cache_key)
+        if hit is not None:
+            expires, looked_up_at, principal = hit
+            if expires > now and not self.revocations.revoked_since(looked_up_at, principal.id):
+                return principal
+        looked_up_at = time.time()
         principal = await run_in_threadpool(look_up)
         if principal is not None and self.cache_seconds > 0:
-            if len(self._cache) >= self.MAX_ENTRIES:
-                self._cache.clear()
-            self._cache[cache_key] = (now + self.cache_seconds, principal)
+            if len(self._principals) >= self.MAX_ENTRIES:
+                self._principals.clear()
+            self._principals[cache_key] = (now + self.cache_seconds, looked_up_at, principal)
         else:
-            self._cache.pop(cache_key, None)
+            self._principals.pop(cache_key, None)
         return principal
 
 
@@ -196,7 +255,7 @@ async def authenticate(request: Request) -> Principal:
     if scheme:
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthenticated("send `Authorization: Bearer <token>`", invalid=True)
-        principal = await authenticator.from_token(token.strip())
+        principal, request.state.token = await authenticator.from_token(token.strip())
     elif api_key:
         principal = await authenticator.from_api_key(api_key.strip())
     else:

@@ -83,21 +83,24 @@ def aries_of(api: TestClient) -> Aries:
 
 def new_user(api: TestClient, role: Role | str, tenant: str) -> tuple[str, str]:
     """A user with `role` in `tenant`, recorded through the Identity application:
-    (username, user id). Its password is PASSWORD."""
+    (login name `tenant/username`, user id). Its password is PASSWORD."""
     role = Role(role)
     username = f"{role.value}-{uuid.uuid4().hex[:10]}"
     created = aries_of(api).identity.create_user(username, PASSWORD, role, tenant)
-    return username, str(created.id)
+    return f"{tenant}/{username}", str(created.id)
 
 
-def login(api: TestClient, username: str, password: str = PASSWORD) -> httpx.Response:
-    return api.post("/v1/auth/token", data={"username": username, "password": password})
+def login(api: TestClient, name: str, password: str = PASSWORD, **form: str) -> httpx.Response:
+    """Log in as `name` (`tenant/username`); `form` adds fields such as `otp`."""
+    return api.post(
+        "/v1/auth/token", data={"username": name, "password": password, **form}
+    )
 
 
 def headers_for(api: TestClient, role: Role | str, tenant: str) -> dict[str, str]:
     """Bearer headers of a new user with `role` in `tenant`, logged in over HTTP."""
-    username, _ = new_user(api, role, tenant)
-    response = login(api, username)
+    name, _ = new_user(api, role, tenant)
+    response = login(api, name)
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 

@@ -54,7 +54,7 @@ def test_aries_dev_starts_from_nothing_serves_docs_and_stops_without_orphans(tmp
     assert process.returncode == 130, output
     assert "stopping embedded servers" in output
     assert f"Aries is running at http://127.0.0.1:{port}" in output
-    assert "demo login: demo-admin / aries-demo" in output
+    assert "demo login: demo/demo-admin / purple otter lemonade" in output
     still_running = [
         p
         for p in psutil.process_iter(["cmdline"])

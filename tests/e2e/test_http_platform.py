@@ -231,7 +231,7 @@ def test_an_admin_creates_a_user_who_can_log_in(client):
     response = client.post("/v1/users", json=body, headers=bearer(client))
     assert response.status_code == 201
     assert response.headers["location"] == f"/v1/users/{response.json()['id']}"
-    assert login(client, body["username"]).status_code == 200
+    assert login(client, f"{TENANT}/{body['username']}").status_code == 200
 
 
 def test_a_taken_username_is_a_409_naming_the_rule(client):

@@ -33,6 +33,7 @@ EXPECTED_COMMANDS = {
 DATABASE_URL = "postgresql://aries:aries@postgres:5432/aries"
 REDIS_URL = "redis://redis:6379/0"
 A_SECRET = "s" * 48
+SHELL_SECRETS = {"ARIES_JWT_SECRET": A_SECRET, "ARIES_MFA_ENCRYPTION_KEY": "m" * 48}
 
 
 # ---- reading the files ---------------------------------------------------------------------
@@ -260,15 +261,20 @@ def test_compose_refuses_to_start_without_a_jwt_secret():
         _container_environment("api", shell={})
 
 
+def test_compose_refuses_to_start_without_an_mfa_encryption_key():
+    with pytest.raises(LookupError, match="ARIES_MFA_ENCRYPTION_KEY"):
+        _container_environment("api", shell={"ARIES_JWT_SECRET": A_SECRET})
+
+
 @pytest.mark.parametrize("service", APP_SERVICES)
 def test_app_service_gets_the_jwt_secret_from_the_shell(service):
-    environment = _container_environment(service, shell={"ARIES_JWT_SECRET": A_SECRET})
+    environment = _container_environment(service, shell=SHELL_SECRETS)
     assert environment["ARIES_JWT_SECRET"] == A_SECRET
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
 def test_app_service_runs_in_production_against_the_compose_servers(service):
-    environment = _container_environment(service, shell={"ARIES_JWT_SECRET": A_SECRET})
+    environment = _container_environment(service, shell=SHELL_SECRETS)
     assert environment["ARIES_ENVIRONMENT"] == "production"
     assert environment["ARIES_DATABASE_URL"] == DATABASE_URL
     assert environment["ARIES_REDIS_URL"] == REDIS_URL
@@ -287,7 +293,7 @@ def test_app_service_environment_names_only_real_settings(service):
 def test_app_service_environment_is_accepted_by_the_settings_class(service, monkeypatch):
     for key in [key for key in os.environ if key.startswith("ARIES_")]:
         monkeypatch.delenv(key)
-    for key, value in _container_environment(service, {"ARIES_JWT_SECRET": A_SECRET}).items():
+    for key, value in _container_environment(service, SHELL_SECRETS).items():
         monkeypatch.setenv(key, value)
     settings = Settings()
     assert settings.environment == "production"
@@ -295,19 +301,19 @@ def test_app_service_environment_is_accepted_by_the_settings_class(service, monk
 
 
 def test_worker_uses_the_local_summary_provider_unless_told_otherwise():
-    environment = _container_environment("worker", shell={"ARIES_JWT_SECRET": A_SECRET})
+    environment = _container_environment("worker", shell=SHELL_SECRETS)
     assert environment["ARIES_SUMMARY_PROVIDER"] == "local"
     assert "ARIES_SUMMARY_MODEL" not in environment
 
 
 def test_worker_uses_ollama_when_the_shell_asks_for_it():
-    shell = {"ARIES_JWT_SECRET": A_SECRET, "ARIES_SUMMARY_PROVIDER": "ollama"}
+    shell = {**SHELL_SECRETS, "ARIES_SUMMARY_PROVIDER": "ollama"}
     environment = _container_environment("worker", shell=shell)
     assert environment["ARIES_SUMMARY_PROVIDER"] == "ollama"
 
 
 def test_worker_reaches_ollama_by_its_service_name():
-    environment = _container_environment("worker", shell={"ARIES_JWT_SECRET": A_SECRET})
+    environment = _container_environment("worker", shell=SHELL_SECRETS)
     assert environment["ARIES_OLLAMA_URL"] == "http://ollama:11434"
 
 

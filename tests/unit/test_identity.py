@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
@@ -12,11 +13,12 @@ from domain.identity import (
     ApiKey,
     IdentityIndex,
     Role,
+    SecurityPolicy,
     User,
     api_key_hash,
     api_key_prefix,
-    check_password_policy,
     normalized_username,
+    parsed_login_name,
 )
 from tests.unit.replay import mapper, replay, round_trip
 
@@ -85,12 +87,6 @@ def test_rule_role_is_a_known_value():
     assert error.value.rule == "role_is_a_known_value"
 
 
-@pytest.mark.parametrize("password", ["short", " " * 12, "x" * 257])
-def test_rule_password_policy_refuses_short_blank_and_huge_passwords(password):
-    with pytest.raises(InvalidValue):
-        check_password_policy(password)
-
-
 def test_rule_user_is_active_refuses_changes_after_deactivation():
     user = new_user()
     user.deactivate()
@@ -153,3 +149,70 @@ def test_an_index_id_is_derived_from_kind_and_value_only():
     assert index.id == IdentityIndex.id_for("username", "jdoe")
     assert index.id != IdentityIndex.id_for("api_key_prefix", "jdoe")
     assert replay(index.collect_events()).owner_id == owner
+
+
+def test_a_login_name_names_the_tenant_and_a_normalized_username():
+    assert parsed_login_name(" Acme/JDoe ") == ("acme", "jdoe")
+
+
+@pytest.mark.parametrize("name", ["jdoe", "/jdoe", "acme/", "ac me/jdoe"])
+def test_a_login_name_without_a_well_formed_tenant_is_refused(name):
+    with pytest.raises(InvalidValue):
+        parsed_login_name(name)
+
+
+def test_a_confirmed_enrolment_makes_the_pending_secret_the_second_factor():
+    user = new_user()
+    user.start_mfa_enrolment("v1:sealed")
+    assert not user.has_mfa
+    user.confirm_mfa_enrolment([HASH, OTHER_HASH])
+    replayed = replay(user.collect_events())
+    assert (replayed.has_mfa, replayed.totp_secret, replayed.pending_totp_secret) == (
+        True, "v1:sealed", None,
+    )
+    assert replayed.recovery_code_hashes == [HASH, OTHER_HASH]
+
+
+def test_rule_mfa_enrolment_is_started_before_it_is_confirmed():
+    with pytest.raises(RuleViolated) as error:
+        new_user().confirm_mfa_enrolment([HASH])
+    assert error.value.rule == "mfa_enrolment_is_started"
+
+
+def test_rule_recovery_code_is_unused_refuses_a_second_use():
+    user = new_user()
+    user.start_mfa_enrolment("v1:sealed")
+    user.confirm_mfa_enrolment([HASH, OTHER_HASH])
+    user.use_recovery_code(1)
+    with pytest.raises(RuleViolated) as error:
+        user.use_recovery_code(1)
+    assert error.value.rule == "recovery_code_is_unused"
+    assert replay(user.collect_events()).recovery_code_hashes == [HASH, None]
+
+
+def test_a_reset_second_factor_is_forgotten_with_its_recovery_codes():
+    user = new_user()
+    user.start_mfa_enrolment("v1:sealed")
+    user.confirm_mfa_enrolment([HASH])
+    user.reset_mfa()
+    replayed = replay(user.collect_events())
+    assert (replayed.has_mfa, replayed.recovery_code_hashes) == (False, [])
+
+
+def test_lockouts_unlocks_and_revoked_sessions_are_recorded_under_pinned_topics():
+    user = new_user()
+    user.record_lockout(datetime(2026, 12, 3, 15, 0, tzinfo=UTC))
+    user.unlock()
+    user.revoke_sessions()
+    topics = [mapper().to_stored_event(e).topic for e in user.collect_events()[1:]]
+    assert topics == ["aries.user.LockedOut", "aries.user.Unlocked", "aries.user.SessionsRevoked"]
+
+
+def test_a_tenants_security_policy_has_one_id_per_tenant_and_records_changes_only():
+    with bound_context(tenant_id="acme"):
+        policy = SecurityPolicy.create("acme", mfa_required=True)
+        policy.require_mfa(True)
+        policy.require_mfa(False)
+    replayed = replay(policy.collect_events())
+    assert policy.id == SecurityPolicy.id_for("acme") != SecurityPolicy.id_for("other")
+    assert (replayed.mfa_required, replayed.version, replayed.tenant_id) == (False, 2, "acme")
