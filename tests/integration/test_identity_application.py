@@ -11,9 +11,10 @@ from argon2 import PasswordHasher
 
 from application.eventstore import postgres_env
 from application.identity import IdentityApplication
+from application.login import LoginFailed, Logins
 from domain.context import bound_context
 from domain.errors import InvalidValue, NotFound, RuleViolated
-from domain.identity import Role, User
+from domain.identity import LEGACY_USERNAME_INDEX, IdentityIndex, Role, User
 
 pytestmark = pytest.mark.integration
 
@@ -32,6 +33,14 @@ def identity(database_url):
 
 def username() -> str:
     return f"user-{uuid.uuid4().hex[:10]}"
+
+
+def log_in(identity, name: str, password: str = PASSWORD, tenant: str = "acme"):
+    """The principal of a login as tenant/name, or None if it is refused."""
+    try:
+        return Logins(identity).log_in(f"{tenant}/{name}", password).principal
+    except LoginFailed:
+        return None
 
 
 def test_a_created_user_is_recorded_in_the_identity_events_table(identity, database_url):
@@ -66,12 +75,33 @@ def test_the_user_belongs_to_the_given_tenant_and_records_the_acting_admin(ident
     assert (event.actor_id, event.correlation_id) == ("admin-7", "req-1")
 
 
-def test_a_username_is_unique_whatever_its_case(identity):
+def test_a_username_is_unique_in_its_tenant_whatever_its_case(identity):
     name = username()
     identity.create_user(name, PASSWORD, Role.INTAKE, "acme")
     with pytest.raises(RuleViolated) as error:
-        identity.create_user(name.upper(), PASSWORD, Role.INTAKE, "other")
+        identity.create_user(name.upper(), PASSWORD, Role.INTAKE, "acme")
     assert error.value.rule == "username_is_unique"
+
+
+def test_two_tenants_may_each_have_a_user_of_the_same_name(identity):
+    name = username()
+    acme = identity.create_user(name, PASSWORD, Role.INTAKE, "acme")
+    other = identity.create_user(name, PASSWORD, Role.BILLER, "other")
+    assert log_in(identity, name, tenant="acme").id == acme.id
+    assert log_in(identity, name, tenant="other").id == other.id
+
+
+def test_a_user_registered_while_usernames_were_global_logs_in_in_their_tenant_only(identity):
+    name = username()
+    with bound_context(tenant_id="acme"):  # what create_user recorded before login names
+        user = User.register(username=name, role=Role.INTAKE,
+                             password_hash=identity.password_hasher.hash(PASSWORD))
+        index = IdentityIndex.reserve(LEGACY_USERNAME_INDEX, name, user.id)
+    identity.commit(user, index)
+    assert log_in(identity, name, tenant="acme").id == user.id
+    assert log_in(identity, name, tenant="other") is None
+    with pytest.raises(RuleViolated):
+        identity.create_user(name, PASSWORD, Role.INTAKE, "acme")
 
 
 def test_concurrent_registrations_of_one_username_record_one_user(identity):
@@ -94,29 +124,29 @@ def test_concurrent_registrations_of_one_username_record_one_user(identity):
     assert sorted(map(str, outcomes)).count("username_is_unique") == 3
 
 
-def test_a_short_password_is_refused_before_anything_is_hashed(identity):
+def test_a_weak_password_is_refused_before_anything_is_hashed(identity):
     with pytest.raises(InvalidValue) as error:
         identity.create_user(username(), "short", Role.INTAKE, "acme")
     assert error.value.rule == "password_is_long_enough"
 
 
-def test_authenticate_answers_the_principal_for_the_right_password(identity):
+def test_a_login_answers_the_principal_for_the_right_password(identity):
     name = username()
     result = identity.create_user(name, PASSWORD, Role.CLINICIAN, "acme")
-    principal = identity.authenticate(name.upper(), PASSWORD)
+    principal = log_in(identity, name.upper())
     assert principal is not None
     assert (principal.id, principal.role, principal.tenant_id) == (
         result.id, Role.CLINICIAN, "acme",
     )
 
 
-def test_authenticate_answers_none_for_a_wrong_password(identity):
+def test_a_login_with_a_wrong_password_is_refused(identity):
     name = username()
     identity.create_user(name, PASSWORD, Role.CLINICIAN, "acme")
-    assert identity.authenticate(name, PASSWORD + "!") is None
+    assert log_in(identity, name, PASSWORD + "!") is None
 
 
-def test_authenticate_checks_a_dummy_hash_for_an_unknown_user(identity):
+def test_a_login_checks_a_dummy_hash_for_an_unknown_user(identity):
     verified: list[str] = []
 
     class SpyHasher(PasswordHasher):
@@ -125,7 +155,7 @@ def test_authenticate_checks_a_dummy_hash_for_an_unknown_user(identity):
             return super().verify(hash, password)
 
     identity.password_hasher = SpyHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    assert identity.authenticate(username(), PASSWORD) is None
+    assert log_in(identity, username()) is None
     assert verified and verified[0].startswith("$argon2")
 
 
@@ -133,16 +163,16 @@ def test_a_deactivated_user_cannot_authenticate(identity):
     name = username()
     result = identity.create_user(name, PASSWORD, Role.CLINICIAN, "acme")
     identity.deactivate_user(result.id)
-    assert identity.authenticate(name, PASSWORD) is None
+    assert log_in(identity, name) is None
     assert identity.user_principal(result.id) is None
 
 
 def test_a_changed_password_replaces_the_old_one(identity):
     name = username()
     result = identity.create_user(name, PASSWORD, Role.CLINICIAN, "acme")
-    identity.change_password(result.id, "a brand new passphrase")
-    assert identity.authenticate(name, PASSWORD) is None
-    assert identity.authenticate(name, "a brand new passphrase") is not None
+    identity.reset_password(result.id, "a brand new passphrase")
+    assert log_in(identity, name) is None
+    assert log_in(identity, name, "a brand new passphrase") is not None
 
 
 def test_another_tenants_user_is_not_found(identity):
