@@ -259,7 +259,8 @@ class IdentityApplication(AriesApplication):
         codes = new_recovery_codes()
         user.confirm_mfa_enrolment([self.password_hasher.hash(code) for code in codes])
         result = self.commit(user)
-        log.info("second factor enrolled", user_id=str(user.id))
+        # Sessions opened with the password alone end: from now on a session took both factors.
+        self._end_sessions(user, "second factor enrolled")
         return MfaConfirmed(result, codes)
 
     def reset_mfa(self, user_id: UUID, expected_version: int | None = None) -> CommandResult:

@@ -143,8 +143,8 @@ def confirm_mfa_enrolment(
     aries: AriesDep,
     request: Request,
 ) -> JSONResponse:
-    """Confirm the enrolment with the app's current code; answers recovery codes, once. From
-    now on logging in takes a code."""
+    """Confirm the enrolment with the app's current code; answers recovery codes, once. Your
+    sessions end: log in again, with a code from now on."""
     _people_only(principal)
     confirmed = aries.identity.confirm_mfa_enrolment(principal.id, body.code)
     redact_on_replay(request)
