@@ -10,7 +10,7 @@ Decisions a newcomer may question:
   (decision 003): the application binds the new user's tenant while creating it, so the domain
   never takes tenant, actor or correlation as arguments.
 - Usernames are case-insensitive, stored lowercased and unique per tenant: a person logs in
-  as `tenant/username` (docs/decisions/006-tenant-usernames.md). Uniqueness (of login names, of
+  as `tenant/username` (docs/decisions/006-logins.md). Uniqueness (of login names, of
   API key prefixes) is an `IdentityIndex` aggregate whose id is a uuid5 of the value, saved in
   the same `save()` as its owner: a second reservation of the same value fails at the event
   store. Users registered while usernames were global hold a reservation of the bare username

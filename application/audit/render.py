@@ -14,7 +14,9 @@ from typing import Any
 from uuid import UUID
 
 REDACTED = "[redacted]"
-SECRET_FIELDS = frozenset({"password_hash", "key_hash"})
+SECRET_FIELDS = frozenset(
+    {"password_hash", "key_hash", "totp_secret", "pending_totp_secret", "recovery_code_hashes"}
+)
 # Event attributes that are metadata (reported beside the payload), not payload.
 EVENT_METADATA = frozenset(
     {

@@ -53,7 +53,8 @@ log = structlog.get_logger("aries.http.security")
 
 oauth2_scheme = OAuth2PasswordBearer(
     tokenUrl=TOKEN_URL, scheme_name="OAuth2Password", auto_error=False,
-    description="people: log in at /v1/auth/token, send `Authorization: Bearer <token>`",
+    description="people: log in at /v1/auth/token as `tenant/username`, send "
+    "`Authorization: Bearer <token>`",
 )
 api_key_scheme = APIKeyHeader(
     name="X-API-Key", scheme_name="ApiKey", auto_error=False,
