@@ -11,6 +11,7 @@ access and refresh tokens stop working everywhere within the list's poll bound.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
@@ -179,34 +180,22 @@ class IdentityApplication(AriesApplication):
     def change_role(
         self, user_id: UUID, role: Role | str, expected_version: int | None = None
     ) -> CommandResult:
-        user = self.get_user(user_id, expected_version)
-        before = user.version
-        user.change_role(role)
-        result = self.commit(user)
-        if result.version != before:
-            self._end_sessions(user, "role changed")
-        return result
+        return self._change(user_id, expected_version, lambda u: u.change_role(role),
+                            ends_sessions="role changed")
 
     def deactivate_user(self, user_id: UUID, expected_version: int | None = None) -> CommandResult:
-        user = self.get_user(user_id, expected_version)
-        user.deactivate()
-        result = self.commit(user)
-        self._end_sessions(user, "deactivated")
-        return result
+        return self._change(user_id, expected_version, User.deactivate,
+                            ends_sessions="deactivated")
 
     def revoke_sessions(self, user_id: UUID, expected_version: int | None = None) -> CommandResult:
         """End every session of the user: access and refresh tokens stop working."""
-        user = self.get_user(user_id, expected_version)
-        user.revoke_sessions()
-        result = self.commit(user)
-        self._end_sessions(user, "sessions revoked")
-        return result
+        return self._change(user_id, expected_version, User.revoke_sessions,
+                            ends_sessions="sessions revoked")
 
     def unlock(self, user_id: UUID, expected_version: int | None = None) -> CommandResult:
         """Forget the user's failed logins, so a locked account may log in again at once."""
-        user = self.get_user(user_id, expected_version)
-        user.unlock()
-        result = self.commit(user)
+        result = self._change(user_id, expected_version, User.unlock)
+        user = self.get_user(user_id)
         self.guards.clear(login_name(user.tenant_id, user.username))
         log.info("user unlocked", user_id=str(user.id))
         return result
@@ -216,9 +205,26 @@ class IdentityApplication(AriesApplication):
             password, username=user.username, tenant_id=user.tenant_id,
             multi_factor=user.has_mfa or self.mfa_required(user.tenant_id),
         )
-        user.change_password(self.password_hasher.hash(password))
+        password_hash = self.password_hasher.hash(password)
+        return self._change(user.id, user.version, lambda u: u.change_password(password_hash),
+                            ends_sessions=reason)
+
+    def _change(
+        self,
+        user_id: UUID,
+        expected_version: int | None,
+        act: Callable[[User], None],
+        *,
+        ends_sessions: str | None = None,
+    ) -> CommandResult:
+        """Load the user (at `expected_version`, when given), act, record; where the act
+        recorded something and `ends_sessions` names why, end the user's sessions."""
+        user = self.get_user(user_id, expected_version)
+        before = user.version
+        act(user)
         result = self.commit(user)
-        self._end_sessions(user, reason)
+        if ends_sessions is not None and result.version != before:
+            self._end_sessions(user, ends_sessions)
         return result
 
     def _end_sessions(self, user: User, reason: str) -> None:
@@ -265,11 +271,8 @@ class IdentityApplication(AriesApplication):
 
     def reset_mfa(self, user_id: UUID, expected_version: int | None = None) -> CommandResult:
         """Forget a user's second factor (a lost device); they enrol again at next login."""
-        user = self.get_user(user_id, expected_version)
-        user.reset_mfa()
-        result = self.commit(user)
-        self._end_sessions(user, "second factor reset")
-        return result
+        return self._change(user_id, expected_version, User.reset_mfa,
+                            ends_sessions="second factor reset")
 
     def totp_secret(self, user: User) -> str | None:
         return self.secret_box.open(user.totp_secret) if user.totp_secret else None

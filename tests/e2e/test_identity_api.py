@@ -295,3 +295,27 @@ def test_a_login_without_a_tenant_is_answered_like_a_wrong_password(api, tenant)
     response = login(api, name.split("/")[1])
     assert response.status_code == 401
     assert response.json()["detail"] == "the username or password is wrong"
+
+
+# --- issue 18: a token is verified once per process --------------------------------------
+
+
+def test_a_token_is_verified_once_and_the_cache_never_skips_the_revocation_list(api, tenant):
+    name, _ = new_user(api, Role.BILLER, tenant)
+    user = bearer_of(login(api, name))
+    authenticator = api.app.state.authenticator
+    real, decoded = authenticator.tokens, []
+
+    class Counting:
+        def decode(self, token: str):
+            decoded.append(token)
+            return real.decode(token)
+
+    authenticator.tokens = Counting()
+    try:
+        assert [me(api, user).status_code for _ in range(5)] == [200] * 5
+        api.post("/v1/auth/logout", json={"all_sessions": False}, headers=user)
+        assert me(api, user).status_code == 401
+    finally:
+        authenticator.tokens = real
+    assert len(decoded) == 1
