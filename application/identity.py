@@ -260,7 +260,10 @@ class IdentityApplication(AriesApplication):
         pending = user.pending_totp_secret
         if pending is None:
             raise RuleViolated("mfa_enrolment_is_started", "start the enrolment first")
-        if matching_step(self.secret_box.open(pending), code, self.clock.now()) is None:
+        step = matching_step(self.secret_box.open(pending), code, self.clock.now())
+        if step is None or not self.guards.accept_totp_step(
+            login_name(user.tenant_id, user.username), step
+        ):
             raise RuleViolated("mfa_code_is_right", "the code does not match; try the next one")
         codes = new_recovery_codes()
         user.confirm_mfa_enrolment([self.password_hasher.hash(code) for code in codes])

@@ -257,3 +257,11 @@ def test_a_revocation_reaches_another_process_within_its_poll_bound(identity, us
         assert other.revocations.revoked_since(issued_at, user_id)
     finally:
         other.close()
+
+
+def test_the_code_that_confirmed_the_enrolment_cannot_log_in(identity, user):
+    name, user_id = user
+    enrolment = identity.start_mfa_enrolment(user_id)
+    code = pyotp.TOTP(enrolment.secret).at(identity.clock.now())
+    identity.confirm_mfa_enrolment(user_id, code)
+    assert attempt(identity, name, PASSWORD, code) == "mfa_wrong"
