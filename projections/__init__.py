@@ -74,5 +74,6 @@ projection).
 """
 
 from projections.base import Projection, handles
+from projections.folding import Rows
 
-__all__ = ["Projection", "handles"]
+__all__ = ["Projection", "Rows", "handles"]
