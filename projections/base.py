@@ -28,6 +28,7 @@ H = TypeVar("H", bound=Handler)
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 _HANDLES = "__projection_handles__"
+_UNSEEN = object()
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ class Projection:
                 raise ValueError(f"{self.name}: a handler reads {table.name}, not one of its own")
             if not table.primary_key:
                 raise ValueError(f"{self.name}: {table.name} has no key: it can only be added to")
-        self._dispatch: dict[str, Handling | None] = {}
+        self._dispatch: dict[str, Handling | None | object] = {}  # stored topic -> handling
 
     def __repr__(self) -> str:
         return f"<projection {self.name}>"
@@ -146,7 +147,18 @@ class Projection:
         transaction that moves the tracking position): load the rows the handlers read, decode
         and hand each event to its handler, write the rows that changed. An event of a class no
         handler takes is not even decoded; the batch still moves past it."""
-        handled = [(n, h) for n in notifications if (h := self._handling(n.topic)) is not None]
+        # Two lists rather than one of pairs: a batch's thousands of pairs would outlive enough
+        # collections to be promoted, and make the garbage collector's full passes come sooner.
+        handled: list[Notification] = []
+        handlings: list[Handling] = []
+        dispatch = self._dispatch
+        for notification in notifications:
+            handling = dispatch.get(notification.topic, _UNSEEN)
+            if handling is _UNSEEN:
+                handling = dispatch[notification.topic] = self._handling(notification.topic)
+            if handling is not None:
+                handled.append(notification)
+                handlings.append(handling)
         if not handled:
             return
         created: set[UUID] = set()
@@ -155,7 +167,7 @@ class Projection:
             # Nothing of an aggregate whose first event is in the batch is stored yet.
             first = Aggregate.INITIAL_VERSION
             created = {n.originator_id for n in notifications if n.originator_version == first}
-            for notification, handling in handled:
+            for notification, handling in zip(handled, handlings, strict=True):
                 if handling.reads and notification.originator_id not in created:
                     for read in handling.reads:
                         wanted.setdefault(read, set()).add(notification.originator_id)
@@ -163,7 +175,7 @@ class Projection:
         rows.load(conn, wanted)
         decode = application.mapper.to_domain_event
         read_metadata = MetadataDecoder(application.mapper)
-        for notification, handling in handled:
+        for notification, handling in zip(handled, handlings, strict=True):
             rows.position = notification.id
             event = read_metadata(notification) if handling.metadata_only else decode(notification)
             handling.method(self, rows, event)
@@ -172,11 +184,5 @@ class Projection:
     def _handling(self, topic: str) -> Handling | None:
         """The handler of events stored with this topic: that of the most specific class
         handled in the MRO of the class the topic names, if any."""
-        try:
-            return self._dispatch[topic]
-        except KeyError:
-            pass
         handlers = self._handlers
-        found = next((handlers[c] for c in resolve_topic(topic).__mro__ if c in handlers), None)
-        self._dispatch[topic] = found
-        return found
+        return next((handlers[c] for c in resolve_topic(topic).__mro__ if c in handlers), None)

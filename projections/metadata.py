@@ -65,6 +65,7 @@ _SPACE = frozenset(" \t\n\r")
 _PLAIN = frozenset({str, type(None)})
 _MISSING = object()
 _CHARS = r'[^"\\\x00-\x1f]*'  # the characters of a JSON string that stand for themselves
+_PREFIX_GROUPS = ("timestamp_type", "timestamp", *CONTEXT_FIELDS)
 
 
 class _Layout(NamedTuple):
@@ -75,17 +76,18 @@ class _Layout(NamedTuple):
     wanted: frozenset[str]  # the members to read
     class_version: int  # above 1: events stored with a lower one are upcast when decoded
     prefix: re.Pattern[str] | None  # see _prefix
+    suffix: str  # how the state of an event stored with the current class version ends
 
 
 def _layout(stored_topic: str) -> _Layout:
     cls = resolve_topic(stored_topic)
     # `class_version` comes last (after the payload) and only when above 1: look for it only
-    # where the class has upcasters to run.
+    # where the class has upcasters to run, at the end of the state if it is compact JSON.
     class_version = getattr(cls, "class_version", 1)
     upcasts = ("class_version",) if class_version > 1 else ()
     wanted = frozenset({"timestamp", *CONTEXT_FIELDS, *upcasts})
-    prefix = None if upcasts else _prefix(cls)
-    return _Layout(cls, get_topic(cls), wanted, class_version, prefix)
+    suffix = f',"class_version":{class_version}}}' if upcasts else "}"
+    return _Layout(cls, get_topic(cls), wanted, class_version, _prefix(cls), suffix)
 
 
 def _prefix(cls: type) -> re.Pattern[str] | None:
@@ -173,6 +175,8 @@ class MetadataDecoder:
         self.transcodings: dict[str, Transcoding] | None = (
             transcoder.names if isinstance(transcoder, JSONTranscoder) else None
         )
+        self._cipher = mapper.cipher
+        self._compressor = mapper.compressor
         self._layouts: dict[str, _Layout] = {}
 
     def __call__(self, notification: Notification) -> EventMetadata:
@@ -188,22 +192,27 @@ class MetadataDecoder:
         if layout is None:
             layout = self._layouts[notification.topic] = _layout(notification.topic)
         state = notification.state
-        if self.mapper.cipher:
-            state = self.mapper.cipher.decrypt(state)
-        if self.mapper.compressor:
-            state = self.mapper.compressor.decompress(state)
+        if self._cipher:
+            state = self._cipher.decrypt(state)
+        if self._compressor:
+            state = self._compressor.decompress(state)
         try:
             text = state.decode("utf-8")
         except UnicodeDecodeError:
             raise _Unreadable from None
         head = (notification.originator_id, notification.originator_version, layout.topic)
-        if layout.prefix is not None and (match := layout.prefix.match(text)) is not None:
+        if (
+            layout.prefix is not None
+            and text.endswith(layout.suffix)
+            and (match := layout.prefix.match(text)) is not None
+        ):
             assert self.transcodings is not None
-            transcoding = self.transcodings.get(match["timestamp_type"])
+            timestamp_type, timestamp, *context = match.group(*_PREFIX_GROUPS)
+            transcoding = self.transcodings.get(timestamp_type)
             if transcoding is not None:
-                timestamp = transcoding.decode(match["timestamp"])
+                timestamp = transcoding.decode(timestamp)
                 if isinstance(timestamp, datetime):
-                    return _metadata((*head, timestamp, *match.group(*CONTEXT_FIELDS)))
+                    return _metadata((*head, timestamp, *context))
         try:
             fields = _members(text, layout.wanted)
         except (ValueError, StopIteration, IndexError):  # not JSON, or not an object
