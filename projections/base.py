@@ -28,7 +28,6 @@ H = TypeVar("H", bound=Handler)
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 _HANDLES = "__projection_handles__"
-_UNSEEN = object()
 
 
 @dataclass(frozen=True)
@@ -117,7 +116,7 @@ class Projection:
                 raise ValueError(f"{self.name}: a handler reads {table.name}, not one of its own")
             if not table.primary_key:
                 raise ValueError(f"{self.name}: {table.name} has no key: it can only be added to")
-        self._dispatch: dict[str, Handling | None | object] = {}  # stored topic -> handling
+        self._dispatch: dict[str, Handling | None] = {}  # by stored topic
 
     def __repr__(self) -> str:
         return f"<projection {self.name}>"
@@ -151,26 +150,14 @@ class Projection:
         # collections to be promoted, and make the garbage collector's full passes come sooner.
         handled: list[Notification] = []
         handlings: list[Handling] = []
-        dispatch = self._dispatch
         for notification in notifications:
-            handling = dispatch.get(notification.topic, _UNSEEN)
-            if handling is _UNSEEN:
-                handling = dispatch[notification.topic] = self._handling(notification.topic)
+            handling = self._handling(notification.topic)
             if handling is not None:
                 handled.append(notification)
                 handlings.append(handling)
         if not handled:
             return
-        created: set[UUID] = set()
-        wanted: dict[ReadColumn, set[UUID]] = {}
-        if self._read_columns:
-            # Nothing of an aggregate whose first event is in the batch is stored yet.
-            first = Aggregate.INITIAL_VERSION
-            created = {n.originator_id for n in notifications if n.originator_version == first}
-            for notification, handling in zip(handled, handlings, strict=True):
-                if handling.reads and notification.originator_id not in created:
-                    for read in handling.reads:
-                        wanted.setdefault(read, set()).add(notification.originator_id)
+        created, wanted = self._stored(notifications, handled, handlings)
         rows = Rows(self.tables, upstream, self._read_columns, created)
         rows.load(conn, wanted)
         decode = application.mapper.to_domain_event
@@ -181,8 +168,32 @@ class Projection:
             handling.method(self, rows, event)
         rows.write(conn)
 
+    def _stored(
+        self,
+        notifications: Sequence[Notification],
+        handled: Sequence[Notification],
+        handlings: Sequence[Handling],
+    ) -> tuple[set[UUID], dict[ReadColumn, set[UUID]]]:
+        """The aggregates the batch creates (nothing of them is stored yet), and per column the
+        other aggregates whose stored rows the handlers read."""
+        created: set[UUID] = set()
+        wanted: dict[ReadColumn, set[UUID]] = {}
+        if self._read_columns:
+            first = Aggregate.INITIAL_VERSION
+            created = {n.originator_id for n in notifications if n.originator_version == first}
+            for notification, handling in zip(handled, handlings, strict=True):
+                if handling.reads and notification.originator_id not in created:
+                    for read in handling.reads:
+                        wanted.setdefault(read, set()).add(notification.originator_id)
+        return created, wanted
+
     def _handling(self, topic: str) -> Handling | None:
         """The handler of events stored with this topic: that of the most specific class
         handled in the MRO of the class the topic names, if any."""
-        handlers = self._handlers
-        return next((handlers[c] for c in resolve_topic(topic).__mro__ if c in handlers), None)
+        try:
+            return self._dispatch[topic]
+        except KeyError:
+            handlers = self._handlers
+            mro = resolve_topic(topic).__mro__
+            found = self._dispatch[topic] = next((handlers[c] for c in mro if c in handlers), None)
+            return found

@@ -44,7 +44,6 @@ from sqlalchemy import (
 )
 
 Row = dict[str, Any]
-_MODIFIERS = re.compile(r"\([^)]*\)")  # numeric(12, 2) -> numeric
 ReadColumn = tuple[Table, str]
 """A column that holds an aggregate's id, naming the rows of that aggregate in its table."""
 
@@ -94,24 +93,26 @@ class TableRows:
         self._columns = [column.name for column in table.columns]
         self._values = itemgetter(*self._columns)
         key = [column.name for column in table.primary_key]
-        self._appended: list[tuple[Any, ...]] | None = None if reads else []
-        # Only read tables hold rows by key (Projection refuses to read a table without one).
+        # A table no handler reads needs no key (it may have none): its rows are only appended,
+        # their values one after the other in one list, so that no object per row outlives the
+        # handler (thousands a batch would bring the garbage collector's full passes sooner).
+        self._appended: list[Any] | None = None if reads else []
         self._key_of: Callable[[Row], Any] = itemgetter(*key) if reads else self._values
         self._held: dict[Any, Row] = {}
         self._stored: set[Any] = set()  # keys of the rows that were in the table
         self._written: dict[Any, Row] = {}  # created or changed since loaded
         self._deleted: set[Any] = set()  # stored rows deleted (and not added again)
-        # Per column a handler reads by (but the key): value -> key -> row.
+        # Per column a handler reads by (but the key): value -> key -> row, and the values whose
+        # rows are all held: those loaded, and the aggregates the batch creates.
         self._groups: dict[str, dict[Any, dict[Any, Row]]] = {
             name: {} for name in reads if key != [name]
         }
-        self._loaded: dict[str, set[Any]] = {name: set() for name in self._groups}
-        self._created = created
+        self._complete: dict[str, set[Any]] = {name: set(created) for name in self._groups}
 
     def load(self, conn: Connection, column: str, ids: Collection[UUID]) -> None:
         """Hold the stored rows whose `column` is one of `ids`, in one query."""
-        if column in self._loaded:
-            self._loaded[column].update(ids)
+        if column in self._complete:
+            self._complete[column].update(ids)
         if not ids:
             return
         found = conn.execute(_select_any(self.table, column), {"values": list(ids)})
@@ -119,7 +120,8 @@ class TableRows:
             key = self._key_of(row)
             if key not in self._stored:  # loaded already by another column
                 self._stored.add(key)
-                self._hold(key, row)
+                self._held[key] = row
+                self._group(key, row)
 
     # --- What handlers call -----------------------------------------------------------------
 
@@ -135,14 +137,15 @@ class TableRows:
         dumps to the column's type (str for TEXT, int for BIGINT, Decimal for NUMERIC, an aware
         datetime for TIMESTAMPTZ...): it goes in by binary COPY, which converts nothing."""
         if self._appended is not None:
-            self._appended.append(self._values(row))
+            self._appended.extend(self._values(row))
             return row
         key = self._key_of(row)
-        if key in self._held:
+        if self._held.setdefault(key, row) is not row:
             raise KeyError(f"{self.table.name}: a row with this key is held already")
-        self._deleted.discard(key)
+        if self._deleted:
+            self._deleted.discard(key)
         self._written[key] = row
-        self._hold(key, row)
+        self._group(key, row)
         return row
 
     def update(self, key: Any, **values: Any) -> Row:
@@ -182,7 +185,7 @@ class TableRows:
         were loaded (a handler of the batch `reads` the column) or the aggregate it names was
         created in the batch; LookupError otherwise."""
         groups = self._groups.get(column)
-        if groups is None or (value not in self._loaded[column] and value not in self._created):
+        if groups is None or value not in self._complete[column]:
             raise LookupError(
                 f"{self.table.name}.{column}: rows not loaded (add the column to the handler's "
                 "`reads`)"
@@ -195,7 +198,9 @@ class TableRows:
         """Delete the stored rows that changed or went, then COPY the changed and new ones."""
         if self._appended is not None:
             if self._appended:
-                copy_rows(conn, self.table, self._columns, self._appended)
+                values = iter(self._appended)
+                rows = zip(*[values] * len(self._columns), strict=True)
+                copy_rows(conn, self.table, self._columns, rows)
             return
         stale = self._deleted.union(key for key in self._written if key in self._stored)
         if stale:
@@ -203,8 +208,7 @@ class TableRows:
         if self._written:
             copy_rows(conn, self.table, self._columns, map(self._values, self._written.values()))
 
-    def _hold(self, key: Any, row: Row) -> None:
-        self._held[key] = row
+    def _group(self, key: Any, row: Row) -> None:
         for name, groups in self._groups.items():
             if row[name] is not None:
                 groups.setdefault(row[name], {})[key] = row
@@ -237,6 +241,9 @@ def copy_rows(
 
 # Built once per table and column, not per batch. Statements address schema `read` through the
 # Table objects, so a rebuild's `schema_translate_map` redirects them.
+
+
+_MODIFIERS = re.compile(r"\([^)]*\)")  # numeric(12, 2) -> numeric
 
 
 @lru_cache(maxsize=256)
