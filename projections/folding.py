@@ -84,8 +84,9 @@ class TableRows:
     one-column key, else a tuple in the key's column order).
 
     Change rows through `update`, never by assigning to a row: only `add`, `update` and
-    `delete` mark a row to be written. A table no handler `reads` (a log, such as event_index)
-    is only appended to: its rows cannot be read back, not even in the batch that adds them.
+    `delete` mark a row to be written. A row's key and the aggregate ids it is grouped by do
+    not change. A table no handler `reads` (a log, such as event_index) is only appended to:
+    its rows cannot be read back, not even in the batch that adds them.
     """
 
     def __init__(self, table: Table, reads: Collection[str], created: Collection[UUID]) -> None:
