@@ -24,23 +24,25 @@ Adding a projection
    `op.create_table`: processes never create tables). Grants come from the default privileges
    set on schema `read` by 0003 (aries_app writes, aries_analyst reads).
 
-3. The projection, in its own module `projections/<name>.py`:
+3. The projection, in its own module `projections/<name>.py`: one handler per event class, a
+   method `(self, rows, event)` that changes the batch's rows in memory:
+
+       ORDER = orders_by_patient.c.order_id  # where an Order event finds its rows
 
        class OrdersByPatient(Projection):
            name = "orders_by_patient"
            upstreams = ("orders",)
            tables = (orders_by_patient,)
 
-           @handles(Order.Placed)          # an event class (or a base class), or a topic string
-           def placed(self, conn, event, upstream, position):
-               conn.execute(insert(orders_by_patient).values(
-                   order_id=event.originator_id, patient_id=event.patient_id, status="placed"))
+           @handles(Order.Placed)
+           def placed(self, rows: Rows, event: Any) -> None:
+               rows[orders_by_patient].add(
+                   {"order_id": event.originator_id, "patient_id": event.patient_id,
+                    "status": "placed"})
 
-           @handles("aries.order.Cancelled")
-           def cancelled(self, conn, event, upstream, position):
-               conn.execute(update(orders_by_patient)
-                   .where(orders_by_patient.c.order_id == event.originator_id)
-                   .values(status="cancelled"))
+           @handles(Order.Cancelled, reads=ORDER)
+           def cancelled(self, rows: Rows, event: Any) -> None:
+               rows[orders_by_patient].update(event.originator_id, status="cancelled")
 
 4. Register an instance: append `OrdersByPatient()` to `PROJECTIONS` in
    `projections/registry.py`. `aries project`, `aries projections status|rebuild` and the tests'
@@ -48,31 +50,43 @@ Adding a projection
 
 Rules for handlers
 ------------------
-- Write with SQLAlchemy Core through the Table objects, on the `conn` given: no commit, no other
-  connection, no raw SQL naming schema `read` (a rebuild sends schema `read` elsewhere with
-  `schema_translate_map`; raw text would write into the live tables).
+- One handler per event class. A class matches its subclasses too and the most specific one
+  handled wins, so `@handles(Order.Event)` takes the Order events no other handler takes.
+  Events of a class no handler takes are not even decoded: they only move the tracking
+  position.
+- Change rows only through `rows[table]` (`projections/folding.py`): `add` a new row (every
+  column, each value of the Python type binary COPY takes for the column's type), `get`,
+  `update` or `delete` a held row by primary key, list a `group` of held rows by a column;
+  `rows.upstream` and `rows.position` say where the event sits. No SQL and no connection: the
+  batch loads the stored rows before the first handler runs and writes each changed row once
+  after the last (DELETE of the stored ones, then binary COPY).
+- Name in `reads=` the columns that hold the event's aggregate id in every table whose stored
+  rows the handler reads, changes or deletes; the batch loads them with one query per column
+  (none for an aggregate whose first event is in the batch). A forgotten one shows as a
+  KeyError or LookupError, at the latest in the tests that rebuild at batch size 1. A table no
+  handler reads is only appended to (event_index's).
+- `metadata_only=True` hands over an `EventMetadata` (ids, version, topic, timestamp, context)
+  read straight from the stored JSON instead of the decoded event, for a fraction of the cost
+  (`projections/metadata.py`): event_index reads nothing else, and the domain projections use
+  it for the events that only move a row's version.
 - Read only the projection's own tables (a rebuild has no copies of anyone else's), and derive
-  everything from the event: no clock, no randomness, no calls out. Then rebuilding gives the
-  same rows as the live projection (the tests check this for event_index).
-- Events without a handler only move the tracking position (`Projection.fallback`); they are not
-  even decoded. A handler that raises stops that projection with a logged reason; fix the code
-  and restart (or rebuild) -- errors are never skipped.
-- Pass values as parameters, `conn.execute(insert(t), {...})`, where speed matters: the
-  statement is then compiled once, not per event (about twice as fast as `.values(...)`).
-- Where speed matters, fold a batch instead of writing event by event: override `apply_batch`
-  to load the rows the batch touches in one query per table, apply the events in memory in
-  order, and write each changed row once (DELETE of the stored ones, then `copy_rows`). The
-  domain projections all do (`folding.Rows` helps with the bookkeeping: see `patients.py`);
-  `event_index` also overrides `apply_notifications` to read only the metadata it stores.
+  everything from the rows and the event: no clock, no randomness, no calls out. Then
+  rebuilding gives the rows the live projection wrote, whatever the batch sizes (the tests
+  check this for every projection).
+- A handler that raises stops that projection with a logged reason and writes nothing of its
+  batch; fix the code and restart (or rebuild) -- errors are never skipped.
 - Rebuild with `aries projections rebuild NAME` after changing what a handler writes; see
   `projections/rebuild.py` for how the fresh tables are swapped in.
 
-Modules: `base` (Projection, handles), `tables` (metadata), `registry` (PROJECTIONS), `runner`
-(run_projectors, catch_up, status, rebuild, wait_for_position), `batches` (locks, LISTEN, the
-batch transaction), `rebuild`, `metrics`, `folding` (a batch's rows), `event_index` (the first
-projection).
+Modules: `base` (Projection, handles, the batch), `folding` (a batch's rows: load, fold,
+write), `metadata` (an event's metadata without decoding it), `tables` (the Table objects),
+`registry` (PROJECTIONS), `runner` (run_projectors, catch_up, status, rebuild,
+wait_for_position), `batches` (locks, LISTEN, the batch transaction), `rebuild`, `metrics`; the
+projections `event_index`, `orders`, `patients`, `claims` and `work_queue`, and `claim_facts`
+(a claim's non-money facts, which the last two share).
 """
 
 from projections.base import Projection, handles
+from projections.folding import Rows
 
-__all__ = ["Projection", "handles"]
+__all__ = ["Projection", "Rows", "handles"]

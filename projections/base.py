@@ -1,4 +1,5 @@
-"""The `Projection` base: a name, the upstreams it follows, its tables, one handler per event.
+"""The `Projection` base: a name, the upstreams it follows, its tables, one handler per event
+class, and the batch that runs them (`apply_notifications`).
 
 See the package docstring (`projections/__init__.py`) for how to add one.
 """
@@ -6,19 +7,22 @@ See the package docstring (`projections/__init__.py`) for how to add one.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from functools import lru_cache
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
+from uuid import UUID
 
-import psycopg
 from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Notification
-from eventsourcing.utils import get_topic, resolve_topic
-from sqlalchemy import Connection, Dialect, Table
+from eventsourcing.utils import resolve_topic
+from sqlalchemy import Column, Connection, Table
 
+from projections.folding import ReadColumn, Rows
+from projections.metadata import MetadataDecoder
 from projections.tables import SCHEMA, projection_tracking
 
-Handler = Callable[[Any, Connection, Any, str, int], None]
+Handler = Callable[[Any, Rows, Any], None]
 H = TypeVar("H", bound=Handler)
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -26,17 +30,37 @@ NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _HANDLES = "__projection_handles__"
 
 
-def handles(*keys: type | str) -> Callable[[H], H]:
-    """Mark a method as the handler of events of these classes or topics.
+@dataclass(frozen=True)
+class Handling:
+    """What `@handles` says of one handler."""
 
-    A class matches its subclasses too (the most specific registered class wins); a topic string
-    matches the stored topic, or the current topic of the class the stored one resolves to.
+    method: Handler
+    reads: tuple[ReadColumn, ...]
+    metadata_only: bool
+
+
+def handles(
+    *event_classes: type,
+    reads: Column[Any] | Sequence[Column[Any]] = (),
+    metadata_only: bool = False,
+) -> Callable[[H], H]:
+    """Mark a method `(self, rows, event)` as the handler of events of these classes.
+
+    A class matches its subclasses too; the most specific class handled wins.
+    `reads`: the columns that hold the event's aggregate id in the tables whose stored rows the
+    handler reads, changes or deletes; the batch loads those rows before the first handler runs.
+    `metadata_only`: the handler gets an `EventMetadata` (ids, version, topic, timestamp,
+    context) read straight from the stored event, not the decoded event.
     """
-    if not keys:
-        raise TypeError("@handles needs at least one event class or topic")
+    if not event_classes or not all(isinstance(cls, type) for cls in event_classes):
+        raise TypeError("@handles takes one or more event classes")
+    columns = (reads,) if isinstance(reads, Column) else tuple(reads)
 
     def mark(method: H) -> H:
-        setattr(method, _HANDLES, (*getattr(method, _HANDLES, ()), *keys))
+        if hasattr(method, _HANDLES):
+            raise TypeError(f"{method.__name__}: one @handles per handler")
+        read = tuple((column.table, column.name) for column in columns)
+        setattr(method, _HANDLES, (event_classes, Handling(method, read, metadata_only)))
         return method
 
     return mark
@@ -46,9 +70,8 @@ class Projection:
     """A read model built from the events of one or more upstream applications.
 
     Subclasses set `name`, `upstreams` and `tables`, and mark methods with `@handles(...)`.
-    Handlers write with SQLAlchemy Core on the connection they are given, through the Table
-    objects in `tables` (never raw SQL naming the schema: a rebuild redirects schema `read` to
-    its own schema), and read nothing but their own tables.
+    Handlers change rows in memory through the `Rows` they are given; the batch loads and
+    writes them (see `projections/folding.py`).
     """
 
     #: Unique, stable name: the tracking key and part of the lock key and rebuild schema name.
@@ -62,23 +85,18 @@ class Projection:
     #: The same for a rebuild: nobody waits on its positions, so fewer, larger transactions.
     rebuild_batch_size: ClassVar[int] = 5000
 
-    _class_handlers: ClassVar[dict[type, Handler]] = {}
-    _topic_handlers: ClassVar[dict[str, Handler]] = {}
+    _handlers: ClassVar[dict[type, Handling]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        class_handlers = dict(cls._class_handlers)
-        topic_handlers = dict(cls._topic_handlers)
+        own: dict[type, Handling] = {}
         for value in vars(cls).values():
-            for key in getattr(value, _HANDLES, ()):
-                if isinstance(key, str):
-                    topic_handlers[key] = value
-                elif isinstance(key, type):
-                    class_handlers[key] = value
-                else:
-                    raise TypeError(f"@handles takes event classes or topics, not {key!r}")
-        cls._class_handlers = class_handlers
-        cls._topic_handlers = topic_handlers
+            event_classes, handling = getattr(value, _HANDLES, ((), None))
+            for event_class in event_classes:
+                if event_class in own:
+                    raise TypeError(f"{cls.__name__}: two handlers of {event_class.__qualname__}")
+                own[event_class] = handling
+        cls._handlers = {**cls._handlers, **own}
 
     def __init__(self) -> None:
         name = getattr(self, "name", None)
@@ -92,12 +110,16 @@ class Projection:
                 raise ValueError(f"{self.name}: table {table.name} must be in schema {SCHEMA}")
             if table is projection_tracking:
                 raise ValueError(f"{self.name}: the tracking table belongs to the framework")
-        self._dispatch: dict[str, Handler | None] = {}
+        self._read_columns = {read for h in self._handlers.values() for read in h.reads}
+        for table, _ in self._read_columns:
+            if table not in self.tables:
+                raise ValueError(f"{self.name}: a handler reads {table.name}, not one of its own")
+            if not table.primary_key:
+                raise ValueError(f"{self.name}: {table.name} has no key: it can only be added to")
+        self._dispatch: dict[str, Handling | None] = {}  # by stored topic
 
     def __repr__(self) -> str:
         return f"<projection {self.name}>"
-
-    # --- What the runner calls --------------------------------------------------------------
 
     def upstreams_in(self, applications: Mapping[str, Any]) -> tuple[str, ...]:
         """The upstream names this projection follows among `applications`."""
@@ -111,9 +133,7 @@ class Projection:
             )
         return tuple(self.upstreams)
 
-    def wants(self, topic: str) -> bool:
-        """Whether an event with this stored topic has a handler (else it is not decoded)."""
-        return self._handler_for_topic(topic) is not None
+    # --- The batch --------------------------------------------------------------------------
 
     def apply_notifications(
         self,
@@ -122,95 +142,58 @@ class Projection:
         application: Application[Any],
         notifications: Sequence[Notification],
     ) -> None:
-        """Apply a batch of stored notifications of `application`, in order: by default decode
-        the wanted ones and hand them to `apply_batch`. Override only to do both at once, as
-        event_index does (it reads just the metadata and streams the rows into COPY)."""
+        """Apply a batch of stored notifications of `application`, in order, on `conn` (in the
+        transaction that moves the tracking position): load the rows the handlers read, decode
+        and hand each event to its handler, write the rows that changed. An event of a class no
+        handler takes is not even decoded; the batch still moves past it."""
+        # Two lists rather than one of pairs: a batch's thousands of pairs would outlive enough
+        # collections to be promoted, and make the garbage collector's full passes come sooner.
+        handled: list[Notification] = []
+        handlings: list[Handling] = []
+        for notification in notifications:
+            handling = self._handling(notification.topic)
+            if handling is not None:
+                handled.append(notification)
+                handlings.append(handling)
+        if not handled:
+            return
+        created, wanted = self._stored(notifications, handled, handlings)
+        rows = Rows(self.tables, upstream, self._read_columns, created)
+        rows.load(conn, wanted)
         decode = application.mapper.to_domain_event
-        wants = self.wants
-        self.apply_batch(
-            conn, upstream, [(n.id, decode(n)) for n in notifications if wants(n.topic)]
-        )
+        read_metadata = MetadataDecoder(application.mapper)
+        for notification, handling in zip(handled, handlings, strict=True):
+            rows.position = notification.id
+            event = read_metadata(notification) if handling.metadata_only else decode(notification)
+            handling.method(self, rows, event)
+        rows.write(conn)
 
-    def apply_batch(
-        self, conn: Connection, upstream: str, events: Sequence[tuple[int, Any]]
-    ) -> None:
-        """Apply (position, event) pairs in order. Override to write a batch in bulk."""
-        for position, event in events:
-            self.handle(conn, event, upstream, position)
+    def _stored(
+        self,
+        notifications: Sequence[Notification],
+        handled: Sequence[Notification],
+        handlings: Sequence[Handling],
+    ) -> tuple[set[UUID], dict[ReadColumn, set[UUID]]]:
+        """The aggregates the batch creates (nothing of them is stored yet), and per column the
+        other aggregates whose stored rows the handlers read."""
+        created: set[UUID] = set()
+        wanted: dict[ReadColumn, set[UUID]] = {}
+        if self._read_columns:
+            first = Aggregate.INITIAL_VERSION
+            created = {n.originator_id for n in notifications if n.originator_version == first}
+            for notification, handling in zip(handled, handlings, strict=True):
+                if handling.reads and notification.originator_id not in created:
+                    for read in handling.reads:
+                        wanted.setdefault(read, set()).add(notification.originator_id)
+        return created, wanted
 
-    def handle(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
-        """Apply one event: its handler, or `fallback` when none is registered."""
-        handler = self._handler_for_topic(get_topic(type(event)))
-        if handler is None:
-            self.fallback(conn, event, upstream, position)
-        else:
-            handler(self, conn, event, upstream, position)
-
-    def fallback(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
-        """Events without a handler change no rows; the batch still records their position."""
-
-    # --- Dispatch ---------------------------------------------------------------------------
-
-    def _handler_for_topic(self, topic: str) -> Handler | None:
+    def _handling(self, topic: str) -> Handling | None:
+        """The handler of events stored with this topic: that of the most specific class
+        handled in the MRO of the class the topic names, if any."""
         try:
             return self._dispatch[topic]
         except KeyError:
-            pass
-        handler = self._topic_handlers.get(topic)
-        if handler is None:
-            event_class = resolve_topic(topic)
-            handler = self._topic_handlers.get(get_topic(event_class))
-            if handler is None:
-                handler = _most_specific(self._class_handlers, event_class.__mro__)
-        self._dispatch[topic] = handler
-        return handler
-
-
-def _most_specific(handlers: Mapping[type, Handler], mro: Iterable[type]) -> Handler | None:
-    for cls in mro:
-        if cls in handlers:
-            return handlers[cls]
-    return None
-
-
-def copy_rows(
-    conn: Connection,
-    table: Table,
-    columns: Sequence[str],
-    rows: Iterable[Sequence[Any]],
-    *,
-    binary: bool = False,
-) -> None:
-    """Append `rows` (values in `columns` order) to `table` with COPY, in the transaction of
-    `conn`, honouring its schema_translate_map (a rebuild's schema).
-
-    For new rows only (no ON CONFLICT). Several times faster than an INSERT of the same rows:
-    psycopg runs an executemany as one statement per row. `rows` may be a generator: the server
-    takes in rows while the next are made.
-
-    `binary` is faster still (to send and to parse) but strict: every value must be of a Python
-    type psycopg dumps to its column's type as declared (str for TEXT, int for BIGINT, UUID, an
-    aware datetime for TIMESTAMPTZ...), where text COPY sends each value's text form for the
-    server to read as the column's type.
-    """
-    driver = conn.connection.driver_connection
-    assert isinstance(driver, psycopg.Connection)
-    schema = table.schema
-    translate = conn.get_execution_options().get("schema_translate_map") or {}
-    schema = translate.get(schema, schema)
-    quote = conn.dialect.identifier_preparer.quote
-    name = quote(table.name) if schema is None else f"{quote(schema)}.{quote(table.name)}"
-    statement = f"COPY {name} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    if binary:
-        statement += " (FORMAT BINARY)"
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        if binary:
-            copy.set_types(_type_names(table, tuple(columns), conn.dialect))
-        for row in rows:
-            copy.write_row(row)
-
-
-@lru_cache(maxsize=256)
-def _type_names(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[str, ...]:
-    """The SQL types of `columns`, as psycopg looks them up ("bigint", "uuid"...)."""
-    return tuple(table.c[column].type.compile(dialect=dialect).lower() for column in columns)
+            handlers = self._handlers
+            mro = resolve_topic(topic).__mro__
+            found = self._dispatch[topic] = next((handlers[c] for c in mro if c in handlers), None)
+            return found

@@ -6,9 +6,8 @@ authorization outcomes, rentals opened). Every Order event moves the row's `vers
 `updated_at`, so the row's version is the aggregate's (the ETag a client sends back as
 If-Match).
 
-A batch is folded (`projections/folding.py`): the rows of the orders it touches come in with
-one query per table, each event changes them in memory in order (the `_OrderFold` method named
-after it), and each changed row is written once.
+One handler per Order event class changes the batch's rows in memory (`projections/folding.py`);
+every handler reads the order's row (`ORDER`), those that change lines its line rows (`LINES`).
 
 Choices a reader may question:
 - Status follows `Order.status` without reading the aggregate: it is computed from the row's
@@ -28,37 +27,22 @@ Choices a reader may question:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from eventsourcing.utils import get_topic, resolve_topic
-from sqlalchemy import Connection
-
-from domain.base import event_type
 from domain.catalogue import item
 from domain.order import Order
-from projections.base import Projection
+from projections.base import Projection, handles
 from projections.folding import Row, Rows
+from projections.metadata import EventMetadata
 from projections.tables import order_lines, orders
 
-# Events that change line rows of an order placed before the batch: its lines come in.
-_LINE_EVENTS = frozenset(
-    {
-        "PriorAuthorizationAffirmed",
-        "PriorAuthorizationNonAffirmed",
-        "Delivered",
-        "RentalMonthOpened",
-        "AdherenceRecorded",
-    }
-)
+ORDER = orders.c.order_id
+LINES = order_lines.c.order_id
 
 
 def _value(enum_or_text: Any) -> str:
     return getattr(enum_or_text, "value", enum_or_text)
-
-
-def _name(event: Any) -> str:
-    return event_type(get_topic(type(event)))
 
 
 def _documentation_complete(order: Row) -> bool:
@@ -68,45 +52,23 @@ def _documentation_complete(order: Row) -> bool:
     )
 
 
-class _OrderFold:
-    """One batch's rows, changed in memory by its events in order."""
+class OrderProjection(Projection):
+    name = "orders"
+    upstreams = ("orders",)
+    tables = (orders, order_lines)
 
-    def __init__(self) -> None:
-        self.orders = Rows(orders)
-        self.lines = Rows(order_lines, group_by="order_id")
-
-    def load(self, conn: Connection, named: Sequence[tuple[str, Any]]) -> None:
-        """The stored rows the events will change (rows the batch creates are not read)."""
-        placed = {e.originator_id for name, e in named if name == "Placed"}
-        self.orders.load(conn, "order_id", {e.originator_id for _, e in named} - placed)
-        self.lines.load(
-            conn,
-            "order_id",
-            {e.originator_id for name, e in named if name in _LINE_EVENTS} - placed,
-        )
-
-    def apply(self, name: str, event: Any) -> None:
-        _STEPS.get(name, _OrderFold.touch)(self, event)
-
-    def write(self, conn: Connection) -> None:
-        self.orders.write(conn)
-        self.lines.write(conn)
-
-    def touch(self, event: Any, **values: Any) -> Row:
-        """Every event moves the version (the ETag), whether or not the rows show it."""
-        return self.orders.update(
-            event.originator_id,
-            version=event.originator_version,
-            updated_at=event.timestamp,
-            **values,
-        )
+    @handles(Order.Event, reads=ORDER, metadata_only=True)
+    def changed(self, rows: Rows, event: EventMetadata) -> None:
+        """Order events without a handler of their own (none today) only move the version."""
+        rows[orders].touch(event)
 
     # --- intake -----------------------------------------------------------------------------
 
-    def placed(self, event: Any) -> None:
+    @handles(Order.Placed)
+    def placed(self, rows: Rows, event: Any) -> None:
         catalogued = [item(line.hcpcs) for line in event.lines]
         needs_prior_auth = any(c.prior_auth_required for c in catalogued)
-        self.orders.add(
+        rows[orders].add(
             {
                 "order_id": event.originator_id,
                 "tenant_id": event.tenant_id,
@@ -145,7 +107,7 @@ class _OrderFold:
             }
         )
         for number, (line, c) in enumerate(zip(event.lines, catalogued, strict=True), 1):
-            self.lines.add(
+            rows[order_lines].add(
                 {
                     "order_id": event.originator_id,
                     "line_id": line.line_id,
@@ -173,8 +135,9 @@ class _OrderFold:
 
     # --- coverage and documents -------------------------------------------------------------
 
-    def coverage_verified(self, event: Any) -> None:
-        self.touch(
+    @handles(Order.CoverageVerified, reads=ORDER)
+    def coverage_verified(self, rows: Rows, event: Any) -> None:
+        rows[orders].touch(
             event,
             coverage_id=event.coverage_id,
             payer_id=event.payer_id,
@@ -183,28 +146,28 @@ class _OrderFold:
             same_or_similar_found=event.same_or_similar_found,
         )
 
-    def swo_recorded(self, event: Any) -> None:
-        self._document(event, swo_signed_on=event.signed_on)
+    @handles(Order.SwoRecorded, reads=ORDER)
+    def swo_recorded(self, rows: Rows, event: Any) -> None:
+        _document(rows, event, swo_signed_on=event.signed_on)
 
-    def wopd_recorded(self, event: Any) -> None:
-        self._document(event, wopd_signed_on=event.signed_on)
+    @handles(Order.WopdRecorded, reads=ORDER)
+    def wopd_recorded(self, rows: Rows, event: Any) -> None:
+        _document(rows, event, wopd_signed_on=event.signed_on)
 
-    def face_to_face_recorded(self, event: Any) -> None:
-        self._document(event, face_to_face_on=event.encounter_on)
+    @handles(Order.FaceToFaceRecorded, reads=ORDER)
+    def face_to_face_recorded(self, rows: Rows, event: Any) -> None:
+        _document(rows, event, face_to_face_on=event.encounter_on)
 
-    def _document(self, event: Any, **signed: Any) -> None:
-        order = self.touch(event, **signed)
-        self.orders.update(
-            event.originator_id, documentation_complete=_documentation_complete(order)
-        )
-
-    def abn_recorded(self, event: Any) -> None:
-        self.touch(event, abn_signed_on=event.signed_on)
+    @handles(Order.AbnRecorded, reads=ORDER)
+    def abn_recorded(self, rows: Rows, event: Any) -> None:
+        rows[orders].touch(event, abn_signed_on=event.signed_on)
 
     # --- prior authorization ----------------------------------------------------------------
 
-    def prior_authorization_affirmed(self, event: Any) -> None:
-        self._decide(
+    @handles(Order.PriorAuthorizationAffirmed, reads=(ORDER, LINES))
+    def prior_authorization_affirmed(self, rows: Rows, event: Any) -> None:
+        _decide(
+            rows,
             event,
             {
                 "prior_auth_status": "affirmed",
@@ -215,8 +178,10 @@ class _OrderFold:
             },
         )
 
-    def prior_authorization_non_affirmed(self, event: Any) -> None:
-        self._decide(
+    @handles(Order.PriorAuthorizationNonAffirmed, reads=(ORDER, LINES))
+    def prior_authorization_non_affirmed(self, rows: Rows, event: Any) -> None:
+        _decide(
+            rows,
             event,
             {
                 "prior_auth_status": "non_affirmed",
@@ -227,32 +192,11 @@ class _OrderFold:
             },
         )
 
-    def _decide(self, event: Any, values: Mapping[str, Any]) -> None:
-        order_id = event.originator_id
-        for line_id in event.line_ids:
-            self.lines.update((order_id, line_id), **values)
-        decisions = [
-            (line["prior_auth_status"], line["utn_valid_until"])
-            for line in self.lines.group(order_id)
-            if line["prior_auth_required"]
-        ]
-        statuses = {status for status, _ in decisions}
-        valid_until = None
-        if not decisions:
-            summary = "not_required"
-        elif None in statuses:
-            summary = "pending"
-        elif "non_affirmed" in statuses:
-            summary = "non_affirmed"
-        else:
-            summary = "affirmed"
-            valid_until = min(until for _, until in decisions)
-        self.touch(event, prior_authorization=summary, prior_authorization_valid_until=valid_until)
-
     # --- delivery, holds, pickup, cancellation ---------------------------------------------
 
-    def delivered(self, event: Any) -> None:
-        self.touch(
+    @handles(Order.Delivered, reads=(ORDER, LINES))
+    def delivered(self, rows: Rows, event: Any) -> None:
+        rows[orders].touch(
             event,
             status="delivered",
             delivered_on=event.delivered_on,
@@ -262,11 +206,12 @@ class _OrderFold:
         for serial in event.pod.serial_numbers:
             serials.setdefault(serial.line_id, []).append(serial.serial)
         for line_id, numbers in serials.items():
-            self.lines.update((event.originator_id, line_id), serial_numbers=numbers)
+            rows[order_lines].update((event.originator_id, line_id), serial_numbers=numbers)
 
-    def put_on_hold(self, event: Any) -> None:
-        status = self.orders[event.originator_id]["status"]
-        self.touch(
+    @handles(Order.PutOnHold, reads=ORDER)
+    def put_on_hold(self, rows: Rows, event: Any) -> None:
+        status = rows[orders].get(event.originator_id)["status"]
+        rows[orders].touch(
             event,
             on_hold=True,
             hold_reason=event.reason,
@@ -274,21 +219,27 @@ class _OrderFold:
             status="on_hold" if status in ("intake", "delivered") else status,
         )
 
-    def released(self, event: Any) -> None:
-        order = self.orders[event.originator_id]
+    @handles(Order.Released, reads=ORDER)
+    def released(self, rows: Rows, event: Any) -> None:
+        order = rows[orders].get(event.originator_id)
         status = order["status"]
         if status == "on_hold":
             status = "intake" if order["delivered_on"] is None else "delivered"
-        self.touch(event, on_hold=False, hold_reason=None, held_on=None, status=status)
+        rows[orders].touch(event, on_hold=False, hold_reason=None, held_on=None, status=status)
 
-    def picked_up(self, event: Any) -> None:
+    @handles(Order.PickedUp, reads=ORDER)
+    def picked_up(self, rows: Rows, event: Any) -> None:
         # A hold may outlive the pickup (Order.release is accepted after it): on_hold stays.
-        self.touch(
-            event, status="picked_up", picked_up_on=event.picked_up_on, pickup_reason=event.reason
+        rows[orders].touch(
+            event,
+            status="picked_up",
+            picked_up_on=event.picked_up_on,
+            pickup_reason=event.reason,
         )
 
-    def cancelled(self, event: Any) -> None:
-        self.touch(
+    @handles(Order.Cancelled, reads=ORDER)
+    def cancelled(self, rows: Rows, event: Any) -> None:
+        rows[orders].touch(
             event,
             status="cancelled",
             cancelled_on=event.on,
@@ -300,62 +251,54 @@ class _OrderFold:
 
     # --- rentals and adherence --------------------------------------------------------------
 
-    def rental_month_opened(self, event: Any) -> None:
-        self.lines.update(
+    @handles(Order.RentalMonthOpened, reads=(ORDER, LINES))
+    def rental_month_opened(self, rows: Rows, event: Any) -> None:
+        rows[order_lines].update(
             (event.originator_id, event.line_id),
             rental_months_opened=event.month_number,
             last_rental_month_from=event.from_date,
             last_rental_month_to=event.to_date,
         )
-        self.touch(event)
+        rows[orders].touch(event)
 
-    def adherence_recorded(self, event: Any) -> None:
+    @handles(Order.AdherenceRecorded, reads=(ORDER, LINES))
+    def adherence_recorded(self, rows: Rows, event: Any) -> None:
         # Order.adherence_met: the verdict of the latest evaluation date; on a tie, the one
         # recorded last.
         key = (event.originator_id, event.line_id)
-        last = self.lines[key]["adherence_evaluated_on"]
+        last = rows[order_lines].get(key)["adherence_evaluated_on"]
         if last is None or last <= event.evaluated_on:
-            self.lines.update(
+            rows[order_lines].update(
                 key, adherence_met=event.compliant, adherence_evaluated_on=event.evaluated_on
             )
-        self.touch(event)
+        rows[orders].touch(event)
 
 
-# Order events not named here (none today) only move the version.
-_STEPS: dict[str, Callable[[_OrderFold, Any], Any]] = {
-    "Placed": _OrderFold.placed,
-    "CoverageVerified": _OrderFold.coverage_verified,
-    "SwoRecorded": _OrderFold.swo_recorded,
-    "WopdRecorded": _OrderFold.wopd_recorded,
-    "FaceToFaceRecorded": _OrderFold.face_to_face_recorded,
-    "AbnRecorded": _OrderFold.abn_recorded,
-    "PriorAuthorizationAffirmed": _OrderFold.prior_authorization_affirmed,
-    "PriorAuthorizationNonAffirmed": _OrderFold.prior_authorization_non_affirmed,
-    "Delivered": _OrderFold.delivered,
-    "PutOnHold": _OrderFold.put_on_hold,
-    "Released": _OrderFold.released,
-    "PickedUp": _OrderFold.picked_up,
-    "Cancelled": _OrderFold.cancelled,
-    "RentalMonthOpened": _OrderFold.rental_month_opened,
-    "AdherenceRecorded": _OrderFold.adherence_recorded,
-}
+def _document(rows: Rows, event: Any, **signed: Any) -> None:
+    order = rows[orders].touch(event, **signed)
+    rows[orders].update(event.originator_id, documentation_complete=_documentation_complete(order))
 
 
-class OrderProjection(Projection):
-    name = "orders"
-    upstreams = ("orders",)
-    tables = (orders, order_lines)
-
-    def wants(self, topic: str) -> bool:
-        # Every Order event moves the order's version: all of them are decoded and folded.
-        return issubclass(resolve_topic(topic), Order.Event)
-
-    def apply_batch(
-        self, conn: Connection, upstream: str, events: Sequence[tuple[int, Any]]
-    ) -> None:
-        named = [(_name(event), event) for _, event in events]
-        fold = _OrderFold()
-        fold.load(conn, named)
-        for name, event in named:
-            fold.apply(name, event)
-        fold.write(conn)
+def _decide(rows: Rows, event: Any, values: Mapping[str, Any]) -> None:
+    order_id = event.originator_id
+    for line_id in event.line_ids:
+        rows[order_lines].update((order_id, line_id), **values)
+    decisions = [
+        (line["prior_auth_status"], line["utn_valid_until"])
+        for line in rows[order_lines].group("order_id", order_id)
+        if line["prior_auth_required"]
+    ]
+    statuses = {status for status, _ in decisions}
+    valid_until = None
+    if not decisions:
+        summary = "not_required"
+    elif None in statuses:
+        summary = "pending"
+    elif "non_affirmed" in statuses:
+        summary = "non_affirmed"
+    else:
+        summary = "affirmed"
+        valid_until = min(until for _, until in decisions)
+    rows[orders].touch(
+        event, prior_authorization=summary, prior_authorization_valid_until=valid_until
+    )

@@ -1,9 +1,9 @@
 """`patients`: the patient read models (read.patients, read.coverages, read.notes,
 read.summaries), from the Patients application's events.
 
-A batch is folded (`projections/folding.py`): the rows of the patients it touches come in with
-one query per table, each event changes them in memory in order (the `_PatientFold` method
-named after it), and each changed row is written once.
+One handler per Patient event class changes the batch's rows in memory
+(`projections/folding.py`); each reads the rows of its patient that it changes, found by
+`patient_id` in every table.
 
 Decisions a newcomer may question:
 - Fuzzy search uses trigram arrays computed here (`trigrams`, the way pg_trgm splits words)
@@ -15,26 +15,28 @@ Decisions a newcomer may question:
   the id), recomputed from the patient's coverage rows when its coverages change.
 - Every patient event moves read.patients.version and updated_at, so the version read there is
   the aggregate's and can be sent back as If-Match.
+- Amending a note or reviewing a summary loads all of the patient's notes or summaries (rows
+  are found by their aggregate's id): both are rare, and a patient has tens of them at most.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
 from typing import Any
 
-from eventsourcing.utils import get_topic, resolve_topic
-from sqlalchemy import Connection
-
-from domain.base import event_type
 from domain.patient import Patient
-from projections.base import Projection
+from projections.base import Projection, handles
 from projections.folding import Row, Rows
+from projections.metadata import EventMetadata
 from projections.tables import coverages, notes, patients, summaries
+
+PATIENT = patients.c.patient_id
+COVERAGES = coverages.c.patient_id
+NOTES = notes.c.patient_id
+SUMMARIES = summaries.c.patient_id
 
 _WORDS = re.compile(r"[^\W_]+")
 _RANK_ORDER = {"primary": 1, "secondary": 2, "tertiary": 3}
-_COVERAGE_EVENTS = frozenset({"CoverageAdded", "CoverageTerminated"})
 
 
 def trigrams(text: str) -> list[str]:
@@ -68,68 +70,25 @@ def _demographics_row(demographics: Any) -> dict[str, Any]:
     }
 
 
-def _search_row(row: Row) -> dict[str, Any]:
-    text = search_text(row["last_name"], row["first_name"], row["account_number"], row["mbi"])
-    return {"search_text": text, "search_trigrams": trigrams(text)}
+def _search_text(row: Row) -> str:
+    return search_text(row["last_name"], row["first_name"], row["account_number"], row["mbi"])
 
 
-def _name(event: Any) -> str:
-    return event_type(get_topic(type(event)))
+class PatientsProjection(Projection):
+    name = "patients"
+    upstreams = ("patients",)
+    tables = (patients, coverages, notes, summaries)
 
-
-class _PatientFold:
-    """One batch's rows, changed in memory by its events in order."""
-
-    def __init__(self) -> None:
-        self.patients = Rows(patients)
-        self.coverages = Rows(coverages, group_by="patient_id")
-        self.notes = Rows(notes)
-        self.summaries = Rows(summaries)
-        # Patients corrected in the batch: their search keys are computed once, before writing.
-        self.renamed: set[Any] = set()
-
-    def load(self, conn: Connection, named: Sequence[tuple[str, Any]]) -> None:
-        """The stored rows the events will change (rows the batch creates are not read)."""
-        created = {e.originator_id for name, e in named if name == "Registered"}
-        self.patients.load(conn, "patient_id", {e.originator_id for _, e in named} - created)
-        # Summarising coverages needs all of the patient's: its whole group comes in.
-        self.coverages.load(
-            conn,
-            "patient_id",
-            {e.originator_id for name, e in named if name in _COVERAGE_EVENTS} - created,
-        )
-        added = {e.note_id for name, e in named if name == "NoteAdded"}
-        self.notes.load(
-            conn, "note_id", {e.note_id for name, e in named if name == "NoteAmended"} - added
-        )
-        recorded = {e.summary_id for name, e in named if name == "SummaryRecorded"}
-        self.summaries.load(
-            conn,
-            "summary_id",
-            {e.summary_id for name, e in named if name == "SummaryReviewed"} - recorded,
-        )
-
-    def apply(self, name: str, event: Any) -> None:
-        _STEPS.get(name, _PatientFold.touch)(self, event)
-
-    def write(self, conn: Connection) -> None:
-        for patient_id in self.renamed:
-            self.patients.update(patient_id, **_search_row(self.patients[patient_id]))
-        for rows in (self.patients, self.coverages, self.notes, self.summaries):
-            rows.write(conn)
+    @handles(Patient.Event, reads=PATIENT, metadata_only=True)
+    def changed(self, rows: Rows, event: EventMetadata) -> None:
+        """Patient events without a handler of their own (SummaryRequested, and any added
+        later) only move the version."""
+        rows[patients].touch(event)
 
     # --- the patient ---------------------------------------------------------------------
 
-    def touch(self, event: Any, **values: Any) -> Row:
-        """Every event moves the version (the ETag), whether or not the rows show it."""
-        return self.patients.update(
-            event.originator_id,
-            updated_at=event.timestamp,
-            version=event.originator_version,
-            **values,
-        )
-
-    def registered(self, event: Any) -> None:
+    @handles(Patient.Registered)
+    def registered(self, rows: Rows, event: Any) -> None:
         row = {
             "patient_id": event.originator_id,
             "tenant_id": event.tenant_id,
@@ -148,22 +107,30 @@ class _PatientFold:
             "updated_at": event.timestamp,
             "version": event.originator_version,
         }
-        self.patients.add({**row, **_search_row(row)})
+        text = _search_text(row)
+        rows[patients].add({**row, "search_text": text, "search_trigrams": trigrams(text)})
 
-    def demographics_corrected(self, event: Any) -> None:
-        current = self.patients[event.originator_id]
+    @handles(Patient.DemographicsCorrected, reads=PATIENT)
+    def demographics_corrected(self, rows: Rows, event: Any) -> None:
+        current = rows[patients].get(event.originator_id)
         # The domain keeps the MBI when a correction gives none.
         mbi = event.mbi if event.mbi is not None else current["mbi"]
-        self.touch(event, **_demographics_row(event.demographics), mbi=mbi)
-        self.renamed.add(event.originator_id)
+        row = rows[patients].touch(event, **_demographics_row(event.demographics), mbi=mbi)
+        text = _search_text(row)
+        if text != row["search_text"]:
+            rows[patients].update(
+                event.originator_id, search_text=text, search_trigrams=trigrams(text)
+            )
 
-    def deactivated(self, event: Any) -> None:
-        self.touch(event, active=False, deactivated_on=event.deactivated_on)
+    @handles(Patient.Deactivated, reads=PATIENT)
+    def deactivated(self, rows: Rows, event: Any) -> None:
+        rows[patients].touch(event, active=False, deactivated_on=event.deactivated_on)
 
     # --- coverages -----------------------------------------------------------------------
 
-    def coverage_added(self, event: Any) -> None:
-        self.coverages.add(
+    @handles(Patient.CoverageAdded, reads=(PATIENT, COVERAGES))
+    def coverage_added(self, rows: Rows, event: Any) -> None:
+        rows[coverages].add(
             {
                 "coverage_id": event.coverage_id,
                 "patient_id": event.originator_id,
@@ -181,39 +148,20 @@ class _PatientFold:
                 "added_at": event.timestamp,
             }
         )
-        self._summarise_coverage(event)
+        _summarise_coverage(rows, event)
 
-    def coverage_terminated(self, event: Any) -> None:
-        self.coverages.update(
+    @handles(Patient.CoverageTerminated, reads=(PATIENT, COVERAGES))
+    def coverage_terminated(self, rows: Rows, event: Any) -> None:
+        rows[coverages].update(
             event.coverage_id, terminated_on=event.terminated_on, status="terminated"
         )
-        self._summarise_coverage(event)
-
-    def _summarise_coverage(self, event: Any) -> None:
-        open_ = [c for c in self.coverages.group(event.originator_id) if c["status"] == "open"]
-        best = min(
-            open_,
-            key=lambda c: (
-                _RANK_ORDER[c["rank"]],
-                -c["effective_from"].toordinal(),
-                str(c["coverage_id"]),
-            ),
-            default=None,
-        )
-        self.touch(
-            event,
-            coverage_count=len(open_),
-            primary_coverage_id=None if best is None else best["coverage_id"],
-            primary_payer_id=None if best is None else best["payer_id"],
-            primary_payer_name=None if best is None else best["payer_name"],
-            primary_member_id=None if best is None else best["member_id"],
-            primary_coverage_rank=None if best is None else best["rank"],
-        )
+        _summarise_coverage(rows, event)
 
     # --- notes ---------------------------------------------------------------------------
 
-    def note_added(self, event: Any) -> None:
-        self.notes.add(
+    @handles(Patient.NoteAdded, reads=PATIENT)
+    def note_added(self, rows: Rows, event: Any) -> None:
+        rows[notes].add(
             {
                 "note_id": event.note_id,
                 "patient_id": event.originator_id,
@@ -229,9 +177,10 @@ class _PatientFold:
                 "recorded_at": event.timestamp,
             }
         )
-        self.touch(event)
+        rows[patients].touch(event)
 
-    def note_amended(self, event: Any) -> None:
+    @handles(Patient.NoteAmended, reads=(PATIENT, NOTES))
+    def note_amended(self, rows: Rows, event: Any) -> None:
         amendment = {
             "amendment_id": str(event.amendment_id),
             "author_id": event.author_id,
@@ -239,14 +188,15 @@ class _PatientFold:
             "text": event.text,
             "reason": event.reason,
         }
-        amendments = [*self.notes[event.note_id]["amendments"], amendment]
-        self.notes.update(event.note_id, amendments=amendments, version=1 + len(amendments))
-        self.touch(event)
+        amendments = [*rows[notes].get(event.note_id)["amendments"], amendment]
+        rows[notes].update(event.note_id, amendments=amendments, version=1 + len(amendments))
+        rows[patients].touch(event)
 
     # --- summaries -----------------------------------------------------------------------
 
-    def summary_recorded(self, event: Any) -> None:
-        self.summaries.add(
+    @handles(Patient.SummaryRecorded, reads=PATIENT)
+    def summary_recorded(self, rows: Rows, event: Any) -> None:
+        rows[summaries].add(
             {
                 "summary_id": event.summary_id,
                 "patient_id": event.originator_id,
@@ -268,48 +218,39 @@ class _PatientFold:
                 "review_comment": None,
             }
         )
-        self.touch(event)
+        rows[patients].touch(event)
 
-    def summary_reviewed(self, event: Any) -> None:
-        self.summaries.update(
+    @handles(Patient.SummaryReviewed, reads=(PATIENT, SUMMARIES))
+    def summary_reviewed(self, rows: Rows, event: Any) -> None:
+        rows[summaries].update(
             event.summary_id,
             review_state="approved" if event.approved else "rejected",
             reviewer_id=event.reviewer_id,
             reviewed_at=event.reviewed_at,
             review_comment=event.comment,
         )
-        self.touch(event)
+        rows[patients].touch(event)
 
 
-# Patient events not named here (SummaryRequested, and any added later) only move the version.
-_STEPS: dict[str, Callable[[_PatientFold, Any], Any]] = {
-    "Registered": _PatientFold.registered,
-    "DemographicsCorrected": _PatientFold.demographics_corrected,
-    "Deactivated": _PatientFold.deactivated,
-    "CoverageAdded": _PatientFold.coverage_added,
-    "CoverageTerminated": _PatientFold.coverage_terminated,
-    "NoteAdded": _PatientFold.note_added,
-    "NoteAmended": _PatientFold.note_amended,
-    "SummaryRecorded": _PatientFold.summary_recorded,
-    "SummaryReviewed": _PatientFold.summary_reviewed,
-}
-
-
-class PatientsProjection(Projection):
-    name = "patients"
-    upstreams = ("patients",)
-    tables = (patients, coverages, notes, summaries)
-
-    def wants(self, topic: str) -> bool:
-        # Every Patient event moves the patient's version: all of them are decoded and folded.
-        return issubclass(resolve_topic(topic), Patient.Event)
-
-    def apply_batch(
-        self, conn: Connection, upstream: str, events: Sequence[tuple[int, Any]]
-    ) -> None:
-        named = [(_name(event), event) for _, event in events]
-        fold = _PatientFold()
-        fold.load(conn, named)
-        for name, event in named:
-            fold.apply(name, event)
-        fold.write(conn)
+def _summarise_coverage(rows: Rows, event: Any) -> None:
+    open_ = [
+        c for c in rows[coverages].group("patient_id", event.originator_id) if c["status"] == "open"
+    ]
+    best = min(
+        open_,
+        key=lambda c: (
+            _RANK_ORDER[c["rank"]],
+            -c["effective_from"].toordinal(),
+            str(c["coverage_id"]),
+        ),
+        default=None,
+    )
+    rows[patients].touch(
+        event,
+        coverage_count=len(open_),
+        primary_coverage_id=None if best is None else best["coverage_id"],
+        primary_payer_id=None if best is None else best["payer_id"],
+        primary_payer_name=None if best is None else best["payer_name"],
+        primary_member_id=None if best is None else best["member_id"],
+        primary_coverage_rank=None if best is None else best["rank"],
+    )

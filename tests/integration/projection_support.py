@@ -19,21 +19,19 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import (
     BigInteger,
     Column,
-    Connection,
     Engine,
     MetaData,
     Table,
     Text,
     Uuid,
     create_engine,
-    insert,
     select,
 )
 
 from application.eventstore import AriesApplication, postgres_env
 from domain.base import AriesAggregate, pin_topics
 from migrations import sqlalchemy_url
-from projections import Projection, handles
+from projections import Projection, Rows, handles
 from tests.unit.replay import event_classes
 
 
@@ -55,8 +53,6 @@ class Widget(AriesAggregate):
 pin_topics(Widget, "test.projections.Widget")
 for _cls in (Widget, *event_classes(Widget)):
     get_topic(_cls)
-
-TWEAKED_TOPIC = "test.projections.Widget.Tweaked"
 
 
 class Patients(AriesApplication):
@@ -113,27 +109,19 @@ class AppliedLog(Projection):
         super().__init__()
         self.delay = delay
 
-    def _log(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
+    @handles(Widget.Made, Widget.Tweaked)
+    def applied(self, rows: Rows, event: Any) -> None:
         if self.delay:
             time.sleep(self.delay)
-        conn.execute(
-            insert(applied_log),
+        rows[applied_log].add(
             {
-                "upstream": upstream,
-                "position": position,
+                "upstream": rows.upstream,
+                "position": rows.position,
                 "originator_id": event.originator_id,
                 "originator_version": event.originator_version,
                 "label": event.label,
-            },
+            }
         )
-
-    @handles(Widget.Made)
-    def made(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
-        self._log(conn, event, upstream, position)
-
-    @handles(TWEAKED_TOPIC)
-    def tweaked(self, conn: Connection, event: Any, upstream: str, position: int) -> None:
-        self._log(conn, event, upstream, position)
 
 
 def applied_rows(engine: Engine) -> list[tuple]:

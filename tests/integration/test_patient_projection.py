@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from application.summaries import request_summary
 from domain.context import bound_context
 from domain.errors import DomainError
 from domain.patient_rules import sha256_hex
@@ -88,6 +89,23 @@ def test_a_registered_patient_reads_with_search_keys_and_the_aggregate_version(a
     assert (row.version, row.coverage_count, row.primary_payer_id) == (patient.version, 0, None)
 
 
+def test_a_summary_request_moves_the_patients_version_and_nothing_else(aries):
+    with bound_context(tenant_id="t-patients-1"):
+        made = aries.patients.register_patient(demographics("Somerville"), mbi=MBIS[2])
+        aries.patients.add_note(made.id, author_id="clinician-1", subjective="S", plan="P")
+        catch_up(aries, "patients")
+        before = patient_row(aries, made.id)
+
+        request_summary(aries.patients, made.id, requested_by="clinician-1")
+        catch_up(aries, "patients")
+
+    row = patient_row(aries, made.id)
+    assert row.version == aries.patients.get_patient(made.id).version == before.version + 1
+    assert row.updated_at > before.updated_at
+    moved = {"version": row.version, "updated_at": row.updated_at}
+    assert row._asdict() == {**before._asdict(), **moved}
+
+
 def test_the_primary_coverage_is_the_best_ranked_one_not_terminated(aries):
     with bound_context(tenant_id="t-patients-1"):
         made = aries.patients.register_patient(demographics("Byron"), mbi=MBIS[1])
@@ -130,7 +148,17 @@ def test_the_primary_coverage_is_the_best_ranked_one_not_terminated(aries):
 # --- Random histories ---------------------------------------------------------------------
 
 NAMES = ["Lovelace", "Hopper", "Noether", "O'Neil", "García", "Li"]
-ACTIONS = ["correct", "coverage", "terminate", "note", "amend", "summary", "review", "deactivate"]
+ACTIONS = [
+    "correct",
+    "coverage",
+    "terminate",
+    "note",
+    "amend",
+    "request",
+    "summary",
+    "review",
+    "deactivate",
+]
 
 steps = st.lists(
     st.tuples(
@@ -185,6 +213,9 @@ def _apply(aries, patient_id: UUID, action: str, choice: int, when: datetime) ->
         app.amend_note(
             patient_id, note_id, author_id="clinician-1", text=f"A{choice}", reason="typo"
         )
+    elif action == "request" and patient.notes:
+        # SummaryRequested only moves the row's version (its handler reads just the metadata).
+        request_summary(app, patient_id, requested_by=f"clinician-{choice}")
     elif action == "summary" and patient.notes:
         text = f"summary {choice}"
         app.record_summary(

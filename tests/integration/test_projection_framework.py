@@ -35,9 +35,9 @@ from domain.base import AriesAggregate, pin_topics
 from domain.context import bound_context
 from migrations import sqlalchemy_url
 from projections import Projection, handles
-from projections.base import copy_rows
 from projections.batches import ProjectionFailed, ReadAhead, select_notifications
-from projections.event_index import IndexedEvent, MetadataDecoder
+from projections.folding import copy_rows
+from projections.metadata import EventMetadata, MetadataDecoder
 from projections.runner import catch_up, rebuild, run_projectors, status, wait_for_position
 from projections.tables import event_index, metadata, projection_tracking
 from tests.conftest import eventually
@@ -112,6 +112,7 @@ def projector(aries: FrameworkAries, names: list[Any], **options: Any) -> Iterat
 
 
 def backend_pids(aries: FrameworkAries, application_name: str) -> list[int]:
+    """This test database's connections of that name (the server is shared with other runs)."""
     with aries.read_engine.connect() as conn:
         return list(
             conn.execute(
@@ -248,12 +249,13 @@ def test_event_index_reads_the_metadata_exactly_as_the_decoded_event_has_it(arie
     [first, *stored] = patients.recorder.select_notifications(1, 100)
     state = json.loads(first.state)  # plain JSON: transcoded values stay as stored
     payload_first = {"label": state.pop("label"), **state}
+    no_role = _restated(first, {k: v for k, v in state.items() if k != "actor_role"})
     variants = [
         first,
         *stored,
         _restated(first, payload_first, indent=2),  # not compact, metadata after the payload
         _restated(first, {**state, "tenant_id": {"_type_": "uuid_hex", "_data_": "ab" * 16}}),
-        _restated(first, {k: v for k, v in state.items() if k != "actor_role"}),
+        no_role,
     ]
     # Version 1 of a Gadget's creation, as it was once stored: the upcaster moves the actor.
     with bound_context(tenant_id="t-1", actor_id="u-9"):
@@ -262,14 +264,16 @@ def test_event_index_reads_the_metadata_exactly_as_the_decoded_event_has_it(arie
     del old["class_version"]
     old["made_by"] = old.pop("actor_id")
     v1 = Notification(id=1, **{**vars(gadget), "state": json.dumps(old).encode()})
-    variants.append(v1)
+    v2 = Notification(id=2, **vars(gadget))  # the current version, as stored
+    variants.extend([v1, v2])
 
     decode = MetadataDecoder(mapper)
     for notification in variants:
-        assert decode(notification) == IndexedEvent.of(mapper.to_domain_event(notification))
-    assert decode(v1).actor_id == "u-9"
-    assert decode(variants[-2]).actor_role is None
-    assert decode(stored[0]).tenant_id == "t-1" and decode(stored[0]).event_type == "Tweaked"
+        assert decode(notification) == EventMetadata.of(mapper.to_domain_event(notification))
+    assert decode(v1).actor_id == decode(v2).actor_id == "u-9"
+    assert decode(no_role).actor_role is None
+    assert decode(stored[0]).tenant_id == "t-1"
+    assert decode(stored[0]).topic == "test.projections.Widget.Tweaked"
     last = decode(stored[-1])
     assert (last.tenant_id, last.actor_id, last.correlation_id) == ("t-2", 'u "8"\\', "ré\n")
     with pytest.raises(MapperDeserialisationError):
@@ -295,21 +299,20 @@ def test_an_event_index_batch_that_cannot_be_read_writes_nothing(aries, db_url):
     assert tracking(aries, "event_index").get("patients", 0) == 0
 
 
-def test_copy_rows_appends_in_the_connections_transaction_text_or_binary(aries):
+def test_copy_rows_appends_in_the_connections_transaction(aries):
     widget = uuid4()
     columns = ("upstream", "position", "originator_id", "originator_version", "label")
     with aries.read_engine.connect() as conn:
-        # Binary takes nothing but the declared types; the transaction then writes nothing.
+        # Binary COPY takes nothing but the declared types; the transaction then writes nothing.
         with pytest.raises((TypeError, AttributeError, psycopg.DataError)), conn.begin():
             copy_rows(conn, applied_log, columns, [("orders", 1, widget, 2, "gone")])
-            copy_rows(conn, applied_log, columns, [("orders", 2, str(widget), 2, "")], binary=True)
+            copy_rows(conn, applied_log, columns, [("orders", 2, str(widget), 2, "")])
         with conn.begin():
-            # Text lets the server read each value as its column's type.
-            copy_rows(conn, applied_log, columns, [("patients", 1, str(widget), "2", "text")])
-            copy_rows(conn, applied_log, columns, [("orders", 3, widget, 2, "bin")], binary=True)
+            copy_rows(conn, applied_log, columns, [("orders", 3, widget, 2, "bin")])
+            copy_rows(conn, applied_log, columns, [("patients", 1, widget, 2, "")])
     assert applied_rows(aries.read_engine) == [
         ("orders", 3, widget, 2, "bin"),
-        ("patients", 1, widget, 2, "text"),
+        ("patients", 1, widget, 2, ""),
     ]
 
 
@@ -422,7 +425,7 @@ class Broken(Projection):
     upstreams = ("patients",)
 
     @handles(Widget.Tweaked)
-    def tweaked(self, conn, event, upstream, position):
+    def tweaked(self, rows, event):
         raise ValueError(f"bad label {event.label}")  # a value that must not reach the log
 
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from domain.base import event_type
 from domain.claim import Claim
 from domain.context import bound_context
-from projections.event_index import event_type
 from projections.runner import catch_up, rebuild
 from projections.tables import work_queue, work_queue_claims, work_queue_rentals
 from tests.integration.scenarios import delivered_bed_and_walker
