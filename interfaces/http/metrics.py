@@ -5,12 +5,16 @@ which could hold ids without bound) and status. "unmatched" is an answer given b
 was chosen: a 404, or a 413/429 from the middleware in front of the router. Metrics carry no PHI.
 With several uvicorn workers each process counts its own (see prometheus_client's multiprocess
 mode).
+
+The same middleware writes the one log line per request (`aries.http` "request"): method, route
+template, status, duration and request id; never the raw path, the query or a body.
 """
 
 from __future__ import annotations
 
 import time
 
+import structlog
 from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -25,6 +29,8 @@ DURATION = Histogram(
     "http_request_duration_seconds", "Time to answer an HTTP request",
     ("method", "route", "status"),
 )
+
+log = structlog.get_logger("aries.http")
 
 router = APIRouter(tags=["health"])
 
@@ -58,5 +64,16 @@ class MetricsMiddleware:
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"] if scope["method"] in METHODS else "OTHER"
             labels = (method, template, str(status))
+            duration = time.perf_counter() - started
             REQUESTS.labels(*labels).inc()
-            DURATION.labels(*labels).observe(time.perf_counter() - started)
+            DURATION.labels(*labels).observe(duration)
+            # The request id is in the scope's state (CorrelationMiddleware, inside this one,
+            # has unbound it from the log context by now).
+            (log.warning if status >= 500 else log.info)(
+                "request",
+                method=method,
+                route=template,
+                status=status,
+                duration_ms=round(duration * 1000, 1),
+                request_id=scope.get("state", {}).get("request_id"),
+            )
