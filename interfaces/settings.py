@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         None, description="Redis/Valkey URL; unset: `aries dev` starts an embedded Valkey"
     )
+    broker_url: str | None = Field(
+        None,
+        pattern=r"^(amqps?|rediss?)://",
+        description="Dramatiq broker: amqp://user:password@host:5672/vhost for RabbitMQ; "
+        "unset: Redis at ARIES_REDIS_URL",
+    )
     data_dir: Path = Field(Path(".aries"), description="embedded servers' data (git-ignored)")
 
     host: str = Field("127.0.0.1", description="address the API binds to")
