@@ -84,6 +84,9 @@ def seed(
     patients: int = typer.Option(25, min=0, help="demo patients to create"),
 ) -> None:
     """Load demo data (users, patients, orders). Running it again adds nothing twice."""
+    from interfaces.embedded import require_extra
+
+    require_extra("`aries seed`", "faker")
     from interfaces.cli.demo import seed_demo
 
     settings = Settings()

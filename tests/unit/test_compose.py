@@ -361,7 +361,13 @@ def test_dockerfile_copies_every_package_pyproject_declares():
 
 
 def test_dockerfile_copies_the_readme_the_package_build_reads():
-    copied = {args.split()[0] for stage in _stages() for kw, args in stage if kw == "COPY"}
+    copied = {
+        source
+        for stage in _stages()
+        for kw, args in stage
+        if kw == "COPY"
+        for source in args.split()[:-1]
+    }
     assert "README.md" in copied and "pyproject.toml" in copied
 
 
@@ -376,6 +382,8 @@ def test_dockerignore_keeps_local_state_and_tests_out_of_the_image(name):
     assert _ignored(name)
 
 
-@pytest.mark.parametrize("name", ("pyproject.toml", "README.md", "domain", "interfaces"))
+@pytest.mark.parametrize(
+    "name", ("requirements.lock", "pyproject.toml", "README.md", "domain", "interfaces")
+)
 def test_dockerignore_keeps_what_the_build_needs(name):
     assert not _ignored(name)
