@@ -172,9 +172,10 @@ class AriesRedisBroker(RedisBroker):
         self.client.close()
 
 
-def _queue_safe(text: str) -> str:
-    # Dramatiq's queue names: letters, digits, '.', '_' and '-'.
-    return re.sub(r"[^A-Za-z0-9._-]", ".", text).strip(".")
+def queue_prefix(settings: Settings) -> str:
+    """What every RabbitMQ queue name of this deployment starts with: the namespace in the
+    characters Dramatiq allows in a queue name (letters, digits, '.', '_' and '-')."""
+    return re.sub(r"[^A-Za-z0-9._-]", ".", namespace_for(settings)).strip(".") + "."
 
 
 def _rabbitmq_broker_class() -> type[Broker]:
@@ -187,7 +188,7 @@ def _rabbitmq_broker_class() -> type[Broker]:
 
         def __init__(self, *, namespace: str, **kwargs: Any) -> None:
             super().__init__(max_priority=MAX_PRIORITY, **kwargs)
-            self.namespace = _queue_safe(namespace) + "."
+            self.namespace = namespace
 
         def named(self, queue: str) -> str:
             return queue if queue.startswith(self.namespace) else self.namespace + queue
@@ -364,7 +365,7 @@ def build_broker(settings: Settings, store: JobStore) -> Any:
     assert url is not None
     if url.startswith(AMQP_SCHEMES):
         return _rabbitmq_broker_class()(
-            url=url, namespace=namespace_for(settings), middleware=middleware,
+            url=url, namespace=queue_prefix(settings), middleware=middleware,
             confirm_delivery=True,
         )
     return AriesRedisBroker(

@@ -51,24 +51,6 @@ RETRIED = "aries_worker_tasks_retried_total"
 DEAD = "aries_worker_tasks_dead_total"
 
 
-BROKERS = ["redis", *(["rabbitmq"] if RABBITMQ_URL else [])]
-
-
-@pytest.fixture(params=BROKERS)
-def broker_url(request, redis_prefix) -> Iterator[str | None]:
-    """The Dramatiq broker a worker test runs on: None (Redis at ARIES_REDIS_URL) or RabbitMQ,
-    whose queues for this test's namespace are deleted afterwards."""
-    if request.param == "redis":
-        yield None
-        return
-    assert RABBITMQ_URL is not None
-    try:
-        yield RABBITMQ_URL
-    finally:
-        namespace = f"{redis_prefix}dramatiq".replace(":", ".").strip(".") + "."
-        delete_rabbitmq_queues(RABBITMQ_URL, namespace, QUEUES)
-
-
 def worker_settings(
     database_url: str, redis_url: str, redis_prefix: str, broker_url: str | None = None,
     **changes: Any,
@@ -537,5 +519,5 @@ if RABBITMQ_URL:  # defined only where a RabbitMQ runs (see the module's docstri
         finally:
             broker.shutdown()
             delete_rabbitmq_queues(RABBITMQ_URL, broker.namespace, QUEUES)
-        assert broker.namespace.startswith(redis_prefix.replace(":", ".").strip("."))
+        assert broker.named(queue).startswith(redis_prefix.replace(":", "."))
         assert first.message_id == high.message_id
