@@ -3,8 +3,9 @@
 Requests are labelled by method, route template (`/v1/orders/{order_id}`, never the raw path,
 which could hold ids without bound) and status. "unmatched" is an answer given before any route
 was chosen: a 404, or a 413/429 from the middleware in front of the router. Metrics carry no PHI.
-With several uvicorn workers each process counts its own (see prometheus_client's multiprocess
-mode).
+With several uvicorn workers (`aries serve --workers N`) every worker writes its samples to
+files in PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode, which `serve` turns
+on) and /metrics answers the sum over all of them, whichever worker takes the scrape.
 
 The same middleware writes the one log line per request (`aries.http` "request"): method, route
 template, status, duration and request id; never the raw path, the query or a body.
@@ -12,12 +13,21 @@ template, status, duration and request id; never the raw path, the query or a bo
 
 from __future__ import annotations
 
+import os
 import time
 
 import structlog
 from fastapi import APIRouter
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -31,13 +41,23 @@ DURATION = Histogram(
 )
 
 log = structlog.get_logger("aries.http")
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 router = APIRouter(tags=["health"])
 
 
 @router.get("/metrics", include_in_schema=False)
 def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry()), media_type=CONTENT_TYPE_LATEST)
+
+
+def registry() -> CollectorRegistry:
+    """This process's metrics; in multiprocess mode, every worker's, read from their files."""
+    if not os.environ.get(MULTIPROCESS_DIR):
+        return REGISTRY
+    combined = CollectorRegistry()
+    multiprocess.MultiProcessCollector(combined)
+    return combined
 
 
 class MetricsMiddleware:
