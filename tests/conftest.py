@@ -104,6 +104,15 @@ def in_threads(work: Callable[[], object], count: int) -> list[BaseException]:
     return errors
 
 
+def free_port() -> int:
+    """A local TCP port nothing listens on right now (for a server a test starts)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def aries_environment(**variables: str) -> dict[str, str]:
     """This process's environment without its ARIES_ variables, plus `variables`: an `aries`
     process started with it is configured by what the test gives it alone."""

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import aries_environment, eventually
+from tests.conftest import aries_environment, eventually, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -22,10 +21,6 @@ HEALTH_COUNT = re.compile(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _health(url: str) -> bool:
@@ -39,7 +34,7 @@ def _health(url: str) -> bool:
 def test_metrics_sum_the_requests_of_every_worker(
     database_url, redis_url, redis_prefix, tmp_path
 ):
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [sys.executable, "-m", "interfaces.cli", "serve", "--workers", "2"],

@@ -26,7 +26,7 @@ from interfaces.bootstrap import bootstrap
 from interfaces.clearinghouse import SandboxClearinghouse
 from interfaces.settings import Settings
 from interfaces.workers.jobs import JobStore, job_id_for_submission
-from tests.conftest import aries_environment, eventually
+from tests.conftest import aries_environment, eventually, free_port
 from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
 from tests.servers import fresh_database
 
@@ -188,14 +188,6 @@ def test_a_worker_killed_mid_submission_is_replaced_and_the_claim_is_submitted_o
     assert job.attempts == 2
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _metrics(port: int) -> str:
     try:
         return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
@@ -206,7 +198,7 @@ def _metrics(port: int) -> str:
 def test_the_worker_serves_its_metrics_and_sigterm_stops_it_cleanly(
     database, redis_url, redis_prefix, broker_url
 ):
-    port = _free_port()
+    port = free_port()
     env = _environment(
         database, redis_url, redis_prefix, "http://127.0.0.1:9/unused", broker_url
     )
