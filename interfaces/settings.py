@@ -113,6 +113,11 @@ class Settings(BaseSettings):
         "2175550100", pattern=r"^[0-9]{10}$", description="submitter contact phone, ten digits"
     )
 
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="bearer token GET /metrics requires (Prometheus: `authorization: "
+        "{credentials: ...}`); unset: /metrics is open, so keep it off the public network",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
     log_json: bool | None = Field(None, description="JSON logs (default: on in production)")
 

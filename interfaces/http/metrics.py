@@ -13,11 +13,12 @@ template, status, duration and request id; never the raw path, the query or a bo
 
 from __future__ import annotations
 
+import hmac
 import os
 import time
 
 import structlog
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -29,6 +30,8 @@ from prometheus_client import (
     multiprocess,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from interfaces.http.problems import ProblemError
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -47,7 +50,18 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics() -> Response:
+def metrics(request: Request) -> Response:
+    """Prometheus text format; with ARIES_METRICS_TOKEN set, only for that bearer token (route
+    names and request rates tell an outsider what the API does and how busy it is)."""
+    token = request.app.state.aries.settings.metrics_token
+    if token is not None:
+        scheme, _, given = (request.headers.get("authorization") or "").partition(" ")
+        expected = token.get_secret_value().encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
+            raise ProblemError(
+                401, "Unauthorized", "/metrics needs the metrics bearer token",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
     return Response(generate_latest(registry()), media_type=CONTENT_TYPE_LATEST)
 
 
