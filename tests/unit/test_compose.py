@@ -248,9 +248,16 @@ def test_ollama_service_starts_only_with_its_profile():
     assert _service("ollama")["profiles"] == ["ollama"]
 
 
-def test_only_the_ollama_service_belongs_to_a_profile():
+def test_only_the_ollama_and_rabbitmq_services_belong_to_a_profile():
     in_profiles = {name for name, spec in _compose()["services"].items() if spec.get("profiles")}
-    assert in_profiles == {"ollama"}
+    assert in_profiles == {"ollama", "rabbitmq"}
+
+
+def test_rabbitmq_service_starts_only_with_its_profile_and_checks_its_health():
+    rabbitmq = _service("rabbitmq")
+    assert rabbitmq["image"].split(":")[0] == "rabbitmq"
+    assert rabbitmq["profiles"] == ["rabbitmq"]
+    assert "rabbitmq-diagnostics" in rabbitmq["healthcheck"]["test"]
 
 
 # ---- docker-compose.yml: what the app containers are told ----------------------------------
@@ -310,6 +317,14 @@ def test_worker_uses_ollama_when_the_shell_asks_for_it():
     shell = {**SHELL_SECRETS, "ARIES_SUMMARY_PROVIDER": "ollama"}
     environment = _container_environment("worker", shell=shell)
     assert environment["ARIES_SUMMARY_PROVIDER"] == "ollama"
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_app_service_uses_redis_for_jobs_unless_the_shell_names_a_broker(service):
+    assert "ARIES_BROKER_URL" not in _container_environment(service, shell=SHELL_SECRETS)
+    url = "amqp://aries:aries@rabbitmq:5672/"
+    shell = {**SHELL_SECRETS, "ARIES_BROKER_URL": url}
+    assert _container_environment(service, shell=shell)["ARIES_BROKER_URL"] == url
 
 
 def test_worker_reaches_ollama_by_its_service_name():
