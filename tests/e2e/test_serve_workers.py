@@ -1,8 +1,10 @@
 """`aries serve --workers 2` as an operator runs it: /metrics counts every worker's requests
-(prometheus_client's multiprocess mode), whichever worker answers the scrape."""
+(prometheus_client's multiprocess mode), whichever worker answers the scrape; with JSON logs,
+every line on stderr is JSON (uvicorn's own included) and each request has its line."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -48,6 +50,7 @@ def test_metrics_sum_the_requests_of_every_worker(
             ARIES_DB_POOL_SIZE="1",
             ARIES_DB_MAX_OVERFLOW="1",
             ARIES_READ_POOL_SIZE="1",
+            ARIES_LOG_JSON="true",
             PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
         ),
         stdout=subprocess.DEVNULL,
@@ -81,3 +84,9 @@ def test_metrics_sum_the_requests_of_every_worker(
     # Two workers wrote samples (file names carry the process id).
     pids = {re.search(r"_(\d+)\.db$", name).group(1) for name in files}
     assert len(pids) >= 2, files
+
+    lines = [json.loads(line) for line in stderr.splitlines() if line.strip()]
+    assert any(line.get("logger", "").startswith("uvicorn") for line in lines), stderr[-2000:]
+    requests = [line for line in lines if line.get("event") == "request"]
+    assert sum(r["route"] == "/health" and r["status"] == 200 for r in requests) == answered
+    assert all(len(r["request_id"]) >= 8 for r in requests)
