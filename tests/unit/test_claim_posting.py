@@ -246,3 +246,17 @@ def test_a_zero_cas_amount_is_accepted_and_moves_no_money():
     assert claim.status is ClaimStatus.PAID
     assert not [e for e in claim.ledger if e.amount == 0]
     assert claim.party_balance(PATIENT) == D("29.00")
+
+
+def test_a_zero_cas_amount_keeps_the_ledger_rows_in_step_with_the_lines():
+    from projections.claims import remittance_groups
+
+    claim = accepted()
+    claim.collect_events()
+    lines = medicare_payment(claim)
+    zero = Adjustment(CO, "253", D("0.00"))
+    claim.adjudicate("TRN-1", "ICN-1", "1",
+                     [dataclasses.replace(lines[0], adjustments=(zero, *lines[0].adjustments)),
+                      *lines[1:]], PAID_ON)
+    (event,) = claim.collect_events()
+    assert len(remittance_groups(event)) == len(event.entries)
