@@ -46,6 +46,7 @@ from application.x12.remittance835 import (
     validate_835,
 )
 from domain.claim import Claim
+from domain.claim_adjudication import pro_rata
 from domain.claim_values import AdjustmentGroup, ClaimLine, LineAdjudication
 from domain.context import current_context
 from domain.errors import DomainError, NotFound, RuleViolated
@@ -180,21 +181,8 @@ def _match_lines(
     matched: list[LineAdjudication] = []
     unmatched: list[ServicePayment] = []
     services = list(payment.services)
-    if not services and len(claim.lines) == 1:
-        # A claim-level-only answer for a one-line claim is that line's answer.
-        only = claim.lines[0]
-        services = [
-            ServicePayment(
-                procedure=only.hcpcs,
-                modifiers=only.modifiers,
-                charge=payment.charge,
-                paid=payment.paid,
-                units=Decimal(only.units),
-                line_control_number=only.line_id.hex,
-                adjustments=payment.adjustments,
-                rarcs=payment.rarcs,
-            )
-        ]
+    if not services:
+        return _claim_level_only(claim, payment), []
     for service in services:
         line = by_control.get(_normalised_control_number(service.line_control_number))
         if line is None or line.line_id in used:
@@ -213,6 +201,23 @@ def _match_lines(
             )
         )
     return matched, unmatched
+
+
+def _claim_level_only(claim: Claim, payment: ClaimPayment) -> list[LineAdjudication]:
+    """A CLP without SVC loops (a claim-level denial, an institutional-style answer) answers
+    every line: CLP03 is shared over the lines in proportion to their charges, and the claim's
+    CAS (passed to the claim as claim-level adjustments) is spread over that, so the lines'
+    payments add up to CLP04 (TR3 005010X221A1 claim balancing: CLP03 - CAS = CLP04)."""
+    weights = [line.charge for line in claim.lines]
+    patient_share = sum(
+        (a.amount for a in payment.adjustments if a.group is AdjustmentGroup.PR), ZERO
+    )
+    basis = pro_rata(payment.charge, weights)
+    allowed = pro_rata(payment.paid + patient_share, weights)
+    return [
+        LineAdjudication(line_id=line.line_id, allowed=a, paid=b, rarcs=payment.rarcs)
+        for line, b, a in zip(claim.lines, basis, allowed, strict=True)
+    ]
 
 
 def _allowed(service: ServicePayment) -> Decimal:
@@ -307,8 +312,7 @@ def _plan_posting(
                 lines=lines,
                 paid_on=parsed.paid_on,
                 payer_id=payer,
-                # Claim-level CAS; a services-less CLP already carries it on its one line.
-                claim_adjustments=payment.adjustments if payment.services else (),
+                claim_adjustments=payment.adjustments,  # claim-level CAS, spread by the claim
             )
         except DomainError as refused:
             rule = getattr(refused, "rule", type(refused).__name__)

@@ -118,6 +118,21 @@ def adjudication_identity(
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
+def pro_rata(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """`total` shared in proportion to `weights` (equally when they add up to nothing), to
+    the cent, the last share taking what rounding leaves: the shares add up to `total`."""
+    weights = list(weights)
+    whole = sum(weights, ZERO)
+    if whole <= 0:
+        weights, whole = [Decimal(1)] * len(weights), Decimal(len(weights))
+    shares, left = [], total
+    for i, weight in enumerate(weights):
+        share = left if i == len(weights) - 1 else (total * weight / whole).quantize(CENT)
+        shares.append(share)
+        left -= share
+    return shares
+
+
 def allocated(
     lines: Sequence[LineAdjudication], claim_adjustments: Sequence[Adjustment]
 ) -> list[LineAdjudication]:
@@ -133,15 +148,8 @@ def allocated(
         amount = exact_money(adjustment.amount)
         if amount == 0:
             continue
-        weights = [abs(line.paid) for line in result]  # a reversal's payments are negative
-        total = sum(weights, ZERO)
-        if total <= 0:
-            weights, total = [Decimal(1)] * len(result), Decimal(len(result))
-        shares, left = [], amount
-        for i, weight in enumerate(weights):
-            share = left if i == len(weights) - 1 else (amount * weight / total).quantize(CENT)
-            shares.append(share)
-            left -= share
+        # A reversal's payments are negative: the weights are their sizes.
+        shares = pro_rata(amount, [abs(line.paid) for line in result])
         result = [
             line if share == 0 else replace(
                 line,

@@ -405,3 +405,20 @@ def test_several_payments_in_one_interchange_are_each_received_and_posted(aries)
     with pytest.raises(RuleViolated):  # the same file again: nothing recorded twice
         with biller(tenant):
             receive_remittances(aries.claims, text, "biller-1")
+
+
+def test_a_claim_level_denial_without_service_lines_answers_every_line(aries):
+    """CLP02 4 with only a claim-level CAS (no 2110 loop) on a two-line claim."""
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant)
+    text = build_835([Clp(claim.patient_control_number, "4", "ICN-DENIED-WHOLE", [],
+                          claim_adjustments=[("CO", "16", claim.charge_total)],
+                          charge=claim.charge_total)], trace=trace())
+    report = post(aries, tenant, receive(aries, tenant, text).id)
+
+    assert report.unmatched == ()
+    now = ledger_of(aries, tenant, claim.id)
+    assert now.status is ClaimStatus.DENIED and now.last_determination_carcs == ("16",)
+    assert all(balance == 0 for balance in now.line_balances.values())
+    with biller(tenant):
+        assert aries.claims.load(report.remittance_id, Remittance).reconciles
