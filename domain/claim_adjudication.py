@@ -162,9 +162,12 @@ def allocated(
 
 
 def checked_adjudications(
-    claim_lines: Sequence[ClaimLine], status_code: str, lines: Sequence[LineAdjudication]
+    claim_lines: Sequence[ClaimLine], status_code: str, lines: Sequence[LineAdjudication],
+    *, amounts_final: bool = True,
 ) -> list[LineAdjudication]:
-    """The remittance lines, validated and normalised (tuples, exact cents)."""
+    """The remittance lines, validated and normalised (tuples, exact cents). With
+    `amounts_final` False (before the claim-level CAS is spread over them) the rules on what a
+    status may pay wait for the final amounts."""
     require(bool(lines), "remittance_adjudicates_at_least_one_line", "no service lines")
     known = {line.line_id for line in claim_lines}
     seen: set[UUID] = set()
@@ -204,7 +207,9 @@ def checked_adjudications(
         for rarc in line.rarcs:
             if not isinstance(rarc, str) or not RARC_FORMAT.match(rarc):
                 raise InvalidValue("rarc_is_well_formed", f"RARC {rarc!r}")
-        if reversal:
+        if not amounts_final:
+            pass
+        elif reversal:
             require(
                 paid <= 0 and all(a.amount <= 0 for a in adjustments),
                 "reversal_amounts_are_not_positive",
@@ -212,7 +217,7 @@ def checked_adjudications(
             )
         else:
             require(paid >= 0, "payment_is_not_negative", f"paid {paid} is negative")
-        if status_code in DENIAL_STATUS_CODES:
+        if amounts_final and status_code in DENIAL_STATUS_CODES:
             require(paid == 0, "denied_claim_pays_nothing", f"denied claim pays {paid}")
         result.append(
             LineAdjudication(
@@ -278,7 +283,9 @@ def posting(
     for adjustment in claim_adjustments:
         if not isinstance(adjustment, Adjustment):
             raise InvalidValue("remittance_adjustments_are_adjustments", f"{adjustment!r}")
-    posted = checked_adjudications(claim.lines, status_code, lines)
+    posted = checked_adjudications(
+        claim.lines, status_code, lines, amounts_final=not claim_adjustments
+    )
     if claim_adjustments:
         posted = checked_adjudications(
             claim.lines, status_code, allocated(posted, claim_adjustments)
