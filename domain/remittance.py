@@ -23,6 +23,7 @@ Decisions a newcomer may question:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -199,13 +200,9 @@ class Remittance(AriesAggregate):
 
     @property
     def reconciles(self) -> bool:
-        """Posted claims + unposted claims - provider adjustments = BPR02, to the cent (a CLP
-        the posting refused or matched to no claim counts at its CLP04)."""
-        posted = sum((c.paid for c in self.posted_claims), Decimal("0.00"))
-        whole_claims_unposted = sum(
-            (u.paid for u in self.unmatched if u.procedure is None), Decimal("0.00")
-        )
-        return posted + whole_claims_unposted - self.provider_adjustment_total == self.paid_amount
+        """Posted claims + unposted claims - provider adjustments = BPR02, to the cent."""
+        posted, not_posted = posting_split(self.posted_claims, self.unmatched)
+        return posted + not_posted - self.provider_adjustment_total == self.paid_amount
 
     @property
     def is_posted(self) -> bool:
@@ -235,6 +232,16 @@ class Remittance(AriesAggregate):
         self.posted_claims = tuple(posted_claims)
         self.unmatched = tuple(unmatched)
         self.posted_at = posted_at
+
+
+def posting_split(
+    posted_claims: Iterable[PostedClaim], unmatched: Iterable[UnmatchedItem]
+) -> tuple[Decimal, Decimal]:
+    """(CLP04 of the CLPs posted to claims, CLP04 of the CLPs not posted): a whole CLP that
+    matched no claim, was refused or was already posted is reported with `procedure` None."""
+    posted = sum((c.paid for c in posted_claims), Decimal("0.00"))
+    not_posted = sum((u.paid for u in unmatched if u.procedure is None), Decimal("0.00"))
+    return posted, not_posted
 
 
 def _checked(adjustment: ProviderAdjustment) -> ProviderAdjustment:

@@ -422,3 +422,43 @@ def test_a_claim_level_denial_without_service_lines_answers_every_line(aries):
     assert all(balance == 0 for balance in now.line_balances.values())
     with biller(tenant):
         assert aries.claims.load(report.remittance_id, Remittance).reconciles
+
+
+def test_the_cash_view_and_provider_ledger_show_each_payment_and_rebuild_the_same(aries):
+    from sqlalchemy import select
+
+    from projections.runner import catch_up, rebuild
+    from projections.tables import provider_ledger_entries, remittances
+
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant)
+    clp = Clp(claim.patient_control_number, "1", "ICN-CASH",
+              [paid_svc(claim, "E0260", by_ref=True), paid_svc(claim, "E0143", by_ref=True)])
+    _, clp04, _ = clp.totals()
+    text = build_835([clp, Clp("ABCDEF0123456789ABCD", "1", "ICN-NOT-OURS",
+                               [Svc("E0143", ("NU",), D("50.00"), D("40.00"),
+                                    [("CO", "45", D("10.00"))])])],
+                     trace=trace(), plbs=[("WO:ICN-OLD-1", D("12.50")), ("L6", D("-1.27"))])
+    report = post(aries, tenant, receive(aries, tenant, text).id)
+
+    def read() -> tuple[dict, list]:
+        with aries.read_engine.connect() as conn:
+            cash = conn.execute(select(remittances).where(
+                remittances.c.remittance_id == report.remittance_id)).mappings().one()
+            ledger = conn.execute(
+                select(provider_ledger_entries.c.code, provider_ledger_entries.c.reference,
+                       provider_ledger_entries.c.amount)
+                .where(provider_ledger_entries.c.remittance_id == report.remittance_id)
+                .order_by(provider_ledger_entries.c.entry_index)).all()
+        return dict(cash), [tuple(row) for row in ledger]
+
+    catch_up(aries, "remittances")
+    cash, ledger = read()
+    assert ledger == [("WO", "ICN-OLD-1", D("12.50")), ("L6", None, D("-1.27"))]
+    assert (cash["claims_paid"], cash["provider_adjustments"]) == (clp04 + D("40.00"), D("11.23"))
+    assert cash["cash"] == clp04 + D("40.00") - D("11.23")
+    assert (cash["posted_to_claims"], cash["not_posted"]) == (clp04, D("40.00"))
+    assert cash["posted"] and cash["reconciles"] is True
+
+    rebuild(aries, "remittances")
+    assert read() == (cash, ledger)
