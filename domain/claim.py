@@ -82,6 +82,10 @@ class Claim(AriesAggregate):
     def line_payers(self) -> dict[UUID, str | None]:
         return {line_id: ledger.current_party(self.ledger, line_id) for line_id in self._ids}
 
+    def payer_line_outcomes(self, payer_id: str) -> dict[UUID, adjudication.LineOutcome]:
+        """What `payer_id` actually paid and adjusted on each line, net of reversals."""
+        return adjudication.payer_line_outcomes(self.adjudications, payer_id)
+
     def party_balance(self, party: str) -> Decimal:
         return ledger.ledger_balance(self.ledger, party=party)
 
@@ -141,6 +145,8 @@ class Claim(AriesAggregate):
         self.payer_claim_control_number: str | None = None
         self.posted_remittances: tuple[tuple[str, str], ...] = ()
         self.posted_adjudications: tuple[str, ...] = ()
+        # (payer, paid on, lines) of every adjudication posted, reversals included.
+        self.adjudications: tuple[tuple[str, date, tuple[LineAdjudication, ...]], ...] = ()
         self.crossed_over_on: date | None = None
         self.adjudication_outcome: ClaimStatus | None = None
         self.last_determination_on: date | None = None
@@ -285,6 +291,7 @@ class Claim(AriesAggregate):
                 payer_id, payer_claim_control_number, status_code, lines
             ),
         )
+        self.adjudications = (*self.adjudications, (payer_id, paid_on, tuple(lines)))
         if status_code in adjudication.CROSSOVER_STATUS_CODES:
             self.crossed_over_on = paid_on
         self.filed = True

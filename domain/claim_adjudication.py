@@ -27,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -159,6 +159,50 @@ def allocated(
             for line, share in zip(result, shares, strict=True)
         ]
     return result
+
+
+@dataclass(frozen=True)
+class LineOutcome:
+    """What one payer did with one line, all its remittances folded (not stored)."""
+
+    paid: Decimal
+    adjustments: tuple[Adjustment, ...]  # net per (group, CARC), zero ones left out
+    paid_on: date  # of the latest remittance that touched the line
+
+
+def payer_line_outcomes(
+    adjudications: Sequence[tuple[str, date, Sequence[LineAdjudication]]], payer_id: str
+) -> dict[UUID, LineOutcome]:
+    """What `payer_id` actually paid and adjusted on each line, net of its reversals (a
+    CLP02 22 carries the negated amounts, so summing nets them out) and with its claim-level
+    CAS spread over the lines: what a secondary claim's loop 2430 (SVD paid amount, CAS) must
+    carry. Source: 837P TR3 005010X222A1 loop 2430 (SVD02 is the amount the prior payer paid
+    for the line, CAS its line adjustments); 835 TR3 005010X221A1 reversals and corrections
+    (section 1.10.2.8). `adjudications` are (payer, paid on, lines) in posting order."""
+    paid: dict[UUID, Decimal] = {}
+    adjusted: dict[UUID, dict[tuple[AdjustmentGroup, str], Decimal]] = {}
+    last: dict[UUID, date] = {}
+    for payer, paid_on, lines in adjudications:
+        if payer != payer_id:
+            continue
+        for line in lines:
+            paid[line.line_id] = paid.get(line.line_id, ZERO) + line.paid
+            totals = adjusted.setdefault(line.line_id, {})
+            for a in line.adjustments:
+                key = (AdjustmentGroup(a.group), a.carc)
+                totals[key] = totals.get(key, ZERO) + a.amount
+            last[line.line_id] = paid_on
+    return {
+        line_id: LineOutcome(
+            paid=amount,
+            adjustments=tuple(
+                Adjustment(group, carc, total)
+                for (group, carc), total in adjusted[line_id].items() if total != 0
+            ),
+            paid_on=last[line_id],
+        )
+        for line_id, amount in paid.items()
+    }
 
 
 def checked_adjudications(

@@ -260,3 +260,37 @@ def test_a_zero_cas_amount_keeps_the_ledger_rows_in_step_with_the_lines():
                       *lines[1:]], PAID_ON)
     (event,) = claim.collect_events()
     assert len(remittance_groups(event)) == len(event.entries)
+
+
+# --- what the secondary is told (loop 2430) ---------------------------------------------------
+
+
+def test_what_the_primary_paid_nets_its_reversals_and_keeps_each_cas_group():
+    claim = accepted()
+    lines = medicare_payment(claim)
+    claim.adjudicate("TRN-1", "ICN-1", "1", lines, PAID_ON)
+    negated = [
+        dataclasses.replace(
+            line, allowed=-line.allowed, paid=-line.paid,
+            adjustments=tuple(dataclasses.replace(a, amount=-a.amount) for a in line.adjustments),
+        )
+        for line in lines
+    ]
+    claim.adjudicate("TRN-2", "ICN-1", "22", negated, date(2025, 5, 1))
+    corrected = [
+        dataclasses.replace(
+            lines[0], paid=lines[0].paid - D("5.00"),
+            adjustments=(*lines[0].adjustments, Adjustment(AdjustmentGroup.PI, "104", D("5.00"))),
+        ),
+        *lines[1:],
+    ]
+    claim.adjudicate("TRN-2", "ICN-2", "1", corrected, date(2025, 5, 1))
+
+    outcomes = claim.payer_line_outcomes(PAYER)
+    for line in corrected:
+        got = outcomes[line.line_id]
+        assert got.paid == line.paid  # once, not original + correction
+        assert sorted(got.adjustments, key=lambda a: (a.group.value, a.carc)) == sorted(
+            line.adjustments, key=lambda a: (a.group.value, a.carc))
+        assert got.paid_on == date(2025, 5, 1)
+    assert claim.payer_line_outcomes(SECONDARY) == {}
