@@ -47,6 +47,17 @@ def payments(claim: Claim) -> Decimal:
     return -sum((e.amount for e in claim.ledger if e.kind is LedgerEntryKind.PAYMENT), D("0"))
 
 
+def reversal_of(lines: list[LineAdjudication]) -> list[LineAdjudication]:
+    """The payer's CLP02 22 for `lines`: every amount negated."""
+    return [
+        dataclasses.replace(
+            line, allowed=-line.allowed, paid=-line.paid,
+            adjustments=tuple(dataclasses.replace(a, amount=-a.amount) for a in line.adjustments),
+        )
+        for line in lines
+    ]
+
+
 # --- 1. one adjudication posts once, under any trace ------------------------------------------
 
 
@@ -67,13 +78,7 @@ def test_a_reversal_and_its_corrected_claim_still_post():
     claim = accepted()
     lines = medicare_payment(claim)
     claim.adjudicate("TRN-1", "ICN-1", "1", lines, PAID_ON)
-    negated = [
-        dataclasses.replace(
-            line, allowed=-line.allowed, paid=-line.paid,
-            adjustments=tuple(dataclasses.replace(a, amount=-a.amount) for a in line.adjustments),
-        )
-        for line in lines
-    ]
+    negated = reversal_of(lines)
     claim.adjudicate("TRN-2", "ICN-1", "22", negated, date(2025, 5, 1))
     assert claim.balance == claim.charge_total  # back to what the payer owes
     claim.adjudicate("TRN-2", "ICN-2", "1", lines, date(2025, 5, 1))  # the correction
@@ -269,13 +274,7 @@ def test_what_the_primary_paid_nets_its_reversals_and_keeps_each_cas_group():
     claim = accepted()
     lines = medicare_payment(claim)
     claim.adjudicate("TRN-1", "ICN-1", "1", lines, PAID_ON)
-    negated = [
-        dataclasses.replace(
-            line, allowed=-line.allowed, paid=-line.paid,
-            adjustments=tuple(dataclasses.replace(a, amount=-a.amount) for a in line.adjustments),
-        )
-        for line in lines
-    ]
+    negated = reversal_of(lines)
     claim.adjudicate("TRN-2", "ICN-1", "22", negated, date(2025, 5, 1))
     corrected = [
         dataclasses.replace(
