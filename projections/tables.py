@@ -673,6 +673,15 @@ claims = Table(
     Column(
         "position", BigInteger, nullable=False, comment="Claims-log position of the latest event."
     ),
+    Column(
+        "crossed_over_on",
+        _Date,
+        nullable=True,
+        comment=(
+            "Paid date of a CLP02 19/20/21: the payer forwarded the claim to the next payer "
+            "itself (nobody bills the secondary or the patient by hand)."
+        ),
+    ),
     PrimaryKeyConstraint("claim_id"),
     Index(None, "tenant_id", "drafted_at", "claim_id"),
     Index(None, "tenant_id", "status"),

@@ -4,7 +4,8 @@ Tables for `projections/remittances.py` as defined in `projections/tables.py`:
 read.remittances (one row per 835 payment: BPR02 cash, sum of CLP04, PLB total, and once
 posted what reached the claims and whether it reconciles with BPR02) and
 read.provider_ledger_entries (one row per PLB adjustment: WO recoupment, L6 interest, FB forward
-balance, ... with its reference). Grants as 0006: aries_app writes, analysts read (no PHI here:
+balance, ... with its reference); and read.claims.crossed_over_on (a CLP02 19/20/21). Grants
+as 0006: aries_app writes, analysts read (no PHI here:
 payer, trace, amounts and codes only).
 
 Revision ID: 0015_provider_ledger
@@ -109,11 +110,19 @@ def upgrade() -> None:
     )
     op.create_index("ix_provider_ledger_entries_tenant_id_paid_on", "provider_ledger_entries",
                     ["tenant_id", "paid_on"], unique=False, schema=SCHEMA)
+    op.add_column(
+        "claims",
+        sa.Column("crossed_over_on", sa.Date(), nullable=True,
+                  comment="Paid date of a CLP02 19/20/21: the payer forwarded the claim to the "
+                  "next payer itself (nobody bills the secondary or the patient by hand)."),
+        schema=SCHEMA,
+    )
     tables = ", ".join(f"{SCHEMA}.{name}" for name in TABLES)
     op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {tables} TO aries_app")
     op.execute(f"GRANT SELECT ON {tables} TO aries_analyst")
 
 
 def downgrade() -> None:
+    op.drop_column("claims", "crossed_over_on", schema=SCHEMA)
     for name in reversed(TABLES):
         op.drop_table(name, schema=SCHEMA)

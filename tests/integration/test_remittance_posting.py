@@ -362,6 +362,17 @@ def test_status_19_marks_the_claim_crossed_over(aries):
         now.assign_patient_responsibility(date.today(), "coinsurance")
     assert refused.value.rule == "crossed_over_claim_is_billed_by_the_payer"
 
+    from sqlalchemy import select
+
+    from projections.runner import catch_up
+    from projections.tables import claims
+
+    catch_up(aries, "claims")
+    with aries.read_engine.connect() as conn:
+        shown = conn.execute(
+            select(claims.c.crossed_over_on).where(claims.c.claim_id == claim.id)).scalar_one()
+    assert shown == now.crossed_over_on
+
 
 def test_plb_adjustments_are_the_provider_ledger_and_reconcile_with_bpr02(aries):
     tenant = f"t-{uuid.uuid4().hex[:10]}"
