@@ -302,7 +302,9 @@ def _plan_posting(
             unmatched.append(_unmatched(payment, reason))
             continue
         payer = parsed.payer_id
-        if payer is not None and payer not in (claim.payer_id, claim.secondary_payer_id):
+        if payer is not None and payer not in (claim.payer_id, claim.secondary_payer_id) and (
+            claim.crossed_over_on is None
+        ):
             payer = None  # not ours to decide here: the claim posts to the payer billed now
         try:
             claim.adjudicate(

@@ -524,3 +524,28 @@ def test_posting_any_835_twice_under_any_trace_changes_nothing(aries):
         assert [(c.version, c.ledger) for c in after] == [(c.version, c.ledger) for c in before]
 
     twice()
+
+
+def test_the_crossover_payers_835_pays_what_medicare_left_to_the_patient(aries):
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant)
+    primary = [paid_svc(claim, "E0260", by_ref=True), paid_svc(claim, "E0143", by_ref=True)]
+    post(aries, tenant, receive(aries, tenant, build_835(
+        [Clp(claim.patient_control_number, "19", "ICN-XOVER-1", primary)], trace=trace())).id)
+    coinsurance = {s.code: next(a for g, c, a in s.adjustments if g == "PR") for s in primary}
+
+    medigap = [
+        Svc(s.code, s.modifiers, s.charge, coinsurance[s.code],
+            [("OA", "23", s.charge - coinsurance[s.code])], control=s.control,
+            served_on=s.served_on)
+        for s in primary
+    ]
+    report = post(aries, tenant, receive(aries, tenant, build_835(
+        [Clp(claim.patient_control_number, "2", "MEDIGAP-77", medigap)],
+        trace=trace(), payer_tin="1600000000", payer_x12_id="60054")).id)
+
+    assert report.unmatched == ()
+    now = ledger_of(aries, tenant, claim.id)
+    assert now.secondary_payer_id == "COM-AETNA"
+    assert now.party_balance("patient") == 0 and now.party_balance("COM-AETNA") == 0
+    assert now.balance == 0
