@@ -159,10 +159,13 @@ class Remittance(AriesAggregate):
         trace_number = present_text(trace_number, "TRN02", "remittance_names_its_trace")
         paid_amount = exact_money(paid_amount)
         paid_on = calendar_date(paid_on, "paid_on")
+        # A provider-level-only payment (interest, a recoupment, a forward balance: PLB and no
+        # CLP; TR3 005010X221A1 loop 2000 is situational) is a payment too.
         require(
-            isinstance(claim_count, int) and claim_count >= 1,
+            isinstance(claim_count, int)
+            and (claim_count >= 1 or (claim_count == 0 and bool(provider_adjustments))),
             "remittance_pays_at_least_one_claim",
-            "an 835 without a CLP has nothing to post",
+            "an 835 without a CLP or a PLB has nothing to post",
         )
         remittance = cls._create(
             cls.Received,

@@ -549,3 +549,17 @@ def test_the_crossover_payers_835_pays_what_medicare_left_to_the_patient(aries):
     assert now.secondary_payer_id == "COM-AETNA"
     assert now.party_balance("patient") == 0 and now.party_balance("COM-AETNA") == 0
     assert now.balance == 0
+
+
+def test_a_provider_level_only_payment_is_received_posted_and_reconciles(aries):
+    """Interest paid and a recoupment taken, no claim in the payment (PLB, no CLP)."""
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    text = build_835([], trace=trace(), plbs=[("L6", D("-5.25")), ("WO:ICN-OLD", D("2.00"))])
+    report = post(aries, tenant, receive(aries, tenant, text).id)
+
+    assert report.posted_claims == () and report.unmatched == ()
+    with biller(tenant):
+        remittance = aries.claims.load(report.remittance_id, Remittance)
+    assert (remittance.paid_amount, remittance.claims_paid) == (D("3.25"), D("0.00"))
+    assert [a.code for a in remittance.provider_adjustments] == ["L6", "WO"]
+    assert remittance.is_posted and remittance.reconciles
