@@ -107,7 +107,10 @@ def receive_remittances(
     validate_835(text)
     tenant_id = current_context().tenant_id
     remittances: list[Remittance] = []
-    for transaction in split_835(text):
+    transactions = split_835(text)
+    if len(transactions) == 1:
+        transactions = [text]  # one payment: keep the file as the payer sent it
+    for transaction in transactions:
         parsed = parse_835(transaction)
         remittance = Remittance.receive(
             tenant_id=tenant_id,

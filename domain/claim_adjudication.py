@@ -80,9 +80,11 @@ def adjudication_outcome(status_code: str, lines: Sequence[LineAdjudication]) ->
     - Reversed for CLP02 22; denied for CLP02 4 or 23 (TR3: 4 is a denial of the whole claim).
     - Paid nothing, but the payer processed the claim (CLP02 1/2/3/19/20/21) and left the
       amount to the patient (group PR: deductible PR-1, coinsurance PR-2, ...): patient
-      responsibility, not a denial. Pub. 100-04 ch. 22 section 60.1: group code PR is "the
-      amount that may be billed to the beneficiary"; X12 RFI 207: a claim processed as primary
-      whose lines pay 0 is still processed, its CAS groups say why.
+      responsibility, not a denial. Group code PR "signifies the amount that may be billed to
+      the beneficiary" (Noridian JA DME MAC, "Claim Adjustment Group Codes", after Pub. 100-04
+      ch. 22 section 60); X12 RFI 871: PR is the patient's share under the policy; X12 RFI
+      207: a claim processed as primary whose lines pay 0 is still processed, its CAS groups
+      say why.
     - Paid nothing and nothing moved to the patient: denied (the CO/OA/PI codes say why).
     - Otherwise paid, or partially paid when some line got nothing.
     """

@@ -1,8 +1,10 @@
 """A remittance: one X12 835 payment (a check or an EFT) from a payer, as received and as posted.
 
 The 835 is kept verbatim in `Received`: posting parses it again, so a better parser can re-read
-history, and an auditor sees exactly what the payer sent. `Posted` records which claims were
-posted and every service line that matched nothing (reported, never dropped).
+history, and an auditor sees exactly what the payer sent (a file holding several payments is
+kept as one interchange per payment: the payer's ISA/GS and the payment's ST..SE as sent).
+`Posted` records which claims were posted and every service line that matched nothing
+(reported, never dropped).
 
 Decisions a newcomer may question:
 - The id is a uuid5 of (tenant, payer identifier, trace number): TRN02 (the check or EFT trace)
