@@ -107,7 +107,10 @@ def receive_remittances(
     validate_835(text)
     tenant_id = current_context().tenant_id
     remittances: list[Remittance] = []
-    for transaction in split_835(text):
+    transactions = split_835(text)
+    if len(transactions) == 1:
+        transactions = [text]  # one payment: keep the file as the payer sent it
+    for transaction in transactions:
         parsed = parse_835(transaction)
         remittance = Remittance.receive(
             tenant_id=tenant_id,
@@ -302,7 +305,9 @@ def _plan_posting(
             unmatched.append(_unmatched(payment, reason))
             continue
         payer = parsed.payer_id
-        if payer is not None and payer not in (claim.payer_id, claim.secondary_payer_id):
+        if payer is not None and payer not in (claim.payer_id, claim.secondary_payer_id) and (
+            claim.crossed_over_on is None
+        ):
             payer = None  # not ours to decide here: the claim posts to the payer billed now
         try:
             claim.adjudicate(

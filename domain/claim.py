@@ -292,6 +292,8 @@ class Claim(AriesAggregate):
             ),
         )
         self.adjudications = (*self.adjudications, (payer_id, paid_on, tuple(lines)))
+        if adjudication.crossover_payer_of(self, payer_id):
+            self.secondary_payer_id = payer_id  # the payer the claim was forwarded to
         if status_code in adjudication.CROSSOVER_STATUS_CODES:
             self.crossed_over_on = paid_on
         self.filed = True

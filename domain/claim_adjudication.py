@@ -39,6 +39,7 @@ from domain.claim_values import (
     AdjustmentGroup,
     ClaimLine,
     ClaimStatus,
+    LedgerEntryKind,
     LineAdjudication,
 )
 from domain.errors import InvalidValue, require
@@ -79,9 +80,11 @@ def adjudication_outcome(status_code: str, lines: Sequence[LineAdjudication]) ->
     - Reversed for CLP02 22; denied for CLP02 4 or 23 (TR3: 4 is a denial of the whole claim).
     - Paid nothing, but the payer processed the claim (CLP02 1/2/3/19/20/21) and left the
       amount to the patient (group PR: deductible PR-1, coinsurance PR-2, ...): patient
-      responsibility, not a denial. Pub. 100-04 ch. 22 section 60.1: group code PR is "the
-      amount that may be billed to the beneficiary"; X12 RFI 207: a claim processed as primary
-      whose lines pay 0 is still processed, its CAS groups say why.
+      responsibility, not a denial. Group code PR "signifies the amount that may be billed to
+      the beneficiary" (Noridian JA DME MAC, "Claim Adjustment Group Codes", after Pub. 100-04
+      ch. 22 section 60); X12 RFI 871: PR is the patient's share under the policy; X12 RFI
+      207: a claim processed as primary whose lines pay 0 is still processed, its CAS groups
+      say why.
     - Paid nothing and nothing moved to the patient: denied (the CO/OA/PI codes say why).
     - Otherwise paid, or partially paid when some line got nothing.
     """
@@ -319,8 +322,9 @@ def posting(
     status_code = status_code_is_known(status_code)
     paid_on = calendar_date(paid_on, "paid_on")
     payer = claim.billed_payer_id if payer_id is None else payer_id
+    crossover_payer = crossover_payer_of(claim, payer)
     require(
-        payer in (claim.payer_id, claim.secondary_payer_id),
+        payer in (claim.payer_id, claim.secondary_payer_id) or crossover_payer,
         "remittance_comes_from_a_billed_payer",
         f"{payer!r} was never billed for this claim",
     )
@@ -348,5 +352,26 @@ def posting(
         "lines": posted,
         "paid_on": paid_on,
         "outcome": adjudication_outcome(status_code, posted),
-        "entries": ledger.remittance_entries(posted, reversal, payer, paid_on, trace),
+        "entries": [
+            # The crossover payer answers for what the primary left: first it holds it.
+            *(
+                ledger.moves(
+                    claim.ledger, [line.line_id for line in claim.lines],
+                    LedgerEntryKind.TRANSFER, payer, paid_on, f"crossover:{payer}",
+                )
+                if crossover_payer else []
+            ),
+            *ledger.remittance_entries(posted, reversal, payer, paid_on, trace),
+        ],
     }
+
+
+def crossover_payer_of(claim: Claim, payer: str) -> bool:
+    """Whether `payer` is the payer a crossed-over claim was forwarded to, answering for the
+    first time: not the primary, not a secondary billed already. CLP02 19 (X12 RFI 2365): the
+    primary forwarded the claim; the next payer's 835 (CLP02 2) is the first Aries hears of
+    it, and what it pays is what the primary left to the patient (Pub. 100-04 ch. 22 section
+    60: RARC MA18, the claim was forwarded to the supplemental insurer)."""
+    return claim.crossed_over_on is not None and payer not in (
+        claim.payer_id, claim.secondary_payer_id,
+    )

@@ -21,6 +21,7 @@ from uuid import UUID
 
 from domain.claim_values import (
     PATIENT,
+    Adjustment,
     AdjustmentGroup,
     ClaimLine,
     LedgerEntry,
@@ -36,6 +37,19 @@ ADJUSTMENT_KIND = {
     AdjustmentGroup.OA: LedgerEntryKind.OTHER_ADJUSTMENT,
     AdjustmentGroup.PI: LedgerEntryKind.OTHER_ADJUSTMENT,
 }
+
+
+# CARC 23, "the impact of prior payer(s) adjudication including payments and/or adjustments":
+# X12 RFI 2535 (835 TR3 005010X221A1 COB reporting): OA 23 reports "the payments and
+# contractual reductions that have already been posted to the AR by the provider", so that the
+# provider does not post them again; the prior payer's own remittance posted them here.
+PRIOR_PAYER_IMPACT = "23"
+
+
+def moves_money(adjustment: Adjustment) -> bool:
+    """Whether a remittance adjustment posts ledger entries: not a 0.00 amount (a reason, no
+    money), not CARC 23 (the prior payer's adjudication, already on the ledger)."""
+    return adjustment.amount != 0 and adjustment.carc != PRIOR_PAYER_IMPACT
 
 
 # --- Folds -----------------------------------------------------------------------------------
@@ -189,8 +203,8 @@ def remittance_entries(
                 )
             )
         for a in line.adjustments:
-            if a.amount == 0:
-                continue  # a 0.00 CAS carries a reason, not money
+            if not moves_money(a):
+                continue
             kind = LedgerEntryKind.REVERSAL if reversal else ADJUSTMENT_KIND[a.group]
             shares = [(payer_id, -a.amount)]
             if a.group is AdjustmentGroup.PR:

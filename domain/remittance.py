@@ -1,8 +1,10 @@
 """A remittance: one X12 835 payment (a check or an EFT) from a payer, as received and as posted.
 
 The 835 is kept verbatim in `Received`: posting parses it again, so a better parser can re-read
-history, and an auditor sees exactly what the payer sent. `Posted` records which claims were
-posted and every service line that matched nothing (reported, never dropped).
+history, and an auditor sees exactly what the payer sent (a file holding several payments is
+kept as one interchange per payment: the payer's ISA/GS and the payment's ST..SE as sent).
+`Posted` records which claims were posted and every service line that matched nothing
+(reported, never dropped).
 
 Decisions a newcomer may question:
 - The id is a uuid5 of (tenant, payer identifier, trace number): TRN02 (the check or EFT trace)
@@ -159,10 +161,13 @@ class Remittance(AriesAggregate):
         trace_number = present_text(trace_number, "TRN02", "remittance_names_its_trace")
         paid_amount = exact_money(paid_amount)
         paid_on = calendar_date(paid_on, "paid_on")
+        # A provider-level-only payment (interest, a recoupment, a forward balance: PLB and no
+        # CLP; TR3 005010X221A1 loop 2000 is situational) is a payment too.
         require(
-            isinstance(claim_count, int) and claim_count >= 1,
+            isinstance(claim_count, int)
+            and (claim_count >= 1 or (claim_count == 0 and bool(provider_adjustments))),
             "remittance_pays_at_least_one_claim",
-            "an 835 without a CLP has nothing to post",
+            "an 835 without a CLP or a PLB has nothing to post",
         )
         remittance = cls._create(
             cls.Received,

@@ -38,7 +38,8 @@ from eventsourcing.utils import get_topic
 from domain.base import event_type
 from domain.claim import Claim
 from domain.claim_adjudication import REVERSAL_STATUS_CODE
-from domain.claim_values import PATIENT, AdjustmentGroup
+from domain.claim_ledger import moves_money
+from domain.claim_values import PATIENT, AdjustmentGroup, LedgerEntryKind
 from projections.base import Projection, handles
 from projections.claim_facts import claim_header, header_changes
 from projections.folding import Rows
@@ -57,14 +58,16 @@ POSTING_ORDER = itemgetter("version", "entry_index")
 
 def remittance_groups(event: Any) -> list[str | None]:
     """The CAS group of each entry of an Adjudicated event (None for a payment), in the order
-    `domain.claim_ledger.remittance_entries` lists them."""
-    groups: list[str | None] = []
+    `domain.claim_ledger.remittance_entries` lists them, after the transfers a crossover
+    payer's first answer starts with (`domain.claim_adjudication.posting`)."""
+    transfers = sum(1 for entry in event.entries if entry.kind is LedgerEntryKind.TRANSFER)
+    groups: list[str | None] = [None] * transfers
     for line in event.lines:
         if line.paid != 0:
             groups.append(None)
         for adjustment in line.adjustments:
-            if adjustment.amount == 0:
-                continue  # a 0.00 CAS posts no entry (domain.claim_ledger.remittance_entries)
+            if not moves_money(adjustment):
+                continue  # posts no entry (domain.claim_ledger.remittance_entries)
             groups.append(adjustment.group.value)
             if adjustment.group is AdjustmentGroup.PR:
                 groups.append(adjustment.group.value)

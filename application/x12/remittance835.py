@@ -348,8 +348,9 @@ def parse_835(text: str) -> ParsedRemittance:
             if required == "paid_amount" and "paid_amount" in header:
                 continue
             raise InvalidRemittance(f"the 835 has no {required.replace('_', ' ')}", [required])
-    if not claims:
-        raise InvalidRemittance("the 835 pays no claim (no CLP)", ["CLP"])
+    if not claims and not provider_ledger:
+        raise InvalidRemittance("the 835 pays no claim (no CLP) and adjusts nothing (no PLB)",
+                                ["CLP"])
     _check_balances(claims, header["paid_amount"], plb_total)
     return ParsedRemittance(
         payer_identifier=header["payer_identifier"],

@@ -473,3 +473,93 @@ def test_the_cash_view_and_provider_ledger_show_each_payment_and_rebuild_the_sam
 
     rebuild(aries, "remittances")
     assert read() == (cash, ledger)
+
+
+def _clp_for(claim: Claim, kind: str, icn: str) -> Clp:
+    if kind == "denied":
+        return Clp(claim.patient_control_number, "4", icn,
+                   [denied_svc(claim, "E0260"), denied_svc(claim, "E0143")])
+    services = [paid_svc(claim, "E0260", by_ref=True), paid_svc(claim, "E0143", by_ref=False)]
+    if kind == "claim_level":
+        return Clp(claim.patient_control_number, "1", icn, services,
+                   claim_adjustments=[("CO", "A2", D("1.37"))])
+    if kind == "crossover":
+        return Clp(claim.patient_control_number, "19", icn, services)
+    return Clp(claim.patient_control_number, "1", icn, services[:1])
+
+
+def test_posting_any_835_twice_under_any_trace_changes_nothing(aries):
+    """Hypothesis: whatever a payment holds (payments, denials, claim-level CAS, crossovers,
+    PLB, one or two ST/SE), receiving and posting it again under a new trace posts nothing."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claims = [filed_claim(aries, tenant) for _ in range(2)]
+    kinds = st.sampled_from(["paid", "denied", "claim_level", "crossover", "one_line"])
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(chosen=st.lists(kinds, min_size=1, max_size=2), plb=st.booleans(),
+           transactions=st.integers(1, 2))
+    def twice(chosen, plb, transactions):
+        clps = [_clp_for(claim, kind, f"ICN-{uuid.uuid4().hex[:12]}")
+                for claim, kind in zip(claims, chosen, strict=False)]
+        plbs = [("WO:OLD", D("1.00"))] if plb else []
+        post(aries, tenant, receive(aries, tenant, build_835(clps, trace=trace(), plbs=plbs)).id)
+        with biller(tenant):
+            before = [aries.claims.get_claim(c.id) for c in claims]
+        again = build_835(clps, trace=trace(), plbs=plbs, transactions=transactions)
+        from application.remittances import receive_remittances
+
+        with biller(tenant):
+            results = receive_remittances(aries.claims, again, "biller-1")
+        for result in results:
+            report = post(aries, tenant, result.id)
+            assert report.posted_claims == ()
+            assert {u.reason for u in report.unmatched} <= {
+                "already posted: the same adjudication (payer, CLP07, content) came on an "
+                "earlier remittance; nothing posted again"}
+        with biller(tenant):
+            after = [aries.claims.get_claim(c.id) for c in claims]
+        assert [(c.version, c.ledger) for c in after] == [(c.version, c.ledger) for c in before]
+
+    twice()
+
+
+def test_the_crossover_payers_835_pays_what_medicare_left_to_the_patient(aries):
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant)
+    primary = [paid_svc(claim, "E0260", by_ref=True), paid_svc(claim, "E0143", by_ref=True)]
+    post(aries, tenant, receive(aries, tenant, build_835(
+        [Clp(claim.patient_control_number, "19", "ICN-XOVER-1", primary)], trace=trace())).id)
+    coinsurance = {s.code: next(a for g, c, a in s.adjustments if g == "PR") for s in primary}
+
+    medigap = [
+        Svc(s.code, s.modifiers, s.charge, coinsurance[s.code],
+            [("OA", "23", s.charge - coinsurance[s.code])], control=s.control,
+            served_on=s.served_on)
+        for s in primary
+    ]
+    report = post(aries, tenant, receive(aries, tenant, build_835(
+        [Clp(claim.patient_control_number, "2", "MEDIGAP-77", medigap)],
+        trace=trace(), payer_tin="1600000000", payer_x12_id="60054")).id)
+
+    assert report.unmatched == ()
+    now = ledger_of(aries, tenant, claim.id)
+    assert now.secondary_payer_id == "COM-AETNA"
+    assert now.party_balance("patient") == 0 and now.party_balance("COM-AETNA") == 0
+    assert now.balance == 0
+
+
+def test_a_provider_level_only_payment_is_received_posted_and_reconciles(aries):
+    """Interest paid and a recoupment taken, no claim in the payment (PLB, no CLP)."""
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    text = build_835([], trace=trace(), plbs=[("L6", D("-5.25")), ("WO:ICN-OLD", D("2.00"))])
+    report = post(aries, tenant, receive(aries, tenant, text).id)
+
+    assert report.posted_claims == () and report.unmatched == ()
+    with biller(tenant):
+        remittance = aries.claims.load(report.remittance_id, Remittance)
+    assert (remittance.paid_amount, remittance.claims_paid) == (D("3.25"), D("0.00"))
+    assert [a.code for a in remittance.provider_adjustments] == ["L6", "WO"]
+    assert remittance.is_posted and remittance.reconciles

@@ -92,7 +92,7 @@ def build_835(
             "N3*100 MAIN ST",
             "N4*SPRINGFIELD*IL*627011234",
             "REF*TJ*990000001",
-            "LX*1",
+            *(["LX*1"] if claims else []),  # no claims: a provider-level-only payment
         ]
         for claim in claims:
             charge, paid, patient = claim.totals()

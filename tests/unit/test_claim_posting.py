@@ -293,3 +293,32 @@ def test_what_the_primary_paid_nets_its_reversals_and_keeps_each_cas_group():
             line.adjustments, key=lambda a: (a.group.value, a.carc))
         assert got.paid_on == date(2025, 5, 1)
     assert claim.payer_line_outcomes(SECONDARY) == {}
+
+
+def test_the_payer_a_crossed_over_claim_went_to_pays_what_the_primary_left():
+    """Medicare crosses the claim over (CLP02 19); the supplemental plan's 835 (CLP02 2) pays
+    the coinsurance the patient would otherwise owe: every party ends at zero."""
+    from projections.claims import remittance_groups
+
+    claim = accepted()
+    claim.adjudicate("TRN-1", "ICN-1", "19", medicare_payment(claim), PAID_ON)
+    assert claim.party_balance(PATIENT) == D("29.00")
+    claim.collect_events()
+    secondary_pays = [
+        LineAdjudication(line.line_id, coinsurance, coinsurance)
+        for line, coinsurance in zip(claim.lines, (D("21.00"), D("8.00")), strict=True)
+    ]
+    claim.adjudicate("TRN-9", "MEDIGAP-1", "2", secondary_pays, date(2025, 4, 20),
+                     payer_id=SECONDARY)
+
+    assert claim.secondary_payer_id == SECONDARY
+    assert claim.balance == 0
+    assert claim.party_balance(PATIENT) == 0 and claim.party_balance(SECONDARY) == 0
+    (event,) = claim.collect_events()
+    assert len(remittance_groups(event)) == len(event.entries)
+    # a payer nobody forwarded to is still refused
+    other = accepted()
+    other.adjudicate("TRN-1", "ICN-1", "1", medicare_payment(other), PAID_ON)
+    rule = refused(lambda: other.adjudicate("TRN-9", "X-1", "2", secondary_pays, PAID_ON,
+                                            payer_id=SECONDARY))
+    assert rule == "remittance_comes_from_a_billed_payer"
