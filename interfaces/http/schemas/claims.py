@@ -31,6 +31,7 @@ BUCKET_DAYS: dict[AgingBucket, tuple[int | None, int | None]] = {
 
 WorkItemKind = Literal[
     "submit_claim",
+    "confirm_transmission",
     "fix_rejection",
     "bill_secondary",
     "appeal_denial",
