@@ -255,10 +255,20 @@ class Claim(AriesAggregate):
     ) -> None:
         self.status = ClaimStatus.TRANSMISSION_UNCONFIRMED
 
+    def record_transmission_received(self, at: datetime) -> None:
+        """A person found that the clearinghouse did receive the unconfirmed interchange: the
+        claim was submitted in it."""
+        self._require_status("settle_transmission")
+        assert self.pending_transmission is not None  # set by every way into this status
+        self._submitted(
+            self.submission_count, self.pending_transmission.interchange_control_number,
+            utc_time(at, "at"),
+        )
+
     def record_transmission_not_received(self, at: datetime) -> None:
         """A person found that the clearinghouse never received the unconfirmed interchange:
         the claim is scrubbed and may be submitted again (under a new submission number)."""
-        self._require_status("record_transmission_not_received")
+        self._require_status("settle_transmission")
         self._transmission_not_received(utc_time(at, "at"))
 
     @event("TransmissionNotReceived")
@@ -267,9 +277,7 @@ class Claim(AriesAggregate):
         self.pending_transmission = None
 
     def record_submission(self, interchange_control_number: str, submitted_at: datetime) -> None:
-        """The 837P went out in the interchange `interchange_control_number` (ISA13). After
-        an unconfirmed transmission, a person records this once the clearinghouse confirms it
-        received that interchange."""
+        """The 837P went out in the interchange `interchange_control_number` (ISA13)."""
         self._require_status("record_submission")
         interchange_control_number = rules.interchange_control_number(interchange_control_number)
         submitted_at = utc_time(submitted_at, "submitted_at")

@@ -199,16 +199,16 @@ ALLOWED_STATES: dict[str, tuple[frozenset[ClaimStatus], str]] = {
         "transmission_is_prepared_after_its_request",
     ),
     "record_submission": (
-        frozenset({S.SUBMISSION_REQUESTED, S.TRANSMISSION_UNCONFIRMED}),
+        frozenset({S.SUBMISSION_REQUESTED}),
         "submission_is_recorded_after_its_request",
     ),
     "leave_transmission_unconfirmed": (
         frozenset({S.SUBMISSION_REQUESTED}),
         "transmission_is_unconfirmed_after_its_request",
     ),
-    "record_transmission_not_received": (
+    "settle_transmission": (
         frozenset({S.TRANSMISSION_UNCONFIRMED}),
-        "only_an_unconfirmed_transmission_is_found_not_received",
+        "only_an_unconfirmed_transmission_is_settled",
     ),
     "acknowledge": (frozenset({S.SUBMITTED}), "acknowledgement_follows_submission"),
     "transfer_to_secondary": (

@@ -194,7 +194,7 @@ def test_a_transmission_nobody_can_confirm_is_a_confirm_transmission_item_until_
     assert "000000123" in item["detail"]
     assert item["opened_position"] == positions(aries.claims, claim.id)[claim.version]
 
-    claim.record_submission("000000123", at(14))  # the clearinghouse had it after all
+    claim.record_transmission_received(at(14))  # the clearinghouse had it after all
     aries.claims.save(claim)
     catch_up(aries, "work_queue", batch_size=ONE_BATCH)
 

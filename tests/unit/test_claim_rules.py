@@ -839,8 +839,18 @@ def test_an_unconfirmed_transmission_found_received_is_recorded_submitted():
     claim.prepare_transmission("000000123", [claim.id], at(12))
     claim.leave_transmission_unconfirmed("no status service", at(12))
     assert claim.status is ClaimStatus.TRANSMISSION_UNCONFIRMED
-    claim.record_submission("000000123", at(13))
+    claim.record_transmission_received(at(13))
     assert claim.status is ClaimStatus.SUBMITTED
+    assert claim.interchange_control_number == "000000123"
+
+
+def test_only_an_unconfirmed_transmission_is_settled():
+    claim = _requested()
+    claim.prepare_transmission("000000123", [claim.id], at(12))
+    for settle in (claim.record_transmission_received, claim.record_transmission_not_received):
+        with pytest.raises(RuleViolated) as refused:
+            settle(at(13))
+        assert refused.value.rule == "only_an_unconfirmed_transmission_is_settled"
 
 
 def test_an_unconfirmed_transmission_found_not_received_may_be_submitted_again():

@@ -119,8 +119,8 @@ class ClaimLifecycle(RuleBasedStateMachine):
             S.SUBMISSION_REQUESTED: lambda: claim.record_submission(
                 "000000042", datetime(2025, 3, 12, tzinfo=UTC)
             ),
-            S.TRANSMISSION_UNCONFIRMED: lambda: claim.record_submission(
-                "000000042", datetime(2025, 3, 12, tzinfo=UTC)
+            S.TRANSMISSION_UNCONFIRMED: lambda: claim.record_transmission_received(
+                datetime(2025, 3, 12, tzinfo=UTC)
             ),
             S.SUBMITTED: lambda: claim.acknowledge(True, [], datetime(2025, 3, 13, tzinfo=UTC)),
         }
@@ -164,6 +164,14 @@ class ClaimLifecycle(RuleBasedStateMachine):
         when = datetime(2025, 3, 12, 10, tzinfo=UTC)
         succeeded = self.attempt(lambda: self.claim.leave_transmission_unconfirmed(reason, when))
         assert not succeeded or was_prepared
+
+    @rule()
+    def record_transmission_received(self):
+        pending = self.claim.pending_transmission
+        when = datetime(2025, 3, 14, tzinfo=UTC)
+        if self.attempt(lambda: self.claim.record_transmission_received(when)):
+            assert self.claim.status is S.SUBMITTED
+            assert self.claim.interchange_control_number == pending.interchange_control_number
 
     @rule()
     def record_transmission_not_received(self):
