@@ -290,6 +290,27 @@ def test_a_resend_refused_as_a_duplicate_is_reconciled_from_the_clearinghouse(ar
     assert aries.claims.get_claim(claim_id).status is ClaimStatus.ACCEPTED
 
 
+def test_an_interchange_received_but_not_yet_acknowledged_is_recorded_submitted_only(aries):
+    claim_id = requested_claim(aries)
+    with pytest.raises(ClearinghouseUnavailable):
+        service(aries, AnswerLost(SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX"))).submit(
+            [claim_id])
+    intent = aries.claims.get_claim(claim_id).pending_transmission
+
+    class ReceivedNoAnswerYet(Recording):
+        def look_up(self, interchange_control_number: str) -> TransmissionRecord:
+            return TransmissionRecord(received=True)
+
+    clearinghouse = ReceivedNoAnswerYet(SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX"))
+    outcome = service(aries, clearinghouse).submit([claim_id])
+
+    assert clearinghouse.sent == []
+    assert outcome.submitted == outcome.unacknowledged == (claim_id,)
+    claim = aries.claims.get_claim(claim_id)
+    assert claim.status is ClaimStatus.SUBMITTED
+    assert claim.interchange_control_number == intent.interchange_control_number
+
+
 def test_when_the_clearinghouse_cannot_say_the_claims_wait_for_a_person(aries):
     claim_id = requested_claim(aries)
     sandbox = SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX")
