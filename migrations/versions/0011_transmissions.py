@@ -7,7 +7,7 @@ read.claims and read.work_queue_claims keep that interchange's control number an
 became unconfirmable. Existing rows get nulls: no claim was unconfirmed before this revision.
 
 Revision ID: 0011_transmissions
-Revises: 0010_identity_security
+Revises: 0015_provider_ledger
 Create Date: 2026-12-03
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011_transmissions"
-down_revision = "0010_identity_security"
+down_revision = "0015_provider_ledger"
 branch_labels = None
 depends_on = None
 
