@@ -245,6 +245,19 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
         claim.appeal(level, filed_on or self.clock.today(), reason)
         return self.commit(claim)
 
+    def settle_transmission(
+        self, claim_id: UUID, *, received: bool, expected_version: int | None = None
+    ) -> CommandResult:
+        """A person's answer for a claim whose interchange the clearinghouse could not confirm
+        (application/submission.py): it was received (the claim was submitted in it), or not
+        (the claim is scrubbed again, to be submitted anew)."""
+        claim = self.load(claim_id, Claim, expected_version=expected_version)
+        if received:
+            claim.record_transmission_received(self.clock.now())
+        else:
+            claim.record_transmission_not_received(self.clock.now())
+        return self.commit(claim)
+
     def void(
         self, claim_id: UUID, *, reason: str, expected_version: int | None = None
     ) -> CommandResult:

@@ -7,6 +7,8 @@ value-type transcodings, and turns library errors into the domain's.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar, cast
 from uuid import UUID
@@ -40,8 +42,39 @@ class StaleVersion(Exception):
 
 
 class ConcurrentUpdate(Exception):
-    """Another command changed the aggregate between our load and our save (HTTP 409).
-    Nothing of this command was recorded."""
+    """Another command changed the aggregate between our load and our save (HTTP 409; 412 when
+    the client sent If-Match, whose version is then no longer current). Nothing of this
+    command was recorded. `current_version`: the first aggregate's version now, when known."""
+
+    def __init__(self, message: str, current_version: int | None = None) -> None:
+        super().__init__(message)
+        self.current_version = current_version
+
+
+UNCONDITIONAL_ATTEMPTS = 5
+
+C = TypeVar("C", bound=Callable[..., "CommandResult"])
+
+
+def retried_unless_conditional(command: C) -> C:
+    """For a command whose outcome does not depend on the state it read (a note appended,
+    documents recorded): a lost race is run again from a fresh load, up to
+    UNCONDITIONAL_ATTEMPTS times, so clients need no retry loop. Every rule is decided again
+    on the fresh state. With `expected_version` (If-Match) the client asked for that version
+    only: the lost race is not retried (the HTTP layer answers 412)."""
+
+    @functools.wraps(command)
+    def run(*args: Any, expected_version: int | None = None, **kwargs: Any) -> CommandResult:
+        attempt = 1
+        while True:
+            try:
+                return command(*args, expected_version=expected_version, **kwargs)
+            except ConcurrentUpdate:
+                if expected_version is not None or attempt >= UNCONDITIONAL_ATTEMPTS:
+                    raise
+                attempt += 1
+
+    return cast(C, run)
 
 
 @dataclass(frozen=True)
@@ -141,6 +174,14 @@ class AriesApplication(Application[UUID]):
             raise StaleVersion(self.aggregate_kind, expected_version, aggregate.version)
         return aggregate
 
+    def _stored_version(self, aggregate_id: UUID) -> int | None:
+        """The version of the aggregate's latest stored event (None: none, or unreadable)."""
+        try:
+            latest = self.recorder.select_events(aggregate_id, desc=True, limit=1)
+        except Exception:  # only the answer's ETag depends on it: never hide the conflict
+            return None
+        return latest[0].originator_version if latest else None
+
     def exists(self, aggregate_id: UUID) -> bool:
         """Whether any event of `aggregate_id` is stored, whoever's it is: without loading it."""
         return bool(self.recorder.select_events(aggregate_id, limit=1))
@@ -180,12 +221,13 @@ class AriesApplication(Application[UUID]):
 
     def commit(self, *aggregates: Aggregate) -> CommandResult:
         """Save all pending events of `aggregates` atomically; answer for the first one."""
+        first = aggregates[0]
         try:
             recordings = self.save(*aggregates)
         except IntegrityError:
             raise ConcurrentUpdate(
-                f"another command changed this {self.aggregate_kind}; reload and retry"
+                f"another command changed this {self.aggregate_kind}; reload and retry",
+                self._stored_version(first.id),
             ) from None
-        first = aggregates[0]
         position = max((r.notification.id for r in recordings), default=None)
         return CommandResult(id=first.id, version=first.version, position=position)

@@ -8,7 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
-from application.eventstore import AriesApplication, CommandResult
+from application.eventstore import AriesApplication, CommandResult, retried_unless_conditional
 from domain.errors import RuleViolated
 from domain.order import Order
 from domain.order_values import OrderingPractitioner, OrderLine, ProofOfDelivery, RentalMonth
@@ -80,6 +80,7 @@ class OrderApplication(AriesApplication):
         )
         return self.commit(order)
 
+    @retried_unless_conditional
     def record_documents(
         self,
         order_id: UUID,

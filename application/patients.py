@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from application.eventstore import AriesApplication, CommandResult
+from application.eventstore import AriesApplication, CommandResult, retried_unless_conditional
 from domain.patient import Patient
 from domain.patient_values import CoverageRank, Demographics, NoteRef, RelationshipToSubscriber
 
@@ -116,6 +116,7 @@ class PatientApplication(AriesApplication):
         patient.terminate_coverage(coverage_id, terminated_on)
         return self.commit(patient)
 
+    @retried_unless_conditional
     def add_note(
         self,
         patient_id: UUID,
@@ -141,6 +142,7 @@ class PatientApplication(AriesApplication):
         )
         return self.commit(patient)
 
+    @retried_unless_conditional
     def amend_note(
         self,
         patient_id: UUID,

@@ -85,13 +85,32 @@ class MalformedAnswer(Exception):
     The claims went out: they are recorded as submitted and wait for an acknowledgement."""
 
 
+class TransmissionStatusUnknown(Exception):
+    """The clearinghouse cannot say whether it received an interchange (no status service, or
+    an answer that says nothing usable): a person must find out; sending again could file the
+    claims twice."""
+
+
+@dataclass(frozen=True)
+class TransmissionRecord:
+    """What the clearinghouse knows of one interchange control number: whether it received
+    that interchange and, when it has them, its acknowledgements (TA1/999/277CA) as X12."""
+
+    received: bool
+    answer: str | None = None
+
+
 class Clearinghouse(Protocol):
     """Where 837P interchanges go. `transmit` answers the clearinghouse's acknowledgements
-    as X12 text: a TA1 or 999 for the interchange and, when ready, a 277CA per claim."""
+    as X12 text: a TA1 or 999 for the interchange and, when ready, a 277CA per claim.
+    `look_up` says what became of an interchange sent earlier (by its ISA13), raising
+    ClearinghouseUnavailable (retry later) or TransmissionStatusUnknown (ask a person)."""
 
     name: str
 
     def transmit(self, interchange: str) -> str: ...
+
+    def look_up(self, interchange_control_number: str) -> TransmissionRecord: ...
 
 
 class ControlNumbers(Protocol):

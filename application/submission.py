@@ -1,13 +1,20 @@
 """Claim submission: the claims awaiting submission go out in one 837P interchange, and the
-clearinghouse's answer comes back as commands on them.
+clearinghouse's answer comes back as commands on them. Each claim reaches the clearinghouse
+once, however often the message that asks for it is delivered.
 
 `SubmissionService.submit(claim_ids)`:
 1. loads each claim; only those in `submission_requested` go (a claim already submitted for
    its current submission number is skipped, so a message delivered twice acts once);
-2. renders ONE interchange for them under a fresh control number (`ControlNumbers`);
-3. transmits it (`Clearinghouse`); a transient failure propagates and nothing is recorded,
-   so the retry sends again (with a new control number);
-4. records `Submitted` on every claim it sent, in one save;
+2. a claim with a prepared interchange (an earlier attempt died or got no answer after
+   recording it) is reconciled instead of sent: the clearinghouse is asked about that
+   control number; it has it -> recorded submitted from its acknowledgements; it has no
+   record -> sent again under the same control number; it cannot say -> the claim waits for
+   a person (`TransmissionUnconfirmed`, the work queue's `confirm_transmission`);
+3. the others get ONE interchange under a fresh control number (`ControlNumbers`): the intent
+   (`TransmissionPrepared`: control number, claims in order, time) is recorded on every claim
+   in one save BEFORE it is transmitted (`Clearinghouse`); a transient failure propagates and
+   the retry reconciles (2);
+4. records `Submitted` on every claim sent, in one save;
 5. reads the answer: a TA1 rejecting the interchange, or a 999 rejecting a transaction set,
    rejects its claims with the reasons; else each claim's 277CA status accepts or rejects it.
    A claim the answer does not mention yet (no 277CA, or an unreadable answer) stays
@@ -18,6 +25,7 @@ subscriber demographics) is left awaiting submission and reported in `refused` w
 rule; it does not hold back the rest of the batch.
 
 Ids and codes only are logged, never names, member ids or the interchange text.
+Why this way: docs/decisions/007-exactly-once-transmission.md.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ from application.ports import (
     MalformedAnswer,
     SystemClock,
     TransientFailure,
+    TransmissionStatusUnknown,
 )
 from application.x12.acknowledgements import Answer, read_answer
 from application.x12.claim837 import (
@@ -63,7 +72,7 @@ from application.x12.envelope import Envelope, control_number_text
 from application.x12.segments import X12SyntaxError
 from domain import pricing
 from domain.claim import Claim
-from domain.claim_values import ClaimStatus
+from domain.claim_values import ClaimStatus, PendingTransmission
 from domain.errors import DomainError, RuleViolated
 from domain.patient import Patient
 from domain.patient_values import RelationshipToSubscriber, Sex
@@ -81,6 +90,7 @@ FILING_INDICATOR = {
     pricing.PayerKind.COMMERCIAL: "CI",
 }
 SEX_CODE = {Sex.FEMALE: "F", Sex.MALE: "M", Sex.UNKNOWN: "U"}
+DUPLICATE_INTERCHANGE = "025"  # TA105: duplicate interchange control number
 _TITLES = re.compile(r"^(dr|mr|mrs|ms|prof)\.?\s+", re.IGNORECASE)
 
 
@@ -98,6 +108,48 @@ class SubmissionOutcome:
     unacknowledged: tuple[UUID, ...] = ()
     skipped: tuple[UUID, ...] = ()  # not awaiting submission (already sent, or not scrubbed)
     refused: dict[UUID, str] = field(default_factory=dict)  # claim id -> rule
+    unconfirmed: tuple[UUID, ...] = ()  # whether they went out cannot be known: a person's
+    interchanges: dict[UUID, str] = field(default_factory=dict)  # claim id -> its ISA13
+
+
+def _merged(
+    outcomes: Sequence[SubmissionOutcome], skipped: tuple[UUID, ...], refused: dict[UUID, str]
+) -> SubmissionOutcome:
+    """One outcome for a message whose claims went out (or were reconciled) in several
+    interchanges; its `interchange_control_number` is the last one's."""
+    numbers = [o.interchange_control_number for o in outcomes if o.interchange_control_number]
+    interchanges = {claim_id: icn for o in outcomes for claim_id, icn in o.interchanges.items()}
+    for o in outcomes:
+        if o.interchange_control_number is not None:
+            for claim_id in o.submitted + o.unconfirmed:
+                interchanges[claim_id] = o.interchange_control_number
+    return SubmissionOutcome(
+        interchange_control_number=numbers[-1] if numbers else None,
+        submitted=tuple(c for o in outcomes for c in o.submitted),
+        accepted=tuple(c for o in outcomes for c in o.accepted),
+        rejected={c: r for o in outcomes for c, r in o.rejected.items()},
+        unacknowledged=tuple(c for o in outcomes for c in o.unacknowledged),
+        skipped=skipped + tuple(c for o in outcomes for c in o.skipped),
+        refused={**refused, **{c: r for o in outcomes for c, r in o.refused.items()}},
+        unconfirmed=tuple(c for o in outcomes for c in o.unconfirmed),
+        interchanges=interchanges,
+    )
+
+
+def _refusal(claim_id: UUID, cannot: DomainError) -> str:
+    rule = getattr(cannot, "rule", type(cannot).__name__)
+    log.error("claim cannot be rendered", claim_id=str(claim_id), rule=rule)
+    return str(rule)
+
+
+def _duplicate_interchange(answer_text: str, icn: str) -> bool:
+    """Whether the answer is a TA1 refusing `icn` as a duplicate control number (TA105 025,
+    X12 interchange note code "Duplicate Interchange Control Number")."""
+    try:
+        ta1 = read_answer(answer_text).interchange_ack(icn)
+    except X12SyntaxError:
+        return False
+    return ta1 is not None and not ta1.accepted and ta1.note_code == DUPLICATE_INTERCHANGE
 
 
 class SubmissionService:
@@ -200,43 +252,131 @@ class SubmissionService:
     # --- submitting -----------------------------------------------------------------------
 
     def submit(self, claim_ids: Sequence[UUID]) -> SubmissionOutcome:
-        due, documents, skipped, refused = [], [], [], {}
+        fresh, documents, intents, skipped, refused = [], [], {}, [], {}
         for claim_id in dict.fromkeys(claim_ids):
             claim = self.claims.get_claim(claim_id)
             if claim.status is not ClaimStatus.SUBMISSION_REQUESTED:
                 skipped.append(claim_id)
                 continue
+            intent = claim.pending_transmission
+            if intent is not None:
+                # An earlier attempt prepared an interchange and may have sent it.
+                intents.setdefault(intent.interchange_control_number, intent)
+                continue
             try:
                 # Rendered here so that one claim that cannot be is refused alone, not the batch.
                 documents.append(self.document(claim))
             except DomainError as cannot:
-                refused[claim_id] = getattr(cannot, "rule", type(cannot).__name__)
-                log.error("claim cannot be rendered", claim_id=str(claim_id),
-                          rule=refused[claim_id])
+                refused[claim_id] = _refusal(claim_id, cannot)
                 continue
-            due.append(claim)
-        if not due:
-            return SubmissionOutcome(None, skipped=tuple(skipped), refused=refused)
+            fresh.append(claim)
+        outcomes = [self._reconcile(intent) for intent in intents.values()]
+        if fresh:
+            outcomes.append(self._send_new(fresh, documents))
+        return _merged(outcomes, tuple(skipped), refused)
 
+    def _send_new(self, due: list[Claim], documents: list[ClaimDocument]) -> SubmissionOutcome:
+        """Record the intent (claims, control number, time) on every claim in one save, then
+        send. Should this process die, or the clearinghouse not answer, between the two, the
+        next delivery of the message finds the intent and reconciles (`_reconcile`)."""
         number = self.control_numbers.next_interchange()
         icn = control_number_text(number)
-        text = self._render(documents, number)
-        try:
-            answer_text: str | None = self.clearinghouse.transmit(text)
-        except MalformedAnswer:
-            answer_text = None
-        sent_at = self.clock.now()
+        at = self.clock.now()
+        order = [claim.id for claim in due]
         for claim in due:
-            claim.record_submission(icn, sent_at)
+            claim.prepare_transmission(icn, order, at)
+        self._commit(due, icn)
+        answer_text = self._transmit(self._render(documents, number, at))
+        return self._record(due, icn, answer_text, order)
+
+    def _reconcile(self, intent: PendingTransmission) -> SubmissionOutcome:
+        """An interchange was prepared and may have been sent: ask the clearinghouse about its
+        control number instead of sending the claims again under a new one.
+
+        - It has the interchange: record the claims submitted and read its acknowledgements.
+        - It has no record of it: send the same claims under the SAME control number (and the
+          prepared time). X12 wants ISA13 unique per sender for interchanges the receiver has
+          seen: one it never received is not a duplicate, and reusing the number means a
+          copy that did arrive after all is refused as a duplicate (TA1 note code 025), never
+          filed twice. Should that TA1 come back, the clearinghouse is asked again.
+        - It cannot say: the claims wait for a person (`confirm_transmission` in the work
+          queue). A clearinghouse that cannot be reached raises ClearinghouseUnavailable:
+          retried later, like a transmission."""
+        icn = intent.interchange_control_number
+        claims = [
+            claim for claim in map(self.claims.get_claim, intent.claim_ids)
+            if claim.status is ClaimStatus.SUBMISSION_REQUESTED
+            and claim.pending_transmission is not None
+            and claim.pending_transmission.interchange_control_number == icn
+        ]
+        if not claims:
+            return SubmissionOutcome(None)
         try:
-            self.claims.commit(*due)
+            record = self.clearinghouse.look_up(icn)
+        except TransmissionStatusUnknown as unknown:
+            return self._leave_unconfirmed(claims, icn, str(unknown))
+        if record.received:
+            log.info("interchange found at the clearinghouse, not sent again", interchange=icn,
+                     claims=len(claims))
+            return self._record(claims, icn, record.answer, list(intent.claim_ids))
+        documents, refused = [], {}
+        for claim in list(claims):
+            try:
+                documents.append(self.document(claim))
+            except DomainError as cannot:
+                refused[claim.id] = _refusal(claim.id, cannot)
+                claims.remove(claim)
+        if not claims:
+            return SubmissionOutcome(None, refused=refused)
+        log.info("interchange unknown to the clearinghouse, sent again under its number",
+                 interchange=icn, claims=len(claims))
+        answer_text = self._transmit(self._render(documents, int(icn), intent.prepared_at))
+        if answer_text is not None and _duplicate_interchange(answer_text, icn):
+            record = self.clearinghouse.look_up(icn)  # it arrived meanwhile after all
+            answer_text = record.answer
+        outcome = self._record(claims, icn, answer_text, [c.id for c in claims])
+        return _merged([outcome], (), refused)
+
+    def _leave_unconfirmed(
+        self, claims: list[Claim], icn: str, reason: str
+    ) -> SubmissionOutcome:
+        at = self.clock.now()
+        for claim in claims:
+            claim.leave_transmission_unconfirmed(
+                reason or "the clearinghouse cannot say whether it received the interchange", at
+            )
+        self._commit(claims, icn)
+        log.warning("transmission unconfirmed: a person must find out", interchange=icn,
+                    claims=len(claims))
+        return SubmissionOutcome(icn, unconfirmed=tuple(c.id for c in claims))
+
+    def _transmit(self, text: str) -> str | None:
+        """The clearinghouse's answer; None when it took the interchange but answered
+        unreadably. ClearinghouseUnavailable propagates: the intent stays, for the retry."""
+        try:
+            return self.clearinghouse.transmit(text)
+        except MalformedAnswer:
+            return None
+
+    def _commit(self, claims: Sequence[Claim], icn: str) -> None:
+        try:
+            self.claims.commit(*claims)
         except ConcurrentUpdate:
             log.warning("claims changed while being submitted", interchange=icn)
             raise SubmissionConflict(f"a claim of interchange {icn} changed meanwhile") from None
+
+    def _record(
+        self, due: list[Claim], icn: str, answer_text: str | None, order: Sequence[UUID]
+    ) -> SubmissionOutcome:
+        """Record `due` submitted in interchange `icn`, then what the answer says of each
+        (`order`: the claims of the interchange as sent, which places each in its set)."""
+        sent_at = self.clock.now()
+        for claim in due:
+            claim.record_submission(icn, sent_at)
+        self._commit(due, icn)
         log.info("837P submitted", interchange=icn, claims=len(due),
                  clearinghouse=self.clearinghouse.name)
-
-        verdicts = self._verdicts(answer_text, due, str(number), icn)
+        verdicts = self._verdicts(answer_text, due, order, str(int(icn)), icn)
         accepted, rejected = self._acknowledge(due, verdicts)
         unacknowledged = tuple(c.id for c in due if c.id not in verdicts)
         if unacknowledged:
@@ -248,12 +388,11 @@ class SubmissionService:
             accepted=accepted,
             rejected=rejected,
             unacknowledged=unacknowledged,
-            skipped=tuple(skipped),
-            refused=refused,
         )
 
     def _verdicts(
-        self, answer_text: str | None, claims: Sequence[Claim], group: str, icn: str
+        self, answer_text: str | None, claims: Sequence[Claim], order: Sequence[UUID],
+        group: str, icn: str,
     ) -> dict[UUID, tuple[bool, tuple[str, ...]]]:
         """claim id -> (accepted, reasons), for the claims the answer speaks of."""
         if answer_text is None:
@@ -269,7 +408,8 @@ class SubmissionService:
             return {c.id: (False, (ta1.reason,)) for c in claims}
         verdicts: dict[UUID, tuple[bool, tuple[str, ...]]] = {}
         functional = answer.functional_ack(group)
-        for index, claim in enumerate(claims):
+        for claim in claims:
+            index = order.index(claim.id)
             transaction_set = f"{index // MAX_CLAIMS_PER_TRANSACTION + 1:04d}"
             set_ack = functional.transaction(transaction_set) if functional else None
             if set_ack is not None and not set_ack.accepted:

@@ -7,6 +7,7 @@ priced), `domain.claim_adjudication` (posting a remittance), `domain.claim_appea
 every event that moves money carries its entries).
 
 Lifecycle (status): DRAFT -scrub-> SCRUBBED -request_submission-> SUBMISSION_REQUESTED
+(-prepare_transmission: the interchange it will go out in, recorded before sending)
 -record_submission-> SUBMITTED -acknowledge-> ACCEPTED | REJECTED (not filed: correct and/or
 scrub again) -adjudicate-> PAID | PARTIALLY_PAID | DENIED (| REVERSED after a CLP02 22) -> then
 transfer_to_secondary (AWAITING_SECONDARY, submitted again to the secondary), patient
@@ -50,6 +51,7 @@ from domain.claim_values import (
     LedgerEntry,
     LedgerEntryKind,
     LineAdjudication,
+    PendingTransmission,
 )
 from domain.errors import require
 from domain.money import ZERO, exact_money
@@ -140,6 +142,7 @@ class Claim(AriesAggregate):
         self.submission_count = 0
         self.interchange_control_number: str | None = None
         self.submitted_at: datetime | None = None
+        self.pending_transmission: PendingTransmission | None = None
         self.filed = False
         self.rejection_reasons: tuple[str, ...] = ()
         self.payer_claim_control_number: str | None = None
@@ -217,6 +220,70 @@ class Claim(AriesAggregate):
         self.status = ClaimStatus.SUBMISSION_REQUESTED
         self.submission_count = submission_number
 
+    def prepare_transmission(
+        self, interchange_control_number: str, claim_ids: Sequence[UUID], at: datetime
+    ) -> None:
+        """The claim is about to go out in the interchange `interchange_control_number`, with
+        `claim_ids` in this order. Recorded before the interchange is sent, so that a worker
+        that dies while sending leaves behind what it was sending: the next attempt asks the
+        clearinghouse about that interchange instead of sending the claim again under a new
+        control number. Prepared again (the same or another interchange) while unsent."""
+        self._require_status("prepare_transmission")
+        interchange_control_number = rules.interchange_control_number(interchange_control_number)
+        require(self.id in claim_ids, "transmission_carries_the_claim",
+                "the claim is not one of the interchange's claims")
+        self._transmission_prepared(
+            self.submission_count, interchange_control_number, list(claim_ids),
+            utc_time(at, "at"),
+        )
+
+    @event("TransmissionPrepared")
+    def _transmission_prepared(
+        self, submission_number: int, interchange_control_number: str, claim_ids: list[UUID],
+        at: datetime,
+    ) -> None:
+        self.pending_transmission = PendingTransmission(
+            interchange_control_number, tuple(claim_ids), at
+        )
+
+    def leave_transmission_unconfirmed(self, reason: str, at: datetime) -> None:
+        """Whether the prepared interchange reached the clearinghouse cannot be known: a person
+        must find out (the work queue's `confirm_transmission`); it is not sent again."""
+        self._require_status("leave_transmission_unconfirmed")
+        require(self.pending_transmission is not None, "unconfirmed_transmission_was_prepared",
+                "no transmission was prepared")
+        reason = present_text(reason, "reason", "unconfirmed_transmission_states_a_reason")
+        self._transmission_unconfirmed(
+            self.pending_transmission.interchange_control_number, reason, utc_time(at, "at")
+        )
+
+    @event("TransmissionUnconfirmed")
+    def _transmission_unconfirmed(
+        self, interchange_control_number: str, reason: str, at: datetime
+    ) -> None:
+        self.status = ClaimStatus.TRANSMISSION_UNCONFIRMED
+
+    def record_transmission_received(self, at: datetime) -> None:
+        """A person found that the clearinghouse did receive the unconfirmed interchange: the
+        claim was submitted in it."""
+        self._require_status("settle_transmission")
+        assert self.pending_transmission is not None  # set by every way into this status
+        self._submitted(
+            self.submission_count, self.pending_transmission.interchange_control_number,
+            utc_time(at, "at"),
+        )
+
+    def record_transmission_not_received(self, at: datetime) -> None:
+        """A person found that the clearinghouse never received the unconfirmed interchange:
+        the claim is scrubbed and may be submitted again (under a new submission number)."""
+        self._require_status("settle_transmission")
+        self._transmission_not_received(utc_time(at, "at"))
+
+    @event("TransmissionNotReceived")
+    def _transmission_not_received(self, at: datetime) -> None:
+        self.status = ClaimStatus.SCRUBBED
+        self.pending_transmission = None
+
     def record_submission(self, interchange_control_number: str, submitted_at: datetime) -> None:
         """The 837P went out in the interchange `interchange_control_number` (ISA13)."""
         self._require_status("record_submission")
@@ -231,6 +298,7 @@ class Claim(AriesAggregate):
         self.status = ClaimStatus.SUBMITTED
         self.interchange_control_number = interchange_control_number
         self.submitted_at = submitted_at
+        self.pending_transmission = None
 
     def acknowledge(self, accepted: bool, reasons: Sequence[str], at: datetime) -> None:
         """The clearinghouse/payer acknowledgement (999/277CA): accepted, or rejected with
@@ -511,5 +579,5 @@ AGGREGATES = (Claim,)
 # Every Enum and value object that appears in an event attribute.
 VALUE_TYPES = (
     ClaimStatus, LedgerEntryKind, AdjustmentGroup, AppealLevel, ClaimLine, Adjustment,
-    LineAdjudication, LedgerEntry,
+    LineAdjudication, LedgerEntry, PendingTransmission,
 )

@@ -194,9 +194,21 @@ ALLOWED_STATES: dict[str, tuple[frozenset[ClaimStatus], str]] = {
         frozenset({S.SCRUBBED, S.AWAITING_SECONDARY}),
         "claim_is_submitted_once_scrubbed",
     ),
+    "prepare_transmission": (
+        frozenset({S.SUBMISSION_REQUESTED}),
+        "transmission_is_prepared_after_its_request",
+    ),
     "record_submission": (
         frozenset({S.SUBMISSION_REQUESTED}),
         "submission_is_recorded_after_its_request",
+    ),
+    "leave_transmission_unconfirmed": (
+        frozenset({S.SUBMISSION_REQUESTED}),
+        "transmission_is_unconfirmed_after_its_request",
+    ),
+    "settle_transmission": (
+        frozenset({S.TRANSMISSION_UNCONFIRMED}),
+        "only_an_unconfirmed_transmission_is_settled",
     ),
     "acknowledge": (frozenset({S.SUBMITTED}), "acknowledgement_follows_submission"),
     "transfer_to_secondary": (
@@ -262,7 +274,7 @@ def claim_may_close(status: ClaimStatus, balance: Decimal) -> None:
     require(status is not S.CLOSED, "claim_is_closed_once", "the claim is closed")
     require(status is not S.APPEALED, "claim_with_open_appeal_stays_open", "an appeal is open")
     require(
-        status not in (S.SUBMISSION_REQUESTED, S.SUBMITTED),
+        status not in (S.SUBMISSION_REQUESTED, S.TRANSMISSION_UNCONFIRMED, S.SUBMITTED),
         "claim_with_submission_in_flight_stays_open",
         "a submission is awaiting its acknowledgement",
     )

@@ -10,7 +10,7 @@ dates named `posted_on` (the remittance's paid date for postings), not datetimes
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -23,6 +23,7 @@ class ClaimStatus(Enum):
     DRAFT = "draft"
     SCRUBBED = "scrubbed"
     SUBMISSION_REQUESTED = "submission_requested"
+    TRANSMISSION_UNCONFIRMED = "transmission_unconfirmed"
     SUBMITTED = "submitted"
     ACCEPTED = "accepted"
     REJECTED = "rejected"
@@ -59,6 +60,17 @@ class AdjustmentGroup(Enum):
 class AppealLevel(Enum):
     REDETERMINATION = 1
     RECONSIDERATION = 2
+
+
+@dataclass(frozen=True)
+class PendingTransmission:
+    """The interchange a claim was about to go out in (recorded before sending): its ISA13,
+    the claims it carries in their order (their position gives each its transaction set),
+    and when it was prepared (the interchange's ISA09/ISA10 and GS04/GS05)."""
+
+    interchange_control_number: str
+    claim_ids: tuple[UUID, ...]
+    prepared_at: datetime
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,10 @@ class Settings(BaseSettings):
     clearinghouse: Literal["sandbox", "http"] = Field(
         "sandbox", description="where 837P batches go"
     )
-    clearinghouse_url: str | None = Field(None, description="HTTP clearinghouse endpoint")
+    clearinghouse_url: str | None = Field(
+        None, description="HTTP clearinghouse endpoint (POST an 837P; `GET <url>/<ISA13>` "
+        "asks what became of one)"
+    )
     # X12 837P: the clearinghouse we send to and the supplier we bill as (demo defaults).
     clearinghouse_timeout_seconds: float = Field(
         30.0, gt=0, le=300, description="per 837P transmission to the HTTP clearinghouse"

@@ -40,6 +40,9 @@ def appeal_deadline(facts: Mapping[str, Any]) -> date | None:
     return None
 
 
+SETTLED = {"unconfirmed_interchange_control_number": None, "transmission_unconfirmed_at": None}
+
+
 def claim_header(event: Claim.Drafted) -> dict[str, Any]:
     """The facts of a just drafted claim."""
     service_from = min(line.from_date for line in event.lines)
@@ -64,6 +67,7 @@ def claim_header(event: Claim.Drafted) -> dict[str, Any]:
         "filed": False,
         "submission_count": 0,
         "interchange_control_number": None,
+        **SETTLED,
         "first_submitted_at": None,
         "submitted_at": None,
         "acknowledged_at": None,
@@ -111,8 +115,17 @@ def header_changes(facts: Mapping[str, Any], event: Claim.Event) -> dict[str, An
                 "status": "submission_requested",
                 "submission_count": event.submission_number,
             }
+        case Claim.TransmissionUnconfirmed():
+            changes = {
+                "status": "transmission_unconfirmed",
+                "unconfirmed_interchange_control_number": event.interchange_control_number,
+                "transmission_unconfirmed_at": event.at,
+            }
+        case Claim.TransmissionNotReceived():
+            changes = {"status": "scrubbed", **SETTLED}
         case Claim.Submitted():
             changes = {
+                **SETTLED,
                 "status": "submitted",
                 "interchange_control_number": event.interchange_control_number,
                 "submitted_at": event.submitted_at,
@@ -171,7 +184,7 @@ def header_changes(facts: Mapping[str, Any], event: Claim.Event) -> dict[str, An
             changes = {"status": "replaced", "replaced_by_claim_id": event.replacement_claim_id}
         case Claim.Closed():
             changes = {"status": "closed", "closed_on": event.on}
-        case _:  # PatientPaymentRecorded, WrittenOff: money only
+        case _:  # PatientPaymentRecorded, WrittenOff: money only; TransmissionPrepared
             changes = {}
     changes["appeal_deadline"] = appeal_deadline({**facts, **changes})
     return changes

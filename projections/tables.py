@@ -519,9 +519,9 @@ claims = Table(
         Text,
         nullable=False,
         comment=(
-            "draft, scrubbed, submission_requested, submitted, accepted, rejected, paid, "
-            "partially_paid, denied, reversed, awaiting_secondary, patient_responsibility, "
-            "appealed, voided, replaced or closed (as Claim.status)."
+            "draft, scrubbed, submission_requested, transmission_unconfirmed, submitted, "
+            "accepted, rejected, paid, partially_paid, denied, reversed, awaiting_secondary, "
+            "patient_responsibility, appealed, voided, replaced or closed (as Claim.status)."
         ),
     ),
     Column("line_count", _Integer, nullable=False, comment="Number of lines on the claim."),
@@ -580,6 +580,19 @@ claims = Table(
     ),
     Column("first_submitted_at", _TS, nullable=True, comment="When it first went out (UTC)."),
     Column("submitted_at", _TS, nullable=True, comment="When it last went out (UTC)."),
+    Column(
+        "unconfirmed_interchange_control_number",
+        Text,
+        nullable=True,
+        comment="ISA13 of an interchange the clearinghouse cannot say it received (a person "
+        "must find out); null once settled.",
+    ),
+    Column(
+        "transmission_unconfirmed_at",
+        _TS,
+        nullable=True,
+        comment="When that interchange was found unconfirmable (UTC).",
+    ),
     Column("acknowledged_at", _TS, nullable=True, comment="Last acknowledgement (999/277CA)."),
     Column("accepted_at", _TS, nullable=True, comment="Last acceptance by the clearinghouse."),
     Column("rejected_at", _TS, nullable=True, comment="Last rejection by the clearinghouse."),
@@ -917,8 +930,8 @@ work_queue = Table(
         Text,
         nullable=False,
         comment=(
-            "submit_claim, fix_rejection, bill_secondary, appeal_denial, timely_filing_risk "
-            "or bill_rental."
+            "submit_claim, confirm_transmission, fix_rejection, bill_secondary, appeal_denial, "
+            "timely_filing_risk or bill_rental."
         ),
     ),
     Column(
@@ -937,9 +950,10 @@ work_queue = Table(
         _Date,
         nullable=False,
         comment=(
-            "submit_claim: drafted on; fix_rejection: rejected on (UTC); bill_secondary: "
-            "transferred on; appeal_denial: appeal deadline; timely_filing_risk: filing "
-            "deadline; bill_rental: first day of the next rental month."
+            "submit_claim: drafted on; confirm_transmission: found unconfirmable on (UTC); "
+            "fix_rejection: rejected on (UTC); bill_secondary: transferred on; appeal_denial: "
+            "appeal deadline; timely_filing_risk: filing deadline; bill_rental: first day of "
+            "the next rental month."
         ),
     ),
     Column("detail", Text, nullable=False, comment="What to do, in words (codes, no PHI)."),
@@ -973,6 +987,19 @@ work_queue_claims = Table(
     Column("service_from", _Date, nullable=False, comment="Earliest date of service."),
     Column("timely_filing_deadline", _Date, nullable=False, comment="Last day to file."),
     Column("rejected_at", _TS, nullable=True, comment="Last rejection."),
+    Column(
+        "unconfirmed_interchange_control_number",
+        Text,
+        nullable=True,
+        comment="ISA13 of an interchange the clearinghouse cannot say it received (a person "
+        "must find out); null once settled.",
+    ),
+    Column(
+        "transmission_unconfirmed_at",
+        _TS,
+        nullable=True,
+        comment="When that interchange was found unconfirmable (UTC).",
+    ),
     Column("adjudication_outcome", Text, nullable=True, comment="Last determination's outcome."),
     Column("adjudicated_on", _Date, nullable=True, comment="Last determination's paid date."),
     Column(

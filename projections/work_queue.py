@@ -3,6 +3,9 @@ and Claims logs.
 
 Kinds of item, and the date each is due on:
 - `submit_claim`: a claim in draft or scrubbed; due on the day it was drafted.
+- `confirm_transmission`: a claim whose interchange may or may not have reached the
+  clearinghouse, which cannot say (application/submission.py): a person asks it, then records
+  the claim submitted in that interchange or not received; due on the day that was found.
 - `fix_rejection`: a claim the clearinghouse rejected (it was not filed); due on the rejection
   day (UTC).
 - `bill_secondary`: a claim moved to the secondary payer and not yet submitted to it; due on
@@ -47,6 +50,7 @@ from projections.tables import work_queue, work_queue_claims, work_queue_rentals
 
 CLAIM_KINDS = (
     "submit_claim",
+    "confirm_transmission",
     "fix_rejection",
     "bill_secondary",
     "appeal_denial",
@@ -70,6 +74,13 @@ def claim_items(state: Mapping[str, Any]) -> dict[str, tuple[date, str]]:
         items["submit_claim"] = (
             state["drafted_on"],
             f"{status} claim for {state['billing_month']}: scrub and submit",
+        )
+    if status == "transmission_unconfirmed":
+        items["confirm_transmission"] = (
+            state["transmission_unconfirmed_at"].astimezone(UTC).date(),
+            f"the clearinghouse cannot say whether it received interchange "
+            f"{state['unconfirmed_interchange_control_number']}: ask it, then record the claim "
+            "submitted in it or not received",
         )
     if status == "rejected":
         items["fix_rejection"] = (

@@ -16,7 +16,9 @@ does and answers as one does, with X12.
    entity), else accepted (A2:20) with a sandbox claim number (REF*1K).
 
 The answer is the 999 followed by the 277CA, as one text. Control numbers of the answers
-follow the interchange's own. Seen control numbers are remembered per process.
+follow the interchange's own. Seen control numbers, and the answer given to each, are
+remembered per process: `look_up(control number)` answers what a real clearinghouse's status
+service does (received, with its acknowledgements, or no record).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from application.ports import Clock, SystemClock
+from application.ports import Clock, SystemClock, TransmissionRecord
 from application.x12.acknowledgements import (
     ClaimAckBatch,
     ClaimReport,
@@ -96,26 +98,42 @@ class SandboxClearinghouse:
         self.clearinghouse_id = clearinghouse_id
         self.clearinghouse_name = clearinghouse_name
         self._seen: set[tuple[str, str]] = set()
+        self._answers: dict[str, str] = {}  # ISA13 -> the answer given to it
         self._lock = threading.Lock()
 
+    def look_up(self, interchange_control_number: str) -> TransmissionRecord:
+        with self._lock:
+            answer = self._answers.get(interchange_control_number)
+        return TransmissionRecord(received=answer is not None, answer=answer)
+
     def transmit(self, interchange: str) -> str:
+        answer, icn = self._answer(interchange)
+        if icn is not None:
+            with self._lock:
+                self._answers.setdefault(icn, answer)
+        return answer
+
+    def _answer(self, interchange: str) -> tuple[str, str | None]:
+        """The answer, and the control number it is remembered under (None: unreadable,
+        for more than one interchange, misaddressed, or a duplicate whose first answer
+        stands)."""
         now = self.clock.now()
         try:
             found = interchanges(interchange)
         except X12SyntaxError:
-            return self._ta1(now, "000000000", "SENDER", "024")
+            return self._ta1(now, "000000000", "SENDER", "024"), None
         if len(found) != 1:
-            return self._ta1(now, found[0].control_number, _sender(found[0]), "024")
+            return self._ta1(now, found[0].control_number, _sender(found[0]), "024"), None
         isa = found[0]
         icn, sender = isa.control_number, _sender(isa)
         if isa.segments[0][8].strip() != self.clearinghouse_id:
-            return self._ta1(now, icn, sender, "008")
+            return self._ta1(now, icn, sender, "008"), None
         syntax = _syntax(interchange)
         if syntax.interchange_errors:
-            return self._ta1(now, icn, sender, syntax.interchange_errors[0])
+            return self._ta1(now, icn, sender, syntax.interchange_errors[0]), icn
         with self._lock:
             if (sender, icn) in self._seen:
-                return self._ta1(now, icn, sender, "025")
+                return self._ta1(now, icn, sender, "025"), None
             self._seen.add((sender, icn))
         group = _group_control_number(isa)
         envelope = Envelope(self.clearinghouse_id, sender, int(icn), now)
@@ -127,7 +145,7 @@ class SandboxClearinghouse:
             for claim in claims_of_set
         ]
         if not claims:
-            return ack_999
+            return ack_999, icn
         batch = ClaimAckBatch(
             source_name=self.clearinghouse_name,
             source_id=self.clearinghouse_id,
@@ -142,7 +160,7 @@ class SandboxClearinghouse:
                 for index, claim in enumerate(claims, start=1)
             ),
         )
-        return ack_999 + write_277ca(envelope, batch)
+        return ack_999 + write_277ca(envelope, batch), icn
 
     def _ta1(self, now: datetime, icn: str, sender: str, code: str) -> str:
         envelope = Envelope(self.clearinghouse_id, sender or "SENDER", int(icn) or 1, now)

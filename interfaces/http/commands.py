@@ -4,7 +4,11 @@ A command answers `{id, version, position}` with `ETag: "<version>"`. A client t
 "change it only if nobody else has" sends that ETag back as `If-Match`; the endpoint passes
 `expected_version` to the application (`load(..., expected_version=...)` raises StaleVersion,
 which the problem handlers answer as 412 with the current ETag). `If-Match: *` or no header
-means "any version". A write that loses a race after the check is ConcurrentUpdate: 409.
+means "any version". A write that loses a race after the check (ConcurrentUpdate) is a 412 too
+when If-Match named a version: that version is no longer current, whichever moment the other
+writer won (interfaces/http/problems.py reads it from `request.state.if_match_version`).
+Without If-Match it is a 409, except for the commands that do not depend on the state they
+read, which the application runs again (`application.eventstore.retried_unless_conditional`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -74,6 +78,7 @@ def _bad_if_match(detail: str) -> ProblemError:
 
 
 async def expected_version(
+    request: Request,
     if_match: Annotated[
         str | None,
         Header(
@@ -92,6 +97,7 @@ async def expected_version(
         value = value[1:-1]
     if not (value.isascii() and value.isdigit()):
         raise _bad_if_match('If-Match is one ETag such as "3"')
+    request.state.if_match_version = int(value)
     return int(value)
 
 

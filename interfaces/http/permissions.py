@@ -110,6 +110,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "submit_claim": frozenset({ADMIN, BILLER}),
     "appeal_claim": frozenset({ADMIN, BILLER}),
     "void_claim": frozenset({ADMIN, BILLER}),
+    "settle_claim_transmission": frozenset({ADMIN, BILLER}),
     "read_work_queue": frozenset({ADMIN, BILLER}),
     "read_ar_aging": frozenset({ADMIN, BILLER, AUDITOR, ANALYST}),
     "read_claim_x12": frozenset({ADMIN, BILLER, AUDITOR}),  # routes/x12.py: the 837P is PHI

@@ -171,6 +171,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ConcurrentUpdate)
     async def _concurrent(request: Request, exc: ConcurrentUpdate) -> JSONResponse:
         # Another command recorded the aggregate's next version between our load and save.
+        expected = getattr(request.state, "if_match_version", None)
+        if expected is not None:
+            # The client's If-Match version is no longer current: the precondition failed,
+            # however late the other writer won.
+            actual = exc.current_version if exc.current_version is not None else expected + 1
+            return precondition_failed(actual, expected).to_response(request)
         return problem_response(
             request, 409, "Conflict", "the resource changed concurrently; reload and retry",
             type_="https://aries.dev/problems/concurrent-update",

@@ -271,7 +271,9 @@ def _submission_result(
     """One claim's part of a `SubmissionOutcome` (ids and codes only)."""
     result: dict[str, Any] = {
         "claim_id": str(claim_id),
-        "interchange_control_number": outcome.interchange_control_number,
+        "interchange_control_number": outcome.interchanges.get(
+            claim_id, outcome.interchange_control_number
+        ),
         "batch_id": batch_id,
         "claims_in_message": claims_in_message,
     }
@@ -281,6 +283,9 @@ def _submission_result(
         result.update(outcome="rejected", reasons=list(outcome.rejected[claim_id]))
     elif claim_id in outcome.unacknowledged:
         result["outcome"] = "submitted"
+    elif claim_id in outcome.unconfirmed:
+        # Whether it went out cannot be known: the work queue's confirm_transmission item.
+        result["outcome"] = "unconfirmed"
     elif claim_id in outcome.refused:
         result.update(outcome="refused", refused_by=str(outcome.refused[claim_id]))
     else:

@@ -16,7 +16,7 @@ from domain.context import bound_context
 from tests.conftest import eventually
 from tests.e2e.conftest import aries_of, headers_for
 from tests.integration.scenarios import delivered_bed_and_walker
-from tests.unit.claim_builders import NS, accepted, denial
+from tests.unit.claim_builders import NS, accepted, at, denial, scrubbed
 
 pytestmark = pytest.mark.e2e
 
@@ -219,3 +219,79 @@ def test_claims_are_paged_with_a_cursor(api, tenant):
     assert sorted(seen) == sorted(str(c.id) for c in claims)
     assert second["next_cursor"] is None
     assert bad.status_code == 400
+
+
+def unconfirmed_claim(api, tenant: str) -> tuple[Claim, int]:
+    """A claim whose interchange the clearinghouse could not confirm, and its position."""
+    with bound_context(tenant_id=tenant):
+        claim = scrubbed(order_id=uuid.uuid5(NS, f"e2e-{uuid.uuid4()}"))
+        claim.request_submission(1)
+        claim.prepare_transmission("000000321", [claim.id], at(12))
+        claim.leave_transmission_unconfirmed("no status service", at(12))
+        result = aries_of(api).claims.commit(claim)
+    return claim, result.position
+
+
+def test_an_unconfirmed_transmission_waits_on_the_work_queue_until_a_biller_settles_it(
+    api, tenant
+):
+    biller = headers_for(api, "biller", tenant)
+    claim, position = unconfirmed_claim(api, tenant)
+    queue = api.get(
+        "/v1/claims/work-queue",
+        params={"min_position": position, "kind": "confirm_transmission"},
+        headers=biller,
+    ).json()["items"]
+    assert [i["subject_id"] for i in queue] == [str(claim.id)]
+    assert "000000321" in queue[0]["detail"]
+
+    stale = api.post(f"/v1/claims/{claim.id}/transmission-settlement", json={"received": True},
+                     headers={**biller, "If-Match": f'"{claim.version - 1}"'})
+    settled = api.post(f"/v1/claims/{claim.id}/transmission-settlement",
+                       json={"received": True},
+                       headers={**biller, "If-Match": f'"{claim.version}"'})
+    again = api.post(f"/v1/claims/{claim.id}/transmission-settlement", json={"received": False},
+                     headers=biller)
+
+    assert stale.status_code == 412
+    assert settled.status_code == 200, settled.text
+    assert again.status_code == 409
+    assert again.json()["rule"] == "only_an_unconfirmed_transmission_is_settled"
+    after = settled.json()["position"]
+    read = api.get(f"/v1/claims/{claim.id}", params={"min_position": after}, headers=biller)
+    assert (read.json()["status"], read.json()["interchange_control_number"]) == (
+        "submitted", "000000321",
+    )
+    queue = api.get("/v1/claims/work-queue", params={"min_position": after}, headers=biller)
+    assert "confirm_transmission" not in {item["kind"] for item in queue.json()["items"]}
+
+
+def test_a_transmission_found_never_received_leaves_the_claim_to_submit_again(api, tenant):
+    biller = headers_for(api, "biller", tenant)
+    claim, _ = unconfirmed_claim(api, tenant)
+
+    settled = api.post(f"/v1/claims/{claim.id}/transmission-settlement",
+                       json={"received": False}, headers=biller)
+
+    assert settled.status_code == 200, settled.text
+    read = api.get(f"/v1/claims/{claim.id}",
+                   params={"min_position": settled.json()["position"]}, headers=biller)
+    assert read.json()["status"] == "scrubbed"
+
+
+@pytest.mark.parametrize("body", [{}, {"received": "yes"}, {"received": True, "extra": 1}])
+def test_a_settlement_without_a_plain_yes_or_no_is_a_422(api, tenant, body):
+    biller = headers_for(api, "biller", tenant)
+    claim, _ = unconfirmed_claim(api, tenant)
+    answer = api.post(f"/v1/claims/{claim.id}/transmission-settlement", json=body,
+                      headers=biller)
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+def test_another_tenants_unconfirmed_claim_cannot_be_settled(api, tenant):
+    claim, _ = unconfirmed_claim(api, tenant)
+    outsider = headers_for(api, "biller", f"t-{uuid.uuid4().hex[:10]}")
+    answer = api.post(f"/v1/claims/{claim.id}/transmission-settlement",
+                      json={"received": True}, headers=outsider)
+    assert answer.status_code == 404

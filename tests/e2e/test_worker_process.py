@@ -1,8 +1,9 @@
-"""`aries worker` as a process: killed mid-job, another worker takes the job over and the claim
-is submitted once; SIGTERM stops it cleanly. On the Redis broker and, when ARIES_RABBITMQ_URL
-is set, on RabbitMQ (tests/conftest.py `broker_url`). Real PostgreSQL, real Redis, a local HTTP
-clearinghouse that answers as the sandbox does (and holds the first transmission, so the
-worker can be killed while it waits)."""
+"""`aries worker` as a process: killed mid-transmission, another worker takes the job over,
+asks the clearinghouse about the interchange instead of sending it again, and each claim
+reaches the clearinghouse once; SIGTERM stops it cleanly. On the Redis broker and, when
+ARIES_RABBITMQ_URL is set, on RabbitMQ (tests/conftest.py `broker_url`). Real PostgreSQL, real
+Redis, a local HTTP clearinghouse that answers as the sandbox does, 3 s after it received an
+interchange (so the worker can be killed while it waits)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +22,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from domain.claim_ids import claim_id_for
+from application.x12.segments import interchanges
+from domain.claim_ids import claim_id_for, patient_control_number_for
 from domain.claim_values import ClaimStatus
 from domain.context import bound_context
 from interfaces.bootstrap import bootstrap
@@ -34,55 +38,80 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 90
+ANSWER_AFTER_SECONDS = 3  # a slow clearinghouse front end
 
 
 class Clearinghouse:
-    """POST /837: the first transmission waits until released; every other one is answered at
-    once with the sandbox's acknowledgements."""
+    """POST /837 answers with the sandbox's acknowledgements 3 s after the interchange
+    arrived (the interchange counts as received on arrival); GET /837/<ISA13> is the status
+    query: the answer once it is ready, 404 for an interchange it never received."""
 
     def __init__(self) -> None:
-        self.first_arrived = threading.Event()
-        self.release_first = threading.Event()
-        self.transmissions = 0
-        self.lock = threading.Lock()
+        self.arrived = threading.Event()
+        self.received: list[str] = []  # every interchange that arrived, in order
+        self.answers: dict[str, str] = {}
+        self.answered = threading.Condition()
         sandbox = SandboxClearinghouse()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode("ascii")
-                with owner.lock:
-                    owner.transmissions += 1
-                    first = owner.transmissions == 1
-                if first:
-                    owner.first_arrived.set()
-                    owner.release_first.wait(WAIT_SECONDS)
-                answer = sandbox.transmit(body).encode("ascii")
+                with owner.answered:
+                    owner.received.append(body)
+                owner.arrived.set()
+                # The front end's own pace, not a test wait: it answers 3 s later.
+                time.sleep(ANSWER_AFTER_SECONDS)
+                answer = sandbox.transmit(body)
+                with owner.answered:
+                    owner.answers.setdefault(interchanges(body)[0].control_number, answer)
+                    owner.answered.notify_all()
+                self._send(200, answer)
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                icn = self.path.rpartition("/")[2]
+                with owner.answered:
+                    if not any(interchanges(b)[0].control_number == icn for b in owner.received):
+                        return self._send(404, "no such interchange")
+                    owner.answered.wait_for(lambda: icn in owner.answers, WAIT_SECONDS)
+                    answer = owner.answers.get(icn)
+                return self._send(200, answer) if answer else self._send(202, "")
+
+            def _send(self, status: int, text: str) -> None:
+                data = text.encode("ascii")
                 try:
-                    self.send_response(200)
+                    self.send_response(status)
                     self.send_header("Content-Type", "application/edi-x12")
-                    self.send_header("Content-Length", str(len(answer)))
+                    self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
-                    self.wfile.write(answer)
+                    self.wfile.write(data)
                 except OSError:
-                    pass  # the worker that sent it is gone
+                    pass  # the worker that asked is gone
 
             def log_message(self, *args: object) -> None:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/837"
 
+    def claims_received(self) -> Counter[str]:
+        """How often each patient control number (CLM01) reached the clearinghouse."""
+        with self.answered:
+            bodies = list(self.received)
+        return Counter(
+            s[1] for body in bodies for s in interchanges(body)[0].segments if s[0] == "CLM"
+        )
+
     def __enter__(self) -> Clearinghouse:
         self.thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.release_first.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -133,7 +162,7 @@ def _status(store: JobStore, job_id: uuid.UUID, tenant: str) -> str | None:
     return job.status if job is not None else None
 
 
-def test_a_worker_killed_mid_submission_is_replaced_and_the_claim_is_submitted_once(
+def test_a_worker_killed_mid_transmission_is_replaced_and_each_claim_is_sent_once(
     database, redis_url, redis_prefix, broker_url
 ):
     settings = Settings(
@@ -149,32 +178,38 @@ def test_a_worker_killed_mid_submission_is_replaced_and_the_claim_is_submitted_o
             tenant = f"t-{uuid.uuid4().hex[:10]}"
             delivered_on = date.today() - timedelta(days=3)
             with bound_context(tenant_id=tenant, actor_id="intake-1", actor_role="intake"):
-                order = delivered_bed_and_walker(aries, delivered_on)
-            claim_id = claim_id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
+                orders = [delivered_bed_and_walker(aries, delivered_on) for _ in range(2)]
+            claim_ids = [
+                claim_id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
+                for order in orders
+            ]
             eventually(
-                lambda: aries.claims.exists(claim_id), what="the worker's claim draft",
-                timeout=WAIT_SECONDS,
+                lambda: all(aries.claims.exists(c) for c in claim_ids),
+                what="the worker's claim drafts", timeout=WAIT_SECONDS,
             )
             with bound_context(tenant_id=tenant, actor_id="biller-1", actor_role="biller"):
-                aries.claims.submit(claim_id)
+                for claim_id in claim_ids:
+                    aries.claims.submit(claim_id)
 
-            assert clearinghouse.first_arrived.wait(WAIT_SECONDS), "no transmission arrived"
-            workers[0].kill()  # SIGKILL: no shutdown, no requeue, no ack
+            assert clearinghouse.arrived.wait(WAIT_SECONDS), "no transmission arrived"
+            workers[0].kill()  # SIGKILL while it waits for the answer: no requeue, no ack
             workers[0].wait(timeout=30)
-            clearinghouse.release_first.set()
             workers.append(_worker(env))
 
-            job_id = job_id_for_submission(claim_id, 1)
             store = JobStore(aries.read_engine)
+            job_ids = [job_id_for_submission(claim_id, 1) for claim_id in claim_ids]
             eventually(
-                lambda: _status(store, job_id, tenant) == "succeeded",
-                what="the second worker to finish the job", timeout=WAIT_SECONDS,
+                lambda: all(_status(store, j, tenant) == "succeeded" for j in job_ids),
+                what="the second worker to finish the jobs", timeout=WAIT_SECONDS,
             )
-            transmissions = clearinghouse.transmissions
+            received = clearinghouse.claims_received()
 
-        claim = aries.claims.get_claim(claim_id)
-        history = [type(e).__name__ for e in aries.claims.repository.event_store.get(claim_id)]
-        job = store.get(job_id, tenant)
+        claims = [aries.claims.get_claim(claim_id) for claim_id in claim_ids]
+        histories = [
+            [type(e).__name__ for e in aries.claims.repository.event_store.get(claim_id)]
+            for claim_id in claim_ids
+        ]
+        jobs = [store.get(job_id, tenant) for job_id in job_ids]
     finally:
         for process in workers:
             if process.poll() is None:
@@ -182,10 +217,12 @@ def test_a_worker_killed_mid_submission_is_replaced_and_the_claim_is_submitted_o
                 process.wait(timeout=30)
         aries.close()
 
-    assert transmissions == 2  # the killed worker's attempt, then the replacement's
-    assert history.count("Submitted") == 1
-    assert claim.status is ClaimStatus.ACCEPTED
-    assert job.attempts == 2
+    assert received == Counter({patient_control_number_for(c): 1 for c in claim_ids})
+    for claim, history in zip(claims, histories, strict=True):
+        assert history.count("Submitted") == 1
+        assert history.count("TransmissionPrepared") == 1
+        assert claim.status is ClaimStatus.ACCEPTED
+    assert max(job.attempts for job in jobs) == 2  # the killed worker's, then the replacement's
 
 
 def _metrics(port: int) -> str:

@@ -342,6 +342,19 @@ class History:
     def correct(self) -> None:
         self.claim.correct(on=SCRUB_DAY, diagnoses=["G47.33", "M62.81", "J96.11"])
 
+    def leave_unconfirmed(self) -> None:
+        claim = self.claim
+        if claim.status is S.SCRUBBED:
+            claim.request_submission(claim.submission_count + 1)
+        claim.prepare_transmission("000000104", [claim.id], at(12))
+        claim.leave_transmission_unconfirmed("no status service", at(12))
+
+    def settle_received(self) -> None:
+        self.claim.record_transmission_received(at(13))
+
+    def settle_not_received(self) -> None:
+        self.claim.record_transmission_not_received(at(13))
+
     def _remit(self, status: str, lines: list) -> None:
         self.remittances += 1
         self.claim.adjudicate(f"TRN-{self.remittances}", "ICN-1", status, lines, PAID_ON)
@@ -426,6 +439,11 @@ def _assert_rows_agree_with_the_aggregates(aries, histories: list[History]) -> N
         assert row["billed_payer_id"] == claim.billed_payer_id
         assert row["filed"] is claim.filed
         assert row["version"] == claim.version
+        pending = claim.pending_transmission
+        unconfirmed = claim.status is S.TRANSMISSION_UNCONFIRMED
+        assert row["unconfirmed_interchange_control_number"] == (
+            pending.interchange_control_number if unconfirmed and pending else None
+        )
 
 
 @settings(max_examples=6)

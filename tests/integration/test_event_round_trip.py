@@ -77,7 +77,7 @@ TestClaimsThroughPostgres.settings = BOUNDED
 def _claim_stories() -> list:
     """Deep claim paths random walks reach only rarely: rejection and resubmission, secondary
     payer, patient responsibility and payment, appeal and its decision, replacement, void,
-    write-off and close."""
+    write-off and close, an unconfirmed transmission settled either way."""
     from datetime import date, timedelta
     from decimal import Decimal
 
@@ -107,7 +107,17 @@ def _claim_stories() -> list:
     settled = b.paid()
     settled.write_off(b.PAID_ON + timedelta(days=5), "small balance")
     settled.close(b.PAID_ON + timedelta(days=6))
-    return [rejected, secondary, patient_pays, appealed, replaced, voided, settled]
+
+    unconfirmed = []  # an interchange nobody could confirm, found received / never received
+    for _ in range(2):
+        claim = b.scrubbed()
+        claim.request_submission(1)
+        claim.prepare_transmission("000000105", [uuid4(), claim.id], b.at(12))
+        claim.leave_transmission_unconfirmed("no status service", b.at(12))
+        unconfirmed.append(claim)
+    unconfirmed[0].record_transmission_received(b.at(13))
+    unconfirmed[1].record_transmission_not_received(b.at(13))
+    return [rejected, secondary, patient_pays, appealed, replaced, voided, settled, *unconfirmed]
 
 
 def test_deep_claim_histories_round_trip_through_postgres():

@@ -17,6 +17,8 @@ from application.ports import (
     ClearinghouseUnavailable,
     MalformedAnswer,
     TransientFailure,
+    TransmissionRecord,
+    TransmissionStatusUnknown,
 )
 from application.submission import SubmissionService
 from application.x12.segments import interchanges
@@ -54,6 +56,50 @@ class Recording:
         self.sent.append(interchange)
         return self.inner.transmit(interchange)
 
+    def look_up(self, interchange_control_number: str) -> TransmissionRecord:
+        return self.inner.look_up(interchange_control_number)
+
+
+class AnswerLost:
+    """A transmission whose answer never comes back, as when the worker is killed while it
+    waits: the interchange reaches `inner` (or, `delivered=False`, does not)."""
+
+    name = "answer-lost"
+
+    def __init__(self, inner, delivered: bool = True) -> None:
+        self.inner = inner
+        self.delivered = delivered
+
+    def transmit(self, interchange: str) -> str:
+        if self.delivered:
+            self.inner.transmit(interchange)
+        raise ClearinghouseUnavailable("no answer in time")
+
+    def look_up(self, interchange_control_number: str) -> TransmissionRecord:
+        return self.inner.look_up(interchange_control_number)
+
+
+class NoStatusService(Recording):
+    """A clearinghouse that cannot say what became of an interchange."""
+
+    def look_up(self, interchange_control_number: str) -> TransmissionRecord:
+        raise TransmissionStatusUnknown("no status service")
+
+
+class LateRecords(Recording):
+    """A clearinghouse whose status service lags: the first look-up finds no record of an
+    interchange it already has (so the resend is refused as a duplicate)."""
+
+    def __init__(self, inner) -> None:
+        super().__init__(inner)
+        self.look_ups = 0
+
+    def look_up(self, interchange_control_number: str) -> TransmissionRecord:
+        self.look_ups += 1
+        if self.look_ups == 1:
+            return TransmissionRecord(received=False)
+        return self.inner.look_up(interchange_control_number)
+
 
 def requested_claim(aries, delivered_on: date = DELIVERED_ON) -> UUID:
     """A delivered bed and walker whose claim is scrubbed and awaits submission."""
@@ -66,6 +112,14 @@ def requested_claim(aries, delivered_on: date = DELIVERED_ON) -> UUID:
 
 def service(aries, clearinghouse) -> SubmissionService:
     return submission_service_from(aries, clearinghouse)
+
+
+def events_of(aries, claim_id: UUID) -> list[str]:
+    return [type(e).__name__ for e in aries.claims.repository.event_store.get(claim_id)]
+
+
+def control_number_of(interchange: str) -> str:
+    return interchanges(interchange)[0].control_number
 
 
 def claim_ids_in(interchange: str) -> list[str]:
@@ -162,6 +216,119 @@ def test_a_claim_whose_patient_is_not_the_subscriber_is_refused_and_the_rest_go_
     assert aries.claims.get_claim(spouse_claim).status is ClaimStatus.SUBMISSION_REQUESTED
 
 
+# --- each claim reaches the clearinghouse once ---------------------------------------------------
+
+
+def test_the_intent_is_recorded_before_the_interchange_goes_out(aries):
+    claim_id = requested_claim(aries)
+    seen_before_sending: list[object] = []
+
+    class Watching(Recording):
+        def transmit(self, interchange: str) -> str:
+            claim = aries.claims.get_claim(claim_id)
+            seen_before_sending.append(claim.pending_transmission)
+            return super().transmit(interchange)
+
+    clearinghouse = Watching(SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX"))
+    outcome = service(aries, clearinghouse).submit([claim_id])
+
+    (intent,) = seen_before_sending
+    assert intent.interchange_control_number == outcome.interchange_control_number
+    assert intent.interchange_control_number == control_number_of(clearinghouse.sent[0])
+    assert events_of(aries, claim_id)[-3:] == ["TransmissionPrepared", "Submitted", "Accepted"]
+    assert aries.claims.get_claim(claim_id).pending_transmission is None
+
+
+def test_a_redelivery_finds_the_interchange_at_the_clearinghouse_and_sends_nothing(aries):
+    first, second = requested_claim(aries), requested_claim(aries)
+    sandbox = SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX")
+    with pytest.raises(ClearinghouseUnavailable):
+        service(aries, AnswerLost(sandbox)).submit([first, second])
+    prepared = aries.claims.get_claim(first).pending_transmission.interchange_control_number
+
+    clearinghouse = Recording(sandbox)
+    outcome = service(aries, clearinghouse).submit([first, second])
+
+    assert clearinghouse.sent == []
+    assert set(outcome.accepted) == {first, second}
+    for claim_id in (first, second):
+        claim = aries.claims.get_claim(claim_id)
+        assert claim.status is ClaimStatus.ACCEPTED
+        assert claim.interchange_control_number == prepared
+        assert events_of(aries, claim_id).count("Submitted") == 1
+
+
+def test_an_interchange_the_clearinghouse_never_received_goes_again_under_its_own_number(aries):
+    claim_id = requested_claim(aries)
+    sandbox = SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX")
+    with pytest.raises(ClearinghouseUnavailable):
+        service(aries, AnswerLost(sandbox, delivered=False)).submit([claim_id])
+    intent = aries.claims.get_claim(claim_id).pending_transmission
+
+    clearinghouse = Recording(sandbox)
+    outcome = service(aries, clearinghouse).submit([claim_id])
+
+    (sent,) = clearinghouse.sent
+    assert_valid_x12(sent)
+    assert control_number_of(sent) == intent.interchange_control_number
+    assert outcome.accepted == (claim_id,)
+    claim = aries.claims.get_claim(claim_id)
+    assert claim.interchange_control_number == intent.interchange_control_number
+
+
+def test_a_resend_refused_as_a_duplicate_is_reconciled_from_the_clearinghouse(aries):
+    claim_id = requested_claim(aries)
+    sandbox = SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX")
+    with pytest.raises(ClearinghouseUnavailable):
+        service(aries, AnswerLost(sandbox)).submit([claim_id])
+
+    clearinghouse = LateRecords(sandbox)
+    outcome = service(aries, clearinghouse).submit([claim_id])
+
+    assert len(clearinghouse.sent) == 1  # refused with TA1 025: the first copy stands
+    assert outcome.accepted == (claim_id,)
+    assert aries.claims.get_claim(claim_id).status is ClaimStatus.ACCEPTED
+
+
+def test_an_interchange_received_but_not_yet_acknowledged_is_recorded_submitted_only(aries):
+    claim_id = requested_claim(aries)
+    with pytest.raises(ClearinghouseUnavailable):
+        service(aries, AnswerLost(SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX"))).submit(
+            [claim_id])
+    intent = aries.claims.get_claim(claim_id).pending_transmission
+
+    class ReceivedNoAnswerYet(Recording):
+        def look_up(self, interchange_control_number: str) -> TransmissionRecord:
+            return TransmissionRecord(received=True)
+
+    clearinghouse = ReceivedNoAnswerYet(SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX"))
+    outcome = service(aries, clearinghouse).submit([claim_id])
+
+    assert clearinghouse.sent == []
+    assert outcome.submitted == outcome.unacknowledged == (claim_id,)
+    claim = aries.claims.get_claim(claim_id)
+    assert claim.status is ClaimStatus.SUBMITTED
+    assert claim.interchange_control_number == intent.interchange_control_number
+
+
+def test_when_the_clearinghouse_cannot_say_the_claims_wait_for_a_person(aries):
+    claim_id = requested_claim(aries)
+    sandbox = SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX")
+    with pytest.raises(ClearinghouseUnavailable):
+        service(aries, AnswerLost(sandbox)).submit([claim_id])
+
+    clearinghouse = NoStatusService(sandbox)
+    outcome = service(aries, clearinghouse).submit([claim_id])
+    again = service(aries, clearinghouse).submit([claim_id])
+
+    assert clearinghouse.sent == []
+    assert outcome.unconfirmed == (claim_id,)
+    assert again.skipped == (claim_id,)
+    claim = aries.claims.get_claim(claim_id)
+    assert claim.status is ClaimStatus.TRANSMISSION_UNCONFIRMED
+    assert events_of(aries, claim_id).count("TransmissionUnconfirmed") == 1
+
+
 # --- the HTTP adapter against a real local server ------------------------------------------------
 
 
@@ -182,6 +349,18 @@ class ClearinghouseServer(BaseHTTPRequestHandler):
         if self.path == "/garbage":
             return self._answer(200, "<html>maintenance</html>")
         return self._answer(200, self.sandbox.transmit(body))
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        """The status query: /ok/<ISA13> as the sandbox knows it; /accepted/<ISA13> 202;
+        /nostatus 501 (no status service); /unavailable 503; /garbage 200, not X12."""
+        path, _, icn = self.path.rpartition("/")
+        if path == "/ok":
+            record = self.sandbox.look_up(icn)
+            return self._answer(200, record.answer) if record.received else self._answer(
+                404, "no such interchange")
+        statuses = {"/accepted": (202, ""), "/nostatus": (501, "not implemented"),
+                    "/unavailable": (503, "try later"), "/garbage": (200, "<html>hi</html>")}
+        return self._answer(*statuses.get(path, (404, "no such interchange")))
 
     def _answer(self, status: int, text: str) -> None:
         data = text.encode("ascii")
@@ -224,16 +403,18 @@ def test_http_clearinghouse_submission_is_acknowledged_from_the_answer(aries, cl
 
 
 @pytest.mark.parametrize("path", ["/unavailable", "/slow"])
-def test_http_clearinghouse_5xx_or_timeout_is_transient_and_records_nothing(
+def test_http_clearinghouse_5xx_or_timeout_is_transient_and_leaves_the_prepared_interchange(
     aries, clearinghouse_url, path
 ):
     claim_id = requested_claim(aries)
-    version = aries.claims.get_claim(claim_id).version
     with pytest.raises(ClearinghouseUnavailable) as failed:
         service(aries, http_adapter(clearinghouse_url + path, 0.5)).submit([claim_id])
     assert isinstance(failed.value, TransientFailure)
     claim = aries.claims.get_claim(claim_id)
-    assert claim.status is ClaimStatus.SUBMISSION_REQUESTED and claim.version == version
+    assert claim.status is ClaimStatus.SUBMISSION_REQUESTED
+    assert claim.pending_transmission is not None
+    assert claim.pending_transmission.claim_ids == (claim_id,)
+    assert events_of(aries, claim_id)[-1] == "TransmissionPrepared"
 
 
 def test_http_clearinghouse_4xx_is_a_permanent_refusal(clearinghouse_url):
@@ -256,6 +437,41 @@ def test_claims_sent_but_answered_unreadably_stay_submitted_awaiting_acknowledge
     claim = aries.claims.get_claim(claim_id)
     assert claim.status is ClaimStatus.SUBMITTED
     assert claim.interchange_control_number == outcome.interchange_control_number
+
+
+def test_http_status_query_gives_the_answer_to_an_interchange_the_clearinghouse_has(
+    aries, clearinghouse_url
+):
+    claim_id = requested_claim(aries)
+    adapter = http_adapter(f"{clearinghouse_url}/ok")
+    outcome = service(aries, adapter).submit([claim_id])
+
+    record = adapter.look_up(outcome.interchange_control_number)
+
+    assert record.received
+    assert outcome.interchange_control_number in record.answer
+    assert "ST*277*" in record.answer
+
+
+def test_http_status_query_404_means_the_interchange_never_arrived(clearinghouse_url):
+    assert http_adapter(f"{clearinghouse_url}/ok").look_up("999999998") == TransmissionRecord(
+        received=False)
+
+
+def test_http_status_query_202_means_received_without_acknowledgement_yet(clearinghouse_url):
+    record = http_adapter(f"{clearinghouse_url}/accepted").look_up("000000001")
+    assert record == TransmissionRecord(received=True)
+
+
+@pytest.mark.parametrize("path", ["/nostatus", "/garbage"])
+def test_http_status_query_that_says_nothing_usable_is_unknown(clearinghouse_url, path):
+    with pytest.raises(TransmissionStatusUnknown):
+        http_adapter(clearinghouse_url + path).look_up("000000001")
+
+
+def test_http_status_query_5xx_is_transient(clearinghouse_url):
+    with pytest.raises(ClearinghouseUnavailable):
+        http_adapter(f"{clearinghouse_url}/unavailable").look_up("000000001")
 
 
 # --- control numbers --------------------------------------------------------------------------

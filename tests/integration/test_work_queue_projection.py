@@ -175,3 +175,27 @@ def test_one_event_per_batch_and_one_batch_for_all_leave_the_same_rows(isolated_
 
     assert one_by_one == live
     assert all_rows(aries) == live
+
+
+def test_a_transmission_nobody_can_confirm_is_a_confirm_transmission_item_until_settled(
+    isolated_aries, tenant
+):
+    aries = isolated_aries
+    claim = drafted(order_id=uuid.uuid4())
+    claim.scrub(SCRUB_DAY)
+    claim.request_submission(1)
+    claim.prepare_transmission("000000123", [claim.id], at(12))
+    claim.leave_transmission_unconfirmed("no status service", at(13))
+    aries.claims.save(claim)
+    catch_up(aries, "work_queue", batch_size=ONE_BATCH)
+
+    item = items(aries, claim.id)["confirm_transmission"]
+    assert item["due_on"] == at(13).date()
+    assert "000000123" in item["detail"]
+    assert item["opened_position"] == positions(aries.claims, claim.id)[claim.version]
+
+    claim.record_transmission_received(at(14))  # the clearinghouse had it after all
+    aries.claims.save(claim)
+    catch_up(aries, "work_queue", batch_size=ONE_BATCH)
+
+    assert "confirm_transmission" not in items(aries, claim.id)

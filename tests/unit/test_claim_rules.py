@@ -795,3 +795,78 @@ def test_late_remittance_reopens_a_closed_claim():
 def test_chair_line_points_at_its_own_diagnoses():
     assert drafted().lines[1].diagnosis_pointers == (2, 1)
     assert drafted().lines[1].order_line_id == CHAIR_LINE
+
+
+# --- the interchange a claim goes out in, recorded before it is sent ---------------------------
+
+
+def _requested() -> Claim:
+    claim = scrubbed()
+    claim.request_submission(1)
+    return claim
+
+
+def test_a_prepared_transmission_names_its_interchange_and_claims_in_order():
+    claim = _requested()
+    other = uuid4()
+    claim.prepare_transmission("000000123", [other, claim.id], at(12))
+    assert claim.pending_transmission.interchange_control_number == "000000123"
+    assert claim.pending_transmission.claim_ids == (other, claim.id)
+    assert claim.status is ClaimStatus.SUBMISSION_REQUESTED
+
+
+def test_a_transmission_must_carry_the_claim():
+    with pytest.raises(RuleViolated) as refused:
+        _requested().prepare_transmission("000000123", [uuid4()], at(12))
+    assert refused.value.rule == "transmission_carries_the_claim"
+
+
+def test_submission_clears_the_prepared_transmission():
+    claim = _requested()
+    claim.prepare_transmission("000000123", [claim.id], at(12))
+    claim.record_submission("000000123", at(12))
+    assert claim.pending_transmission is None
+
+
+def test_only_a_prepared_transmission_is_left_unconfirmed():
+    with pytest.raises(RuleViolated) as refused:
+        _requested().leave_transmission_unconfirmed("no status service", at(12))
+    assert refused.value.rule == "unconfirmed_transmission_was_prepared"
+
+
+def test_an_unconfirmed_transmission_found_received_is_recorded_submitted():
+    claim = _requested()
+    claim.prepare_transmission("000000123", [claim.id], at(12))
+    claim.leave_transmission_unconfirmed("no status service", at(12))
+    assert claim.status is ClaimStatus.TRANSMISSION_UNCONFIRMED
+    claim.record_transmission_received(at(13))
+    assert claim.status is ClaimStatus.SUBMITTED
+    assert claim.interchange_control_number == "000000123"
+
+
+def test_only_an_unconfirmed_transmission_is_settled():
+    claim = _requested()
+    claim.prepare_transmission("000000123", [claim.id], at(12))
+    for settle in (claim.record_transmission_received, claim.record_transmission_not_received):
+        with pytest.raises(RuleViolated) as refused:
+            settle(at(13))
+        assert refused.value.rule == "only_an_unconfirmed_transmission_is_settled"
+
+
+def test_an_unconfirmed_transmission_found_not_received_may_be_submitted_again():
+    claim = _requested()
+    claim.prepare_transmission("000000123", [claim.id], at(12))
+    claim.leave_transmission_unconfirmed("no status service", at(12))
+    claim.record_transmission_not_received(at(13))
+    assert claim.status is ClaimStatus.SCRUBBED and claim.pending_transmission is None
+    claim.request_submission(2)
+    assert claim.status is ClaimStatus.SUBMISSION_REQUESTED
+
+
+def test_a_claim_whose_transmission_is_unconfirmed_stays_open():
+    claim = _requested()
+    claim.prepare_transmission("000000123", [claim.id], at(12))
+    claim.leave_transmission_unconfirmed("no status service", at(12))
+    with pytest.raises(RuleViolated) as refused:
+        claim.close(SERVICE)
+    assert refused.value.rule == "claim_with_submission_in_flight_stays_open"

@@ -119,6 +119,9 @@ class ClaimLifecycle(RuleBasedStateMachine):
             S.SUBMISSION_REQUESTED: lambda: claim.record_submission(
                 "000000042", datetime(2025, 3, 12, tzinfo=UTC)
             ),
+            S.TRANSMISSION_UNCONFIRMED: lambda: claim.record_transmission_received(
+                datetime(2025, 3, 12, tzinfo=UTC)
+            ),
             S.SUBMITTED: lambda: claim.acknowledge(True, [], datetime(2025, 3, 13, tzinfo=UTC)),
         }
         while claim.status in steps:
@@ -144,6 +147,37 @@ class ClaimLifecycle(RuleBasedStateMachine):
     def record_submission(self, icn, aware):
         when = datetime(2025, 3, 12, 9, tzinfo=UTC if aware else None)
         self.attempt(lambda: self.claim.record_submission(icn, when))
+
+    @rule(icn=st.sampled_from(["000000008", "8"]), carries_it=st.booleans())
+    def prepare_transmission(self, icn, carries_it):
+        others = [replacement_id_for(self.claim.id)]
+        claims = [*others, self.claim.id] if carries_it else others
+        when = datetime(2025, 3, 12, 8, tzinfo=UTC)
+        succeeded = self.attempt(lambda: self.claim.prepare_transmission(icn, claims, when))
+        if succeeded:
+            assert self.claim.pending_transmission.interchange_control_number == icn
+            assert self.claim.status is S.SUBMISSION_REQUESTED
+
+    @rule(reason=st.sampled_from(["no status service", " "]))
+    def leave_transmission_unconfirmed(self, reason):
+        was_prepared = self.claim.pending_transmission is not None
+        when = datetime(2025, 3, 12, 10, tzinfo=UTC)
+        succeeded = self.attempt(lambda: self.claim.leave_transmission_unconfirmed(reason, when))
+        assert not succeeded or was_prepared
+
+    @rule()
+    def record_transmission_received(self):
+        pending = self.claim.pending_transmission
+        when = datetime(2025, 3, 14, tzinfo=UTC)
+        if self.attempt(lambda: self.claim.record_transmission_received(when)):
+            assert self.claim.status is S.SUBMITTED
+            assert self.claim.interchange_control_number == pending.interchange_control_number
+
+    @rule()
+    def record_transmission_not_received(self):
+        when = datetime(2025, 3, 14, tzinfo=UTC)
+        if self.attempt(lambda: self.claim.record_transmission_not_received(when)):
+            assert self.claim.status is S.SCRUBBED and self.claim.pending_transmission is None
 
     @rule(
         accepted=st.booleans(), reasons=st.lists(st.sampled_from(["A3:21", "A7:562"]), max_size=2)

@@ -1,5 +1,6 @@
-"""Insurance claims: lines, ledger, balance; submission, appeals, void; the work queue and the
-AR aging: the handlers. (The 837P, `GET /v1/claims/{id}/x12`, is in routes/x12.py.)
+"""Insurance claims: lines, ledger, balance; submission (and settling an unconfirmed
+transmission), appeals, void; the work queue and the AR aging: the handlers. (The 837P,
+`GET /v1/claims/{id}/x12`, is in routes/x12.py.)
 
 Queries read the `claims` and `work_queue` read models and the `read.ar_aging` view
 (projections/queries/claims.py, work_queue.py); commands go to the ClaimApplication. Every
@@ -45,6 +46,7 @@ from interfaces.http.schemas.claims import (
     AppealRequest,
     ClaimDetail,
     ClaimSummary,
+    TransmissionSettlement,
     VoidRequest,
     WorkItem,
     WorkItemKind,
@@ -201,6 +203,28 @@ def submit_claim(
         job_id, "claim_submission", principal.tenant_id, claim_id, str(principal.id)
     )
     return job_response(result, job_id)
+
+
+@router.post(
+    "/{claim_id}/transmission-settlement",
+    operation_id="settle_claim_transmission",
+    response_model=CommandAccepted,
+    responses=_errors(404, 409, 412),
+)
+def settle_claim_transmission(
+    claim_id: UUID,
+    body: TransmissionSettlement,
+    principal: Allowed("settle_claim_transmission"),
+    aries: AriesDep,
+    expected: ExpectedVersion,
+) -> JSONResponse:
+    """Record what the clearinghouse says of an interchange it could not confirm by itself
+    (work-queue kind `confirm_transmission`): received, or never received. 409 unless the
+    claim's transmission is unconfirmed."""
+    result = aries.claims.settle_transmission(
+        claim_id, received=body.received, expected_version=expected
+    )
+    return command_response(result)
 
 
 @router.post(

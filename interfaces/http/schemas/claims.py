@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from projections.queries.claims import Aging, ClaimRecord
 
@@ -31,6 +31,7 @@ BUCKET_DAYS: dict[AgingBucket, tuple[int | None, int | None]] = {
 
 WorkItemKind = Literal[
     "submit_claim",
+    "confirm_transmission",
     "fix_rejection",
     "bill_secondary",
     "appeal_denial",
@@ -257,6 +258,18 @@ class AppealRequest(BaseModel):
         ..., min_length=1, max_length=2000, examples=["the item meets the LCD's criteria"]
     )
     filed_on: dt.date | None = Field(None, description="default: today")
+
+
+class TransmissionSettlement(BaseModel):
+    """What the clearinghouse said, asked by a person, of an interchange it could not confirm
+    by itself (work-queue kind `confirm_transmission`)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"received": True}]})
+
+    received: StrictBool = Field(
+        ..., description="true: it has the interchange (the claim was submitted in it); false: "
+        "it never received it (the claim is scrubbed again, to be submitted anew).",
+    )
 
 
 class VoidRequest(BaseModel):
