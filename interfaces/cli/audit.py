@@ -74,7 +74,7 @@ def verify_command() -> None:
                     tasks[chain] = progress.add_task(chain, total=total)
                 progress.update(tasks[chain], completed=done, total=total)
 
-            reports = verify_all(aries.read_engine, report)
+            reports = verify_all(aries.read_engine, report, aries.seal_key)
         checks = check_checkpoints(aries.read_engine, _key(settings))
     finally:
         aries.close()
@@ -174,6 +174,7 @@ def export_command(
                 recipient=recipient,
                 purpose=purpose,
             ),
+            aries.seal_key,
         )
     finally:
         aries.close()

@@ -94,6 +94,7 @@ def record_access(
                 recipient=recipient,
                 purpose=purpose,
             ),
+            aries.seal_key,
         )
     except SQLAlchemyError:
         log.exception("access entry not recorded", operation=operation, action=action)
@@ -136,6 +137,6 @@ async def record_denied(
         request_id=_request_id(request),
     )
     try:
-        await run_in_threadpool(record, aries.read_engine, entry)
+        await run_in_threadpool(record, aries.read_engine, entry, aries.seal_key)
     except SQLAlchemyError:
         log.exception("denied access not recorded", operation=operation)

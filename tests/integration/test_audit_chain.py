@@ -67,7 +67,7 @@ def test_every_stored_event_is_chained_and_an_untouched_store_verifies(store):
     aries.identity.create_user(f"u-{uuid.uuid4().hex[:8]}", "correct horse battery", "auditor",
                                "t1")
 
-    reports = verify_all(aries.read_engine)
+    reports = verify_all(aries.read_engine, seal_key=aries.seal_key)
 
     assert [r.first_break for r in reports if r.first_break is not None] == []
     by_chain = {r.chain: r for r in reports}
@@ -182,6 +182,7 @@ def _access(aries, n: int):
             operation="read_patient", fields_class="demographics",
             patient_ids=(uuid.uuid4(),), request_id=f"req-{n:08d}",
         ),
+        aries.seal_key,
     )
 
 
@@ -222,6 +223,10 @@ def test_the_log_stamps_its_own_time_and_sequence_whatever_the_caller_sends(stor
         "UPDATE audit.event_chain SET hash = hash",
         "DELETE FROM audit.checkpoints",
         "INSERT INTO audit.event_chain VALUES ('patients_events', 999, 999, 'x', 'x')",
+        "UPDATE audit.event_seals SET seal = seal",
+        "DELETE FROM audit.event_seals",
+        "INSERT INTO audit.seal_start VALUES ('x', 0)",
+        "UPDATE audit.access_seal_start SET seq = 0",
     ],
 )
 def test_the_app_role_cannot_change_the_audit_tables(store, statement):
@@ -234,20 +239,60 @@ def test_the_app_role_cannot_change_the_audit_tables(store, statement):
             conn.execute(statement)
 
 
-def test_the_app_role_records_events_and_access_entries_through_the_triggers(store):
+def test_an_event_inserted_raw_with_the_app_role_is_chained_but_reported_unsealed(store):
     aries, url = store
+    _patients(aries, 1)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SET ROLE aries_app")
-        conn.execute(
+        position = conn.execute(
             "INSERT INTO patients_events (originator_id, originator_version, topic, state) "
-            "VALUES (gen_random_uuid(), 1, 'aries.test', 'x'::bytea)"
+            "VALUES (gen_random_uuid(), 1, 'aries.test', 'x'::bytea) RETURNING notification_id"
+        ).fetchone()[0]
+        # The app role may write seals, but cannot make a valid one without the key.
+        conn.execute(
+            "INSERT INTO audit.event_seals SELECT 'patients_events', originator_id, 1, 'k', "
+            "'\\x00'::bytea FROM patients_events WHERE notification_id = %s", (position,)
         )
+    # The trigger chained it: the hash chain alone holds.
+    assert verify_event_chain(aries.read_engine, "patients_events").ok
+
+    report = verify_event_chain(aries.read_engine, "patients_events", seal_key=aries.seal_key)
+
+    assert (report.first_break.position, report.first_break.reason) == (
+        position, "event seal invalid",
+    )
+
+
+def test_an_access_entry_inserted_raw_with_the_app_role_is_reported_unsealed(store):
+    aries, url = store
+    _access(aries, 1)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET ROLE aries_app")
         conn.execute(
             "INSERT INTO audit.access_log (tenant_id, action, operation, fields_class, outcome, "
             "digest, hash) VALUES ('t', 'read', 'x', 'demographics', 'allowed', '', '')"
         )
-    reports = verify_all(aries.read_engine)
+    assert verify_access_log(aries.read_engine).ok
+
+    report = verify_access_log(aries.read_engine, seal_key=aries.seal_key)
+
+    assert (report.first_break.seq, report.first_break.reason) == (
+        2, "access entry not sealed by the application",
+    )
+
+
+def test_what_the_application_records_is_sealed_and_verifies_with_its_key(store):
+    aries, _ = store
+    _patients(aries, 2)
+    _access(aries, 1)
+
+    reports = verify_all(aries.read_engine, seal_key=aries.seal_key)
+    wrong_key = verify_all(aries.read_engine, seal_key=b"not the application's key")
+
     assert [r.first_break for r in reports if r.first_break is not None] == []
+    assert {r.chain for r in wrong_key if r.first_break is not None} == {
+        "patients_events", "access_log",
+    }
 
 
 def test_the_analyst_role_sees_nothing_of_the_audit_schema(store):

@@ -110,7 +110,7 @@ def get_verify(
 ) -> VerifyOut:
     """Recompute every hash chain (events and access log) and check the latest signed
     checkpoints; answers the first broken link, if any."""
-    reports = verify_all(aries.read_engine)
+    reports = verify_all(aries.read_engine, seal_key=aries.seal_key)
     secret = aries.settings.audit_hmac_key
     key = secret.get_secret_value().encode() if secret is not None else None
     checks = check_checkpoints(aries.read_engine, key)
