@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import getpass
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import typer
@@ -19,6 +21,11 @@ from rich.table import Table
 
 from interfaces.logging import configure_logging
 from interfaces.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from application.audit.checkpoints import Checkpoint
 
 app = typer.Typer(
     help="Audit: verify the hash chains, sign checkpoints, export and verify bundles.",
@@ -104,9 +111,11 @@ def verify_command() -> None:
 
 @app.command("checkpoint")
 def checkpoint_command() -> None:
-    """Sign every chain's head with ARIES_AUDIT_HMAC_KEY and store it; print the checkpoints
-    (one JSON object per line: keep them somewhere the database's administrators cannot write)."""
+    """Sign every chain's head and Merkle root with ARIES_AUDIT_HMAC_KEY and store it; append
+    them to ARIES_AUDIT_WITNESS_DIR when set; print them (one JSON object per line: keep them
+    somewhere the database's administrators cannot write)."""
     from application.audit.checkpoints import create_checkpoints
+    from application.audit.witness import publish
     from interfaces.bootstrap import bootstrap
 
     settings = _settings()
@@ -119,8 +128,112 @@ def checkpoint_command() -> None:
         made = create_checkpoints(aries.read_engine, key)
     finally:
         aries.close()
+    if settings.audit_witness_dir is not None:
+        publish(settings.audit_witness_dir, made)
     for checkpoint in made:
         typer.echo(json.dumps(checkpoint.as_json(), sort_keys=True))
+
+
+@app.command("prove")
+def prove_command(
+    chain: str = typer.Argument(..., help="patients_events, orders_events, ..., or access_log"),
+    seq: int = typer.Argument(..., min=1, help="the entry's sequence number in its chain"),
+    out: Path = typer.Option(..., "--out", help="proof file to write (JSON)"),
+    checkpoint_id: int | None = typer.Option(
+        None, "--checkpoint", help="checkpoint id to prove against (default: the chain's newest)"
+    ),
+) -> None:
+    """Write an O(log n) inclusion proof of one entry against a signed checkpoint; check it
+    offline with `aries audit verify-proof`."""
+    from application.audit.proofs import prove_inclusion
+
+    def make(engine: Engine) -> dict[str, Any]:
+        return prove_inclusion(engine, _checkpoint(engine, chain, checkpoint_id), seq)
+
+    _write_proof(make, out)
+
+
+@app.command("prove-consistency")
+def prove_consistency_command(
+    old_id: int = typer.Argument(..., help="the older checkpoint's id"),
+    new_id: int = typer.Argument(..., help="the newer checkpoint's id"),
+    out: Path = typer.Option(..., "--out", help="proof file to write (JSON)"),
+) -> None:
+    """Write the consistency proof between two checkpoints of one chain (nothing the older
+    one covered was rewritten); check it offline with `aries audit verify-proof`."""
+    from application.audit.checkpoints import checkpoint_by_id
+    from application.audit.proofs import ProofError, prove_consistency
+
+    def make(engine: Engine) -> dict[str, Any]:
+        old, new = (checkpoint_by_id(engine, i) for i in (old_id, new_id))
+        if old is None or new is None:
+            raise ProofError("no such checkpoint")
+        return prove_consistency(engine, old, new)
+
+    _write_proof(make, out)
+
+
+def _write_proof(make: Callable[[Engine], dict[str, Any]], out: Path) -> None:
+    """Make a proof document on the database and write it; exit 2 if it cannot be made."""
+    from application.audit.proofs import ProofError
+    from interfaces.bootstrap import bootstrap
+
+    aries = bootstrap(_settings())
+    try:
+        document = make(aries.read_engine)
+    except ProofError as error:
+        console.print(f"[bold red]aries:[/] {error}")
+        raise typer.Exit(2) from None
+    finally:
+        aries.close()
+    out.write_text(json.dumps(document, sort_keys=True, indent=2) + "\n", encoding="utf-8")
+    console.print(f"[bold green]wrote {out}[/]: {len(document['path'])} hashes")
+
+
+@app.command("verify-proof")
+def verify_proof_command(
+    proof: Path = typer.Argument(..., exists=True, dir_okay=False, help="proof file"),
+    held: list[Path] = typer.Option(
+        [], "--checkpoints", exists=True, dir_okay=False,
+        help="checkpoints you hold (a witness file, or `aries audit checkpoint` output): the "
+        "proof must rest on one of them",
+    ),
+) -> None:
+    """Check an inclusion or consistency proof offline: no database, only the checkpoint
+    (its signature too when ARIES_AUDIT_HMAC_KEY is set)."""
+    from application.audit.proofs import verify_proof
+    from application.audit.witness import read_witness
+
+    key = _key(Settings())
+    try:
+        document = json.loads(proof.read_text(encoding="utf-8"))
+        checkpoints = [c for path in held for c in read_witness(path)]
+    except (ValueError, KeyError, TypeError) as error:
+        console.print(f"[bold red]{proof} does NOT verify[/]: unreadable ({type(error).__name__})")
+        raise typer.Exit(1) from None
+    problems = verify_proof(document, checkpoints, key) if isinstance(document, dict) else [
+        "the proof is not a JSON object"
+    ]
+    for problem in problems:
+        console.print(f"[red]- {problem}[/]")
+    if problems:
+        console.print(f"[bold red]{proof} does NOT verify[/]")
+        raise typer.Exit(1)
+    signed = "checkpoint signature checked" if key else "checkpoint signature not checked"
+    console.print(f"[bold green]{proof} verifies[/] ({document['format']}; {signed})")
+
+
+def _checkpoint(engine: Engine, chain: str, checkpoint_id: int | None) -> Checkpoint:
+    from application.audit.checkpoints import checkpoint_by_id, latest_checkpoints
+    from application.audit.proofs import ProofError
+
+    found = (
+        latest_checkpoints(engine).get(chain) if checkpoint_id is None
+        else checkpoint_by_id(engine, checkpoint_id)
+    )
+    if found is None or found.chain != chain:
+        raise ProofError(f"no checkpoint of {chain}: run `aries audit checkpoint` first")
+    return found
 
 
 @app.command("export")
