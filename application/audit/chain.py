@@ -19,6 +19,7 @@ from uuid import UUID
 from sqlalchemy import Engine, and_, func, select
 
 from application.audit.encoding import bytes_field, field, sha256
+from application.audit.ports import RecordedTimes
 from application.audit.seals import access_seal_valid, event_seal_valid
 from application.audit.tables import (
     access_log,
@@ -328,3 +329,39 @@ def verify_all(
     reports = [verify_event_chain(engine, chain, progress, seal_key) for chain in EVENT_CHAINS]
     reports.append(verify_access_log(engine, progress, seal_key))
     return reports
+
+
+@dataclass(frozen=True)
+class TenantHead:
+    """A tenant's view of a chain: how many entries are its own, and the last of them (its
+    seq, position and chain hash), which the chain's verification covers."""
+
+    chain: str
+    entries: int
+    head: Head | None
+
+
+def tenant_heads(engine: Engine, times: RecordedTimes, tenant_id: str) -> list[TenantHead]:
+    """Per chain, the tenant's own entries (events as the event index attributes them)."""
+    found = []
+    with engine.connect() as conn:
+        for chain in EVENT_CHAINS:
+            count, position = times.tenant_head(chain.removesuffix("_events"), tenant_id)
+            row = None if position is None else conn.execute(
+                select(event_chain.c.seq, event_chain.c.position, event_chain.c.hash).where(
+                    event_chain.c.chain == chain, event_chain.c.position == position
+                )
+            ).first()
+            head = None if row is None else Head(row.seq, row.position, bytes(row.hash))
+            found.append(TenantHead(chain, count, head))
+        count, seq = conn.execute(
+            select(func.count(), func.max(access_log.c.seq)).where(
+                access_log.c.tenant_id == tenant_id
+            )
+        ).one()
+        digest = None if seq is None else conn.execute(
+            select(access_log.c.hash).where(access_log.c.seq == seq)
+        ).scalar()
+        access_head = None if digest is None else Head(seq, seq, bytes(digest))
+        found.append(TenantHead(ACCESS_CHAIN, int(count), access_head))
+    return found

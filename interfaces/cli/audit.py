@@ -245,10 +245,12 @@ def export_command(
     recipient: str | None = typer.Option(None, help="who receives it (accounting of disclosures)"),
     purpose: str | None = typer.Option(None, help="why it is disclosed"),
 ) -> None:
-    """Write a self-verifying bundle of one patient's record, or of a recorded-time range."""
+    """Write a self-verifying bundle of one patient's record (their events, orders and claims,
+    and the access entries naming them), or of a recorded-time range."""
     from application.audit.access_log import EXPORT, AccessRecord, record
     from application.audit.export import export_bundle
     from interfaces.bootstrap import bootstrap
+    from projections.queries.patient_records import patient_aggregates
 
     if (patient is None) == (start is None and end is None):
         console.print("[bold red]aries:[/] give --patient, or --from and/or --to")
@@ -264,12 +266,17 @@ def export_command(
                     tasks[stage] = progress.add_task(stage, total=total)
                 progress.update(tasks[stage], completed=done, total=total)
 
+            if patient is not None:
+                # The patient's record is also their orders and claims (they hold diagnoses).
+                with aries.read_engine.connect() as conn:
+                    aggregates = patient_aggregates(conn, patient)
             summary = export_bundle(
                 aries.read_engine,
                 aries.recorded_times,
                 aries.applications,
                 out,
                 patient_id=patient,
+                aggregates=aggregates if patient is not None else None,
                 start=_utc(start),
                 end=_utc(end),
                 progress=report,

@@ -21,7 +21,8 @@ Rules:
   answers (an empty page still leaves one entry, without ids).
 - If the entry cannot be written, `record_access` raises a 503 problem: no PHI leaves unlogged.
 - `fields_class` names the kind of data, never the data: `demographics`, `coverage`,
-  `clinical_notes`, `summary`, `history`, `full_record`.
+  `clinical_notes`, `summary`, `history`, `full_record`, `orders` and `claims` (both hold
+  diagnoses).
 - Denied attempts are recorded by `Allowed(operation, phi=fields_class)` itself (the patient id
   comes from the path parameter `patient_id`); a route only has to pass `phi=`.
 - Async endpoints: `await run_in_threadpool(record_access, ...)`.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -25,9 +25,10 @@ from application.audit.checkpoints import create_checkpoints
 from application.audit.export import export_bundle, verify_bundle
 from domain.context import bound_context
 from interfaces.cli.main import app as cli
+from projections.queries.patient_records import patient_aggregates
 from projections.runner import catch_up
 from tests.conftest import aries_on
-from tests.integration.scenarios import demographics
+from tests.integration.scenarios import delivered_bed_and_walker, demographics
 from tests.servers import fresh_database
 
 pytestmark = pytest.mark.integration
@@ -170,3 +171,38 @@ def test_the_cli_exports_records_the_disclosure_and_verifies_the_bundle(
     damaged[len(damaged) // 2] ^= 0x20
     out.write_bytes(bytes(damaged))
     assert runner.invoke(cli, ["audit", "verify-bundle", str(out)]).exit_code == 1
+
+
+def test_a_patients_cli_bundle_holds_their_orders_and_claims(
+    store, redis_url, tmp_path, monkeypatch
+):
+    aries, url = store
+    with bound_context(tenant_id="t-export"):
+        delivered = delivered_bed_and_walker(aries, date(2026, 11, 2))
+    aries.claims.catch_up_all()  # the claims process manager drafts the delivery's claim
+    catch_up(aries, "orders")
+    catch_up(aries, "claims")
+    with aries.read_engine.connect() as conn:
+        claim_ids = patient_aggregates(conn, delivered.patient_id)["claims"]
+    monkeypatch.setenv("ARIES_DATABASE_URL", url)
+    monkeypatch.setenv("ARIES_REDIS_URL", redis_url)
+    out = tmp_path / "record.zip"
+
+    exported = CliRunner().invoke(
+        cli, ["audit", "export", "--patient", str(delivered.patient_id), "--out", str(out)]
+    )
+
+    assert exported.exit_code == 0, exported.output
+    assert verify_bundle(out).ok
+    with zipfile.ZipFile(out) as archive:
+        lines = [json.loads(line) for line in archive.read("events.jsonl").splitlines()]
+    exported_ids = {(line["chain"], line["originator_id"]) for line in lines}
+    assert len(claim_ids) == 1
+    assert {
+        ("patients_events", str(delivered.patient_id)),
+        ("orders_events", str(delivered.order_id)),
+        ("claims_events", str(claim_ids[0])),
+    } <= exported_ids
+    assert {chain for chain, _ in exported_ids} == {
+        "patients_events", "orders_events", "claims_events",
+    }
