@@ -15,7 +15,6 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import Engine, insert, select
 
-from application.audit.chain import ACCESS_CHAIN, genesis
 from application.audit.seals import access_seal
 from application.audit.tables import access_log
 
@@ -143,11 +142,3 @@ def entries(
         rows = conn.execute(query.order_by(access_log.c.seq).limit(limit)).mappings().all()
     return [AccessEntry.from_row(r) for r in rows]
 
-
-def previous_hash(engine: Engine, seq: int) -> bytes:
-    """The chain hash before entry `seq` (genesis for the first)."""
-    if seq <= 1:
-        return genesis(ACCESS_CHAIN)
-    with engine.connect() as conn:
-        value = conn.execute(select(access_log.c.hash).where(access_log.c.seq == seq - 1)).scalar()
-    return bytes(value) if value is not None else b""
