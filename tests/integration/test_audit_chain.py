@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from typer.testing import CliRunner
 
 from application.audit.access_log import READ, AccessRecord, record
@@ -21,7 +22,7 @@ from application.audit.checkpoints import check_checkpoints, create_checkpoints
 from interfaces.cli.main import app as cli
 from tests.conftest import aries_on, in_threads
 from tests.integration.scenarios import demographics
-from tests.servers import fresh_database
+from tests.servers import fresh_database, url_as_uri
 
 pytestmark = pytest.mark.integration
 
@@ -358,3 +359,46 @@ def test_aries_audit_verify_exits_non_zero_on_a_broken_chain(store, redis_url, m
 
     result = runner.invoke(cli, ["audit", "verify"])
     assert result.exit_code == 1
+
+
+@pytest.fixture
+def service_role_url(store):
+    """A login role like compose's aries_service (a member of aries_app, not a superuser), on
+    the test's database; dropped afterwards (roles are the whole server's)."""
+    _, url = store
+    name = f"aries_service_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            f"CREATE ROLE {name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE IN ROLE aries_app "
+            "PASSWORD 'service-test'"
+        )
+    params = conninfo_to_dict(url)
+    params.update(user=name, password="service-test")
+    try:
+        yield url_as_uri(make_conninfo(**params))
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+                (name,),
+            )
+            conn.execute(f"DROP ROLE {name}")
+
+
+def test_the_application_runs_as_a_member_of_aries_app_and_cannot_turn_the_chain_off(
+    store, service_role_url, redis_url
+):
+    with aries_on(service_role_url, redis_url) as aries:
+        _patients(aries, 2)
+        _access(aries, 1)
+        create_checkpoints(aries.read_engine, KEY)
+        reports = verify_all(aries.read_engine, seal_key=aries.seal_key)
+        checks = check_checkpoints(aries.read_engine, KEY)
+    assert [r.first_break for r in reports if r.first_break is not None] == []
+    assert all(c.ok for c in checks)
+    with psycopg.connect(service_role_url) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("ALTER TABLE patients_events DISABLE TRIGGER ALL")
+        conn.rollback()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SET session_replication_role = replica")
