@@ -18,7 +18,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from application.audit.checkpoints import Checkpoint, create_checkpoints, latest_checkpoints
+from application.audit.checkpoints import (
+    Checkpoint,
+    CheckpointCheck,
+    check_checkpoint,
+    create_checkpoints,
+    latest_checkpoints,
+)
 
 WITNESS_FILE = "checkpoints.jsonl"
 
@@ -64,3 +70,17 @@ def checkpoint_if_due(
     if directory is not None:
         publish(directory, made)
     return made
+
+
+def check_witness(
+    engine: Engine, directory: Path, key: bytes | None
+) -> list[CheckpointCheck]:
+    """The newest witnessed checkpoint of each chain, checked against the database's chains:
+    a store cut back, or rewritten with its own checkpoints, no longer passes through it."""
+    path = directory / WITNESS_FILE
+    if not path.exists():
+        return []
+    newest: dict[str, Checkpoint] = {}
+    for checkpoint in read_witness(path):  # appended in order: the last one of a chain wins
+        newest[checkpoint.chain] = checkpoint
+    return [check_checkpoint(engine, c, key) for c in newest.values()]

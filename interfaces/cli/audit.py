@@ -65,9 +65,11 @@ def _utc(value: datetime | None) -> datetime | None:
 
 @app.command("verify")
 def verify_command() -> None:
-    """Recompute every hash chain and check the latest checkpoints; report the first break."""
+    """Recompute every hash chain and seal, check the latest checkpoints (and the witness's,
+    with ARIES_AUDIT_WITNESS_DIR); report the first break."""
     from application.audit.chain import verify_all
     from application.audit.checkpoints import check_checkpoints
+    from application.audit.witness import check_witness
     from interfaces.bootstrap import bootstrap
 
     settings = _settings()
@@ -83,6 +85,10 @@ def verify_command() -> None:
 
             reports = verify_all(aries.read_engine, report, aries.seal_key)
         checks = check_checkpoints(aries.read_engine, _key(settings))
+        witnessed = (
+            [] if settings.audit_witness_dir is None
+            else check_witness(aries.read_engine, settings.audit_witness_dir, _key(settings))
+        )
     finally:
         aries.close()
     table = Table(title="Hash chains")
@@ -96,16 +102,18 @@ def verify_command() -> None:
         )
         table.add_row(r.chain, f"{r.entries:,}", r.head_hash.hex()[:16], result)
     Console().print(table)
-    for check in checks:
+    signed = {None: "signature not checked (no key)", True: "signed", False: "BAD SIGNATURE"}
+    for source, check in [("checkpoint", c) for c in checks] + [
+        ("witnessed checkpoint", c) for c in witnessed
+    ]:
         c = check.checkpoint
-        signed = {None: "signature not checked (no key)", True: "signed", False: "BAD SIGNATURE"}
         style = "green" if check.ok else "red"
         where = "in chain" if check.in_chain else "NOT IN CHAIN"
         console.print(
-            f"[{style}]checkpoint {c.chain} seq {c.seq}: {where}, "
+            f"[{style}]{source} {c.chain} seq {c.seq}: {where}, "
             f"{signed[check.signature_valid]}[/]"
         )
-    if any(not r.ok for r in reports) or any(not c.ok for c in checks):
+    if any(not r.ok for r in reports) or any(not c.ok for c in checks + witnessed):
         raise typer.Exit(1)
 
 

@@ -142,3 +142,36 @@ def test_checkpoints_are_taken_when_due_and_appended_to_the_witness(store, tmp_p
     published = read_witness(tmp_path / WITNESS_FILE)
     assert [c.id for c in published] == [c.id for c in first + due]
     assert all(c.signed_by(KEY.encode()) and c.root_hash is not None for c in published)
+
+
+def test_verify_finds_a_store_cut_back_with_its_checkpoints_by_the_witness(
+    store, redis_url, monkeypatch, tmp_path
+):
+    aries, url = store
+    _patients(aries, 3)
+    monkeypatch.setenv("ARIES_DATABASE_URL", url)
+    monkeypatch.setenv("ARIES_REDIS_URL", redis_url)
+    monkeypatch.setenv("ARIES_AUDIT_HMAC_KEY", KEY)
+    monkeypatch.setenv("ARIES_AUDIT_WITNESS_DIR", str(tmp_path))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["audit", "checkpoint"]).exit_code == 0
+    # A superuser removes the newest event, its chain entry and seal, and every checkpoint.
+    tables = ("patients_events", "audit.event_chain", "audit.event_seals", "audit.checkpoints")
+    with psycopg.connect(url) as conn:
+        for table in tables:
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER ALL")
+        last = conn.execute("SELECT max(notification_id) FROM patients_events").fetchone()[0]
+        conn.execute("DELETE FROM patients_events WHERE notification_id = %s", (last,))
+        conn.execute("DELETE FROM audit.event_chain WHERE chain = 'patients_events' "
+                     "AND position = %s", (last,))
+        conn.execute("DELETE FROM audit.checkpoints")
+        for table in tables:
+            conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER ALL")
+    monkeypatch.delenv("ARIES_AUDIT_WITNESS_DIR")
+    assert runner.invoke(cli, ["audit", "verify"]).exit_code == 0  # the database alone agrees
+    monkeypatch.setenv("ARIES_AUDIT_WITNESS_DIR", str(tmp_path))
+
+    result = runner.invoke(cli, ["audit", "verify"])
+
+    assert result.exit_code == 1
+    assert "witnessed checkpoint patients_events seq 3: NOT IN CHAIN" in result.output
