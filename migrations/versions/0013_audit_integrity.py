@@ -68,6 +68,10 @@ def upgrade() -> None:
         "events were sealed: older events are covered by the hash chain alone.'"
     )
     for table in EVENT_TABLES:
+        # Locked as the library locks it: no event commits between this read and the end of
+        # the migration. Stop the previous release's writers first: events they record after
+        # it are unsealed, and verification reports them (the new release needs this table).
+        op.execute(f"LOCK TABLE public.{table} IN EXCLUSIVE MODE")
         op.execute(
             f"INSERT INTO audit.seal_start (chain, position) "  # noqa: S608 (constants only)
             f"SELECT '{table}', coalesce(max(notification_id), 0) FROM public.{table}"
@@ -77,6 +81,7 @@ def upgrade() -> None:
         "COMMENT ON COLUMN audit.access_log.seal IS 'HMAC-SHA256 of the entry as the application "
         "sent it (ARIES_AUDIT_SIGNING_KEY); NULL on entries recorded before 0013_audit_integrity.'"
     )
+    op.execute("LOCK TABLE audit.access_log IN EXCLUSIVE MODE")
     op.execute(
         "CREATE TABLE audit.access_seal_start AS "
         "SELECT coalesce(max(seq), 0) AS seq FROM audit.access_log"
