@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
 from application.audit import merkle
 from application.audit.chain import (
@@ -134,8 +134,7 @@ def create_checkpoints(engine: Engine, key: bytes, now: datetime | None = None) 
     created_at = (now or datetime.now(UTC)).astimezone(UTC)
     made = []
     current = heads(engine)
-    roots = {chain: merkle.root_of_hashes(leaf_hashes(engine, chain, head.seq))
-             for chain, head in current.items()}
+    roots = {chain: tree_head(engine, chain, head.seq) for chain, head in current.items()}
     with engine.begin() as conn:
         for chain, head in current.items():
             position = head.position or 0
@@ -156,8 +155,8 @@ def create_checkpoints(engine: Engine, key: bytes, now: datetime | None = None) 
     return made
 
 
-def leaf_hashes(engine: Engine, chain: str, size: int) -> list[bytes]:
-    """The Merkle leaf hashes of a chain's entries 1..size: leaf_hash(entry digest), in order."""
+def _digests(conn: Connection, chain: str, size: int) -> Iterator[bytes]:
+    """The digests of a chain's entries 1..size in order, streamed (a server-side cursor)."""
     if chain == ACCESS_CHAIN:
         query = select(access_log.c.digest).where(access_log.c.seq <= size).order_by(
             access_log.c.seq
@@ -168,11 +167,34 @@ def leaf_hashes(engine: Engine, chain: str, size: int) -> list[bytes]:
             .where(event_chain.c.chain == chain, event_chain.c.seq <= size)
             .order_by(event_chain.c.seq)
         )
+    for digest in conn.execution_options(stream_results=True, yield_per=10_000).execute(
+        query
+    ).scalars():
+        yield bytes(digest)
+
+
+def _check_size(chain: str, found: int, size: int) -> None:
+    if found != size:
+        raise ValueError(f"{chain} holds {found} of entries 1..{size}: verify it")
+
+
+def leaf_hashes(engine: Engine, chain: str, size: int) -> list[bytes]:
+    """The Merkle leaf hashes of a chain's entries 1..size: leaf_hash(entry digest), in order
+    (for proofs, which need the whole tree)."""
     with engine.connect() as conn:
-        hashes = [merkle.leaf_hash(bytes(d)) for d in conn.execute(query).scalars()]
-    if len(hashes) != size:
-        raise ValueError(f"{chain} holds {len(hashes)} of entries 1..{size}: verify it")
+        hashes = [merkle.leaf_hash(d) for d in _digests(conn, chain, size)]
+    _check_size(chain, len(hashes), size)
     return hashes
+
+
+def tree_head(engine: Engine, chain: str, size: int) -> bytes:
+    """The Merkle tree head of a chain's entries 1..size, holding O(log n) hashes."""
+    frontier = merkle.Frontier()
+    with engine.connect() as conn:
+        for digest in _digests(conn, chain, size):
+            frontier.append(merkle.leaf_hash(digest))
+    _check_size(chain, frontier.size, size)
+    return frontier.root()
 
 
 def checkpoint_by_id(engine: Engine, checkpoint_id: int) -> Checkpoint | None:

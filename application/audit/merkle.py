@@ -14,7 +14,8 @@ verified by §2.1.4.2) proves the tree of size m is a prefix of the tree of size
 nothing before a checkpoint was changed when a later one was signed.
 
 Building a tree reads every leaf (O(n) time, from the chain's stored digests); proofs and
-their verification are O(log n) in size and time.
+their verification are O(log n) in size and time. `Frontier` computes a tree head from leaves
+streamed in order, holding O(log n) hashes: what checkpoints use.
 """
 
 from __future__ import annotations
@@ -59,6 +60,35 @@ def root(leaves: Sequence[bytes]) -> bytes:
 def root_of_hashes(hashes: Sequence[bytes], size: int | None = None) -> bytes:
     """The tree head of the first `size` leaves (all by default), given their leaf hashes."""
     return _root(hashes, 0, len(hashes) if size is None else size)
+
+
+class Frontier:
+    """The tree head of leaves appended one at a time, holding only the heads of the perfect
+    subtrees along the tree's right edge (one per set bit of the size). The tree of n leaves
+    is those subtrees joined right to left (RFC 9162's split puts the largest power of two on
+    the left at every level)."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._peaks: list[bytes] = []  # left to right, largest subtree first
+
+    def append(self, leaf: bytes) -> None:
+        """Add the next leaf hash."""
+        node = leaf
+        size = self.size
+        while size & 1:  # merge equal-sized perfect subtrees, as a binary counter carries
+            node = node_hash(self._peaks.pop(), node)
+            size >>= 1
+        self._peaks.append(node)
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self._peaks:
+            return hashlib.sha256(b"").digest()
+        head = self._peaks[-1]
+        for peak in reversed(self._peaks[:-1]):
+            head = node_hash(peak, head)
+        return head
 
 
 def inclusion_proof(hashes: Sequence[bytes], index: int, size: int | None = None) -> list[bytes]:

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from application.audit.merkle import (
+    Frontier,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
@@ -117,3 +118,25 @@ def test_a_tree_whose_past_was_rewritten_is_not_consistent_with_its_old_head(cas
     path = consistency_proof(rewritten, m)
 
     assert not verify_consistency(m, n, old, root_of_hashes(rewritten), path)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 600))
+def test_a_frontier_fed_leaf_by_leaf_has_the_trees_head_at_every_size(n):
+    hashes = [leaf_hash(d) for d in _leaves(n)]
+    frontier = Frontier()
+    for h in hashes:
+        frontier.append(h)
+
+    assert frontier.size == n
+    assert frontier.root() == root_of_hashes(hashes)
+    assert len(frontier._peaks) == bin(n).count("1")  # O(log n) hashes held
+
+
+def test_a_frontier_gives_the_reference_heads():
+    frontier = Frontier()
+    heads = [frontier.root().hex()]
+    for d in LEAVES:
+        frontier.append(leaf_hash(d))
+        heads.append(frontier.root().hex())
+    assert heads == ROOTS
