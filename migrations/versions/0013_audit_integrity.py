@@ -20,7 +20,7 @@ Grants: aries_app inserts and reads seals (no UPDATE/DELETE: the append-only tri
 them for every role) and reads seal_start.
 
 Revision ID: 0013_audit_integrity
-Revises: 0010_identity_security
+Revises: 0015_provider_ledger
 Create Date: 2026-12-03
 """
 
@@ -29,7 +29,9 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0013_audit_integrity"
-down_revision = "0010_identity_security"
+# Chained after main's 0015 when main was merged in (one head); the brief's chain is
+# 0010 -> 0013, for the lead to re-chain.
+down_revision = "0015_provider_ledger"
 branch_labels = None
 depends_on = None
 
