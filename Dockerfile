@@ -49,9 +49,12 @@ ENV PATH="/opt/venv/bin:$PATH" \
     ARIES_HOST=0.0.0.0 \
     ARIES_PORT=8000
 
+# /var/lib/aries/witness: where the worker appends audit checkpoints (compose mounts a volume
+# there; a new named volume takes this directory's owner, so the worker can write it).
 RUN groupadd --system --gid 10001 aries \
     && useradd --system --uid 10001 --gid aries --create-home --home-dir /app \
-        --shell /usr/sbin/nologin aries
+        --shell /usr/sbin/nologin aries \
+    && install -d -o aries -g aries -m 0750 /var/lib/aries/witness
 
 COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app

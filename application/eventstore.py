@@ -30,6 +30,8 @@ from domain.errors import NotFound
 
 A = TypeVar("A", bound=AriesAggregate)
 
+AUDIT_SIGNING_KEY = "AUDIT_SIGNING_KEY"
+
 
 class StaleVersion(Exception):
     """The client's If-Match version is not the aggregate's current version (HTTP 412)."""
@@ -93,10 +95,14 @@ def postgres_env(
     pool_size: int,
     max_overflow: int,
     connect_timeout: int,
+    audit_signing_key: str | None = None,
 ) -> dict[str, str]:
-    """Library settings for a PostgreSQL URL (host may be a socket directory)."""
+    """Library settings for a PostgreSQL URL (host may be a socket directory), and the key
+    that seals every stored event (unset: events are not sealed, and verification says so)."""
     params = conninfo_to_dict(database_url)
+    sealing = {AUDIT_SIGNING_KEY: audit_signing_key} if audit_signing_key else {}
     return {
+        **sealing,
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "CREATE_TABLE": "no",
         "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
@@ -137,6 +143,10 @@ class AriesApplication(Application[UUID]):
         register_domain_topics()
         super().__init__(env)
         self.clock: Clock = clock or SystemClock()
+        key = self.env.get(AUDIT_SIGNING_KEY)
+        if key and hasattr(self.recorder, "seal_key"):
+            # The recorder seals what it inserts (application/audit/seals.py).
+            self.recorder.seal_key = key.encode()
 
     def register_transcodings(self, transcoder: Transcoder) -> None:
         super().register_transcodings(transcoder)

@@ -21,6 +21,10 @@ first of them leads the next transaction, taking every queued caller's events wi
 Inserts that carry a tracking record (process managers: exactly-once processing is their
 uniqueness check) are not grouped: they go through the library's own path.
 
+Both recorders also seal every event they insert (`application/audit/seals.py`): one more
+statement in the insert transaction's pipeline writes each event's HMAC to `audit.event_seals`,
+so an event that did not come through here has no valid seal (decision 009).
+
 Switched on with `APPLICATION_RECORDER_TOPIC` / `PROCESS_RECORDER_TOPIC` in the
 application's environment (see `application.eventstore.postgres_env`).
 """
@@ -34,6 +38,10 @@ from typing import Any
 
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresProcessRecorder
+from psycopg import Cursor
+from psycopg.rows import DictRow
+
+from application.audit.seals import event_seal, seal_key_id
 
 # Bounds one transaction's size and how long the table lock is held by one group.
 MAX_GROUP = 128
@@ -54,12 +62,52 @@ class _Caller:
         return self.ids
 
 
+SEAL_INSERT = (
+    "INSERT INTO audit.event_seals (chain, originator_id, originator_version, key_id, seal) "
+    "SELECT %s, u.i, u.v, %s, u.s FROM unnest(%s::uuid[], %s::bigint[], %s::bytea[]) AS u(i, v, s)"
+)
+
+
 class _GroupCommitMixin:
-    """The leader/follower queue. Mixed into a PostgreSQL application recorder."""
+    """The leader/follower queue, and the seals. Mixed into a PostgreSQL application recorder."""
 
     _gc_mutex: threading.Lock
     _gc_queue: list[_Caller]
     _gc_leading: bool
+    events_table_name: str
+    seal_key: bytes | None = None  # set by AriesApplication from its environment
+
+    def _insert_stored_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        super()._insert_stored_events(curs, stored_events, **kwargs)  # type: ignore[misc]
+        self._write_seals(curs, stored_events)
+
+    def _write_seals(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]) -> None:
+        """Seal the events in the transaction that inserts them (a cursor of its own: the
+        insert's cursor still holds the notification ids the library fetches afterwards)."""
+        key = self.seal_key
+        if key is None or not stored_events:
+            return
+        chain = self.events_table_name
+        with curs.connection.cursor() as seals:
+            # Never prepared: a pipeline that an IntegrityError aborts can drop the PREPARE of
+            # a statement psycopg then believes exists ("prepared statement does not exist").
+            seals.execute(
+                SEAL_INSERT,
+                (
+                    chain,
+                    seal_key_id(key),
+                    [e.originator_id for e in stored_events],
+                    [e.originator_version for e in stored_events],
+                    [
+                        event_seal(key, chain, e.originator_id, e.originator_version, e.topic,
+                                   e.state)
+                        for e in stored_events
+                    ],
+                ),
+                prepare=False,
+            )
 
     def _gc_init(self) -> None:
         self._gc_mutex = threading.Lock()

@@ -47,6 +47,11 @@ class Aries:
             "identity": self.identity,
         }
 
+    @property
+    def seal_key(self) -> bytes:
+        """The key this process seals events and access entries with (application/audit/seals)."""
+        return self.settings.audit_signing_key.get_secret_value().encode()
+
     def close(self) -> None:
         if self._closed:
             return
@@ -86,6 +91,7 @@ def bootstrap(settings: Settings | None = None) -> Aries:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         connect_timeout=timeout,
+        audit_signing_key=settings.audit_signing_key.get_secret_value(),
     )
     read_engine = create_engine(
         sqlalchemy_url(database_url),

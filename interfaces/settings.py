@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from application.identity import DEV_MFA_KEY
 
 DEV_JWT_SECRET = "aries-development-secret-change-me-000000"  # noqa: S105 (refused outside dev)
+DEV_AUDIT_SIGNING_KEY = "aries-development-audit-seal-key-change-me"  # noqa: S105 (refused too)
 
 
 class Settings(BaseSettings):
@@ -174,6 +175,24 @@ class Settings(BaseSettings):
         ),
     )
 
+    audit_signing_key: SecretStr = Field(
+        SecretStr(DEV_AUDIT_SIGNING_KEY),
+        description=(
+            "key the application seals every event and access entry with (HMAC-SHA256); keep "
+            "it out of the database: a row inserted without it is reported by `aries audit "
+            "verify`"
+        ),
+    )
+    audit_checkpoint_minutes: float = Field(
+        15.0, gt=0, le=24 * 60,
+        description="the worker signs every chain's head (a checkpoint) this often",
+    )
+    audit_witness_dir: Path | None = Field(
+        None,
+        description="directory the worker appends every checkpoint to (one JSON line each); "
+        "put it where the database's administrators cannot write",
+    )
+
     @model_validator(mode="after")
     def _refuse_development_secrets(self) -> Settings:
         if self.environment == "production":
@@ -185,6 +204,9 @@ class Settings(BaseSettings):
             key = self.mfa_encryption_key.get_secret_value()
             if key == DEV_MFA_KEY or len(key) < 32:
                 raise ValueError("ARIES_MFA_ENCRYPTION_KEY must be set (32+ chars) in production")
+            seal = self.audit_signing_key.get_secret_value()
+            if seal == DEV_AUDIT_SIGNING_KEY or len(seal) < 32:
+                raise ValueError("ARIES_AUDIT_SIGNING_KEY must be set (32+ chars) in production")
             if not self.database_url or not self.redis_url:
                 raise ValueError("production needs ARIES_DATABASE_URL and ARIES_REDIS_URL")
         return self

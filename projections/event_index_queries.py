@@ -55,6 +55,15 @@ class IndexedTimes:
         with self.engine.connect() as conn:
             return list(conn.execute(query.order_by(event_index.c.position)).scalars())
 
+    def tenant_head(self, upstream: str, tenant_id: str) -> tuple[int, int | None]:
+        with self.engine.connect() as conn:
+            count, last = conn.execute(
+                select(func.count(), func.max(event_index.c.position)).where(
+                    event_index.c.upstream == upstream, event_index.c.tenant_id == tenant_id
+                )
+            ).one()
+        return int(count), last
+
 
 @dataclass(frozen=True)
 class FeedItem:

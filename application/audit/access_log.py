@@ -11,11 +11,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from sqlalchemy import Engine, insert, select
 
-from application.audit.chain import ACCESS_CHAIN, genesis
+from application.audit.seals import access_seal
 from application.audit.tables import access_log
 
 # action: what was done with the patient data
@@ -67,19 +67,23 @@ class AccessEntry:
     purpose: str | None
     digest: bytes
     hash: bytes
+    seal: bytes | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> AccessEntry:
         values = dict(row)
+        values["seal"] = None if values.get("seal") is None else bytes(values["seal"])
         values["digest"] = bytes(values["digest"])
         values["hash"] = bytes(values["hash"])
         values["patient_ids"] = list(values["patient_ids"])
         return cls(**values)
 
 
-def record(engine: Engine, entry: AccessRecord) -> AccessEntry:
-    """Append one entry (its own transaction: the read it records is already done)."""
-    values = {
+def record(engine: Engine, entry: AccessRecord, seal_key: bytes | None = None) -> AccessEntry:
+    """Append one entry (its own transaction: the read it records is already done), sealed
+    with the application's key (application/audit/seals.py) when given: one INSERT either way."""
+    values: dict[str, Any] = {
+        "id": uuid4(),
         "tenant_id": entry.tenant_id,
         "actor_id": entry.actor_id,
         "actor_role": entry.actor_role,
@@ -95,6 +99,8 @@ def record(engine: Engine, entry: AccessRecord) -> AccessEntry:
         "digest": b"",
         "hash": b"",
     }
+    if seal_key is not None:
+        values["seal"] = access_seal(seal_key, values)
     with engine.begin() as conn:
         row = conn.execute(insert(access_log).returning(*access_log.c), values).mappings().one()
     return AccessEntry.from_row(row)
@@ -136,11 +142,3 @@ def entries(
         rows = conn.execute(query.order_by(access_log.c.seq).limit(limit)).mappings().all()
     return [AccessEntry.from_row(r) for r in rows]
 
-
-def previous_hash(engine: Engine, seq: int) -> bytes:
-    """The chain hash before entry `seq` (genesis for the first)."""
-    if seq <= 1:
-        return genesis(ACCESS_CHAIN)
-    with engine.connect() as conn:
-        value = conn.execute(select(access_log.c.hash).where(access_log.c.seq == seq - 1)).scalar()
-    return bytes(value) if value is not None else b""

@@ -10,7 +10,6 @@ previous hash is `genesis(chain)`.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +18,19 @@ from uuid import UUID
 
 from sqlalchemy import Engine, and_, func, select
 
-from application.audit.tables import access_log, event_chain, events_table
+from application.audit.encoding import bytes_field, field, sha256
+from application.audit.ports import RecordedTimes
+from application.audit.seals import access_seal_valid, event_seal_valid
+from application.audit.tables import (
+    access_log,
+    access_seal_start,
+    event_chain,
+    event_seals,
+    events_table,
+    seal_start,
+)
+
+__all__ = ["bytes_field", "field", "sha256"]  # the encoding, for the modules that mirror it
 
 ACCESS_CHAIN = "access_log"
 EVENT_CHAINS = ("patients_events", "orders_events", "claims_events", "identity_events")
@@ -27,23 +38,6 @@ BATCH = 5_000
 
 Progress = Callable[[str, int, int], None]
 """progress(chain, entries done, entries in total)."""
-
-
-def field(value: str | None) -> bytes:
-    if value is None:
-        return b"-"
-    raw = value.encode("utf-8")
-    return f"{len(raw)}:".encode() + raw
-
-
-def bytes_field(value: bytes | None) -> bytes:
-    if value is None:
-        return b"-"
-    return f"{len(value)}:".encode() + value
-
-
-def sha256(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()
 
 
 def genesis(chain: str) -> bytes:
@@ -148,18 +142,27 @@ def access_log_head(engine: Engine) -> Head:
     return Head(0, None, genesis(ACCESS_CHAIN)) if row is None else Head(row.seq, row.seq, row.hash)
 
 
-def verify_event_chain(engine: Engine, chain: str, progress: Progress | None = None) -> ChainReport:
+def verify_event_chain(
+    engine: Engine, chain: str, progress: Progress | None = None, seal_key: bytes | None = None
+) -> ChainReport:
     """Recompute the chain of events table `chain` entry by entry against the stored events.
 
     Finds a changed event (digest differs), a deleted one (entry without its event), a changed,
     removed or reordered chain entry (sequence gap or link that does not recompute) and an
-    event that was stored without being chained. Reports the break with the lowest position.
+    event that was stored without being chained. With the application's `seal_key`, also an
+    event recorded after sealing began without a valid seal: a row the database chained but
+    the application did not write (a raw INSERT with the database credentials). Reports the
+    break with the lowest position.
     """
     events = events_table(chain)
     with engine.connect() as conn:
         total = conn.execute(
             select(func.count()).select_from(event_chain).where(event_chain.c.chain == chain)
         ).scalar_one()
+        sealed_after = conn.execute(
+            select(seal_start.c.position).where(seal_start.c.chain == chain)
+        ).scalar()
+    seals = event_seals.alias("seals")
     previous = genesis(chain)
     expected_seq = 1
     last_position: int | None = None
@@ -177,9 +180,17 @@ def verify_event_chain(engine: Engine, chain: str, progress: Progress | None = N
                 events.c.originator_version,
                 events.c.topic,
                 events.c.state,
+                seals.c.seal,
             )
             .select_from(
-                event_chain.outerjoin(events, events.c.notification_id == event_chain.c.position)
+                event_chain.outerjoin(
+                    events, events.c.notification_id == event_chain.c.position
+                ).outerjoin(
+                    seals,
+                    (seals.c.chain == chain)
+                    & (seals.c.originator_id == events.c.originator_id)
+                    & (seals.c.originator_version == events.c.originator_version),
+                )
             )
             .where(event_chain.c.chain == chain, event_chain.c.seq >= expected_seq)
             .order_by(event_chain.c.seq)
@@ -191,6 +202,8 @@ def verify_event_chain(engine: Engine, chain: str, progress: Progress | None = N
             break
         for row in rows:
             found = _check_event_entry(chain, row, expected_seq, previous)
+            if found is None and seal_key is not None:
+                found = _check_event_seal(chain, row, seal_key, sealed_after)
             if found is not None:
                 break
             previous = row.hash
@@ -227,6 +240,20 @@ def _check_event_entry(chain: str, row: Any, expected_seq: int, previous: bytes)
     return None
 
 
+def _check_event_seal(
+    chain: str, row: Any, key: bytes, sealed_after: int | None
+) -> Break | None:
+    if sealed_after is None or row.position <= sealed_after:
+        return None  # recorded before sealing began: the chain alone covers it
+    state = None if row.state is None else bytes(row.state)
+    if event_seal_valid(
+        key, row.seal, chain, row.originator_id, row.originator_version, row.topic, state
+    ):
+        return None
+    reason = "event not sealed by the application" if row.seal is None else "event seal invalid"
+    return Break(chain, row.seq, row.position, reason)
+
+
 def _first_unchained(engine: Engine, chain: str) -> Break | None:
     events = events_table(chain)
     chained = select(event_chain.c.position).where(
@@ -239,10 +266,14 @@ def _first_unchained(engine: Engine, chain: str) -> Break | None:
     return None if position is None else Break(chain, None, position, "stored event not chained")
 
 
-def verify_access_log(engine: Engine, progress: Progress | None = None) -> ChainReport:
-    """Recompute the access log's chain: every entry's digest from its columns, every link."""
+def verify_access_log(
+    engine: Engine, progress: Progress | None = None, seal_key: bytes | None = None
+) -> ChainReport:
+    """Recompute the access log's chain: every entry's digest from its columns, every link;
+    with `seal_key`, every entry's seal (entries recorded before sealing began excepted)."""
     with engine.connect() as conn:
         total = conn.execute(select(func.count()).select_from(access_log)).scalar_one()
+        sealed_after = conn.execute(select(access_seal_start.c.seq)).scalar()
     previous = genesis(ACCESS_CHAIN)
     expected_seq = 1
     found: Break | None = None
@@ -259,6 +290,12 @@ def verify_access_log(engine: Engine, progress: Progress | None = None) -> Chain
             break
         for row in rows:
             found = check_access_entry(row, expected_seq, previous)
+            if (
+                found is None and seal_key is not None and sealed_after is not None
+                and row["seq"] > sealed_after and not access_seal_valid(seal_key, row)
+            ):
+                reason = "access entry not sealed by the application"
+                found = Break(ACCESS_CHAIN, row["seq"], row["seq"], reason)
             if found is not None:
                 break
             previous = bytes(row["hash"])
@@ -285,8 +322,46 @@ def check_access_entry(
     return None
 
 
-def verify_all(engine: Engine, progress: Progress | None = None) -> list[ChainReport]:
-    """Every events table's chain, then the access log's."""
-    reports = [verify_event_chain(engine, chain, progress) for chain in EVENT_CHAINS]
-    reports.append(verify_access_log(engine, progress))
+def verify_all(
+    engine: Engine, progress: Progress | None = None, seal_key: bytes | None = None
+) -> list[ChainReport]:
+    """Every events table's chain, then the access log's (seals too, given the key)."""
+    reports = [verify_event_chain(engine, chain, progress, seal_key) for chain in EVENT_CHAINS]
+    reports.append(verify_access_log(engine, progress, seal_key))
     return reports
+
+
+@dataclass(frozen=True)
+class TenantHead:
+    """A tenant's view of a chain: how many entries are its own, and the last of them (its
+    seq, position and chain hash), which the chain's verification covers."""
+
+    chain: str
+    entries: int
+    head: Head | None
+
+
+def tenant_heads(engine: Engine, times: RecordedTimes, tenant_id: str) -> list[TenantHead]:
+    """Per chain, the tenant's own entries (events as the event index attributes them)."""
+    found = []
+    with engine.connect() as conn:
+        for chain in EVENT_CHAINS:
+            count, position = times.tenant_head(chain.removesuffix("_events"), tenant_id)
+            row = None if position is None else conn.execute(
+                select(event_chain.c.seq, event_chain.c.position, event_chain.c.hash).where(
+                    event_chain.c.chain == chain, event_chain.c.position == position
+                )
+            ).first()
+            head = None if row is None else Head(row.seq, row.position, bytes(row.hash))
+            found.append(TenantHead(chain, count, head))
+        count, seq = conn.execute(
+            select(func.count(), func.max(access_log.c.seq)).where(
+                access_log.c.tenant_id == tenant_id
+            )
+        ).one()
+        digest = None if seq is None else conn.execute(
+            select(access_log.c.hash).where(access_log.c.seq == seq)
+        ).scalar()
+        access_head = None if digest is None else Head(seq, seq, bytes(digest))
+        found.append(TenantHead(ACCESS_CHAIN, int(count), access_head))
+    return found

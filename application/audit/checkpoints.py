@@ -5,19 +5,25 @@ Someone able to rewrite the audit tables can recompute every hash, but not a che
 signature. An auditor who kept a checkpoint (or finds it in the table and has the key) proves
 that the chain still passes through the head it saw: `check_checkpoints` looks each one up in
 the current chain.
+
+Since decision 009 a checkpoint also signs `root_hash`, the RFC 9162 Merkle tree head over the
+chain's entry digests 1..seq (`application/audit/merkle.py`): one entry is then proved against
+it by an O(log n) inclusion path, and two checkpoints by a consistency path
+(`application/audit/proofs.py`). Checkpoints without a root (taken before) keep their message.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, insert, select
 
+from application.audit import merkle
 from application.audit.chain import (
     ACCESS_CHAIN,
     EVENT_CHAINS,
@@ -37,7 +43,8 @@ def key_id(key: bytes) -> str:
 
 
 def signature(
-    key: bytes, chain: str, seq: int, position: int, head_hash: bytes, created_at: datetime
+    key: bytes, chain: str, seq: int, position: int, head_hash: bytes, created_at: datetime,
+    root_hash: bytes | None = None,
 ) -> bytes:
     message = (
         field("aries-checkpoint")
@@ -48,6 +55,8 @@ def signature(
         + field(utc_text(created_at))
         + field(key_id(key))
     )
+    if root_hash is not None:
+        message += field("merkle-root") + field(root_hash.hex())
     return hmac.new(key, message, hashlib.sha256).digest()
 
 
@@ -61,6 +70,7 @@ class Checkpoint:
     created_at: datetime
     key_id: str
     signature: bytes
+    root_hash: bytes | None = None  # Merkle tree head over entries 1..seq (None: older ones)
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Checkpoint:
@@ -73,11 +83,13 @@ class Checkpoint:
             created_at=row["created_at"],
             key_id=row["key_id"],
             signature=bytes(row["signature"]),
+            root_hash=None if row.get("root_hash") is None else bytes(row["root_hash"]),
         )
 
     def signed_by(self, key: bytes) -> bool:
         expected = signature(
-            key, self.chain, self.seq, self.position, self.head_hash, self.created_at
+            key, self.chain, self.seq, self.position, self.head_hash, self.created_at,
+            self.root_hash,
         )
         return self.key_id == key_id(key) and hmac.compare_digest(expected, self.signature)
 
@@ -91,6 +103,7 @@ class Checkpoint:
             "created_at": utc_text(self.created_at),
             "key_id": self.key_id,
             "signature": self.signature.hex(),
+            **({} if self.root_hash is None else {"root_hash": self.root_hash.hex()}),
         }
 
     @classmethod
@@ -106,6 +119,7 @@ class Checkpoint:
             ),
             key_id=data["key_id"],
             signature=bytes.fromhex(data["signature"]),
+            root_hash=bytes.fromhex(data["root_hash"]) if data.get("root_hash") else None,
         )
 
 
@@ -116,11 +130,13 @@ def heads(engine: Engine) -> dict[str, Head]:
 
 
 def create_checkpoints(engine: Engine, key: bytes, now: datetime | None = None) -> list[Checkpoint]:
-    """Sign and store the current head of every chain."""
+    """Sign and store the current head of every chain, with its Merkle tree head."""
     created_at = (now or datetime.now(UTC)).astimezone(UTC)
     made = []
+    current = heads(engine)
+    roots = {chain: tree_head(engine, chain, head.seq) for chain, head in current.items()}
     with engine.begin() as conn:
-        for chain, head in heads(engine).items():
+        for chain, head in current.items():
             position = head.position or 0
             row = {
                 "chain": chain,
@@ -129,11 +145,64 @@ def create_checkpoints(engine: Engine, key: bytes, now: datetime | None = None) 
                 "head_hash": head.hash,
                 "created_at": created_at,
                 "key_id": key_id(key),
-                "signature": signature(key, chain, head.seq, position, head.hash, created_at),
+                "signature": signature(
+                    key, chain, head.seq, position, head.hash, created_at, roots[chain]
+                ),
+                "root_hash": roots[chain],
             }
             new_id = conn.execute(insert(checkpoints).returning(checkpoints.c.id), row).scalar()
             made.append(Checkpoint(id=new_id, **row))
     return made
+
+
+def _digests(conn: Connection, chain: str, size: int) -> Iterator[bytes]:
+    """The digests of a chain's entries 1..size in order, streamed (a server-side cursor)."""
+    if chain == ACCESS_CHAIN:
+        query = select(access_log.c.digest).where(access_log.c.seq <= size).order_by(
+            access_log.c.seq
+        )
+    else:
+        query = (
+            select(event_chain.c.digest)
+            .where(event_chain.c.chain == chain, event_chain.c.seq <= size)
+            .order_by(event_chain.c.seq)
+        )
+    for digest in conn.execution_options(stream_results=True, yield_per=10_000).execute(
+        query
+    ).scalars():
+        yield bytes(digest)
+
+
+def _check_size(chain: str, found: int, size: int) -> None:
+    if found != size:
+        raise ValueError(f"{chain} holds {found} of entries 1..{size}: verify it")
+
+
+def leaf_hashes(engine: Engine, chain: str, size: int) -> list[bytes]:
+    """The Merkle leaf hashes of a chain's entries 1..size: leaf_hash(entry digest), in order
+    (for proofs, which need the whole tree)."""
+    with engine.connect() as conn:
+        hashes = [merkle.leaf_hash(d) for d in _digests(conn, chain, size)]
+    _check_size(chain, len(hashes), size)
+    return hashes
+
+
+def tree_head(engine: Engine, chain: str, size: int) -> bytes:
+    """The Merkle tree head of a chain's entries 1..size, holding O(log n) hashes."""
+    frontier = merkle.Frontier()
+    with engine.connect() as conn:
+        for digest in _digests(conn, chain, size):
+            frontier.append(merkle.leaf_hash(digest))
+    _check_size(chain, frontier.size, size)
+    return frontier.root()
+
+
+def checkpoint_by_id(engine: Engine, checkpoint_id: int) -> Checkpoint | None:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(checkpoints).where(checkpoints.c.id == checkpoint_id)
+        ).mappings().first()
+    return None if row is None else Checkpoint.from_row(row)
 
 
 def latest_checkpoints(engine: Engine) -> dict[str, Checkpoint]:

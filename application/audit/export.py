@@ -1,21 +1,23 @@
 """Self-verifying audit bundles: what Aries recorded about a patient (or a time range), with the
-proof that it is what the chains hold, checkable offline.
+proof that it is what the logs hold, checkable offline.
 
 A bundle is a ZIP file (stored, not compressed, fixed member order and times) with:
 
 - `events.jsonl`: one stored event per line: its stored bytes (`state`, base64), its chain
-  entry (seq, digest, hash) and, for reading, the decoded payload and metadata;
-- `access.jsonl`: the access-log entries in scope, with their digests and hashes;
-- `chain.jsonl`: the chain proof: for each chain, the digest of every entry from the first
-  exported one (or the checkpoint before it) to the head at export time. Digests only: the
-  proof carries nobody else's data;
-- `manifest.json`: scope, sha256 of each other member, each chain's start and head, the latest
-  signed checkpoints, and `manifest_digest` over the rest of the manifest.
+  entry (seq, digest) and, for reading, the decoded payload and metadata;
+- `access.jsonl`: the access-log entries in scope, with their digests;
+- `proofs.jsonl`: one RFC 9162 inclusion path per exported record (decision 009): the record
+  is leaf `seq - 1` of its chain's Merkle tree at export time. O(log n) hashes each, whatever
+  was recorded after it; digests only, so the proofs carry nobody else's data;
+- `manifest.json`: scope, sha256 of each other member, per chain the tree size and head at
+  export and the consistency path from the newest signed checkpoint to it, the checkpoints,
+  and `manifest_digest` over the rest of the manifest.
 
-`verify_bundle` recomputes all of it: every member's hash, every event's and entry's digest,
-every link up to the head, the checkpoints (their signatures too when given the key), and that
-the file is byte for byte the canonical ZIP of its members, so a change of any byte fails.
-Bundles are built in memory: exports are per patient or per time range, not whole stores.
+`verify_bundle` recomputes all of it: every member's hash, every record's digest and its
+inclusion in its chain's tree, the tree's consistency with the signed checkpoint (and the
+checkpoints' signatures when given the key), and that the file is byte for byte the canonical
+ZIP of its members, so a change of any byte fails. Bundles are built in memory: exports are per
+patient or per time range, not whole stores.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import io
 import json
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,29 +36,28 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import BigInteger, Engine, Row, any_, bindparam, select
+from sqlalchemy import BigInteger, Engine, Row, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from application.audit import access_log as access
+from application.audit import merkle
 from application.audit.chain import (
     ACCESS_CHAIN,
     access_digest,
     access_log_head,
     event_chain_head,
     event_digest,
-    genesis,
-    link,
     utc_text,
 )
-from application.audit.checkpoints import Checkpoint, latest_checkpoints
+from application.audit.checkpoints import Checkpoint, latest_checkpoints, leaf_hashes
 from application.audit.ports import RecordedTimes
 from application.audit.render import event_payload
-from application.audit.tables import access_log, chained_events, event_chain, events_table
+from application.audit.tables import chained_events, event_chain, events_table
 from application.eventstore import AriesApplication
 from domain.base import event_type
 
-FORMAT = "aries-audit-bundle/1"
-MEMBERS = ("manifest.json", "events.jsonl", "access.jsonl", "chain.jsonl")
+FORMAT = "aries-audit-bundle/2"
+MEMBERS = ("manifest.json", "events.jsonl", "access.jsonl", "proofs.jsonl")
 DATA_MEMBERS = MEMBERS[1:]
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -149,7 +150,6 @@ def _event_line(app: AriesApplication, chain: str, row: Row[Any]) -> tuple[dict[
         "topic": row.topic,
         "state": base64.b64encode(bytes(row.state)).decode(),
         "digest": bytes(row.digest).hex(),
-        "hash": bytes(row.hash).hex(),
         "type": event_type(row.topic),
         "recorded_at": event.timestamp.isoformat(),
         "tenant_id": getattr(event, "tenant_id", None),
@@ -179,40 +179,7 @@ def access_line(entry: access.AccessEntry) -> dict[str, Any]:
         "recipient": entry.recipient,
         "purpose": entry.purpose,
         "digest": entry.digest.hex(),
-        "hash": entry.hash.hex(),
     }
-
-
-def _hash_before(engine: Engine, chain: str, seq: int) -> bytes:
-    if seq <= 1:
-        return genesis(chain)
-    if chain == ACCESS_CHAIN:
-        return access.previous_hash(engine, seq)
-    with engine.connect() as conn:
-        return bytes(
-            conn.execute(
-                select(event_chain.c.hash).where(
-                    event_chain.c.chain == chain, event_chain.c.seq == seq - 1
-                )
-            ).scalar_one()
-        )
-
-
-def _proof(engine: Engine, chain: str, first: int, head: int) -> list[dict[str, Any]]:
-    if chain == ACCESS_CHAIN:
-        query = select(access_log.c.seq, access_log.c.seq.label("position"), access_log.c.digest)
-        query = query.where(access_log.c.seq.between(first, head)).order_by(access_log.c.seq)
-    else:
-        query = (
-            select(event_chain.c.seq, event_chain.c.position, event_chain.c.digest)
-            .where(event_chain.c.chain == chain, event_chain.c.seq.between(first, head))
-            .order_by(event_chain.c.seq)
-        )
-    with engine.connect() as conn:
-        return [
-            {"chain": chain, "seq": r.seq, "position": r.position, "digest": bytes(r.digest).hex()}
-            for r in conn.execute(query)
-        ]
 
 
 def export_bundle(
@@ -237,17 +204,19 @@ def export_bundle(
     wanted = {k: list(v) for k, v in (aggregates or {}).items()}
     if patient_id is not None:
         wanted.setdefault("patients", []).append(patient_id)
+    # Checkpoints before heads: every checkpoint read is then covered by the heads.
+    checkpoints = latest_checkpoints(engine)
     heads = {app.events_table: event_chain_head(engine, app.events_table)
              for app in applications.values()}
     heads[ACCESS_CHAIN] = access_log_head(engine)
-    checkpoints = latest_checkpoints(engine)
     by_table = {app.events_table: app for app in applications.values()}
 
     selected = _selected_events(engine, times, applications, wanted, start, end)
     total = sum(len(rows) for rows in selected.values())
     event_lines: list[bytes] = []
     patients: set[UUID] = set()
-    first_seq: dict[str, int] = {}
+    exported: dict[str, list[int]] = {}
+    signed: dict[str, Checkpoint] = {}
     for chain, rows in selected.items():
         rows = [r for r in rows if r.seq <= heads[chain].seq]
         for row in rows:
@@ -260,7 +229,7 @@ def export_bundle(
             if progress is not None:
                 progress("events", len(event_lines), total)
         if rows:
-            first_seq[chain] = rows[0].seq
+            exported[chain] = [r.seq for r in rows]
 
     found = access.entries(
         engine,
@@ -273,32 +242,41 @@ def export_bundle(
     found = [e for e in found if e.seq <= heads[ACCESS_CHAIN].seq]
     access_lines = [_json_line(access_line(e)) for e in found]
     if found:
-        first_seq[ACCESS_CHAIN] = found[0].seq
+        exported[ACCESS_CHAIN] = [e.seq for e in found]
 
     chains: dict[str, Any] = {}
     proof_lines: list[bytes] = []
-    for chain, first in sorted(first_seq.items()):
-        checkpoint = checkpoints.get(chain)
-        start_seq = first
-        if checkpoint is not None and 0 <= checkpoint.seq < first:
-            start_seq = checkpoint.seq + 1
+    for chain, seqs in sorted(exported.items()):
         head = heads[chain]
-        proof = _proof(engine, chain, start_seq, head.seq)
-        proof_lines += [_json_line(p) for p in proof]
+        hashes = leaf_hashes(engine, chain, head.seq)
+        checkpoint = checkpoints.get(chain)
+        if checkpoint is not None and (checkpoint.root_hash is None or checkpoint.seq > head.seq):
+            checkpoint = None  # taken before decision 009, or after the heads were read
+        proof_lines += [
+            _json_line({
+                "chain": chain, "seq": seq,
+                "path": [h.hex() for h in merkle.inclusion_proof(hashes, seq - 1)],
+            })
+            for seq in seqs
+        ]
         chains[chain] = {
-            "start_seq": start_seq,
-            "start_prev_hash": _hash_before(engine, chain, start_seq).hex(),
-            "head_seq": head.seq,
-            "head_position": head.position,
+            "tree_size": head.seq,
+            "root_hash": merkle.root_of_hashes(hashes).hex(),
             "head_hash": head.hash.hex(),
+            "checkpoint_seq": None if checkpoint is None else checkpoint.seq,
+            "consistency": [] if checkpoint is None else [
+                h.hex() for h in merkle.consistency_proof(hashes, checkpoint.seq)
+            ],
         }
+        if checkpoint is not None:
+            signed[chain] = checkpoint
         if progress is not None:
-            progress("chain proof", len(chains), len(first_seq))
+            progress("proofs", len(chains), len(exported))
 
     members = {
         "events.jsonl": b"".join(event_lines),
         "access.jsonl": b"".join(access_lines),
-        "chain.jsonl": b"".join(proof_lines),
+        "proofs.jsonl": b"".join(proof_lines),
     }
     manifest: dict[str, Any] = {
         "format": FORMAT,
@@ -314,7 +292,7 @@ def export_bundle(
             for name, data in members.items()
         },
         "chains": chains,
-        "checkpoints": {c: checkpoints[c].as_json() for c in chains if c in checkpoints},
+        "checkpoints": {c: cp.as_json() for c, cp in sorted(signed.items())},
     }
     manifest["manifest_digest"] = manifest_digest(manifest)
     members["manifest.json"] = canonical_manifest(manifest)
@@ -372,7 +350,7 @@ def verify_bundle(path: Path, key: bytes | None = None) -> BundleReport:
         manifest = json.loads(members["manifest.json"])
         events = _lines(members["events.jsonl"])
         entries = _lines(members["access.jsonl"])
-        proof = _lines(members["chain.jsonl"])
+        proof = _lines(members["proofs.jsonl"])
     except (ValueError, UnicodeDecodeError):
         report.problems.append("a member is not valid JSON")
         return report
@@ -405,7 +383,7 @@ def _verify_contents(
     report.events = len(events)
     report.access_entries = len(entries)
 
-    exported: dict[str, dict[int, tuple[bytes, bytes]]] = {}
+    records: dict[tuple[str, int], bytes] = {}
     for line in events:
         digest = event_digest(
             line["chain"], line["position"], line["originator_id"], line["originator_version"],
@@ -413,7 +391,7 @@ def _verify_contents(
         )
         if digest.hex() != line["digest"]:
             problems.append(f"event {line['chain']}@{line['position']} does not match its digest")
-        exported.setdefault(line["chain"], {})[line["seq"]] = (digest, bytes.fromhex(line["hash"]))
+        records[(line["chain"], line["seq"])] = digest
     for line in entries:
         row = dict(line)
         row["recorded_at"] = datetime.strptime(
@@ -422,22 +400,34 @@ def _verify_contents(
         digest = access_digest(row)
         if digest.hex() != line["digest"]:
             problems.append(f"access entry {line['seq']} does not match its digest")
-        exported.setdefault(ACCESS_CHAIN, {})[line["seq"]] = (digest, bytes.fromhex(line["hash"]))
+        records[(ACCESS_CHAIN, line["seq"])] = digest
 
-    proofs: dict[str, list[dict[str, Any]]] = {}
+    chains = manifest["chains"]
+    report.chains.extend(chains)
+    proved: set[tuple[str, int]] = set()
     for item in proof:
-        proofs.setdefault(item["chain"], []).append(item)
+        key_ = (item["chain"], item["seq"])
+        digest = records.get(key_)
+        info = chains.get(item["chain"])
+        if digest is None or info is None:
+            problems.append(f"{item['chain']}: a proof of entry {item['seq']} with no record")
+            continue
+        proved.add(key_)
+        if not merkle.verify_inclusion(
+            item["seq"] - 1, info["tree_size"], merkle.leaf_hash(digest),
+            [bytes.fromhex(h) for h in item["path"]], bytes.fromhex(info["root_hash"]),
+        ):
+            problems.append(f"{item['chain']}: entry {item['seq']} is not in the chain's tree")
+    for chain, seq in sorted(set(records) - proved):
+        problems.append(f"{chain}: entry {seq} is exported without its proof")
+
     checkpoints = {
         c: Checkpoint.from_json(v) for c, v in manifest.get("checkpoints", {}).items()
     }
-    if set(exported) - set(manifest["chains"]):
-        problems.append("exported records of a chain the manifest has no proof for")
-    for chain, info in manifest["chains"].items():
-        report.chains.append(chain)
-        _verify_chain(
-            problems, chain, info, proofs.get(chain, []), exported.get(chain, {}),
-            checkpoints.get(chain),
-        )
+    for chain, info in chains.items():
+        _verify_tree(problems, chain, info, checkpoints.get(chain))
+    if set(checkpoints) - set(chains):
+        problems.append("a checkpoint of a chain the bundle has no tree for")
     if key is not None and checkpoints:
         signed = all(c.signed_by(key) for c in checkpoints.values())
         report.checkpoints_signed = signed
@@ -445,37 +435,19 @@ def _verify_contents(
             problems.append("a checkpoint's signature does not verify with the key given")
 
 
-def _verify_chain(
-    problems: list[str],
-    chain: str,
-    info: Mapping[str, Any],
-    proof: Iterable[dict[str, Any]],
-    exported: Mapping[int, tuple[bytes, bytes]],
-    checkpoint: Checkpoint | None,
+def _verify_tree(
+    problems: list[str], chain: str, info: Mapping[str, Any], checkpoint: Checkpoint | None
 ) -> None:
-    current = bytes.fromhex(info["start_prev_hash"])
-    if info["start_seq"] == 1 and current != genesis(chain):
-        problems.append(f"{chain}: the proof does not start at the chain's genesis")
-    if checkpoint is not None and checkpoint.seq == info["start_seq"] - 1:
-        if checkpoint.head_hash != current:
-            problems.append(f"{chain}: the proof does not start at the signed checkpoint")
-    expected_seq = info["start_seq"]
-    for item in proof:
-        if item["seq"] != expected_seq:
-            problems.append(f"{chain}: the proof skips entry {expected_seq}")
-            return
-        digest = bytes.fromhex(item["digest"])
-        current = link(current, digest)
-        record = exported.get(item["seq"])
-        if record is not None and (record[0] != digest or record[1] != current):
-            problems.append(f"{chain}: entry {item['seq']} is not the one the chain holds")
-        if checkpoint is not None and checkpoint.seq == item["seq"] and (
-            checkpoint.head_hash != current
-        ):
-            problems.append(f"{chain}: the chain does not pass through its signed checkpoint")
-        expected_seq += 1
-    if expected_seq - 1 != info["head_seq"] or current.hex() != info["head_hash"]:
-        problems.append(f"{chain}: the proof does not end at the head")
-    outside = [s for s in exported if not info["start_seq"] <= s <= info["head_seq"]]
-    if outside:
-        problems.append(f"{chain}: exported entries outside the proof")
+    """The chain's tree at export extends its signed checkpoint (RFC 9162 consistency)."""
+    if checkpoint is None:
+        if info["checkpoint_seq"] is not None:
+            problems.append(f"{chain}: the checkpoint the tree rests on is missing")
+        return
+    if checkpoint.seq != info["checkpoint_seq"] or checkpoint.root_hash is None:
+        problems.append(f"{chain}: the checkpoint is not the one the tree rests on")
+        return
+    if not merkle.verify_consistency(
+        checkpoint.seq, info["tree_size"], checkpoint.root_hash,
+        bytes.fromhex(info["root_hash"]), [bytes.fromhex(h) for h in info["consistency"]],
+    ):
+        problems.append(f"{chain}: the tree at export does not extend its signed checkpoint")

@@ -26,3 +26,8 @@ class RecordedTimes(Protocol):
     ) -> list[int]:
         """The positions of the upstream's events indexed as recorded in [start, end)."""
         ...
+
+    def tenant_head(self, upstream: str, tenant_id: str) -> tuple[int, int | None]:
+        """How many of the upstream's events are indexed as the tenant's, and the position of
+        the last of them (None: none is)."""
+        ...

@@ -1,8 +1,9 @@
 """SQLAlchemy Core views of the tables the audit package reads and writes, and the one join it
 reads them through (stored events with their chain entries).
 
-Alembic owns the DDL (`migrations/versions/0007_audit.py`); these mirror it. The events tables
-are the library's (`<family>_events` in schema public), described here only to read them.
+Alembic owns the DDL (`migrations/versions/0007_audit.py`, `0013_audit_integrity.py`); these
+mirror it. The events tables are the library's (`<family>_events` in schema public), described
+here only to read them.
 """
 
 from __future__ import annotations
@@ -55,7 +56,27 @@ access_log = Table(
     Column("purpose", Text),
     Column("digest", LargeBinary, nullable=False),
     Column("hash", LargeBinary, nullable=False),
+    Column("seal", LargeBinary),
 )
+
+event_seals = Table(
+    "event_seals",
+    metadata,
+    Column("chain", Text, primary_key=True),
+    Column("originator_id", Uuid, primary_key=True),
+    Column("originator_version", BigInteger, primary_key=True),
+    Column("key_id", Text, nullable=False),
+    Column("seal", LargeBinary, nullable=False),
+)
+
+seal_start = Table(
+    "seal_start",
+    metadata,
+    Column("chain", Text, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)
+
+access_seal_start = Table("access_seal_start", metadata, Column("seq", BigInteger))
 
 checkpoints = Table(
     "checkpoints",
@@ -68,6 +89,7 @@ checkpoints = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("key_id", Text, nullable=False),
     Column("signature", LargeBinary, nullable=False),
+    Column("root_hash", LargeBinary),
 )
 
 _events_metadata = MetaData(schema="public")

@@ -21,7 +21,8 @@ Rules:
   answers (an empty page still leaves one entry, without ids).
 - If the entry cannot be written, `record_access` raises a 503 problem: no PHI leaves unlogged.
 - `fields_class` names the kind of data, never the data: `demographics`, `coverage`,
-  `clinical_notes`, `summary`, `history`, `full_record`.
+  `clinical_notes`, `summary`, `history`, `full_record`, `orders` and `claims` (both hold
+  diagnoses).
 - Denied attempts are recorded by `Allowed(operation, phi=fields_class)` itself (the patient id
   comes from the path parameter `patient_id`); a route only has to pass `phi=`.
 - Async endpoints: `await run_in_threadpool(record_access, ...)`.
@@ -94,6 +95,7 @@ def record_access(
                 recipient=recipient,
                 purpose=purpose,
             ),
+            aries.seal_key,
         )
     except SQLAlchemyError:
         log.exception("access entry not recorded", operation=operation, action=action)
@@ -136,6 +138,6 @@ async def record_denied(
         request_id=_request_id(request),
     )
     try:
-        await run_in_threadpool(record, aries.read_engine, entry)
+        await run_in_threadpool(record, aries.read_engine, entry, aries.seal_key)
     except SQLAlchemyError:
         log.exception("denied access not recorded", operation=operation)

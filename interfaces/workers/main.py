@@ -8,6 +8,9 @@ thread):
   on the broker (`interfaces.workers.broker`: Redis, or RabbitMQ);
 - housekeeping every few seconds: heartbeat, requeue a dead worker's unfinished messages, queue
   depth gauges;
+- audit checkpoints: every `audit_checkpoint_minutes`, every chain's head and Merkle root signed
+  with ARIES_AUDIT_HMAC_KEY, stored and appended to the witness directory
+  (`application/audit/witness.py`); without the key, none (a warning says so);
 - the claims process manager (delivered orders -> claims), in the calling thread: it wakes on
   the Orders log's NOTIFY and polls once a second; a lost connection is retried with backoff.
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 import signal
 import threading
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import dramatiq
@@ -28,6 +32,7 @@ import structlog
 from eventsourcing.persistence import OperationalError
 from prometheus_client import start_http_server
 
+from application.audit.witness import checkpoint_if_due
 from interfaces.bootstrap import Aries
 from interfaces.workers import metrics
 from interfaces.workers.actors import QUEUES, declare_actors
@@ -72,6 +77,10 @@ class WorkerRuntime:
                 follower = Follower(self.aries, reaction, self.broker, self.store, self.halt)
                 self._thread(follower.run, f"reaction:{reaction.name}")
         self._thread(self._housekeeping, "worker-housekeeping")
+        if settings.audit_hmac_key is None:
+            log.warning("no ARIES_AUDIT_HMAC_KEY: audit checkpoints are not taken")
+        else:
+            self._thread(self._checkpoints, "audit-checkpoints")
         if self.metrics_port is not None:
             self.metrics_server, _ = start_http_server(self.metrics_port)
         log.info(
@@ -110,6 +119,25 @@ class WorkerRuntime:
                         metrics.queue_depth.labels(queue, state).set(count)
             except Exception as error:  # broker away: the consumers say so too; try again
                 log.warning("worker housekeeping failed", error=describe(error))
+            self.halt.wait(interval)
+
+
+    def _checkpoints(self) -> None:
+        settings = self.aries.settings
+        assert settings.audit_hmac_key is not None
+        key = settings.audit_hmac_key.get_secret_value().encode()
+        every = timedelta(minutes=settings.audit_checkpoint_minutes)
+        # Wake often enough to keep the schedule, whatever it is.
+        interval = min(every.total_seconds() / 4, 60.0)
+        while not self.halt.is_set():
+            try:
+                made = checkpoint_if_due(
+                    self.aries.read_engine, key, every, settings.audit_witness_dir
+                )
+                if made:
+                    log.info("audit checkpoints taken", chains=len(made))
+            except Exception as error:  # database or witness away: next round tries again
+                log.warning("audit checkpoint failed", error=describe(error))
             self.halt.wait(interval)
 
 

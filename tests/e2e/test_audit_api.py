@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from application.audit.access_log import (
     DENIED,
@@ -18,6 +19,7 @@ from application.audit.access_log import (
 from domain.context import bound_context
 from domain.identity import Role
 from interfaces.http.permissions import PERMISSIONS
+from tests.conftest import eventually
 from tests.e2e.conftest import access_entries, headers_for
 from tests.integration.scenarios import demographics
 
@@ -165,16 +167,37 @@ def test_a_bad_feed_cursor_is_a_400(api, tenant):
     assert response.status_code == 400
 
 
-def test_verify_reports_intact_chains(api, tenant):
-    _patient(api, tenant)
+def _last_position(api, patient_id: uuid.UUID) -> int:
+    with api.app.state.aries.read_engine.connect() as conn:
+        return conn.execute(
+            text("SELECT max(notification_id) FROM patients_events WHERE originator_id = :id"),
+            {"id": patient_id},
+        ).scalar_one()
 
-    response = api.get("/v1/audit/verify", headers=headers_for(api, "auditor", tenant))
 
-    assert response.status_code == 200, response.text
+def test_verify_reports_intact_chains_with_only_the_callers_tenants_heads(api, tenant):
+    mine = _patient(api, tenant)
+    auditor = headers_for(api, "auditor", tenant)
+    other_tenant = f"{tenant}-other"
+    headers_for(api, "auditor", other_tenant)
+    theirs = _patient(api, other_tenant)
+
+    response = eventually(
+        lambda: api.get("/v1/audit/verify", headers=auditor),
+        lambda r: r.status_code == 200 and next(
+            c for c in r.json()["chains"] if c["chain"] == "patients_events"
+        )["entries"] == 2,
+        timeout=30,
+    )
+
     body = response.json()
     assert body["ok"] is True and body["first_break"] is None
     patients = next(c for c in body["chains"] if c["chain"] == "patients_events")
-    assert patients["entries"] >= 2 and patients["ok"]
+    assert patients["ok"] and patients["head_position"] == _last_position(api, mine)
+    assert patients["head_position"] < _last_position(api, theirs)
+    access = next(c for c in body["chains"] if c["chain"] == "access_log")
+    assert access["entries"] == 0 and access["head_hash"] == ""
+    assert body["checkpoints"] == []  # the store's heads: every tenant's
 
 
 def test_the_access_log_answers_who_read_a_patient(api, tenant):

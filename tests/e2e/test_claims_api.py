@@ -14,7 +14,7 @@ import pytest
 from domain.claim import Claim
 from domain.context import bound_context
 from tests.conftest import eventually
-from tests.e2e.conftest import aries_of, headers_for
+from tests.e2e.conftest import access_entries, aries_of, headers_for
 from tests.integration.scenarios import delivered_bed_and_walker
 from tests.unit.claim_builders import NS, accepted, at, denial, scrubbed
 
@@ -295,3 +295,26 @@ def test_another_tenants_unconfirmed_claim_cannot_be_settled(api, tenant):
     answer = api.post(f"/v1/claims/{claim.id}/transmission-settlement",
                       json={"received": True}, headers=outsider)
     assert answer.status_code == 404
+def test_reading_listing_and_queueing_claims_are_phi_reads_in_the_access_log(api, tenant):
+    biller = headers_for(api, "biller", tenant)
+    summary = drafted_claim(api, tenant, biller)
+    patient_id = uuid.UUID(summary["patient_id"])
+
+    reads = [
+        (api.get(f"/v1/claims/{summary['id']}", headers=biller), "read"),
+        (api.get("/v1/claims", params={"patient_id": str(patient_id)}, headers=biller),
+         "search"),
+        (api.get("/v1/claims/work-queue", headers=biller), "search"),
+    ]
+    for response, action in reads:
+        assert response.status_code == 200, response.text
+        [entry] = access_entries(api, response)
+        assert (entry.action, entry.fields_class, entry.outcome, entry.tenant_id) == (
+            action, "claims", "allowed", tenant,
+        )
+        assert patient_id in entry.patient_ids
+    intake = headers_for(api, "intake", tenant)
+    refused = api.get(f"/v1/claims/{summary['id']}", headers=intake)
+    assert refused.status_code == 403
+    [denial] = access_entries(api, refused)
+    assert (denial.fields_class, denial.outcome) == ("claims", "denied")

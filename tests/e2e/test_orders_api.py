@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from domain.context import bound_context
 from domain.identity import Role
 from interfaces.http.permissions import is_allowed
-from tests.e2e.conftest import headers_for
+from tests.e2e.conftest import access_entries, headers_for
 from tests.integration.scenarios import medicare_patient
 
 pytestmark = pytest.mark.e2e
@@ -455,3 +455,27 @@ def test_an_auditor_reads_orders_but_a_biller_may_not_place_one(api, tenant, int
     assert read(api, auditor, placed)["id"] == placed["id"]
     refused = api.post("/v1/orders", json={}, headers=biller)
     assert refused.status_code == 403
+
+
+def test_reading_and_listing_orders_are_phi_reads_in_the_access_log(api, tenant, intake):
+    patient_id, _ = patient(api, tenant)
+    placed = place(api, intake, patient_id)
+    params = {"min_position": placed["position"]}
+    reads = [
+        (api.get(f"/v1/orders/{placed['id']}", params=params, headers=intake), "read"),
+        (api.get("/v1/orders", params={**params, "patient_id": patient_id}, headers=intake),
+         "search"),
+    ]
+    for response, action in reads:
+        assert response.status_code == 200, response.text
+        [entry] = access_entries(api, response)
+        assert (entry.action, entry.fields_class, entry.outcome, entry.tenant_id) == (
+            action, "orders", "allowed", tenant,
+        )
+        assert entry.patient_ids == [uuid.UUID(patient_id)]
+    # A role refused orders leaves a denial (analysts read aggregates only).
+    analyst = headers_for(api, "analyst", tenant)
+    refused = api.get(f"/v1/orders/{placed['id']}", headers=analyst)
+    assert refused.status_code == 403
+    [denial] = access_entries(api, refused)
+    assert (denial.fields_class, denial.outcome) == ("orders", "denied")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from typer.testing import CliRunner
 
 from application.audit.access_log import READ, AccessRecord, record
@@ -21,7 +22,7 @@ from application.audit.checkpoints import check_checkpoints, create_checkpoints
 from interfaces.cli.main import app as cli
 from tests.conftest import aries_on, in_threads
 from tests.integration.scenarios import demographics
-from tests.servers import fresh_database
+from tests.servers import fresh_database, url_as_uri
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +68,7 @@ def test_every_stored_event_is_chained_and_an_untouched_store_verifies(store):
     aries.identity.create_user(f"u-{uuid.uuid4().hex[:8]}", "correct horse battery", "auditor",
                                "t1")
 
-    reports = verify_all(aries.read_engine)
+    reports = verify_all(aries.read_engine, seal_key=aries.seal_key)
 
     assert [r.first_break for r in reports if r.first_break is not None] == []
     by_chain = {r.chain: r for r in reports}
@@ -182,6 +183,7 @@ def _access(aries, n: int):
             operation="read_patient", fields_class="demographics",
             patient_ids=(uuid.uuid4(),), request_id=f"req-{n:08d}",
         ),
+        aries.seal_key,
     )
 
 
@@ -222,6 +224,10 @@ def test_the_log_stamps_its_own_time_and_sequence_whatever_the_caller_sends(stor
         "UPDATE audit.event_chain SET hash = hash",
         "DELETE FROM audit.checkpoints",
         "INSERT INTO audit.event_chain VALUES ('patients_events', 999, 999, 'x', 'x')",
+        "UPDATE audit.event_seals SET seal = seal",
+        "DELETE FROM audit.event_seals",
+        "INSERT INTO audit.seal_start VALUES ('x', 0)",
+        "UPDATE audit.access_seal_start SET seq = 0",
     ],
 )
 def test_the_app_role_cannot_change_the_audit_tables(store, statement):
@@ -234,20 +240,60 @@ def test_the_app_role_cannot_change_the_audit_tables(store, statement):
             conn.execute(statement)
 
 
-def test_the_app_role_records_events_and_access_entries_through_the_triggers(store):
+def test_an_event_inserted_raw_with_the_app_role_is_chained_but_reported_unsealed(store):
     aries, url = store
+    _patients(aries, 1)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("SET ROLE aries_app")
-        conn.execute(
+        position = conn.execute(
             "INSERT INTO patients_events (originator_id, originator_version, topic, state) "
-            "VALUES (gen_random_uuid(), 1, 'aries.test', 'x'::bytea)"
+            "VALUES (gen_random_uuid(), 1, 'aries.test', 'x'::bytea) RETURNING notification_id"
+        ).fetchone()[0]
+        # The app role may write seals, but cannot make a valid one without the key.
+        conn.execute(
+            "INSERT INTO audit.event_seals SELECT 'patients_events', originator_id, 1, 'k', "
+            "'\\x00'::bytea FROM patients_events WHERE notification_id = %s", (position,)
         )
+    # The trigger chained it: the hash chain alone holds.
+    assert verify_event_chain(aries.read_engine, "patients_events").ok
+
+    report = verify_event_chain(aries.read_engine, "patients_events", seal_key=aries.seal_key)
+
+    assert (report.first_break.position, report.first_break.reason) == (
+        position, "event seal invalid",
+    )
+
+
+def test_an_access_entry_inserted_raw_with_the_app_role_is_reported_unsealed(store):
+    aries, url = store
+    _access(aries, 1)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SET ROLE aries_app")
         conn.execute(
             "INSERT INTO audit.access_log (tenant_id, action, operation, fields_class, outcome, "
             "digest, hash) VALUES ('t', 'read', 'x', 'demographics', 'allowed', '', '')"
         )
-    reports = verify_all(aries.read_engine)
+    assert verify_access_log(aries.read_engine).ok
+
+    report = verify_access_log(aries.read_engine, seal_key=aries.seal_key)
+
+    assert (report.first_break.seq, report.first_break.reason) == (
+        2, "access entry not sealed by the application",
+    )
+
+
+def test_what_the_application_records_is_sealed_and_verifies_with_its_key(store):
+    aries, _ = store
+    _patients(aries, 2)
+    _access(aries, 1)
+
+    reports = verify_all(aries.read_engine, seal_key=aries.seal_key)
+    wrong_key = verify_all(aries.read_engine, seal_key=b"not the application's key")
+
     assert [r.first_break for r in reports if r.first_break is not None] == []
+    assert {r.chain for r in wrong_key if r.first_break is not None} == {
+        "patients_events", "access_log",
+    }
 
 
 def test_the_analyst_role_sees_nothing_of_the_audit_schema(store):
@@ -313,3 +359,46 @@ def test_aries_audit_verify_exits_non_zero_on_a_broken_chain(store, redis_url, m
 
     result = runner.invoke(cli, ["audit", "verify"])
     assert result.exit_code == 1
+
+
+@pytest.fixture
+def service_role_url(store):
+    """A login role like compose's aries_service (a member of aries_app, not a superuser), on
+    the test's database; dropped afterwards (roles are the whole server's)."""
+    _, url = store
+    name = f"aries_service_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            f"CREATE ROLE {name} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE IN ROLE aries_app "
+            "PASSWORD 'service-test'"
+        )
+    params = conninfo_to_dict(url)
+    params.update(user=name, password="service-test")
+    try:
+        yield url_as_uri(make_conninfo(**params))
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+                (name,),
+            )
+            conn.execute(f"DROP ROLE {name}")
+
+
+def test_the_application_runs_as_a_member_of_aries_app_and_cannot_turn_the_chain_off(
+    store, service_role_url, redis_url
+):
+    with aries_on(service_role_url, redis_url) as aries:
+        _patients(aries, 2)
+        _access(aries, 1)
+        create_checkpoints(aries.read_engine, KEY)
+        reports = verify_all(aries.read_engine, seal_key=aries.seal_key)
+        checks = check_checkpoints(aries.read_engine, KEY)
+    assert [r.first_break for r in reports if r.first_break is not None] == []
+    assert all(c.ok for c in checks)
+    with psycopg.connect(service_role_url) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("ALTER TABLE patients_events DISABLE TRIGGER ALL")
+        conn.rollback()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SET session_replication_role = replica")

@@ -3,10 +3,11 @@ and stops verifying when any one byte of the file changes."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 import zipfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -22,12 +23,19 @@ from application.audit.access_log import (
     record,
 )
 from application.audit.checkpoints import create_checkpoints
-from application.audit.export import export_bundle, verify_bundle
+from application.audit.export import (
+    canonical_manifest,
+    export_bundle,
+    manifest_digest,
+    verify_bundle,
+    zip_members,
+)
 from domain.context import bound_context
 from interfaces.cli.main import app as cli
+from projections.queries.patient_records import patient_aggregates
 from projections.runner import catch_up
 from tests.conftest import aries_on
-from tests.integration.scenarios import demographics
+from tests.integration.scenarios import delivered_bed_and_walker, demographics
 from tests.servers import fresh_database
 
 pytestmark = pytest.mark.integration
@@ -170,3 +178,75 @@ def test_the_cli_exports_records_the_disclosure_and_verifies_the_bundle(
     damaged[len(damaged) // 2] ^= 0x20
     out.write_bytes(bytes(damaged))
     assert runner.invoke(cli, ["audit", "verify-bundle", str(out)]).exit_code == 1
+
+
+def test_a_patients_cli_bundle_holds_their_orders_and_claims(
+    store, redis_url, tmp_path, monkeypatch
+):
+    aries, url = store
+    with bound_context(tenant_id="t-export"):
+        delivered = delivered_bed_and_walker(aries, date(2026, 11, 2))
+    aries.claims.catch_up_all()  # the claims process manager drafts the delivery's claim
+    catch_up(aries, "orders")
+    catch_up(aries, "claims")
+    with aries.read_engine.connect() as conn:
+        claim_ids = patient_aggregates(conn, delivered.patient_id)["claims"]
+    monkeypatch.setenv("ARIES_DATABASE_URL", url)
+    monkeypatch.setenv("ARIES_REDIS_URL", redis_url)
+    out = tmp_path / "record.zip"
+
+    exported = CliRunner().invoke(
+        cli, ["audit", "export", "--patient", str(delivered.patient_id), "--out", str(out)]
+    )
+
+    assert exported.exit_code == 0, exported.output
+    assert verify_bundle(out).ok
+    with zipfile.ZipFile(out) as archive:
+        lines = [json.loads(line) for line in archive.read("events.jsonl").splitlines()]
+    exported_ids = {(line["chain"], line["originator_id"]) for line in lines}
+    assert len(claim_ids) == 1
+    assert {
+        ("patients_events", str(delivered.patient_id)),
+        ("orders_events", str(delivered.order_id)),
+        ("claims_events", str(claim_ids[0])),
+    } <= exported_ids
+    assert {chain for chain, _ in exported_ids} == {
+        "patients_events", "orders_events", "claims_events",
+    }
+
+
+def test_a_bundle_carries_one_short_inclusion_proof_per_record_and_rests_on_its_checkpoint(
+    patient_bundle,
+):
+    path, summary, _, _ = patient_bundle
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        proofs = [json.loads(line) for line in archive.read("proofs.jsonl").splitlines()]
+
+    assert len(proofs) == summary.events + summary.access_entries
+    for proof in proofs:
+        size = manifest["chains"][proof["chain"]]["tree_size"]
+        assert len(proof["path"]) <= (size - 1).bit_length()  # O(log n), not the chain's tail
+    patients = manifest["chains"]["patients_events"]
+    # Recorded after the checkpoint (Okafor): the tree at export extends the signed one.
+    assert patients["checkpoint_seq"] < patients["tree_size"] and patients["consistency"]
+    assert manifest["checkpoints"]["patients_events"]["seq"] == patients["checkpoint_seq"]
+
+
+def test_a_bundle_with_a_record_but_not_its_proof_does_not_verify(patient_bundle, tmp_path):
+    path, _, _, _ = patient_bundle
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    members["proofs.jsonl"] = b"".join(members["proofs.jsonl"].splitlines(keepends=True)[1:])
+    manifest = json.loads(members["manifest.json"])
+    manifest["files"]["proofs.jsonl"]["sha256"] = hashlib.sha256(
+        members["proofs.jsonl"]
+    ).hexdigest()
+    manifest["manifest_digest"] = manifest_digest(manifest)
+    members["manifest.json"] = canonical_manifest(manifest)
+    forged = tmp_path / "forged.zip"
+    forged.write_bytes(zip_members(members))
+
+    report = verify_bundle(forged, KEY)
+
+    assert any("exported without its proof" in p for p in report.problems), report.problems

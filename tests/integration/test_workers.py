@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 from sqlalchemy import Engine, create_engine
 
+from application.audit.witness import WITNESS_FILE, read_witness
 from application.summaries import request_summary
 from domain.claim_ids import claim_id_for
 from domain.claim_values import ClaimStatus
@@ -488,6 +489,34 @@ def socket_without_a_server() -> Iterator[int]:
     finally:
         sock.close()
 
+
+# --- audit checkpoints ----------------------------------------------------------------------------
+
+
+def test_the_worker_takes_checkpoints_on_its_schedule_and_appends_them_to_the_witness(
+    own_database, redis_url, redis_prefix, tmp_path
+):
+    settings = worker_settings(
+        own_database, redis_url, redis_prefix,
+        audit_hmac_key="a checkpoint key kept outside the database",
+        audit_checkpoint_minutes=0.02,  # 1.2 s: a second round within the test
+        audit_witness_dir=tmp_path,
+    )
+    witness = tmp_path / WITNESS_FILE
+
+    with running_workers(settings):
+        published = eventually(
+            lambda: read_witness(witness) if witness.exists() else [],
+            lambda found: len({c.created_at for c in found}) >= 2,
+            what="two rounds of checkpoints in the witness",
+            timeout=30,
+        )
+
+    key = settings.audit_hmac_key.get_secret_value().encode()
+    assert {c.chain for c in published} == {
+        "patients_events", "orders_events", "claims_events", "identity_events", "access_log",
+    }
+    assert all(c.signed_by(key) and c.root_hash is not None for c in published)
 
 
 # --- RabbitMQ alone -----------------------------------------------------------------------------

@@ -30,10 +30,18 @@ EXPECTED_COMMANDS = {
     "projector": ["project"],
     "worker": ["worker"],
 }
-DATABASE_URL = "postgresql://aries:aries@postgres:5432/aries"
+OWNER_DATABASE_URL = "postgresql://aries:aries@postgres:5432/aries"
+APP_PASSWORD = "p" * 24
+APP_DATABASE_URL = f"postgresql://aries_service:{APP_PASSWORD}@postgres:5432/aries"
 REDIS_URL = "redis://redis:6379/0"
 A_SECRET = "s" * 48
-SHELL_SECRETS = {"ARIES_JWT_SECRET": A_SECRET, "ARIES_MFA_ENCRYPTION_KEY": "m" * 48}
+SHELL_SECRETS = {
+    "ARIES_JWT_SECRET": A_SECRET,
+    "ARIES_MFA_ENCRYPTION_KEY": "m" * 48,
+    "ARIES_AUDIT_SIGNING_KEY": "a" * 48,
+    "ARIES_AUDIT_HMAC_KEY": "h" * 48,
+    "ARIES_DB_APP_PASSWORD": APP_PASSWORD,
+}
 
 
 # ---- reading the files ---------------------------------------------------------------------
@@ -263,14 +271,27 @@ def test_rabbitmq_service_starts_only_with_its_profile_and_checks_its_health():
 # ---- docker-compose.yml: what the app containers are told ----------------------------------
 
 
-def test_compose_refuses_to_start_without_a_jwt_secret():
-    with pytest.raises(LookupError, match="ARIES_JWT_SECRET"):
-        _container_environment("api", shell={})
+@pytest.mark.parametrize("missing", sorted(SHELL_SECRETS))
+def test_compose_refuses_to_start_without_each_secret(missing):
+    shell = {k: v for k, v in SHELL_SECRETS.items() if k != missing}
+    with pytest.raises(LookupError, match=missing):
+        _container_environment("api", shell=shell)
 
 
-def test_compose_refuses_to_start_without_an_mfa_encryption_key():
-    with pytest.raises(LookupError, match="ARIES_MFA_ENCRYPTION_KEY"):
-        _container_environment("api", shell={"ARIES_JWT_SECRET": A_SECRET})
+def test_postgres_creates_the_non_superuser_login_role_the_processes_use():
+    service = _service("postgres")
+    script = ROOT / "deploy" / "postgres-roles.sh"
+    assert f"./deploy/{script.name}:/docker-entrypoint-initdb.d/10-aries-roles.sh:ro" in (
+        service["volumes"]
+    )
+    text = script.read_text(encoding="utf-8")
+    assert "CREATE ROLE aries_service LOGIN NOSUPERUSER" in text and "IN ROLE aries_app" in text
+
+
+def test_the_worker_appends_checkpoints_to_a_witness_volume():
+    environment = _container_environment("worker", shell=SHELL_SECRETS)
+    assert environment["ARIES_AUDIT_WITNESS_DIR"] == "/var/lib/aries/witness"
+    assert "audit-witness:/var/lib/aries/witness" in _service("worker")["volumes"]
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
@@ -283,7 +304,9 @@ def test_app_service_gets_the_jwt_secret_from_the_shell(service):
 def test_app_service_runs_in_production_against_the_compose_servers(service):
     environment = _container_environment(service, shell=SHELL_SECRETS)
     assert environment["ARIES_ENVIRONMENT"] == "production"
-    assert environment["ARIES_DATABASE_URL"] == DATABASE_URL
+    assert environment["ARIES_DATABASE_URL"] == (
+        OWNER_DATABASE_URL if service == "migrate" else APP_DATABASE_URL
+    )
     assert environment["ARIES_REDIS_URL"] == REDIS_URL
     assert environment["ARIES_HOST"] == "0.0.0.0"
 
@@ -402,3 +425,11 @@ def test_dockerignore_keeps_local_state_and_tests_out_of_the_image(name):
 )
 def test_dockerignore_keeps_what_the_build_needs(name):
     assert not _ignored(name)
+
+
+def test_the_image_has_the_witness_directory_the_unprivileged_user_writes():
+    # A new named volume takes the owner of the image's directory it is mounted on.
+    runs = " ".join(_final_stage("RUN"))
+    assert "install -d -o aries -g aries -m 0750 /var/lib/aries/witness" in runs
+    worker = _container_environment("worker", shell=SHELL_SECRETS)
+    assert worker["ARIES_AUDIT_WITNESS_DIR"] == "/var/lib/aries/witness"

@@ -1,10 +1,10 @@
 """Auditors: history, time travel, tamper evidence, PHI access log: the handlers.
 
 Only admins and auditors reach these endpoints, and none of them changes anything. Each is
-scoped to the caller's tenant, except `verify`, which checks the whole store's chains (it
-answers counts and hashes, no data). Reading an aggregate's history or past state shows PHI,
-so it leaves an entry in the access log (and a refused attempt does too). Bodies are in
-interfaces/http/schemas/audit.py.
+scoped to the caller's tenant; `verify` checks the whole store's chains (one for every tenant)
+but shows a tenant's auditor only the tenant's own entries and heads. Reading an aggregate's
+history or past state shows PHI, so it leaves an entry in the access log (and a refused attempt
+does too). Bodies are in interfaces/http/schemas/audit.py.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime
 
 from application.audit import access_log
-from application.audit.chain import verify_all
+from application.audit.chain import tenant_heads, verify_all
 from application.audit.checkpoints import check_checkpoints
 from application.audit.history import aggregate_history, state_at
+from domain.context import SYSTEM_TENANT
 from interfaces.bootstrap import Aries
 from interfaces.http.access import READ, record_access
 from interfaces.http.deps import AriesDep
@@ -108,20 +109,26 @@ def get_verify(
     principal: Allowed("verify_audit_chain"),
     aries: AriesDep,
 ) -> VerifyOut:
-    """Recompute every hash chain (events and access log) and check the latest signed
-    checkpoints; answers the first broken link, if any."""
-    reports = verify_all(aries.read_engine)
+    """Recompute every hash chain (events and access log) with the application's seals and
+    check the latest signed checkpoints; answers the first broken link, if any. The chains are
+    the store's, one for every tenant: a tenant's auditor sees whether they hold and the
+    tenant's own entries, not other tenants' heads or checkpoints."""
+    reports = verify_all(aries.read_engine, seal_key=aries.seal_key)
     secret = aries.settings.audit_hmac_key
     key = secret.get_secret_value().encode() if secret is not None else None
     checks = check_checkpoints(aries.read_engine, key)
-    chains = [ChainOut.of(report) for report in reports]
+    ok = all(r.ok for r in reports) and all(c.ok for c in checks)
+    if principal.tenant_id == SYSTEM_TENANT:
+        chains = [ChainOut.of(report) for report in reports]
+        shown = [CheckpointOut.of(check) for check in checks]
+    else:
+        mine = {h.chain: h for h in tenant_heads(
+            aries.read_engine, aries.recorded_times, principal.tenant_id
+        )}
+        chains = [ChainOut.of_tenant(report, mine[report.chain]) for report in reports]
+        shown = []
     first = next((c.first_break for c in chains if c.first_break is not None), None)
-    return VerifyOut(
-        ok=first is None and all(c.ok for c in checks),
-        first_break=first,
-        chains=chains,
-        checkpoints=[CheckpointOut.of(check) for check in checks],
-    )
+    return VerifyOut(ok=ok, first_break=first, chains=chains, checkpoints=shown)
 
 
 @router.get("/access", operation_id="read_access_log", response_model=AccessPage)

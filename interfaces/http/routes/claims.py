@@ -14,11 +14,12 @@ import datetime as dt
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from domain.claim_values import AppealLevel
 from domain.errors import NotFound
+from interfaces.http.access import READ, SEARCH, record_access
 from interfaces.http.commands import (
     CommandAccepted,
     ExpectedVersion,
@@ -57,6 +58,8 @@ from projections.queries import claims as queries
 from projections.queries.work_queue import work_item_page
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"], responses=AUTH_RESPONSES)
+# The PHI access log's fields class of a read of claims (their diagnoses).
+CLAIMS = "claims"
 
 _errors = ProblemResponses({
     400: "malformed cursor",
@@ -76,8 +79,9 @@ _errors = ProblemResponses({
     responses=_errors(400),
 )
 def read_work_queue(
-    principal: Allowed("read_work_queue"),
+    principal: Allowed("read_work_queue", phi=CLAIMS),
     aries: AriesDep,
+    request: Request,
     response: Response,
     min_position: MinPosition,
     kind: Annotated[list[WorkItemKind] | None, Query(description="only these kinds")] = None,
@@ -95,10 +99,10 @@ def read_work_queue(
         found = work_item_page(
             conn, principal.tenant_id, kinds=kind, due_by=due_by, after=after, limit=limit
         )
-    return Page[WorkItem](
-        items=[WorkItem.model_validate(row, from_attributes=True) for row in found.rows],
-        next_cursor=next_cursor(found.next_key),
-    )
+    items = [WorkItem.model_validate(row, from_attributes=True) for row in found.rows]
+    record_access(aries, principal, request, action=SEARCH, fields_class=CLAIMS,
+                  patient_ids=[item.patient_id for item in items])
+    return Page[WorkItem](items=items, next_cursor=next_cursor(found.next_key))
 
 
 @router.get("/aging", operation_id="read_ar_aging", response_model=AgingReport)
@@ -119,8 +123,9 @@ def read_ar_aging(
     "", operation_id="list_claims", response_model=Page[ClaimSummary], responses=_errors(400)
 )
 def list_claims(
-    principal: Allowed("list_claims"),
+    principal: Allowed("list_claims", phi=CLAIMS),
     aries: AriesDep,
+    request: Request,
     response: Response,
     min_position: MinPosition,
     status: Annotated[list[str] | None, Query(description="only these statuses")] = None,
@@ -151,10 +156,11 @@ def list_claims(
             days_outstanding=BUCKET_DAYS[aging] if aging is not None else None,
             min_days_outstanding=min_days_outstanding, after=after, limit=limit,
         )
-    return Page[ClaimSummary](
-        items=[ClaimSummary.of_row(row, today) for row in found.rows],
-        next_cursor=next_cursor(found.next_key),
-    )
+    items = [ClaimSummary.of_row(row, today) for row in found.rows]
+    # Claims carry diagnoses: a page of them is a search of the patients they name.
+    record_access(aries, principal, request, action=SEARCH, fields_class=CLAIMS,
+                  patient_ids=[item.patient_id for item in items])
+    return Page[ClaimSummary](items=items, next_cursor=next_cursor(found.next_key))
 
 
 @router.get(
@@ -162,8 +168,9 @@ def list_claims(
 )
 def read_claim(
     claim_id: UUID,
-    principal: Allowed("read_claim"),
+    principal: Allowed("read_claim", phi=CLAIMS),
     aries: AriesDep,
+    request: Request,
     response: Response,
     min_position: MinPosition,
 ) -> ClaimDetail:
@@ -174,8 +181,11 @@ def read_claim(
         record = queries.claim_record(conn, claim_id, principal.tenant_id)
     if record is None:
         raise NotFound("claim", claim_id)
+    detail = ClaimDetail.of_record(record, aries.claims.clock.today())
+    record_access(aries, principal, request, action=READ, fields_class=CLAIMS,
+                  patient_ids=[detail.patient_id])
     response.headers["ETag"] = etag(record.claim.version)
-    return ClaimDetail.of_record(record, aries.claims.clock.today())
+    return detail
 
 
 # --- Commands -----------------------------------------------------------------------------------

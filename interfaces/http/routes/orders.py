@@ -13,10 +13,11 @@ import datetime as dt
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from domain.errors import NotFound
+from interfaces.http.access import READ, SEARCH, record_access
 from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response, etag
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
@@ -51,6 +52,8 @@ from interfaces.http.security import AUTH_RESPONSES
 from projections.queries import orders as queries
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=AUTH_RESPONSES)
+# The PHI access log's fields class of a read of orders (their diagnoses).
+ORDERS = "orders"
 
 PROJECTION = UPSTREAM = "orders"
 
@@ -336,8 +339,9 @@ def record_adherence(
     responses=_errors(400, 422),
 )
 def list_orders(
-    principal: Allowed("list_orders"),
+    principal: Allowed("list_orders", phi=ORDERS),
     aries: AriesDep,
+    request: Request,
     response: Response,
     min_position: MinPosition,
     status: Annotated[StatusFilter | None, Query(description="current status")] = None,
@@ -358,10 +362,11 @@ def list_orders(
             order_date_from=order_date_from, order_date_to=order_date_to, on_hold=on_hold,
             after=after, limit=limit,
         )
-    return Page[OrderSummary](
-        items=[OrderSummary.of_row(row) for row in found.rows],
-        next_cursor=next_cursor(found.next_key),
-    )
+    items = [OrderSummary.of_row(row) for row in found.rows]
+    # Orders carry diagnoses: a page of them is a search of the patients they name.
+    record_access(aries, principal, request, action=SEARCH, fields_class=ORDERS,
+                  patient_ids=[item.patient_id for item in items])
+    return Page[OrderSummary](items=items, next_cursor=next_cursor(found.next_key))
 
 
 @router.get(
@@ -376,8 +381,9 @@ def list_orders(
 )
 def read_order(
     order_id: UUID,
-    principal: Allowed("read_order"),
+    principal: Allowed("read_order", phi=ORDERS),
     aries: AriesDep,
+    request: Request,
     response: Response,
     min_position: MinPosition,
 ) -> OrderDetail:
@@ -388,5 +394,8 @@ def read_order(
         record = queries.order_record(conn, order_id, principal.tenant_id)
     if record is None:
         raise NotFound("order", order_id)
+    detail = OrderDetail.of_record(record)
+    record_access(aries, principal, request, action=READ, fields_class=ORDERS,
+                  patient_ids=[detail.patient_id])
     response.headers["ETag"] = etag(record.order.version)
-    return OrderDetail.of_record(record)
+    return detail

@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from application.audit.access_log import AccessEntry
-from application.audit.chain import ChainReport
+from application.audit.chain import ChainReport, TenantHead
 from application.audit.checkpoints import CheckpointCheck
 from projections.event_index_queries import FeedItem
 
@@ -95,10 +95,21 @@ class BreakOut(BaseModel):
         )
 
 
+    @classmethod
+    def scoped(cls, report: ChainReport) -> BreakOut | None:
+        """A break without its place (the entry may be another tenant's)."""
+        b = report.first_break
+        return None if b is None else cls(chain=b.chain, seq=None, position=None, reason=b.reason)
+
+
 class ChainOut(BaseModel):
+    """One chain. A tenant's auditor sees the tenant's own entries (`entries`, and `head_*` of
+    the last of them, empty when none); the store's operators (tenant `system`) the whole
+    chain."""
+
     chain: str = Field(..., examples=["patients_events"])
     ok: bool
-    entries: int = Field(..., description="entries verified")
+    entries: int = Field(..., description="entries verified (a tenant's: its own)")
     head_seq: int
     head_position: int | None
     head_hash: str
@@ -110,6 +121,21 @@ class ChainOut(BaseModel):
             chain=r.chain, ok=r.ok, entries=r.entries, head_seq=r.head_seq,
             head_position=r.head_position, head_hash=r.head_hash.hex(),
             first_break=BreakOut.first_of(r),
+        )
+
+
+    @classmethod
+    def of_tenant(cls, r: ChainReport, mine: TenantHead) -> ChainOut:
+        """The chain as one tenant's auditor sees it: whether it holds (it is one chain for
+        every tenant), the tenant's own entry count and last entry; no other tenant's head,
+        and where a break is only which chain and why."""
+        head = mine.head
+        return cls(
+            chain=r.chain, ok=r.ok, entries=mine.entries,
+            head_seq=head.seq if head else 0,
+            head_position=head.position if head else None,
+            head_hash=head.hash.hex() if head else "",
+            first_break=BreakOut.scoped(r),
         )
 
 
@@ -135,10 +161,12 @@ class CheckpointOut(BaseModel):
 
 
 class VerifyOut(BaseModel):
-    ok: bool
+    ok: bool = Field(..., description="every chain, seal and checkpoint holds")
     first_break: BreakOut | None = Field(None, description="the first broken link, if any")
     chains: list[ChainOut]
-    checkpoints: list[CheckpointOut]
+    checkpoints: list[CheckpointOut] = Field(
+        ..., description="the store's checkpoints (operators only: they are every tenant's)"
+    )
 
 
 class AccessEntryOut(BaseModel):
