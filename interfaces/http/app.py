@@ -37,6 +37,7 @@ from interfaces.http.routes import (
     audit,
     auth,
     billing,
+    claim_lifecycle,
     claims,
     health,
     jobs,
@@ -146,6 +147,7 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(users.router)
     app.include_router(api_keys.router)
     app.include_router(billing.router)
-    for area in (patients, summaries, orders, claims, x12, remittances, jobs, audit):
+    areas = (patients, summaries, orders, claims, claim_lifecycle, x12, remittances, jobs, audit)
+    for area in areas:
         app.include_router(area.router)
     return app
