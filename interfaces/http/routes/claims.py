@@ -10,14 +10,17 @@ interfaces/http/schemas/claims.py.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from application.identity import Principal
 from domain.claim_values import AppealLevel
 from domain.errors import NotFound
+from interfaces.http.access import READ, SEARCH, record_access
 from interfaces.http.commands import (
     CommandAccepted,
     ExpectedVersion,
@@ -74,8 +77,9 @@ _errors = ProblemResponses({
     responses=_errors(400),
 )
 def read_work_queue(
-    principal: Allowed("read_work_queue"),
+    principal: Allowed("read_work_queue", phi="demographics"),
     aries: AriesDep,
+    request: Request,
     response: Response,
     min_position: MinPosition,
     kind: Annotated[list[WorkItemKind] | None, Query(description="only these kinds")] = None,
@@ -86,15 +90,19 @@ def read_work_queue(
     cursor: Cursor = None,
 ) -> Page[WorkItem]:
     """What needs doing next (claims to submit, rejections to fix, denials to appeal, rentals
-    to bill, timely filing risks), soonest due first. `min_position` is a Claims-log position."""
+    to bill, timely filing risks), soonest due first, each with the patient's name and account
+    number (access-logged), the claim's amounts and age. `min_position` is a Claims-log
+    position."""
     wait_for_read_model(aries, response, "work_queue", "claims", min_position)
     after = decode_cursor(cursor, (dt.date.fromisoformat, str, UUID))
     with aries.read_engine.connect() as conn:
         found = work_item_page(
             conn, principal.tenant_id, kinds=kind, due_by=due_by, after=after, limit=limit
         )
+    _record_search(aries, principal, request, found.rows)
+    today = aries.claims.clock.today()
     return Page[WorkItem](
-        items=[WorkItem.model_validate(row, from_attributes=True) for row in found.rows],
+        items=[WorkItem.of_row(row, today) for row in found.rows],
         next_cursor=next_cursor(found.next_key),
     )
 
@@ -117,8 +125,9 @@ def read_ar_aging(
     "", operation_id="list_claims", response_model=Page[ClaimSummary], responses=_errors(400)
 )
 def list_claims(
-    principal: Allowed("list_claims"),
+    principal: Allowed("list_claims", phi="demographics"),
     aries: AriesDep,
+    request: Request,
     response: Response,
     min_position: MinPosition,
     status: Annotated[list[str] | None, Query(description="only these statuses")] = None,
@@ -137,8 +146,9 @@ def list_claims(
     limit: PageSize = 50,
     cursor: Cursor = None,
 ) -> Page[ClaimSummary]:
-    """Claims of your tenant, oldest drafted first. `min_position` is a Claims-log position;
-    the claim drafted for a delivered order appears once the worker has drafted it."""
+    """Claims of your tenant, oldest drafted first, each with the patient's name and account
+    number (access-logged) and the next action and why. `min_position` is a Claims-log
+    position; the claim drafted for a delivered order appears once the worker has drafted it."""
     wait_for_read_model(aries, response, "claims", "claims", min_position)
     after = decode_cursor(cursor, (dt.datetime.fromisoformat, UUID))
     today = aries.claims.clock.today()
@@ -149,6 +159,7 @@ def list_claims(
             days_outstanding=BUCKET_DAYS[aging] if aging is not None else None,
             min_days_outstanding=min_days_outstanding, after=after, limit=limit,
         )
+    _record_search(aries, principal, request, found.rows)
     return Page[ClaimSummary](
         items=[ClaimSummary.of_row(row, today) for row in found.rows],
         next_cursor=next_cursor(found.next_key),
@@ -160,8 +171,9 @@ def list_claims(
 )
 def read_claim(
     claim_id: UUID,
-    principal: Allowed("read_claim"),
+    principal: Allowed("read_claim", phi="demographics"),
     aries: AriesDep,
+    request: Request,
     response: Response,
     min_position: MinPosition,
 ) -> ClaimDetail:
@@ -172,8 +184,19 @@ def read_claim(
         record = queries.claim_record(conn, claim_id, principal.tenant_id)
     if record is None:
         raise NotFound("claim", claim_id)
+    record_access(aries, principal, request, action=READ,
+                  patient_ids=[record.claim.patient_id], fields_class="demographics")
     response.headers["ETag"] = etag(record.claim.version)
     return ClaimDetail.of_record(record, aries.claims.clock.today())
+
+
+def _record_search(
+    aries: AriesDep, principal: Principal, request: Request, rows: Sequence[Any]
+) -> None:
+    """A list names patients: one SEARCH entry with every patient on the page."""
+    patient_ids = list(dict.fromkeys(row.patient_id for row in rows))
+    record_access(aries, principal, request, action=SEARCH, patient_ids=patient_ids,
+                  fields_class="demographics")
 
 
 # --- Commands -----------------------------------------------------------------------------------
