@@ -37,6 +37,7 @@ from interfaces.http.routes import (
     audit,
     auth,
     billing,
+    claim_batches,
     claim_lifecycle,
     claims,
     health,
@@ -147,7 +148,10 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(users.router)
     app.include_router(api_keys.router)
     app.include_router(billing.router)
-    areas = (patients, summaries, orders, claims, claim_lifecycle, x12, remittances, jobs, audit)
+    areas = (
+        patients, summaries, orders, claim_batches, claims, claim_lifecycle, x12, remittances,
+        jobs, audit,
+    )
     for area in areas:
         app.include_router(area.router)
     return app

@@ -120,6 +120,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "write_off_claim": frozenset({ADMIN, BILLER}),
     "decide_claim_appeal": frozenset({ADMIN, BILLER}),
     "close_claim": frozenset({ADMIN, BILLER}),
+    # batch actions (routes/claim_batches.py); statements name patients and their addresses
+    "submit_claim_batch": frozenset({ADMIN, BILLER}),
+    "run_patient_statements": frozenset({ADMIN, BILLER}),
+    "read_patient_statements": frozenset({ADMIN, BILLER}),
     "read_work_queue": frozenset({ADMIN, BILLER}),
     "read_ar_aging": frozenset({ADMIN, BILLER, AUDITOR, ANALYST}),
     "read_claim_x12": frozenset({ADMIN, BILLER, AUDITOR}),  # routes/x12.py: the 837P is PHI

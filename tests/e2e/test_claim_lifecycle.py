@@ -2,7 +2,8 @@
 (projector, reactions and Dramatiq workers in threads; the sandbox clearinghouse): submitted ->
 denied (CO-16 with RARC N265, via a posted 835) -> corrected and resubmitted (frequency 7 with
 the payer's claim number) -> paid with PR-2 -> secondary billed (crossover) and paid -> patient
-payment -> zero balance -> closed, with the ledger checked to the cent at each step."""
+statement -> patient payment -> zero balance -> closed, with the ledger checked to the cent at
+each step."""
 
 from __future__ import annotations
 
@@ -241,6 +242,18 @@ def test_a_claim_goes_from_denial_to_closed_over_http_with_the_ledger_right_at_e
     )
     assert_ledger(secondary_paid, balance=deductible, paid=medicare_paid + coinsurance - deductible,
                   patient_responsibility=deductible, payer="patient")
+
+    # The patient statement run names what she owes, with her name and address.
+    run = ok(api.post("/v1/claims/patient-statements", headers=office.biller), 202)
+    office.job_succeeds(run["job_id"])
+    statements = ok(api.get(f"/v1/claims/patient-statements/{run['job_id']}",
+                            headers=office.biller))["statements"]
+    assert [(s["patient_name"], s["total_due"], s["address"][0]) for s in statements] == [
+        ("Rivera, Ana", str(deductible), "12 Elm St")
+    ]
+    assert [(c["claim_id"], c["due"]) for c in statements[0]["claims"]] == [
+        (replacement_id, str(deductible))
+    ]
 
     # The patient pays her deductible: zero balance, and the claim is closed.
     payment = office.command("patient-payments", secondary_paid, amount=str(deductible),
