@@ -50,14 +50,15 @@ def next_action(
     if status in ("voided", "replaced") and balance != 0:
         # The charge is reversed here; the payer's CLP02 22 reverses what it posted.
         return NextAction("wait", f"{status}: waiting for the payer's reversal")
+    if status == "denied":
+        # A denial's CO adjustment leaves nothing owed, but the money is still to be won back.
+        carcs = ", ".join(denial_carcs) or "no CARC"
+        why = f"denied ({carcs}): appeal, or correct and resubmit"
+        return NextAction("appeal_or_resubmit", why)
     if balance < 0:
         return NextAction("refund_or_write_off", f"a credit of {-balance}")
     if balance == 0:
         return NextAction("close", "nothing is owed")
-    if status == "denied":
-        carcs = ", ".join(denial_carcs) or "no CARC"
-        why = f"denied ({carcs}): appeal, or correct and resubmit"
-        return NextAction("appeal_or_resubmit", why)
     if current_payer_id == PATIENT:
         if secondary_payer_id is None and status != "patient_responsibility":
             return NextAction(

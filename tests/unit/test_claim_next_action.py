@@ -18,7 +18,7 @@ D = Decimal
         ("rejected", D("180.00"), "MCR-DMEB", None, "correct"),
         ("submitted", D("180.00"), "MCR-DMEB", None, "wait"),
         ("accepted", D("180.00"), "MCR-DMEB", None, "wait"),
-        ("denied", D("0.00"), "MCR-DMEB", None, "close"),
+        ("denied", D("0.00"), "MCR-DMEB", None, "appeal_or_resubmit"),
         ("denied", D("180.00"), "MCR-DMEB", None, "appeal_or_resubmit"),
         ("paid", D("36.00"), "patient", None, "bill_secondary"),
         ("paid", D("5.00"), "patient", "COM-AETNA", "patient_statement"),
