@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.claim import Claim
 from domain.claim_values import (
@@ -108,3 +110,21 @@ def test_a_secondary_oa_23_reports_the_primary_and_moves_no_money():
     assert claim.status is ClaimStatus.PAID
     prior = [e for e in claim.ledger if e.carc == "23"]
     assert len(prior) == len(claim.lines) and all(e.amount == 0 for e in prior)
+
+
+@given(st.lists(st.decimals(min_value="0.01", max_value="40.00", places=2), max_size=6))
+@settings(max_examples=60, deadline=None)
+def test_refunds_never_give_back_more_than_the_patient_paid(amounts):
+    claim = reversed_after_patient_paid()
+    credit = -claim.party_balance(PATIENT)
+    refunded = Decimal("0.00")
+    for amount in amounts:
+        try:
+            claim.refund_patient(amount, LATER, "REFUND")
+        except RuleViolated as refused:
+            assert refused.rule == "patient_refund_does_not_exceed_patient_credit"
+            assert refunded + amount > credit
+            continue
+        refunded += amount
+        assert claim.party_balance(PATIENT) == refunded - credit <= 0
+    assert vars(replay(claim.collect_events())) == vars(claim)
