@@ -14,7 +14,8 @@ import pytest
 from domain.claim import Claim
 from domain.context import bound_context
 from tests.e2e.conftest import aries_of, headers_for
-from tests.unit.claim_builders import NS, at, denied, paid, submitted
+from tests.e2e.test_claims_api import drafted_claim
+from tests.unit.claim_builders import NS, at, denial, denied, paid, submitted
 from tests.unit.test_claim_lifecycle_rules import reversed_after_patient_paid
 
 pytestmark = pytest.mark.e2e
@@ -146,3 +147,32 @@ def test_another_tenants_claim_is_not_found_by_any_command(api, tenant, path, bo
     outsider = headers_for(api, "biller", f"t-{uuid.uuid4().hex[:10]}")
     answer = api.post(f"/v1/claims/{claim['id']}/{path}", json=body, headers=outsider)
     assert answer.status_code == 404, answer.text
+
+
+def test_a_replacement_is_drafted_as_frequency_7_naming_the_payers_claim_number(api, tenant):
+    biller = headers_for(api, "biller", tenant)
+    summary = drafted_claim(api, tenant, biller)
+    claims = aries_of(api).claims
+    with bound_context(tenant_id=tenant):
+        claim = claims.get_claim(uuid.UUID(summary["id"]))
+        claim.scrub(date.today())
+        claim.request_submission(1)
+        claim.record_submission("000000777", at(12))
+        claim.acknowledge(True, [], at(13))
+        claim.adjudicate("TRN-R", "ICN-R-1", "4", denial(claim, "16", ("N265",)), date.today())
+        denied_at = claims.commit(claim)
+    read = api.get(f"/v1/claims/{claim.id}", params={"min_position": denied_at.position},
+                   headers=biller).json()
+
+    replaced = api.post(f"/v1/claims/{claim.id}/replacement", headers={
+        **biller, "If-Match": f'"{read["version"]}"'}, json={
+        "reason": "diagnosis corrected", "diagnoses": ["M17.11", "G47.33"]})
+
+    assert replaced.status_code == 201, replaced.text
+    assert replaced.headers["Location"] == f"/v1/claims/{replaced.json()['id']}"
+    replacement = api.get(replaced.headers["Location"], headers=biller,
+                          params={"min_position": replaced.json()["position"]}).json()
+    assert (replacement["status"], replacement["frequency_code"]) == ("draft", "7")
+    assert replacement["replaces_claim_id"] == str(claim.id)
+    x12 = api.get(f"{replaced.headers['Location']}/x12", headers=biller)
+    assert "REF*F8*ICN-R-1~" in x12.text and "M1711" in x12.text
