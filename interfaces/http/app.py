@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 
 from interfaces.bootstrap import Aries, bootstrap
 from interfaces.http.idempotency import IdempotencyMiddleware
+from interfaces.http.job_queue import close_job_broker
 from interfaces.http.metrics import MetricsMiddleware
 from interfaces.http.metrics import router as metrics_router
 from interfaces.http.middleware import (
@@ -128,6 +129,7 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
             yield
         finally:
             await app.state.redis.aclose()
+            close_job_broker(app)
             if owned:
                 running.close()
 

@@ -3,7 +3,9 @@ their own to react to (a batch submission, a patient statement run): record the 
 with the message that runs it, then send that message to the workers' broker.
 
 Recorded before the send, so a worker that takes the message at once finds the job; a failed
-send marks the job dead (`aries jobs retry` sends it again) and answers 503.
+send marks the job dead (`aries jobs retry` sends it again) and answers 503. A client that may
+retry the request sends an `Idempotency-Key` (the idempotency middleware replays the first
+answer instead of starting a second job).
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ def _broker(app: FastAPI, aries: Aries) -> AriesRedisBroker:
             broker = build_broker(aries.settings, JobStore(aries.read_engine))
             app.state.job_broker = broker
         return broker
+
+
+def close_job_broker(app: FastAPI) -> None:
+    """Close the app's broker, if one was built (at shutdown)."""
+    with _lock:
+        broker = getattr(app.state, "job_broker", None)
+        app.state.job_broker = None
+    if broker is not None:
+        broker.close()
 
 
 def start_job(
