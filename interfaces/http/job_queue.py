@@ -21,13 +21,13 @@ from domain.context import current_context
 from interfaces.bootstrap import Aries
 from interfaces.http.problems import ProblemError
 from interfaces.workers.actors import ActorSpec, message_for, payload_of
-from interfaces.workers.broker import AriesRedisBroker, build_broker
+from interfaces.workers.broker import build_broker
 from interfaces.workers.jobs import JobStore
 
 _lock = threading.Lock()
 
 
-def _broker(app: FastAPI, aries: Aries) -> AriesRedisBroker:
+def _broker(app: FastAPI, aries: Aries) -> Any:
     """The app's broker, built on first use (only to send: it declares no actors)."""
     with _lock:
         broker = getattr(app.state, "job_broker", None)

@@ -3,8 +3,11 @@
 A batch submission (`claim_batch`) and a patient statement run (`patient_statements`) are
 side-effect jobs like the others; the check on ops.jobs.kind is widened to name them.
 
+(Chained after main's 0015_provider_ledger so that this branch has one head; the lead orders
+the revisions at merge.)
+
 Revision ID: 0012_claim_lists
-Revises: 0010_identity_security
+Revises: 0015_provider_ledger
 Create Date: 2026-12-03
 """
 
@@ -13,7 +16,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0012_claim_lists"
-down_revision = "0010_identity_security"
+down_revision = "0015_provider_ledger"
 branch_labels = None
 depends_on = None
 
