@@ -34,9 +34,11 @@ def next_action(
     current_payer_id: str | None,
     secondary_payer_id: str | None = None,
     denial_carcs: Sequence[str] = (),
+    crossed_over: bool = False,
 ) -> NextAction:
     """The next step on a claim in `status` whose ledger holds `balance`, owed now by
-    `current_payer_id` (a payer id, or `patient`)."""
+    `current_payer_id` (a payer id, or `patient`). A claim the payer forwarded to the next
+    payer itself (`crossed_over`, CLP02 19/20/21) waits for that payer's remittance."""
     if status == "closed":
         return NextAction("none", "closed")
     if status in ("draft", "scrubbed"):
@@ -59,6 +61,8 @@ def next_action(
         return NextAction("refund_or_write_off", f"a credit of {-balance}")
     if balance == 0:
         return NextAction("close", "nothing is owed")
+    if crossed_over and secondary_payer_id is None:
+        return NextAction("wait", f"crossed over by the payer: the next payer's 835 for {balance}")
     if current_payer_id == PATIENT:
         if secondary_payer_id is None and status != "patient_responsibility":
             return NextAction(

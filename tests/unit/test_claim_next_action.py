@@ -39,3 +39,8 @@ def test_each_claim_state_names_its_next_action(status, balance, payer, secondar
 def test_a_denial_says_which_carcs_denied_it():
     step = next_action("denied", D("180.00"), "MCR-DMEB", None, ["16"])
     assert "16" in step.why
+
+
+def test_a_claim_the_payer_crossed_over_waits_for_the_next_payer():
+    step = next_action("paid", D("36.00"), "patient", None, crossed_over=True)
+    assert (step.action, "crossed over" in step.why) == ("wait", True)
