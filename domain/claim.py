@@ -21,7 +21,8 @@ Choices a reader may question:
   `domain.claim_ids.replacement_id_for(original id)`.
 - A claim closes explicitly (`close`), only at zero balance: closing is a decision, and a late
   remittance on a closed claim reopens it (adjudicate is allowed and posts).
-- `write_off` and `record_patient_payment` are added so that balances can reach zero.
+- `write_off` and `record_patient_payment` are added so that balances can reach zero;
+  `refund_patient` pays back a patient credit (after a payer reversal, say) the same way.
 """
 
 from __future__ import annotations
@@ -434,17 +435,29 @@ class Claim(AriesAggregate):
 
     def record_patient_payment(self, amount: Decimal, received_on: date, reference: str) -> None:
         """A patient payment, applied to lines in order up to each line's patient balance."""
-        require(self.status is not S.CLOSED, "closed_claim_takes_no_postings", "claim is closed")
-        amount = exact_money(amount)
-        received_on = calendar_date(received_on, "received_on")
-        reference = present_text(reference, "reference", "patient_payment_names_its_reference")
-        require(amount > 0, "patient_payment_is_positive", f"payment {amount} is not positive")
+        amount, received_on, reference = self._patient_money(
+            "payment", amount, received_on, reference
+        )
         entries = ledger.patient_payment(self.ledger, self._ids, amount, received_on, reference)
         self._patient_payment_recorded(amount, received_on, reference, entries)
 
     @event("PatientPaymentRecorded")
     def _patient_payment_recorded(
         self, amount: Decimal, received_on: date, reference: str, entries: list[LedgerEntry]
+    ) -> None:
+        self.ledger = self.ledger + tuple(entries)
+
+    def refund_patient(self, amount: Decimal, refunded_on: date, reference: str) -> None:
+        """Pay back a patient's credit (what they paid beyond what they owe now), line by line."""
+        amount, refunded_on, reference = self._patient_money(
+            "refund", amount, refunded_on, reference
+        )
+        entries = ledger.patient_refund(self.ledger, self._ids, amount, refunded_on, reference)
+        self._patient_refunded(amount, refunded_on, reference, entries)
+
+    @event("PatientRefunded")
+    def _patient_refunded(
+        self, amount: Decimal, refunded_on: date, reference: str, entries: list[LedgerEntry]
     ) -> None:
         self.ledger = self.ledger + tuple(entries)
 
@@ -558,6 +571,17 @@ class Claim(AriesAggregate):
         self.closed_on = on
 
     # -- helpers for deciding (never called from an @event body)
+
+    def _patient_money(
+        self, what: str, amount: Decimal, on: date, reference: str
+    ) -> tuple[Decimal, date, str]:
+        """A patient payment's or refund's checked inputs (rules `patient_<what>_...`)."""
+        require(self.status is not S.CLOSED, "closed_claim_takes_no_postings", "claim is closed")
+        amount = exact_money(amount)
+        on = calendar_date(on, "received_on" if what == "payment" else "refunded_on")
+        reference = present_text(reference, "reference", f"patient_{what}_names_its_reference")
+        require(amount > 0, f"patient_{what}_is_positive", f"{what} {amount} is not positive")
+        return amount, on, reference
 
     def _require_not_crossed_over(self) -> None:
         """A claim the payer forwarded itself (CLP02 19/20/21) is billed to the next payer by

@@ -10,6 +10,12 @@ of the ledger, exact to the cent; nothing stores a balance.
   `moves` shifts every other party's positive balance to the target party.
 - A line's current payer is the party of its latest positive entry.
 - A CLP02 22 (reversal) posts `reversal` entries that negate what the remittance lists.
+- CARC 23 ("The impact of prior payer(s) adjudication including payments and/or adjustments",
+  X12 Claim Adjustment Reason Codes, used with group OA) on a secondary payer's 835 reports
+  what the primary already paid or adjusted, which the ledger holds from the primary's own
+  posting; it is recorded (a 0.00 entry, with its CARC) and moves no money. Without this a
+  balanced secondary SVC (charge = paid + OA-23 + PR) would drive the secondary's balance
+  below zero by the primary's share.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from domain.claim_values import (
 )
 from domain.errors import require
 from domain.money import ZERO
+
+PRIOR_PAYER_IMPACT = "23"  # CARC 23: informational on a secondary remittance (see above)
 
 ADJUSTMENT_KIND = {
     AdjustmentGroup.CO: LedgerEntryKind.CONTRACTUAL_ADJUSTMENT,
@@ -167,22 +175,50 @@ def patient_payment(
     """A patient payment applied to lines in order, up to each line's patient balance; it may
     not exceed what the patient owes."""
     owed = {line_id: ledger_balance(ledger, line_id=line_id, party=PATIENT) for line_id in line_ids}
-    total_owed = sum((o for o in owed.values() if o > 0), ZERO)
     require(
-        amount <= total_owed,
+        amount <= _room(owed),
         "patient_payment_does_not_exceed_patient_balance",
-        f"payment {amount} exceeds the patient balance {total_owed}",
+        f"payment {amount} exceeds the patient balance {_room(owed)}",
     )
-    entries, left = [], amount
-    for line_id, line_owed in owed.items():
-        applied = min(left, line_owed)
+    return _spread(owed, -amount, LedgerEntryKind.PAYMENT, received_on, reference)
+
+
+def patient_refund(
+    ledger: Sequence[LedgerEntry],
+    line_ids: Iterable[UUID],
+    amount: Decimal,
+    refunded_on: date,
+    reference: str,
+) -> list[LedgerEntry]:
+    """A refund to the patient applied to lines in order, up to each line's patient credit (a
+    negative patient balance, e.g. after a payer reversed a claim the patient had paid); it may
+    not exceed the patient's credit."""
+    credit = {
+        line_id: -ledger_balance(ledger, line_id=line_id, party=PATIENT) for line_id in line_ids
+    }
+    require(
+        amount <= _room(credit),
+        "patient_refund_does_not_exceed_patient_credit",
+        f"refund {amount} exceeds the patient credit {_room(credit)}",
+    )
+    return _spread(credit, amount, LedgerEntryKind.REFUND, refunded_on, reference)
+
+
+def _room(by_line: dict[UUID, Decimal]) -> Decimal:
+    return sum((value for value in by_line.values() if value > 0), ZERO)
+
+
+def _spread(
+    room: dict[UUID, Decimal], signed: Decimal, kind: LedgerEntryKind, on: date, reference: str
+) -> list[LedgerEntry]:
+    """Patient entries for `signed` (its sign is the entries'), line by line in order, each up
+    to the line's room."""
+    entries, left = [], abs(signed)
+    for line_id, line_room in room.items():
+        applied = min(left, line_room)
         if applied > 0:
-            entries.append(
-                LedgerEntry(
-                    LedgerEntryKind.PAYMENT, line_id, PATIENT, -applied, received_on,
-                    reference=reference,
-                )
-            )
+            amount = applied if signed > 0 else -applied
+            entries.append(LedgerEntry(kind, line_id, PATIENT, amount, on, reference=reference))
             left -= applied
     return entries
 
@@ -207,7 +243,9 @@ def remittance_entries(
                 continue
             kind = LedgerEntryKind.REVERSAL if reversal else ADJUSTMENT_KIND[a.group]
             shares = [(payer_id, -a.amount)]
-            if a.group is AdjustmentGroup.PR:
+            if a.carc == PRIOR_PAYER_IMPACT and a.group is AdjustmentGroup.OA:
+                shares = [(payer_id, ZERO)]
+            elif a.group is AdjustmentGroup.PR:
                 shares.append((PATIENT, a.amount))
             for party, amount in shares:
                 entries.append(

@@ -48,6 +48,7 @@ class LedgerEntryKind(Enum):
     TRANSFER = "transfer"
     WRITE_OFF = "write_off"
     REVERSAL = "reversal"
+    REFUND = "refund"
 
 
 class AdjustmentGroup(Enum):

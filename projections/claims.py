@@ -152,8 +152,8 @@ def claim_money(ledger: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
                 paid -= amount
             elif entry["cas_group"] not in (None, "PR"):
                 adjusted -= amount
-        elif event == "PatientPaymentRecorded":
-            patient_paid -= amount
+        elif event in ("PatientPaymentRecorded", "PatientRefunded"):
+            patient_paid -= amount  # a refund (+) gives back what a payment (-) took
         elif event == "WrittenOff":
             written_off -= amount
         if entry["party"] == PATIENT:
@@ -225,6 +225,7 @@ class ClaimsProjection(Projection):
         Claim.TransferredToSecondary,
         Claim.PatientResponsibilityAssigned,
         Claim.PatientPaymentRecorded,
+        Claim.PatientRefunded,
         Claim.WrittenOff,
         Claim.Voided,
         Claim.Replaced,

@@ -11,6 +11,7 @@ from rich.markup import escape
 from interfaces.bootstrap import NotConfigured
 from interfaces.cli import audit as audit_commands
 from interfaces.cli import billing as billing_commands
+from interfaces.cli import claims as claims_commands
 from interfaces.cli import db as db_commands
 from interfaces.cli import dev as dev_commands
 from interfaces.cli import jobs as jobs_commands
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(db_commands.app, name="db")
 app.add_typer(billing_commands.app, name="billing")
+app.add_typer(claims_commands.app, name="claims")
 app.add_typer(projections_commands.app, name="projections")
 app.add_typer(users_commands.app, name="users")
 app.add_typer(audit_commands.app, name="audit")

@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 
 from interfaces.bootstrap import Aries, bootstrap
 from interfaces.http.idempotency import IdempotencyMiddleware
+from interfaces.http.job_queue import close_job_broker
 from interfaces.http.metrics import MetricsMiddleware
 from interfaces.http.metrics import router as metrics_router
 from interfaces.http.middleware import (
@@ -37,6 +38,8 @@ from interfaces.http.routes import (
     audit,
     auth,
     billing,
+    claim_batches,
+    claim_lifecycle,
     claims,
     health,
     jobs,
@@ -126,6 +129,7 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
             yield
         finally:
             await app.state.redis.aclose()
+            close_job_broker(app)
             if owned:
                 running.close()
 
@@ -146,6 +150,10 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(users.router)
     app.include_router(api_keys.router)
     app.include_router(billing.router)
-    for area in (patients, summaries, orders, claims, x12, remittances, jobs, audit):
+    areas = (
+        patients, summaries, orders, claim_batches, claims, claim_lifecycle, x12, remittances,
+        jobs, audit,
+    )
+    for area in areas:
         app.include_router(area.router)
     return app

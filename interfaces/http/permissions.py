@@ -111,6 +111,20 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "appeal_claim": frozenset({ADMIN, BILLER}),
     "void_claim": frozenset({ADMIN, BILLER}),
     "settle_claim_transmission": frozenset({ADMIN, BILLER}),
+    # the lifecycle after the payer's answer (routes/claim_lifecycle.py): billing-office work
+    "correct_claim": frozenset({ADMIN, BILLER}),
+    "replace_claim": frozenset({ADMIN, BILLER}),
+    "resubmit_claim": frozenset({ADMIN, BILLER}),
+    "bill_secondary": frozenset({ADMIN, BILLER}),
+    "record_patient_payment": frozenset({ADMIN, BILLER}),
+    "refund_patient": frozenset({ADMIN, BILLER}),
+    "write_off_claim": frozenset({ADMIN, BILLER}),
+    "decide_claim_appeal": frozenset({ADMIN, BILLER}),
+    "close_claim": frozenset({ADMIN, BILLER}),
+    # batch actions (routes/claim_batches.py); statements name patients and their addresses
+    "submit_claim_batch": frozenset({ADMIN, BILLER}),
+    "run_patient_statements": frozenset({ADMIN, BILLER}),
+    "read_patient_statements": frozenset({ADMIN, BILLER}),
     "read_work_queue": frozenset({ADMIN, BILLER}),
     "read_ar_aging": frozenset({ADMIN, BILLER, AUDITOR, ANALYST}),
     "read_claim_x12": frozenset({ADMIN, BILLER, AUDITOR}),  # routes/x12.py: the 837P is PHI

@@ -21,16 +21,18 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import dramatiq
 from dramatiq import Message
 
-from domain.context import EventContext, bound_context
+from domain.context import EventContext, bound_context, current_context
 from interfaces.workers import metrics
 from interfaces.workers.broker import MAX_PRIORITY
 from interfaces.workers.jobs import JobStore
+from projections.queries.claim_batches import patient_balances
 
 if TYPE_CHECKING:
     from application.ports import SummaryProvider
@@ -40,7 +42,9 @@ if TYPE_CHECKING:
 __all__ = [
     "ACTORS",
     "GENERATE_SUMMARY",
+    "PATIENT_STATEMENTS",
     "POST_REMITTANCE",
+    "SUBMIT_CLAIM_BATCH",
     "SUBMIT_CLAIMS",
     "ActorSpec",
     "ServiceMissing",
@@ -68,7 +72,10 @@ class ActorSpec:
 SUBMIT_CLAIMS = ActorSpec("submit_claims", "claim_submissions", "claim_submission", 1)
 POST_REMITTANCE = ActorSpec("post_remittance", "remittances", "remittance", 3)
 GENERATE_SUMMARY = ActorSpec("generate_summary", "summaries", "summary", MAX_PRIORITY)
-ACTORS = (SUBMIT_CLAIMS, POST_REMITTANCE, GENERATE_SUMMARY)
+# A biller follows a batch or a statement run on screen, but neither is urgent.
+SUBMIT_CLAIM_BATCH = ActorSpec("submit_claim_batch", "claim_batches", "claim_batch", 2)
+PATIENT_STATEMENTS = ActorSpec("patient_statements", "statements", "patient_statements", 2)
+ACTORS = (SUBMIT_CLAIMS, POST_REMITTANCE, GENERATE_SUMMARY, SUBMIT_CLAIM_BATCH, PATIENT_STATEMENTS)
 QUEUES = tuple(spec.queue for spec in ACTORS)
 SPECS = {spec.name: spec for spec in ACTORS}
 SYSTEM_ROLE = "system"
@@ -198,10 +205,23 @@ def declare_actors(broker: dramatiq.Broker, aries: Aries) -> dict[str, dramatiq.
             return {**result, "already_generated": True}
         return {**result, "version": outcome.version, "position": outcome.position}
 
+    def submit_claim_batch(batch_claim_ids: list[str]) -> dict[str, Any]:
+        from application.claim_batches import submit_claims as submit
+
+        return submit(aries.claims, [UUID(claim_id) for claim_id in batch_claim_ids])
+
+    def patient_statements(min_balance: str) -> dict[str, Any]:
+        tenant = current_context().tenant_id
+        with aries.read_engine.connect() as conn:
+            statements = patient_balances(conn, tenant, Decimal(min_balance))
+        return {"as_of": aries.claims.clock.today().isoformat(), "statements": statements}
+
     bodies: dict[ActorSpec, Callable[..., Any]] = {
         SUBMIT_CLAIMS: submit_claims,
         POST_REMITTANCE: post_remittance,
         GENERATE_SUMMARY: generate_summary,
+        SUBMIT_CLAIM_BATCH: submit_claim_batch,
+        PATIENT_STATEMENTS: patient_statements,
     }
     return {
         spec.name: dramatiq.Actor(

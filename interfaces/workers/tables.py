@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 SCHEMA = "ops"
 
-JOB_KINDS = ("claim_submission", "summary", "remittance")
+JOB_KINDS = ("claim_submission", "summary", "remittance", "claim_batch", "patient_statements")
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "dead")
 
 metadata = MetaData(

@@ -26,6 +26,7 @@ from sqlalchemy import (
     select,
 )
 
+from projections.queries.billing_people import PATIENT_COLUMNS, with_patient
 from projections.queries.keyset import KeysetPage, keyset_page
 from projections.queries.scope import tenant_rows
 from projections.tables import claim_ledger_entries, claim_lines, claims
@@ -54,7 +55,7 @@ BUCKET_COLUMNS = ("days_0_30", "days_31_60", "days_61_90", "days_91_120", "days_
 @dataclass(frozen=True)
 class ClaimRecord:
     claim: Row[Any]
-    """A read.claims row."""
+    """A read.claims row, with the patient's name and account number (`PATIENT_COLUMNS`)."""
     lines: list[Row[Any]]
     """Its read.claim_lines rows, by line number."""
     ledger: list[Row[Any]]
@@ -87,7 +88,11 @@ def claim_page(
     `min_days_outstanding` keep open claims by their days since the first date of service,
     as of `today`."""
     c = claims.c
-    query = select(claims).where(tenant_rows(c.tenant_id, tenant_id))
+    query = (
+        select(claims, *PATIENT_COLUMNS)
+        .select_from(with_patient(claims, c.patient_id, c.tenant_id))
+        .where(tenant_rows(c.tenant_id, tenant_id))
+    )
     if statuses:
         query = query.where(c.status.in_(statuses))
     if payer_id is not None:
@@ -110,10 +115,11 @@ def claim_page(
 
 def claim_record(conn: Connection, claim_id: UUID, tenant_id: str) -> ClaimRecord | None:
     """One claim with its lines and ledger; None if the tenant has no such claim."""
+    c = claims.c
     row = conn.execute(
-        select(claims).where(
-            claims.c.claim_id == claim_id, tenant_rows(claims.c.tenant_id, tenant_id)
-        )
+        select(claims, *PATIENT_COLUMNS)
+        .select_from(with_patient(claims, c.patient_id, c.tenant_id))
+        .where(c.claim_id == claim_id, tenant_rows(c.tenant_id, tenant_id))
     ).one_or_none()
     if row is None:
         return None

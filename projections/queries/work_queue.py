@@ -9,6 +9,12 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from projections.queries.billing_people import (
+    CLAIM_MONEY_COLUMNS,
+    PATIENT_COLUMNS,
+    with_claim,
+    with_patient,
+)
 from projections.queries.keyset import KeysetPage, keyset_page
 from projections.queries.scope import tenant_rows
 from projections.tables import work_queue
@@ -26,9 +32,15 @@ def work_item_page(
     limit: int,
 ) -> KeysetPage:
     """The tenant's open work items of the given kinds (all if none), due on or before
-    `due_by` if given, soonest due first."""
+    `due_by` if given, soonest due first; each with its patient's name and account number and
+    its claim's money (`billing_people`)."""
     q = work_queue.c
-    query = select(work_queue).where(tenant_rows(q.tenant_id, tenant_id))
+    joined = with_claim(with_patient(work_queue, q.patient_id, q.tenant_id), q.claim_id)
+    query = (
+        select(work_queue, *PATIENT_COLUMNS, *CLAIM_MONEY_COLUMNS)
+        .select_from(joined)
+        .where(tenant_rows(q.tenant_id, tenant_id))
+    )
     if kinds:
         query = query.where(q.kind.in_(kinds))
     if due_by is not None:

@@ -398,6 +398,10 @@ class History:
         owed = self.claim.party_balance(PATIENT)
         self.claim.record_patient_payment(owed, PAID_ON + timedelta(days=9), "CHK-1")
 
+    def refund(self) -> None:
+        credit = -self.claim.party_balance(PATIENT)  # after a reversal of a paid claim
+        self.claim.refund_patient(credit, PAID_ON + timedelta(days=20), "RF-1")
+
     def write_off(self) -> None:
         self.claim.write_off(PAID_ON + timedelta(days=30), "small balance")
 

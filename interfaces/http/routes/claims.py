@@ -11,12 +11,14 @@ interfaces/http/schemas/claims.py.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from application.identity import Principal
 from domain.claim_values import AppealLevel
 from domain.errors import NotFound
 from interfaces.http.access import READ, SEARCH, record_access
@@ -92,17 +94,21 @@ def read_work_queue(
     cursor: Cursor = None,
 ) -> Page[WorkItem]:
     """What needs doing next (claims to submit, rejections to fix, denials to appeal, rentals
-    to bill, timely filing risks), soonest due first. `min_position` is a Claims-log position."""
+    to bill, timely filing risks), soonest due first, each with the patient's name and account
+    number (access-logged), the claim's amounts and age. `min_position` is a Claims-log
+    position."""
     wait_for_read_model(aries, response, "work_queue", "claims", min_position)
     after = decode_cursor(cursor, (dt.date.fromisoformat, str, UUID))
     with aries.read_engine.connect() as conn:
         found = work_item_page(
             conn, principal.tenant_id, kinds=kind, due_by=due_by, after=after, limit=limit
         )
-    items = [WorkItem.model_validate(row, from_attributes=True) for row in found.rows]
-    record_access(aries, principal, request, action=SEARCH, fields_class=CLAIMS,
-                  patient_ids=[item.patient_id for item in items])
-    return Page[WorkItem](items=items, next_cursor=next_cursor(found.next_key))
+    _record_search(aries, principal, request, found.rows)
+    today = aries.claims.clock.today()
+    return Page[WorkItem](
+        items=[WorkItem.of_row(row, today) for row in found.rows],
+        next_cursor=next_cursor(found.next_key),
+    )
 
 
 @router.get("/aging", operation_id="read_ar_aging", response_model=AgingReport)
@@ -144,8 +150,9 @@ def list_claims(
     limit: PageSize = 50,
     cursor: Cursor = None,
 ) -> Page[ClaimSummary]:
-    """Claims of your tenant, oldest drafted first. `min_position` is a Claims-log position;
-    the claim drafted for a delivered order appears once the worker has drafted it."""
+    """Claims of your tenant, oldest drafted first, each with the patient's name and account
+    number (access-logged) and the next action and why. `min_position` is a Claims-log
+    position; the claim drafted for a delivered order appears once the worker has drafted it."""
     wait_for_read_model(aries, response, "claims", "claims", min_position)
     after = decode_cursor(cursor, (dt.datetime.fromisoformat, UUID))
     today = aries.claims.clock.today()
@@ -156,11 +163,11 @@ def list_claims(
             days_outstanding=BUCKET_DAYS[aging] if aging is not None else None,
             min_days_outstanding=min_days_outstanding, after=after, limit=limit,
         )
-    items = [ClaimSummary.of_row(row, today) for row in found.rows]
-    # Claims carry diagnoses: a page of them is a search of the patients they name.
-    record_access(aries, principal, request, action=SEARCH, fields_class=CLAIMS,
-                  patient_ids=[item.patient_id for item in items])
-    return Page[ClaimSummary](items=items, next_cursor=next_cursor(found.next_key))
+    _record_search(aries, principal, request, found.rows)
+    return Page[ClaimSummary](
+        items=[ClaimSummary.of_row(row, today) for row in found.rows],
+        next_cursor=next_cursor(found.next_key),
+    )
 
 
 @router.get(
@@ -186,6 +193,16 @@ def read_claim(
                   patient_ids=[detail.patient_id])
     response.headers["ETag"] = etag(record.claim.version)
     return detail
+
+
+def _record_search(
+    aries: AriesDep, principal: Principal, request: Request, rows: Sequence[Any]
+) -> None:
+    """A list names patients: one SEARCH entry with every patient on the page."""
+    patient_ids = list(dict.fromkeys(row.patient_id for row in rows))
+    # Claims carry diagnoses: a page of them is a search of the patients they name.
+    record_access(aries, principal, request, action=SEARCH, patient_ids=patient_ids,
+                  fields_class=CLAIMS)
 
 
 # --- Commands -----------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ FOLLOWERS: dict[str, frozenset[Role]] = {
     "summary": frozenset({Role.CLINICIAN, Role.ADMIN, Role.AUDITOR}),
     "claim_submission": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR}),
     "remittance": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR}),
+    "claim_batch": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR}),
+    "patient_statements": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR}),
 }
 
 

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from domain.claim_next_action import next_action
 from projections.queries.claims import Aging, ClaimRecord
 
 
@@ -40,8 +41,23 @@ WorkItemKind = Literal[
 ]
 
 
+def patient_name(row: Any) -> str | None:
+    """"Last, First" from a row with `PATIENT_COLUMNS`; None while the patient is unprojected."""
+    if row.patient_last_name is None:
+        return None
+    return f"{row.patient_last_name}, {row.patient_first_name}"
+
+
 def _summary_fields(row: Any, today: dt.date) -> dict[str, Any]:
+    step = next_action(
+        row.status, row.balance, row.current_payer_id, row.secondary_payer_id, row.denial_carcs,
+        crossed_over=row.crossed_over_on is not None,
+    )
     return {
+        "patient_name": patient_name(row),
+        "account_number": row.patient_account_number,
+        "next_action": step.action,
+        "next_action_why": step.why,
         "id": row.claim_id,
         "order_id": row.order_id,
         "patient_id": row.patient_id,
@@ -87,6 +103,10 @@ class ClaimSummary(BaseModel):
     id: UUID
     order_id: UUID
     patient_id: UUID
+    patient_name: str | None = Field(
+        None, description="Last, First (PHI: the read is access-logged)", examples=["Rivera, Ana"]
+    )
+    account_number: str | None = Field(None, examples=["AMFRGGZDF"])
     patient_control_number: str = Field(..., examples=["7D3C0E4F5A6B7C8D9E0F"])
     billing_month: str = Field(..., examples=["2026-06"])
     status: str = Field(..., examples=["submitted"])
@@ -101,6 +121,11 @@ class ClaimSummary(BaseModel):
     service_to: dt.date
     days_outstanding: int = Field(..., description="days since service_from (today, UTC)")
     timely_filing_deadline: dt.date
+    next_action: str = Field(
+        ..., description="submit, correct, appeal_or_resubmit, bill_secondary, "
+        "patient_statement, refund_or_write_off, close, wait or none", examples=["submit"],
+    )
+    next_action_why: str = Field(..., examples=["draft: submit it to MCR-DMEB"])
     version: int = Field(..., examples=[4])
 
     @classmethod
@@ -214,17 +239,42 @@ class ClaimDetail(ClaimSummary):
 
 
 class WorkItem(BaseModel):
-    """Something to do next."""
+    """Something to do next (`kind`) and why (`detail`), with what a biller reads beside it."""
 
     kind: WorkItemKind
     subject_id: UUID = Field(..., description="the claim, or for bill_rental the order line")
     claim_id: UUID | None = None
     order_id: UUID
     patient_id: UUID
+    patient_name: str | None = Field(
+        None, description="Last, First (PHI: the read is access-logged)", examples=["Rivera, Ana"]
+    )
+    account_number: str | None = Field(None, examples=["AMFRGGZDF"])
     payer_id: str | None = Field(None, examples=["MCR-DMEB"])
     due_on: dt.date
     detail: str = Field(..., examples=["draft claim for 2026-06: scrub and submit"])
     opened_at: dt.datetime
+    charge_total: Decimal | None = Field(None, description="the claim's", examples=["180.00"])
+    paid: Decimal | None = Field(None, examples=["0.00"])
+    balance: Decimal | None = Field(None, examples=["180.00"])
+    current_payer_id: str | None = Field(None, examples=["MCR-DMEB"])
+    age_days: int | None = Field(
+        None, description="days since the claim's first date of service (today, UTC)"
+    )
+
+    @classmethod
+    def of_row(cls, row: Any, today: dt.date) -> WorkItem:
+        """From a `work_item_page` row; `age_days` counts to `today`."""
+        served = row.claim_service_from
+        return cls(
+            kind=row.kind, subject_id=row.subject_id, claim_id=row.claim_id,
+            order_id=row.order_id, patient_id=row.patient_id, patient_name=patient_name(row),
+            account_number=row.patient_account_number, payer_id=row.payer_id,
+            due_on=row.due_on, detail=row.detail, opened_at=row.opened_at,
+            charge_total=row.claim_charge_total, paid=row.claim_paid,
+            balance=row.claim_balance, current_payer_id=row.claim_current_payer_id,
+            age_days=(today - served).days if served is not None else None,
+        )
 
 
 class AgingRow(BaseModel):

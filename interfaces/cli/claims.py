@@ -1,0 +1,137 @@
+"""`aries claims ...`: the billing office's claim commands an office scripts (batch submission,
+patient payments and refunds, write-offs, closing), run as the tenant's billing office.
+
+Each command acts in one tenant (`--tenant`) under the actor `cli:claims`; a rule's refusal
+prints the rule and exits 1. Batch submission shows its progress."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from uuid import UUID
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from application import claim_lifecycle as lifecycle
+from application.claim_batches import submit_claims
+from domain.context import EventContext, bound_context
+from domain.errors import DomainError
+from interfaces.bootstrap import Aries, bootstrap
+from interfaces.http.schemas.claim_lifecycle import WriteOffCode
+from interfaces.logging import configure_logging
+from interfaces.settings import Settings
+from projections.queries import claim_batches as queries
+
+app = typer.Typer(help="Claims: batch submission, patient money, write-offs.",
+                  no_args_is_help=True)
+console = Console(stderr=True)
+WRITE_OFF_CODES = WriteOffCode.__args__  # type: ignore[attr-defined]
+
+Tenant = typer.Option(..., "--tenant", help="the tenant whose claims these are")
+
+
+@contextmanager
+def _office(tenant: str) -> Iterator[Aries]:
+    """Aries, acting in `tenant` as the billing office; a rule's refusal exits 1."""
+    settings = Settings()
+    configure_logging(settings.log_level, json=settings.json_logs)
+    aries = bootstrap(settings)
+    try:
+        with bound_context(EventContext(tenant_id=tenant, actor_id="cli:claims",
+                                        actor_role="biller")):
+            yield aries
+    except DomainError as refused:
+        console.print(f"refused: {getattr(refused, 'rule', type(refused).__name__)}: {refused}")
+        raise typer.Exit(1) from None
+    finally:
+        aries.close()
+
+
+def _money(value: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise typer.BadParameter("an amount such as 36.00") from None
+
+
+def _run(tenant: str, command: Callable[[Aries], Any]) -> None:
+    with _office(tenant) as aries:
+        result = command(aries)
+    console.print(f"claim {result.id} now at version {result.version}")
+
+
+@app.command("submit-batch")
+def submit_batch(
+    tenant: str = Tenant,
+    payer: str | None = typer.Option(None, "--payer", help="every scrubbed claim of this payer"),
+    work_queue: bool = typer.Option(False, "--work-queue", help="every claim the work queue "
+                                    "holds to submit"),
+) -> None:
+    """Scrub and request submission of many claims; the workers send the 837P batches."""
+    if (payer is None) == (not work_queue):
+        raise typer.BadParameter("give either --payer or --work-queue")
+    with _office(tenant) as aries:
+        with aries.read_engine.connect() as conn:
+            if payer is not None:
+                claim_ids = queries.scrubbed_claims_of_payer(conn, tenant, payer)
+            else:
+                claim_ids = queries.claims_to_submit(conn, tenant)
+        with Progress(TextColumn("submitting claims"), BarColumn(), MofNCompleteColumn(),
+                      console=console) as progress:
+            task = progress.add_task("claims", total=len(claim_ids))
+            result = submit_claims(
+                aries.claims, claim_ids,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    console.print(f"{len(result['requested'])} claims requested for submission, "
+                  f"{len(result['refused'])} refused")
+    for claim_id, rule in result["refused"].items():
+        console.print(f"  claim {claim_id} refused: {rule}")
+
+
+@app.command("patient-payment")
+def patient_payment(
+    claim_id: UUID,
+    tenant: str = Tenant,
+    amount: str = typer.Option(..., "--amount", help="e.g. 36.00"),
+    reference: str = typer.Option(..., "--reference", help="check number, receipt"),
+) -> None:
+    """Record a payment from the patient on a claim."""
+    _run(tenant, lambda aries: lifecycle.record_patient_payment(
+        aries.claims, claim_id, amount=_money(amount), reference=reference))
+
+
+@app.command("patient-refund")
+def patient_refund(
+    claim_id: UUID,
+    tenant: str = Tenant,
+    amount: str = typer.Option(..., "--amount", help="e.g. 36.00"),
+    reference: str = typer.Option(..., "--reference", help="refund check number"),
+) -> None:
+    """Record a refund of the patient's credit on a claim."""
+    _run(tenant, lambda aries: lifecycle.refund_patient(
+        aries.claims, claim_id, amount=_money(amount), reference=reference))
+
+
+@app.command("write-off")
+def write_off(
+    claim_id: UUID,
+    tenant: str = Tenant,
+    code: str = typer.Option(..., "--code", help=", ".join(WRITE_OFF_CODES)),
+    note: str | None = typer.Option(None, "--note"),
+) -> None:
+    """Write off a filed claim's remaining balance, with a reason code."""
+    if code not in WRITE_OFF_CODES:
+        raise typer.BadParameter(f"one of {', '.join(WRITE_OFF_CODES)}")
+    reason = code if note is None else f"{code}: {note}"
+    _run(tenant, lambda aries: lifecycle.write_off(aries.claims, claim_id, reason=reason))
+
+
+@app.command("close")
+def close(claim_id: UUID, tenant: str = Tenant) -> None:
+    """Close a claim at zero balance."""
+    _run(tenant, lambda aries: lifecycle.close_claim(aries.claims, claim_id))
