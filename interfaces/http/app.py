@@ -4,9 +4,9 @@ Aries from settings unless a test hands in an already built one (tests: use
 
 Middleware, outermost first (each is pure ASGI):
 metrics -> correlation (request id, EventContext) -> security headers -> CORS (when origins are
-configured) -> body size limit (413) -> NUL characters (400) -> per-IP rate limit (429) ->
-Idempotency-Key on POST -> FastAPI's exception handlers and routes. Authentication, the
-per-principal rate limit and the permission check are dependencies
+configured) -> unexpected errors (500/503 problems) -> body size limit (413) -> NUL characters
+(400) -> per-IP rate limit (429) -> Idempotency-Key on POST -> FastAPI's exception handlers and
+routes. Authentication, the per-principal rate limit and the permission check are dependencies
 (`interfaces.http.permissions.Allowed`).
 """
 
@@ -29,6 +29,7 @@ from interfaces.http.middleware import (
     CorrelationMiddleware,
     NulCharacterMiddleware,
     SecurityHeadersMiddleware,
+    UnexpectedErrorMiddleware,
 )
 from interfaces.http.problems import install_problem_handlers
 from interfaces.http.ratelimit import IpRateLimitMiddleware, RateLimiter
@@ -94,6 +95,7 @@ def _middleware(settings: Settings) -> list[Middleware]:
         Middleware(CorrelationMiddleware),
         Middleware(SecurityHeadersMiddleware),
         *cors,
+        Middleware(UnexpectedErrorMiddleware),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes),
         Middleware(NulCharacterMiddleware),
         Middleware(IpRateLimitMiddleware),

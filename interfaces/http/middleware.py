@@ -14,7 +14,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.context import EventContext, bound_context
-from interfaces.http.problems import ProblemError
+from interfaces.http.problems import ProblemError, unexpected_error_response
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -84,6 +84,37 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class UnexpectedErrorMiddleware:
+    """Answers an exception nothing else handled as a 500 (or 503) problem, from inside the
+    correlation and security-header middleware, so the answer carries X-Request-ID and the
+    security headers like any other, and the connection stays open (Starlette's own
+    ServerErrorMiddleware sits outside every middleware and re-raises to the server).
+    An exception after the answer began cannot change it: it goes on to the server."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            response = unexpected_error_response(Request(scope), exc)
+            await response(scope, receive, send)
 
 
 class RequestTooLarge(HTTPException):

@@ -43,6 +43,7 @@ from fastapi import Depends, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from interfaces.bootstrap import Aries
+from interfaces.http.bounds import BIGINT_MAX
 from interfaces.http.problems import ProblemError
 from projections.runner import wait_for_position
 
@@ -55,11 +56,14 @@ POSITION_HEADER = "X-Read-Model-Position"
 async def min_position(
     min_position: Annotated[
         int | None,
-        Query(ge=0, description="wait until the read model includes this command's position"),
+        Query(
+            ge=0, le=BIGINT_MAX,
+            description="wait until the read model includes this command's position",
+        ),
     ] = None,
     x_min_position: Annotated[
         int | None,
-        Header(alias="X-Min-Position", ge=0, description="same as `min_position`"),
+        Header(alias="X-Min-Position", ge=0, le=BIGINT_MAX, description="same as `min_position`"),
     ] = None,
 ) -> int | None:
     """The position the caller wants to read at least (query parameter or header)."""

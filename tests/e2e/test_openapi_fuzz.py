@@ -14,7 +14,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from domain.identity import Role
 from interfaces.http.app import create_app
@@ -43,6 +48,16 @@ def callers(api) -> dict[Role, dict[str, str]]:
 schema = schemathesis.openapi.from_dict(create_app(settings=Settings(environment="test")).openapi())
 
 
+# Every check that the answer is the one the document promises, and no 500.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+
 @schema.parametrize()
 @settings(
     max_examples=4,
@@ -68,4 +83,4 @@ def test_no_operation_answers_500_or_breaks_its_schema(case, api, callers):
         headers.pop("Authorization", None)
     request = case.as_transport_kwargs(base_url="http://testserver", headers=headers)
     response = api.request(**request)
-    case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+    case.validate_response(response, checks=CHECKS)

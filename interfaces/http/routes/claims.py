@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 
 from domain.claim_values import AppealLevel
 from domain.errors import NotFound
+from interfaces.http.bounds import INTEGER_MAX
 from interfaces.http.commands import (
     CommandAccepted,
     ExpectedVersion,
@@ -130,7 +131,10 @@ def list_claims(
         Query(description="open claims whose days since service fall in this bucket"),
     ] = None,
     min_days_outstanding: Annotated[
-        int | None, Query(ge=0, description="open claims at least this many days since service")
+        int | None,
+        Query(
+            ge=0, le=INTEGER_MAX, description="open claims at least this many days since service"
+        ),
     ] = None,
     order_id: UUID | None = None,
     patient_id: UUID | None = None,
