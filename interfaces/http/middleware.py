@@ -86,6 +86,19 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+class TrackedSend:
+    """`send`, noting whether the answer has begun: after that an error cannot replace it."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 class UnexpectedErrorMiddleware:
     """Answers an exception nothing else handled as a 500 (or 503) problem, from inside the
     correlation and security-header middleware, so the answer carries X-Request-ID and the
@@ -100,18 +113,11 @@ class UnexpectedErrorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = TrackedSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except Exception as exc:
-            if started:
+            if tracked.started:
                 raise
             response = unexpected_error_response(Request(scope), exc)
             await response(scope, receive, send)
@@ -139,7 +145,7 @@ class BodySizeLimitMiddleware:
             await self._refuse(scope, receive, send)
             return
         received = 0
-        started = False
+        tracked = TrackedSend(send)
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -152,16 +158,10 @@ class BodySizeLimitMiddleware:
                     raise RequestTooLarge()
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, tracked)
         except RequestTooLarge:
-            if started:
+            if tracked.started:
                 raise
             await self._refuse(scope, receive, send)
 
