@@ -31,6 +31,7 @@ from interfaces.http.middleware import (
     SecurityHeadersMiddleware,
     UnexpectedErrorMiddleware,
 )
+from interfaces.http.openapi import install_openapi
 from interfaces.http.problems import install_problem_handlers
 from interfaces.http.ratelimit import IpRateLimitMiddleware, RateLimiter
 from interfaces.http.routes import (
@@ -141,6 +142,7 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     )
     app.state.tokens = TokenService.from_settings(settings)
     install_problem_handlers(app)
+    install_openapi(app)
 
     app.include_router(health.router)
     app.include_router(metrics_router)
