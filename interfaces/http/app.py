@@ -4,7 +4,7 @@ Aries from settings unless a test hands in an already built one (tests: use
 
 Middleware, outermost first (each is pure ASGI):
 metrics -> correlation (request id, EventContext) -> security headers -> CORS (when origins are
-configured) -> unexpected errors (500/503 problems) -> body size limit (413) -> NUL characters
+configured) -> unexpected errors (500/503 problems) -> body size limit (413) -> control characters
 (400) -> per-IP rate limit (429) -> Idempotency-Key on POST -> FastAPI's exception handlers and
 routes. Authentication, the per-principal rate limit and the permission check are dependencies
 (`interfaces.http.permissions.Allowed`).
@@ -26,8 +26,8 @@ from interfaces.http.metrics import MetricsMiddleware
 from interfaces.http.metrics import router as metrics_router
 from interfaces.http.middleware import (
     BodySizeLimitMiddleware,
+    ControlCharacterMiddleware,
     CorrelationMiddleware,
-    NulCharacterMiddleware,
     SecurityHeadersMiddleware,
     UnexpectedErrorMiddleware,
 )
@@ -98,7 +98,7 @@ def _middleware(settings: Settings) -> list[Middleware]:
         *cors,
         Middleware(UnexpectedErrorMiddleware),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes),
-        Middleware(NulCharacterMiddleware),
+        Middleware(ControlCharacterMiddleware),
         Middleware(IpRateLimitMiddleware),
         Middleware(
             IdempotencyMiddleware,

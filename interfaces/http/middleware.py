@@ -6,6 +6,7 @@ correlation middleware binds are the request task's own.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import structlog
@@ -173,10 +174,34 @@ class BodySizeLimitMiddleware:
         await problem.to_response(Request(scope))(scope, receive, send)
 
 
-class NulCharacterMiddleware:
-    """400 problem for a request carrying a NUL character (in the path, the query or the body,
-    raw or as JSON's `\\u0000`). PostgreSQL text cannot hold one: let through, it would fail a
-    query, or worse, be recorded in an event that no projection could ever write to its table."""
+# C0 controls but tab, line feed and carriage return (free text has lines), DEL, C1 controls.
+_RAW_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")
+# The same characters escaped in JSON (`\u0001`) or percent-encoded in a URL or form (`%01`).
+_JSON_ESCAPED = re.compile(rb"\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])")
+_PERCENT_ENCODED = re.compile(
+    rb"%(?:0[0-8bBcC]|0[eEfF]|1[0-9a-fA-F]|7[fF])|%[cC]2%[89][0-9a-fA-F]"
+)
+# Bodies read as they are (an 835): only NUL is refused, X12 may use other controls as
+# separators.
+RAW_TEXT_TYPES = (
+    "text/plain", "application/edi-x12", "application/x12", "application/octet-stream",
+)
+
+
+def _has_control(body: bytes, content_type: str) -> bool:
+    if content_type in RAW_TEXT_TYPES or content_type == "multipart/form-data":
+        return b"\x00" in body
+    return bool(
+        _RAW_BYTES.search(body) or _JSON_ESCAPED.search(body) or _PERCENT_ENCODED.search(body)
+    )
+
+
+class ControlCharacterMiddleware:
+    """400 problem for a request carrying a control character (NUL, the other C0 controls but
+    tab and line breaks, DEL, C1) in the path, the query or a JSON or form body, raw or
+    escaped. No name, identifier or note holds one; PostgreSQL text cannot hold NUL at all:
+    let through, it would fail a query, or worse, be recorded in an event that no projection
+    could ever write to its table. Names also refuse tab and line breaks (their own pattern)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -185,7 +210,8 @@ class NulCharacterMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+        path = scope["path"].encode("utf-8", "surrogateescape")
+        if _RAW_BYTES.search(path) or _PERCENT_ENCODED.search(scope.get("query_string", b"")):
             await self._refuse(scope, receive, send)
             return
         if scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -200,7 +226,8 @@ class NulCharacterMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if b"\x00" in body or b"\\u0000" in body:
+        content_type = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
+        if _has_control(body, content_type):
             await self._refuse(scope, receive, send)
             return
         replayed = False
@@ -216,7 +243,8 @@ class NulCharacterMiddleware:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         problem = ProblemError(
-            400, "Bad request", "the request contains a NUL character, which no field accepts",
-            type_="https://aries.dev/problems/nul-character",
+            400, "Bad request",
+            "the request contains a control character, which no field accepts",
+            type_="https://aries.dev/problems/control-character",
         )
         await problem.to_response(Request(scope))(scope, receive, send)

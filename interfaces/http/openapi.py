@@ -5,7 +5,7 @@ later inherit it without declaring anything):
   (FastAPI documents its 422 as `application/json` with its own error shape; the handlers in
   `problems.py` answer problem documents). An answer a route documents with a body of its own
   (readiness' 503) keeps it.
-- the statuses the platform answers around the route are documented on it: 400 (a NUL
+- the statuses the platform answers around the route are documented on it: 400 (a control
   character anywhere, a malformed header), 500, and under /v1 429 and 503 (rate limits,
   database or Redis unavailable); 422 where the route takes parameters or a body; 413 with a
   body; 404 with path parameters; 412 with If-Match; 409 on POST (an Idempotency-Key still in
@@ -30,7 +30,7 @@ PROBLEM_REF = "#/components/schemas/Problem"
 _FASTAPI_ERRORS = ("HTTPValidationError", "ValidationError")
 
 GENERIC = {
-    400: "the request is malformed (a NUL character, a malformed header or cursor)",
+    400: "the request is malformed (a control character, a malformed header or cursor)",
     404: "nothing at this path in your tenant",
     409: "refused in the current state, or a request with this Idempotency-Key is in flight",
     412: "If-Match names a version the resource is no longer at",

@@ -50,6 +50,7 @@ from interfaces.http.schemas.claims import (
     WorkItem,
     WorkItemKind,
 )
+from interfaces.http.schemas.values import IsoDate
 from interfaces.http.security import AUTH_RESPONSES
 from interfaces.workers.jobs import JobStore, job_id_for_submission
 from projections.queries import claims as queries
@@ -81,7 +82,7 @@ def read_work_queue(
     min_position: MinPosition,
     kind: Annotated[list[WorkItemKind] | None, Query(description="only these kinds")] = None,
     due_by: Annotated[
-        dt.date | None, Query(description="only items due on or before this date")
+        IsoDate | None, Query(description="only items due on or before this date")
     ] = None,
     limit: PageSize = 50,
     cursor: Cursor = None,

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from interfaces.http.schemas.values import IsoDate
 from projections.queries.claims import Aging, ClaimRecord
 
 
@@ -250,7 +251,7 @@ class AppealRequest(BaseModel):
     reason: str = Field(
         ..., min_length=1, max_length=2000, examples=["the item meets the LCD's criteria"]
     )
-    filed_on: dt.date | None = Field(None, description="default: today")
+    filed_on: IsoDate | None = Field(None, description="default: today")
 
 
 class VoidRequest(BaseModel):
