@@ -150,6 +150,8 @@ def decode_cursor(
         values = values[1:] if isinstance(values, list) and values[:1] == [tag] else None
     if not isinstance(values, list) or len(values) != len(parsers):
         raise bad_cursor()
+    if any(isinstance(value, str) and "\x00" in value for value in values):
+        raise bad_cursor()  # PostgreSQL text cannot hold NUL: the query would fail (a 500)
     try:
         return tuple(parse(value) for parse, value in zip(parsers, values, strict=True))
     except (TypeError, ValueError, AttributeError):  # UUID(5) is an AttributeError

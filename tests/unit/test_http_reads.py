@@ -75,3 +75,9 @@ def test_a_position_cursor_a_bigint_cannot_hold_is_the_bad_cursor_problem(value)
 
 def test_a_position_cursor_at_the_bigint_bound_decodes():
     assert decode_cursor(encode_cursor([BIGINT_MAX]), (position,)) == (BIGINT_MAX,)
+
+
+def test_a_cursor_holding_a_nul_character_is_the_bad_cursor_problem():
+    with pytest.raises(ProblemError) as refused:
+        decode_cursor(encode_cursor(["2026-01-01", "a\x00b"]), (str, str))
+    assert refused.value.status == 400
