@@ -110,3 +110,9 @@ def test_a_bug_is_still_500_and_says_nothing_of_its_cause(client):
     response = client.get("/bug")
     assert response.status_code == 500
     assert "KeyError" not in response.text
+
+
+@pytest.mark.parametrize("etag", ['"9223372036854775808"', '"' + "9" * 5000 + '"'])
+def test_an_if_match_no_version_can_reach_is_400(client, etag):
+    response = client.post("/expected", headers={"If-Match": etag})
+    assert response.status_code == 400
