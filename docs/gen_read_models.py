@@ -31,9 +31,14 @@ rebuilds one without stopping queries.
 
 **Analysts** connect with a login role granted `aries_analyst`. It reads every relation marked
 *analyst: yes* below and nothing else: not the event store, not the identified patient tables
-(`patients`, `coverages`), not clinical text (`notes`, `summaries`). Patients and coverages are
-read through `deidentified_patients` and `deidentified_coverages` (ages, years, ZIP3; no names,
-MBIs, member ids or addresses). Money columns are `numeric`; times are UTC.
+(`patients`, `coverages`), not device serial numbers (`order_lines`), not clinical text
+(`notes`, `summaries`). Patients, coverages and order lines are read through `limited_patients`,
+`limited_coverages` and `limited_order_lines` (no names, addresses, phones, MBIs, member ids,
+account or serial numbers). With dates of service and the patient key, what the role reads is a
+**limited data set** (45 CFR 164.514(e)), not de-identified data: grant it only to people under
+a data use agreement. `safe_harbor_patients` is de-identified by Safe Harbor (45 CFR
+164.514(b)(2): years only, no patient key, small ZIP3 areas as 000) for counts that leave the
+agreement (docs/decisions/010). Money columns are `numeric`; times are UTC.
 """
 
 #: (question, SQL). Each runs as aries_analyst in the docs test, so they stay true.
@@ -107,12 +112,12 @@ GROUP BY 1, 2
 ORDER BY 1, 2;""",
     ),
     (
-        "Patients by age band and primary payer (de-identified)",
+        "Patients by age band and primary payer (Safe Harbor de-identified)",
         """\
 SELECT width_bucket(age_years, 0, 100, 10) * 10 - 10 AS age_band_from,
        primary_payer_id,
        count(*) AS patients
-FROM read.deidentified_patients
+FROM read.safe_harbor_patients
 WHERE active
 GROUP BY 1, 2
 ORDER BY 1, 2;""",

@@ -99,6 +99,8 @@ def bootstrap(settings: Settings | None = None) -> Aries:
         max_overflow=settings.read_pool_size,
         pool_pre_ping=True,
         pool_timeout=timeout,
+        # A statement's bound values are patients' data: keep them out of error messages.
+        hide_parameters=True,
         connect_args={"connect_timeout": timeout},
     )
     patients = PatientApplication(env=env)

@@ -132,6 +132,13 @@ class Settings(BaseSettings):
     rate_limit_ip_per_minute: int = Field(1200, ge=1, description="requests per IP per minute")
     cors_origins: list[str] = Field(default_factory=list, description="allowed CORS origins")
     max_request_bytes: int = Field(5_000_000, ge=1024, description="largest request body")
+    http_header_timeout_seconds: float = Field(
+        10.0, gt=0, le=120,
+        description="a connection whose request headers take longer is closed (slowloris)",
+    )
+    http_keep_alive_seconds: int = Field(
+        5, ge=1, le=300, description="an idle keep-alive connection is closed after this"
+    )
     idempotency_ttl_seconds: int = Field(
         86_400, ge=60, description="how long a POST's answer is kept for Idempotency-Key replays"
     )

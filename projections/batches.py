@@ -142,6 +142,7 @@ class Session:
         self.engine = create_engine(
             target.read_engine.url,
             poolclass=NullPool,
+            hide_parameters=True,
             connect_args={
                 "connect_timeout": CONNECT_TIMEOUT_SECONDS,
                 "application_name": f"aries-{purpose}:{projection.name}"[:63],

@@ -7,6 +7,7 @@ import uvicorn
 from rich.console import Console
 
 from interfaces.bootstrap import bootstrap, require_urls
+from interfaces.http.server import HeaderTimeoutProtocol
 from interfaces.logging import configure_logging
 from interfaces.preflight import check_database, check_redis
 from interfaces.settings import Settings
@@ -33,6 +34,10 @@ def serve(
         workers=workers,
         log_config=None,
         access_log=False,
+        # Headers must arrive within settings.http_header_timeout_seconds (slowloris); idle
+        # keep-alive connections close after settings.http_keep_alive_seconds.
+        http=HeaderTimeoutProtocol,
+        timeout_keep_alive=settings.http_keep_alive_seconds,
     )
 
 

@@ -4,9 +4,9 @@ Aries from settings unless a test hands in an already built one (tests: use
 
 Middleware, outermost first (each is pure ASGI):
 metrics -> correlation (request id, EventContext) -> security headers -> CORS (when origins are
-configured) -> body size limit (413) -> NUL characters (400) -> per-IP rate limit (429) ->
-Idempotency-Key on POST -> FastAPI's exception handlers and routes. Authentication, the
-per-principal rate limit and the permission check are dependencies
+configured) -> unexpected errors (500/503 problems) -> body size limit (413) -> control characters
+(400) -> per-IP rate limit (429) -> Idempotency-Key on POST -> FastAPI's exception handlers and
+routes. Authentication, the per-principal rate limit and the permission check are dependencies
 (`interfaces.http.permissions.Allowed`).
 """
 
@@ -27,10 +27,12 @@ from interfaces.http.metrics import MetricsMiddleware
 from interfaces.http.metrics import router as metrics_router
 from interfaces.http.middleware import (
     BodySizeLimitMiddleware,
+    ControlCharacterMiddleware,
     CorrelationMiddleware,
-    NulCharacterMiddleware,
     SecurityHeadersMiddleware,
+    UnexpectedErrorMiddleware,
 )
+from interfaces.http.openapi import install_openapi
 from interfaces.http.problems import install_problem_handlers
 from interfaces.http.ratelimit import IpRateLimitMiddleware, RateLimiter
 from interfaces.http.routes import (
@@ -97,8 +99,9 @@ def _middleware(settings: Settings) -> list[Middleware]:
         Middleware(CorrelationMiddleware),
         Middleware(SecurityHeadersMiddleware),
         *cors,
+        Middleware(UnexpectedErrorMiddleware),
         Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes),
-        Middleware(NulCharacterMiddleware),
+        Middleware(ControlCharacterMiddleware),
         Middleware(IpRateLimitMiddleware),
         Middleware(
             IdempotencyMiddleware,
@@ -143,6 +146,7 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     )
     app.state.tokens = TokenService.from_settings(settings)
     install_problem_handlers(app)
+    install_openapi(app)
 
     app.include_router(health.router)
     app.include_router(metrics_router)

@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from application.eventstore import CommandResult
+from interfaces.http.bounds import BIGINT_MAX
 from interfaces.http.problems import ProblemError
 
 
@@ -95,9 +96,11 @@ async def expected_version(
         raise _bad_if_match("If-Match needs a strong ETag, as the command answered it")
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]
-    if not (value.isascii() and value.isdigit()):
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(BIGINT_MAX)):
         raise _bad_if_match('If-Match is one ETag such as "3"')
     request.state.if_match_version = int(value)
+    if int(value) > BIGINT_MAX:
+        raise _bad_if_match("If-Match names a version no resource can reach")
     return int(value)
 
 

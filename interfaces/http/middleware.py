@@ -6,6 +6,7 @@ correlation middleware binds are the request task's own.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import structlog
@@ -14,7 +15,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.context import EventContext, bound_context
-from interfaces.http.problems import ProblemError
+from interfaces.http.problems import ProblemError, unexpected_error_response
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -86,6 +87,43 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+class TrackedSend:
+    """`send`, noting whether the answer has begun: after that an error cannot replace it."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
+class UnexpectedErrorMiddleware:
+    """Answers an exception nothing else handled as a 500 (or 503) problem, from inside the
+    correlation and security-header middleware, so the answer carries X-Request-ID and the
+    security headers like any other, and the connection stays open (Starlette's own
+    ServerErrorMiddleware sits outside every middleware and re-raises to the server).
+    An exception after the answer began cannot change it: it goes on to the server."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        tracked = TrackedSend(send)
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if tracked.started:
+                raise
+            response = unexpected_error_response(Request(scope), exc)
+            await response(scope, receive, send)
+
+
 class RequestTooLarge(HTTPException):
     def __init__(self) -> None:
         super().__init__(413, "the request body is larger than this API accepts")
@@ -104,11 +142,14 @@ class BodySizeLimitMiddleware:
             await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if (
+            declared is not None and declared.isascii() and declared.isdigit()
+            and (len(declared) > 18 or int(declared) > self.max_bytes)
+        ):
             await self._refuse(scope, receive, send)
             return
         received = 0
-        started = False
+        tracked = TrackedSend(send)
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -121,16 +162,10 @@ class BodySizeLimitMiddleware:
                     raise RequestTooLarge()
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, tracked)
         except RequestTooLarge:
-            if started:
+            if tracked.started:
                 raise
             await self._refuse(scope, receive, send)
 
@@ -142,10 +177,34 @@ class BodySizeLimitMiddleware:
         await problem.to_response(Request(scope))(scope, receive, send)
 
 
-class NulCharacterMiddleware:
-    """400 problem for a request carrying a NUL character (in the path, the query or the body,
-    raw or as JSON's `\\u0000`). PostgreSQL text cannot hold one: let through, it would fail a
-    query, or worse, be recorded in an event that no projection could ever write to its table."""
+# C0 controls but tab, line feed and carriage return (free text has lines), DEL, C1 controls.
+_RAW_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\xc2[\x80-\x9f]")
+# The same characters escaped in JSON (`\u0001`) or percent-encoded in a URL or form (`%01`).
+_JSON_ESCAPED = re.compile(rb"\\u00(?:0[0-8bBcCeEfF]|1[0-9a-fA-F]|7[fF]|[89][0-9a-fA-F])")
+_PERCENT_ENCODED = re.compile(
+    rb"%(?:0[0-8bBcC]|0[eEfF]|1[0-9a-fA-F]|7[fF])|%[cC]2%[89][0-9a-fA-F]"
+)
+# Bodies read as they are (an 835): only NUL is refused, X12 may use other controls as
+# separators.
+RAW_TEXT_TYPES = (
+    "text/plain", "application/edi-x12", "application/x12", "application/octet-stream",
+)
+
+
+def _has_control(body: bytes, content_type: str) -> bool:
+    if content_type in RAW_TEXT_TYPES or content_type == "multipart/form-data":
+        return b"\x00" in body
+    return bool(
+        _RAW_BYTES.search(body) or _JSON_ESCAPED.search(body) or _PERCENT_ENCODED.search(body)
+    )
+
+
+class ControlCharacterMiddleware:
+    """400 problem for a request carrying a control character (NUL, the other C0 controls but
+    tab and line breaks, DEL, C1) in the path, the query or a JSON or form body, raw or
+    escaped. No name, identifier or note holds one; PostgreSQL text cannot hold NUL at all:
+    let through, it would fail a query, or worse, be recorded in an event that no projection
+    could ever write to its table. Names also refuse tab and line breaks (their own pattern)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -154,7 +213,8 @@ class NulCharacterMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+        path = scope["path"].encode("utf-8", "surrogateescape")
+        if _RAW_BYTES.search(path) or _PERCENT_ENCODED.search(scope.get("query_string", b"")):
             await self._refuse(scope, receive, send)
             return
         if scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -169,7 +229,8 @@ class NulCharacterMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        if b"\x00" in body or b"\\u0000" in body:
+        content_type = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
+        if _has_control(body, content_type):
             await self._refuse(scope, receive, send)
             return
         replayed = False
@@ -185,7 +246,8 @@ class NulCharacterMiddleware:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         problem = ProblemError(
-            400, "Bad request", "the request contains a NUL character, which no field accepts",
-            type_="https://aries.dev/problems/nul-character",
+            400, "Bad request",
+            "the request contains a control character, which no field accepts",
+            type_="https://aries.dev/problems/control-character",
         )
         await problem.to_response(Request(scope))(scope, receive, send)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -196,25 +198,34 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        route = request.scope.get("route")
-        path = route.path if route is not None else "unmatched"
-        if database_unavailable(exc):
-            # Not the request's fault and not a bug: the server is full, restarting or gone.
-            # A command whose connection was lost during COMMIT may have been recorded, so
-            # the client retries with the same Idempotency-Key (or reads before retrying).
-            log.warning("database unavailable", path=path, error=describe(exc))
-            return problem_response(
-                request, 503, "Service unavailable", "the database is unavailable; retry shortly",
-                type_="https://aries.dev/problems/database-unavailable",
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            )
-        log.exception("unhandled error", path=path)
-        return problem_response(request, 500, "Internal error", "the error was logged")
+def unexpected_error_response(request: Request, exc: BaseException) -> JSONResponse:
+    """The answer to an exception no handler knew: 503 when the database is unavailable, else
+    500. Logged without the error's message: a database error's message and SQL parameters
+    can hold the values of the request (PHI), so the log gets `describe` (type, SQLSTATE,
+    schema object names, where raised) instead."""
+    route = request.scope.get("route")
+    path = route.path if route is not None else "unmatched"
+    if database_unavailable(exc):
+        # Not the request's fault and not a bug: the server is full, restarting or gone.
+        # A command whose connection was lost during COMMIT may have been recorded, so
+        # the client retries with the same Idempotency-Key (or reads before retrying).
+        log.warning("database unavailable", path=path, error=describe(exc))
+        return problem_response(
+            request, 503, "Service unavailable", "the database is unavailable; retry shortly",
+            type_="https://aries.dev/problems/database-unavailable",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    log.error("unhandled error", path=path, error=describe(exc), frames=_frames(exc))
+    return problem_response(request, 500, "Internal error", "the error was logged")
 
 
 RETRY_AFTER_SECONDS = 1
+
+
+def _frames(exc: BaseException, depth: int = 12) -> list[str]:
+    # Where it happened, frame by frame, without the message or the frames' locals.
+    frames = traceback.extract_tb(exc.__traceback__)[-depth:]
+    return [f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in frames]
 
 
 def database_unavailable(error: BaseException) -> bool:

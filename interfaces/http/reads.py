@@ -43,6 +43,7 @@ from fastapi import Depends, Header, Query, Response
 from pydantic import BaseModel, Field
 
 from interfaces.bootstrap import Aries
+from interfaces.http.bounds import BIGINT_MAX
 from interfaces.http.problems import ProblemError
 from projections.runner import wait_for_position
 
@@ -55,11 +56,14 @@ POSITION_HEADER = "X-Read-Model-Position"
 async def min_position(
     min_position: Annotated[
         int | None,
-        Query(ge=0, description="wait until the read model includes this command's position"),
+        Query(
+            ge=0, le=BIGINT_MAX,
+            description="wait until the read model includes this command's position",
+        ),
     ] = None,
     x_min_position: Annotated[
         int | None,
-        Header(alias="X-Min-Position", ge=0, description="same as `min_position`"),
+        Header(alias="X-Min-Position", ge=0, le=BIGINT_MAX, description="same as `min_position`"),
     ] = None,
 ) -> int | None:
     """The position the caller wants to read at least (query parameter or header)."""
@@ -146,6 +150,8 @@ def decode_cursor(
         values = values[1:] if isinstance(values, list) and values[:1] == [tag] else None
     if not isinstance(values, list) or len(values) != len(parsers):
         raise bad_cursor()
+    if any(isinstance(value, str) and "\x00" in value for value in values):
+        raise bad_cursor()  # PostgreSQL text cannot hold NUL: the query would fail (a 500)
     try:
         return tuple(parse(value) for parse, value in zip(parsers, values, strict=True))
     except (TypeError, ValueError, AttributeError):  # UUID(5) is an AttributeError

@@ -37,6 +37,11 @@ FUZZY_SHARE = 0.5
 """A fuzzy match shares at least this share of the query's trigrams with the patient's words
 (a one-letter typo in a 5-6 letter name keeps about half of them)."""
 
+MIN_SHARED_TRIGRAMS = 3
+"""...and at least this many of them: a short or scattered query (`ee`, `a b c`) shares a
+trigram or two with most names, and would answer a page of patients it does not identify
+(HIPAA minimum necessary, 45 CFR 164.502(b))."""
+
 PatientSort = Literal["name", "registered_at"]
 SORT_KEYS: dict[PatientSort, tuple[ColumnElement[Any], ...]] = {
     "name": (patients.c.last_name, patients.c.first_name, patients.c.patient_id),
@@ -86,7 +91,7 @@ def _fuzzy(q: str) -> ColumnElement[bool]:
         or_(
             patients.c.search_text.contains(text, autoescape=True),
             patients.c.search_text.contains(compact, autoescape=True),
-            shared >= FUZZY_SHARE * len(grams),
+            shared >= max(FUZZY_SHARE * len(grams), MIN_SHARED_TRIGRAMS),
         ),
     )
 

@@ -1,17 +1,20 @@
-"""Analysts read the read models, de-identified: not the identified patient tables, not clinical
-text, not the event store; the views answer ages, years and ZIP3 instead."""
+"""Analysts read a limited data set (45 CFR 164.514(e)): not the identified patient tables, not
+device serial numbers, not clinical text, not the event store; the views answer ages, years and
+ZIP3 instead. `safe_harbor_patients` is de-identified on its own (164.514(b)(2))."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import date
 
 import psycopg
 import pytest
 
 from domain.context import bound_context
+from domain.patient_values import Address
 from projections.runner import catch_up
-from tests.integration.scenarios import medicare_patient
+from tests.integration.scenarios import demographics, medicare_patient
 
 pytestmark = pytest.mark.integration
 
@@ -25,10 +28,13 @@ def aries(isolated_aries):
 def database_url(aries) -> str:
     return aries.settings.database_url
 
-IDENTIFIED = ("read.patients", "read.coverages", "read.notes", "read.summaries")
+IDENTIFIED = (
+    "read.patients", "read.coverages", "read.notes", "read.summaries", "read.order_lines",
+)
 READABLE = (
-    "read.deidentified_patients", "read.deidentified_coverages", "read.orders",
-    "read.order_lines", "read.claims", "read.claim_lines", "read.claim_ledger_entries",
+    "read.limited_patients", "read.limited_coverages", "read.limited_order_lines",
+    "read.safe_harbor_patients", "read.orders", "read.claims", "read.claim_lines",
+    "read.claim_ledger_entries",
     "read.work_queue", "read.ar_aging", "read.event_index",
 )
 
@@ -55,22 +61,22 @@ def test_analysts_cannot_read_identified_patient_data(database_url, table):
 
 
 @pytest.mark.parametrize("relation", READABLE)
-def test_analysts_read_the_de_identified_and_business_read_models(database_url, relation):
+def test_analysts_read_the_limited_and_business_read_models(database_url, relation):
     with _as_analyst(database_url) as conn:
         conn.execute(f"SELECT * FROM {relation} LIMIT 1")  # noqa: S608 (constant names)
 
 
-def test_the_de_identified_patient_keeps_age_year_and_zip3_only(
+def test_the_limited_patient_keeps_age_year_and_zip3_only(
     database_url, tenant_with_a_patient
 ):
     tenant, patient_id = tenant_with_a_patient
     with _as_analyst(database_url) as conn:
         row = conn.execute(
             "SELECT age_years, birth_year, sex, state, zip3, primary_payer_id "
-            "FROM read.deidentified_patients WHERE patient_id = %s AND tenant_id = %s",
+            "FROM read.limited_patients WHERE patient_id = %s AND tenant_id = %s",
             (patient_id, tenant),
         ).fetchone()
-        empty = conn.execute("SELECT * FROM read.deidentified_patients LIMIT 0")
+        empty = conn.execute("SELECT * FROM read.limited_patients LIMIT 0")
         columns = {column.name for column in empty.description}
         today = conn.execute("SELECT current_date").fetchone()[0]  # the view's "today"
     born = date(1948, 3, 9)
@@ -80,13 +86,13 @@ def test_the_de_identified_patient_keeps_age_year_and_zip3_only(
                           "address_line1", "phone", "primary_member_id", "account_number"}
 
 
-def test_the_de_identified_coverage_has_no_member_or_group_number(
+def test_the_limited_coverage_has_no_member_or_group_number(
     database_url, tenant_with_a_patient
 ):
     _, patient_id = tenant_with_a_patient
     with _as_analyst(database_url) as conn:
         cursor = conn.execute(
-            "SELECT * FROM read.deidentified_coverages WHERE patient_id = %s", (patient_id,)
+            "SELECT * FROM read.limited_coverages WHERE patient_id = %s", (patient_id,)
         )
         rows = cursor.fetchall()
         columns = {column.name for column in cursor.description}
@@ -103,9 +109,54 @@ def test_the_views_survive_a_rebuild_of_the_patients_projection(
     rebuild(aries, "patients")
     with _as_analyst(database_url) as conn:
         found = conn.execute(
-            "SELECT count(*) FROM read.deidentified_patients WHERE patient_id = %s",
+            "SELECT count(*) FROM read.limited_patients WHERE patient_id = %s",
             (patient_id,),
         ).fetchone()
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT 1 FROM read.patients LIMIT 1")
     assert found == (1,)
+
+
+def test_the_limited_order_lines_have_no_serial_numbers(database_url):
+    with _as_analyst(database_url) as conn:
+        cursor = conn.execute("SELECT * FROM read.limited_order_lines LIMIT 0")
+        columns = {column.name for column in cursor.description}
+    assert "serial_numbers" not in columns
+    assert {"order_id", "hcpcs", "quantity"} <= columns
+
+
+def _columns(conn: psycopg.Connection, view: str) -> dict[str, str]:
+    return dict(conn.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'read' AND table_name = %s", (view,),
+    ).fetchall())
+
+
+def test_the_safe_harbor_patients_have_no_key_and_no_date_finer_than_a_year(
+    database_url, tenant_with_a_patient
+):
+    tenant, _ = tenant_with_a_patient
+    with _as_analyst(database_url) as conn:
+        columns = _columns(conn, "safe_harbor_patients")
+        row = conn.execute(
+            "SELECT birth_year, zip3, registered_year FROM read.safe_harbor_patients "
+            "WHERE tenant_id = %s", (tenant,),
+        ).fetchone()
+        this_year = conn.execute("SELECT extract(year FROM current_date)::int").fetchone()[0]
+    assert not {name for name in columns if name.endswith("_id") and name not in (
+        "tenant_id", "primary_payer_id")}
+    assert not {kind for kind in columns.values() if "date" in kind or "time" in kind}
+    assert row == (1948, "627", this_year)
+
+
+def test_a_small_zip3_area_is_written_000_in_the_safe_harbor_view(aries, database_url):
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    vermont = replace(demographics(), address=Address("1 Main St", None, "Derby", "VT", "05901"))
+    with bound_context(tenant_id=tenant):
+        aries.patients.register_patient(vermont, mbi=None)
+    catch_up(aries, "patients")
+    with _as_analyst(database_url) as conn:
+        found = conn.execute(
+            "SELECT zip3 FROM read.safe_harbor_patients WHERE tenant_id = %s", (tenant,)
+        ).fetchall()
+    assert found == [("000",)]

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from application.eventstore import CommandResult, ConcurrentUpdate, StaleVersion
 from interfaces.http.commands import ExpectedVersion, command_response
+from interfaces.http.middleware import UnexpectedErrorMiddleware
 from interfaces.http.problems import install_problem_handlers
 
 ID = uuid.uuid4()
@@ -22,6 +23,8 @@ ID = uuid.uuid4()
 def client() -> TestClient:
     app = FastAPI()
     install_problem_handlers(app)
+    # Unexpected errors are answered by the middleware, inside the headers and request id.
+    app.add_middleware(UnexpectedErrorMiddleware)
 
     @app.post("/expected")
     async def expected(version: ExpectedVersion) -> dict:
@@ -107,3 +110,9 @@ def test_a_bug_is_still_500_and_says_nothing_of_its_cause(client):
     response = client.get("/bug")
     assert response.status_code == 500
     assert "KeyError" not in response.text
+
+
+@pytest.mark.parametrize("etag", ['"9223372036854775808"', '"' + "9" * 5000 + '"'])
+def test_an_if_match_no_version_can_reach_is_400(client, etag):
+    response = client.post("/expected", headers={"If-Match": etag})
+    assert response.status_code == 400

@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from interfaces.http.bounds import BIGINT_MAX, position
 from interfaces.http.problems import ProblemError
 from interfaces.http.reads import decode_cursor, encode_cursor, next_cursor
 
@@ -63,3 +64,20 @@ def test_a_cursor_of_another_sort_is_the_bad_cursor_problem():
         decode_cursor(encode_cursor(KEY, tag="name:asc"), PARSERS, tag="name:desc")
     with pytest.raises(ProblemError):
         decode_cursor(encode_cursor(KEY), PARSERS, tag="name:asc")
+
+
+@pytest.mark.parametrize("value", [2**63, -1, True, "7", 1.5])
+def test_a_position_cursor_a_bigint_cannot_hold_is_the_bad_cursor_problem(value):
+    with pytest.raises(ProblemError) as refused:
+        decode_cursor(encode_cursor([value]), (position,))
+    assert refused.value.status == 400
+
+
+def test_a_position_cursor_at_the_bigint_bound_decodes():
+    assert decode_cursor(encode_cursor([BIGINT_MAX]), (position,)) == (BIGINT_MAX,)
+
+
+def test_a_cursor_holding_a_nul_character_is_the_bad_cursor_problem():
+    with pytest.raises(ProblemError) as refused:
+        decode_cursor(encode_cursor(["2026-01-01", "a\x00b"]), (str, str))
+    assert refused.value.status == 400

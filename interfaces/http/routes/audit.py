@@ -22,6 +22,7 @@ from application.audit.history import aggregate_history, state_at
 from domain.context import SYSTEM_TENANT
 from interfaces.bootstrap import Aries
 from interfaces.http.access import READ, record_access
+from interfaces.http.bounds import BIGINT_MAX, position
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemError
@@ -64,12 +65,9 @@ def _patients_named(aggregate_type: AggregateType, aggregate_id: UUID, payloads:
     return ids
 
 
-def _position(value: Any) -> int:
-    if not isinstance(value, int) or value < 0:
-        raise ValueError("not a position")
-    return value
-
-
+After = Annotated[
+    int, Query(ge=0, le=BIGINT_MAX, description="`next_after` of the previous page")
+]
 Limit = Annotated[int, Query(ge=1, le=500, description="items per page")]
 From = Annotated[AwareDatetime | None, Query(alias="from", description="recorded at or after")]
 To = Annotated[AwareDatetime | None, Query(alias="to", description="recorded before")]
@@ -92,7 +90,7 @@ def get_feed(
     end: To = None,
 ) -> FeedOut:
     """Every family's events after a cursor, oldest first: metadata only, no payload."""
-    values = decode_cursor(after, [_position] * len(FEED_UPSTREAMS))
+    values = decode_cursor(after, [position] * len(FEED_UPSTREAMS))
     positions = dict(zip(FEED_UPSTREAMS, values or [0] * len(FEED_UPSTREAMS), strict=True))
     page = feed(
         aries.read_engine, FEED_UPSTREAMS, positions, limit,
@@ -139,7 +137,7 @@ def get_access_log(
     user: Annotated[str | None, Query(max_length=100, description="actor (user) id")] = None,
     start: From = None,
     end: To = None,
-    after: Annotated[int, Query(ge=0, description="`next_after` of the previous page")] = 0,
+    after: After = 0,
     limit: Limit = 100,
 ) -> AccessPage:
     """Who read which patients' data, and who was refused, in log order."""
@@ -157,7 +155,7 @@ def get_disclosures(
     patient_id: UUID,
     principal: Allowed("read_disclosures"),
     aries: AriesDep,
-    after: Annotated[int, Query(ge=0, description="`next_after` of the previous page")] = 0,
+    after: After = 0,
     limit: Limit = 100,
 ) -> AccessPage:
     """Accounting of disclosures: every export or disclosure of this patient's data."""
@@ -206,7 +204,9 @@ def get_state(
     principal: Allowed("read_audit_state", phi=HISTORY),
     aries: AriesDep,
     request: Request,
-    version: Annotated[int | None, Query(ge=1, description="the version to show")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=BIGINT_MAX, description="the version to show")
+    ] = None,
     at: Annotated[
         AwareDatetime | None, Query(description="show it as it was at this recorded time")
     ] = None,

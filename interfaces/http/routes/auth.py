@@ -39,8 +39,11 @@ class TokenRequest:
         )] = "password",
         username: Annotated[str | None, Form(
             max_length=200, description="`tenant/username`, e.g. `acme/jdoe`",
+            examples=["acme/jdoe"],
         )] = None,
-        password: Annotated[str | None, Form(max_length=256)] = None,
+        password: Annotated[
+            str | None, Form(max_length=256, examples=["correct horse battery staple"])
+        ] = None,
         otp: Annotated[str | None, Form(
             max_length=40,
             description="once MFA is enrolled: the 6-digit TOTP code, or a recovery code",

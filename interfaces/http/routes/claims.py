@@ -22,6 +22,7 @@ from application.identity import Principal
 from domain.claim_values import AppealLevel
 from domain.errors import NotFound
 from interfaces.http.access import READ, SEARCH, record_access
+from interfaces.http.bounds import INTEGER_MAX
 from interfaces.http.commands import (
     CommandAccepted,
     ExpectedVersion,
@@ -54,6 +55,7 @@ from interfaces.http.schemas.claims import (
     WorkItem,
     WorkItemKind,
 )
+from interfaces.http.schemas.values import IsoDate
 from interfaces.http.security import AUTH_RESPONSES
 from interfaces.workers.jobs import JobStore, job_id_for_submission
 from projections.queries import claims as queries
@@ -88,7 +90,7 @@ def read_work_queue(
     min_position: MinPosition,
     kind: Annotated[list[WorkItemKind] | None, Query(description="only these kinds")] = None,
     due_by: Annotated[
-        dt.date | None, Query(description="only items due on or before this date")
+        IsoDate | None, Query(description="only items due on or before this date")
     ] = None,
     limit: PageSize = 50,
     cursor: Cursor = None,
@@ -143,7 +145,10 @@ def list_claims(
         Query(description="open claims whose days since service fall in this bucket"),
     ] = None,
     min_days_outstanding: Annotated[
-        int | None, Query(ge=0, description="open claims at least this many days since service")
+        int | None,
+        Query(
+            ge=0, le=INTEGER_MAX, description="open claims at least this many days since service"
+        ),
     ] = None,
     order_id: UUID | None = None,
     patient_id: UUID | None = None,

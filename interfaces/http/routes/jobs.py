@@ -92,7 +92,9 @@ async def stream_job_events(
     """Follow a job's status as Server-Sent Events."""
     store = JobStore(aries.read_engine)
     job = await run_in_threadpool(_visible, store, job_id, principal)
-    seen = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    # A revision is an integer column: anything else (or larger) starts from the beginning.
+    given = last_event_id or ""
+    seen = int(given) if given.isascii() and given.isdigit() and len(given) <= 9 else 0
     return StreamingResponse(
         _events(store, job, principal.tenant_id, seen),
         media_type="text/event-stream",

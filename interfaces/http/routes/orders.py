@@ -48,6 +48,7 @@ from interfaces.http.schemas.orders import (
     ReleaseRequest,
     StatusFilter,
 )
+from interfaces.http.schemas.values import IsoDate
 from interfaces.http.security import AUTH_RESPONSES
 from projections.queries import orders as queries
 
@@ -346,8 +347,8 @@ def list_orders(
     min_position: MinPosition,
     status: Annotated[StatusFilter | None, Query(description="current status")] = None,
     patient_id: Annotated[UUID | None, Query(description="one patient's orders")] = None,
-    order_date_from: Annotated[dt.date | None, Query(description="order date on or after")] = None,
-    order_date_to: Annotated[dt.date | None, Query(description="order date on or before")] = None,
+    order_date_from: Annotated[IsoDate | None, Query(description="order date on or after")] = None,
+    order_date_to: Annotated[IsoDate | None, Query(description="order date on or before")] = None,
     on_hold: Annotated[bool | None, Query(description="only orders (not) on hold")] = None,
     limit: PageSize = 50,
     cursor: Cursor = None,

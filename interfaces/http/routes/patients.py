@@ -47,6 +47,7 @@ from interfaces.http.schemas.patients import (
     PatientDetail,
     PatientListItem,
 )
+from interfaces.http.schemas.values import IsoDate
 from interfaces.http.security import AUTH_RESPONSES
 from projections.queries import patients as queries
 
@@ -268,13 +269,17 @@ def list_patients(
     request: Request,
     response: Response,
     min_position: MinPosition,
-    q: Annotated[str | None, Query(min_length=2, max_length=100, description=(
-        "fuzzy search over name, account number and MBI: a part of one, or a name with a "
-        "typo"), examples=["lovelase"])] = None,
+    q: Annotated[str | None, Query(
+        min_length=3, max_length=100, pattern=r"(?:\W*\w){3}", description=(
+            "fuzzy search over name, account number and MBI: a part of one, or a name with a "
+            "typo; at least 3 letters or digits (minimum necessary: a shorter search would "
+            "show a page of patients that it does not identify)"
+        ), examples=["lovelase"],
+    )] = None,
     active: Annotated[bool | None, Query(description="only active (or inactive) patients")] = None,
     payer_id: Annotated[str | None, Query(max_length=20, description=(
         "only patients with a coverage by this payer (no recorded termination)"))] = None,
-    date_of_birth: Annotated[dt.date | None, Query(description="exact date of birth")] = None,
+    date_of_birth: Annotated[IsoDate | None, Query(description="exact date of birth")] = None,
     sort: Annotated[Literal["name", "registered_at"], Query(description=(
         "name: last, first; registered_at: registration time"))] = "name",
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",

@@ -22,13 +22,22 @@ from domain.remittance import Remittance
 from interfaces.http.commands import command_response
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
-from interfaces.http.problems import ProblemError
+from interfaces.http.problems import ProblemError, ProblemResponses
 from interfaces.http.schemas.remittances import RemittanceOut, RemittancesAccepted
 from interfaces.http.security import AUTH_RESPONSES
 from interfaces.workers.jobs import JobStore
 
 router = APIRouter(prefix="/v1/remittances", tags=["remittances"], responses=AUTH_RESPONSES)
 
+_errors = ProblemResponses({
+    400: "the 835 is empty, or the multipart form has no `file`",
+    415: "the body is neither text/plain (or an X12 type) nor a multipart form",
+    422: "not a valid, balanced 835 (each error by segment and element)",
+})
+EXAMPLE_835 = (
+    "ISA*00*          *00*          *ZZ*MCRDMEJB       *ZZ*ARIESDME       *261110*1200*^*00501"
+    "*000000101*0*P*:~GS*HP*MCRDMEJB*ARIESDME*20261110*1200*101*X*005010X221A1~ST*835*0001~..."
+)
 TEXT_TYPES = ("text/plain", "application/edi-x12", "application/x12", "application/octet-stream")
 
 
@@ -63,8 +72,13 @@ async def _body_text(request: Request) -> bytes:
     response_model=RemittancesAccepted,
     responses={
         202: {"description": "recorded; a worker posts each payment (poll the jobs)"},
-        422: {"description": "not a valid, balanced 835 (each error by segment and element)"},
+        **_errors(400, 415, 422),
     },
+    # The body is read raw (not a model): describe it here.
+    openapi_extra={"requestBody": {"required": True, "content": {
+        kind: {"schema": {"type": "string"}, "example": EXAMPLE_835}
+        for kind in ("text/plain",)
+    }}},
 )
 async def post_remittance(
     request: Request,

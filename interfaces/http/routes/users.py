@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from application.identity import Principal
+from interfaces.http.bounds import position
 from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response, etag
 from interfaces.http.deps import AriesDep
 from interfaces.http.idempotency import redact_on_replay
@@ -84,7 +85,7 @@ def list_users(
 ) -> Page[UserView]:
     """The users of your tenant, deactivated ones too, oldest first."""
     wait_for_read_model(aries, response, "event_index", "identity", min_position)
-    after = decode_cursor(cursor, (int,))
+    after = decode_cursor(cursor, (position,))
     with aries.read_engine.connect() as conn:
         found = registered_users(conn, principal.tenant_id, after=after, limit=limit)
     return Page[UserView](

@@ -6,9 +6,11 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
+from interfaces.http.schemas.values import IsoDate
+
 
 class BillingRunRequest(BaseModel):
-    as_of: dt.date = Field(..., description="bill everything due on or before this date",
+    as_of: IsoDate = Field(..., description="bill everything due on or before this date",
                            examples=["2026-11-30"])
 
 

@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from domain.claim_next_action import next_action
+from interfaces.http.schemas.values import IsoDate
 from projections.queries.claims import Aging, ClaimRecord
 
 
@@ -307,7 +308,7 @@ class AppealRequest(BaseModel):
     reason: str = Field(
         ..., min_length=1, max_length=2000, examples=["the item meets the LCD's criteria"]
     )
-    filed_on: dt.date | None = Field(None, description="default: today")
+    filed_on: IsoDate | None = Field(None, description="default: today")
 
 
 class TransmissionSettlement(BaseModel):

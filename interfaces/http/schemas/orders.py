@@ -19,6 +19,7 @@ from domain.order_values import (
     SignerRelationship,
 )
 from interfaces.http.commands import CommandAccepted
+from interfaces.http.schemas.values import IsoDate
 from projections.queries.orders import OrderRecord
 
 LINE = "9b2e4f61-0c7d-4a5b-8e3f-1d2c3b4a5f60"
@@ -62,7 +63,7 @@ class OrderLineIn(_Request):
 
 class PlaceOrderRequest(_Request):
     patient_id: UUID
-    order_date: dt.date
+    order_date: IsoDate
     practitioner: PractitionerIn
     diagnoses: list[Annotated[str, Field(min_length=3, max_length=8)]] = Field(
         ..., min_length=1, max_length=12, description="ICD-10-CM codes; the first is primary"
@@ -90,7 +91,7 @@ class PlaceOrderRequest(_Request):
 
 class CoverageVerificationRequest(_Request):
     coverage_id: UUID = Field(..., description="one of the patient's coverages")
-    verified_on: dt.date
+    verified_on: IsoDate
     eligible: bool = Field(..., description="the payer's eligibility answer (271)")
     same_or_similar_found: bool = Field(
         ..., description="the payer already covers the same or similar equipment (blocks delivery)"
@@ -112,18 +113,18 @@ class CoverageVerificationRequest(_Request):
 
 
 class SwoIn(_Request):
-    signed_on: dt.date
+    signed_on: IsoDate
     practitioner_npi: Npi | None = Field(
         None, description="the signing practitioner (default: the ordering practitioner)"
     )
 
 
 class SignedIn(_Request):
-    signed_on: dt.date
+    signed_on: IsoDate
 
 
 class FaceToFaceIn(_Request):
-    encounter_on: dt.date
+    encounter_on: IsoDate
 
 
 class DocumentsRequest(_Request):
@@ -161,8 +162,8 @@ class DocumentsRequest(_Request):
 class PriorAuthorizationAffirmedIn(_Request):
     decision: Literal["affirmed"]
     utn: str = Field(..., min_length=1, max_length=50, examples=["JC1234567890PA"])
-    decided_on: dt.date
-    valid_until: dt.date | None = Field(
+    decided_on: IsoDate
+    valid_until: IsoDate | None = Field(
         None, description="default: the decision date plus the item's validity (catalogue)"
     )
     line_ids: list[UUID] | None = Field(
@@ -172,7 +173,7 @@ class PriorAuthorizationAffirmedIn(_Request):
 
 class PriorAuthorizationNonAffirmedIn(_Request):
     decision: Literal["non_affirmed"]
-    decided_on: dt.date
+    decided_on: IsoDate
     reason: Text = Field(..., examples=["documentation does not support medical need"])
     line_ids: list[UUID] | None = Field(
         None, min_length=1, description="default: every line that needs prior authorization"
@@ -214,7 +215,7 @@ class ProofOfDeliveryIn(_Request):
         None, max_length=100, description="a designee's relationship to the patient",
         examples=["daughter"],
     )
-    signed_on: dt.date = Field(..., description="must be the delivery date")
+    signed_on: IsoDate = Field(..., description="must be the delivery date")
     supplier_signed: bool = Field(False, description="the supplier may not sign (refused)")
     serial_numbers: list[SerialNumberIn] = Field(
         default_factory=list, max_length=200,
@@ -233,7 +234,7 @@ class ProofOfDeliveryIn(_Request):
 
 
 class DeliveryRequest(_Request):
-    delivered_on: dt.date = Field(..., description="the date of service")
+    delivered_on: IsoDate = Field(..., description="the date of service")
     proof_of_delivery: ProofOfDeliveryIn
 
     model_config = ConfigDict(
@@ -256,26 +257,26 @@ class DeliveryRequest(_Request):
 
 class HoldRequest(_Request):
     reason: Text = Field(..., examples=["awaiting the face-to-face notes"])
-    on: dt.date = Field(..., description="the hold starts on this date")
+    on: IsoDate = Field(..., description="the hold starts on this date")
 
 
 class ReleaseRequest(_Request):
-    on: dt.date = Field(..., description="not before the hold began")
+    on: IsoDate = Field(..., description="not before the hold began")
 
 
 class PickupRequest(_Request):
-    picked_up_on: dt.date
+    picked_up_on: IsoDate
     reason: Text = Field(..., examples=["no longer medically necessary"])
 
 
 class CancelRequest(_Request):
-    on: dt.date
+    on: IsoDate
     reason: Text = Field(..., examples=["patient declined the equipment"])
 
 
 class AdherenceRequest(_Request):
     line_id: UUID = Field(..., description="a PAP line (E0601, E0470)")
-    evaluated_on: dt.date = Field(..., description="after delivery")
+    evaluated_on: IsoDate = Field(..., description="after delivery")
     compliant: bool = Field(..., description=">= 4 h/night on 70% of nights in 30 days")
 
 

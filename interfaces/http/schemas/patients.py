@@ -19,19 +19,21 @@ from domain.mbi import is_valid_mbi
 from domain.patient_rules import USPS_STATE_CODES
 from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
 from interfaces.http.commands import CommandAccepted
+from interfaces.http.schemas.values import ONE_LINE, ONE_LINE_NOT_BLANK, IsoDate
 from projections.queries.patients import PatientRecord
 
 # --- Request bodies -----------------------------------------------------------------------
 
 
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"\S")]
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=ONE_LINE_NOT_BLANK)]
 
 
 class AddressIn(BaseModel):
-    line1: str = Field(..., min_length=1, max_length=100, pattern=r"\S",
+    line1: str = Field(..., min_length=1, max_length=100, pattern=ONE_LINE_NOT_BLANK,
                        examples=["12 Elm Street"])
-    line2: str | None = Field(None, max_length=100, examples=["Apt 4"])
-    city: str = Field(..., min_length=1, max_length=60, pattern=r"\S", examples=["Springfield"])
+    line2: str | None = Field(None, max_length=100, pattern=ONE_LINE, examples=["Apt 4"])
+    city: str = Field(..., min_length=1, max_length=60, pattern=ONE_LINE_NOT_BLANK,
+                      examples=["Springfield"])
     state: str = Field(..., description="USPS state code", examples=["IL"])
     postal_code: str = Field(..., pattern=r"^\s*\d{5}(-?\d{4})?\s*$",
                              description="ZIP or ZIP+4", examples=["62704"])
@@ -65,10 +67,11 @@ class NewPatient(BaseModel):
 
     first_name: Name = Field(..., examples=["Ada"])
     last_name: Name = Field(..., examples=["Lovelace"])
-    date_of_birth: dt.date = Field(..., examples=["1948-12-10"])
+    date_of_birth: IsoDate = Field(..., examples=["1948-12-10"])
     sex: Sex = Field(..., examples=["female"])
     address: AddressIn
-    phone: str | None = Field(None, max_length=30, examples=["+1 217 555 0100"])
+    phone: str | None = Field(None, max_length=30, pattern=ONE_LINE,
+                              examples=["+1 217 555 0100"])
     mbi: str | None = Field(None, max_length=20, description="Medicare Beneficiary Identifier "
                             "(dashes allowed); omit for patients without Medicare",
                             examples=["1EG4-TE5-MK73"])
@@ -87,10 +90,10 @@ class DemographicsCorrection(BaseModel):
 
     first_name: Name | None = Field(None, examples=["Ada"])
     last_name: Name | None = Field(None, examples=["King"])
-    date_of_birth: dt.date | None = None
+    date_of_birth: IsoDate | None = None
     sex: Sex | None = None
     address: AddressIn | None = None
-    phone: str | None = Field(None, max_length=30)
+    phone: str | None = Field(None, max_length=30, pattern=ONE_LINE)
     mbi: str | None = Field(None, max_length=20, examples=["1EG4TE5MK73"])
 
     _check_mbi = field_validator("mbi")(_valid_mbi)
@@ -113,19 +116,19 @@ class DemographicsCorrection(BaseModel):
 
 
 class NewCoverage(BaseModel):
-    payer_id: str = Field(..., min_length=1, max_length=20, pattern=r"\S",
+    payer_id: str = Field(..., min_length=1, max_length=20, pattern=ONE_LINE_NOT_BLANK,
                           description="MCR... for Medicare", examples=["MCR-JB"])
-    payer_name: str = Field(..., min_length=1, max_length=100, pattern=r"\S",
+    payer_name: str = Field(..., min_length=1, max_length=100, pattern=ONE_LINE_NOT_BLANK,
                             examples=["Medicare DME MAC Jurisdiction B"])
-    member_id: str = Field(..., min_length=1, max_length=40, pattern=r"\S",
+    member_id: str = Field(..., min_length=1, max_length=40, pattern=ONE_LINE_NOT_BLANK,
                            examples=["1EG4TE5MK73"])
     group_number: str | None = Field(None, max_length=40, examples=[None])
     rank: CoverageRank = Field(..., examples=["primary"])
     relationship_to_subscriber: RelationshipToSubscriber = Field(
         RelationshipToSubscriber.SELF, examples=["self"]
     )
-    effective_from: dt.date = Field(..., examples=["2026-01-01"])
-    effective_to: dt.date | None = Field(None, description="last covered day; omit if open",
+    effective_from: IsoDate = Field(..., examples=["2026-01-01"])
+    effective_to: IsoDate | None = Field(None, description="last covered day; omit if open",
                                          examples=[None])
 
     @model_validator(mode="after")
@@ -136,7 +139,7 @@ class NewCoverage(BaseModel):
 
 
 class CoverageTermination(BaseModel):
-    terminated_on: dt.date = Field(..., description="the last covered day",
+    terminated_on: IsoDate = Field(..., description="the last covered day",
                                    examples=["2026-06-30"])
 
 

@@ -84,7 +84,7 @@ class MfaEnrolmentView(BaseModel):
 
 class MfaConfirmation(BaseModel):
     code: str = Field(..., min_length=6, max_length=6, pattern=r"^[0-9]{6}$",
-                      description="the 6-digit code the app shows now")
+                      description="the 6-digit code the app shows now", examples=["492039"])
 
 
 class MfaConfirmed(CommandAccepted):
