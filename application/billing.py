@@ -15,6 +15,8 @@ from application.eventstore import ConcurrentUpdate
 from application.orders import OrderApplication
 from domain.claim import Claim
 from domain.errors import DomainError, NotFound
+from domain.order_rules import billing_run_is_not_in_the_future
+from domain.rules import calendar_date
 
 ATTEMPTS = 5
 
@@ -34,6 +36,7 @@ def run_billing(
     as_of: date,
     progress: Callable[[int, int], None] | None = None,
 ) -> BillingRunReport:
+    billing_run_is_not_in_the_future(calendar_date(as_of, "as_of"), orders.clock.today())
     report = BillingRunReport(as_of=as_of)
     claims.catch_up_all()  # claims for deliveries already processed are not this run's
     drafted_before = _drafted_count(claims)

@@ -120,13 +120,21 @@ def documents_are_on_file(swo_on_file: bool, pod_on_file: bool) -> list[str]:
 def prior_auth_lines_carry_unexpired_utn(
     lines: Sequence[ClaimLine], utn: str | None, utn_valid_until: date | None
 ) -> list[str]:
+    """Every line of an item on the Required Prior Authorization List carries the UTN of an
+    affirmed decision (42 CFR 414.234(d): an affirmed decision is a condition of payment).
+    The decision's validity window (6 months for power mobility devices, 1 month for support
+    surfaces, 60 or 120 days for orthoses and prostheses: the DME MACs' prior authorization
+    pages, e.g. CGS "Prior Authorization for DMEPOS") governs the delivery, the date of
+    service of a purchase or of rental month 1. The rental months that follow carry the same
+    UTN and are not refused once the window has passed (DOMAIN.md, prior authorisation)."""
     failures = []
     for line in lines:
         if not line.prior_auth_required:
             continue
+        delivery = line.rental_month is None or line.rental_month == 1
         if not utn:
             failures.append(f"{line.hcpcs} needs a prior authorization UTN")
-        elif utn_valid_until is not None and utn_valid_until < line.from_date:
+        elif delivery and utn_valid_until is not None and utn_valid_until < line.from_date:
             failures.append(
                 f"UTN {utn} expired {utn_valid_until} before the service date {line.from_date}"
             )

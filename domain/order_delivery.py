@@ -48,6 +48,18 @@ def delivery_is_not_before_order_date(order_date: date, delivered_on: date) -> s
 
 
 @rule()
+def delivery_is_not_in_the_future(delivered_on: date, today: date | None) -> str | None:
+    """The delivery date is the date the patient or designee signed for the item, which is
+    the date of service (Program Integrity Manual, Pub 100-08 ch.4 §4.26.1; Noridian JD DME
+    "Proof of Delivery"): a date after today cannot have been signed. `today` is the
+    supplier's calendar date (its time zone, `ARIES_SUPPLIER_TIMEZONE`); None when the caller
+    has no clock (domain tests), which the application never passes."""
+    if today is not None and delivered_on > today:
+        return f"delivery on {delivered_on} is after today, {today}"
+    return None
+
+
+@rule()
 def delivery_requires_verified_eligible_coverage(
     coverage: CoverageVerification | None, delivered_on: date
 ) -> str | None:

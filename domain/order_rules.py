@@ -324,6 +324,18 @@ def adherence_is_evaluated_after_delivery(
 
 
 @rule()
+def billing_run_is_not_in_the_future(as_of: date, today: date) -> str | None:
+    """A rental month is billed once it has begun: its date of service is its first day, and
+    no claim goes out before the date of service (Pub 100-04 ch.20 §30.5, capped rental
+    items are paid monthly, each month's claim dated on its anniversary; ch.1 §70 timely
+    filing counts from the date of service). A billing run as of a later date than the
+    supplier's today would open months not yet rendered."""
+    if as_of > today:
+        return f"a billing run as of {as_of} is after today, {today}"
+    return None
+
+
+@rule()
 def rental_month_numbers_only_go_up(opened: Sequence[RentalMonth], month_number: int) -> str | None:
     last = opened[-1].month_number if opened else 0
     if month_number != last + 1:

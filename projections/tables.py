@@ -816,15 +816,18 @@ work_queue = Table(
         Text,
         nullable=False,
         comment=(
-            "submit_claim, fix_rejection, bill_secondary, appeal_denial, timely_filing_risk "
-            "or bill_rental."
+            "submit_claim, fix_rejection, bill_secondary, appeal_denial, timely_filing_risk, "
+            "bill_rental or billing_held."
         ),
     ),
     Column(
         "subject_id",
         Uuid,
         nullable=False,
-        comment="What to act on: the claim, or for bill_rental the order line.",
+        comment=(
+            "What to act on: the claim, for bill_rental the order line, for billing_held "
+            "the billing hold."
+        ),
     ),
     Column("tenant_id", Text, nullable=False, comment="Tenant that owns the subject."),
     Column("claim_id", Uuid, nullable=True, comment="The claim (claim items)."),

@@ -15,6 +15,7 @@ import pytest
 from domain.errors import InvalidValue, RuleViolated
 from domain.order import Order
 from domain.order_rules import (
+    billing_run_is_not_in_the_future,
     prior_authorization_states_its_validity,
     rental_month_is_within_the_cap,
     rental_month_numbers_only_go_up,
@@ -452,6 +453,24 @@ def test_delivery_is_not_before_order_date():
         lambda: order.deliver(early, pod_for(order, early)),
         order,
     )
+
+
+def test_delivery_is_not_in_the_future():
+    order = make_ready(place())
+    refused(
+        "delivery_is_not_in_the_future",
+        lambda: order.deliver(DELIVERY, pod_for(order, DELIVERY), today=DELIVERY - timedelta(1)),
+        order,
+    )
+    order.deliver(DELIVERY, pod_for(order, DELIVERY), today=DELIVERY)  # today itself is fine
+    assert order.delivered_on == DELIVERY
+
+
+def test_billing_run_is_not_in_the_future():
+    with pytest.raises(RuleViolated) as refusal:
+        billing_run_is_not_in_the_future(DELIVERY + timedelta(days=1), DELIVERY)
+    assert refusal.value.rule == "billing_run_is_not_in_the_future"
+    billing_run_is_not_in_the_future(DELIVERY, DELIVERY)
 
 
 def test_delivery_requires_verified_eligible_coverage():
