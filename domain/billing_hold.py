@@ -37,9 +37,9 @@ def billing_hold_id(order_id: UUID, billing_month: str) -> UUID:
 
 @rule()
 def billing_requires_a_verified_payer(payer_id: str | None) -> str | None:
-    """A claim is drafted for the payer a coverage verification (270/271) named; without one
-    there is nobody to bill (CMS Pub 100-04 ch.20 §10: the supplier bills the beneficiary's
-    DME MAC; other payers likewise need the verified coverage)."""
+    """A claim is drafted for the payer a coverage verification (270/271) named: an 837P is
+    addressed to one payer (loop 2010BB), so without a verified payer there is nobody to
+    bill. The month waits, held, until the coverage is verified."""
     return "the order has no verified payer" if payer_id is None else None
 
 

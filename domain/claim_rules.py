@@ -24,7 +24,7 @@ from domain.claim_values import ClaimLine, ClaimStatus
 from domain.diagnosis import is_billable
 from domain.errors import DomainError, InvalidValue, RuleViolated, require
 from domain.npi import is_valid_npi
-from domain.rules import add_months, present_text
+from domain.rules import present_text
 
 ORIGINAL, REPLACEMENT, VOID = "1", "7", "8"
 BILLING_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
@@ -141,11 +141,17 @@ def prior_auth_lines_carry_unexpired_utn(
     return failures
 
 
-def lines_filed_within_limit(lines: Sequence[ClaimLine], as_of: date, months: int) -> list[str]:
+def lines_filed_within_limit(
+    lines: Sequence[ClaimLine], as_of: date, payer: pricing.Payer
+) -> list[str]:
+    """Each line is filed by its billed payer's timely filing deadline, counted from the line's
+    From date (Pub 100-04 ch.1 §70.1: for professional claims, DME rentals included, the line
+    item From date), in the payer's own months or days (`pricing.Payer.filing_deadline`)."""
+    deadlines = {line.line_id: payer.filing_deadline(line.from_date) for line in lines}
     return [
-        f"{line.hcpcs} from {line.from_date} must be filed by {add_months(line.from_date, months)}"
+        f"{line.hcpcs} from {line.from_date} must be filed by {deadlines[line.line_id]}"
         for line in lines
-        if as_of > add_months(line.from_date, months)
+        if as_of > deadlines[line.line_id]
     ]
 
 
@@ -174,9 +180,7 @@ SCRUB_RULES: tuple[tuple[str, ScrubCheck], ...] = (
     ),
     (
         "claim_filed_within_twelve_months_of_service",
-        lambda c, as_of: lines_filed_within_limit(
-            c.lines, as_of, pricing.payer(c.billed_payer_id).timely_filing_months
-        ),
+        lambda c, as_of: lines_filed_within_limit(c.lines, as_of, pricing.payer(c.billed_payer_id)),
     ),
     (
         "claim_is_filed_on_or_after_service",

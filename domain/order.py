@@ -269,6 +269,9 @@ class Order(AriesAggregate):
             lambda: delivery.delivery_of_wopd_item_requires_wopd_and_face_to_face(
                 self.lines, self.wopd_signed_on, self.face_to_face_on, on
             ),
+            lambda: delivery.face_to_face_is_within_six_months_before_the_wopd(
+                self.lines, self.wopd_signed_on, self.face_to_face_on
+            ),
         ]
 
     def delivery_blockers(self, on: date) -> tuple[str, ...]:

@@ -561,8 +561,8 @@ claims = Table(
         _Date,
         nullable=False,
         comment=(
-            "Last day to file: service_from plus the billed payer's timely filing months "
-            "(reference/payers.csv)."
+            "Last day to file: service_from plus the billed payer's timely filing limit, in "
+            "months or days (reference/payers.csv)."
         ),
     ),
     Column(

@@ -10,7 +10,8 @@ succeeded with a small result (ids and counts). Failures are left to the middlew
 
 The services belong to other modules (claim submission: `application.submission`, built by
 `interfaces.clearinghouse.submission_service_from`; summaries and remittances:
-`application.summaries`, `application.remittances`). They are imported when a
+`application.summaries`, `application.remittances`; billing runs: `application.billing`).
+They are imported when a
 job first needs them, so a worker whose build lacks one still runs the others; that job then
 fails permanently ("not installed") and waits in the dead letters for `aries jobs retry`.
 """
@@ -40,6 +41,7 @@ __all__ = [
     "ACTORS",
     "GENERATE_SUMMARY",
     "POST_REMITTANCE",
+    "RUN_BILLING",
     "SUBMIT_CLAIMS",
     "ActorSpec",
     "ServiceMissing",
@@ -58,7 +60,8 @@ class ActorSpec:
 SUBMIT_CLAIMS = ActorSpec("submit_claims", "claim_submissions", "claim_submission")
 POST_REMITTANCE = ActorSpec("post_remittance", "remittances", "remittance")
 GENERATE_SUMMARY = ActorSpec("generate_summary", "summaries", "summary")
-ACTORS = (SUBMIT_CLAIMS, POST_REMITTANCE, GENERATE_SUMMARY)
+RUN_BILLING = ActorSpec("run_billing", "billing_runs", "billing_run")
+ACTORS = (SUBMIT_CLAIMS, POST_REMITTANCE, GENERATE_SUMMARY, RUN_BILLING)
 QUEUES = tuple(spec.queue for spec in ACTORS)
 SYSTEM_ROLE = "system"
 
@@ -185,10 +188,16 @@ def declare_actors(broker: dramatiq.Broker, aries: Aries) -> dict[str, dramatiq.
             return {**result, "already_generated": True}
         return {**result, "version": outcome.version, "position": outcome.position}
 
+    def run_billing(billing_run_id: str) -> dict[str, Any]:
+        from application.billing import carry_out_billing_run
+
+        return carry_out_billing_run(aries.orders, aries.claims, UUID(billing_run_id)).as_dict()
+
     bodies: dict[ActorSpec, Callable[..., Any]] = {
         SUBMIT_CLAIMS: submit_claims,
         POST_REMITTANCE: post_remittance,
         GENERATE_SUMMARY: generate_summary,
+        RUN_BILLING: run_billing,
     }
     return {
         spec.name: dramatiq.Actor(

@@ -1,8 +1,10 @@
-"""billing holds: the work queue's billing_held items
+"""billing holds and billing-run jobs
 
 A billing month a drafting rule refused is a billing hold (domain/billing_hold.py), kept in the
 Claims event store; the work queue shows it as a `billing_held` item naming the rule until the
-month is drafted. The table is unchanged: only what its columns say they hold.
+month is drafted (read.work_queue is unchanged but for what its columns say they hold). A
+billing run over HTTP is a job of kind `billing_run` (ops.jobs), carried out by a worker. A
+claim's timely filing deadline counts the payer's own months or days.
 
 Revision ID: 0016_billing_holds
 Revises: 0010_identity_security
@@ -33,15 +35,45 @@ SUBJECT_AFTER = (
 )
 
 
+JOB_KINDS_BEFORE = ("claim_submission", "summary", "remittance")
+JOB_KINDS_AFTER = (*JOB_KINDS_BEFORE, "billing_run")
+
+
 def _comment(column: str, text: str) -> None:
     op.execute(f"COMMENT ON COLUMN read.work_queue.{column} IS '{text}'")
 
 
+def _job_kinds(kinds: tuple[str, ...]) -> None:
+    # 0008 named it under the naming convention, which prefixed the given name again.
+    op.execute("ALTER TABLE ops.jobs DROP CONSTRAINT ck_jobs_ck_jobs_kind")
+    op.execute(f"ALTER TABLE ops.jobs ADD CONSTRAINT ck_jobs_ck_jobs_kind CHECK (kind IN {kinds!r})")
+    listed = ", ".join(kinds[:-1]) + f" or {kinds[-1]}."
+    op.execute(f"COMMENT ON COLUMN ops.jobs.kind IS '{listed}'")
+
+
+DEADLINE_BEFORE = (
+    "Last day to file: service_from plus the billed payer''s timely filing months "
+    "(reference/payers.csv)."
+)
+DEADLINE_AFTER = (
+    "Last day to file: service_from plus the billed payer''s timely filing limit, in "
+    "months or days (reference/payers.csv)."
+)
+
+
+def _deadline(text: str) -> None:
+    op.execute(f"COMMENT ON COLUMN read.claims.timely_filing_deadline IS '{text}'")
+
+
 def upgrade() -> None:
+    _deadline(DEADLINE_AFTER)
     _comment("kind", KIND_AFTER)
     _comment("subject_id", SUBJECT_AFTER)
+    _job_kinds(JOB_KINDS_AFTER)
 
 
 def downgrade() -> None:
+    _deadline(DEADLINE_BEFORE)
     _comment("kind", KIND_BEFORE)
     _comment("subject_id", SUBJECT_BEFORE)
+    _job_kinds(JOB_KINDS_BEFORE)

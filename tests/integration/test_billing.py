@@ -136,6 +136,16 @@ def test_the_billing_run_command_drafts_the_months_due(aries, database_url, redi
     assert months == ["2026-05", "2026-06", "2026-07"]
 
 
+def test_the_billing_run_command_refuses_a_date_after_today(aries, database_url, redis_url):
+    tomorrow = aries.orders.clock.today() + timedelta(days=2)  # whatever the time zone
+    done = run_aries(
+        "billing", "run", "--as-of", tomorrow.isoformat(), timeout=60,
+        ARIES_DATABASE_URL=database_url, ARIES_REDIS_URL=redis_url,
+    )
+    assert done.returncode == 2
+    assert "billing_run_is_not_in_the_future" in done.stdout + done.stderr
+
+
 def test_the_billing_run_command_refuses_a_malformed_date(database_url, redis_url):
     done = run_aries(
         "billing", "run", "--as-of", "07/07/2026", timeout=60,

@@ -252,6 +252,16 @@ def test_prior_auth_item_claim_with_unexpired_utn_passes_scrub():
     assert claim.status is ClaimStatus.SCRUBBED and claim.lines[0].prior_auth_required
 
 
+def test_a_medicaid_claim_is_filed_within_its_payers_180_days_not_twelve_months():
+    claim = drafted(payer_id="MCD-IL")
+    claim.collect_events()
+    last_day = claim.lines[0].from_date + timedelta(days=180)
+    failure = scrub_rule(claim, last_day + timedelta(days=1))
+    assert set(failure.failed_rules) == {"claim_filed_within_twelve_months_of_service"}
+    claim.scrub(last_day)
+    assert claim.status is ClaimStatus.SCRUBBED
+
+
 def test_claim_filed_within_twelve_months_of_service():
     last_day = date(2026, 3, 10)
     claim = drafted()

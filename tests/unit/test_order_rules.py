@@ -535,9 +535,31 @@ def test_delivery_of_wopd_item_requires_wopd_and_face_to_face():
     order.record_wopd(DELIVERY)
     order.record_face_to_face(DELIVERY + timedelta(days=1))
     refused(rule, deliver, order)
-    order.record_face_to_face(DELIVERY)
+    order.record_face_to_face(DELIVERY)  # the day of the WOPD: within the six months before it
     deliver()
     assert order.status is OrderStatus.DELIVERED
+
+
+def test_face_to_face_is_within_six_months_before_the_wopd():
+    rule = "face_to_face_is_within_six_months_before_the_wopd"
+    wopd = DELIVERY - timedelta(days=2)  # 2026-01-29: six months earlier is 2025-07-29
+    for encounter, accepted in [
+        (date(2025, 7, 28), False),  # a day more than six months before the WOPD
+        (date(2025, 7, 29), True),
+        (wopd, True),
+        (wopd + timedelta(days=1), False),  # after the WOPD, though before delivery
+    ]:
+        order = place("K0823", order_date=date(2025, 7, 1))
+        order.verify_coverage(uuid4(), "DMEMAC-JC", date(2025, 7, 1), True, False)
+        order.affirm_prior_authorization("UTN1", DELIVERY - timedelta(days=10))
+        order.record_wopd(wopd)
+        order.record_face_to_face(encounter)
+        deliver = lambda o=order: o.deliver(DELIVERY, pod_for(o, DELIVERY))  # noqa: E731
+        if accepted:
+            deliver()
+            assert order.status is OrderStatus.DELIVERED
+        else:
+            refused(rule, deliver, order)
 
 
 def test_proof_of_delivery_is_signed_on_delivery_date():

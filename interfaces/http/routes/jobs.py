@@ -43,6 +43,7 @@ FOLLOWERS: dict[str, frozenset[Role]] = {
     "summary": frozenset({Role.CLINICIAN, Role.ADMIN, Role.AUDITOR}),
     "claim_submission": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR}),
     "remittance": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR}),
+    "billing_run": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR}),
 }
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 class JobOut(BaseModel):
     job_id: UUID
-    kind: Literal["claim_submission", "summary", "remittance"]
+    kind: Literal["claim_submission", "summary", "remittance", "billing_run"]
     status: Literal["queued", "running", "succeeded", "failed", "dead"]
     subject_id: UUID | None = Field(None, description="the claim, patient or remittance")
     requested_by: str | None = None
