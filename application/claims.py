@@ -23,6 +23,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import EventSourcedProjection
 
 from application.eventstore import AriesApplication, CommandResult
+from domain import pricing
 from domain.billing_hold import BillingHold, billing_hold_id, billing_requires_a_verified_payer
 from domain.claim import Claim
 from domain.claim_ids import claim_id_for
@@ -196,9 +197,7 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
         today = self.clock.today()
         changed: list[Aggregate] = []
         for month, lines in sorted(lines_to_bill(order).items()):
-            if order.payer_id is not None and self.exists(
-                claim_id_for(order.id, month, order.payer_id)
-            ):
+            if self._drafted(order.id, month):
                 continue
             hold = self._hold(order.id, month)
             outcome = self._draft_or_refusal(order, month, lines, today)
@@ -225,6 +224,13 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
             elif hold.open and hold.refused_again(rule_name, order.payer_id, today):
                 changed.append(hold)
         return changed
+
+    def _drafted(self, order_id: UUID, month: str) -> bool:
+        """Whether the month was drafted for any payer: a payer verified later (the patient
+        changed plans) bills the months from then on, never again those already billed."""
+        return any(
+            self.exists(claim_id_for(order_id, month, payer_id)) for payer_id in pricing.payers()
+        )
 
     def _hold(self, order_id: UUID, month: str) -> BillingHold | None:
         hold_id = billing_hold_id(order_id, month)

@@ -195,3 +195,26 @@ def _billed_or_held(
     else:
         # The cause was fixed: the month waits only because the order is on hold now.
         assert order.on_hold, f"{key} still held though its SWO is on file"
+
+
+def test_a_payer_verified_later_bills_the_months_from_then_on_never_those_already_billed():
+    orders, claims = _apps()
+    bed, walker = uuid4(), uuid4()
+    history = History(date(2025, 1, 10), date(2025, 4, 10), 0, (), (), None)
+    with bound_context(tenant_id="t-histories", actor_id="u-biller", actor_role="biller"):
+        order_id = _delivered(orders, history, bed, walker)
+        orders.open_due_rental_months(order_id, date(2025, 2, 10))
+        claims.catch_up_all()
+        order = orders.get_order(order_id)
+        order.verify_coverage(uuid4(), "MCD-IL", date(2025, 3, 1), True, False)  # a new plan
+        orders.save(order)
+        orders.open_due_rental_months(order_id, date(2025, 3, 10))
+        claims.catch_up_all()
+
+    billed_to = {}
+    for notification in claims.recorder.select_notifications(1, 1000):
+        event = claims.mapper.to_domain_event(notification)
+        if isinstance(event, Claim.Drafted):
+            billed_to[event.billing_month] = event.payer_id
+    assert billed_to == {"2025-01": PAYER, "2025-02": PAYER, "2025-03": "MCD-IL"}
+    assert max(_drafted_lines(claims).values()) == 1
