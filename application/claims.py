@@ -1,11 +1,13 @@
 """Claim use cases and the process manager that turns delivered orders into claims.
 
 `ClaimApplication` follows the Orders notification log. For each order event that can make
-something billable (delivery, an opened rental month, a release from hold) it drafts the
-claim for that order, billing month and primary payer, unless it exists. The claim id is a
-uuid5 of (order, month, payer), and the new claim events are recorded in the same transaction
-as the tracking position, so a claim is created exactly once however often, or however
-concurrently, the log is processed.
+something billable (delivery, an opened rental month, a release from hold, a document or
+decision a drafting rule asked for) it drafts the claim for that order, billing month and
+primary payer, unless the month was drafted already (for any payer). A month a rule refuses
+becomes a billing hold naming the rule (`domain.billing_hold`), cleared when it is drafted.
+The claim id is a uuid5 of (order, month, payer), and the new claim events are recorded in
+the same transaction as the tracking position, so a claim is created exactly once however
+often, or however concurrently, the log is processed.
 """
 
 from __future__ import annotations
