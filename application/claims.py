@@ -1,11 +1,13 @@
 """Claim use cases and the process manager that turns delivered orders into claims.
 
 `ClaimApplication` follows the Orders notification log. For each order event that can make
-something billable (delivery, an opened rental month, a release from hold) it drafts the
-claim for that order, billing month and primary payer, unless it exists. The claim id is a
-uuid5 of (order, month, payer), and the new claim events are recorded in the same transaction
-as the tracking position, so a claim is created exactly once however often, or however
-concurrently, the log is processed.
+something billable (delivery, an opened rental month, a release from hold, a document or
+decision a drafting rule asked for) it drafts the claim for that order, billing month and
+primary payer, unless the month was drafted already (for any payer). A month a rule refuses
+becomes a billing hold naming the rule (`domain.billing_hold`), cleared when it is drafted.
+The claim id is a uuid5 of (order, month, payer), and the new claim events are recorded in
+the same transaction as the tracking position, so a claim is created exactly once however
+often, or however concurrently, the log is processed.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from uuid import UUID
 
 import structlog
 from eventsourcing.application import ProcessingEvent
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import EventSourcedProjection
 
 from application.eventstore import AriesApplication, CommandResult
+from domain import pricing
+from domain.billing_hold import BillingHold, billing_hold_id, billing_requires_a_verified_payer
 from domain.claim import Claim
 from domain.claim_ids import claim_id_for
 from domain.claim_values import AppealLevel, ClaimStatus, LineToBill
@@ -37,8 +42,22 @@ if TYPE_CHECKING:
 log = structlog.get_logger("aries.claims")
 
 PROCESS_ACTOR = "process:claims"
-# The order events after which something may have become billable.
-BILLING_TRIGGERS = (Order.Delivered, Order.RentalMonthOpened, Order.Released)
+# The order events after which something may have become billable: a delivery, a rental
+# month, a release, and every document or decision whose absence a drafting rule refuses (an
+# SWO recorded after delivery, allowed for items not on the WOPD list, releases the months
+# held for it; 42 CFR 410.38(c)). Each looks at every undrafted month of the order again.
+BILLING_TRIGGERS = (
+    Order.Delivered,
+    Order.RentalMonthOpened,
+    Order.Released,
+    Order.SwoRecorded,
+    Order.CoverageVerified,
+    Order.PriorAuthorizationAffirmed,
+    Order.WopdRecorded,
+    Order.FaceToFaceRecorded,
+    Order.AbnRecorded,
+    Order.AdherenceRecorded,
+)
 
 
 def billing_month(day: date) -> str:
@@ -171,50 +190,82 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
             for claim in self._claims_due(domain_event.originator_id):
                 processing_event.collect_events(claim)
 
-    def _claims_due(self, order_id: UUID) -> list[Claim]:
+    def _claims_due(self, order_id: UUID) -> list[Aggregate]:
+        """The claims to draft for the order's undrafted months, and the billing holds to
+        place, change or clear: a month is drafted, or held with the rule that refused it."""
         # The order as it is now: events saved together (delivery and month 1) are seen
         # together, so the first of them drafts the month's whole claim.
         order = self.orders.repository.get(order_id)
-        if order.payer_id is None or order.coverage is None:
-            log.warning("delivered order has no verified payer", order_id=str(order_id))
-            return []
-        drafts = []
+        today = self.clock.today()
+        changed: list[Aggregate] = []
         for month, lines in sorted(lines_to_bill(order).items()):
-            claim_id = claim_id_for(order.id, month, order.payer_id)
-            if self.exists(claim_id):
+            if self._drafted(order.id, month):
                 continue
+            hold = self._hold(order.id, month)
+            outcome = self._draft_or_refusal(order, month, lines, today)
+            if isinstance(outcome, Claim):
+                changed.append(outcome)
+                if hold is not None and hold.open:
+                    hold.clear(outcome.id, today)
+                    changed.append(hold)
+                continue
+            rule_name = getattr(outcome, "rule", type(outcome).__name__)
+            # Ids and the rule only: the message may hold facts of the patient's record.
+            log.info("month held", order_id=str(order.id), billing_month=month, rule=rule_name)
+            if hold is None:
+                changed.append(
+                    BillingHold.place(
+                        order_id=order.id,
+                        patient_id=order.patient_id,
+                        payer_id=order.payer_id,
+                        billing_month=month,
+                        rule_name=rule_name,
+                        held_on=today,
+                    )
+                )
+            elif hold.open and hold.refused_again(rule_name, order.payer_id, today):
+                changed.append(hold)
+        return changed
+
+    def _drafted(self, order_id: UUID, month: str) -> bool:
+        """Whether the month was drafted for any payer: a payer verified later (the patient
+        changed plans) bills the months from then on, never again those already billed."""
+        return any(
+            self.exists(claim_id_for(order_id, month, payer_id)) for payer_id in pricing.payers()
+        )
+
+    def _hold(self, order_id: UUID, month: str) -> BillingHold | None:
+        hold_id = billing_hold_id(order_id, month)
+        return self.repository.get(hold_id) if self.exists(hold_id) else None
+
+    def _draft_or_refusal(
+        self, order: Order, month: str, lines: list[LineToBill], today: date
+    ) -> Claim | DomainError:
+        """The month's claim, or the rule that refused it. One order's unbillable month must
+        not stop every other order's billing: the refusal becomes a billing hold."""
+        try:
+            billing_requires_a_verified_payer(order.payer_id)
+            assert order.payer_id is not None and order.coverage is not None
             utn_line = next((line for line in lines if order.utn(line.order_line_id)), None)
-            try:
-                draft = Claim.draft(
-                    order_id=order.id,
-                    patient_id=order.patient_id,
-                    payer_id=order.payer_id,
-                    coverage_id=order.coverage.coverage_id,
-                    billing_month=month,
-                    ordering_npi=order.ordering_npi,
-                    diagnoses=list(order.diagnoses),
-                    lines=lines,
-                    swo_on_file=order.swo_on_file,
-                    pod_on_file=order.pod is not None,
-                    drafted_on=self.clock.today(),
-                    utn=order.utn(utn_line.order_line_id) if utn_line else None,
-                    utn_valid_until=(
-                        order.utn_valid_until(utn_line.order_line_id) if utn_line else None
-                    ),
-                )
-            except DomainError as refused:
-                # One order's unbillable month must not stop every other order's billing.
-                # It is logged with its rule (ids only); the order's next billing trigger
-                # (a release, the next rental month) looks at every undrafted month again.
-                log.error(
-                    "claim not drafted",
-                    order_id=str(order.id),
-                    billing_month=month,
-                    rule=getattr(refused, "rule", type(refused).__name__),
-                )
-                continue
-            drafts.append(draft)
-        return drafts
+            return Claim.draft(
+                order_id=order.id,
+                patient_id=order.patient_id,
+                payer_id=order.payer_id,
+                coverage_id=order.coverage.coverage_id,
+                billing_month=month,
+                ordering_npi=order.ordering_npi,
+                diagnoses=list(order.diagnoses),
+                lines=lines,
+                swo_on_file=order.swo_on_file,
+                pod_on_file=order.pod is not None,
+                drafted_on=today,
+                utn=order.utn(utn_line.order_line_id) if utn_line else None,
+                utn_valid_until=(
+                    order.utn_valid_until(utn_line.order_line_id) if utn_line else None
+                ),
+            )
+        except DomainError as refused:
+            return refused
 
     # --- claim commands -----------------------------------------------------------------
 

@@ -11,7 +11,9 @@ from uuid import UUID, uuid4
 from application.eventstore import AriesApplication, CommandResult, retried_unless_conditional
 from domain.errors import RuleViolated
 from domain.order import Order
+from domain.order_rules import billing_run_is_not_in_the_future
 from domain.order_values import OrderingPractitioner, OrderLine, ProofOfDelivery, RentalMonth
+from domain.rules import calendar_date
 
 if TYPE_CHECKING:
     from application.patients import PatientApplication
@@ -138,7 +140,7 @@ class OrderApplication(AriesApplication):
         expected_version: int | None = None,
     ) -> CommandResult:
         order = self.load(order_id, Order, expected_version=expected_version)
-        order.deliver(delivered_on, pod)
+        order.deliver(delivered_on, pod, today=self.clock.today())
         # Month 1 of each rental comes due on the date of service: open it in the same commit,
         # so the delivery month's claim carries purchases and first rental months together.
         order.open_due_rental_months(delivered_on)
@@ -197,7 +199,9 @@ class OrderApplication(AriesApplication):
     def open_due_rental_months(
         self, order_id: UUID, as_of: date
     ) -> tuple[list[RentalMonth], CommandResult | None]:
-        """Open every rental month due by `as_of`. Idempotent: a second call opens nothing."""
+        """Open every rental month due by `as_of` (not after today). Idempotent: a second call
+        opens nothing."""
+        billing_run_is_not_in_the_future(calendar_date(as_of, "as_of"), self.clock.today())
         order = self.load(order_id, Order)
         opened = order.open_due_rental_months(as_of)
         if not opened:

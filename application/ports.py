@@ -4,7 +4,7 @@ interfaces/)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Protocol
 
 
@@ -15,13 +15,18 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    """UTC wall clock. Business dates (as-of, timely filing) are UTC calendar dates."""
+    """The wall clock. Times are UTC; business dates (today: no delivery or billing run after
+    it, drafting and filing dates) are the supplier's calendar dates, in `timezone`
+    (`ARIES_SUPPLIER_TIMEZONE`; UTC when none is given)."""
+
+    def __init__(self, timezone: tzinfo = UTC) -> None:
+        self.timezone = timezone
 
     def now(self) -> datetime:
         return datetime.now(UTC)
 
     def today(self) -> date:
-        return self.now().date()
+        return self.now().astimezone(self.timezone).date()
 
 
 # --- failures worth retrying, and the summary provider (S) ---------------------------------

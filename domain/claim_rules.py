@@ -24,7 +24,7 @@ from domain.claim_values import ClaimLine, ClaimStatus
 from domain.diagnosis import is_billable
 from domain.errors import DomainError, InvalidValue, RuleViolated, require
 from domain.npi import is_valid_npi
-from domain.rules import add_months, present_text
+from domain.rules import present_text
 
 ORIGINAL, REPLACEMENT, VOID = "1", "7", "8"
 BILLING_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
@@ -120,24 +120,38 @@ def documents_are_on_file(swo_on_file: bool, pod_on_file: bool) -> list[str]:
 def prior_auth_lines_carry_unexpired_utn(
     lines: Sequence[ClaimLine], utn: str | None, utn_valid_until: date | None
 ) -> list[str]:
+    """Every line of an item on the Required Prior Authorization List carries the UTN of an
+    affirmed decision (42 CFR 414.234(d): an affirmed decision is a condition of payment).
+    The decision's validity window (6 months for power mobility devices, 1 month for support
+    surfaces, 60 or 120 days for orthoses and prostheses: the DME MACs' prior authorization
+    pages, e.g. CGS "Prior Authorization for DMEPOS") governs the delivery, the date of
+    service of a purchase or of rental month 1. The rental months that follow carry the same
+    UTN and are not refused once the window has passed (DOMAIN.md, prior authorisation)."""
     failures = []
     for line in lines:
         if not line.prior_auth_required:
             continue
+        delivery = line.rental_month is None or line.rental_month == 1
         if not utn:
             failures.append(f"{line.hcpcs} needs a prior authorization UTN")
-        elif utn_valid_until is not None and utn_valid_until < line.from_date:
+        elif delivery and utn_valid_until is not None and utn_valid_until < line.from_date:
             failures.append(
                 f"UTN {utn} expired {utn_valid_until} before the service date {line.from_date}"
             )
     return failures
 
 
-def lines_filed_within_limit(lines: Sequence[ClaimLine], as_of: date, months: int) -> list[str]:
+def lines_filed_within_limit(
+    lines: Sequence[ClaimLine], as_of: date, payer: pricing.Payer
+) -> list[str]:
+    """Each line is filed by its billed payer's timely filing deadline, counted from the line's
+    From date (Pub 100-04 ch.1 §70.1: for professional claims, DME rentals included, the line
+    item From date), in the payer's own months or days (`pricing.Payer.filing_deadline`)."""
+    deadlines = {line.line_id: payer.filing_deadline(line.from_date) for line in lines}
     return [
-        f"{line.hcpcs} from {line.from_date} must be filed by {add_months(line.from_date, months)}"
+        f"{line.hcpcs} from {line.from_date} must be filed by {deadlines[line.line_id]}"
         for line in lines
-        if as_of > add_months(line.from_date, months)
+        if as_of > deadlines[line.line_id]
     ]
 
 
@@ -166,9 +180,7 @@ SCRUB_RULES: tuple[tuple[str, ScrubCheck], ...] = (
     ),
     (
         "claim_filed_within_twelve_months_of_service",
-        lambda c, as_of: lines_filed_within_limit(
-            c.lines, as_of, pricing.payer(c.billed_payer_id).timely_filing_months
-        ),
+        lambda c, as_of: lines_filed_within_limit(c.lines, as_of, pricing.payer(c.billed_payer_id)),
     ),
     (
         "claim_is_filed_on_or_after_service",

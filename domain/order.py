@@ -254,8 +254,9 @@ class Order(AriesAggregate):
 
     # -- delivery ---------------------------------------------------------------------------
 
-    def _delivery_checks(self, on: date) -> list[Callable[[], None]]:
+    def _delivery_checks(self, on: date, today: date | None = None) -> list[Callable[[], None]]:
         return [
+            lambda: delivery.delivery_is_not_in_the_future(on, today),
             lambda: rules.cancelled_order_accepts_no_changes(self._stage),
             lambda: delivery.order_is_delivered_only_once(self._stage),
             lambda: delivery.order_on_hold_cannot_be_delivered(self._hold),
@@ -268,6 +269,9 @@ class Order(AriesAggregate):
             lambda: delivery.delivery_of_wopd_item_requires_wopd_and_face_to_face(
                 self.lines, self.wopd_signed_on, self.face_to_face_on, on
             ),
+            lambda: delivery.face_to_face_is_within_six_months_before_the_wopd(
+                self.lines, self.wopd_signed_on, self.face_to_face_on
+            ),
         ]
 
     def delivery_blockers(self, on: date) -> tuple[str, ...]:
@@ -277,10 +281,15 @@ class Order(AriesAggregate):
     def ready_for_delivery(self, on: date) -> bool:
         return not self.delivery_blockers(on)
 
-    def deliver(self, delivered_on: date, pod: ProofOfDelivery) -> None:
-        """Delivered with proof of delivery; `delivered_on` is the date of service."""
+    def deliver(
+        self, delivered_on: date, pod: ProofOfDelivery, *, today: date | None = None
+    ) -> None:
+        """Delivered with proof of delivery; `delivered_on` is the date of service, never
+        after `today` (the supplier's date; the application always gives it)."""
         calendar_date(delivered_on, "delivered_on")
-        for check in self._delivery_checks(delivered_on):
+        if today is not None:
+            calendar_date(today, "today")
+        for check in self._delivery_checks(delivered_on, today):
             check()
         self._delivered(delivered_on, delivery.checked_pod(pod, delivered_on, self.lines))
 

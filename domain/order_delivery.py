@@ -25,7 +25,7 @@ from domain.order_values import (
     ProofOfDelivery,
     SignerRelationship,
 )
-from domain.rules import calendar_date, present_text, rule
+from domain.rules import add_months, calendar_date, present_text, rule
 
 
 @rule()
@@ -44,6 +44,18 @@ def order_on_hold_cannot_be_delivered(hold: Hold | None) -> str | None:
 def delivery_is_not_before_order_date(order_date: date, delivered_on: date) -> str | None:
     if delivered_on < order_date:
         return f"delivery on {delivered_on} precedes the order date {order_date}"
+    return None
+
+
+@rule()
+def delivery_is_not_in_the_future(delivered_on: date, today: date | None) -> str | None:
+    """The delivery date is the date the patient or designee signed for the item, which is
+    the date of service (Program Integrity Manual, Pub 100-08 ch.4 §4.26.1; Noridian JD DME
+    "Proof of Delivery"): a date after today cannot have been signed. `today` is the
+    supplier's calendar date (its time zone, `ARIES_SUPPLIER_TIMEZONE`); None when the caller
+    has no clock (domain tests), which the application never passes."""
+    if today is not None and delivered_on > today:
+        return f"delivery on {delivered_on} is after today, {today}"
     return None
 
 
@@ -104,6 +116,35 @@ def delivery_of_wopd_item_requires_wopd_and_face_to_face(
         return f"{listed} need a written order signed on or before delivery"
     if face_to_face_on is None or face_to_face_on > delivered_on:
         return f"{listed} need a face-to-face encounter on or before delivery"
+    return None
+
+
+# The face-to-face encounter must fall within this many months before the WOPD.
+FACE_TO_FACE_MONTHS = 6
+
+
+@rule()
+def face_to_face_is_within_six_months_before_the_wopd(
+    lines: Sequence[OrderLine], wopd_signed_on: date | None, face_to_face_on: date | None
+) -> str | None:
+    """For items on CMS's Required Face-to-Face Encounter and WOPD List, the treating
+    practitioner's face-to-face encounter is within the 6 months preceding the written order,
+    and not after it (42 CFR 410.38(d); Noridian JD DME "Face-to-Face Encounter Must Occur
+    Prior to Written Order Prior to Delivery (WOPD)"; CGS JB "WOPD and F2F Q&A": the WOPD must
+    be completed within 6 months after the encounter). Whether both are on file by delivery
+    is `delivery_of_wopd_item_requires_wopd_and_face_to_face`."""
+    if not any(item(line.hcpcs).wopd_required for line in lines):
+        return None
+    if wopd_signed_on is None or face_to_face_on is None:
+        return None
+    if face_to_face_on > wopd_signed_on:
+        return f"the face-to-face encounter {face_to_face_on} is after the WOPD {wopd_signed_on}"
+    earliest = add_months(wopd_signed_on, -FACE_TO_FACE_MONTHS)
+    if face_to_face_on < earliest:
+        return (
+            f"the face-to-face encounter of {face_to_face_on} is more than {FACE_TO_FACE_MONTHS}"
+            f" months before the WOPD of {wopd_signed_on}"
+        )
     return None
 
 

@@ -324,6 +324,17 @@ def adherence_is_evaluated_after_delivery(
 
 
 @rule()
+def billing_run_is_not_in_the_future(as_of: date, today: date) -> str | None:
+    """A rental month is billed once it has begun: capped rental items are paid month by month
+    (42 CFR 414.229), and a rental line's date of service is its From date, the month's first
+    day (Pub 100-04 ch.1 §70.1: the line item From date, DME rental items included). A billing
+    run as of a date after the supplier's today would open months not yet rendered."""
+    if as_of > today:
+        return f"a billing run as of {as_of} is after today, {today}"
+    return None
+
+
+@rule()
 def rental_month_numbers_only_go_up(opened: Sequence[RentalMonth], month_number: int) -> str | None:
     last = opened[-1].month_number if opened else 0
     if month_number != last + 1:

@@ -36,6 +36,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum
 from functools import cache
@@ -45,6 +46,7 @@ from typing import Any
 from domain.catalogue import HcpcsItem, PaymentCategory, item
 from domain.errors import InvalidValue, RuleViolated, require
 from domain.money import to_money
+from domain.rules import add_months
 
 # --- Vocabulary -----------------------------------------------------------------------------
 
@@ -100,11 +102,25 @@ class PayerKind(Enum):
 
 @dataclass(frozen=True)
 class Payer:
+    """A payer of reference/payers.csv. Its timely filing limit is its own, in months or in
+    days from the date of service (one of the two is set): Medicare 12 months, one calendar
+    year (42 CFR 424.44; Pub 100-04 ch.1 §70: a 29 February service is filed by 28 February);
+    Illinois Medicaid 180 days (HFS provider notice of 23 July 2012, SMART Act, Public Act
+    097-0689); commercial payers as their contracts say."""
+
     payer_id: str
     name: str
     kind: PayerKind
     x12_payer_id: str
-    timely_filing_months: int
+    timely_filing_months: int | None
+    timely_filing_days: int | None = None
+
+    def filing_deadline(self, service_from: date) -> date:
+        """The last day a claim for a service from `service_from` is filed in time."""
+        if self.timely_filing_days is not None:
+            return service_from + timedelta(days=self.timely_filing_days)
+        assert self.timely_filing_months is not None
+        return add_months(service_from, self.timely_filing_months)
 
 
 @dataclass(frozen=True)
@@ -132,10 +148,15 @@ def payers() -> dict[str, Payer]:
             name=row["name"],
             kind=PayerKind(row["kind"]),
             x12_payer_id=row["x12_payer_id"],
-            timely_filing_months=int(row["timely_filing_months"]),
+            timely_filing_months=_count(row["timely_filing_months"]),
+            timely_filing_days=_count(row.get("timely_filing_days", "")),
         )
         for row in _rows("payers.csv")
     }
+
+
+def _count(text: str | None) -> int | None:
+    return int(text) if text and text.strip() else None
 
 
 def payer(payer_id: str) -> Payer:

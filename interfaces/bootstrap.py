@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import redis
 from sqlalchemy import Engine, create_engine
@@ -15,6 +16,7 @@ from application.eventstore import AriesApplication, postgres_env
 from application.identity import IdentityApplication, SessionPolicy
 from application.orders import OrderApplication
 from application.patients import PatientApplication
+from application.ports import SystemClock
 from interfaces.preflight import check_database, check_redis
 from interfaces.settings import Settings
 from migrations import sqlalchemy_url
@@ -103,10 +105,12 @@ def bootstrap(settings: Settings | None = None) -> Aries:
         hide_parameters=True,
         connect_args={"connect_timeout": timeout},
     )
-    patients = PatientApplication(env=env)
-    orders = OrderApplication(env=env)
+    clock = SystemClock(ZoneInfo(settings.supplier_timezone))  # the supplier's "today"
+    patients = PatientApplication(env=env, clock=clock)
+    orders = OrderApplication(env=env, clock=clock)
     orders.patients = patients
-    claims = ClaimApplication(env=env)
+    claims = ClaimApplication(env=env)  # a projection's __init__ takes env only
+    claims.clock = clock
     claims.orders = orders
     claims.patients = patients
     return Aries(

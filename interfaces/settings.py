@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from application.identity import DEV_MFA_KEY
@@ -112,6 +113,11 @@ class Settings(BaseSettings):
     supplier_postal_code: str = Field(
         "627011234", pattern=r"^[0-9]{9}$", description="billing provider ZIP+4, nine digits"
     )
+    supplier_timezone: str = Field(
+        "America/Chicago",
+        description="IANA time zone whose calendar date is the supplier's today (no delivery "
+        "or billing run after it); default: the demo supplier's, Springfield IL",
+    )
     supplier_contact: str = Field("Billing Office", description="submitter contact name")
     supplier_phone: str = Field(
         "2175550100", pattern=r"^[0-9]{10}$", description="submitter contact phone, ten digits"
@@ -123,6 +129,15 @@ class Settings(BaseSettings):
         "{credentials: ...}`); unset: /metrics is open, so keep it off the public network",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
+
+    @field_validator("supplier_timezone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. America/Chicago)") from None
+        return value
     log_json: bool | None = Field(None, description="JSON logs (default: on in production)")
 
     read_wait_seconds: float = Field(

@@ -17,13 +17,12 @@ from domain import pricing
 from domain.claim import Claim
 from domain.claim_adjudication import CROSSOVER_STATUS_CODES, REVERSAL_STATUS_CODE
 from domain.claim_appeals import NOT_APPEALABLE_CARCS, RECONSIDERATION_DAYS, REDETERMINATION_DAYS
-from domain.rules import add_months
 
 ADJUDICATED = frozenset({"paid", "partially_paid", "denied"})
 
 
 def timely_filing_deadline(service_from: date, payer_id: str) -> date:
-    return add_months(service_from, pricing.payer(payer_id).timely_filing_months)
+    return pricing.payer(payer_id).filing_deadline(service_from)
 
 
 def appeal_deadline(facts: Mapping[str, Any]) -> date | None:

@@ -561,8 +561,8 @@ claims = Table(
         _Date,
         nullable=False,
         comment=(
-            "Last day to file: service_from plus the billed payer's timely filing months "
-            "(reference/payers.csv)."
+            "Last day to file: service_from plus the billed payer's timely filing limit, in "
+            "months or days (reference/payers.csv)."
         ),
     ),
     Column(
@@ -931,14 +931,17 @@ work_queue = Table(
         nullable=False,
         comment=(
             "submit_claim, confirm_transmission, fix_rejection, bill_secondary, appeal_denial, "
-            "timely_filing_risk or bill_rental."
+            "timely_filing_risk, bill_rental or billing_held."
         ),
     ),
     Column(
         "subject_id",
         Uuid,
         nullable=False,
-        comment="What to act on: the claim, or for bill_rental the order line.",
+        comment=(
+            "What to act on: the claim, for bill_rental the order line, for billing_held "
+            "the billing hold."
+        ),
     ),
     Column("tenant_id", Text, nullable=False, comment="Tenant that owns the subject."),
     Column("claim_id", Uuid, nullable=True, comment="The claim (claim items)."),

@@ -14,7 +14,10 @@ Kinds of item, and the date each is due on:
 - `timely_filing_risk`: a claim the payer does not have yet (not accepted, not adjudicated,
   not voided, replaced or closed); due on its timely filing deadline.
 - `bill_rental`: a delivered rental line whose next month can be opened; due on that month's
-  first day (anniversary billing, `domain.order_values.rental_month_dates`).
+  first day (anniversary billing, `domain.order_values.rental_month_dates`). While the order
+  is on hold the item stays, saying the month waits for the release.
+- `billing_held`: a billing month a drafting rule refused (`domain.billing_hold`), naming the
+  rule; due on the day it was first held, closed when the month is drafted.
 
 An item is open while its condition holds after an event, and deleted once it no longer does;
 its `opened_*` columns name the event that opened it (an item closed and opened again names the
@@ -39,6 +42,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date
 from typing import Any
 
+from domain.billing_hold import BillingHold
 from domain.catalogue import item
 from domain.claim import Claim
 from domain.order import Order
@@ -57,6 +61,7 @@ CLAIM_KINDS = (
     "timely_filing_risk",
 )
 RENTAL_KIND = "bill_rental"
+HOLD_KIND = "billing_held"
 CLOSED_STATES = frozenset({"voided", "replaced", "closed"})
 STATE = frozenset(column.name for column in work_queue_claims.columns)
 
@@ -64,6 +69,7 @@ CLAIM = work_queue_claims.c.claim_id
 CLAIM_ITEMS = work_queue.c.claim_id
 RENTALS = work_queue_rentals.c.order_id
 RENTAL_ITEMS = work_queue.c.order_id
+HOLD_ITEMS = work_queue.c.subject_id
 
 
 def claim_items(state: Mapping[str, Any]) -> dict[str, tuple[date, str]]:
@@ -112,7 +118,7 @@ def rental_item(state: Mapping[str, Any]) -> tuple[date, str] | None:
     """The next month to open on a rental line: (due_on, detail), or None."""
     cap = state["rental_cap_months"]
     delivered_on = state["delivered_on"]
-    if state["cancelled"] or state["on_hold"] or delivered_on is None or cap is None:
+    if state["cancelled"] or delivered_on is None or cap is None:
         return None
     month = state["months_opened"] + 1
     if month > cap:
@@ -121,7 +127,21 @@ def rental_item(state: Mapping[str, Any]) -> tuple[date, str] | None:
     picked_up_on = state["picked_up_on"]
     if picked_up_on is not None and starts_on >= picked_up_on:
         return None
+    if state["on_hold"]:
+        # Still rendered, so still on the queue: the month is opened once the order is released.
+        what = f"{state['hcpcs']} rental month {month} of {cap}"
+        return starts_on, f"{what}: the order is on hold; release it to bill the month"
     return starts_on, f"{state['hcpcs']} rental month {month} of {cap}: open and bill it"
+
+
+def held_detail(billing_month: str, rule_name: str) -> str:
+    """A held month's detail: the month first (the rule changes, the month never does)."""
+    return f"{billing_month} not drafted: rule {rule_name} refused it; fix the cause to bill it"
+
+
+def hold_item(event: Any) -> tuple[date, str]:
+    """The item of a just held month (event: BillingHold.Placed)."""
+    return event.held_on, held_detail(event.billing_month, event.rule_name)
 
 
 def placed_rentals(event: Any) -> list[Row]:
@@ -162,6 +182,33 @@ class WorkQueueProjection(Projection):
         memory = rows[work_queue_claims]
         changes = header_changes(memory.get(event.originator_id), event)
         _sync_claim(rows, memory.update(event.originator_id, **_claim_memory(changes)), event)
+
+    # --- billing holds (from the Claims log) ------------------------------------------------
+
+    @handles(BillingHold.Placed)
+    def month_held(self, rows: Rows, event: Any) -> None:
+        subject = {
+            "subject_id": event.originator_id,
+            "tenant_id": event.tenant_id,
+            "claim_id": None,
+            "order_id": event.order_id,
+            "patient_id": event.patient_id,
+            "payer_id": event.payer_id,
+        }
+        _sync(rows, event, subject, (HOLD_KIND,), {HOLD_KIND: hold_item(event)})
+
+    @handles(BillingHold.RuleChanged, reads=HOLD_ITEMS)
+    def hold_rule_changed(self, rows: Rows, event: Any) -> None:
+        key = (HOLD_KIND, event.originator_id)
+        if key in rows[work_queue]:
+            detail = held_detail(event.billing_month, event.rule_name)
+            rows[work_queue].update(key, payer_id=event.payer_id, detail=detail)
+
+    @handles(BillingHold.Cleared, reads=HOLD_ITEMS)
+    def hold_cleared(self, rows: Rows, event: Any) -> None:
+        key = (HOLD_KIND, event.originator_id)
+        if key in rows[work_queue]:
+            rows[work_queue].delete(key)
 
     # --- rental lines -----------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from application.billing import run_billing
 from domain.context import EventContext, bound_context
+from domain.errors import RuleViolated
 from interfaces.bootstrap import bootstrap
 from interfaces.logging import configure_logging
 from interfaces.settings import Settings
@@ -48,6 +49,9 @@ def run(
                 day,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
+    except RuleViolated as refused:  # an as-of date after the supplier's today
+        console.print(f"refused ({refused.rule}): {refused.message}")
+        raise typer.Exit(2) from None
     finally:
         aries.close()
     console.print(

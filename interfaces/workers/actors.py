@@ -10,7 +10,8 @@ succeeded with a small result (ids and counts). Failures are left to the middlew
 
 The services belong to other modules (claim submission: `application.submission`, built by
 `interfaces.clearinghouse.submission_service_from`; summaries and remittances:
-`application.summaries`, `application.remittances`). They are imported when a
+`application.summaries`, `application.remittances`; billing runs: `application.billing`).
+They are imported when a
 job first needs them, so a worker whose build lacks one still runs the others; that job then
 fails permanently ("not installed") and waits in the dead letters for `aries jobs retry`.
 """
@@ -45,6 +46,7 @@ __all__ = [
     "PATIENT_STATEMENTS",
     "POST_REMITTANCE",
     "SUBMIT_CLAIM_BATCH",
+    "RUN_BILLING",
     "SUBMIT_CLAIMS",
     "ActorSpec",
     "ServiceMissing",
@@ -75,7 +77,12 @@ GENERATE_SUMMARY = ActorSpec("generate_summary", "summaries", "summary", MAX_PRI
 # A biller follows a batch or a statement run on screen, but neither is urgent.
 SUBMIT_CLAIM_BATCH = ActorSpec("submit_claim_batch", "claim_batches", "claim_batch", 2)
 PATIENT_STATEMENTS = ActorSpec("patient_statements", "statements", "patient_statements", 2)
-ACTORS = (SUBMIT_CLAIMS, POST_REMITTANCE, GENERATE_SUMMARY, SUBMIT_CLAIM_BATCH, PATIENT_STATEMENTS)
+# A whole-tenant billing run is the longest batch work and only drafts claims: last.
+RUN_BILLING = ActorSpec("run_billing", "billing_runs", "billing_run", 0)
+ACTORS = (
+    SUBMIT_CLAIMS, POST_REMITTANCE, GENERATE_SUMMARY, SUBMIT_CLAIM_BATCH, PATIENT_STATEMENTS,
+    RUN_BILLING,
+)
 QUEUES = tuple(spec.queue for spec in ACTORS)
 SPECS = {spec.name: spec for spec in ACTORS}
 SYSTEM_ROLE = "system"
@@ -216,12 +223,18 @@ def declare_actors(broker: dramatiq.Broker, aries: Aries) -> dict[str, dramatiq.
             statements = patient_balances(conn, tenant, Decimal(min_balance))
         return {"as_of": aries.claims.clock.today().isoformat(), "statements": statements}
 
+    def run_billing(billing_run_id: str) -> dict[str, Any]:
+        from application.billing import carry_out_billing_run
+
+        return carry_out_billing_run(aries.orders, aries.claims, UUID(billing_run_id)).as_dict()
+
     bodies: dict[ActorSpec, Callable[..., Any]] = {
         SUBMIT_CLAIMS: submit_claims,
         POST_REMITTANCE: post_remittance,
         GENERATE_SUMMARY: generate_summary,
         SUBMIT_CLAIM_BATCH: submit_claim_batch,
         PATIENT_STATEMENTS: patient_statements,
+        RUN_BILLING: run_billing,
     }
     return {
         spec.name: dramatiq.Actor(

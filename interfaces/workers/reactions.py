@@ -3,7 +3,8 @@
 - claim_submissions follows claims: `aries.claim.SubmissionRequested` -> `submit_claims`, one
   message per tenant and batch window;
 - remittances follows claims: `aries.remittance.Received` -> `post_remittance`;
-- summaries follows patients: `aries.patient.SummaryRequested` -> `generate_summary`.
+- summaries follows patients: `aries.patient.SummaryRequested` -> `generate_summary`;
+- billing_runs follows claims: `aries.billing_run.Requested` -> `run_billing`.
 
 Each reaction is tracked like a projection (`ops.reaction_tracking`: last position per upstream)
 and runs in one process at a time (a session advisory lock; others stand by), waking on the
@@ -39,6 +40,7 @@ from interfaces.workers import metrics
 from interfaces.workers.actors import (
     GENERATE_SUMMARY,
     POST_REMITTANCE,
+    RUN_BILLING,
     SUBMIT_CLAIMS,
     ActorSpec,
     message_for,
@@ -189,6 +191,29 @@ class RemittancesReceived:
 
 
 @dataclass(frozen=True)
+class BillingRunsRequested:
+    name: ClassVar[str] = "billing_runs"
+    upstream: ClassVar[str] = "claims"
+    topics: ClassVar[frozenset[str]] = frozenset({"aries.billing_run.Requested"})
+
+    def plan(
+        self, events: Sequence[tuple[int, Any]], *, first: int, full: bool, now: datetime
+    ) -> Plan:
+        return Plan(
+            [
+                _one_job(
+                    RUN_BILLING, event,
+                    job_id=event.originator_id,
+                    subject_id=event.originator_id,
+                    requested_by=event.requested_by,
+                    billing_run_id=event.originator_id,
+                )
+                for _, event in events
+            ]
+        )
+
+
+@dataclass(frozen=True)
 class SummaryRequests:
     name: ClassVar[str] = "summaries"
     upstream: ClassVar[str] = "patients"
@@ -239,6 +264,7 @@ def reactions_for(submission_batch_seconds: int) -> list[Reaction]:
         ClaimSubmissions(window_seconds=submission_batch_seconds),
         RemittancesReceived(),
         SummaryRequests(),
+        BillingRunsRequested(),
     ]
 
 

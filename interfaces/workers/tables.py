@@ -25,7 +25,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 
 SCHEMA = "ops"
 
-JOB_KINDS = ("claim_submission", "summary", "remittance", "claim_batch", "patient_statements")
+JOB_KINDS = (
+    "claim_submission", "summary", "remittance", "claim_batch", "patient_statements",
+    "billing_run",
+)
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "dead")
 
 metadata = MetaData(
@@ -41,7 +44,10 @@ jobs = Table(
     "jobs",
     metadata,
     Column("job_id", Uuid, nullable=False, comment="Known when the command is recorded."),
-    Column("kind", Text, nullable=False, comment="claim_submission, summary or remittance."),
+    Column(
+        "kind", Text, nullable=False,
+        comment="claim_submission, summary, remittance or billing_run.",
+    ),
     Column("tenant_id", Text, nullable=False, comment="Tenant the job works for."),
     Column(
         "subject_id", Uuid, nullable=True, comment="Claim, patient or remittance it acts on."

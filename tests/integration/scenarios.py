@@ -73,7 +73,9 @@ def place_bed_and_walker(aries, patient_id: UUID, order_date: date) -> tuple[UUI
     return placed.id, bed, walker
 
 
-def delivered_bed_and_walker(aries, delivered_on: date) -> DeliveredOrder:
+def delivered_bed_and_walker(aries, delivered_on: date, *, swo: bool = True) -> DeliveredOrder:
+    """Delivered with its SWO on file, or (`swo=False`) without one: an SWO may follow the
+    delivery of an item not on the WOPD list."""
     patient_id, coverage_id = medicare_patient(aries)
     order_id, bed, walker = place_bed_and_walker(aries, patient_id, delivered_on)
     aries.orders.verify_coverage(
@@ -83,7 +85,8 @@ def delivered_bed_and_walker(aries, delivered_on: date) -> DeliveredOrder:
         eligible=True,
         same_or_similar_found=False,
     )
-    aries.orders.record_documents(order_id, swo_signed_on=delivered_on)
+    if swo:
+        aries.orders.record_documents(order_id, swo_signed_on=delivered_on)
     aries.orders.deliver(
         order_id,
         delivered_on=delivered_on,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,7 +8,8 @@ import pytest
 from application.billing import run_billing
 from domain.claim import Claim
 from domain.claim_ids import claim_id_for
-from domain.errors import NotFound
+from domain.errors import NotFound, RuleViolated
+from domain.order_values import ProofOfDelivery, SignerRelationship
 from tests.conftest import in_threads, run_aries
 from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 def _claims_for(aries, order_id) -> list[Claim]:
     claims = []
-    for year, month in [(2026, m) for m in range(1, 13)] + [(2027, m) for m in range(1, 5)]:
+    for year, month in [(year, m) for year in (2025, 2026) for m in range(1, 13)]:
         claim_id = claim_id_for(order_id, f"{year:04d}-{month:02d}", MEDICARE)
         try:
             claims.append(aries.claims.get_claim(claim_id))
@@ -48,9 +49,9 @@ def test_processing_the_order_log_again_drafts_no_claim_twice(aries):
 
 
 def test_a_billing_run_bills_thirteen_months_of_a_capped_bed_and_never_a_fourteenth(aries):
-    delivered = delivered_bed_and_walker(aries, date(2026, 1, 20))
+    delivered = delivered_bed_and_walker(aries, date(2025, 1, 20))
 
-    run_billing(aries.orders, aries.claims, as_of=date(2027, 3, 31))
+    run_billing(aries.orders, aries.claims, as_of=date(2026, 3, 31))
 
     bed_modifiers = []
     for claim in _claims_for(aries, delivered.order_id):
@@ -83,8 +84,42 @@ def test_a_claim_cannot_be_created_before_delivery(aries):
 
     patient_id, _coverage_id = medicare_patient(aries)
     order_id, _bed, _walker = place_bed_and_walker(aries, patient_id, date(2026, 4, 1))
-    run_billing(aries.orders, aries.claims, as_of=date(2026, 12, 31))
+    run_billing(aries.orders, aries.claims, as_of=aries.orders.clock.today())
     assert _claims_for(aries, order_id) == []
+
+
+def test_a_billing_run_after_the_suppliers_today_is_refused_and_opens_nothing(aries):
+    delivered = delivered_bed_and_walker(aries, date(2026, 5, 4))
+    tomorrow = aries.orders.clock.today() + timedelta(days=1)
+
+    with pytest.raises(RuleViolated) as refused:
+        run_billing(aries.orders, aries.claims, as_of=tomorrow)
+    with pytest.raises(RuleViolated):
+        aries.orders.open_due_rental_months(delivered.order_id, tomorrow)
+
+    assert refused.value.rule == "billing_run_is_not_in_the_future"
+    order = aries.orders.get_order(delivered.order_id)
+    assert [m.month_number for m in order.rental_months(delivered.bed_line_id)] == [1]
+
+
+def test_a_delivery_after_the_suppliers_today_is_refused(aries):
+    from tests.integration.scenarios import medicare_patient, place_bed_and_walker
+
+    patient_id, coverage_id = medicare_patient(aries)
+    today = aries.orders.clock.today()
+    order_id, _bed, _walker = place_bed_and_walker(aries, patient_id, today)
+    aries.orders.verify_coverage(
+        order_id, coverage_id=coverage_id, verified_on=today, eligible=True,
+        same_or_similar_found=False,
+    )
+    tomorrow = today + timedelta(days=1)
+    pod = ProofOfDelivery("Ana Rivera", SignerRelationship.PATIENT, tomorrow)
+
+    with pytest.raises(RuleViolated) as refused:
+        aries.orders.deliver(order_id, delivered_on=tomorrow, pod=pod)
+
+    assert refused.value.rule == "delivery_is_not_in_the_future"
+    assert aries.orders.get_order(order_id).delivered_on is None
 
 
 def test_the_billing_run_command_drafts_the_months_due(aries, database_url, redis_url):
@@ -99,6 +134,16 @@ def test_the_billing_run_command_drafts_the_months_due(aries, database_url, redi
     assert "rental months opened" in done.stderr
     months = sorted(c.billing_month for c in _claims_for(aries, delivered.order_id))
     assert months == ["2026-05", "2026-06", "2026-07"]
+
+
+def test_the_billing_run_command_refuses_a_date_after_today(aries, database_url, redis_url):
+    tomorrow = aries.orders.clock.today() + timedelta(days=2)  # whatever the time zone
+    done = run_aries(
+        "billing", "run", "--as-of", tomorrow.isoformat(), timeout=60,
+        ARIES_DATABASE_URL=database_url, ARIES_REDIS_URL=redis_url,
+    )
+    assert done.returncode == 2
+    assert "billing_run_is_not_in_the_future" in done.stdout + done.stderr
 
 
 def test_the_billing_run_command_refuses_a_malformed_date(database_url, redis_url):

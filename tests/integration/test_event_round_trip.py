@@ -125,6 +125,26 @@ def test_deep_claim_histories_round_trip_through_postgres():
         _store_and_reload(APPS["claims"], claim, claim.collect_events())
 
 
+def test_billing_holds_and_runs_round_trip_through_postgres():
+    from datetime import date
+
+    from domain.billing_hold import BillingHold
+    from domain.billing_run import BillingRun
+
+    hold = BillingHold.place(
+        order_id=uuid4(), patient_id=uuid4(), payer_id=None, billing_month="2026-03",
+        rule_name="billing_requires_a_verified_payer", held_on=date(2026, 3, 4),
+    )
+    hold.refused_again("claim_requires_delivery_and_swo", "MCR-DMEB", date(2026, 3, 5))
+    hold.clear(uuid4(), date(2026, 3, 9))
+    _store_and_reload(APPS["claims"], hold, hold.collect_events())
+    run = BillingRun.request(
+        run_id=uuid4(), as_of=date(2026, 3, 1), today=date(2026, 3, 2), requested_by="u-1"
+    )
+    _store_and_reload(APPS["claims"], run, run.collect_events())
+    assert {"aries.billing_hold.Cleared", "aries.billing_run.Requested"} <= SEEN
+
+
 def test_the_machines_reach_every_event_type():
     """Runs after the tests above (pytest keeps file order): every event class an aggregate
     can record was stored and reloaded at least once."""

@@ -96,23 +96,30 @@ def test_an_item_closed_and_opened_again_within_one_batch_names_the_event_that_r
     assert found["submit_claim"]["opened_upstream"] == "claims"
 
 
-def test_a_rental_held_and_released_within_one_batch_is_due_again_from_its_release(
+def test_a_rental_held_stays_on_the_queue_saying_so_and_keeps_the_event_that_opened_it(
     isolated_aries, tenant
 ):
+    """A hold defers the month, it does not lose it: the month stays on the queue (issue 15,
+    no month lost silently), and the item is the one delivery opened."""
     aries = isolated_aries
     delivered_on = date(2026, 6, 2)
     order = delivered_bed_and_walker(aries, delivered_on)
     aries.orders.hold(order.order_id, reason="hospital stay", on=date(2026, 6, 10))
+    catch_up(aries, "work_queue", batch_size=ONE_BATCH)
+    held = items(aries, order.bed_line_id)["bill_rental"]
+    assert held["due_on"] == date(2026, 7, 2)
+    assert "on hold" in held["detail"]
+
     aries.orders.release(order.order_id, on=date(2026, 6, 20))
     aries.orders.open_due_rental_months(order.order_id, date(2026, 7, 2))
     catch_up(aries, "work_queue", batch_size=ONE_BATCH)
 
     found = items(aries, order.bed_line_id)
-    released = positions_by_type(aries.orders, order.order_id)["Released"]
+    delivered = positions_by_type(aries.orders, order.order_id)["Delivered"]
     assert set(found) == {"bill_rental"}
     assert found["bill_rental"]["due_on"] == date(2026, 8, 2)
-    assert found["bill_rental"]["opened_position"] == released[0]
-    assert found["bill_rental"]["opened_upstream"] == "orders"
+    assert "on hold" not in found["bill_rental"]["detail"]
+    assert found["bill_rental"]["opened_position"] == delivered[0]
 
 
 def test_an_item_open_before_a_batch_keeps_the_event_that_opened_it(isolated_aries, tenant):
@@ -158,6 +165,13 @@ def test_one_event_per_batch_and_one_batch_for_all_leave_the_same_rows(isolated_
     aries.orders.release(picked_up.order_id, on=date(2026, 4, 20))
     aries.orders.pick_up(picked_up.order_id, picked_up_on=date(2026, 5, 5), reason="done")
     delivered_bed_and_walker(aries, date(2026, 2, 28))
+    held = delivered_bed_and_walker(aries, date(2026, 3, 10), swo=False)
+    aries.claims.catch_up_all()  # the month without an SWO is held
+    aries.orders.record_documents(held.order_id, abn_signed_on=date(2026, 3, 11))
+    held_too = delivered_bed_and_walker(aries, date(2026, 3, 12), swo=False)
+    aries.claims.catch_up_all()
+    aries.orders.record_documents(held_too.order_id, swo_signed_on=date(2026, 3, 13))
+    aries.claims.catch_up_all()  # and this one is drafted: its hold cleared
     catch_up(aries, "work_queue", batch_size=7)
     live = all_rows(aries)
     assert {row[0] for row in live[0]} >= {
@@ -167,6 +181,7 @@ def test_one_event_per_batch_and_one_batch_for_all_leave_the_same_rows(isolated_
         "appeal_denial",
         "timely_filing_risk",
         "bill_rental",
+        "billing_held",
     }
 
     rebuild(aries, "work_queue", batch_size=1)

@@ -217,8 +217,8 @@ def test_scrub_checks_claim_requires_delivery_and_swo():
     assert not claim_rules.documents_are_on_file(swo_on_file=True, pod_on_file=True)
 
 
-def power_chair(**overrides) -> Claim:
-    line = chair(month=1, order_line_id=uuid4())
+def power_chair(month: int = 1, **overrides) -> Claim:
+    line = chair(month=month, order_line_id=uuid4())
     line = dataclasses.replace(line, hcpcs="K0823", kx_documented=True)
     claim = drafted(lines=[line], **overrides)
     claim.collect_events()
@@ -236,10 +236,30 @@ def test_prior_auth_item_claim_with_utn_expired_before_service_fails_scrub():
     assert scrub_rule(claim).failed_rules == ("prior_auth_item_claim_carries_unexpired_utn",)
 
 
+def test_a_later_rental_month_carries_the_utn_but_is_not_refused_once_its_window_passed():
+    """The UTN's validity governs the delivery (month 1), not every later rental month."""
+    claim = power_chair(month=4, utn="UTN123", utn_valid_until=SERVICE - timedelta(days=90))
+    claim.scrub(SCRUB_DAY)
+    assert claim.status is ClaimStatus.SCRUBBED and claim.utn == "UTN123"
+    assert scrub_rule(power_chair(month=4)).failed_rules == (
+        "prior_auth_item_claim_carries_unexpired_utn",  # the UTN itself is still required
+    )
+
+
 def test_prior_auth_item_claim_with_unexpired_utn_passes_scrub():
     claim = power_chair(utn="UTN123", utn_valid_until=SERVICE)
     claim.scrub(SCRUB_DAY)
     assert claim.status is ClaimStatus.SCRUBBED and claim.lines[0].prior_auth_required
+
+
+def test_a_medicaid_claim_is_filed_within_its_payers_180_days_not_twelve_months():
+    claim = drafted(payer_id="MCD-IL")
+    claim.collect_events()
+    last_day = claim.lines[0].from_date + timedelta(days=180)
+    failure = scrub_rule(claim, last_day + timedelta(days=1))
+    assert set(failure.failed_rules) == {"claim_filed_within_twelve_months_of_service"}
+    claim.scrub(last_day)
+    assert claim.status is ClaimStatus.SCRUBBED
 
 
 def test_claim_filed_within_twelve_months_of_service():

@@ -15,6 +15,7 @@ import pytest
 from domain.errors import InvalidValue, RuleViolated
 from domain.order import Order
 from domain.order_rules import (
+    billing_run_is_not_in_the_future,
     prior_authorization_states_its_validity,
     rental_month_is_within_the_cap,
     rental_month_numbers_only_go_up,
@@ -454,6 +455,24 @@ def test_delivery_is_not_before_order_date():
     )
 
 
+def test_delivery_is_not_in_the_future():
+    order = make_ready(place())
+    refused(
+        "delivery_is_not_in_the_future",
+        lambda: order.deliver(DELIVERY, pod_for(order, DELIVERY), today=DELIVERY - timedelta(1)),
+        order,
+    )
+    order.deliver(DELIVERY, pod_for(order, DELIVERY), today=DELIVERY)  # today itself is fine
+    assert order.delivered_on == DELIVERY
+
+
+def test_billing_run_is_not_in_the_future():
+    with pytest.raises(RuleViolated) as refusal:
+        billing_run_is_not_in_the_future(DELIVERY + timedelta(days=1), DELIVERY)
+    assert refusal.value.rule == "billing_run_is_not_in_the_future"
+    billing_run_is_not_in_the_future(DELIVERY, DELIVERY)
+
+
 def test_delivery_requires_verified_eligible_coverage():
     order = place()
     deliver = lambda: order.deliver(DELIVERY, pod_for(order, DELIVERY))  # noqa: E731
@@ -516,9 +535,31 @@ def test_delivery_of_wopd_item_requires_wopd_and_face_to_face():
     order.record_wopd(DELIVERY)
     order.record_face_to_face(DELIVERY + timedelta(days=1))
     refused(rule, deliver, order)
-    order.record_face_to_face(DELIVERY)
+    order.record_face_to_face(DELIVERY)  # the day of the WOPD: within the six months before it
     deliver()
     assert order.status is OrderStatus.DELIVERED
+
+
+def test_face_to_face_is_within_six_months_before_the_wopd():
+    rule = "face_to_face_is_within_six_months_before_the_wopd"
+    wopd = DELIVERY - timedelta(days=2)  # 2026-01-29: six months earlier is 2025-07-29
+    for encounter, accepted in [
+        (date(2025, 7, 28), False),  # a day more than six months before the WOPD
+        (date(2025, 7, 29), True),
+        (wopd, True),
+        (wopd + timedelta(days=1), False),  # after the WOPD, though before delivery
+    ]:
+        order = place("K0823", order_date=date(2025, 7, 1))
+        order.verify_coverage(uuid4(), "DMEMAC-JC", date(2025, 7, 1), True, False)
+        order.affirm_prior_authorization("UTN1", DELIVERY - timedelta(days=10))
+        order.record_wopd(wopd)
+        order.record_face_to_face(encounter)
+        deliver = lambda o=order: o.deliver(DELIVERY, pod_for(o, DELIVERY))  # noqa: E731
+        if accepted:
+            deliver()
+            assert order.status is OrderStatus.DELIVERED
+        else:
+            refused(rule, deliver, order)
 
 
 def test_proof_of_delivery_is_signed_on_delivery_date():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from enum import Enum
 
@@ -44,11 +45,21 @@ def test_fee_schedule_amounts_are_decimal_to_the_cent():
         assert amount == amount.quantize(Decimal("0.01")) and amount > 0
 
 
-def test_payers_file_lists_medicare_medicaid_and_commercial_payers_with_twelve_month_filing():
+def test_payers_file_lists_medicare_medicaid_and_commercial_payers_each_with_its_filing_limit():
     payers = pricing.payers()
     assert payers[MEDICARE].name == "Medicare DME MAC Jurisdiction B"
     assert {p.kind for p in payers.values()} == set(pricing.PayerKind)
-    assert {p.timely_filing_months for p in payers.values()} == {12}
+    for found in payers.values():  # months or days, never both, never neither
+        assert (found.timely_filing_months is None) != (found.timely_filing_days is None)
+    assert payers[MEDICARE].timely_filing_months == 12
+    assert payers["MCD-IL"].timely_filing_days == 180
+
+
+def test_timely_filing_is_the_payers_own_limit_from_the_date_of_service():
+    medicare, medicaid = pricing.payer(MEDICARE), pricing.payer("MCD-IL")
+    assert medicare.filing_deadline(date(2025, 3, 10)) == date(2026, 3, 10)
+    assert medicare.filing_deadline(date(2024, 2, 29)) == date(2025, 2, 28)  # Pub 100-04 1 §70
+    assert medicaid.filing_deadline(date(2025, 3, 10)) == date(2025, 9, 6)  # 180 days
 
 
 def test_unknown_payer_is_refused():

@@ -1,6 +1,7 @@
 """Interactive work ahead of batch work: a summary (someone waits for it on screen) before an 835
-posting before an 837P submission batch, in the worker (Dramatiq's actor priority, lower first)
-and on RabbitMQ (the message's broker priority, higher first)."""
+posting before an 837P submission batch before a whole-tenant billing run, in the worker
+(Dramatiq's actor priority, lower first) and on RabbitMQ (the message's broker priority, higher
+first)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from interfaces.workers.actors import (
     ACTORS,
     GENERATE_SUMMARY,
     POST_REMITTANCE,
+    RUN_BILLING,
     SUBMIT_CLAIMS,
     declare_actors,
     message_for,
@@ -20,7 +22,9 @@ from interfaces.workers.actors import (
 )
 from interfaces.workers.broker import MAX_PRIORITY
 
-INTERACTIVE_FIRST = [GENERATE_SUMMARY.name, POST_REMITTANCE.name, SUBMIT_CLAIMS.name]
+INTERACTIVE_FIRST = [
+    GENERATE_SUMMARY.name, POST_REMITTANCE.name, SUBMIT_CLAIMS.name, RUN_BILLING.name
+]
 
 
 def test_a_worker_runs_summaries_then_remittances_then_submissions():

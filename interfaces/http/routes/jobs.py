@@ -45,6 +45,7 @@ FOLLOWERS: dict[str, frozenset[Role]] = {
     "remittance": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR}),
     "claim_batch": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR}),
     "patient_statements": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR}),
+    "billing_run": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR}),
 }
 
 

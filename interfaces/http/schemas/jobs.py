@@ -12,7 +12,8 @@ from pydantic import BaseModel, Field
 class JobOut(BaseModel):
     job_id: UUID
     kind: Literal[
-        "claim_submission", "summary", "remittance", "claim_batch", "patient_statements"
+        "claim_submission", "summary", "remittance", "claim_batch", "patient_statements",
+        "billing_run",
     ]
     status: Literal["queued", "running", "succeeded", "failed", "dead"]
     subject_id: UUID | None = Field(None, description="the claim, patient or remittance")
