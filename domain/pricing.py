@@ -270,8 +270,17 @@ def rental_month_is_paid(catalogue_item: HcpcsItem | str, rental_month: int) -> 
     return cap is not None and 1 <= rental_month <= cap
 
 
+@billing_rule(
+    "42 CFR 414.229 and Social Security Act 1834(a)(7)(A) (capped rental: 13 months, then"
+    " title passes); 42 CFR 414.226 and CMS Pub. 100-04 ch. 20 s. 30.6 (oxygen: 36 monthly"
+    " payments)",
+    "tests/unit/test_pricing.py::test_capped_rental_ends_after_month_13",
+    "tests/unit/test_pricing.py::test_oxygen_rental_ends_after_month_36",
+    "tests/unit/test_pricing.py::test_inexpensive_item_rental_ends_at_its_cap",
+)
 def check_rental_month_is_paid(catalogue_item: HcpcsItem, rental_month: int) -> None:
-    """No claim line for a month past the item's paid rental cap."""
+    """No claim line for a rental month past the item's paid cap: 13 months for capped rental
+    items, 36 for oxygen equipment, the item's cap for rented inexpensive items."""
     if rental_month_is_paid(catalogue_item, rental_month):
         return
     category = catalogue_item.payment_category
@@ -307,8 +316,10 @@ def capped_rental_month_modifier(rental_month: int) -> str:
 
 
 @billing_rule(
-    "42 CFR 414.229(a)(2), (f)(2) and (h); Social Security Act 1834(a)(7)(A)(i); CMS Pub. 100-04"
-    " ch. 20 s. 30.5 (capped rental items)",
+    "42 CFR 414.229 (capped rental items); Social Security Act 1834(a)(7)(A) as amended by"
+    " Pub. L. 109-171 s. 5101 (10% then 7.5% of the purchase price, title after month 13);"
+    " power wheelchairs 15% then 6%: DME MAC power wheelchair rental FAQ (standard PWCs K0813-"
+    "K0831, K0898 rented as capped rental items from 1 January 2011)",
     "tests/unit/test_pricing.py::test_capped_rental_month_sets_modifiers_and_allowed_amount",
     "tests/unit/test_pricing.py::test_power_wheelchair_rents_at_15_then_6_percent_of_purchase_price",
 )
@@ -404,9 +415,9 @@ def abn_decision(value: Any) -> AbnDecision | None:
 
 
 @billing_rule(
-    "LCD L33718 (PAP devices) and its policy article A52467; LCD L33789 (power mobility devices);"
-    " CMS Pub. 100-04 ch. 30 s. 50 (ABN; GA/GZ); Noridian JA DME modifier GA page (never with"
-    " KX, GZ or GY on one line)",
+    "LCD L33718 (PAP devices and supplies); LCD L33789 (power mobility devices); CMS Pub. 100-04"
+    " ch. 30 s. 50 (ABN); DME MAC modifier GA page (Noridian JA DME: ABN given, never with KX,"
+    " GZ or GY on one line); GZ: expected to be denied as not reasonable and necessary, no ABN",
     "tests/unit/test_pricing.py::test_cpap_carries_kx_when_adherent_else_ga_or_gz_from_the_abn_decision",
     "tests/unit/test_pricing.py::test_pap_supply_carries_kx_when_documented",
     "tests/unit/test_pricing.py::test_criteria_not_met_without_an_abn_decision_is_refused_not_gz",
@@ -451,9 +462,16 @@ def medical_necessity_modifier(
     return ABN_MODIFIER[decision]
 
 
+@billing_rule(
+    "X12 005010X222A1 TR3 loop 2400 SV101-3..6 (at most four procedure modifiers); DME MAC"
+    " modifier GA page (Noridian JA DME: GA, GY, GZ never together or with KX on one line)",
+    "tests/unit/test_pricing.py::test_at_most_four_modifiers",
+    "tests/unit/test_pricing.py::test_pricing_modifier_comes_first",
+    "tests/unit/test_pricing.py::test_kx_never_with_ga_gz_gy",
+)
 def check_modifiers(modifiers: Iterable[str]) -> tuple[str, ...]:
-    """The modifiers, if they form a valid line: two characters each, each once, at most four,
-    the pricing modifier (NU/UE/RR, at most one) first, and KX never with GA, GZ or GY."""
+    """A line's modifiers are two characters each, each once, at most four, the pricing modifier
+    (NU/UE/RR, at most one) first, and KX never with GA, GZ or GY."""
     result = tuple(modifiers)
     for modifier in result:
         if not isinstance(modifier, str) or not MODIFIER_FORMAT.match(modifier):
