@@ -28,6 +28,7 @@ from domain import patient_rules as rules
 from domain.base import AriesAggregate, pin_topics
 from domain.errors import InvalidValue, RuleViolated, require
 from domain.mbi import valid_mbi
+from domain.patient_mbi_index import MbiIndex
 from domain.patient_values import (
     RANK_ORDER,
     Address,
@@ -449,6 +450,6 @@ class Patient(AriesAggregate):
 
 pin_topics(Patient, "aries.patient")
 
-AGGREGATES = (Patient,)
+AGGREGATES = (Patient, MbiIndex)
 # Every Enum and value object that appears in an event attribute (state-only ones are not).
 VALUE_TYPES = (Sex, CoverageRank, RelationshipToSubscriber, Address, Demographics, NoteRef)

@@ -95,7 +95,9 @@ def bootstrap(settings: Settings | None = None) -> Aries:
         pool_timeout=timeout,
         connect_args={"connect_timeout": timeout},
     )
-    patients = PatientApplication(env=env)
+    patients = PatientApplication(
+        env=env, mbi_index_key=settings.mbi_index_key.get_secret_value()
+    )
     orders = OrderApplication(env=env)
     orders.patients = patients
     claims = ClaimApplication(env=env)

@@ -107,7 +107,7 @@ def test_search_finds_a_name_with_a_typo_an_account_number_and_an_mbi(api, intak
 
 def test_filters_select_by_active_payer_and_date_of_birth(api, intake):
     first = register(api, intake)
-    second = register(api, intake, last_name="Hopper", date_of_birth="1906-12-09")
+    second = register(api, intake, last_name="Hopper", date_of_birth="1906-12-09", mbi=None)
     covered = api.post(f"/v1/patients/{first['id']}/coverages", json=medicare(), headers=intake)
     assert covered.status_code == 201, covered.text
     gone = api.post(f"/v1/patients/{second['id']}/deactivate", json={"reason": "duplicate"},
@@ -151,7 +151,7 @@ def test_pages_list_every_patient_once_in_order_in_both_directions(api, intake):
 
 def test_a_cursor_from_another_sort_is_refused(api, intake):
     for name in ("Adams", "Baker"):
-        last = register(api, intake, last_name=name)
+        last = register(api, intake, last_name=name, mbi=None)
     page = api.get("/v1/patients", params={"limit": 1, "min_position": last["position"]},
                    headers=intake).json()
     response = api.get("/v1/patients", params={"sort": "registered_at",
@@ -414,3 +414,18 @@ def test_every_phi_read_leaves_one_access_entry_and_a_denial_leaves_one_too(
             action, fields_class, outcome
         )
         assert entry.patient_ids == [uuid.UUID(patient["id"])]
+
+
+def test_two_patients_with_one_mbi_is_a_409_problem_naming_the_rule(api, intake):
+    register(api, intake, last_name="Lovelace", mbi="1EG4-TE5-MK73")
+    response = api.post("/v1/patients", json=new_patient(last_name="Byron", mbi="1eg4te5mk73"),
+                        headers=intake)
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["rule"] == "mbi_is_unique_per_tenant"
+    assert "1EG4" not in response.text.upper()
+
+
+def test_the_same_mbi_in_two_tenants_is_two_patients(api):
+    for tenant in (f"t-{uuid.uuid4().hex[:10]}", f"t-{uuid.uuid4().hex[:10]}"):
+        register(api, headers_for(api, "intake", tenant), mbi="1EG4-TE5-MK73")

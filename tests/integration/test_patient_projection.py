@@ -28,6 +28,7 @@ from domain.patient_values import (
 from projections.patients import search_text, trigrams
 from projections.runner import catch_up, rebuild
 from projections.tables import coverages, notes, patients, summaries
+from tests.integration.scenarios import new_mbi
 
 pytestmark = pytest.mark.integration
 
@@ -302,7 +303,8 @@ def test_rebuilding_from_zero_gives_exactly_the_rows_the_live_projection_wrote(
     with bound_context(tenant_id=tenant, actor_id="u-1"):
         ids = [
             aries.patients.register_patient(
-                demographics(NAMES[i], first=f"F{i}"), mbi=MBIS[i] if i != 1 else None
+                # Examples share the two tenants, and an MBI is one patient's per tenant.
+                demographics(NAMES[i], first=f"F{i}"), mbi=new_mbi() if i != 1 else None
             ).id
             for i in range(3)
         ]

@@ -33,7 +33,11 @@ EXPECTED_COMMANDS = {
 DATABASE_URL = "postgresql://aries:aries@postgres:5432/aries"
 REDIS_URL = "redis://redis:6379/0"
 A_SECRET = "s" * 48
-SHELL_SECRETS = {"ARIES_JWT_SECRET": A_SECRET, "ARIES_MFA_ENCRYPTION_KEY": "m" * 48}
+SHELL_SECRETS = {
+    "ARIES_JWT_SECRET": A_SECRET,
+    "ARIES_MFA_ENCRYPTION_KEY": "m" * 48,
+    "ARIES_MBI_INDEX_KEY": "i" * 48,
+}
 
 
 # ---- reading the files ---------------------------------------------------------------------
@@ -264,6 +268,13 @@ def test_compose_refuses_to_start_without_a_jwt_secret():
 def test_compose_refuses_to_start_without_an_mfa_encryption_key():
     with pytest.raises(LookupError, match="ARIES_MFA_ENCRYPTION_KEY"):
         _container_environment("api", shell={"ARIES_JWT_SECRET": A_SECRET})
+
+
+def test_compose_refuses_to_start_without_an_mbi_index_key():
+    with pytest.raises(LookupError, match="ARIES_MBI_INDEX_KEY"):
+        _container_environment(
+            "api", shell={"ARIES_JWT_SECRET": A_SECRET, "ARIES_MFA_ENCRYPTION_KEY": "m" * 48}
+        )
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)
