@@ -150,7 +150,9 @@ class PatientApplication(AriesApplication):
         effective_to: date | None = None,
         coverage_id: UUID | None = None,
         expected_version: int | None = None,
+        subscriber: Demographics | None = None,
     ) -> CommandResult:
+        """Add a coverage; `subscriber` is the insured when not the patient (required then)."""
         patient = self.load(patient_id, Patient, expected_version=expected_version)
         patient.add_coverage(
             coverage_id=coverage_id or uuid4(),
@@ -162,6 +164,8 @@ class PatientApplication(AriesApplication):
             relationship_to_subscriber=relationship_to_subscriber,
             effective_from=effective_from,
             effective_to=effective_to,
+            subscriber=subscriber,
+            as_of=self.clock.today(),
         )
         return self.commit(patient)
 

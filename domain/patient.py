@@ -160,7 +160,13 @@ class Patient(AriesAggregate):
         relationship_to_subscriber: RelationshipToSubscriber,
         effective_from: date,
         effective_to: date | None = None,
+        *,
+        subscriber: Demographics | None = None,
+        as_of: date | None = None,
     ) -> None:
+        """Add a policy. When the patient is not its subscriber (`relationship_to_subscriber`
+        not SELF), `subscriber` gives the insured's demographics (required), checked as of
+        `as_of` (default: `effective_from`)."""
         self._require_active()
         require(
             coverage_id not in self.coverages,
@@ -172,6 +178,9 @@ class Patient(AriesAggregate):
         member_id = present_text(member_id, "member id", "coverage_identifiers_are_present")
         rules.coverage_terms_are_known(rank, relationship_to_subscriber)
         effective_from, effective_to = rules.coverage_period(effective_from, effective_to)
+        subscriber = rules.coverage_subscriber(
+            relationship_to_subscriber, subscriber, as_of or effective_from
+        )
         require(
             not is_medicare_payer(payer_id) or self.mbi is not None,
             "medicare_coverage_requires_mbi",
@@ -183,7 +192,7 @@ class Patient(AriesAggregate):
         group_number = rules.optional_text(group_number)
         self._coverage_added(
             coverage_id, payer_id, payer_name, member_id, group_number, rank,
-            relationship_to_subscriber, effective_from, effective_to,
+            relationship_to_subscriber, effective_from, effective_to, subscriber,
         )
 
     @event("CoverageAdded")
@@ -198,10 +207,12 @@ class Patient(AriesAggregate):
         relationship_to_subscriber: RelationshipToSubscriber,
         effective_from: date,
         effective_to: date | None,
+        subscriber: Demographics | None = None,
     ) -> None:
+        # Events recorded before subscribers were kept have none: the patient was the subscriber.
         self.coverages[coverage_id] = Coverage(
             coverage_id, payer_id, payer_name, member_id, group_number, rank,
-            relationship_to_subscriber, effective_from, effective_to,
+            relationship_to_subscriber, effective_from, effective_to, subscriber=subscriber,
         )
 
     def terminate_coverage(self, coverage_id: UUID, terminated_on: date) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from domain.context import bound_context
 from tests.e2e.conftest import access_entries, headers_for
 
 pytestmark = pytest.mark.e2e
@@ -239,6 +240,46 @@ def test_a_second_primary_coverage_in_force_is_a_409_with_the_rule(api, intake):
     assert api.post(url, json=medicare(), headers=intake).status_code == 201
     clash = api.post(url, json=medicare(payer_id="BCBS1"), headers=intake)
     assert clash.status_code == 409 and clash.json()["rule"] == "one_active_coverage_per_rank"
+
+
+SPOUSE = {"first_name": "Charles", "last_name": "Lovelace", "date_of_birth": "1945-05-02",
+          "sex": "male", "address": {"line1": "12 Elm Street", "city": "Springfield",
+                                     "state": "IL", "postal_code": "62704"}}
+
+
+def test_a_spouses_plan_is_added_with_the_subscribers_demographics(api, intake, tenant):
+    patient = register(api, intake, mbi=None)
+    body = {"payer_id": "COM-AETNA", "payer_name": "Aetna", "member_id": "W987654321",
+            "rank": "primary", "relationship_to_subscriber": "spouse",
+            "effective_from": "2025-01-01", "subscriber": SPOUSE}
+    added = api.post(f"/v1/patients/{patient['id']}/coverages", json=body, headers=intake)
+    assert added.status_code == 201, added.text
+    aries = api.app.state.aries
+    with bound_context(tenant_id=tenant):
+        stored = aries.patients.get_patient(uuid.UUID(patient["id"]))
+    (coverage,) = stored.coverages.values()
+    assert (coverage.subscriber.first_name, coverage.subscriber.date_of_birth.isoformat()) == (
+        "Charles", "1945-05-02")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"relationship_to_subscriber": "child"},  # no subscriber
+        {"subscriber": SPOUSE},  # the patient is the subscriber: none other
+        {"relationship_to_subscriber": "spouse", "subscriber": {**SPOUSE, "sex": "x"}},
+        {"relationship_to_subscriber": "spouse", "subscriber": {**SPOUSE, "last_name": " "}},
+    ],
+)
+def test_a_coverage_whose_subscriber_does_not_fit_its_relationship_is_a_422(
+    api, intake, changes
+):
+    patient = register(api, intake, mbi=None)
+    body = {"payer_id": "COM-AETNA", "payer_name": "Aetna", "member_id": "W987654321",
+            "rank": "primary", "effective_from": "2025-01-01", **changes}
+    response = api.post(f"/v1/patients/{patient['id']}/coverages", json=body, headers=intake)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
 
 
 def test_terminating_an_unknown_coverage_is_404(api, intake):

@@ -182,6 +182,7 @@ def _apply(aries, patient_id: UUID, action: str, choice: int, when: datetime) ->
         )
     elif action == "coverage":
         rank = list(CoverageRank)[choice % 3]
+        relationship = list(RelationshipToSubscriber)[choice % 4]
         payer = "MCR-JB" if choice % 2 else f"COMM{choice}"
         app.add_coverage(
             patient_id,
@@ -190,9 +191,11 @@ def _apply(aries, patient_id: UUID, action: str, choice: int, when: datetime) ->
             member_id=f"M{choice}",
             group_number="G1" if choice > 2 else None,
             rank=rank,
-            relationship_to_subscriber=list(RelationshipToSubscriber)[choice % 4],
+            relationship_to_subscriber=relationship,
             effective_from=date(2025, 1 + choice, 1) + timedelta(days=choice),
             effective_to=date(2027, 1, 1) if choice > 3 else None,
+            subscriber=None if relationship is RelationshipToSubscriber.SELF
+            else demographics("Subscriber", born=date(1940, 1, 1)),
         )
     elif action == "terminate" and patient.coverages:
         coverage = sorted(patient.coverages.values(), key=lambda c: str(c.coverage_id))[
