@@ -120,8 +120,8 @@ def _oxygen(order: Order, line: OrderLine) -> dict[str, Any]:
 
 
 def _abn(order: Order) -> str | None:
-    """The ABN decision recorded on the order (only a signed ABN is recorded today)."""
-    return pricing.AbnDecision.SIGNED.value if order.abn_on_file else None
+    """The ABN decision recorded on the order, if any."""
+    return order.abn_decision.value if order.abn_decision is not None else None
 
 
 def _documented(order: Order) -> bool:

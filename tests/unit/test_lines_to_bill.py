@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+import pytest
+
 from application.claims import lines_to_bill
+from domain.errors import RuleViolated
 from domain.pricing import price_line
 from tests.unit.order_builders import VALID_NPI, delivered, line
 
@@ -36,6 +39,17 @@ def test_recorded_abn_is_billed_as_signed():
     (supply,) = [x for month in lines_to_bill(order).values() for x in month]
     assert supply.abn == "signed"
     assert priced(supply).modifiers == ("GA",)
+
+
+def test_abn_not_obtained_bills_gz_and_no_decision_refuses_the_line():
+    order = delivered("A7030")
+    (supply,) = [x for month in lines_to_bill(order).values() for x in month]
+    with pytest.raises(RuleViolated) as refused:
+        priced(supply)
+    assert refused.value.rule == "abn_decision_is_recorded_when_coverage_criteria_are_not_met"
+    order.record_abn(date(2026, 1, 6), "not_obtained")
+    (supply,) = [x for month in lines_to_bill(order).values() for x in month]
+    assert priced(supply).modifiers == ("GZ",)
 
 
 def test_portable_add_on_is_priced_by_the_stationary_flow_and_both_carry_qf():
