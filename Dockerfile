@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for every Aries process: `aries serve` (default), `aries project`, `aries worker`,
-# `aries db upgrade`, `aries seed`. See docker-compose.yml for how they are wired together.
+# `aries db upgrade`. See docker-compose.yml for how they are wired together.
 
 # ---- builder: resolve and install everything into a virtualenv --------------------------------
 FROM python:3.11-slim AS builder
@@ -13,16 +13,17 @@ RUN python -m venv /opt/venv
 ENV PATH="/opt/venv/bin:$PATH"
 WORKDIR /src
 
-# Dependencies first, in their own layer: it is rebuilt only when pyproject.toml changes.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; \
-print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > requirements.txt \
-    && pip install --upgrade pip \
-    && pip install -r requirements.txt
+# Dependencies first, in their own layer: it is rebuilt only when the lock changes. The lock
+# (`make lock`) pins every package with its hashes: the same versions in every build, and pip
+# refuses a file whose hash differs. It holds the runtime dependencies only: no embedded
+# servers, no demo data, no test tools.
+COPY requirements.lock ./
+RUN pip install --upgrade pip \
+    && pip install --require-hashes -r requirements.lock
 
-# Then Aries itself (README.md is the package's long description, so the build needs it).
-COPY README.md ./
+# Then Aries itself (README.md is the package's long description, so the build needs it), as a
+# wheel installed without dependencies: they all came from the lock.
+COPY pyproject.toml README.md ./
 COPY domain ./domain
 COPY application ./application
 COPY projections ./projections

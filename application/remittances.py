@@ -1,9 +1,11 @@
 """X12 835 remittances: receive (validate and record), then post to the claims.
 
-`receive_remittance` is what `POST /v1/remittances` calls: the 835 is read
-(`application.x12.remittance835`: validated with pyx12, parsed, checked to balance) and
-recorded as `Remittance.Received`. A worker then calls `post_remittance`, which parses the
-stored text again and posts it:
+`receive_remittances` is what `POST /v1/remittances` calls: the file is normalised (a UTF-8
+byte-order mark and surrounding whitespace dropped), validated with pyx12, split into its 835
+transactions (one per payment, TR3 005010X221A1 section 1.10.1), and each is parsed, checked to
+balance and recorded as a `Remittance` (`Received`, and `ProviderAdjustmentsRecorded` for its
+PLB adjustments), all in one transaction. A worker then calls `post_remittance` for each, which
+parses the stored text again and posts it:
 
 - claims are matched by patient control number (CLP01 =
   `domain.claim_ids.patient_control_number_for`,
@@ -11,9 +13,14 @@ stored text again and posts it:
   with no read model and no lag);
 - service lines (SVC) by REF*6R (the line item control number: the claim line id, 32 hex digits
   with or without dashes), else by procedure code, modifiers and date of service;
-- each matched CLP is posted with `Claim.adjudicate`, which refuses a (trace, payer claim control
-  number) it has already posted; lines and claims that match nothing, or that a claim refuses,
-  are reported on the remittance (`UnmatchedItem`), never dropped;
+- each matched CLP is posted with `Claim.adjudicate`, its SVC lines and its claim-level CAS
+  (which the claim spreads over the lines, so the lines' payments add up to CLP04). The claim
+  refuses an adjudication it has already posted under any trace: payer + CLP07 + content, so
+  a re-sent ERA or a second EFT for the same adjudication posts nothing (reported as
+  "already posted"); lines and claims that match nothing, or that a claim refuses, are
+  reported on the remittance (`UnmatchedItem`), never dropped; a CLP none of whose lines
+  could be posted is reported whole (at its CLP04), so posted + unposted claims - PLB = BPR02
+  (`Remittance.reconciles`);
 - the claims and the remittance's `Posted` are saved in ONE transaction: a remittance is either
   fully posted or not at all, and a second call answers the recorded report and changes nothing.
 """
@@ -31,19 +38,25 @@ from application.ports import TransientFailure
 from application.x12.remittance835 import (
     ZERO,
     ClaimPayment,
-    InvalidRemittance,
     ParsedRemittance,
     ServicePayment,
+    normalised_835,
     parse_835,
+    split_835,
     validate_835,
 )
 from domain.claim import Claim
+from domain.claim_adjudication import pro_rata
 from domain.claim_values import AdjustmentGroup, ClaimLine, LineAdjudication
 from domain.context import current_context
 from domain.errors import DomainError, NotFound, RuleViolated
 from domain.remittance import PostedClaim, Remittance, UnmatchedItem
 
 POSTING_ATTEMPTS = 3
+ALREADY_POSTED = (
+    "already posted: the same adjudication (payer, CLP07, content) came on an earlier "
+    "remittance; nothing posted again"
+)
 
 
 class PostingConflict(TransientFailure):
@@ -81,47 +94,60 @@ class RemittanceReport:
 # --- Receiving --------------------------------------------------------------------------------
 
 
+def receive_remittances(
+    claims: ClaimApplication, text: str | bytes, received_by: str
+) -> list[CommandResult]:
+    """Validate the file and record each of its 835 transactions (one `Remittance` per payment)
+    for the caller's tenant, all or none, in one transaction; their results in file order.
+
+    InvalidRemittance for a malformed or unbalanced file (its `errors` name each problem by
+    segment, line and element); RuleViolated `remittance_trace_is_new` when a payer's trace
+    number was recorded before (the same check or EFT), or appears twice in the file."""
+    text = normalised_835(text)
+    validate_835(text)
+    tenant_id = current_context().tenant_id
+    remittances: list[Remittance] = []
+    for transaction in split_835(text):
+        parsed = parse_835(transaction)
+        remittance = Remittance.receive(
+            tenant_id=tenant_id,
+            payer_identifier=parsed.payer_identifier,
+            payer_id=parsed.payer_id,
+            payer_name=parsed.payer_name,
+            trace_number=parsed.trace_number,
+            paid_amount=parsed.paid_amount,
+            paid_on=parsed.paid_on,
+            payment_method=parsed.payment_method,
+            claim_count=len(parsed.claims),
+            raw_835=transaction,
+            received_by=received_by,
+            provider_adjustments=parsed.provider_ledger,
+        )
+        # Not through `load`: another tenant's remittance with this id cannot exist (the
+        # tenant is part of the id), and a missing one is the normal case.
+        if claims.exists(remittance.id) or remittance.id in {r.id for r in remittances}:
+            raise _duplicate(parsed.trace_number, parsed.payer_identifier)
+        remittances.append(remittance)
+    try:
+        position = claims.commit(*remittances).position
+    except ConcurrentUpdate:
+        # The same trace recorded by a concurrent request between our check and our save.
+        raise _duplicate("of this file", "its payer") from None
+    return [CommandResult(id=r.id, version=r.version, position=position) for r in remittances]
+
+
 def receive_remittance(
     claims: ClaimApplication, text: str | bytes, received_by: str
 ) -> CommandResult:
-    """Validate the 835 and record it (`Remittance.Received`) for the caller's tenant.
+    """`receive_remittances` for a file expected to hold one payment: the result of recording
+    the first (what the single-payment callers and tests use)."""
+    return receive_remittances(claims, text, received_by)[0]
 
-    InvalidRemittance for a malformed or unbalanced file; RuleViolated `remittance_trace_is_new`
-    when this payer's trace number was recorded before (the same check or EFT)."""
-    if isinstance(text, bytes):
-        try:
-            text = text.decode("ascii")
-        except UnicodeDecodeError:
-            raise InvalidRemittance("an 835 is ASCII text") from None
-    validate_835(text)
-    parsed = parse_835(text)
-    tenant_id = current_context().tenant_id
-    remittance = Remittance.receive(
-        tenant_id=tenant_id,
-        payer_identifier=parsed.payer_identifier,
-        payer_id=parsed.payer_id,
-        payer_name=parsed.payer_name,
-        trace_number=parsed.trace_number,
-        paid_amount=parsed.paid_amount,
-        paid_on=parsed.paid_on,
-        payment_method=parsed.payment_method,
-        claim_count=len(parsed.claims),
-        raw_835=text,
-        received_by=received_by,
+
+def _duplicate(trace: str, payer: str) -> RuleViolated:
+    return RuleViolated(
+        "remittance_trace_is_new", f"trace {trace} from payer {payer} was already received"
     )
-    duplicate = RuleViolated(
-        "remittance_trace_is_new",
-        f"trace {parsed.trace_number} from payer {parsed.payer_identifier} was already received",
-    )
-    if claims.exists(remittance.id):
-        # Not through `load`: another tenant's remittance with this id cannot exist (the
-        # tenant is part of the id), and a missing one is the normal case.
-        raise duplicate
-    try:
-        return claims.commit(remittance)
-    except ConcurrentUpdate:
-        # The same trace recorded by a concurrent request between our check and our save.
-        raise duplicate from None
 
 
 # --- Posting ----------------------------------------------------------------------------------
@@ -155,21 +181,8 @@ def _match_lines(
     matched: list[LineAdjudication] = []
     unmatched: list[ServicePayment] = []
     services = list(payment.services)
-    if not services and len(claim.lines) == 1:
-        # A claim-level-only answer for a one-line claim is that line's answer.
-        only = claim.lines[0]
-        services = [
-            ServicePayment(
-                procedure=only.hcpcs,
-                modifiers=only.modifiers,
-                charge=payment.charge,
-                paid=payment.paid,
-                units=Decimal(only.units),
-                line_control_number=only.line_id.hex,
-                adjustments=payment.adjustments,
-                rarcs=payment.rarcs,
-            )
-        ]
+    if not services:
+        return _claim_level_only(claim, payment), []
     for service in services:
         line = by_control.get(_normalised_control_number(service.line_control_number))
         if line is None or line.line_id in used:
@@ -188,6 +201,23 @@ def _match_lines(
             )
         )
     return matched, unmatched
+
+
+def _claim_level_only(claim: Claim, payment: ClaimPayment) -> list[LineAdjudication]:
+    """A CLP without SVC loops (a claim-level denial, an institutional-style answer) answers
+    every line: CLP03 is shared over the lines in proportion to their charges, and the claim's
+    CAS (passed to the claim as claim-level adjustments) is spread over that, so the lines'
+    payments add up to CLP04 (TR3 005010X221A1 claim balancing: CLP03 - CAS = CLP04)."""
+    weights = [line.charge for line in claim.lines]
+    patient_share = sum(
+        (a.amount for a in payment.adjustments if a.group is AdjustmentGroup.PR), ZERO
+    )
+    basis = pro_rata(payment.charge, weights)
+    allowed = pro_rata(payment.paid + patient_share, weights)
+    return [
+        LineAdjudication(line_id=line.line_id, allowed=a, paid=b, rarcs=payment.rarcs)
+        for line, b, a in zip(claim.lines, basis, allowed, strict=True)
+    ]
 
 
 def _allowed(service: ServicePayment) -> Decimal:
@@ -265,8 +295,11 @@ def _plan_posting(
             for service in leftovers
         ]
         if not lines:
-            if not leftovers:
-                unmatched.append(_unmatched(payment, "the CLP has no service lines to post"))
+            # Reported whole too (at its CLP04), so the remittance still reconciles with BPR02.
+            reason = "no service line of the CLP could be posted" if leftovers else (
+                "the CLP has no service lines to post"
+            )
+            unmatched.append(_unmatched(payment, reason))
             continue
         payer = parsed.payer_id
         if payer is not None and payer not in (claim.payer_id, claim.secondary_payer_id):
@@ -279,10 +312,15 @@ def _plan_posting(
                 lines=lines,
                 paid_on=parsed.paid_on,
                 payer_id=payer,
+                claim_adjustments=payment.adjustments,  # claim-level CAS, spread by the claim
             )
         except DomainError as refused:
             rule = getattr(refused, "rule", type(refused).__name__)
-            unmatched.append(_unmatched(payment, f"the claim refused the posting: {rule}"))
+            reason = (
+                ALREADY_POSTED if rule == "adjudication_posts_once"
+                else f"the claim refused the posting: {rule}"
+            )
+            unmatched.append(_unmatched(payment, reason))
             continue
         touched[claim.id] = claim
         posted.append(_posted(claim, payment))

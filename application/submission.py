@@ -68,7 +68,7 @@ from application.x12.envelope import Envelope, control_number_text
 from application.x12.segments import X12SyntaxError
 from domain import pricing
 from domain.claim import Claim
-from domain.claim_values import ClaimStatus, LedgerEntryKind
+from domain.claim_values import ClaimStatus
 from domain.errors import DomainError, RuleViolated
 from domain.patient import Patient
 from domain.patient_values import Address, RelationshipToSubscriber, Sex
@@ -86,11 +86,6 @@ FILING_INDICATOR = {
     pricing.PayerKind.COMMERCIAL: "CI",
 }
 SEX_CODE = {Sex.FEMALE: "F", Sex.MALE: "M", Sex.UNKNOWN: "U"}
-CAS_GROUP = {
-    LedgerEntryKind.CONTRACTUAL_ADJUSTMENT: "CO",
-    LedgerEntryKind.PATIENT_RESPONSIBILITY: "PR",
-    LedgerEntryKind.OTHER_ADJUSTMENT: "OA",
-}
 _TITLES = re.compile(r"^(dr|mr|mrs|ms|prof)\.?\s+", re.IGNORECASE)
 
 
@@ -397,28 +392,22 @@ def _subscriber(patient: Patient, coverage_id: UUID) -> Subscriber:
 
 
 def _paid(claim: Claim, line_id: UUID) -> Decimal:
-    return -sum(
-        (e.amount for e in claim.ledger
-         if e.line_id == line_id and e.party == claim.payer_id
-         and e.kind is LedgerEntryKind.PAYMENT),
-        Decimal("0"),
-    )
+    """What the primary actually paid for the line, net of its reversals."""
+    outcome = claim.payer_line_outcomes(claim.payer_id).get(line_id)
+    return outcome.paid if outcome is not None else Decimal("0")
 
 
 def _prior_line(claim: Claim, line_id: UUID) -> PriorLineAdjudication | None:
-    """What the primary payer paid and adjusted on the line (reversals left out: a reversed
-    and re-adjudicated line is beyond this simple fold)."""
-    entries = [e for e in claim.ledger if e.line_id == line_id and e.party == claim.payer_id]
-    postings = [e for e in entries if e.kind is LedgerEntryKind.PAYMENT or e.kind in CAS_GROUP]
-    if not postings:
+    """What the primary payer paid and adjusted on the line (loop 2430): its remittances
+    folded, reversals netted, claim-level CAS spread over the lines
+    (`domain.claim_adjudication.payer_line_outcomes`)."""
+    outcome = claim.payer_line_outcomes(claim.payer_id).get(line_id)
+    if outcome is None:
         return None
-    totals: dict[tuple[str, str], Decimal] = {}
-    for e in entries:
-        if e.kind in CAS_GROUP and e.carc:
-            key = (CAS_GROUP[e.kind], e.carc)
-            totals[key] = totals.get(key, Decimal("0")) - e.amount
     return PriorLineAdjudication(
-        paid=_paid(claim, line_id),
-        adjustments=tuple(CasAdjustment(g, carc, a) for (g, carc), a in totals.items() if a),
-        paid_on=max(e.posted_on for e in postings),
+        paid=outcome.paid,
+        adjustments=tuple(
+            CasAdjustment(a.group.value, a.carc, a.amount) for a in outcome.adjustments
+        ),
+        paid_on=outcome.paid_on,
     )

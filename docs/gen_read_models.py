@@ -88,6 +88,25 @@ ORDER BY 1, 2;""",
         "SELECT * FROM read.ar_aging ORDER BY 1, 2;",
     ),
     (
+        "Cash by payer and month: what the claims were paid, the provider-level adjustments "
+        "(PLB) and the cash (BPR02), with any payment that does not reconcile",
+        """\
+SELECT payer_identifier, date_trunc('month', paid_on)::date AS month,
+       sum(claims_paid) AS claims_paid, sum(provider_adjustments) AS provider_adjustments,
+       sum(cash) AS cash, count(*) FILTER (WHERE reconciles IS FALSE) AS not_reconciled
+FROM read.remittances
+GROUP BY 1, 2
+ORDER BY 2 DESC, 1;""",
+    ),
+    (
+        "The provider ledger: recoupments, interest and forward balances by payer and code",
+        """\
+SELECT payer_identifier, code, count(*) AS adjustments, sum(amount) AS amount
+FROM read.provider_ledger_entries
+GROUP BY 1, 2
+ORDER BY 1, 2;""",
+    ),
+    (
         "Patients by age band and primary payer (de-identified)",
         """\
 SELECT width_bucket(age_years, 0, 100, 10) * 10 - 10 AS age_band_from,

@@ -82,6 +82,10 @@ class Claim(AriesAggregate):
     def line_payers(self) -> dict[UUID, str | None]:
         return {line_id: ledger.current_party(self.ledger, line_id) for line_id in self._ids}
 
+    def payer_line_outcomes(self, payer_id: str) -> dict[UUID, adjudication.LineOutcome]:
+        """What `payer_id` actually paid and adjusted on each line, net of reversals."""
+        return adjudication.payer_line_outcomes(self.adjudications, payer_id)
+
     def party_balance(self, party: str) -> Decimal:
         return ledger.ledger_balance(self.ledger, party=party)
 
@@ -140,6 +144,10 @@ class Claim(AriesAggregate):
         self.rejection_reasons: tuple[str, ...] = ()
         self.payer_claim_control_number: str | None = None
         self.posted_remittances: tuple[tuple[str, str], ...] = ()
+        self.posted_adjudications: tuple[str, ...] = ()
+        # (payer, paid on, lines) of every adjudication posted, reversals included.
+        self.adjudications: tuple[tuple[str, date, tuple[LineAdjudication, ...]], ...] = ()
+        self.crossed_over_on: date | None = None
         self.adjudication_outcome: ClaimStatus | None = None
         self.last_determination_on: date | None = None
         self.last_determination_carcs: tuple[str, ...] = ()
@@ -253,12 +261,15 @@ class Claim(AriesAggregate):
     def adjudicate(
         self, remittance_trace: str, payer_claim_control_number: str, status_code: str,
         lines: Sequence[LineAdjudication], paid_on: date, payer_id: str | None = None,
+        claim_adjustments: Sequence[Adjustment] = (),
     ) -> None:
-        """Post one 835 claim (CLP) line by line. `payer_id` defaults to the payer billed now."""
+        """Post one 835 claim (CLP) line by line, its claim-level CAS (`claim_adjustments`)
+        spread over the lines. `payer_id` defaults to the payer billed now. Refused when the
+        same adjudication was posted before under any trace (`adjudication_posts_once`)."""
         self._adjudicated(
             **adjudication.posting(
                 self, remittance_trace, payer_claim_control_number, status_code, lines, paid_on,
-                payer_id,
+                payer_id, claim_adjustments,
             )
         )
 
@@ -273,6 +284,16 @@ class Claim(AriesAggregate):
             *self.posted_remittances,
             (remittance_trace, payer_claim_control_number),
         )
+        # Derived from the event's own attributes, so replaying old events gives it too.
+        self.posted_adjudications = (
+            *self.posted_adjudications,
+            adjudication.adjudication_identity(
+                payer_id, payer_claim_control_number, status_code, lines
+            ),
+        )
+        self.adjudications = (*self.adjudications, (payer_id, paid_on, tuple(lines)))
+        if status_code in adjudication.CROSSOVER_STATUS_CODES:
+            self.crossed_over_on = paid_on
         self.filed = True
         self.closed_on = None
         if status_code != adjudication.REVERSAL_STATUS_CODE:
@@ -298,6 +319,7 @@ class Claim(AriesAggregate):
         self._require_status("transfer_to_secondary")
         on = calendar_date(on, "on")
         rules.uuid_of(coverage_id, "coverage_id")
+        self._require_not_crossed_over()
         rules.secondary_payer_may_be_billed(payer_id, self.payer_id, self.secondary_payer_id)
         transfer, reference = LedgerEntryKind.TRANSFER, f"secondary:{payer_id}"
         entries = ledger.moves(self.ledger, self._ids, transfer, payer_id, on, reference)
@@ -323,6 +345,7 @@ class Claim(AriesAggregate):
         self._require_status("assign_patient_responsibility")
         on = calendar_date(on, "on")
         reason = present_text(reason, "reason", "patient_responsibility_states_a_reason")
+        self._require_not_crossed_over()
         kind = LedgerEntryKind.PATIENT_RESPONSIBILITY
         entries = ledger.moves(self.ledger, self._ids, kind, PATIENT, on, reason)
         require(
@@ -465,6 +488,15 @@ class Claim(AriesAggregate):
         self.closed_on = on
 
     # -- helpers for deciding (never called from an @event body)
+
+    def _require_not_crossed_over(self) -> None:
+        """A claim the payer forwarded itself (CLP02 19/20/21) is billed to the next payer by
+        the payer: billing the secondary or the patient by hand would bill them twice."""
+        require(
+            self.crossed_over_on is None,
+            "crossed_over_claim_is_billed_by_the_payer",
+            f"the payer forwarded this claim to the next payer on {self.crossed_over_on}",
+        )
 
     def _require_status(self, command: str) -> None:
         states, rule = rules.ALLOWED_STATES[command]

@@ -1,16 +1,35 @@
 """Posting a remittance (X12 835 CLP) to a claim: which CLP02 statuses Aries posts, what a
 remittance's lines must hold, and the outcome they give (pure).
 
-A remittance posts once per (trace, payer claim control number): a reversal (CLP02 22, the
-original ICN) and its corrected claim (a new ICN) may share one check. A reversal carries
-negated amounts (paid and adjustments <= 0).
+Sources: ASC X12 835 TR3 005010X221A1 (loop 2100 CLP, 2110 SVC, CAS; section 1.10.2
+"Balancing"), CMS Medicare Claims Processing Manual (Pub. 100-04) chapter 22 "Remittance
+Advice" (section 30 remittance balancing, section 60 group codes, CARCs and RARCs), and the X12
+RFIs quoted at each rule.
+
+- An adjudication posts once. Its identity is the payer, the payer claim control number (CLP07)
+  and its content (status, lines, amounts, adjustments, remarks): `adjudication_identity`. The
+  same adjudication sent again on another trace number (a re-sent ERA, a second EFT for the same
+  payment) is refused (`adjudication_posts_once`); a real change comes as a reversal (CLP02 22,
+  the original ICN, negated amounts: a different content) plus a corrected claim (a new ICN),
+  which both post. A reversal and its corrected claim may share one check.
+- Claim-level CAS (loop 2100) is posted too: TR3 claim balancing is CLP03 - all CAS (claim and
+  line level) = CLP04, so when a claim-level adjustment is present the lines' SVC03 add up to
+  more (or less) than what the payer paid. X12 RFI 1053 leaves it to the receiver to apply a
+  claim-level adjustment to its lines: `allocated` spreads each one over the lines in
+  proportion to their payment, so each line's posted payment is what the payer actually paid
+  for it and the payments add up to CLP04 to the cent.
+- A 0.00 CAS amount is valid X12 (CAS03 is a monetary amount; payers send 0.00 with a
+  CARC to carry a reason) and is accepted; it moves no money, so it posts no ledger entry.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -23,12 +42,13 @@ from domain.claim_values import (
     LineAdjudication,
 )
 from domain.errors import InvalidValue, require
-from domain.money import exact_money
+from domain.money import ZERO, exact_money
 from domain.rules import calendar_date, present_text
 
 if TYPE_CHECKING:
     from domain.claim import Claim
 
+CENT = Decimal("0.01")
 CARC_FORMAT = re.compile(r"^[A-Z0-9]{1,3}$")
 RARC_FORMAT = re.compile(r"^[A-Z]{1,2}[0-9]{1,3}$")
 
@@ -46,22 +66,152 @@ CLAIM_STATUS_CODES = {
 }
 DENIAL_STATUS_CODES = frozenset({"4", "23"})
 REVERSAL_STATUS_CODE = "22"
+# CLP02 19/20/21: the payer forwarded the claim to the next payer itself (Medicare's crossover to
+# a Medigap/Medicaid plan). X12 RFI 2365: "The value 19 communicates to the provider that they
+# do not need to resubmit the claim"; Pub. 100-04 ch. 22 section 60 RARC MA18 ("the claim
+# information is also being forwarded to the patient's supplemental insurer").
+CROSSOVER_STATUS_CODES = frozenset({"19", "20", "21"})
 
 
 def adjudication_outcome(status_code: str, lines: Sequence[LineAdjudication]) -> ClaimStatus:
-    """Denied when the payer denied or paid nothing; partially paid when some line got nothing."""
+    """The claim's status after an adjudication.
+
+    - Reversed for CLP02 22; denied for CLP02 4 or 23 (TR3: 4 is a denial of the whole claim).
+    - Paid nothing, but the payer processed the claim (CLP02 1/2/3/19/20/21) and left the
+      amount to the patient (group PR: deductible PR-1, coinsurance PR-2, ...): patient
+      responsibility, not a denial. Pub. 100-04 ch. 22 section 60.1: group code PR is "the
+      amount that may be billed to the beneficiary"; X12 RFI 207: a claim processed as primary
+      whose lines pay 0 is still processed, its CAS groups say why.
+    - Paid nothing and nothing moved to the patient: denied (the CO/OA/PI codes say why).
+    - Otherwise paid, or partially paid when some line got nothing.
+    """
     if status_code == REVERSAL_STATUS_CODE:
         return ClaimStatus.REVERSED
     paid = [line.paid for line in lines]
-    if status_code in DENIAL_STATUS_CODES or all(p == 0 for p in paid):
+    if status_code in DENIAL_STATUS_CODES:
         return ClaimStatus.DENIED
+    if all(p == 0 for p in paid):
+        patient_share = sum(
+            (a.amount for line in lines for a in line.adjustments if a.group is AdjustmentGroup.PR),
+            ZERO,
+        )
+        return ClaimStatus.PATIENT_RESPONSIBILITY if patient_share > 0 else ClaimStatus.DENIED
     return ClaimStatus.PARTIALLY_PAID if any(p == 0 for p in paid) else ClaimStatus.PAID
 
 
-def checked_adjudications(
-    claim_lines: Sequence[ClaimLine], status_code: str, lines: Sequence[LineAdjudication]
+def adjudication_identity(
+    payer_id: str, payer_claim_control_number: str, status_code: str,
+    lines: Sequence[LineAdjudication],
+) -> str:
+    """What makes an adjudication the same one when it is sent again: the payer, CLP07 and the
+    content (status, and each line's amounts, adjustments and remarks), not the trace number or
+    the payment date a re-sent ERA or a second EFT changes. A sha256 of a canonical text."""
+    parts = [payer_id, payer_claim_control_number.strip(), status_code]
+    for line in sorted(lines, key=lambda line: line.line_id.hex):
+        adjustments = sorted(
+            f"{a.group.value}:{a.carc}:{exact_money(a.amount)}" for a in line.adjustments
+        )
+        parts.append(
+            f"{line.line_id.hex}|{exact_money(line.allowed)}|{exact_money(line.paid)}|"
+            f"{','.join(adjustments)}|{','.join(sorted(line.rarcs))}"
+        )
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def pro_rata(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """`total` shared in proportion to `weights` (equally when they add up to nothing), to
+    the cent, the last share taking what rounding leaves: the shares add up to `total`."""
+    weights = list(weights)
+    whole = sum(weights, ZERO)
+    if whole <= 0:
+        weights, whole = [Decimal(1)] * len(weights), Decimal(len(weights))
+    shares, left = [], total
+    for i, weight in enumerate(weights):
+        share = left if i == len(weights) - 1 else (total * weight / whole).quantize(CENT)
+        shares.append(share)
+        left -= share
+    return shares
+
+
+def allocated(
+    lines: Sequence[LineAdjudication], claim_adjustments: Sequence[Adjustment]
 ) -> list[LineAdjudication]:
-    """The remittance lines, validated and normalised (tuples, exact cents)."""
+    """The lines with the claim-level adjustments (2100 CAS) spread over them: each adjustment
+    in proportion to the lines' payments (equally when nothing was paid), the last line taking
+    the cents rounding leaves; each line's payment lowered (or raised, for a negative amount) by
+    its share, so the lines' payments add up to CLP04 and each line still balances
+    (charge - adjustments = paid). Source: TR3 005010X221A1 claim balancing; X12 RFI 1053."""
+    result = list(lines)
+    if not result:
+        return result
+    for adjustment in claim_adjustments:
+        amount = exact_money(adjustment.amount)
+        if amount == 0:
+            continue
+        # A reversal's payments are negative: the weights are their sizes.
+        shares = pro_rata(amount, [abs(line.paid) for line in result])
+        result = [
+            line if share == 0 else replace(
+                line,
+                paid=line.paid - share,
+                adjustments=(*line.adjustments, replace(adjustment, amount=share)),
+            )
+            for line, share in zip(result, shares, strict=True)
+        ]
+    return result
+
+
+@dataclass(frozen=True)
+class LineOutcome:
+    """What one payer did with one line, all its remittances folded (not stored)."""
+
+    paid: Decimal
+    adjustments: tuple[Adjustment, ...]  # net per (group, CARC), zero ones left out
+    paid_on: date  # of the latest remittance that touched the line
+
+
+def payer_line_outcomes(
+    adjudications: Sequence[tuple[str, date, Sequence[LineAdjudication]]], payer_id: str
+) -> dict[UUID, LineOutcome]:
+    """What `payer_id` actually paid and adjusted on each line, net of its reversals (a
+    CLP02 22 carries the negated amounts, so summing nets them out) and with its claim-level
+    CAS spread over the lines: what a secondary claim's loop 2430 (SVD paid amount, CAS) must
+    carry. Source: 837P TR3 005010X222A1 loop 2430 (SVD02 is the amount the prior payer paid
+    for the line, CAS its line adjustments); 835 TR3 005010X221A1 reversals and corrections
+    (section 1.10.2.8). `adjudications` are (payer, paid on, lines) in posting order."""
+    paid: dict[UUID, Decimal] = {}
+    adjusted: dict[UUID, dict[tuple[AdjustmentGroup, str], Decimal]] = {}
+    last: dict[UUID, date] = {}
+    for payer, paid_on, lines in adjudications:
+        if payer != payer_id:
+            continue
+        for line in lines:
+            paid[line.line_id] = paid.get(line.line_id, ZERO) + line.paid
+            totals = adjusted.setdefault(line.line_id, {})
+            for a in line.adjustments:
+                key = (AdjustmentGroup(a.group), a.carc)
+                totals[key] = totals.get(key, ZERO) + a.amount
+            last[line.line_id] = paid_on
+    return {
+        line_id: LineOutcome(
+            paid=amount,
+            adjustments=tuple(
+                Adjustment(group, carc, total)
+                for (group, carc), total in adjusted[line_id].items() if total != 0
+            ),
+            paid_on=last[line_id],
+        )
+        for line_id, amount in paid.items()
+    }
+
+
+def checked_adjudications(
+    claim_lines: Sequence[ClaimLine], status_code: str, lines: Sequence[LineAdjudication],
+    *, amounts_final: bool = True,
+) -> list[LineAdjudication]:
+    """The remittance lines, validated and normalised (tuples, exact cents). With
+    `amounts_final` False (before the claim-level CAS is spread over them) the rules on what a
+    status may pay wait for the final amounts."""
     require(bool(lines), "remittance_adjudicates_at_least_one_line", "no service lines")
     known = {line.line_id for line in claim_lines}
     seen: set[UUID] = set()
@@ -96,13 +246,14 @@ def checked_adjudications(
                     ) from None
             if not isinstance(adjustment.carc, str) or not CARC_FORMAT.match(adjustment.carc):
                 raise InvalidValue("carc_is_well_formed", f"CARC {adjustment.carc!r}")
-            amount = exact_money(adjustment.amount)
-            require(amount != 0, "adjustment_amount_is_not_zero", "a zero adjustment")
+            amount = exact_money(adjustment.amount)  # 0.00 is valid: a reason, no money
             adjustments.append(Adjustment(group=group, carc=adjustment.carc, amount=amount))
         for rarc in line.rarcs:
             if not isinstance(rarc, str) or not RARC_FORMAT.match(rarc):
                 raise InvalidValue("rarc_is_well_formed", f"RARC {rarc!r}")
-        if reversal:
+        if not amounts_final:
+            pass
+        elif reversal:
             require(
                 paid <= 0 and all(a.amount <= 0 for a in adjustments),
                 "reversal_amounts_are_not_positive",
@@ -110,7 +261,7 @@ def checked_adjudications(
             )
         else:
             require(paid >= 0, "payment_is_not_negative", f"paid {paid} is negative")
-        if status_code in DENIAL_STATUS_CODES:
+        if amounts_final and status_code in DENIAL_STATUS_CODES:
             require(paid == 0, "denied_claim_pays_nothing", f"denied claim pays {paid}")
         result.append(
             LineAdjudication(
@@ -143,9 +294,12 @@ def posting(
     lines: Sequence[LineAdjudication],
     paid_on: date,
     payer_id: str | None,
+    claim_adjustments: Sequence[Adjustment] = (),
 ) -> dict[str, Any]:
-    """The Adjudicated event's attributes for one CLP posted to `claim`: its lines checked, the
-    outcome, and the ledger entries. `payer_id` defaults to the payer billed now."""
+    """The Adjudicated event's attributes for one CLP posted to `claim`: its lines checked (the
+    claim-level adjustments `allocated` to them), the outcome, and the ledger entries.
+    `payer_id` defaults to the payer billed now. Refused when the same adjudication (payer,
+    CLP07, content) was posted before, under any trace number."""
     require(
         claim.filed or claim.status in (ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED),
         "remittance_requires_a_filed_claim",
@@ -170,7 +324,21 @@ def posting(
         "remittance_comes_from_a_billed_payer",
         f"{payer!r} was never billed for this claim",
     )
-    posted = checked_adjudications(claim.lines, status_code, lines)
+    for adjustment in claim_adjustments:
+        if not isinstance(adjustment, Adjustment):
+            raise InvalidValue("remittance_adjustments_are_adjustments", f"{adjustment!r}")
+    posted = checked_adjudications(
+        claim.lines, status_code, lines, amounts_final=not claim_adjustments
+    )
+    if claim_adjustments:
+        posted = checked_adjudications(
+            claim.lines, status_code, allocated(posted, claim_adjustments)
+        )
+    require(
+        adjudication_identity(payer, icn, status_code, posted) not in claim.posted_adjudications,
+        "adjudication_posts_once",
+        f"payer claim {icn} was already posted with the same content (a re-sent remittance)",
+    )
     reversal = status_code == REVERSAL_STATUS_CODE
     return {
         "remittance_trace": trace,

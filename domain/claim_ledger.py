@@ -189,6 +189,8 @@ def remittance_entries(
                 )
             )
         for a in line.adjustments:
+            if a.amount == 0:
+                continue  # a 0.00 CAS carries a reason, not money
             kind = LedgerEntryKind.REVERSAL if reversal else ADJUSTMENT_KIND[a.group]
             shares = [(payer_id, -a.amount)]
             if a.group is AdjustmentGroup.PR:

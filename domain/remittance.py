@@ -12,10 +12,18 @@ Decisions a newcomer may question:
 - Remittances live in the Claims application's event store: the payment and the claims it posts
   to are saved in one transaction.
 - A remittance is posted once; a second posting is refused (`remittance_is_posted_once`).
+- Provider-level adjustments (PLB: WO overpayment recovery, L6 interest, FB forward balance,
+  72 authorized return, ...) belong to no claim: they are the supplier's provider ledger with
+  the payer, recorded here with their reference (`ProviderAdjustmentsRecorded`). The cash is
+  BPR02; what the claims were paid is BPR02 plus the PLB amounts (TR3 005010X221A1 section
+  1.10.2.1 transaction balancing: BPR02 = sum of CLP04 - sum of PLB amounts; CMS Pub. 100-04
+  ch. 22 section 30, remittance balancing). `reconciles` checks that the claims posted, the
+  claims left unposted and the provider ledger add up to the cash, to the cent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -60,6 +68,21 @@ class UnmatchedItem:
     charge: Decimal
     paid: Decimal
     reason: str
+
+
+@dataclass(frozen=True)
+class ProviderAdjustment:
+    """One PLB adjustment: a positive amount lowers the payment (WO recoupment, FB forward to a
+    later payment), a negative one raises it (L6 interest, FB brought forward). `reference` is
+    PLB03-2 (an ICN or account number; FB and L6 may carry none)."""
+
+    TRANSCODING: ClassVar[str] = "remittance.ProviderAdjustment"
+
+    provider_id: str  # PLB01
+    fiscal_period: date  # PLB02
+    code: str  # PLB03-1
+    reference: str | None  # PLB03-2
+    amount: Decimal  # PLB04
 
 
 class Remittance(AriesAggregate):
@@ -113,6 +136,7 @@ class Remittance(AriesAggregate):
         self.posted_at: datetime | None = None
         self.posted_claims: tuple[PostedClaim, ...] = ()
         self.unmatched: tuple[UnmatchedItem, ...] = ()
+        self.provider_adjustments: tuple[ProviderAdjustment, ...] = ()
 
     @classmethod
     def receive(
@@ -129,6 +153,7 @@ class Remittance(AriesAggregate):
         claim_count: int,
         raw_835: str,
         received_by: str,
+        provider_adjustments: tuple[ProviderAdjustment, ...] = (),
     ) -> Remittance:
         payer_identifier = present_text(payer_identifier, "TRN03", "remittance_names_its_payer")
         trace_number = present_text(trace_number, "TRN02", "remittance_names_its_trace")
@@ -139,7 +164,7 @@ class Remittance(AriesAggregate):
             "remittance_pays_at_least_one_claim",
             "an 835 without a CLP has nothing to post",
         )
-        return cls._create(
+        remittance = cls._create(
             cls.Received,
             id=cls.id_for(tenant_id, payer_identifier, trace_number),
             payer_identifier=payer_identifier,
@@ -153,6 +178,31 @@ class Remittance(AriesAggregate):
             raw_835=present_text(raw_835, "the 835 text", "remittance_has_content"),
             received_by=present_text(received_by, "received by", "remittance_receiver_is_present"),
         )
+        if provider_adjustments:
+            remittance._provider_adjustments_recorded(
+                adjustments=[_checked(a) for a in provider_adjustments]
+            )
+        return remittance
+
+    @event("ProviderAdjustmentsRecorded")
+    def _provider_adjustments_recorded(self, adjustments: list[ProviderAdjustment]) -> None:
+        self.provider_adjustments = tuple(adjustments)
+
+    @property
+    def provider_adjustment_total(self) -> Decimal:
+        """What the PLB took (positive) or added (negative): sum of PLB04...PLB14."""
+        return sum((a.amount for a in self.provider_adjustments), Decimal("0.00"))
+
+    @property
+    def claims_paid(self) -> Decimal:
+        """Sum of CLP04: the cash (BPR02) plus what the provider-level adjustments took."""
+        return self.paid_amount + self.provider_adjustment_total
+
+    @property
+    def reconciles(self) -> bool:
+        """Posted claims + unposted claims - provider adjustments = BPR02, to the cent."""
+        posted, not_posted = posting_split(self.posted_claims, self.unmatched)
+        return posted + not_posted - self.provider_adjustment_total == self.paid_amount
 
     @property
     def is_posted(self) -> bool:
@@ -184,7 +234,32 @@ class Remittance(AriesAggregate):
         self.posted_at = posted_at
 
 
+def posting_split(
+    posted_claims: Iterable[PostedClaim], unmatched: Iterable[UnmatchedItem]
+) -> tuple[Decimal, Decimal]:
+    """(CLP04 of the CLPs posted to claims, CLP04 of the CLPs not posted): a whole CLP that
+    matched no claim, was refused or was already posted is reported with `procedure` None."""
+    posted = sum((c.paid for c in posted_claims), Decimal("0.00"))
+    not_posted = sum((u.paid for u in unmatched if u.procedure is None), Decimal("0.00"))
+    return posted, not_posted
+
+
+def _checked(adjustment: ProviderAdjustment) -> ProviderAdjustment:
+    require(
+        isinstance(adjustment, ProviderAdjustment),
+        "provider_adjustments_are_plb_adjustments",
+        f"{adjustment!r}",
+    )
+    return ProviderAdjustment(
+        provider_id=present_text(adjustment.provider_id, "PLB01", "plb_names_its_provider"),
+        fiscal_period=calendar_date(adjustment.fiscal_period, "PLB02"),
+        code=present_text(adjustment.code, "PLB03-1", "plb_names_its_reason"),
+        reference=(adjustment.reference or "").strip() or None,
+        amount=exact_money(adjustment.amount),
+    )
+
+
 pin_topics(Remittance, "aries.remittance")
 
 AGGREGATES = (Remittance,)
-VALUE_TYPES = (PostedClaim, UnmatchedItem)
+VALUE_TYPES = (PostedClaim, UnmatchedItem, ProviderAdjustment)

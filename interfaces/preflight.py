@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+import httpx
 import psycopg
 import redis
 from psycopg.conninfo import conninfo_to_dict
+
+if TYPE_CHECKING:
+    from interfaces.settings import Settings
 
 
 class Unreachable(RuntimeError):
@@ -44,3 +50,27 @@ def check_redis(redis_url: str, timeout: int) -> None:
         raise Unreachable(f"cannot reach {describe_redis(redis_url)}: {error}") from None
     finally:
         client.close()
+
+
+def summary_provider_status(settings: Settings, timeout: float) -> str:
+    """How the summary provider looks from here: `ok` (built in, or its server answers HTTP at
+    all), `misconfigured` (a model or key missing) or `unreachable`. Nothing is sent but a GET
+    of the base URL: no key, no note."""
+    if settings.summary_provider == "local":
+        return "ok"
+    from interfaces.summarisers import summary_provider_from
+
+    try:
+        summary_provider_from(settings)
+    except ValueError:
+        return "misconfigured"
+    base_url = {
+        "ollama": settings.ollama_url,
+        "openai": settings.openai_base_url,
+        "anthropic": settings.anthropic_base_url,
+    }[settings.summary_provider]
+    try:
+        httpx.get(base_url, timeout=timeout)
+    except httpx.HTTPError:
+        return "unreachable"
+    return "ok"

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         None, description="Redis/Valkey URL; unset: `aries dev` starts an embedded Valkey"
     )
+    broker_url: str | None = Field(
+        None,
+        pattern=r"^(amqps?|rediss?)://",
+        description="Dramatiq broker: amqp://user:password@host:5672/vhost for RabbitMQ; "
+        "unset: Redis at ARIES_REDIS_URL",
+    )
     data_dir: Path = Field(Path(".aries"), description="embedded servers' data (git-ignored)")
 
     host: str = Field("127.0.0.1", description="address the API binds to")
@@ -114,6 +120,11 @@ class Settings(BaseSettings):
         "2175550100", pattern=r"^[0-9]{10}$", description="submitter contact phone, ten digits"
     )
 
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="bearer token GET /metrics requires (Prometheus: `authorization: "
+        "{credentials: ...}`); unset: /metrics is open, so keep it off the public network",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO")
     log_json: bool | None = Field(None, description="JSON logs (default: on in production)")
 

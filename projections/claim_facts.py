@@ -15,7 +15,7 @@ from typing import Any
 
 from domain import pricing
 from domain.claim import Claim
-from domain.claim_adjudication import REVERSAL_STATUS_CODE
+from domain.claim_adjudication import CROSSOVER_STATUS_CODES, REVERSAL_STATUS_CODE
 from domain.claim_appeals import NOT_APPEALABLE_CARCS, RECONSIDERATION_DAYS, REDETERMINATION_DAYS
 from domain.rules import add_months
 
@@ -84,6 +84,7 @@ def claim_header(event: Claim.Drafted) -> dict[str, Any]:
         "voided_on": None,
         "replaced_by_claim_id": None,
         "closed_on": None,
+        "crossed_over_on": None,
     }
 
 
@@ -186,6 +187,8 @@ def _adjudicated(facts: Mapping[str, Any], event: Claim.Adjudicated) -> dict[str
     else:
         status = event.outcome.value
     changes: dict[str, Any] = {"status": status, "filed": True, "closed_on": None}
+    if event.status_code in CROSSOVER_STATUS_CODES:
+        changes["crossed_over_on"] = event.paid_on
     if event.status_code != REVERSAL_STATUS_CODE:
         changes.update(
             payer_claim_control_number=event.payer_claim_control_number,

@@ -63,6 +63,8 @@ def remittance_groups(event: Any) -> list[str | None]:
         if line.paid != 0:
             groups.append(None)
         for adjustment in line.adjustments:
+            if adjustment.amount == 0:
+                continue  # a 0.00 CAS posts no entry (domain.claim_ledger.remittance_entries)
             groups.append(adjustment.group.value)
             if adjustment.group is AdjustmentGroup.PR:
                 groups.append(adjustment.group.value)

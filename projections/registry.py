@@ -9,6 +9,7 @@ from projections.claims import ClaimsProjection
 from projections.event_index import EventIndex
 from projections.orders import OrderProjection
 from projections.patients import PatientsProjection
+from projections.remittances import RemittancesProjection
 from projections.work_queue import WorkQueueProjection
 
 PROJECTIONS: list[Projection] = [
@@ -17,6 +18,7 @@ PROJECTIONS: list[Projection] = [
     PatientsProjection(),
     ClaimsProjection(),
     WorkQueueProjection(),
+    RemittancesProjection(),
 ]
 
 

@@ -673,6 +673,15 @@ claims = Table(
     Column(
         "position", BigInteger, nullable=False, comment="Claims-log position of the latest event."
     ),
+    Column(
+        "crossed_over_on",
+        _Date,
+        nullable=True,
+        comment=(
+            "Paid date of a CLP02 19/20/21: the payer forwarded the claim to the next payer "
+            "itself (nobody bills the secondary or the patient by hand)."
+        ),
+    ),
     PrimaryKeyConstraint("claim_id"),
     Index(None, "tenant_id", "drafted_at", "claim_id"),
     Index(None, "tenant_id", "status"),
@@ -803,6 +812,98 @@ claim_ledger_entries = Table(
         "Every money movement of every claim, one row per ledger entry: charges, payments, "
         "adjustments (CAS group, CARC, RARCs), transfers, patient payments, write-offs, "
         "reversals."
+    ),
+)
+
+# --- remittances and the provider ledger (projections/remittances.py) ------------------------
+
+remittances = Table(
+    "remittances",
+    metadata,
+    Column("remittance_id", Uuid, nullable=False, comment="The remittance (one 835 payment)."),
+    Column("tenant_id", Text, nullable=False, comment="Tenant that received it."),
+    Column("payer_identifier", Text, nullable=False, comment="TRN03: the payer's identifier."),
+    Column("payer_id", Text, nullable=True, comment="Aries payer id, when the payer is known."),
+    Column("trace_number", Text, nullable=False, comment="TRN02: check or EFT trace number."),
+    Column("payment_method", Text, nullable=False, comment="BPR04: ACH, CHK, BOP, FWT or NON."),
+    Column("paid_on", _Date, nullable=False, comment="BPR16: check or EFT effective date."),
+    Column("cash", _MONEY, nullable=False, comment="BPR02: the money paid (the cash)."),
+    Column(
+        "claims_paid",
+        _MONEY,
+        nullable=False,
+        comment="Sum of CLP04: cash plus the provider-level adjustments.",
+    ),
+    Column(
+        "provider_adjustments",
+        _MONEY,
+        nullable=False,
+        comment="Sum of the PLB amounts (positive lowered the cash, negative raised it).",
+    ),
+    Column("claim_count", _Integer, nullable=False, comment="CLPs in the payment."),
+    Column("posted", _Boolean, nullable=False, comment="Whether it was posted to the claims."),
+    Column(
+        "posted_to_claims",
+        _MONEY,
+        nullable=True,
+        comment="Once posted: CLP04 of the CLPs posted to claims.",
+    ),
+    Column(
+        "not_posted",
+        _MONEY,
+        nullable=True,
+        comment="Once posted: CLP04 of the CLPs not posted (no claim, refused, already posted).",
+    ),
+    Column(
+        "reconciles",
+        _Boolean,
+        nullable=True,
+        comment="Once posted: posted_to_claims + not_posted - provider_adjustments = cash.",
+    ),
+    Column("received_at", _TS, nullable=False, comment="When it was received (UTC)."),
+    Column("posted_at", _TS, nullable=True, comment="When it was posted (UTC)."),
+    Column("version", BigInteger, nullable=False, comment="Version of the remittance."),
+    Column("position", BigInteger, nullable=False, comment="Claims-log position of the event."),
+    PrimaryKeyConstraint("remittance_id"),
+    Index(None, "tenant_id", "paid_on"),
+    comment=(
+        "Cash received: one row per 835 payment (BPR/TRN), what its claims were paid, its "
+        "provider-level adjustments, and whether it reconciles with BPR02 once posted."
+    ),
+)
+
+provider_ledger_entries = Table(
+    "provider_ledger_entries",
+    metadata,
+    Column("remittance_id", Uuid, nullable=False, comment="The payment that carried it."),
+    Column("entry_index", _Integer, nullable=False, comment="Order of the PLB adjustment in it."),
+    Column("tenant_id", Text, nullable=False, comment="Tenant that received it."),
+    Column("payer_identifier", Text, nullable=False, comment="TRN03: the payer's identifier."),
+    Column("payer_id", Text, nullable=True, comment="Aries payer id, when the payer is known."),
+    Column("trace_number", Text, nullable=False, comment="TRN02 of the payment."),
+    Column("paid_on", _Date, nullable=False, comment="BPR16 of the payment."),
+    Column("provider_id", Text, nullable=False, comment="PLB01: the payee's NPI or tax id."),
+    Column("fiscal_period", _Date, nullable=False, comment="PLB02: end of the fiscal period."),
+    Column(
+        "code",
+        Text,
+        nullable=False,
+        comment="PLB03-1: WO recoupment, L6 interest, FB forward balance, 72, CS, IR, J1...",
+    ),
+    Column("reference", Text, nullable=True, comment="PLB03-2: the ICN or account it names."),
+    Column(
+        "amount",
+        _MONEY,
+        nullable=False,
+        comment="PLB04: positive lowered the payment, negative raised it.",
+    ),
+    Column("recorded_at", _TS, nullable=False, comment="Timestamp of the event (UTC)."),
+    Column("position", BigInteger, nullable=False, comment="Claims-log position of the event."),
+    PrimaryKeyConstraint("remittance_id", "entry_index"),
+    Index(None, "tenant_id", "paid_on"),
+    comment=(
+        "The provider ledger: every provider-level adjustment (835 PLB) a payer made, with its "
+        "reason code and reference; not tied to one claim."
     ),
 )
 

@@ -16,7 +16,15 @@ from hypothesis import HealthCheck, settings
 
 from interfaces.bootstrap import Aries, bootstrap
 from interfaces.settings import Settings
-from tests.servers import fresh_database, redis_namespace, server_urls
+from interfaces.workers.actors import QUEUES
+from interfaces.workers.broker import queue_prefix
+from tests.servers import (
+    RABBITMQ_URL,
+    delete_rabbitmq_queues,
+    fresh_database,
+    redis_namespace,
+    server_urls,
+)
 
 # Every composition root a test builds holds connections for four event-store applications and
 # the read engine; with production pool sizes a session would need more than PostgreSQL's default
@@ -96,6 +104,15 @@ def in_threads(work: Callable[[], object], count: int) -> list[BaseException]:
     return errors
 
 
+def free_port() -> int:
+    """A local TCP port nothing listens on right now (for a server a test starts)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def aries_environment(**variables: str) -> dict[str, str]:
     """This process's environment without its ARIES_ variables, plus `variables`: an `aries`
     process started with it is configured by what the test gives it alone."""
@@ -152,6 +169,26 @@ def redis_prefix(redis_url) -> Iterator[str]:
     """A Redis namespace of this test alone, emptied afterwards."""
     with redis_namespace(redis_url) as prefix:
         yield prefix
+
+
+# The Dramatiq brokers worker tests run on: Redis always, RabbitMQ when ARIES_RABBITMQ_URL is set
+# (.ci/run sets it; there is no embedded RabbitMQ, and a test is left out rather than skipped).
+BROKERS = ["redis", *(["rabbitmq"] if RABBITMQ_URL else [])]
+
+
+@pytest.fixture(params=BROKERS)
+def broker_url(request, redis_prefix) -> Iterator[str | None]:
+    """The Dramatiq broker a worker test runs on: None (Redis at ARIES_REDIS_URL) or RabbitMQ,
+    whose queues for this test's namespace (`redis_prefix`) are deleted afterwards."""
+    if request.param == "redis":
+        yield None
+        return
+    assert RABBITMQ_URL is not None
+    try:
+        yield RABBITMQ_URL
+    finally:
+        namespace = queue_prefix(Settings(environment="test", redis_key_prefix=redis_prefix))
+        delete_rabbitmq_queues(RABBITMQ_URL, namespace, QUEUES)
 
 
 @contextmanager

@@ -96,3 +96,23 @@ def redis_namespace(redis_url: str, *, purpose: str = "test") -> Iterator[str]:
                 client.delete(*keys)
         finally:
             client.close()
+
+
+# RabbitMQ: the machine's (CI sets ARIES_RABBITMQ_URL, e.g. amqp://guest:guest@127.0.0.1:5672/).
+# Unset, the worker tests run on Redis alone: there is no embedded RabbitMQ (it needs Erlang).
+RABBITMQ_URL = os.environ.get("ARIES_RABBITMQ_URL") or None
+
+
+def delete_rabbitmq_queues(url: str, namespace: str, queues: tuple[str, ...]) -> None:
+    """Delete a test's queues (each with its delay and dead-letter queue): the machine's
+    RabbitMQ outlives the run. `namespace` as the broker spells it (`...dramatiq.`)."""
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(url))
+    try:
+        channel = connection.channel()
+        for queue in queues:
+            for name in (queue, f"{queue}.DQ", f"{queue}.XQ"):
+                channel.queue_delete(namespace + name)
+    finally:
+        connection.close()

@@ -1,5 +1,9 @@
 """The answers to an 837P batch: TA1 (interchange), 999 (005010X231A1, implementation-guide
-syntax per transaction set) and 277CA (005010X214, the front end's verdict per claim).
+syntax per transaction set) and 277CA (005010X214, the front end's verdict per claim). A 997
+(the X12 functional acknowledgment some payers and clearinghouses still send instead of the
+999) is read like a 999: its AK3/AK4/AK5 carry what the 999's IK3/IK4/IK5 carry, at the same
+element positions (X12 997 004010/005010 standard; 999 TR3 005010X231A1 section 1.4 says the
+999 replaces the 997 for implementation-guide errors).
 
 `read_answer(text)` reads whatever a clearinghouse sent back (one or several interchanges, in
 any order) into an `Answer`. The writers (`write_ta1`, `write_999`, `write_277ca`) are what
@@ -88,11 +92,12 @@ class SegmentError:
     code: str
     loop_id: str | None = None
     elements: tuple[tuple[str, str], ...] = ()  # (element position, IK4 error code)
+    ack: str = "999"  # or "997"
 
     @property
     def text(self) -> str:
         elements = "".join(f"; element {pos} error {code}" for pos, code in self.elements)
-        return f"999 {self.segment_id} segment {self.position} error {self.code}{elements}"
+        return f"{self.ack} {self.segment_id} segment {self.position} error {self.code}{elements}"
 
 
 @dataclass(frozen=True)
@@ -101,14 +106,17 @@ class TransactionAck:
 
     control_number: str
     accepted: bool
-    code: str | None = None  # IK502 when rejected
+    code: str | None = None  # IK502 (AK502 in a 997) when rejected
     errors: tuple[SegmentError, ...] = ()
+    ack: str = "999"  # or "997"
 
     @property
     def reasons(self) -> tuple[str, ...]:
         if self.accepted:
             return ()
-        head = f"999 IK5 R {self.code or '5'} {IK5_TEXT.get(self.code or '5', 'rejected')}"
+        trailer = "IK5" if self.ack == "999" else "AK5"
+        text = IK5_TEXT.get(self.code or "5", "rejected")
+        head = f"{self.ack} {trailer} R {self.code or '5'} {text}"
         return (head, *(e.text for e in self.errors))
 
 
@@ -201,12 +209,12 @@ def read_answer(text: str) -> Answer:
     for found in interchanges(text):
         tas += _ta1s(found)
         for code, body in _transaction_sets(found):
-            if code == "999":
-                fas.append(_read_999(found, body))
+            if code in ("999", "997"):
+                fas.append(_read_999(found, body, code))
             elif code == "277":
                 cas += _read_277ca(found, body)
     if not (tas or fas or cas):
-        raise X12SyntaxError("the answer holds no TA1, 999 or 277CA")
+        raise X12SyntaxError("the answer holds no TA1, 999, 997 or 277CA")
     return Answer(tuple(tas), tuple(fas), tuple(cas))
 
 
@@ -239,11 +247,15 @@ def _at(segment: Sequence[str], index: int) -> str:
     return segment[index] if len(segment) > index else ""
 
 
-def _read_999(found: Interchange, body: list[tuple[str, ...]]) -> FunctionalAck:
+# A 997's segments and the 999's that carry the same elements at the same positions.
+AK_997 = {"AK3": "IK3", "AK4": "IK4", "AK5": "IK5"}
+
+
+def _read_999(found: Interchange, body: list[tuple[str, ...]], ack: str = "999") -> FunctionalAck:
     group, accepted, transactions = "", False, []
     control, errors, current_error = None, [], None
     for segment in body:
-        tag = segment[0]
+        tag = AK_997.get(segment[0], segment[0]) if ack == "997" else segment[0]
         if tag == "AK1":
             group = _at(segment, 2)
         elif tag == "AK2":
@@ -251,7 +263,7 @@ def _read_999(found: Interchange, body: list[tuple[str, ...]]) -> FunctionalAck:
         elif tag == "IK3":
             current_error = SegmentError(
                 segment_id=_at(segment, 1), position=int(_at(segment, 2) or 0),
-                loop_id=_at(segment, 3) or None, code=_at(segment, 4),
+                loop_id=_at(segment, 3) or None, code=_at(segment, 4), ack=ack,
             )
             errors.append(current_error)
         elif tag == "IK4" and current_error is not None:
@@ -259,18 +271,19 @@ def _read_999(found: Interchange, body: list[tuple[str, ...]]) -> FunctionalAck:
             updated = SegmentError(
                 current_error.segment_id, current_error.position, current_error.code,
                 current_error.loop_id, (*current_error.elements, (position, _at(segment, 3))),
+                ack,
             )
             errors[-1] = current_error = updated
         elif tag == "IK5":
             status = _at(segment, 1)
             transactions.append(TransactionAck(
                 control_number=control or "", accepted=status in ("A", "E"),
-                code=_at(segment, 2) or None, errors=tuple(errors),
+                code=_at(segment, 2) or None, errors=tuple(errors), ack=ack,
             ))
         elif tag == "AK9":
             accepted = _at(segment, 1) in ("A", "E", "P")
     if not group:
-        raise X12SyntaxError("a 999 without AK1")
+        raise X12SyntaxError(f"a {ack} without AK1")
     return FunctionalAck(group, accepted, tuple(transactions))
 
 

@@ -1,9 +1,21 @@
 """The X12 835 reader (005010X221A1): one remittance file validated with pyx12 and read into
-typed values (`ParsedRemittance` > `ClaimPayment` > `ServicePayment`), checked to balance.
+typed values (`ParsedRemittance` > `ClaimPayment` > `ServicePayment`, and the PLB
+`ProviderAdjustment`s), checked to balance.
 
 No 999 is generated for inbound 835s (pyx12's 999 writer can crash on them). Errors name the
-segment and line, never element values: an 835 carries patient names and member ids. One 835
-transaction (ST/SE: one check or EFT) per file; a file with several is refused.
+segment, line and element, never element values: an 835 carries patient names and member ids.
+
+An interchange may hold several 835 transactions (ST/SE), each one payment (one BPR/TRN: a
+check or an EFT; TR3 005010X221A1 section 1.10.1). `split_835` cuts such a file into one
+interchange per transaction (the payer's own ISA/GS envelope, GE/IEA counts of one), each
+received and posted on its own. A UTF-8 byte-order mark and whitespace around the text (what
+Windows tools and e-mail gateways add) are not part of the X12 and are dropped
+(`normalised_835`).
+
+Balancing (TR3 section 1.10.2; CMS Pub. 100-04 ch. 22 section 30): each SVC's charge less its
+CAS is its payment (SVC02 - CAS = SVC03), each claim's charge less all its CAS is its payment
+(CLP03 - CAS = CLP04), and the claims less the provider-level adjustments are the payment
+(BPR02 = sum of CLP04 - sum of PLB amounts).
 """
 
 from __future__ import annotations
@@ -19,11 +31,12 @@ import pyx12.errors
 import pyx12.x12file
 from pyx12.segment import Segment
 
-from application.x12.segments import X12SyntaxError
+from application.x12.segments import X12SyntaxError, interchanges
 from application.x12.validation import check_with_pyx12
 from domain import pricing
 from domain.claim_values import Adjustment, AdjustmentGroup
 from domain.errors import InvalidValue
+from domain.remittance import ProviderAdjustment
 
 IMPLEMENTATION_GUIDE = "005010X221A1"
 ZERO = Decimal("0.00")
@@ -83,6 +96,7 @@ class ParsedRemittance:
     paid_on: date  # BPR16: the check or EFT effective date
     claims: tuple[ClaimPayment, ...]
     provider_adjustments: Decimal = ZERO  # sum of PLB amounts (they reduce the payment)
+    provider_ledger: tuple[ProviderAdjustment, ...] = ()  # each PLB adjustment, in order
 
     @property
     def payer_id(self) -> str | None:
@@ -98,8 +112,23 @@ class ParsedRemittance:
 # --- Validation -------------------------------------------------------------------------------
 
 
+def normalised_835(text: str | bytes) -> str:
+    """The X12 text without what surrounds it in transit: a UTF-8 byte-order mark and leading
+    or trailing whitespace (spaces, CR/LF). InvalidRemittance when it is not text in the X12
+    basic/extended character set (ASCII here)."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8-sig").encode("ascii").decode("ascii")
+        except UnicodeError:
+            raise InvalidRemittance("an 835 is ASCII text") from None
+    if not isinstance(text, str):
+        raise InvalidRemittance("an 835 is text")
+    return text.lstrip("\ufeff").strip()
+
+
 def validate_835(text: str) -> None:
-    """Raise InvalidRemittance unless `text` is a valid 005010X221A1 835 (pyx12's map)."""
+    """Raise InvalidRemittance unless `text` is a valid 005010X221A1 835 (pyx12's map); its
+    `errors` name each of pyx12's errors by segment, line and element."""
     if not isinstance(text, str) or not text.lstrip().startswith("ISA"):
         raise InvalidRemittance("an 835 starts with an ISA segment")
     try:
@@ -206,6 +235,7 @@ def parse_835(text: str) -> ParsedRemittance:
     entity: str | None = None  # the N1 loop we are in (PR payer, PE payee)
     transactions = 0
     plb_total = ZERO
+    provider_ledger: list[ProviderAdjustment] = []
     try:
         reader = pyx12.x12file.X12Reader(io.StringIO(text))
         for line, segment in enumerate(reader, start=1):
@@ -291,7 +321,18 @@ def parse_835(text: str) -> ParsedRemittance:
                 claim = service = None
                 for i in range(4, 15, 2):
                     amount = _optional_money(segment.get_value(f"PLB{i:02d}"), f"PLB line {line}")
-                    plb_total += amount or ZERO
+                    if amount is None:
+                        continue
+                    plb_total += amount
+                    provider_ledger.append(
+                        ProviderAdjustment(
+                            provider_id=_value(segment, "PLB01"),
+                            fiscal_period=_date(segment.get_value("PLB02"), f"PLB line {line}"),
+                            code=_value(segment, f"PLB{i - 1:02d}-1"),
+                            reference=_value(segment, f"PLB{i - 1:02d}-2") or None,
+                            amount=amount,
+                        )
+                    )
             elif seg_id == "SE":
                 claim = service = None
         reader.close()
@@ -299,7 +340,7 @@ def parse_835(text: str) -> ParsedRemittance:
         raise InvalidRemittance("not a readable X12 interchange") from None
     if transactions != 1:
         raise InvalidRemittance(
-            f"one 835 transaction (one payment) per file, not {transactions}",
+            f"one 835 transaction (one payment) per text, not {transactions}: split it first",
             ["ST count"],
         )
     for required in ("paid_amount", "paid_on", "trace_number", "payer_identifier"):
@@ -320,7 +361,43 @@ def parse_835(text: str) -> ParsedRemittance:
         paid_on=header["paid_on"],
         claims=tuple(c.build() for c in claims),
         provider_adjustments=plb_total,
+        provider_ledger=tuple(provider_ledger),
     )
+
+
+def split_835(text: str) -> list[str]:
+    """One interchange per 835 transaction (ST...SE) of `text`, in order: the payer's ISA and
+    GS as sent, the transaction's segments verbatim, and GE/IEA counting one. Each is a valid
+    835 on its own, so each payment is received, stored and posted on its own."""
+    try:
+        found = interchanges(text)
+    except X12SyntaxError as error:
+        raise InvalidRemittance(str(error)) from None
+    result = []
+    for exchange in found:
+        element, terminator = exchange.element, exchange.terminator
+        isa, gs, current = exchange.segments[0], None, None
+        for segment in exchange.segments[1:]:
+            if segment[0] == "GS":
+                gs = segment
+            elif segment[0] == "ST":
+                current = [segment]
+            elif current is not None:
+                current.append(segment)
+                if segment[0] == "SE":
+                    if gs is None:
+                        raise InvalidRemittance("an 835 transaction outside a GS group", ["GS"])
+                    trailer = [("GE", "1", gs[6]), ("IEA", "1", isa[13])]
+                    result.append(
+                        "".join(
+                            element.join(s) + terminator + "\n"
+                            for s in (isa, gs, *current, *trailer)
+                        )
+                    )
+                    current = None
+    if not result:
+        raise InvalidRemittance("the interchange holds no 835 transaction", ["ST"])
+    return result
 
 
 def _check_balances(claims: list[_ClaimReading], paid_amount: Decimal, plb: Decimal) -> None:

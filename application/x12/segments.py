@@ -117,6 +117,7 @@ class Interchange:
     element: str
     component: str
     segments: tuple[tuple[str, ...], ...]
+    terminator: str = "~"  # the segment terminator its ISA declares
 
     def components(self, value: str) -> list[str]:
         return value.split(self.component)
@@ -153,4 +154,6 @@ def _interchanges(text: str) -> Iterator[Interchange]:
         )
         if len(segments[0]) != 17:
             raise X12SyntaxError("the ISA has not 16 elements")
-        yield Interchange(element=element, component=component, segments=segments)
+        yield Interchange(
+            element=element, component=component, segments=segments, terminator=terminator
+        )

@@ -15,7 +15,7 @@ from rich.console import Console
 
 import migrations
 from interfaces.bootstrap import bootstrap
-from interfaces.embedded import EmbeddedServers
+from interfaces.embedded import EmbeddedServers, require_extra
 from interfaces.logging import configure_logging
 from interfaces.settings import Settings
 from interfaces.workers.main import run_workers
@@ -32,6 +32,7 @@ def dev(
     projector and workers."""
     settings = Settings()
     configure_logging(settings.log_level, json=settings.json_logs)
+    require_extra("`aries dev` (demo data)", "faker")
     embedded = None
     if not settings.database_url or not settings.redis_url:
         console.print(f"starting embedded PostgreSQL and Valkey under {settings.data_dir}/ ...")

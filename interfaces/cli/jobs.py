@@ -34,7 +34,7 @@ def dead_command(
     try:
         dead = dead_letters(broker, store)
     finally:
-        broker.client.close()
+        broker.shutdown()
         aries.close()
     if as_json:
         for job in dead:
@@ -84,7 +84,7 @@ def retry_command(job_id: UUID = typer.Argument(..., help="a dead job's id")) ->
         err.print(f"[bold red]aries:[/] {refused}")
         raise typer.Exit(1) from None
     finally:
-        broker.client.close()
+        broker.shutdown()
         aries.close()
     jobs = job_ids_of(message)
     err.print(

@@ -6,6 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from interfaces.bootstrap import NotConfigured
 from interfaces.cli import audit as audit_commands
@@ -16,6 +17,7 @@ from interfaces.cli import jobs as jobs_commands
 from interfaces.cli import projections as projections_commands
 from interfaces.cli import run as run_commands
 from interfaces.cli import users as users_commands
+from interfaces.embedded import ExtraMissing
 from interfaces.preflight import Unreachable
 
 app = typer.Typer(
@@ -42,6 +44,6 @@ err = Console(stderr=True)
 def main() -> None:
     try:
         app()
-    except (Unreachable, NotConfigured) as error:
-        err.print(f"[bold red]aries:[/] {error}")
+    except (Unreachable, NotConfigured, ExtraMissing) as error:
+        err.print(f"[bold red]aries:[/] {escape(str(error))}")  # a [bracket] is text
         sys.exit(2)

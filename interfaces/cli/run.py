@@ -23,6 +23,8 @@ def serve(
     check_database(database_url, settings.connect_timeout_seconds)
     check_redis(redis_url, settings.connect_timeout_seconds)
     configure_logging(settings.log_level, json=settings.json_logs)
+    if workers > 1:
+        _share_metrics_between_workers()
     uvicorn.run(
         "interfaces.http.app:create_app",
         factory=True,
@@ -32,6 +34,24 @@ def serve(
         log_config=None,
         access_log=False,
     )
+
+
+def _share_metrics_between_workers() -> None:
+    """prometheus_client's multiprocess mode for the uvicorn workers (they start after this and
+    read the variable when they import it): each writes its samples under the directory, and
+    any of them answers /metrics with the sum. The directory is emptied first, or the last
+    run's counts would be added in."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from interfaces.http.metrics import MULTIPROCESS_DIR
+
+    directory = Path(os.environ.get(MULTIPROCESS_DIR) or tempfile.mkdtemp(prefix="aries-metrics-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ[MULTIPROCESS_DIR] = str(directory)
 
 
 def project(
@@ -84,6 +104,9 @@ def seed(
     patients: int = typer.Option(25, min=0, help="demo patients to create"),
 ) -> None:
     """Load demo data (users, patients, orders). Running it again adds nothing twice."""
+    from interfaces.embedded import require_extra
+
+    require_extra("`aries seed`", "faker")
     from interfaces.cli.demo import seed_demo
 
     settings = Settings()

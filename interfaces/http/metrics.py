@@ -3,18 +3,35 @@
 Requests are labelled by method, route template (`/v1/orders/{order_id}`, never the raw path,
 which could hold ids without bound) and status. "unmatched" is an answer given before any route
 was chosen: a 404, or a 413/429 from the middleware in front of the router. Metrics carry no PHI.
-With several uvicorn workers each process counts its own (see prometheus_client's multiprocess
-mode).
+With several uvicorn workers (`aries serve --workers N`) every worker writes its samples to
+files in PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode, which `serve` turns
+on) and /metrics answers the sum over all of them, whichever worker takes the scrape.
+
+The same middleware writes the one log line per request (`aries.http` "request"): method, route
+template, status, duration and request id; never the raw path, the query or a body.
 """
 
 from __future__ import annotations
 
+import hmac
+import os
 import time
 
-from fastapi import APIRouter
+import structlog
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from interfaces.http.problems import ProblemError
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -26,12 +43,35 @@ DURATION = Histogram(
     ("method", "route", "status"),
 )
 
+log = structlog.get_logger("aries.http")
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
 router = APIRouter(tags=["health"])
 
 
 @router.get("/metrics", include_in_schema=False)
-def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def metrics(request: Request) -> Response:
+    """Prometheus text format; with ARIES_METRICS_TOKEN set, only for that bearer token (route
+    names and request rates tell an outsider what the API does and how busy it is)."""
+    token = request.app.state.aries.settings.metrics_token
+    if token is not None:
+        scheme, _, given = (request.headers.get("authorization") or "").partition(" ")
+        expected = token.get_secret_value().encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.encode(), expected):
+            raise ProblemError(
+                401, "Unauthorized", "/metrics needs the metrics bearer token",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+    return Response(generate_latest(registry()), media_type=CONTENT_TYPE_LATEST)
+
+
+def registry() -> CollectorRegistry:
+    """This process's metrics; in multiprocess mode, every worker's, read from their files."""
+    if not os.environ.get(MULTIPROCESS_DIR):
+        return REGISTRY
+    combined = CollectorRegistry()
+    multiprocess.MultiProcessCollector(combined)
+    return combined
 
 
 class MetricsMiddleware:
@@ -58,5 +98,16 @@ class MetricsMiddleware:
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"] if scope["method"] in METHODS else "OTHER"
             labels = (method, template, str(status))
+            duration = time.perf_counter() - started
             REQUESTS.labels(*labels).inc()
-            DURATION.labels(*labels).observe(time.perf_counter() - started)
+            DURATION.labels(*labels).observe(duration)
+            # The request id is in the scope's state (CorrelationMiddleware, inside this one,
+            # has unbound it from the log context by now).
+            (log.warning if status >= 500 else log.info)(
+                "request",
+                method=method,
+                route=template,
+                status=status,
+                duration_ms=round(duration * 1000, 1),
+                request_id=scope.get("state", {}).get("request_id"),
+            )

@@ -29,6 +29,7 @@ from dramatiq import Message
 
 from domain.context import EventContext, bound_context
 from interfaces.workers import metrics
+from interfaces.workers.broker import MAX_PRIORITY
 from interfaces.workers.jobs import JobStore
 
 if TYPE_CHECKING:
@@ -53,13 +54,23 @@ class ActorSpec:
     name: str
     queue: str
     job_kind: str
+    # 0..MAX_PRIORITY, higher first: someone waits on screen for a summary; an 837P batch and
+    # an 835 posting are background work (see interfaces.workers.broker).
+    priority: int
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """Message options: RabbitMQ delivers a higher `broker_priority` first (Redis ignores
+        it)."""
+        return {"broker_priority": self.priority}
 
 
-SUBMIT_CLAIMS = ActorSpec("submit_claims", "claim_submissions", "claim_submission")
-POST_REMITTANCE = ActorSpec("post_remittance", "remittances", "remittance")
-GENERATE_SUMMARY = ActorSpec("generate_summary", "summaries", "summary")
+SUBMIT_CLAIMS = ActorSpec("submit_claims", "claim_submissions", "claim_submission", 1)
+POST_REMITTANCE = ActorSpec("post_remittance", "remittances", "remittance", 3)
+GENERATE_SUMMARY = ActorSpec("generate_summary", "summaries", "summary", MAX_PRIORITY)
 ACTORS = (SUBMIT_CLAIMS, POST_REMITTANCE, GENERATE_SUMMARY)
 QUEUES = tuple(spec.queue for spec in ACTORS)
+SPECS = {spec.name: spec for spec in ACTORS}
 SYSTEM_ROLE = "system"
 
 
@@ -85,7 +96,8 @@ def message_for(
     }
     extra = {"message_id": message_id} if message_id is not None else {}
     return Message(
-        queue_name=spec.queue, actor_name=spec.name, args=(), kwargs=kwargs, options={}, **extra
+        queue_name=spec.queue, actor_name=spec.name, args=(), kwargs=kwargs,
+        options=spec.options, **extra,
     )
 
 
@@ -102,12 +114,13 @@ def payload_of(message: Message[Any]) -> dict[str, Any]:
 def message_from_payload(payload: Mapping[str, Any]) -> Message[Any]:
     """A fresh message (new id, no retries counted) with the payload's queue, actor and
     arguments."""
+    spec = SPECS.get(payload["actor_name"])
     return Message(
         queue_name=payload["queue_name"],
         actor_name=payload["actor_name"],
         args=(),
         kwargs=dict(payload["kwargs"]),
-        options={},
+        options=spec.options if spec is not None else {},
     )
 
 
@@ -196,7 +209,9 @@ def declare_actors(broker: dramatiq.Broker, aries: Aries) -> dict[str, dramatiq.
             broker=broker,
             actor_name=spec.name,
             queue_name=spec.queue,
-            priority=0,
+            # Dramatiq's worker-local order, lower first: of the messages a worker holds, the
+            # most interactive runs first.
+            priority=MAX_PRIORITY - spec.priority,
             options={},
         )
         for spec, body in bodies.items()

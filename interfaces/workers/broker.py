@@ -1,7 +1,15 @@
-"""The Dramatiq broker on Redis, and the middleware that keeps the job store and the metrics.
+"""The Dramatiq broker (Redis by default, RabbitMQ when `ARIES_BROKER_URL` is an amqp:// URL),
+and the middleware that keeps the job store and the metrics. Why two brokers and how they differ:
+docs/decisions/012-brokers-builds-logs.md.
 
-- Namespace: every key lives under `settings.redis_key_prefix + "dramatiq"`, so tests (and
-  tenants of one Redis) keep their queues apart.
+- Namespace: every Redis key lives under `settings.redis_key_prefix + "dramatiq"`, and every
+  RabbitMQ queue name starts with the same (`aries.dramatiq.summaries`), so tests (and
+  deployments sharing one server) keep their queues apart.
+- Priority: summaries are interactive (someone waits for one on screen), claim submissions are a
+  batch. Each actor has a priority (`ActorSpec.priority`): a worker that holds prefetched
+  messages of several queues runs the higher one first (Dramatiq's worker-local ordering, on
+  both brokers); on RabbitMQ the queues are priority queues (`x-max-priority`) and every message
+  carries its priority, so the broker delivers it ahead of lower ones waiting in its queue.
 - Retries: exponential backoff from `worker_min_backoff_seconds`, for failures worth retrying
   (`TransientFailure`, a lost database connection, a concurrent update of an aggregate), at most
   `worker_max_retries` times; any other exception fails at once. Either way a failed message
@@ -11,18 +19,26 @@
   0.1% of commands: minutes or hours on a quiet queue. `AriesRedisBroker.maintain` runs it on
   purpose (the worker's housekeeping thread calls it every few seconds), and doubles as this
   process's heartbeat, which the consumers stop sending while every prefetched slot is busy.
+  RabbitMQ needs none of this: it hands a consumer's unacknowledged messages back when its
+  connection closes or misses its heartbeats.
+- Dead letters: both brokers answer `dead_letters(queues)` and `remove_dead_letters(letters)`
+  (interfaces.workers.deadletters builds `aries jobs dead/retry` on them).
 """
 
 from __future__ import annotations
 
+import re
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
 from uuid import UUID
 
 import structlog
-from dramatiq import Middleware
+from dramatiq import Broker, Message, Middleware
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import xq_name
 from dramatiq.middleware import (
     AgeLimit,
     Callbacks,
@@ -42,10 +58,33 @@ from projections.batches import describe, is_transient
 log = structlog.get_logger("aries.worker")
 
 DEAD_LETTER_DAYS = 30
+DEAD_LETTER_MS = DEAD_LETTER_DAYS * 86_400_000
+# RabbitMQ's x-max-priority: each level is a sub-queue costing memory and CPU; its guide
+# (rabbitmq.com/docs/3.13/priority) highly recommends 1 to 5.
+MAX_PRIORITY = 5
+AMQP_SCHEMES = ("amqp://", "amqps://")
 
 
 def namespace_for(settings: Settings) -> str:
     return f"{settings.redis_key_prefix}dramatiq"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    queue: str  # the actor's queue (without namespace)
+    key: str  # the broker's handle on the letter
+    message: Message[Any]
+    dead_at: datetime
+
+
+class AriesBroker(Protocol):
+    """What Aries asks of a broker beyond Dramatiq's own."""
+
+    def maintain(self) -> None: ...
+    def depth(self, queue: str) -> dict[str, int]: ...
+    def dead_letters(self, queues: Iterable[str]) -> list[DeadLetter]: ...
+    def remove_dead_letters(self, letters: Iterable[DeadLetter]) -> None: ...
+    def shutdown(self) -> None: ...
 
 
 def is_retryable(error: BaseException) -> bool:
@@ -105,6 +144,131 @@ class AriesRedisBroker(RedisBroker):
         pipe.zcard(self.key(f"{queue}.XQ"))
         ready, delayed, dead = pipe.execute()
         return {"ready": int(ready), "delayed": int(delayed), "dead": int(dead)}
+
+    def dead_letters(self, queues: Iterable[str]) -> list[DeadLetter]:
+        """`<queue>.XQ`: a sorted set of ids by time of death, their messages in a hash."""
+        letters = []
+        for queue in queues:
+            dead_at = dict(self.client.zrange(self.key(f"{queue}.XQ"), 0, -1, withscores=True))
+            for redis_id, data in self.client.hgetall(self.key(f"{queue}.XQ.msgs")).items():
+                when = dead_at.get(redis_id)
+                letters.append(
+                    DeadLetter(
+                        queue,
+                        redis_id.decode() if isinstance(redis_id, bytes) else str(redis_id),
+                        Message.decode(data),
+                        datetime.fromtimestamp((when or 0) / 1000, UTC),
+                    )
+                )
+        return letters
+
+    def remove_dead_letters(self, letters: Iterable[DeadLetter]) -> None:
+        for letter in letters:
+            self.client.zrem(self.key(f"{letter.queue}.XQ"), letter.key)
+            self.client.hdel(self.key(f"{letter.queue}.XQ.msgs"), letter.key)
+
+    def shutdown(self) -> None:
+        self.close()
+        self.client.close()
+
+
+def queue_prefix(settings: Settings) -> str:
+    """What every RabbitMQ queue name of this deployment starts with: the namespace in the
+    characters Dramatiq allows in a queue name (letters, digits, '.', '_' and '-')."""
+    return re.sub(r"[^A-Za-z0-9._-]", ".", namespace_for(settings)).strip(".") + "."
+
+
+def _rabbitmq_broker_class() -> type[Broker]:
+    """Defined on first use: pika (dramatiq[rabbitmq]) is needed only where RabbitMQ is."""
+    from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+    class AriesRabbitmqBroker(RabbitmqBroker):
+        """RabbitmqBroker whose queues carry the namespace, are priority queues, and keep dead
+        letters `DEAD_LETTER_DAYS` (as on Redis)."""
+
+        def __init__(self, *, namespace: str, **kwargs: Any) -> None:
+            super().__init__(max_priority=MAX_PRIORITY, **kwargs)
+            self.namespace = namespace
+
+        def named(self, queue: str) -> str:
+            return queue if queue.startswith(self.namespace) else self.namespace + queue
+
+        def declare_queue(self, queue_name: str, *, ensure: bool = False) -> None:
+            super().declare_queue(self.named(queue_name), ensure=ensure)
+
+        def enqueue(self, message: Message[Any], *, delay: int | None = None) -> Message[Any]:
+            # Actors and job payloads name the bare queue; a retry or a delayed message comes
+            # back with the namespaced one.
+            if not message.queue_name.startswith(self.namespace):
+                message = message.copy(queue_name=self.named(message.queue_name))
+            return super().enqueue(message, delay=delay)
+
+        def _declare_xq_queue(self, queue_name: str) -> Any:
+            return self.channel.queue_declare(
+                queue=xq_name(queue_name), durable=True,
+                arguments={"x-message-ttl": DEAD_LETTER_MS},
+            )
+
+        def maintain(self) -> None:
+            """Nothing to do: RabbitMQ requeues a lost consumer's unacknowledged messages."""
+
+        def depth(self, queue: str) -> dict[str, int]:
+            ready, delayed, dead = self.get_queue_message_counts(self.named(queue))
+            return {"ready": ready, "delayed": delayed, "dead": dead}
+
+        def _drain(self, queue: str) -> tuple[Any, list[tuple[int, Any, bytes]]]:
+            """Every letter in `queue`'s dead-letter queue, fetched and not yet acknowledged
+            (the caller acks what it removes and hands back the rest)."""
+            self.declare_queue(queue, ensure=True)
+            channel = self.channel
+            fetched = []
+            while True:
+                method, properties, body = channel.basic_get(
+                    xq_name(self.named(queue)), auto_ack=False
+                )
+                if method is None:
+                    return channel, fetched
+                fetched.append((method.delivery_tag, properties, body))
+
+        def dead_letters(self, queues: Iterable[str]) -> list[DeadLetter]:
+            letters = []
+            for queue in queues:
+                channel, fetched = self._drain(queue)
+                for _, properties, body in fetched:
+                    message = Message.decode(body)
+                    letters.append(
+                        DeadLetter(queue, message.message_id, message, _died(properties))
+                    )
+                if fetched:
+                    channel.basic_nack(delivery_tag=0, multiple=True, requeue=True)
+            return letters
+
+        def remove_dead_letters(self, letters: Iterable[DeadLetter]) -> None:
+            by_queue: dict[str, set[str]] = {}
+            for letter in letters:
+                by_queue.setdefault(letter.queue, set()).add(letter.key)
+            for queue, keys in by_queue.items():
+                channel, fetched = self._drain(queue)
+                for tag, _, body in fetched:
+                    if Message.decode(body).message_id in keys:
+                        channel.basic_ack(delivery_tag=tag)
+                if fetched:
+                    channel.basic_nack(delivery_tag=0, multiple=True, requeue=True)
+
+        def shutdown(self) -> None:
+            self.close()
+
+    return AriesRabbitmqBroker
+
+
+def _died(properties: Any) -> datetime:
+    """When RabbitMQ dead-lettered a message: its first `x-death` entry's time (pika decodes
+    AMQP timestamps as naive UTC)."""
+    deaths = (properties.headers or {}).get("x-death") or [{}]
+    when = deaths[0].get("time")
+    if not isinstance(when, datetime):
+        return datetime.fromtimestamp(0, UTC)
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 class JobLifecycle(Middleware):
@@ -171,11 +335,12 @@ class WorkerMetrics(Middleware):
         metrics.tasks_dead.labels(message.actor_name).inc()
 
 
-def build_broker(settings: Settings, store: JobStore) -> AriesRedisBroker:
-    """A broker for this process (actors are declared on it by `actors.declare_actors`)."""
+def build_broker(settings: Settings, store: JobStore) -> Any:
+    """A broker for this process (actors are declared on it by `actors.declare_actors`):
+    RabbitMQ for an amqp:// `broker_url`, else Redis (`broker_url` or `redis_url`). It has the
+    `AriesBroker` methods too."""
     import time
 
-    assert settings.redis_url is not None
     max_retries = settings.worker_max_retries
 
     def retry_when(retries: int, error: BaseException) -> bool:
@@ -196,10 +361,17 @@ def build_broker(settings: Settings, store: JobStore) -> AriesRedisBroker:
             retry_when=retry_when,
         ),
     ]
+    url = settings.broker_url or settings.redis_url
+    assert url is not None
+    if url.startswith(AMQP_SCHEMES):
+        return _rabbitmq_broker_class()(
+            url=url, namespace=queue_prefix(settings), middleware=middleware,
+            confirm_delivery=True,
+        )
     return AriesRedisBroker(
-        url=settings.redis_url,
+        url=url,
         namespace=namespace_for(settings),
         middleware=middleware,
         heartbeat_timeout=int(settings.worker_heartbeat_timeout_seconds * 1000),
-        dead_message_ttl=DEAD_LETTER_DAYS * 86_400_000,
+        dead_message_ttl=DEAD_LETTER_MS,
     )

@@ -1,9 +1,9 @@
 """Dead letters: list them, send one again (`aries jobs dead`, `aries jobs retry ID`).
 
-A dead job is in two places: its message in Dramatiq's dead-letter queue in Redis
-(`<namespace>:<queue>.XQ`, kept `DEAD_LETTER_DAYS`), and its row in `ops.jobs` (status dead,
+A dead job is in two places: its message in Dramatiq's dead-letter queue in the broker
+(`<queue>.XQ` under the namespace, kept `DEAD_LETTER_DAYS`), and its row in `ops.jobs` (status dead,
 with the reason and the message's payload, kept for good). The list is the union of both, so a
-message dead-lettered while PostgreSQL was away, or a job whose message has expired from Redis,
+message dead-lettered while PostgreSQL was away, or a job whose message has expired from the broker,
 still shows. A retry sends a fresh message (new id, retries counted from zero) for every job
 the dead message carried, marks them queued, and removes the old message from the queue.
 """
@@ -11,14 +11,14 @@ the dead message carried, marks them queued, and removes the old message from th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from dramatiq import Message
 
 from interfaces.workers.actors import QUEUES, message_from_payload, payload_of
-from interfaces.workers.broker import AriesRedisBroker, job_ids_of
+from interfaces.workers.broker import AriesBroker, job_ids_of
 from interfaces.workers.jobs import JobStore
 
 BROKER_REASON = "dead-lettered by the broker"
@@ -42,45 +42,20 @@ class DeadJob:
     reason: str
     dead_at: datetime
     message_id: str
-    in_broker: bool  # still in Redis's dead-letter queue (else: expired there, kept in ops.jobs)
+    in_broker: bool  # still in the broker's dead-letter queue (else: expired, kept in ops.jobs)
 
 
-@dataclass(frozen=True)
-class _Letter:
-    queue: str
-    redis_id: str
-    message: Message[Any]
-    dead_at: datetime
-
-
-def _letters(broker: AriesRedisBroker) -> list[_Letter]:
-    letters = []
-    for queue in QUEUES:
-        dead_at = dict(broker.client.zrange(broker.key(f"{queue}.XQ"), 0, -1, withscores=True))
-        for redis_id, data in broker.client.hgetall(broker.key(f"{queue}.XQ.msgs")).items():
-            when = dead_at.get(redis_id)
-            letters.append(
-                _Letter(
-                    queue,
-                    redis_id.decode() if isinstance(redis_id, bytes) else str(redis_id),
-                    Message.decode(data),
-                    datetime.fromtimestamp((when or 0) / 1000, UTC),
-                )
-            )
-    return letters
-
-
-def dead_letters(broker: AriesRedisBroker, store: JobStore) -> list[DeadJob]:
+def dead_letters(broker: AriesBroker, store: JobStore) -> list[DeadJob]:
     """Every dead job, newest first."""
     rows = {job.job_id: job for job in store.dead_jobs()}
     found: dict[UUID | str, DeadJob] = {}
-    for letter in _letters(broker):
+    for letter in broker.dead_letters(QUEUES):
         job_ids: list[UUID | None] = list(job_ids_of(letter.message)) or [None]
         for job_id in job_ids:
             row = rows.get(job_id) if job_id is not None else None
             if job_id is not None and row is None:
                 row = store.find(job_id)
-            found[job_id or letter.redis_id] = DeadJob(
+            found[job_id or letter.key] = DeadJob(
                 job_id,
                 letter.message.actor_name,
                 (row.reason if row is not None and row.reason else None) or BROKER_REASON,
@@ -101,9 +76,11 @@ def dead_letters(broker: AriesRedisBroker, store: JobStore) -> list[DeadJob]:
     return sorted(found.values(), key=lambda dead: dead.dead_at, reverse=True)
 
 
-def retry(broker: AriesRedisBroker, store: JobStore, job_id: UUID) -> Message[Any]:
+def retry(broker: AriesBroker, store: JobStore, job_id: UUID) -> Message[Any]:
     """Send dead job `job_id` again (with every job its message carried); answer the message."""
-    letters = [letter for letter in _letters(broker) if job_id in job_ids_of(letter.message)]
+    letters = [
+        letter for letter in broker.dead_letters(QUEUES) if job_id in job_ids_of(letter.message)
+    ]
     row = store.find(job_id)
     if not letters and (row is None or row.status != "dead"):
         raise NotDead(job_id, row.status if row is not None else None)
@@ -122,8 +99,8 @@ def retry(broker: AriesRedisBroker, store: JobStore, job_id: UUID) -> Message[An
             store.dead(each, "retry could not be sent to the broker")
         raise
     carried = set(jobs)
-    for letter in _letters(broker):
-        if carried & set(job_ids_of(letter.message)):
-            broker.client.zrem(broker.key(f"{letter.queue}.XQ"), letter.redis_id)
-            broker.client.hdel(broker.key(f"{letter.queue}.XQ.msgs"), letter.redis_id)
+    broker.remove_dead_letters(
+        letter for letter in broker.dead_letters(QUEUES)
+        if carried & set(job_ids_of(letter.message))
+    )
     return message

@@ -5,14 +5,14 @@ thread):
 - the reactions (`interfaces.workers.reactions`), one thread each, turning events into
   Dramatiq messages;
 - a Dramatiq Worker (`worker_threads` threads) running the actors (`interfaces.workers.actors`)
-  on the Redis broker (`interfaces.workers.broker`);
+  on the broker (`interfaces.workers.broker`: Redis, or RabbitMQ);
 - housekeeping every few seconds: heartbeat, requeue a dead worker's unfinished messages, queue
   depth gauges;
 - the claims process manager (delivered orders -> claims), in the calling thread: it wakes on
   the Orders log's NOTIFY and polls once a second; a lost connection is retried with backoff.
 
 Stopping is graceful: the reactions stop, running jobs get `worker_shutdown_seconds` to finish,
-and prefetched messages go back to Redis for another worker.
+and prefetched messages go back to the broker for another worker.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from prometheus_client import start_http_server
 from interfaces.bootstrap import Aries
 from interfaces.workers import metrics
 from interfaces.workers.actors import QUEUES, declare_actors
-from interfaces.workers.broker import AriesRedisBroker, build_broker
+from interfaces.workers.broker import build_broker
 from interfaces.workers.jobs import JobStore
 from interfaces.workers.reactions import Follower, reactions_for
 from projections.batches import describe
@@ -50,7 +50,7 @@ class WorkerRuntime:
     reactions: bool = True
     metrics_port: int | None = None
     halt: threading.Event = field(default_factory=threading.Event)
-    broker: AriesRedisBroker = field(init=False)
+    broker: Any = field(init=False)  # a Dramatiq broker with the AriesBroker methods
     worker: dramatiq.Worker = field(init=False)
     threads: list[threading.Thread] = field(default_factory=list, init=False)
     metrics_server: Any = field(default=None, init=False)
@@ -90,8 +90,7 @@ class WorkerRuntime:
         if self.metrics_server is not None:
             self.metrics_server.shutdown()
             self.metrics_server.server_close()
-        self.broker.close()
-        self.broker.client.close()
+        self.broker.shutdown()
         log.info("worker stopped")
 
     def _thread(self, target: Any, name: str) -> None:
@@ -109,7 +108,7 @@ class WorkerRuntime:
                 for queue in QUEUES:
                     for state, count in self.broker.depth(queue).items():
                         metrics.queue_depth.labels(queue, state).set(count)
-            except Exception as error:  # Redis away: the consumers say so too; try again
+            except Exception as error:  # broker away: the consumers say so too; try again
                 log.warning("worker housekeeping failed", error=describe(error))
             self.halt.wait(interval)
 

@@ -414,6 +414,23 @@ def test_metrics_are_labelled_by_route_template_never_the_raw_path(client):
     assert user_id not in text
 
 
+def test_metrics_need_the_metrics_token_when_one_is_set(start):
+    client = start(metrics_token="m" * 40)
+    refused = [
+        client.get("/metrics"),
+        client.get("/metrics", headers={"Authorization": "Bearer " + "x" * 40}),
+        client.get("/metrics", headers={"Authorization": "Basic " + "m" * 40}),
+        client.get("/metrics", headers=bearer(client)),  # a person's token is not the one
+    ]
+    allowed = client.get("/metrics", headers={"Authorization": "Bearer " + "m" * 40})
+
+    assert [r.status_code for r in refused] == [401] * 4
+    assert all(r.headers["content-type"] == PROBLEM for r in refused)
+    assert refused[0].headers["www-authenticate"].startswith("Bearer")
+    assert allowed.status_code == 200
+    assert "http_requests_total" in allowed.text
+
+
 def test_security_headers_are_on_every_answer(client):
     for response in (client.get("/health"), client.get("/v1/users/me"), client.get("/nope")):
         assert response.headers["x-content-type-options"] == "nosniff"

@@ -114,3 +114,26 @@ def test_an_835_in_an_unknown_media_type_is_415(api, tenant):
     biller = headers_for(api, "biller", tenant)
     response = api.post("/v1/remittances", json={"x": 1}, headers=biller)
     assert response.status_code == 415
+
+
+def test_an_835_with_several_payments_and_a_bom_answers_a_job_for_each(api, tenant):
+    biller = headers_for(api, "biller", tenant)
+    text = build_835(
+        [Clp("ABCDEF0123456789ABCD", "1", "ICN1",
+             [Svc("E0143", ("NU",), D("100.00"), D("80.00"), [("CO", "45", D("20.00"))])])],
+        trace=f"EFT-{tenant}", transactions=2,
+        plbs=[("WO:ICN-OLD", D("5.00")), ("L6", D("-0.40"))],
+    )
+    response = api.post("/v1/remittances", content=("\ufeff" + text + "\r\n").encode("utf-8"),
+                        headers={**biller, "Content-Type": "text/plain"})
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert len(body["remittances"]) == 2 and body["remittances"][0]["id"] == body["id"]
+    traces = set()
+    for remittance in body["remittances"]:
+        got = api.get(f"/v1/remittances/{remittance['id']}", headers=biller).json()
+        traces.add(got["trace_number"])
+        assert (got["paid_amount"], got["claims_paid"]) == ("75.40", "80.00")
+        assert [(a["code"], a["reference"], a["amount"]) for a in got["provider_adjustments"]] == [
+            ("WO", "ICN-OLD", "5.00"), ("L6", None, "-0.40")]
+    assert traces == {f"EFT-{tenant}", f"EFT-{tenant}-2"}

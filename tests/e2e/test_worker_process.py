@@ -1,5 +1,6 @@
 """`aries worker` as a process: killed mid-job, another worker takes the job over and the claim
-is submitted once; SIGTERM stops it cleanly. Real PostgreSQL, real Redis, a local HTTP
+is submitted once; SIGTERM stops it cleanly. On the Redis broker and, when ARIES_RABBITMQ_URL
+is set, on RabbitMQ (tests/conftest.py `broker_url`). Real PostgreSQL, real Redis, a local HTTP
 clearinghouse that answers as the sandbox does (and holds the first transmission, so the
 worker can be killed while it waits)."""
 
@@ -25,7 +26,7 @@ from interfaces.bootstrap import bootstrap
 from interfaces.clearinghouse import SandboxClearinghouse
 from interfaces.settings import Settings
 from interfaces.workers.jobs import JobStore, job_id_for_submission
-from tests.conftest import aries_environment, eventually
+from tests.conftest import aries_environment, eventually, free_port
 from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
 from tests.servers import fresh_database
 
@@ -92,8 +93,12 @@ def database(server_database_url) -> Iterator[str]:
         yield url
 
 
-def _environment(database: str, redis_url: str, redis_prefix: str, clearinghouse_url: str) -> dict:
+def _environment(
+    database: str, redis_url: str, redis_prefix: str, clearinghouse_url: str,
+    broker_url: str | None,
+) -> dict:
     return aries_environment(
+        **({"ARIES_BROKER_URL": broker_url} if broker_url else {}),
         ARIES_ENVIRONMENT="test",
         ARIES_DATABASE_URL=database,
         ARIES_REDIS_URL=redis_url,
@@ -129,7 +134,7 @@ def _status(store: JobStore, job_id: uuid.UUID, tenant: str) -> str | None:
 
 
 def test_a_worker_killed_mid_submission_is_replaced_and_the_claim_is_submitted_once(
-    database, redis_url, redis_prefix
+    database, redis_url, redis_prefix, broker_url
 ):
     settings = Settings(
         database_url=database, redis_url=redis_url, environment="test",
@@ -139,7 +144,7 @@ def test_a_worker_killed_mid_submission_is_replaced_and_the_claim_is_submitted_o
     workers: list[subprocess.Popen] = []
     try:
         with Clearinghouse() as clearinghouse:
-            env = _environment(database, redis_url, redis_prefix, clearinghouse.url)
+            env = _environment(database, redis_url, redis_prefix, clearinghouse.url, broker_url)
             workers.append(_worker(env))
             tenant = f"t-{uuid.uuid4().hex[:10]}"
             delivered_on = date.today() - timedelta(days=3)
@@ -183,14 +188,6 @@ def test_a_worker_killed_mid_submission_is_replaced_and_the_claim_is_submitted_o
     assert job.attempts == 2
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _metrics(port: int) -> str:
     try:
         return httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
@@ -199,10 +196,12 @@ def _metrics(port: int) -> str:
 
 
 def test_the_worker_serves_its_metrics_and_sigterm_stops_it_cleanly(
-    database, redis_url, redis_prefix
+    database, redis_url, redis_prefix, broker_url
 ):
-    port = _free_port()
-    env = _environment(database, redis_url, redis_prefix, "http://127.0.0.1:9/unused")
+    port = free_port()
+    env = _environment(
+        database, redis_url, redis_prefix, "http://127.0.0.1:9/unused", broker_url
+    )
     env["ARIES_WORKER_METRICS_PORT"] = str(port)
     process = _worker(env)
     lines: list[str] = []

@@ -221,3 +221,255 @@ def test_a_patient_control_number_finds_its_claim_in_the_event_log(aries):
     claim = filed_claim(aries, tenant, file=False)
     assert claim_ids_for_control_number(aries.claims, claim.patient_control_number) == [claim.id]
     assert claim_ids_for_control_number(aries.claims, "not a control number") == []
+
+
+# --- issue 15: posting 835s right to the cent ------------------------------------------------
+
+
+def ledger_of(aries, tenant: str, claim_id):
+    with biller(tenant):
+        return aries.claims.get_claim(claim_id)
+
+
+def payments_on(claim: Claim, line_id=None) -> Decimal:
+    return -sum(
+        (e.amount for e in claim.ledger
+         if e.kind is LedgerEntryKind.PAYMENT and (line_id is None or e.line_id == line_id)),
+        D("0"),
+    )
+
+
+def test_the_same_adjudication_on_a_new_trace_posts_once(aries):
+    """A re-sent ERA (new trace) and a second EFT carrying the same CLP post nothing again."""
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim, other = filed_claim(aries, tenant), filed_claim(aries, tenant)
+    clp = Clp(claim.patient_control_number, "1", "25074000000777",
+              [paid_svc(claim, "E0260", by_ref=True), paid_svc(claim, "E0143", by_ref=True)])
+    post(aries, tenant, receive(aries, tenant, build_835([clp], trace=trace())).id)
+    after_first = ledger_of(aries, tenant, claim.id)
+    paid_once = payments_on(after_first)
+    patient_once = after_first.party_balance("patient")
+
+    resent = post(aries, tenant, receive(aries, tenant, build_835([clp], trace=trace())).id)
+    second_eft = build_835(
+        [clp, Clp(other.patient_control_number, "1", "25074000000778",
+                  [paid_svc(other, "E0260", by_ref=True)])],
+        trace=trace(),
+    )
+    mixed = post(aries, tenant, receive(aries, tenant, second_eft).id)
+
+    now = ledger_of(aries, tenant, claim.id)
+    assert now.version == after_first.version and now.ledger == after_first.ledger
+    assert payments_on(now) == paid_once and now.party_balance("patient") == patient_once
+    assert now.balance >= 0
+    for report in (resent, mixed):
+        (dup,) = [u for u in report.unmatched if u.payer_claim_control_number == "25074000000777"]
+        assert dup.reason.startswith("already posted")
+    assert [c.claim_id for c in mixed.posted_claims] == [other.id]
+    with biller(tenant):
+        assert aries.claims.load(mixed.remittance_id, Remittance).reconciles
+
+
+def test_a_reversal_and_its_corrected_claim_post_after_the_original(aries):
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant)
+    bed, walker = paid_svc(claim, "E0260", by_ref=True), paid_svc(claim, "E0143", by_ref=True)
+    post(aries, tenant, receive(aries, tenant, build_835(
+        [Clp(claim.patient_control_number, "1", "ICN-ORIG", [bed, walker])], trace=trace())).id)
+
+    def negated(svc: Svc) -> Svc:
+        return Svc(svc.code, svc.modifiers, -svc.charge, -svc.paid,
+                   [(g, c, -a) for g, c, a in svc.adjustments], control=svc.control,
+                   served_on=svc.served_on, allowed=-svc.allowed)
+
+    fewer = paid_svc(claim, "E0143", by_ref=True)
+    fewer = Svc(fewer.code, fewer.modifiers, fewer.charge, fewer.paid - D("1.00"),
+                [*fewer.adjustments, ("CO", "45", D("1.00"))], control=fewer.control,
+                served_on=fewer.served_on, allowed=fewer.allowed)
+    correction = build_835(
+        [Clp(claim.patient_control_number, "22", "ICN-ORIG", [negated(bed), negated(walker)]),
+         Clp(claim.patient_control_number, "1", "ICN-CORR", [bed, fewer])],
+        trace=trace(),
+    )
+    report = post(aries, tenant, receive(aries, tenant, correction).id)
+
+    assert report.unmatched == () and len(report.posted_claims) == 2
+    now = ledger_of(aries, tenant, claim.id)
+    assert now.status is ClaimStatus.PAID and now.payer_claim_control_number == "ICN-CORR"
+    assert now.party_balance(MEDICARE) == 0
+    reversals = -sum((e.amount for e in now.ledger if e.kind is LedgerEntryKind.REVERSAL
+                      and e.carc is None), D("0"))
+    assert payments_on(now) + reversals == bed.paid + fewer.paid
+
+
+def test_claim_level_cas_posts_clp04_and_is_what_the_secondary_is_told(aries):
+    """WPC 'managed care' shape: the lines' SVC03 exceed CLP04 by a claim-level CAS."""
+    from application.submission import _prior_line  # what loop 2430 SVD/CAS is built from
+
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant)
+    clp = Clp(claim.patient_control_number, "1", "ICN-CLAIM-LEVEL",
+              [paid_svc(claim, "E0260", by_ref=True), paid_svc(claim, "E0143", by_ref=True)],
+              claim_adjustments=[("CO", "A2", D("3.00"))])
+    _, clp04, _ = clp.totals()
+    report = post(aries, tenant, receive(aries, tenant, build_835([clp], trace=trace())).id)
+
+    assert report.unmatched == ()
+    now = ledger_of(aries, tenant, claim.id)
+    assert payments_on(now) == clp04  # not the sum of SVC03
+    assert now.party_balance(MEDICARE) == 0  # every line balances to the cent
+    svd = [_prior_line(now, line.line_id) for line in now.lines]
+    assert sum((s.paid for s in svd), D("0")) == clp04
+    for line, prior in zip(now.lines, svd, strict=True):
+        assert prior.paid + sum((a.amount for a in prior.adjustments), D("0")) == line.charge
+    assert sum((a.amount for s in svd for a in s.adjustments if a.reason == "A2"), D("0")) == D(
+        "3.00")
+
+
+def test_deductible_only_is_the_patients_and_a_zero_cas_is_accepted(aries):
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant)
+    svcs = []
+    for code in ("E0260", "E0143"):
+        l = line(claim, code)  # noqa: E741
+        allowed = (l.charge * D("0.80")).quantize(CENT)
+        svcs.append(Svc(l.hcpcs, l.modifiers, l.charge, D("0.00"),
+                        [("CO", "45", l.charge - allowed), ("PR", "1", allowed),
+                         ("CO", "253", D("0.00"))],
+                        control=l.line_id.hex, served_on=l.from_date, allowed=allowed))
+    text = build_835([Clp(claim.patient_control_number, "1", "ICN-DEDUCT", svcs)], trace=trace())
+    report = post(aries, tenant, receive(aries, tenant, text).id)
+
+    assert report.unmatched == ()
+    now = ledger_of(aries, tenant, claim.id)
+    assert now.status is ClaimStatus.PATIENT_RESPONSIBILITY
+    assert now.party_balance(MEDICARE) == 0
+    deductible = sum((next(a for g, c, a in s.adjustments if c == "1") for s in svcs), D("0"))
+    assert now.party_balance("patient") == deductible
+
+
+def test_status_19_marks_the_claim_crossed_over(aries):
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant)
+    text = build_835([Clp(claim.patient_control_number, "19", "ICN-XOVER",
+                          [paid_svc(claim, "E0260", by_ref=True),
+                           paid_svc(claim, "E0143", by_ref=True)])], trace=trace())
+    post(aries, tenant, receive(aries, tenant, text).id)
+
+    now = ledger_of(aries, tenant, claim.id)
+    assert now.crossed_over_on is not None
+    with biller(tenant), pytest.raises(RuleViolated) as refused:
+        now.assign_patient_responsibility(date.today(), "coinsurance")
+    assert refused.value.rule == "crossed_over_claim_is_billed_by_the_payer"
+
+    from sqlalchemy import select
+
+    from projections.runner import catch_up
+    from projections.tables import claims
+
+    catch_up(aries, "claims")
+    with aries.read_engine.connect() as conn:
+        shown = conn.execute(
+            select(claims.c.crossed_over_on).where(claims.c.claim_id == claim.id)).scalar_one()
+    assert shown == now.crossed_over_on
+
+
+def test_plb_adjustments_are_the_provider_ledger_and_reconcile_with_bpr02(aries):
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant)
+    clp = Clp(claim.patient_control_number, "1", "ICN-PLB",
+              [paid_svc(claim, "E0260", by_ref=True), paid_svc(claim, "E0143", by_ref=True)])
+    _, clp04, _ = clp.totals()
+    plbs = [("WO:ICN-OLD-1", D("12.50")), ("L6", D("-1.27")), ("FB:FWD-9", D("5.00"))]
+    text = build_835([clp], trace=trace(), plbs=plbs)
+    report = post(aries, tenant, receive(aries, tenant, text).id)
+
+    with biller(tenant):
+        remittance = aries.claims.load(report.remittance_id, Remittance)
+    assert [(a.code, a.reference, a.amount) for a in remittance.provider_adjustments] == [
+        ("WO", "ICN-OLD-1", D("12.50")), ("L6", None, D("-1.27")), ("FB", "FWD-9", D("5.00"))]
+    assert remittance.paid_amount == clp04 - D("16.23")  # BPR02
+    assert remittance.claims_paid == clp04
+    assert remittance.reconciles
+    assert payments_on(ledger_of(aries, tenant, claim.id)) == clp04  # AR: the claim got CLP04
+
+
+def test_several_payments_in_one_interchange_are_each_received_and_posted(aries):
+    from application.remittances import receive_remittances
+
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant)
+    clp = Clp(claim.patient_control_number, "1", "ICN-MULTI",
+              [paid_svc(claim, "E0260", by_ref=True), paid_svc(claim, "E0143", by_ref=True)])
+    text = "\ufeff" + build_835([clp], trace=trace(), transactions=2) + "  \r\n\r\n"
+    with biller(tenant):
+        results = receive_remittances(aries.claims, text.encode("utf-8"), "biller-1")
+    assert len(results) == 2 and results[0].id != results[1].id
+    first, second = (post(aries, tenant, r.id) for r in results)
+
+    assert [c.claim_id for c in first.posted_claims] == [claim.id]
+    assert second.unmatched[0].reason.startswith("already posted")  # same CLP, other payment
+    with biller(tenant):
+        assert {aries.claims.load(r.id, Remittance).trace_number for r in results} == {
+            aries.claims.load(results[0].id, Remittance).trace_number,
+            aries.claims.load(results[0].id, Remittance).trace_number + "-2"}
+    with pytest.raises(RuleViolated):  # the same file again: nothing recorded twice
+        with biller(tenant):
+            receive_remittances(aries.claims, text, "biller-1")
+
+
+def test_a_claim_level_denial_without_service_lines_answers_every_line(aries):
+    """CLP02 4 with only a claim-level CAS (no 2110 loop) on a two-line claim."""
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant)
+    text = build_835([Clp(claim.patient_control_number, "4", "ICN-DENIED-WHOLE", [],
+                          claim_adjustments=[("CO", "16", claim.charge_total)],
+                          charge=claim.charge_total)], trace=trace())
+    report = post(aries, tenant, receive(aries, tenant, text).id)
+
+    assert report.unmatched == ()
+    now = ledger_of(aries, tenant, claim.id)
+    assert now.status is ClaimStatus.DENIED and now.last_determination_carcs == ("16",)
+    assert all(balance == 0 for balance in now.line_balances.values())
+    with biller(tenant):
+        assert aries.claims.load(report.remittance_id, Remittance).reconciles
+
+
+def test_the_cash_view_and_provider_ledger_show_each_payment_and_rebuild_the_same(aries):
+    from sqlalchemy import select
+
+    from projections.runner import catch_up, rebuild
+    from projections.tables import provider_ledger_entries, remittances
+
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant)
+    clp = Clp(claim.patient_control_number, "1", "ICN-CASH",
+              [paid_svc(claim, "E0260", by_ref=True), paid_svc(claim, "E0143", by_ref=True)])
+    _, clp04, _ = clp.totals()
+    text = build_835([clp, Clp("ABCDEF0123456789ABCD", "1", "ICN-NOT-OURS",
+                               [Svc("E0143", ("NU",), D("50.00"), D("40.00"),
+                                    [("CO", "45", D("10.00"))])])],
+                     trace=trace(), plbs=[("WO:ICN-OLD-1", D("12.50")), ("L6", D("-1.27"))])
+    report = post(aries, tenant, receive(aries, tenant, text).id)
+
+    def read() -> tuple[dict, list]:
+        with aries.read_engine.connect() as conn:
+            cash = conn.execute(select(remittances).where(
+                remittances.c.remittance_id == report.remittance_id)).mappings().one()
+            ledger = conn.execute(
+                select(provider_ledger_entries.c.code, provider_ledger_entries.c.reference,
+                       provider_ledger_entries.c.amount)
+                .where(provider_ledger_entries.c.remittance_id == report.remittance_id)
+                .order_by(provider_ledger_entries.c.entry_index)).all()
+        return dict(cash), [tuple(row) for row in ledger]
+
+    catch_up(aries, "remittances")
+    cash, ledger = read()
+    assert ledger == [("WO", "ICN-OLD-1", D("12.50")), ("L6", None, D("-1.27"))]
+    assert (cash["claims_paid"], cash["provider_adjustments"]) == (clp04 + D("40.00"), D("11.23"))
+    assert cash["cash"] == clp04 + D("40.00") - D("11.23")
+    assert (cash["posted_to_claims"], cash["not_posted"]) == (clp04, D("40.00"))
+    assert cash["posted"] and cash["reconciles"] is True
+
+    rebuild(aries, "remittances")
+    assert read() == (cash, ledger)

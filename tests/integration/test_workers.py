@@ -2,7 +2,9 @@
 broker): reactions, actors, the job store, retries, dead letters and `aries jobs`.
 
 Each test that runs workers gets its own database (reaction positions are per database) and
-its own Redis namespace (queues are per namespace)."""
+its own Redis namespace (queues are per namespace). The tests that run workers run once on the
+Redis broker and, when ARIES_RABBITMQ_URL is set (.ci/run sets it), once more on RabbitMQ, with
+queues named after the test's namespace and deleted afterwards."""
 
 from __future__ import annotations
 
@@ -31,7 +33,8 @@ from domain.claim_values import ClaimStatus
 from domain.context import bound_context
 from interfaces.bootstrap import Aries, bootstrap
 from interfaces.settings import Settings
-from interfaces.workers.actors import GENERATE_SUMMARY, message_for, payload_of
+from interfaces.workers.actors import GENERATE_SUMMARY, QUEUES, message_for, payload_of
+from interfaces.workers.broker import MAX_PRIORITY, build_broker
 from interfaces.workers.jobs import JobStore, job_id_for_submission
 from interfaces.workers.main import run_workers
 from interfaces.workers.reactions import ClaimSubmissions
@@ -39,7 +42,7 @@ from interfaces.workers.tables import metadata as ops_metadata
 from migrations import sqlalchemy_url
 from tests.conftest import eventually, run_aries
 from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
-from tests.servers import fresh_database
+from tests.servers import RABBITMQ_URL, delete_rabbitmq_queues, fresh_database
 
 pytestmark = pytest.mark.integration
 
@@ -49,11 +52,13 @@ DEAD = "aries_worker_tasks_dead_total"
 
 
 def worker_settings(
-    database_url: str, redis_url: str, redis_prefix: str, **changes: Any
+    database_url: str, redis_url: str, redis_prefix: str, broker_url: str | None = None,
+    **changes: Any,
 ) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "redis_url": redis_url,
+        "broker_url": broker_url,
         "environment": "test",
         "redis_key_prefix": redis_prefix,
         "worker_threads": 2,
@@ -115,6 +120,7 @@ def run_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
         ARIES_DATABASE_URL=settings.database_url,
         ARIES_REDIS_URL=settings.redis_url,
         ARIES_REDIS_KEY_PREFIX=settings.redis_key_prefix,
+        **({"ARIES_BROKER_URL": settings.broker_url} if settings.broker_url else {}),
         ARIES_ENVIRONMENT="test",
         ARIES_DB_POOL_SIZE="1",
         ARIES_DB_MAX_OVERFLOW="1",
@@ -280,9 +286,9 @@ def _drafted_claim(aries: Aries, delivered_on: date) -> tuple[str, uuid.UUID]:
 
 
 def test_a_delivered_order_becomes_a_submitted_acknowledged_claim(
-    own_database, redis_url, redis_prefix
+    own_database, redis_url, redis_prefix, broker_url
 ):
-    settings = worker_settings(own_database, redis_url, redis_prefix)
+    settings = worker_settings(own_database, redis_url, redis_prefix, broker_url)
     delivered_on = date.today() - timedelta(days=3)
     with running_workers(settings) as aries:
         tenant, claim_id = _drafted_claim(aries, delivered_on)
@@ -365,8 +371,10 @@ def _patient_with_a_note(aries: Aries, tenant: str) -> uuid.UUID:
     return patient_id
 
 
-def test_a_requested_summary_is_generated_by_a_worker(own_database, redis_url, redis_prefix):
-    settings = worker_settings(own_database, redis_url, redis_prefix)
+def test_a_requested_summary_is_generated_by_a_worker(
+    own_database, redis_url, redis_prefix, broker_url
+):
+    settings = worker_settings(own_database, redis_url, redis_prefix, broker_url)
     tenant = f"t-{uuid.uuid4().hex[:10]}"
     with running_workers(settings) as aries:
         patient_id = _patient_with_a_note(aries, tenant)
@@ -380,9 +388,11 @@ def test_a_requested_summary_is_generated_by_a_worker(own_database, redis_url, r
 
 
 def test_a_permanent_failure_is_dead_lettered_without_a_retry(
-    own_database, redis_url, redis_prefix
+    own_database, redis_url, redis_prefix, broker_url
 ):
-    settings = worker_settings(own_database, redis_url, redis_prefix, worker_max_retries=5)
+    settings = worker_settings(
+        own_database, redis_url, redis_prefix, broker_url, worker_max_retries=5
+    )
     tenant = f"t-{uuid.uuid4().hex[:10]}"
     with running_workers(settings) as aries:
         patient_id = _patient_with_a_note(aries, tenant)
@@ -394,13 +404,11 @@ def test_a_permanent_failure_is_dead_lettered_without_a_retry(
         )
         store.queued(never_requested, "summary", tenant, patient_id, "clinician-1",
                      message=payload_of(message))
-        from interfaces.workers.broker import build_broker
-
         broker = build_broker(settings, store)
         try:
             broker.enqueue(message)
         finally:
-            broker.client.close()
+            broker.shutdown()
         eventually(lambda: job_status(aries, never_requested, tenant) == "dead", what="dead letter")
         job = store.get(never_requested, tenant)
     assert job.attempts == 1
@@ -408,7 +416,7 @@ def test_a_permanent_failure_is_dead_lettered_without_a_retry(
 
 
 def test_a_job_that_keeps_failing_is_dead_lettered_listed_and_sent_again_by_retry(
-    own_database, redis_url, redis_prefix
+    own_database, redis_url, redis_prefix, broker_url
 ):
     tenant = f"t-{uuid.uuid4().hex[:10]}"
     summary_id = uuid.uuid4()
@@ -418,7 +426,7 @@ def test_a_job_that_keeps_failing_is_dead_lettered_listed_and_sent_again_by_retr
     before = {n: count(n) for n in (RETRIED, DEAD)}
     with socket_without_a_server() as closed_port:
         unreachable = worker_settings(
-            own_database, redis_url, redis_prefix, worker_max_retries=2,
+            own_database, redis_url, redis_prefix, broker_url, worker_max_retries=2,
             summary_provider="ollama", summary_model="llama3",
             ollama_url=f"http://127.0.0.1:{closed_port}", summary_retries=0,
             summary_timeout_seconds=1,
@@ -442,7 +450,8 @@ def test_a_job_that_keeps_failing_is_dead_lettered_listed_and_sent_again_by_retr
     assert count(RETRIED) - before[RETRIED] == 2
     assert count(DEAD) - before[DEAD] == 1
 
-    local = worker_settings(own_database, redis_url, redis_prefix)  # the provider is back
+    # The provider is back.
+    local = worker_settings(own_database, redis_url, redis_prefix, broker_url)
     with running_workers(local) as aries:
         retried = run_cli(local, "jobs", "retry", str(summary_id))
         assert retried.returncode == 0, retried.stderr
@@ -452,8 +461,10 @@ def test_a_job_that_keeps_failing_is_dead_lettered_listed_and_sent_again_by_retr
     assert after.stdout.strip() == ""
 
 
-def test_retrying_a_job_that_is_not_dead_is_refused(own_database, redis_url, redis_prefix):
-    settings = worker_settings(own_database, redis_url, redis_prefix)
+def test_retrying_a_job_that_is_not_dead_is_refused(
+    own_database, redis_url, redis_prefix, broker_url
+):
+    settings = worker_settings(own_database, redis_url, redis_prefix, broker_url)
     aries = bootstrap(settings)
     try:
         job_id = uuid.uuid4()
@@ -476,3 +487,37 @@ def socket_without_a_server() -> Iterator[int]:
         yield sock.getsockname()[1]
     finally:
         sock.close()
+
+
+
+# --- RabbitMQ alone -----------------------------------------------------------------------------
+
+if RABBITMQ_URL:  # defined only where a RabbitMQ runs (see the module's docstring)
+
+    def test_rabbitmq_delivers_a_higher_priority_message_ahead_of_older_ones(
+        engine, redis_url, redis_prefix
+    ):
+        settings = worker_settings("postgresql://unused", redis_url, redis_prefix, RABBITMQ_URL)
+        broker = build_broker(settings, JobStore(engine))
+        queue = GENERATE_SUMMARY.queue
+        try:
+            broker.declare_queue(queue)
+            low, high = (
+                message_for(
+                    GENERATE_SUMMARY, tenant_id="t", correlation_id=None, job_ids=[]
+                ).copy(options={"broker_priority": priority})
+                for priority in (0, MAX_PRIORITY)
+            )
+            broker.enqueue(low)
+            broker.enqueue(high)
+            consumer = broker.consume(broker.named(queue), prefetch=1, timeout=1000)
+            try:
+                first = next(message for message in consumer if message is not None)
+                consumer.ack(first)
+            finally:
+                consumer.close()
+        finally:
+            broker.shutdown()
+            delete_rabbitmq_queues(RABBITMQ_URL, broker.namespace, QUEUES)
+        assert broker.named(queue).startswith(redis_prefix.replace(":", "."))
+        assert first.message_id == high.message_id

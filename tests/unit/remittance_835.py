@@ -38,12 +38,13 @@ class Clp:
         charge = self.charge if self.charge is not None else sum(
             (s.charge for s in self.services), D("0.00")
         )
-        paid = sum((s.paid for s in self.services), D("0.00"))
+        claim_level = sum((a[2] for a in self.claim_adjustments), D("0.00"))
+        paid = sum((s.paid for s in self.services), D("0.00")) - claim_level
         if not self.services:
-            paid = charge - sum((a[2] for a in self.claim_adjustments), D("0.00"))
+            paid = charge - claim_level
         patient = sum(
             (a[2] for s in self.services for a in s.adjustments if a[0] == "PR"), D("0.00")
-        )
+        ) + sum((a[2] for a in self.claim_adjustments if a[0] == "PR"), D("0.00"))
         return charge, paid, patient
 
 
@@ -61,8 +62,13 @@ def build_835(
     paid_amount: Decimal | None = None,
     plb: Decimal | None = None,
     transactions: int = 1,
+    plbs: list[tuple[str, Decimal]] = (),  # type: ignore[assignment]
 ) -> str:
-    total = sum((c.totals()[1] for c in claims), D("0.00")) - (plb or D("0.00"))
+    """`plb`: one WO recoupment of that amount; `plbs`: (PLB03 composite, amount) pairs, e.g.
+    ("L6", D("-1.27")). With several `transactions`, each after the first gets the trace
+    `{trace}-{n}` (its own payment)."""
+    plb_total = (plb or D("0.00")) + sum((a for _, a in plbs), D("0.00"))
+    total = sum((c.totals()[1] for c in claims), D("0.00")) - plb_total
     amount = paid_amount if paid_amount is not None else total
     day = paid_on.strftime("%Y%m%d")
     isa = (
@@ -75,7 +81,7 @@ def build_835(
             f"ST*835*{number:04d}",
             f"BPR*I*{amount}*C*ACH*CCP*01*011000015*DA*123456789*{payer_tin}**01*021000021*DA"
             f"*987654321*{day}",
-            f"TRN*1*{trace}*{payer_tin}",
+            f"TRN*1*{trace if number == 1 else f'{trace}-{number}'}*{payer_tin}",
             f"DTM*405*{day}",
             "N1*PR*CGS ADMINISTRATORS DME MAC JURISDICTION B",
             "N3*PO BOX 20010",
@@ -109,6 +115,9 @@ def build_835(
                 body += [f"LQ*HE*{code}" for code in svc.rarcs]
         if plb is not None:
             body.append(f"PLB*1588667398*{paid_on.year}1231*WO:OVERPAY1*{plb}")
+        if plbs:
+            pairs = "*".join(f"{code}*{amount}" for code, amount in plbs)
+            body.append(f"PLB*1588667398*{paid_on.year}1231*{pairs}")
         body.append(f"SE*{len(body) + 1}*{number:04d}")
         out += body
     out += [f"GE*{transactions}*101", "IEA*1*000000101"]

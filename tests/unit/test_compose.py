@@ -252,9 +252,16 @@ def test_ollama_service_starts_only_with_its_profile():
     assert _service("ollama")["profiles"] == ["ollama"]
 
 
-def test_only_the_ollama_service_belongs_to_a_profile():
+def test_only_the_ollama_and_rabbitmq_services_belong_to_a_profile():
     in_profiles = {name for name, spec in _compose()["services"].items() if spec.get("profiles")}
-    assert in_profiles == {"ollama"}
+    assert in_profiles == {"ollama", "rabbitmq"}
+
+
+def test_rabbitmq_service_starts_only_with_its_profile_and_checks_its_health():
+    rabbitmq = _service("rabbitmq")
+    assert rabbitmq["image"].split(":")[0] == "rabbitmq"
+    assert rabbitmq["profiles"] == ["rabbitmq"]
+    assert "rabbitmq-diagnostics" in rabbitmq["healthcheck"]["test"]
 
 
 # ---- docker-compose.yml: what the app containers are told ----------------------------------
@@ -323,6 +330,14 @@ def test_worker_uses_ollama_when_the_shell_asks_for_it():
     assert environment["ARIES_SUMMARY_PROVIDER"] == "ollama"
 
 
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_app_service_uses_redis_for_jobs_unless_the_shell_names_a_broker(service):
+    assert "ARIES_BROKER_URL" not in _container_environment(service, shell=SHELL_SECRETS)
+    url = "amqp://aries:aries@rabbitmq:5672/"
+    shell = {**SHELL_SECRETS, "ARIES_BROKER_URL": url}
+    assert _container_environment(service, shell=shell)["ARIES_BROKER_URL"] == url
+
+
 def test_worker_reaches_ollama_by_its_service_name():
     environment = _container_environment("worker", shell=SHELL_SECRETS)
     assert environment["ARIES_OLLAMA_URL"] == "http://ollama:11434"
@@ -372,7 +387,13 @@ def test_dockerfile_copies_every_package_pyproject_declares():
 
 
 def test_dockerfile_copies_the_readme_the_package_build_reads():
-    copied = {args.split()[0] for stage in _stages() for kw, args in stage if kw == "COPY"}
+    copied = {
+        source
+        for stage in _stages()
+        for kw, args in stage
+        if kw == "COPY"
+        for source in args.split()[:-1]
+    }
     assert "README.md" in copied and "pyproject.toml" in copied
 
 
@@ -387,6 +408,8 @@ def test_dockerignore_keeps_local_state_and_tests_out_of_the_image(name):
     assert _ignored(name)
 
 
-@pytest.mark.parametrize("name", ("pyproject.toml", "README.md", "domain", "interfaces"))
+@pytest.mark.parametrize(
+    "name", ("requirements.lock", "pyproject.toml", "README.md", "domain", "interfaces")
+)
 def test_dockerignore_keeps_what_the_build_needs(name):
     assert not _ignored(name)

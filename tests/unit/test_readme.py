@@ -31,21 +31,24 @@ def _requirement_label(text: str) -> str:
     return f"{canonicalize_name(requirement.name)}{extras}"
 
 
-def _readme_dependencies() -> tuple[set[str], set[str]]:
-    """(runtime, dev) libraries named in the README's Dependencies table."""
+def _readme_dependencies() -> tuple[set[str], set[str], set[str]]:
+    """(runtime, dev, embedded) libraries named in the README's Dependencies table."""
     section = README.split("\n## Dependencies\n", 1)[1].split("\n## ", 1)[0]
-    runtime: set[str] = set()
-    dev: set[str] = set()
-    for match in re.finditer(r"^\| `([^`]+)`( \(dev\))? \|", section, flags=re.MULTILINE):
-        (dev if match.group(2) else runtime).add(_requirement_label(match.group(1)))
-    return runtime, dev
+    groups: dict[str | None, set[str]] = {None: set(), "dev": set(), "embedded": set()}
+    pattern = r"^\| `([^`]+)`(?: \((dev|embedded)\))? \|"
+    for match in re.finditer(pattern, section, flags=re.MULTILINE):
+        groups[match.group(2)].add(_requirement_label(match.group(1)))
+    return groups[None], groups["dev"], groups["embedded"]
 
 
-def _pyproject_dependencies() -> tuple[set[str], set[str]]:
+def _pyproject_dependencies() -> tuple[set[str], set[str], set[str]]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    runtime = {_requirement_label(text) for text in project["dependencies"]}
-    dev = {_requirement_label(text) for text in project["optional-dependencies"]["dev"]}
-    return runtime, dev
+    extras = project["optional-dependencies"]
+    return (
+        {_requirement_label(text) for text in project["dependencies"]},
+        {_requirement_label(text) for text in extras["dev"]},
+        {_requirement_label(text) for text in extras["embedded"]},
+    )
 
 
 def test_readme_configuration_table_matches_the_settings_class():
@@ -61,3 +64,7 @@ def test_readme_names_every_runtime_dependency_in_pyproject_and_no_other():
 
 def test_readme_names_every_dev_dependency_in_pyproject_and_no_other():
     assert _readme_dependencies()[1] == _pyproject_dependencies()[1]
+
+
+def test_readme_names_every_embedded_dependency_in_pyproject_and_no_other():
+    assert _readme_dependencies()[2] == _pyproject_dependencies()[2]

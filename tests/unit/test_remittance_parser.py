@@ -157,3 +157,75 @@ def test_an_837_is_not_an_835():
     text = paid_and_denied().replace("005010X221A1", "005010X222A1").replace("ST*835", "ST*837")
     with pytest.raises(InvalidRemittance):
         validate_835(text)
+
+
+# --- issue 15: several payments per interchange, BOM, PLB detail, every error named -----------
+
+
+def test_several_transactions_are_split_into_one_valid_835_each():
+    from application.x12.remittance835 import split_835
+
+    text = build_835(
+        [Clp(PAID_PCN, "1", "ICN1", [Svc("E0143", ("NU",), D("120.00"), D("120.00"))])],
+        transactions=3, trace="EFT77",
+    )
+    parts = split_835(text)
+    assert len(parts) == 3
+    for part in parts:
+        validate_835(part)
+    assert [parse_835(p).trace_number for p in parts] == ["EFT77", "EFT77-2", "EFT77-3"]
+    assert all(p.count("~\nST*835*") == 1 and "GE*1*101~" in p for p in parts)
+
+
+def test_a_byte_order_mark_and_trailing_whitespace_are_tolerated():
+    from application.x12.remittance835 import normalised_835
+
+    text = paid_and_denied()
+    for sent in ("\ufeff" + text + "\r\n  \n", ("\ufeff" + text + "   ").encode("utf-8"),
+                 text.encode("ascii") + b"\r\n\r\n"):
+        clean = normalised_835(sent)
+        validate_835(clean)
+        assert parse_835(clean).paid_amount == D("150.40")
+    with pytest.raises(InvalidRemittance, match="ASCII"):
+        normalised_835(text.replace("RIVERA", "RIVERÁ").encode("utf-8"))
+
+
+def test_each_plb_adjustment_is_read_with_its_code_reference_and_amount():
+    text = build_835(
+        [Clp(PAID_PCN, "1", "ICN1", [Svc("E0143", ("NU",), D("120.00"), D("96.00"),
+                                          [("CO", "45", D("24.00"))])])],
+        plbs=[("WO:ICN-OLD-1", D("12.50")), ("L6", D("-1.27")), ("FB:FWD-9", D("5.00"))],
+    )
+    validate_835(text)
+    parsed = parse_835(text)
+    assert [(a.code, a.reference, a.amount) for a in parsed.provider_ledger] == [
+        ("WO", "ICN-OLD-1", D("12.50")), ("L6", None, D("-1.27")), ("FB", "FWD-9", D("5.00"))]
+    assert parsed.paid_amount == D("96.00") - D("16.23")
+    assert {a.fiscal_period for a in parsed.provider_ledger} == {date(2025, 12, 31)}
+
+
+def test_claim_level_cas_and_a_zero_cas_amount_balance():
+    text = build_835([
+        Clp(PAID_PCN, "1", "ICN1",
+            [Svc("E0143", ("NU",), D("120.00"), D("96.00"),
+                 [("CO", "45", D("24.00")), ("PR", "1", D("0.00"))])],
+            claim_adjustments=[("CO", "A2", D("6.00"))]),
+    ])
+    validate_835(text)
+    (claim,) = parse_835(text).claims
+    assert claim.paid == D("90.00")
+    assert claim.adjustments == (Adjustment(AdjustmentGroup.CO, "A2", D("6.00")),)
+    assert Adjustment(AdjustmentGroup.PR, "1", D("0.00")) in claim.services[0].adjustments
+
+
+def test_a_refused_file_names_every_pyx12_error_by_segment_and_element():
+    from tests.x12_validation import x12_errors
+
+    text = (paid_and_denied()
+            .replace(f"CLP*{PAID_PCN}*1*", f"CLP*{PAID_PCN}*Z9*")
+            .replace(f"CLP*{DENIED_PCN}*4*", f"CLP*{DENIED_PCN}*Q7*"))
+    with pytest.raises(InvalidRemittance) as refused:
+        validate_835(text)
+    ours = refused.value.errors
+    assert [e.split(": ")[0] for e in ours] == [e.split(": ")[0] for e in x12_errors(text)]
+    assert len([e for e in ours if e.startswith("CLP line") and "element 2" in e]) == 2

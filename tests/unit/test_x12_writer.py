@@ -407,3 +407,31 @@ def test_sandbox_refuses_an_interchange_for_another_receiver():
     text = render_837p(envelope, Submission(SUPPLIER, RECEIVER, (bed_and_walker(),)))
     ta1 = read_answer(sandbox().transmit(text)).interchange_ack("000000009")
     assert not ta1.accepted and ta1.note_code == "008"
+
+
+def test_a_997_is_read_like_a_999():
+    """AK3/AK4/AK5 of a 997 carry the 999's IK3/IK4/IK5 elements at the same positions."""
+    text = "~\n".join([
+        "ISA*00*          *00*          *ZZ*CLEARINGHOUSE  *ZZ*ARIESDME       *250301*1200*^*00501"
+        "*000000042*0*P*:",
+        "GS*FA*CLEARINGHOUSE*ARIESDME*20250301*1200*42*X*005010",
+        "ST*997*0001",
+        "AK1*HC*17",
+        "AK2*837*0001",
+        "AK3*DMG*17*2010BA*8",
+        "AK4*2*1251*8",
+        "AK5*R*5",
+        "AK2*837*0002",
+        "AK5*A",
+        "AK9*P*2*2*1",
+        "SE*10*0001",
+        "GE*1*42",
+        "IEA*1*000000042",
+    ]) + "~\n"
+    ack = read_answer(text).functional_ack("17")
+    assert ack is not None and ack.accepted  # P: partially accepted
+    rejected, accepted = ack.transaction("0001"), ack.transaction("0002")
+    assert accepted.accepted and not rejected.accepted
+    assert rejected.reasons[0].startswith("997 AK5 R 5")
+    assert rejected.errors[0].segment_id == "DMG" and rejected.errors[0].elements == (("2", "8"),)
+    assert "997 DMG segment 17 error 8; element 2 error 8" in rejected.reasons

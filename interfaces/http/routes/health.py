@@ -6,7 +6,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from interfaces.http.schemas.health import Health, Readiness
-from interfaces.preflight import Unreachable, check_database, check_redis
+from interfaces.preflight import (
+    Unreachable,
+    check_database,
+    check_redis,
+    summary_provider_status,
+)
 
 router = APIRouter(tags=["health"])
 
@@ -18,7 +23,7 @@ def health() -> Health:
 
 @router.get(
     "/ready",
-    summary="Readiness: PostgreSQL and Redis answer",
+    summary="Readiness: PostgreSQL and Redis answer (the summary provider is reported only)",
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "a dependency did not answer"}},
 )
@@ -36,5 +41,10 @@ def ready(request: Request) -> JSONResponse:
         except Unreachable:
             checks[name] = "unreachable"
     ok = all(value == "ok" for value in checks.values())
-    body = Readiness(status="ok" if ok else "unavailable", checks=checks)
+    # The API serves everything else without the provider: it is reported, never decisive.
+    details = {
+        "summary_provider": settings.summary_provider,
+        "summary_provider_status": summary_provider_status(settings, timeout),
+    }
+    body = Readiness(status="ok" if ok else "unavailable", checks=checks, details=details)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

@@ -1,9 +1,11 @@
 """835 remittance files, posted by the workers.
 
-`POST /v1/remittances` validates the 835 and records it; a worker posts it to the claims (the
-job id is the remittance id). `GET /v1/remittances/{id}` reads the remittance aggregate itself
-(no read model yet): what was received and, once posted, what was posted and what matched
-nothing.
+`POST /v1/remittances` validates the 835 file and records each of its 835 transactions (one
+remittance per payment); a worker posts each to the claims (each job id is its remittance id;
+the answer follows the first and lists all in `remittances`). `GET /v1/remittances/{id}` reads
+the remittance aggregate itself (no read model yet): what was received and, once posted, what
+was posted and what matched nothing, with its provider-level adjustments (PLB) and whether it
+reconciles with BPR02.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from application.remittances import receive_remittance
+from application.remittances import receive_remittances
 from application.x12.remittance835 import InvalidRemittance
 from domain.remittance import Remittance
-from interfaces.http.commands import JobAccepted, job_response
+from interfaces.http.commands import command_response
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemError
-from interfaces.http.schemas.remittances import RemittanceOut
+from interfaces.http.schemas.remittances import RemittanceOut, RemittancesAccepted
 from interfaces.http.security import AUTH_RESPONSES
 from interfaces.workers.jobs import JobStore
 
@@ -58,8 +60,11 @@ async def _body_text(request: Request) -> bytes:
     "",
     operation_id="receive_remittance",
     status_code=202,
-    response_model=JobAccepted,
-    responses={202: {"description": "recorded; a worker posts it (poll the job)"}},
+    response_model=RemittancesAccepted,
+    responses={
+        202: {"description": "recorded; a worker posts each payment (poll the jobs)"},
+        422: {"description": "not a valid, balanced 835 (each error by segment and element)"},
+    },
 )
 async def post_remittance(
     request: Request,
@@ -71,14 +76,25 @@ async def post_remittance(
     if not body.strip():
         raise ProblemError(400, "Bad request", "the 835 is empty")
     try:
-        result = await run_in_threadpool(receive_remittance, aries.claims, body, str(principal.id))
+        results = await run_in_threadpool(
+            receive_remittances, aries.claims, body, str(principal.id)
+        )
     except InvalidRemittance as error:
         raise _not_an_835(error) from None
-    await run_in_threadpool(
-        JobStore(aries.read_engine).queued,
-        result.id, "remittance", principal.tenant_id, result.id, str(principal.id),
+    jobs = JobStore(aries.read_engine)
+    for result in results:
+        await run_in_threadpool(
+            jobs.queued,
+            result.id, "remittance", principal.tenant_id, result.id, str(principal.id),
+        )
+    first = results[0]
+    return command_response(
+        first, 202, location=f"/v1/jobs/{first.id}",
+        extra={
+            "job_id": str(first.id), "status": "queued",
+            "remittances": [{"id": str(r.id), "job_id": str(r.id)} for r in results],
+        },
     )
-    return job_response(result, result.id)
 
 
 @router.get("/{remittance_id}", operation_id="read_remittance", response_model=RemittanceOut)

@@ -68,6 +68,7 @@ _DETAIL_FIELDS = (
     "adjudication_outcome", "adjudicated_on", "denial_carcs", "first_paid_on",
     "days_to_payment", "appeal_level", "appeal_status", "appeal_deadline",
     "voided_on", "replaced_by_claim_id", "closed_on", "drafted_at", "updated_at",
+    "crossed_over_on",
 )
 _LINE_FIELDS = (
     "line_number", "order_line_id", "hcpcs", "modifiers", "units",
@@ -173,6 +174,11 @@ class ClaimDetail(ClaimSummary):
     closed_on: dt.date | None = None
     drafted_at: dt.datetime
     updated_at: dt.datetime
+    crossed_over_on: dt.date | None = Field(
+        None,
+        description="CLP02 19/20/21: the payer forwarded the claim to the next payer itself; "
+        "nobody bills the secondary or the patient by hand",
+    )
     lines: list[ClaimLineView]
     ledger: list[LedgerEntryView]
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from domain.remittance import Remittance
+from interfaces.http.commands import JobAccepted
 
 
 class PostedClaimOut(BaseModel):
@@ -30,6 +31,14 @@ class UnmatchedOut(BaseModel):
     reason: str
 
 
+class ProviderAdjustmentOut(BaseModel):
+    provider_id: str = Field(..., description="PLB01: the payee's NPI or tax id")
+    fiscal_period: dt.date = Field(..., description="PLB02")
+    code: str = Field(..., description="PLB03-1: WO recoupment, L6 interest, FB forward, ...")
+    reference: str | None = Field(None, description="PLB03-2: the ICN or account it names")
+    amount: Decimal = Field(..., description="PLB04: positive lowers the payment")
+
+
 class RemittanceOut(BaseModel):
     id: UUID
     version: int
@@ -47,6 +56,14 @@ class RemittanceOut(BaseModel):
     posted_at: dt.datetime | None
     posted_claims: list[PostedClaimOut]
     unmatched: list[UnmatchedOut]
+    provider_adjustments: list[ProviderAdjustmentOut] = Field(
+        ..., description="the provider ledger entries of this payment (PLB)"
+    )
+    claims_paid: Decimal = Field(..., description="sum of CLP04: BPR02 plus the PLB amounts")
+    reconciles: bool | None = Field(
+        None,
+        description="once posted: posted + unposted claims - PLB = BPR02 to the cent",
+    )
 
     @classmethod
     def of(cls, r: Remittance) -> RemittanceOut:
@@ -69,4 +86,18 @@ class RemittanceOut(BaseModel):
             unmatched=[
                 UnmatchedOut(**{**vars(u), "modifiers": list(u.modifiers)}) for u in r.unmatched
             ],
+            provider_adjustments=[ProviderAdjustmentOut(**vars(a)) for a in r.provider_adjustments],
+            claims_paid=r.claims_paid,
+            reconciles=r.reconciles if r.is_posted else None,
         )
+
+
+class RemittanceJob(BaseModel):
+    id: UUID = Field(..., description="the remittance (one 835 transaction: one payment)")
+    job_id: UUID = Field(..., description="the job posting it")
+
+
+class RemittancesAccepted(JobAccepted):
+    """The first payment's job, and every payment of the file with its job."""
+
+    remittances: list[RemittanceJob]
