@@ -71,7 +71,12 @@ def lines_to_bill(order: Order) -> dict[str, list[LineToBill]]:
     for line in order.billable_purchases():
         assert order.delivered_on is not None
         by_month[billing_month(order.delivered_on)].append(
-            _to_bill(order, line, line.billing.value, order.delivered_on, order.delivered_on)
+            replace(
+                _to_bill(order, line, line.billing.value, order.delivered_on, order.delivered_on),
+                # PAP supplies (A7030...) earn KX by the order's documentation, like rentals.
+                abn=_abn(order),
+                kx_documented=_documented(order),
+            )
         )
     if order.on_hold:
         return dict(by_month)
@@ -83,9 +88,9 @@ def lines_to_bill(order: Order) -> dict[str, list[LineToBill]]:
                 replace(
                     rental,
                     rental_month=month.month_number,
-                    oxygen_flow_lpm=line.oxygen_flow_lpm,
+                    **_oxygen(order, line),
                     adherence_met=_adherence(order, line.line_id, month.month_number),
-                    abn_on_file=order.abn_on_file,
+                    abn=_abn(order),
                     # The order's documentation (SWO on file, coverage verified eligible) is
                     # what a KX attests for items judged by documentation (wheelchairs).
                     kx_documented=_documented(order),
@@ -118,6 +123,23 @@ def _adherence(order: Order, line_id: UUID, rental_month: int) -> bool:
     if verdict is None:
         return rental_month <= 3
     return verdict
+
+
+def _oxygen(order: Order, line: OrderLine) -> dict[str, Any]:
+    """The flow and portable facts an oxygen line is priced by (42 CFR 414.226(e)): the
+    stationary prescription's flow picks the Q modifier for stationary and portable lines alike,
+    and whether portable oxygen is also prescribed on the order decides QF over QG."""
+    stationary = [o for o in order.lines if o.hcpcs in pricing.STATIONARY_OXYGEN]
+    portable = any(o.hcpcs in pricing.PORTABLE_OXYGEN for o in order.lines)
+    flow = line.oxygen_flow_lpm
+    if line.hcpcs in pricing.PORTABLE_OXYGEN:
+        flow = stationary[0].oxygen_flow_lpm if stationary else None
+    return {"oxygen_flow_lpm": flow, "portable_oxygen": portable}
+
+
+def _abn(order: Order) -> str | None:
+    """The ABN decision recorded on the order, if any."""
+    return order.abn_decision.value if order.abn_decision is not None else None
 
 
 def _documented(order: Order) -> bool:

@@ -92,9 +92,11 @@ class OrderApplication(AriesApplication):
         wopd_signed_on: date | None = None,
         face_to_face_on: date | None = None,
         abn_signed_on: date | None = None,
+        abn_decision: str = "signed",
         expected_version: int | None = None,
     ) -> CommandResult:
-        """Record whichever documents are given, atomically (all or none)."""
+        """Record whichever documents are given, atomically (all or none); the ABN with its
+        decision (signed, refused, not_obtained)."""
         order = self.load(order_id, Order, expected_version=expected_version)
         if swo_signed_on is not None:
             order.record_swo(swo_signed_on, swo_practitioner_npi or order.ordering_npi)
@@ -103,7 +105,7 @@ class OrderApplication(AriesApplication):
         if face_to_face_on is not None:
             order.record_face_to_face(face_to_face_on)
         if abn_signed_on is not None:
-            order.record_abn(abn_signed_on)
+            order.record_abn(abn_signed_on, abn_decision)
         if not order.pending_events:
             raise RuleViolated("documents_name_at_least_one", "no document was given")
         return self.commit(order)

@@ -9,9 +9,23 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from application.eventstore import AriesApplication, CommandResult, retried_unless_conditional
+from eventsourcing.application import AggregateNotFoundError
+
+from application.eventstore import (
+    AriesApplication,
+    CommandResult,
+    ConcurrentUpdate,
+    retried_unless_conditional,
+)
+from application.ports import Clock
+from domain.errors import RuleViolated
 from domain.patient import Patient
+from domain.patient_mbi_index import RULE as MBI_IS_UNIQUE
+from domain.patient_mbi_index import TAKEN, MbiIndex, mbi_index_id
 from domain.patient_values import CoverageRank, Demographics, NoteRef, RelationshipToSubscriber
+
+# The MBI index key of development and tests; production refuses it (interfaces/settings.py).
+DEV_MBI_INDEX_KEY = "aries-development-mbi-index-key-change-me"  # noqa: S105
 
 
 def account_number_for(patient_id: UUID) -> str:
@@ -37,12 +51,26 @@ class CorrectedFields:
 
 
 class PatientApplication(AriesApplication):
+    """Patients, and the MBI index (`domain.patient_mbi_index`) saved with them: `mbi_index_key`
+    keys the index ids and must never change once patients are registered under it."""
+
     name = "Patients"
     aggregate_kind = "patient"
+
+    def __init__(
+        self,
+        env: dict[str, Any] | None = None,
+        clock: Clock | None = None,
+        mbi_index_key: str = DEV_MBI_INDEX_KEY,
+    ) -> None:
+        super().__init__(env, clock)
+        self._mbi_index_key = mbi_index_key.encode()
 
     def register_patient(
         self, demographics: Demographics, mbi: str | None = None, patient_id: UUID | None = None
     ) -> CommandResult:
+        """Register a patient; an MBI another patient of the tenant has is refused (rule
+        `mbi_is_unique_per_tenant`), also when the two registrations are concurrent."""
         patient_id = patient_id or uuid4()
         patient = Patient.register(
             account_number=account_number_for(patient_id),
@@ -51,7 +79,36 @@ class PatientApplication(AriesApplication):
             mbi=mbi,
             patient_id=patient_id,
         )
-        return self.commit(patient)
+        indexes = [] if patient.mbi is None else [self._mbi_held(patient, patient.mbi)]
+        return self._commit_with_mbi(patient, *indexes)
+
+    def _mbi_index(self, tenant_id: str, mbi: str) -> tuple[UUID, MbiIndex | None]:
+        index_id = mbi_index_id(self._mbi_index_key, tenant_id, mbi)
+        try:
+            index = self.repository.get(index_id)
+        except AggregateNotFoundError:
+            return index_id, None
+        assert isinstance(index, MbiIndex)
+        return index_id, index
+
+    def _mbi_held(self, patient: Patient, mbi: str) -> MbiIndex:
+        """The index of `mbi`, held for `patient` (created, or a released one reassigned)."""
+        index_id, index = self._mbi_index(patient.tenant_id, mbi)
+        if index is None:
+            return MbiIndex.reserve(index_id, patient.id)
+        index.reserve_again(patient.id)
+        return index
+
+    def _commit_with_mbi(self, patient: Patient, *indexes: MbiIndex) -> CommandResult:
+        try:
+            return self.commit(patient, *indexes)
+        except ConcurrentUpdate:
+            # The patient's own version conflicts, or a concurrent command took the MBI.
+            if indexes and patient.mbi is not None:
+                index = self._mbi_index(patient.tenant_id, patient.mbi)[1]
+                if index is not None and index.patient_id != patient.id:
+                    raise RuleViolated(MBI_IS_UNIQUE, TAKEN) from None
+            raise
 
     def get_patient(self, patient_id: UUID, version: int | None = None) -> Patient:
         return self.load(patient_id, Patient, version)
@@ -72,8 +129,17 @@ class PatientApplication(AriesApplication):
             if isinstance(correction, CorrectedFields)
             else correction
         )
+        previous = patient.mbi
         patient.correct_demographics(demographics, as_of=self.clock.today(), mbi=mbi)
-        return self.commit(patient)
+        indexes: list[MbiIndex] = []
+        if patient.mbi is not None and patient.mbi != previous:
+            indexes.append(self._mbi_held(patient, patient.mbi))
+            if previous is not None:
+                old = self._mbi_index(patient.tenant_id, previous)[1]
+                if old is not None:
+                    old.release(patient.id)
+                    indexes.append(old)
+        return self._commit_with_mbi(patient, *indexes)
 
     def add_coverage(
         self,
@@ -89,7 +155,9 @@ class PatientApplication(AriesApplication):
         effective_to: date | None = None,
         coverage_id: UUID | None = None,
         expected_version: int | None = None,
+        subscriber: Demographics | None = None,
     ) -> CommandResult:
+        """Add a coverage; `subscriber` is the insured when not the patient (required then)."""
         patient = self.load(patient_id, Patient, expected_version=expected_version)
         patient.add_coverage(
             coverage_id=coverage_id or uuid4(),
@@ -101,6 +169,8 @@ class PatientApplication(AriesApplication):
             relationship_to_subscriber=relationship_to_subscriber,
             effective_from=effective_from,
             effective_to=effective_to,
+            subscriber=subscriber,
+            as_of=self.clock.today(),
         )
         return self.commit(patient)
 

@@ -52,9 +52,14 @@ from application.ports import (
 )
 from application.x12.acknowledgements import Answer, read_answer
 from application.x12.claim837 import (
+    CHILD,
     MAX_CLAIMS_PER_TRANSACTION,
+    OTHER_RELATIONSHIP,
+    SELF,
+    SPOUSE,
     CasAdjustment,
     ClaimDocument,
+    PatientParty,
     PayerParty,
     Person,
     PostalAddress,
@@ -75,7 +80,7 @@ from domain.claim import Claim
 from domain.claim_values import ClaimStatus, PendingTransmission
 from domain.errors import DomainError, RuleViolated
 from domain.patient import Patient
-from domain.patient_values import RelationshipToSubscriber, Sex
+from domain.patient_values import Address, RelationshipToSubscriber, Sex
 
 if TYPE_CHECKING:
     from application.claims import ClaimApplication
@@ -220,6 +225,7 @@ class SubmissionService:
             prior_authorization=claim.utn,
             original_claim_number=claim.original_payer_claim_control_number,
             prior_payer=prior,
+            patient=None if subscriber.relationship == SELF else _patient_party(patient),
         )
 
     def render(
@@ -477,27 +483,51 @@ def _person(full_name: str) -> Person:
     return Person(last.strip() or first.strip(), first.strip() if last else "")
 
 
+# The patient's relationship to the subscriber as X12 element 1069 (837P PAT01, 2320 SBR02).
+RELATIONSHIP_CODE = {
+    RelationshipToSubscriber.SELF: SELF,
+    RelationshipToSubscriber.SPOUSE: SPOUSE,
+    RelationshipToSubscriber.CHILD: CHILD,
+    RelationshipToSubscriber.OTHER: OTHER_RELATIONSHIP,
+}
+
+
+def _postal(address: Address) -> PostalAddress:
+    return PostalAddress(address.line1, address.line2, address.city, address.state,
+                         address.postal_code)
+
+
+def _patient_party(patient: Patient) -> PatientParty:
+    d = patient.demographics
+    return PatientParty(Person(d.last_name, d.first_name), _postal(d.address), d.date_of_birth,
+                        SEX_CODE.get(d.sex, "U"))
+
+
 def _subscriber(patient: Patient, coverage_id: UUID) -> Subscriber:
+    """The coverage's subscriber: the patient, or the insured recorded on the coverage (a
+    coverage recorded before subscribers were kept has none: refused, rule
+    `coverage_names_its_subscriber_when_not_the_patient`)."""
     coverage = patient.coverages.get(coverage_id)
     if coverage is None:
         raise RuleViolated("claim_coverage_belongs_to_the_patient",
                            "the claim's coverage is not one of the patient's")
-    if coverage.relationship_to_subscriber is not RelationshipToSubscriber.SELF:
-        raise RuleViolated(
-            "subscriber_is_the_patient",
-            "Aries bills only coverages the patient holds as subscriber (no subscriber "
-            "demographics are kept for anyone else)",
-        )
-    d = patient.demographics
-    address = d.address
+    relationship = coverage.relationship_to_subscriber
+    insured = patient.demographics
+    if relationship is not RelationshipToSubscriber.SELF:
+        if coverage.subscriber is None:
+            raise RuleViolated(
+                "coverage_names_its_subscriber_when_not_the_patient",
+                "the coverage has no subscriber demographics: add them to bill it",
+            )
+        insured = coverage.subscriber
     return Subscriber(
-        name=Person(d.last_name, d.first_name),
+        name=Person(insured.last_name, insured.first_name),
         member_id=coverage.member_id,
         group_number=coverage.group_number,
-        address=PostalAddress(address.line1, address.line2, address.city, address.state,
-                              address.postal_code),
-        date_of_birth=d.date_of_birth,
-        sex=SEX_CODE.get(d.sex, "U"),
+        address=_postal(insured.address),
+        date_of_birth=insured.date_of_birth,
+        sex=SEX_CODE.get(insured.sex, "U"),
+        relationship=RELATIONSHIP_CODE[relationship],
     )
 
 

@@ -104,7 +104,7 @@ def bill_lines(
             units=line.units,
             oxygen_flow_lpm=line.oxygen_flow_lpm,
             adherence_met=line.adherence_met,
-            abn_on_file=line.abn_on_file,
+            abn=line.abn,
             kx_documented=line.kx_documented,
             portable_oxygen=line.portable_oxygen,
             extra_modifiers=line.extra_modifiers,

@@ -140,6 +140,7 @@ class LineToBill:
     oxygen_flow_lpm: Decimal | None = None
     portable_oxygen: bool = False
     adherence_met: bool | None = None
-    abn_on_file: bool = False
+    # The order's ABN decision ('signed', 'refused', 'not_obtained') or None: none recorded.
+    abn: str | None = None
     kx_documented: bool = False
     extra_modifiers: tuple[str, ...] = ()

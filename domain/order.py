@@ -54,6 +54,7 @@ from domain.order_values import (
     latest_verdict,
     rental_months_due,
 )
+from domain.pricing import AbnDecision, abn_decision
 from domain.rules import calendar_date, present_text, refusing_rules
 
 
@@ -114,6 +115,7 @@ class Order(AriesAggregate):
         self.wopd_signed_on: date | None = None
         self.face_to_face_on: date | None = None
         self.abn_signed_on: date | None = None
+        self.abn_decision: AbnDecision | None = None
         self._prior_authorizations: dict[UUID, PriorAuthorizationDecision] = {}
         self.delivered_on: date | None = None  # the date of service
         self.pod: ProofOfDelivery | None = None
@@ -193,13 +195,19 @@ class Order(AriesAggregate):
     def _face_to_face_recorded(self, encounter_on: date) -> None:
         self.face_to_face_on = encounter_on
 
-    def record_abn(self, signed_on: date) -> None:
-        """An Advance Beneficiary Notice is on file (GA rather than GZ when not covered)."""
-        self._abn_recorded(self._document_date(signed_on, "signed_on"))
+    def record_abn(self, signed_on: date, decision: AbnDecision | str = "signed") -> None:
+        """What came of the Advance Beneficiary Notice on `signed_on`: signed or refused (GA
+        when the item is not covered) or required but not obtained (GZ); see
+        `domain.pricing.medical_necessity_modifier`."""
+        checked = abn_decision(decision) or abn_decision("")  # None is refused too
+        assert checked is not None
+        self._abn_recorded(self._document_date(signed_on, "signed_on"), checked.value)
 
     @event("AbnRecorded")
-    def _abn_recorded(self, signed_on: date) -> None:
+    def _abn_recorded(self, signed_on: date, decision: str = "signed") -> None:
+        # Recorded before decisions were: only signed ABNs were recorded.
         self.abn_signed_on = signed_on
+        self.abn_decision = AbnDecision(decision)
 
     # -- prior authorization ---------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from domain import patient_rules as rules
 from domain.base import AriesAggregate, pin_topics
 from domain.errors import InvalidValue, RuleViolated, require
 from domain.mbi import valid_mbi
+from domain.patient_mbi_index import MbiIndex
 from domain.patient_values import (
     RANK_ORDER,
     Address,
@@ -159,7 +160,13 @@ class Patient(AriesAggregate):
         relationship_to_subscriber: RelationshipToSubscriber,
         effective_from: date,
         effective_to: date | None = None,
+        *,
+        subscriber: Demographics | None = None,
+        as_of: date | None = None,
     ) -> None:
+        """Add a policy. When the patient is not its subscriber (`relationship_to_subscriber`
+        not SELF), `subscriber` gives the insured's demographics (required), checked as of
+        `as_of` (default: `effective_from`)."""
         self._require_active()
         require(
             coverage_id not in self.coverages,
@@ -171,6 +178,9 @@ class Patient(AriesAggregate):
         member_id = present_text(member_id, "member id", "coverage_identifiers_are_present")
         rules.coverage_terms_are_known(rank, relationship_to_subscriber)
         effective_from, effective_to = rules.coverage_period(effective_from, effective_to)
+        subscriber = rules.coverage_subscriber(
+            relationship_to_subscriber, subscriber, as_of or effective_from
+        )
         require(
             not is_medicare_payer(payer_id) or self.mbi is not None,
             "medicare_coverage_requires_mbi",
@@ -182,7 +192,7 @@ class Patient(AriesAggregate):
         group_number = rules.optional_text(group_number)
         self._coverage_added(
             coverage_id, payer_id, payer_name, member_id, group_number, rank,
-            relationship_to_subscriber, effective_from, effective_to,
+            relationship_to_subscriber, effective_from, effective_to, subscriber,
         )
 
     @event("CoverageAdded")
@@ -197,10 +207,12 @@ class Patient(AriesAggregate):
         relationship_to_subscriber: RelationshipToSubscriber,
         effective_from: date,
         effective_to: date | None,
+        subscriber: Demographics | None = None,
     ) -> None:
+        # Events recorded before subscribers were kept have none: the patient was the subscriber.
         self.coverages[coverage_id] = Coverage(
             coverage_id, payer_id, payer_name, member_id, group_number, rank,
-            relationship_to_subscriber, effective_from, effective_to,
+            relationship_to_subscriber, effective_from, effective_to, subscriber=subscriber,
         )
 
     def terminate_coverage(self, coverage_id: UUID, terminated_on: date) -> None:
@@ -449,6 +461,6 @@ class Patient(AriesAggregate):
 
 pin_topics(Patient, "aries.patient")
 
-AGGREGATES = (Patient,)
+AGGREGATES = (Patient, MbiIndex)
 # Every Enum and value object that appears in an event attribute (state-only ones are not).
 VALUE_TYPES = (Sex, CoverageRank, RelationshipToSubscriber, Address, Demographics, NoteRef)

@@ -22,7 +22,7 @@ from domain.patient_values import (
     RelationshipToSubscriber,
     Sex,
 )
-from domain.rules import calendar_date, present_text
+from domain.rules import billing_rule, calendar_date, present_text
 
 # The 50 states, DC, the territories and the military "states" USPS delivers to.
 _STATES = """AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH
@@ -112,6 +112,40 @@ def coverage_terms_are_known(rank: object, relationship_to_subscriber: object) -
             "relationship_to_subscriber_is_a_known_value",
             f"{relationship_to_subscriber!r} is not a relationship",
         )
+
+
+@billing_rule(
+    "X12 005010X222A1 (837P) TR3: loop 2000B SBR02 is 18 only when the subscriber is the"
+    " patient; otherwise 2010BA names the subscriber and loop 2000C (HL03 23, PAT01 the"
+    " relationship) with 2010CA names the patient",
+    "tests/unit/test_patient.py::test_coverage_names_its_subscriber_when_not_the_patient",
+    "tests/unit/test_patient.py::test_subscriber_details_only_when_not_the_patient",
+    "tests/unit/test_x12_writer.py::test_a_spouses_plan_names_the_subscriber_in_2010ba_and_the_patient_in_2000c",
+    "tests/integration/test_submission.py::test_a_claim_on_a_spouses_plan_goes_out_with_the_subscriber_and_a_patient_level",
+)
+def coverage_subscriber(
+    relationship: RelationshipToSubscriber, subscriber: Demographics | None, as_of: date
+) -> Demographics | None:
+    """A coverage the patient holds through someone else (spouse, parent, other) records the
+    subscriber's name, birth date, sex and address, which the 837P gives in loop 2010BA with
+    the patient in 2000C/2010CA; a coverage the patient holds as subscriber records none.
+
+    Answers the subscriber's demographics checked as a patient's are (None for self)."""
+    if relationship is RelationshipToSubscriber.SELF:
+        require(
+            subscriber is None,
+            "subscriber_details_only_when_not_the_patient",
+            "the patient is the subscriber: give no other subscriber",
+        )
+        return None
+    require(
+        isinstance(subscriber, Demographics),
+        "coverage_names_its_subscriber_when_not_the_patient",
+        f"a {relationship.value}'s coverage needs the subscriber's name, birth date, sex and"
+        " address",
+    )
+    assert subscriber is not None
+    return checked_demographics(subscriber, as_of)
 
 
 def coverage_period(effective_from: date, effective_to: date | None) -> tuple[date, date | None]:

@@ -102,6 +102,8 @@ class Coverage:
     effective_from: date
     effective_to: date | None
     terminated_on: date | None = None
+    # The insured when it is not the patient (a spouse's or parent's plan), else None.
+    subscriber: Demographics | None = None
 
     @property
     def is_medicare(self) -> bool:

@@ -18,15 +18,18 @@ Choices (see the module's tests for each, by name):
   without NU, and commercial payers accept them bare. Every other line starts with NU/UE/RR.
 - Inexpensive/routinely purchased items rented: RR only, 100% of the RR fee each month, up to the
   item's `rental_cap_months`. KH/KI/KJ are for capped rentals only.
-- KX/GA/GZ follow the item's medical-necessity policy (`KX_POLICY`): PAP devices by adherence,
-  mobility items and PAP supplies by documentation. Criteria met: KX; not met: GA with an ABN on
-  file, else GZ. Items without such a policy carry none of them (`kx_documented` is ignored).
-  KX/GA/GZ do not change the expected allowed amount. Payer-specific modifier rules (e.g. ABN
-  modifiers being Medicare-only) are not modelled.
-- Oxygen flow (stationary equipment only, `STATIONARY_OXYGEN`): QE (< 1 LPM) pays 50%, QG
-  (> 4 LPM) 150%; QF (> 4 LPM with portable oxygen) is priced at 100% of the stationary fee:
-  the portable add-on is its own line, and the payer's "higher of 150% or stationary plus
-  add-on" comparison spans lines, so it is left to the payer.
+- KX/GA/GZ are Medicare modifiers and follow the item's medical-necessity policy
+  (`KX_POLICY`): PAP devices by adherence, mobility items and PAP supplies by documentation.
+  Criteria met: KX; not met: GA or GZ from the ABN decision recorded on the order, and no
+  decision refuses the line (never GZ by default). Other payers' lines carry none of them.
+  KX/GA/GZ do not change the expected allowed amount (`medical_necessity_modifier`).
+- Oxygen flow (`oxygen_flow_modifier`): QE (< 1 LPM, stationary) pays 50%, QG (> 4 LPM,
+  stationary only) 150%; QF (> 4 LPM with portable oxygen) goes on the stationary line, paid
+  at 100%, and on the portable add-on, paid at the higher of its fee and 50% of the stationary
+  fee (`portable_oxygen_fee`).
+- Power wheelchairs rent at 15% of the purchase price in months 1-3 and 6% in months 4-13; the
+  fee schedule's RR amount is the month 1-3 payment, so months 4-13 are 40% of it
+  (`rental_allowed_fraction`).
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from typing import Any
 from domain.catalogue import HcpcsItem, PaymentCategory, item
 from domain.errors import InvalidValue, RuleViolated, require
 from domain.money import to_money
-from domain.rules import add_months
+from domain.rules import add_months, billing_rule
 
 # --- Vocabulary -----------------------------------------------------------------------------
 
@@ -66,15 +69,28 @@ CAPPED_RENTAL_BANDS: tuple[tuple[int, int, str, Decimal], ...] = (
     (4, 13, "KJ", Decimal("0.75")),
 )
 
-# Oxygen volume adjustments per CMS (42 CFR 414.226(e)); see the module docstring for QF.
+# Power wheelchairs (HCPCS K0813-K0898) rent at 15% of the purchase price in months 1-3 and 6% in
+# months 4-13; the RR fee is the month 1-3 payment, so months 4-13 allow 6/15 of it.
+POWER_WHEELCHAIR_BANDS: tuple[tuple[int, int, str, Decimal], ...] = (
+    (1, 1, "KH", Decimal("1.00")),
+    (2, 3, "KI", Decimal("1.00")),
+    (4, 13, "KJ", Decimal("0.40")),
+)
+POWER_WHEELCHAIR_CODES = re.compile(r"^K08(1[3-9]|[2-8][0-9]|9[0-8])$")
+
+# Oxygen volume adjustments of the stationary fee (42 CFR 414.226(e)); QF's is on the portable.
 OXYGEN_FLOW_ADJUSTMENT = {
     "QE": Decimal("0.50"),
     "QF": Decimal("1.00"),
     "QG": Decimal("1.50"),
 }
+# With QF the portable add-on is paid the higher of its own fee and this share of the stationary.
+QF_PORTABLE_SHARE_OF_STATIONARY = Decimal("0.50")
 LOW_FLOW_LPM = Decimal("1")
 HIGH_FLOW_LPM = Decimal("4")
-STATIONARY_OXYGEN = frozenset({"E1390"})
+STATIONARY_OXYGEN_CODE = "E1390"
+STATIONARY_OXYGEN = frozenset({STATIONARY_OXYGEN_CODE})
+PORTABLE_OXYGEN = frozenset({"E1392", "E0431"})
 
 # Medical-necessity modifier policy: how a line earns KX.
 ADHERENCE = "adherence"
@@ -92,6 +108,19 @@ KX_POLICY = {
     "A7035": DOCUMENTATION,
     "A7037": DOCUMENTATION,
 }
+
+
+class AbnDecision(Enum):
+    """What came of the Advance Beneficiary Notice for an order expected to be denied as not
+    reasonable and necessary: given and signed, given and refused (the refusal annotated on the
+    notice), or required but not obtained."""
+
+    SIGNED = "signed"
+    REFUSED = "refused"
+    NOT_OBTAINED = "not_obtained"
+
+
+ABN_MODIFIER = {AbnDecision.SIGNED: "GA", AbnDecision.REFUSED: "GA", AbnDecision.NOT_OBTAINED: "GZ"}
 
 
 class PayerKind(Enum):
@@ -261,8 +290,17 @@ def rental_month_is_paid(catalogue_item: HcpcsItem | str, rental_month: int) -> 
     return cap is not None and 1 <= rental_month <= cap
 
 
+@billing_rule(
+    "42 CFR 414.229 and Social Security Act 1834(a)(7)(A) (capped rental: 13 months, then"
+    " title passes); 42 CFR 414.226 and CMS Pub. 100-04 ch. 20 s. 30.6 (oxygen: 36 monthly"
+    " payments)",
+    "tests/unit/test_pricing.py::test_capped_rental_ends_after_month_13",
+    "tests/unit/test_pricing.py::test_oxygen_rental_ends_after_month_36",
+    "tests/unit/test_pricing.py::test_inexpensive_item_rental_ends_at_its_cap",
+)
 def check_rental_month_is_paid(catalogue_item: HcpcsItem, rental_month: int) -> None:
-    """No claim line for a month past the item's paid rental cap."""
+    """No claim line for a rental month past the item's paid cap: 13 months for capped rental
+    items, 36 for oxygen equipment, the item's cap for rented inexpensive items."""
     if rental_month_is_paid(catalogue_item, rental_month):
         return
     category = catalogue_item.payment_category
@@ -278,8 +316,13 @@ def check_rental_month_is_paid(catalogue_item: HcpcsItem, rental_month: int) -> 
     )
 
 
-def _capped_band(rental_month: int) -> tuple[str, Decimal]:
-    for first, last, modifier, fraction in CAPPED_RENTAL_BANDS:
+def is_power_wheelchair(code: str) -> bool:
+    return bool(POWER_WHEELCHAIR_CODES.match(code))
+
+
+def _capped_band(rental_month: int, code: str = "") -> tuple[str, Decimal]:
+    bands = POWER_WHEELCHAIR_BANDS if is_power_wheelchair(code) else CAPPED_RENTAL_BANDS
+    for first, last, modifier, fraction in bands:
         if first <= rental_month <= last:
             return modifier, fraction
     raise RuleViolated(
@@ -292,12 +335,22 @@ def capped_rental_month_modifier(rental_month: int) -> str:
     return _capped_band(rental_month)[0]
 
 
+@billing_rule(
+    "42 CFR 414.229 (capped rental items); Social Security Act 1834(a)(7)(A) as amended by"
+    " Pub. L. 109-171 s. 5101 (10% then 7.5% of the purchase price, title after month 13);"
+    " power wheelchairs 15% then 6%: DME MAC power wheelchair rental FAQ (standard PWCs K0813-"
+    "K0831, K0898 rented as capped rental items from 1 January 2011)",
+    "tests/unit/test_pricing.py::test_capped_rental_month_sets_modifiers_and_allowed_amount",
+    "tests/unit/test_pricing.py::test_power_wheelchair_rents_at_15_then_6_percent_of_purchase_price",
+)
 def rental_allowed_fraction(catalogue_item: HcpcsItem | str, rental_month: int) -> Decimal:
-    """Share of the monthly fee allowed: capped rentals 100% months 1-3 then 75%; others 100%."""
+    """A capped rental pays 10% of the purchase price in months 1-3 and 7.5% in months 4-13
+    (power wheelchairs: 15% then 6%); the RR fee is the month 1-3 payment, so months 4-13 allow
+    75% of it (power wheelchairs 40%). Oxygen and rented inexpensive items are paid 100%."""
     resolved = _as_item(catalogue_item)
     check_rental_month_is_paid(resolved, rental_month)
     if resolved.payment_category is PaymentCategory.CAPPED_RENTAL:
-        return _capped_band(rental_month)[1]
+        return _capped_band(rental_month, resolved.code)[1]
     return Decimal("1.00")
 
 
@@ -312,12 +365,35 @@ def rental_modifiers(catalogue_item: HcpcsItem | str, rental_month: int) -> tupl
     return ("RR",)
 
 
+def _check_flow(flow_lpm: object) -> Decimal:
+    if isinstance(flow_lpm, float) or not isinstance(flow_lpm, Decimal | int) or flow_lpm <= 0:
+        raise InvalidValue(
+            "oxygen_flow_is_a_positive_decimal", f"flow {flow_lpm!r} is not a positive Decimal"
+        )
+    return Decimal(flow_lpm)
+
+
+@billing_rule(
+    "42 CFR 414.226(e); CMS Pub. 100-04 ch. 20 s. 30.6.1 (adjustments to monthly oxygen fee);"
+    " CR 9848 (QF on stationary and portable from 1 April 2017); Noridian JD DME 'Oxygen Q"
+    " Modifiers' table",
+    "tests/unit/test_pricing.py::test_oxygen_flow_sets_qe_qf_qg_and_adjusts_the_amount",
+    "tests/unit/test_pricing.py::test_portable_oxygen_add_on_carries_qf_with_high_flow_stationary",
+    "tests/unit/test_pricing.py::test_portable_oxygen_add_on_without_high_flow_has_no_modifier",
+)
 def oxygen_flow_modifier(
     catalogue_item: HcpcsItem | str, flow_lpm: Decimal | None, portable: bool = False
 ) -> str | None:
-    """QE (< 1 LPM), QF (> 4 LPM with portable oxygen), QG (> 4 LPM), else none; stationary
-    oxygen equipment only (portable add-ons carry no flow modifier)."""
+    """The stationary prescribed flow (at rest) picks the oxygen Q modifier: QE below 1 LPM and
+    QG above 4 LPM on the stationary line; above 4 LPM with portable oxygen also prescribed, QF
+    on both the stationary line and the portable add-on. Portable lines carry no other one.
+
+    `flow_lpm` on a portable line is the stationary prescription's flow (None without one)."""
     resolved = _as_item(catalogue_item)
+    if resolved.code in PORTABLE_OXYGEN:
+        if flow_lpm is None:
+            return None
+        return "QF" if portable and _check_flow(flow_lpm) > HIGH_FLOW_LPM else None
     if resolved.code not in STATIONARY_OXYGEN:
         return None
     require(
@@ -325,13 +401,10 @@ def oxygen_flow_modifier(
         "stationary_oxygen_line_states_prescribed_flow",
         f"{resolved.code} needs the prescribed flow in litres per minute",
     )
-    if isinstance(flow_lpm, float) or not isinstance(flow_lpm, Decimal | int) or flow_lpm <= 0:
-        raise InvalidValue(
-            "oxygen_flow_is_a_positive_decimal", f"flow {flow_lpm!r} is not a positive Decimal"
-        )
-    if flow_lpm < LOW_FLOW_LPM:
+    flow = _check_flow(flow_lpm)
+    if flow < LOW_FLOW_LPM:
         return "QE"
-    if flow_lpm > HIGH_FLOW_LPM:
+    if flow > HIGH_FLOW_LPM:
         return "QF" if portable else "QG"
     return None
 
@@ -340,18 +413,53 @@ def oxygen_flow_adjustment(flow_modifier: str | None) -> Decimal:
     return OXYGEN_FLOW_ADJUSTMENT.get(flow_modifier or "", Decimal("1.00"))
 
 
+def portable_oxygen_fee(payer_id: str, portable_fee: Decimal) -> Decimal:
+    """With QF the portable add-on is paid the higher of its own fee and 50% of the payer's
+    stationary oxygen fee (the volume adjustment moved onto the portable line by CR 9848)."""
+    stationary = fee(payer_id, STATIONARY_OXYGEN_CODE, "RR")
+    return max(portable_fee, allowed_amount(stationary, QF_PORTABLE_SHARE_OF_STATIONARY))
+
+
+def abn_decision(value: Any) -> AbnDecision | None:
+    """The ABN decision from an AbnDecision, its value ('signed', 'refused', 'not_obtained') or
+    None (no decision recorded)."""
+    if value is None or isinstance(value, AbnDecision):
+        return value
+    try:
+        return AbnDecision(value)
+    except ValueError:
+        raise InvalidValue(
+            "abn_decision_is_signed_refused_or_not_obtained",
+            f"ABN decision {value!r} is not signed, refused or not_obtained",
+        ) from None
+
+
+@billing_rule(
+    "LCD L33718 (PAP devices and supplies); LCD L33789 (power mobility devices); CMS Pub. 100-04"
+    " ch. 30 s. 50 (ABN); DME MAC modifier GA page (Noridian JA DME: ABN given, never with KX,"
+    " GZ or GY on one line); GZ: expected to be denied as not reasonable and necessary, no ABN",
+    "tests/unit/test_pricing.py::test_cpap_carries_kx_when_adherent_else_ga_or_gz_from_the_abn_decision",
+    "tests/unit/test_pricing.py::test_pap_supply_carries_kx_when_documented",
+    "tests/unit/test_pricing.py::test_criteria_not_met_without_an_abn_decision_is_refused_not_gz",
+    "tests/unit/test_pricing.py::test_kx_ga_gz_are_medicare_modifiers",
+)
 def medical_necessity_modifier(
     hcpcs: str,
     *,
     adherence_met: bool | None,
     kx_documented: bool,
-    abn_on_file: bool,
+    abn: AbnDecision | str | None = None,
+    payer_kind: PayerKind = PayerKind.MEDICARE,
 ) -> str | None:
-    """KX when the item's policy criteria are met, else GA (ABN on file) or GZ (no ABN); None
-    for items without such a policy. PAP devices are judged by adherence (months 1-3: the
-    initial coverage criteria), which the caller must state."""
+    """On Medicare lines for items with a coverage policy, KX when the policy's criteria are met
+    and documented (PAP devices: adherence; PAP supplies and mobility items: documentation);
+    otherwise GA when an ABN was given (signed or refused) or GZ when it was required but not
+    obtained. Without a recorded ABN decision the line is refused, never billed GZ by default.
+
+    Other payers' lines and items without a policy carry none of KX/GA/GZ. PAP devices are
+    judged by adherence (months 1-3: the initial coverage criteria), which the caller states."""
     policy = KX_POLICY.get(hcpcs)
-    if policy is None:
+    if policy is None or payer_kind is not PayerKind.MEDICARE:
         return None
     if policy == ADHERENCE:
         require(
@@ -364,12 +472,26 @@ def medical_necessity_modifier(
         met = bool(kx_documented)
     if met:
         return "KX"
-    return "GA" if abn_on_file else "GZ"
+    decision = abn_decision(abn)
+    require(
+        decision is not None,
+        "abn_decision_is_recorded_when_coverage_criteria_are_not_met",
+        f"{hcpcs} does not meet its coverage criteria and the order records no ABN decision",
+    )
+    assert decision is not None
+    return ABN_MODIFIER[decision]
 
 
+@billing_rule(
+    "X12 005010X222A1 TR3 loop 2400 SV101-3..6 (at most four procedure modifiers); DME MAC"
+    " modifier GA page (Noridian JA DME: GA, GY, GZ never together or with KX on one line)",
+    "tests/unit/test_pricing.py::test_at_most_four_modifiers",
+    "tests/unit/test_pricing.py::test_pricing_modifier_comes_first",
+    "tests/unit/test_pricing.py::test_kx_never_with_ga_gz_gy",
+)
 def check_modifiers(modifiers: Iterable[str]) -> tuple[str, ...]:
-    """The modifiers, if they form a valid line: two characters each, each once, at most four,
-    the pricing modifier (NU/UE/RR, at most one) first, and KX never with GA, GZ or GY."""
+    """A line's modifiers are two characters each, each once, at most four, the pricing modifier
+    (NU/UE/RR, at most one) first, and KX never with GA, GZ or GY."""
     result = tuple(modifiers)
     for modifier in result:
         if not isinstance(modifier, str) or not MODIFIER_FORMAT.match(modifier):
@@ -424,7 +546,7 @@ def price_line(
     units: int = 1,
     oxygen_flow_lpm: Decimal | None = None,
     adherence_met: bool | None = None,
-    abn_on_file: bool = False,
+    abn: AbnDecision | str | None = None,
     kx_documented: bool = False,
     *,
     portable_oxygen: bool = False,
@@ -434,7 +556,9 @@ def price_line(
 
     `billing` is 'purchase_new', 'purchase_used' or 'rental' (or an Enum with that value).
     `extra_modifiers` (e.g. RT/LT, CG) follow the computed ones and are checked with them.
+    `abn` is the order's recorded ABN decision (None: none recorded).
     """
+    payer_kind = payer(payer_id).kind
     catalogue_item = item(hcpcs)
     code = catalogue_item.code
     billing = billing_value(billing)
@@ -452,20 +576,28 @@ def price_line(
     elif catalogue_item.payment_category is not PaymentCategory.SUPPLY:
         modifiers.append(BASIS_BY_BILLING[billing])
 
+    flow_modifier = None
     if catalogue_item.payment_category is PaymentCategory.OXYGEN:
         flow_modifier = oxygen_flow_modifier(catalogue_item, oxygen_flow_lpm, portable_oxygen)
         if flow_modifier is not None:
             modifiers.append(flow_modifier)
-        flow_adjustment = oxygen_flow_adjustment(flow_modifier)
+        if code in STATIONARY_OXYGEN:
+            flow_adjustment = oxygen_flow_adjustment(flow_modifier)
 
     necessity = medical_necessity_modifier(
-        code, adherence_met=adherence_met, kx_documented=kx_documented, abn_on_file=abn_on_file
+        code,
+        adherence_met=adherence_met,
+        kx_documented=kx_documented,
+        abn=abn,
+        payer_kind=payer_kind,
     )
     if necessity is not None:
         modifiers.append(necessity)
     modifiers.extend(m.strip().upper() if isinstance(m, str) else m for m in extra_modifiers)
 
     line_fee = allowed_amount(fee(payer_id, code, BASIS_BY_BILLING[billing]), flow_adjustment)
+    if flow_modifier == "QF" and code in PORTABLE_OXYGEN:
+        line_fee = portable_oxygen_fee(payer_id, line_fee)
     return PricedLine(
         hcpcs=code,
         modifiers=check_modifiers(modifiers),

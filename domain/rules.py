@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import calendar
 import functools
+import inspect
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import ParamSpec
+from typing import Any, ParamSpec, TypeVar
 
 from domain.errors import InvalidValue, RuleViolated
 
@@ -111,3 +113,48 @@ def add_months(start: date, months: int) -> date:
     index = start.month - 1 + months
     year, month = start.year + index // 12, index % 12 + 1
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+# --- Billing rules and their sources -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BillingRule:
+    """A billing, pricing or posting rule: what it says, the public source it follows and the
+    tests (``path::name``) that pin it. docs/domain-rules.md is generated from these."""
+
+    name: str
+    module: str
+    summary: str
+    source: str
+    pinned_by: tuple[str, ...]
+
+
+# Every function declared with `@billing_rule`, by name.
+BILLING_RULES: dict[str, BillingRule] = {}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def billing_rule(source: str, *pinned_by: str) -> Callable[[F], F]:
+    """Register the decorated function as a billing rule citing `source` (CMS manual chapter,
+    CFR section, LCD, DME MAC article or X12 TR3 loop) and pinned by the tests `pinned_by`.
+    Its docstring's first paragraph is the rule as docs/domain-rules.md states it."""
+    if not source.strip() or not pinned_by:
+        raise ValueError("a billing rule cites its source and the tests that pin it")
+
+    def register(function: F) -> F:
+        doc = inspect.getdoc(function) or ""
+        summary = " ".join(doc.split("\n\n", 1)[0].split())
+        if not summary:
+            raise ValueError(f"billing rule {function.__name__} states itself in a docstring")
+        name = function.__name__
+        known = BILLING_RULES.get(name)
+        if known is not None and known.module != function.__module__:
+            raise ValueError(f"billing rule {name} is declared in {known.module} already")
+        BILLING_RULES[name] = BillingRule(
+            name, function.__module__, summary, " ".join(source.split()), tuple(pinned_by)
+        )
+        return function
+
+    return register

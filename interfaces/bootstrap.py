@@ -106,7 +106,9 @@ def bootstrap(settings: Settings | None = None) -> Aries:
         connect_args={"connect_timeout": timeout},
     )
     clock = SystemClock(ZoneInfo(settings.supplier_timezone))  # the supplier's "today"
-    patients = PatientApplication(env=env, clock=clock)
+    patients = PatientApplication(
+        env=env, clock=clock, mbi_index_key=settings.mbi_index_key.get_secret_value()
+    )
     orders = OrderApplication(env=env, clock=clock)
     orders.patients = patients
     claims = ClaimApplication(env=env)  # a projection's __init__ takes env only

@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from application.identity import DEV_MFA_KEY
+from application.patients import DEV_MBI_INDEX_KEY
 
 DEV_JWT_SECRET = "aries-development-secret-change-me-000000"  # noqa: S105 (refused outside dev)
 DEV_AUDIT_SIGNING_KEY = "aries-development-audit-seal-key-change-me"  # noqa: S105 (refused too)
@@ -65,6 +66,12 @@ class Settings(BaseSettings):
         SecretStr(DEV_MFA_KEY), description="encrypts TOTP secrets in the event store"
     )
 
+    mbi_index_key: SecretStr = Field(
+        SecretStr(DEV_MBI_INDEX_KEY),
+        description=(
+            "keys the MBI uniqueness index ids (HMAC); never change it once patients exist"
+        ),
+    )
     summary_provider: Literal["local", "ollama", "openai", "anthropic"] = Field(
         "local", description="who writes clinical-note summaries"
     )
@@ -229,6 +236,9 @@ class Settings(BaseSettings):
             seal = self.audit_signing_key.get_secret_value()
             if seal == DEV_AUDIT_SIGNING_KEY or len(seal) < 32:
                 raise ValueError("ARIES_AUDIT_SIGNING_KEY must be set (32+ chars) in production")
+            key = self.mbi_index_key.get_secret_value()
+            if key == DEV_MBI_INDEX_KEY or len(key) < 32:
+                raise ValueError("ARIES_MBI_INDEX_KEY must be set (32+ chars) in production")
             if not self.database_url or not self.redis_url:
                 raise ValueError("production needs ARIES_DATABASE_URL and ARIES_REDIS_URL")
         return self

@@ -10,8 +10,10 @@ Choices a reader may question:
 - The ordering practitioner is NM1*DK in loop 2420E on every line: the implementation guide
   has no claim-level ordering provider (2310A is the referring provider, NM1*DN), and the DME
   MACs ask for the ordering NPI on each line.
-- The patient is the subscriber (SBR02 18, no 2000C loop): Aries keeps no demographics for a
-  subscriber other than the patient. `application.submission` refuses the other claims.
+- When the patient is the subscriber: SBR02 18 and no 2000C loop. When not (a spouse's or
+  parent's plan), the subscriber's name, birth date and address go in 2010BA, SBR02 is left
+  empty, 2000B's HL04 is 1 and a 2000C loop (HL 23, PAT01 relationship) with 2010CA (NM1*QC)
+  names the patient; the claim (2300) follows under 2000C (`_claim`).
 - REF*6R (line item control number) is the claim line id without dashes: an 835 names it back
   on the SVC it pays, so remittance posting matches lines without guessing.
 - Place of service is 12 (home) on the claim; the claim frequency (CLM05-3) is the claim's
@@ -76,13 +78,32 @@ class Person:
     first_name: str
 
 
+# The patient's relationship to the subscriber (X12 element 1069): SBR02 in 2000B only says
+# 18 (self); PAT01 in 2000C and SBR02 in 2320 say the others.
+SELF = "18"
+SPOUSE = "01"
+CHILD = "19"
+OTHER_RELATIONSHIP = "G8"
+
+
 @dataclass(frozen=True)
 class Subscriber:
-    """The insured (here always the patient) under one coverage."""
+    """The insured under one coverage; `relationship` is the patient's relationship to them."""
 
     name: Person
     member_id: str
     group_number: str | None
+    address: PostalAddress
+    date_of_birth: date
+    sex: str  # F, M or U
+    relationship: str = SELF
+
+
+@dataclass(frozen=True)
+class PatientParty:
+    """The patient when not the subscriber (2010CA)."""
+
+    name: Person
     address: PostalAddress
     date_of_birth: date
     sex: str  # F, M or U
@@ -152,6 +173,7 @@ class ClaimDocument:
     prior_authorization: str | None = None
     original_claim_number: str | None = None
     prior_payer: PriorPayer | None = None
+    patient: PatientParty | None = None  # required when the subscriber is not the patient
 
     @property
     def charge(self) -> Decimal:
@@ -199,8 +221,9 @@ def _transaction(
             supplier.npi)
     _address(out, supplier.address)
     out.add("REF", "EI", supplier.tax_id)
-    for index, claim in enumerate(claims, start=2):
-        _claim(out, index, claim)
+    hl = 2
+    for claim in claims:
+        hl = _claim(out, hl, claim)
     return out
 
 
@@ -214,22 +237,37 @@ def _person(out: Segments, code: str, person: Person, qualifier: str, identifier
             None, None, None, qualifier, identifier)
 
 
-def _claim(out: Segments, hl: int, claim: ClaimDocument) -> None:
+def _claim(out: Segments, hl: int, claim: ClaimDocument) -> int:
+    """Write the claim's 2000B (and 2000C) and 2300 loops from HL `hl`; the next free HL."""
     if not 1 <= len(claim.lines) <= MAX_LINES:
         raise ValueError(f"a professional claim has 1 to {MAX_LINES} lines")
     if not 1 <= len(claim.diagnoses) <= MAX_DIAGNOSES:
         raise ValueError(f"a professional claim has 1 to {MAX_DIAGNOSES} diagnoses")
-    subscriber, payer = claim.subscriber, claim.payer
-    # 2000B subscriber (the patient: no 2000C below it)
-    out.add("HL", str(hl), "1", "22", "0")
-    out.add("SBR", claim.payer_responsibility, "18", subscriber.group_number, None, None, None,
-            None, None, payer.claim_filing_indicator)
+    subscriber, payer, patient = claim.subscriber, claim.payer, claim.patient
+    is_self = subscriber.relationship == SELF
+    if is_self != (patient is None):
+        raise ValueError("a patient other than the subscriber is given exactly when not self")
+    # 2000B subscriber; HL04 1 when a 2000C patient level follows
+    out.add("HL", str(hl), "1", "22", "0" if is_self else "1")
+    out.add("SBR", claim.payer_responsibility, SELF if is_self else None,
+            subscriber.group_number, None, None, None, None, None,
+            payer.claim_filing_indicator)
     _person(out, "IL", subscriber.name, "MI", subscriber.member_id)
     _address(out, subscriber.address)
     out.add("DMG", "D8", d8(subscriber.date_of_birth), subscriber.sex)
     # 2010BB payer
     out.add("NM1", "PR", "2", clean(payer.name, 60), None, None, None, None, "PI",
             payer.payer_id)
+    next_hl = hl + 1
+    if patient is not None:
+        # 2000C patient, 2010CA patient name
+        out.add("HL", str(next_hl), str(hl), "23", "0")
+        out.add("PAT", subscriber.relationship)
+        out.add("NM1", "QC", "1", clean(patient.name.last_name, 60),
+                clean(patient.name.first_name, 35) or None)
+        _address(out, patient.address)
+        out.add("DMG", "D8", d8(patient.date_of_birth), patient.sex)
+        next_hl += 1
     # 2300 claim
     out.add("CLM", claim.patient_control_number, amount(claim.charge), None, None,
             (HOME, "B", claim.frequency_code), "Y", "A", "Y", "Y")
@@ -243,12 +281,13 @@ def _claim(out: Segments, hl: int, claim: ClaimDocument) -> None:
         _prior_payer(out, claim.prior_payer)
     for number, line in enumerate(claim.lines, start=1):
         _line(out, number, line, claim)
+    return next_hl
 
 
 def _prior_payer(out: Segments, prior: PriorPayer) -> None:
     # 2320 other subscriber information, 2330A other subscriber, 2330B other payer
-    out.add("SBR", "P", "18", prior.subscriber.group_number, None, None, None, None, None,
-            prior.payer.claim_filing_indicator)
+    out.add("SBR", "P", prior.subscriber.relationship, prior.subscriber.group_number, None,
+            None, None, None, None, prior.payer.claim_filing_indicator)
     out.add("AMT", "D", amount(prior.paid))
     out.add("OI", None, None, "Y", None, None, "Y")
     _person(out, "IL", prior.subscriber.name, "MI", prior.subscriber.member_id)

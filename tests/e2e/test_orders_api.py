@@ -178,6 +178,26 @@ def test_wopd_and_face_to_face_are_recorded_together_and_complete_a_power_chair_
     }
 
 
+def test_an_abn_not_obtained_is_recorded_with_its_decision(api, tenant, intake):
+    patient_id, _ = patient(api, tenant)
+    placed = place(api, intake, patient_id,
+                   lines=[{"hcpcs": "E0601", "quantity": 1, "billing": "rental"}])
+    act(api, intake, placed["id"], "documents",
+        {"abn": {"signed_on": DAY, "decision": "not_obtained"}})
+    with bound_context(tenant_id=tenant):
+        order = api.app.state.aries.orders.get_order(uuid.UUID(placed["id"]))
+    assert order.abn_decision.value == "not_obtained"
+
+
+def test_an_unknown_abn_decision_is_a_422(api, tenant, intake):
+    patient_id, _ = patient(api, tenant)
+    placed = place(api, intake, patient_id,
+                   lines=[{"hcpcs": "E0601", "quantity": 1, "billing": "rental"}])
+    response = api.post(f"/v1/orders/{placed['id']}/documents", headers=intake,
+                        json={"abn": {"signed_on": DAY, "decision": "maybe"}})
+    assert response.status_code == 422, response.text
+
+
 def test_prior_authorization_decisions_are_kept_per_line(api, tenant, intake):
     patient_id, _ = patient(api, tenant)
     placed = place(api, intake, patient_id, lines=[

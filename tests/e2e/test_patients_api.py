@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from domain.context import bound_context
 from tests.e2e.conftest import access_entries, headers_for
 
 pytestmark = pytest.mark.e2e
@@ -107,7 +108,7 @@ def test_search_finds_a_name_with_a_typo_an_account_number_and_an_mbi(api, intak
 
 def test_filters_select_by_active_payer_and_date_of_birth(api, intake):
     first = register(api, intake)
-    second = register(api, intake, last_name="Hopper", date_of_birth="1906-12-09")
+    second = register(api, intake, last_name="Hopper", date_of_birth="1906-12-09", mbi=None)
     covered = api.post(f"/v1/patients/{first['id']}/coverages", json=medicare(), headers=intake)
     assert covered.status_code == 201, covered.text
     gone = api.post(f"/v1/patients/{second['id']}/deactivate", json={"reason": "duplicate"},
@@ -151,7 +152,7 @@ def test_pages_list_every_patient_once_in_order_in_both_directions(api, intake):
 
 def test_a_cursor_from_another_sort_is_refused(api, intake):
     for name in ("Adams", "Baker"):
-        last = register(api, intake, last_name=name)
+        last = register(api, intake, last_name=name, mbi=None)
     page = api.get("/v1/patients", params={"limit": 1, "min_position": last["position"]},
                    headers=intake).json()
     response = api.get("/v1/patients", params={"sort": "registered_at",
@@ -239,6 +240,46 @@ def test_a_second_primary_coverage_in_force_is_a_409_with_the_rule(api, intake):
     assert api.post(url, json=medicare(), headers=intake).status_code == 201
     clash = api.post(url, json=medicare(payer_id="BCBS1"), headers=intake)
     assert clash.status_code == 409 and clash.json()["rule"] == "one_active_coverage_per_rank"
+
+
+SPOUSE = {"first_name": "Charles", "last_name": "Lovelace", "date_of_birth": "1945-05-02",
+          "sex": "male", "address": {"line1": "12 Elm Street", "city": "Springfield",
+                                     "state": "IL", "postal_code": "62704"}}
+
+
+def test_a_spouses_plan_is_added_with_the_subscribers_demographics(api, intake, tenant):
+    patient = register(api, intake, mbi=None)
+    body = {"payer_id": "COM-AETNA", "payer_name": "Aetna", "member_id": "W987654321",
+            "rank": "primary", "relationship_to_subscriber": "spouse",
+            "effective_from": "2025-01-01", "subscriber": SPOUSE}
+    added = api.post(f"/v1/patients/{patient['id']}/coverages", json=body, headers=intake)
+    assert added.status_code == 201, added.text
+    aries = api.app.state.aries
+    with bound_context(tenant_id=tenant):
+        stored = aries.patients.get_patient(uuid.UUID(patient["id"]))
+    (coverage,) = stored.coverages.values()
+    assert (coverage.subscriber.first_name, coverage.subscriber.date_of_birth.isoformat()) == (
+        "Charles", "1945-05-02")
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"relationship_to_subscriber": "child"},  # no subscriber
+        {"subscriber": SPOUSE},  # the patient is the subscriber: none other
+        {"relationship_to_subscriber": "spouse", "subscriber": {**SPOUSE, "sex": "x"}},
+        {"relationship_to_subscriber": "spouse", "subscriber": {**SPOUSE, "last_name": " "}},
+    ],
+)
+def test_a_coverage_whose_subscriber_does_not_fit_its_relationship_is_a_422(
+    api, intake, changes
+):
+    patient = register(api, intake, mbi=None)
+    body = {"payer_id": "COM-AETNA", "payer_name": "Aetna", "member_id": "W987654321",
+            "rank": "primary", "effective_from": "2025-01-01", **changes}
+    response = api.post(f"/v1/patients/{patient['id']}/coverages", json=body, headers=intake)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
 
 
 def test_terminating_an_unknown_coverage_is_404(api, intake):
@@ -414,3 +455,18 @@ def test_every_phi_read_leaves_one_access_entry_and_a_denial_leaves_one_too(
             action, fields_class, outcome
         )
         assert entry.patient_ids == [uuid.UUID(patient["id"])]
+
+
+def test_two_patients_with_one_mbi_is_a_409_problem_naming_the_rule(api, intake):
+    register(api, intake, last_name="Lovelace", mbi="1EG4-TE5-MK73")
+    response = api.post("/v1/patients", json=new_patient(last_name="Byron", mbi="1eg4te5mk73"),
+                        headers=intake)
+    assert response.status_code == 409, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["rule"] == "mbi_is_unique_per_tenant"
+    assert "1EG4" not in response.text.upper()
+
+
+def test_the_same_mbi_in_two_tenants_is_two_patients(api):
+    for tenant in (f"t-{uuid.uuid4().hex[:10]}", f"t-{uuid.uuid4().hex[:10]}"):
+        register(api, headers_for(api, "intake", tenant), mbi="1EG4-TE5-MK73")

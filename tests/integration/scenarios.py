@@ -3,6 +3,7 @@ documents and delivery. Shared by integration tests (not a test module)."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID, uuid4
@@ -16,9 +17,15 @@ from domain.order_values import (
     SignerRelationship,
 )
 from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
+from interfaces.cli.demo import fake_mbi
 
 MEDICARE = "MCR-DMEB"
 PRACTITIONER = OrderingPractitioner(name="Dr Ada Lovelace", npi="1234567893")
+
+
+def new_mbi() -> str:
+    """A well-formed MBI no other test patient has (MBIs are unique per tenant)."""
+    return fake_mbi(random.SystemRandom())
 
 
 def demographics(last_name: str = "Rivera") -> Demographics:
@@ -41,15 +48,19 @@ class DeliveredOrder:
     walker_line_id: UUID
 
 
-def medicare_patient(aries, effective_from: date = date(2025, 1, 1)) -> tuple[UUID, UUID]:
-    patient = aries.patients.register_patient(demographics(), mbi="1EG4TE5MK73")
+def medicare_patient(
+    aries, effective_from: date = date(2025, 1, 1), mbi: str | None = None
+) -> tuple[UUID, UUID]:
+    """A Medicare patient with primary coverage; `mbi` defaults to a new one."""
+    mbi = mbi or new_mbi()
+    patient = aries.patients.register_patient(demographics(), mbi=mbi)
     coverage_id = uuid4()
     aries.patients.add_coverage(
         patient.id,
         coverage_id=coverage_id,
         payer_id=MEDICARE,
         payer_name="Medicare DME MAC Jurisdiction B",
-        member_id="1EG4TE5MK73",
+        member_id=mbi,
         group_number=None,
         rank=CoverageRank.PRIMARY,
         relationship_to_subscriber=RelationshipToSubscriber.SELF,

@@ -10,6 +10,7 @@ from domain.context import bound_context
 from domain.errors import NotFound
 from domain.patient import Patient
 from domain.patient_values import Address, Demographics, Sex
+from tests.integration.scenarios import new_mbi
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +27,7 @@ def _demographics(last_name: str = "Rivera") -> Demographics:
 
 
 def test_two_concurrent_writers_to_one_aggregate_give_one_success_and_one_conflict(aries):
-    registered = aries.patients.register_patient(_demographics(), mbi="1EG4TE5MK73")
+    registered = aries.patients.register_patient(_demographics(), mbi=new_mbi())
     first = aries.patients.get_patient(registered.id)
     second = aries.patients.get_patient(registered.id)
     first.correct_demographics(_demographics("Rivera-Lopez"), as_of=date(2026, 1, 1))

@@ -28,6 +28,7 @@ from domain.patient_values import (
 from projections.patients import search_text, trigrams
 from projections.runner import catch_up, rebuild
 from projections.tables import coverages, notes, patients, summaries
+from tests.integration.scenarios import new_mbi
 
 pytestmark = pytest.mark.integration
 
@@ -181,6 +182,7 @@ def _apply(aries, patient_id: UUID, action: str, choice: int, when: datetime) ->
         )
     elif action == "coverage":
         rank = list(CoverageRank)[choice % 3]
+        relationship = list(RelationshipToSubscriber)[choice % 4]
         payer = "MCR-JB" if choice % 2 else f"COMM{choice}"
         app.add_coverage(
             patient_id,
@@ -189,9 +191,11 @@ def _apply(aries, patient_id: UUID, action: str, choice: int, when: datetime) ->
             member_id=f"M{choice}",
             group_number="G1" if choice > 2 else None,
             rank=rank,
-            relationship_to_subscriber=list(RelationshipToSubscriber)[choice % 4],
+            relationship_to_subscriber=relationship,
             effective_from=date(2025, 1 + choice, 1) + timedelta(days=choice),
             effective_to=date(2027, 1, 1) if choice > 3 else None,
+            subscriber=None if relationship is RelationshipToSubscriber.SELF
+            else demographics("Subscriber", born=date(1940, 1, 1)),
         )
     elif action == "terminate" and patient.coverages:
         coverage = sorted(patient.coverages.values(), key=lambda c: str(c.coverage_id))[
@@ -302,7 +306,8 @@ def test_rebuilding_from_zero_gives_exactly_the_rows_the_live_projection_wrote(
     with bound_context(tenant_id=tenant, actor_id="u-1"):
         ids = [
             aries.patients.register_patient(
-                demographics(NAMES[i], first=f"F{i}"), mbi=MBIS[i] if i != 1 else None
+                # Examples share the two tenants, and an MBI is one patient's per tenant.
+                demographics(NAMES[i], first=f"F{i}"), mbi=new_mbi() if i != 1 else None
             ).id
             for i in range(3)
         ]

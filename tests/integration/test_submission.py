@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from uuid import UUID, uuid4
@@ -25,7 +26,7 @@ from application.x12.segments import interchanges
 from domain.claim_ids import claim_id_for, patient_control_number_for
 from domain.claim_values import ClaimStatus
 from domain.order_values import LineBilling, OrderLine, ProofOfDelivery, SignerRelationship
-from domain.patient_values import CoverageRank, RelationshipToSubscriber
+from domain.patient_values import CoverageRank, RelationshipToSubscriber, Sex
 from interfaces.clearinghouse import submission_service_from
 from interfaces.clearinghouse.control_numbers import RedisControlNumbers
 from interfaces.clearinghouse.http import HttpClearinghouse
@@ -182,7 +183,7 @@ def test_a_claim_the_front_end_rejects_is_recorded_rejected_with_its_reasons(ari
     assert any(r.startswith("A7:187") and "future" in r for r in claim.rejection_reasons)
 
 
-def test_a_claim_whose_patient_is_not_the_subscriber_is_refused_and_the_rest_go_out(aries):
+def test_a_claim_on_a_spouses_plan_goes_out_with_the_subscriber_and_a_patient_level(aries):
     ready = requested_claim(aries)
     patient = aries.patients.register_patient(demographics())
     coverage_id = uuid4()
@@ -191,6 +192,8 @@ def test_a_claim_whose_patient_is_not_the_subscriber_is_refused_and_the_rest_go_
         member_id="W987654321", group_number="G1", rank=CoverageRank.PRIMARY,
         relationship_to_subscriber=RelationshipToSubscriber.SPOUSE,
         effective_from=date(2025, 1, 1),
+        subscriber=replace(demographics("Rivera"), first_name="Luis",
+                           date_of_birth=date(1946, 7, 1), sex=Sex.MALE),
     )
     walker = uuid4()
     order = aries.orders.place_order(
@@ -208,12 +211,17 @@ def test_a_claim_whose_patient_is_not_the_subscriber_is_refused_and_the_rest_go_
     spouse_claim = claim_id_for(order.id, f"{DELIVERED_ON:%Y-%m}", "COM-AETNA")
     aries.claims.submit(spouse_claim)
 
-    outcome = service(aries, SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX")).submit(
-        [spouse_claim, ready])
+    clearinghouse = Recording(SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX"))
+    outcome = service(aries, clearinghouse).submit([spouse_claim, ready])
 
-    assert outcome.refused == {spouse_claim: "subscriber_is_the_patient"}
-    assert outcome.accepted == (ready,)
-    assert aries.claims.get_claim(spouse_claim).status is ClaimStatus.SUBMISSION_REQUESTED
+    assert outcome.refused == {}
+    assert set(outcome.accepted) == {spouse_claim, ready}, outcome
+    (sent,) = clearinghouse.sent
+    assert_valid_x12(sent)
+    rows = list(interchanges(sent)[0].segments)
+    assert ("NM1", "IL", "1", "Rivera", "Luis", "", "", "", "MI", "W987654321") in rows
+    assert ("DMG", "D8", "19460701", "M") in rows
+    assert ("PAT", "01") in rows and ("NM1", "QC", "1", "Rivera", "Ana") in rows
 
 
 # --- each claim reaches the clearinghouse once ---------------------------------------------------

@@ -118,7 +118,8 @@ def test_a_patient_without_notes_cannot_ask_for_a_summary(aries):
 def test_the_provider_receives_no_direct_identifier(aries):
     tenant = f"t-{uuid.uuid4().hex[:10]}"
     with clinician(tenant):
-        patient_id, _ = medicare_patient(aries)  # Ana Rivera, MBI 1EG4TE5MK73, 12 Elm St
+        # Ana Rivera of 12 Elm St, MBI 1EG4TE5MK73 (the tenant is this test's own).
+        patient_id, _ = medicare_patient(aries, mbi="1EG4TE5MK73")
         aries.patients.add_note(patient_id, author_id="rt-7",
                                 subjective="Ana Rivera (1EG4TE5MK73) of 12 Elm St feels well.")
         summary_id = uuid.uuid4()

@@ -41,6 +41,7 @@ SHELL_SECRETS = {
     "ARIES_AUDIT_SIGNING_KEY": "a" * 48,
     "ARIES_AUDIT_HMAC_KEY": "h" * 48,
     "ARIES_DB_APP_PASSWORD": APP_PASSWORD,
+    "ARIES_MBI_INDEX_KEY": "i" * 48,
 }
 
 
@@ -292,6 +293,13 @@ def test_the_worker_appends_checkpoints_to_a_witness_volume():
     environment = _container_environment("worker", shell=SHELL_SECRETS)
     assert environment["ARIES_AUDIT_WITNESS_DIR"] == "/var/lib/aries/witness"
     assert "audit-witness:/var/lib/aries/witness" in _service("worker")["volumes"]
+
+
+def test_compose_refuses_to_start_without_an_mbi_index_key():
+    with pytest.raises(LookupError, match="ARIES_MBI_INDEX_KEY"):
+        _container_environment(
+            "api", shell={"ARIES_JWT_SECRET": A_SECRET, "ARIES_MFA_ENCRYPTION_KEY": "m" * 48}
+        )
 
 
 @pytest.mark.parametrize("service", APP_SERVICES)

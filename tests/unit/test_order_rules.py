@@ -28,6 +28,7 @@ from domain.order_values import (
     RentalMonth,
     SignerRelationship,
 )
+from domain.pricing import AbnDecision
 from domain.rules import rules_of
 from tests.unit.order_builders import (
     INVALID_NPI,
@@ -420,6 +421,33 @@ def test_abn_on_file_after_it_is_recorded():
     assert not order.abn_on_file
     order.record_abn(ORDER_DATE)
     assert order.abn_on_file and order.abn_signed_on == ORDER_DATE
+    assert order.abn_decision is AbnDecision.SIGNED
+
+
+@pytest.mark.parametrize("decision", ["refused", "not_obtained", AbnDecision.SIGNED])
+def test_abn_records_its_decision(decision):
+    order = place("E0601")
+    order.record_abn(ORDER_DATE, decision)
+    assert order.abn_decision is AbnDecision(decision)
+    assert replay(order.collect_events()).abn_decision is AbnDecision(decision)
+
+
+@pytest.mark.parametrize("decision", ["maybe", None])
+def test_abn_decision_is_signed_refused_or_not_obtained(decision):
+    order = place("E0601")
+    order.collect_events()
+    with pytest.raises(InvalidValue) as raised:
+        order.record_abn(ORDER_DATE, decision)
+    assert raised.value.rule == "abn_decision_is_signed_refused_or_not_obtained"
+    assert order.collect_events() == []
+
+
+def test_an_abn_recorded_before_decisions_were_replays_as_signed():
+    order = place("E0601")
+    order.record_abn(ORDER_DATE)
+    events = order.collect_events()
+    del events[-1].__dict__["decision"]  # as stored before the attribute existed
+    assert replay(events).abn_decision is AbnDecision.SIGNED
 
 
 # -- delivery -----------------------------------------------------------------------------

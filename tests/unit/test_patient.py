@@ -445,6 +445,57 @@ def test_one_active_coverage_per_rank_allows_a_new_coverage_after_a_termination(
     assert patient.coverage_for_rank(CoverageRank.PRIMARY, date(2024, 5, 1)).coverage_id == new
 
 
+def test_a_spouses_coverage_keeps_the_subscribers_demographics():
+    patient = registered()
+    spouse = demographics(first_name=" Luis ", sex=Sex.MALE, date_of_birth=date(1946, 7, 1))
+    coverage_id = add_coverage(
+        patient, relationship_to_subscriber=RelationshipToSubscriber.SPOUSE, subscriber=spouse
+    )
+    kept = patient.coverages[coverage_id].subscriber
+    assert (kept.first_name, kept.sex, kept.date_of_birth) == ("Luis", Sex.MALE, date(1946, 7, 1))
+
+
+@pytest.mark.parametrize(
+    "relationship",
+    [r for r in RelationshipToSubscriber if r is not RelationshipToSubscriber.SELF],
+)
+def test_coverage_names_its_subscriber_when_not_the_patient(relationship):
+    patient = registered()
+    assert_refused_without_events(
+        patient, "coverage_names_its_subscriber_when_not_the_patient", add_coverage, patient,
+        relationship_to_subscriber=relationship,
+    )
+
+
+def test_subscriber_details_only_when_not_the_patient():
+    patient = registered()
+    assert_refused_without_events(
+        patient, "subscriber_details_only_when_not_the_patient", add_coverage, patient,
+        subscriber=demographics(first_name="Luis"),
+    )
+
+
+def test_a_subscribers_demographics_are_checked_like_a_patients():
+    patient = registered()
+    with pytest.raises(InvalidValue) as raised:
+        add_coverage(patient, relationship_to_subscriber=RelationshipToSubscriber.CHILD,
+                     subscriber=demographics(date_of_birth=date(2030, 1, 1)), as_of=TODAY)
+    assert raised.value.rule == "date_of_birth_is_not_in_the_future"
+    assert patient.collect_events() == []
+
+
+def test_a_coverage_stored_before_subscribers_were_kept_has_none():
+    patient = Patient.register(account_number="A", demographics=demographics(), as_of=TODAY)
+    add_coverage(patient)
+    events = patient.collect_events()
+    stripped = [e for e in events if isinstance(e, Patient.CoverageAdded)]
+    for added in stripped:
+        del added.__dict__["subscriber"]  # as stored before the attribute existed
+    assert stripped
+    (coverage,) = replay(events).coverages.values()
+    assert coverage.subscriber is None
+
+
 def test_medicare_coverage_requires_mbi():
     patient = registered(mbi=None)
     assert_refused_without_events(
@@ -892,7 +943,9 @@ def test_every_event_replays_through_the_json_transcoder_to_an_equal_patient():
         account_number="A", demographics=demographics(), as_of=TODAY, mbi=MBI
     )
     coverage_id = add_coverage(patient, payer_id="MCR-JB", member_id=MBI)
-    add_coverage(patient, rank=CoverageRank.SECONDARY, effective_to=date(2024, 12, 31))
+    add_coverage(patient, rank=CoverageRank.SECONDARY, effective_to=date(2024, 12, 31),
+                 relationship_to_subscriber=RelationshipToSubscriber.SPOUSE,
+                 subscriber=demographics(first_name="Luis", sex=Sex.MALE))
     patient.terminate_coverage(coverage_id, date(2024, 6, 30))
     note_id = add_note(patient, assessment="COPD, stable.")
     amend(patient, note_id)

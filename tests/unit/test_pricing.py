@@ -128,21 +128,22 @@ def test_rental_month_starts_at_one(month):
 # --- CPAP E0601 -----------------------------------------------------------------------------
 
 CPAP_CASES = [
-    # month, adherence_met, abn_on_file, modifiers, allowed
-    (1, True, False, ("RR", "KH", "KX"), "85.00"),
-    (2, True, True, ("RR", "KI", "KX"), "85.00"),
-    (4, True, False, ("RR", "KJ", "KX"), "63.75"),
-    (4, False, True, ("RR", "KJ", "GA"), "63.75"),
-    (4, False, False, ("RR", "KJ", "GZ"), "63.75"),
-    (13, False, True, ("RR", "KJ", "GA"), "63.75"),
+    # month, adherence_met, ABN decision, modifiers, allowed
+    (1, True, None, ("RR", "KH", "KX"), "85.00"),
+    (2, True, "signed", ("RR", "KI", "KX"), "85.00"),
+    (4, True, None, ("RR", "KJ", "KX"), "63.75"),
+    (4, False, "signed", ("RR", "KJ", "GA"), "63.75"),
+    (4, False, "refused", ("RR", "KJ", "GA"), "63.75"),
+    (4, False, pricing.AbnDecision.NOT_OBTAINED, ("RR", "KJ", "GZ"), "63.75"),
+    (13, False, "signed", ("RR", "KJ", "GA"), "63.75"),
 ]
 
 
 @pytest.mark.parametrize(("month", "adherent", "abn", "modifiers", "allowed"), CPAP_CASES)
-def test_cpap_carries_kx_when_adherent_else_ga_with_abn_else_gz(
+def test_cpap_carries_kx_when_adherent_else_ga_or_gz_from_the_abn_decision(
     month, adherent, abn, modifiers, allowed
 ):
-    line = rental("E0601", month, adherence_met=adherent, abn_on_file=abn)
+    line = rental("E0601", month, adherence_met=adherent, abn=abn)
     assert line.modifiers == modifiers
     assert line.expected_allowed == Decimal(allowed)
 
@@ -157,15 +158,54 @@ def test_cpap_line_must_state_adherence():
 @pytest.mark.parametrize(
     ("documented", "abn", "modifiers"),
     [
-        (True, False, ("RR", "KJ", "KX")),
-        (False, True, ("RR", "KJ", "GA")),
-        (False, False, ("RR", "KJ", "GZ")),
+        (True, None, ("RR", "KJ", "KX")),
+        (False, "signed", ("RR", "KJ", "GA")),
+        (False, "not_obtained", ("RR", "KJ", "GZ")),
     ],
 )
 def test_wheelchair_carries_kx_when_medical_necessity_is_documented(documented, abn, modifiers):
-    line = rental("K0001", 5, kx_documented=documented, abn_on_file=abn)
+    line = rental("K0001", 5, kx_documented=documented, abn=abn)
     assert line.modifiers == modifiers
     assert line.expected_allowed == Decimal("30.00")
+
+
+@pytest.mark.parametrize("hcpcs", ["A7030", "A7034", "A7035", "A7037"])
+def test_pap_supply_carries_kx_when_documented(hcpcs):
+    assert price_line(MEDICARE, hcpcs, "purchase_new", kx_documented=True).modifiers == ("KX",)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: price_line(MEDICARE, "A7030", "purchase_new"),
+        lambda: rental("E0601", 4, adherence_met=False),
+        lambda: rental("K0001", 2),
+    ],
+)
+def test_criteria_not_met_without_an_abn_decision_is_refused_not_gz(call):
+    assert rule_of(call) == "abn_decision_is_recorded_when_coverage_criteria_are_not_met"
+
+
+def test_unknown_abn_decision_is_refused():
+    call = lambda: rental("K0001", 2, abn="maybe")  # noqa: E731
+    assert rule_of(call) == "abn_decision_is_signed_refused_or_not_obtained"
+
+
+@pytest.mark.parametrize("payer_id", ["MCD-IL", "COM-AETNA", "COM-UHC"])
+@pytest.mark.parametrize(
+    ("hcpcs", "month", "kwargs"),
+    [
+        ("A7030", None, {"kx_documented": True}),
+        ("A7030", None, {"abn": "not_obtained"}),
+        ("E0601", 4, {"adherence_met": False, "abn": "signed"}),
+        ("E0601", 1, {}),
+        ("K0001", 2, {}),
+    ],
+)
+def test_kx_ga_gz_are_medicare_modifiers(payer_id, hcpcs, month, kwargs):
+    billing = "purchase_new" if month is None else "rental"
+    line = price_line(payer_id, hcpcs, billing, rental_month=month, **kwargs)
+    assert not {"KX", "GA", "GZ"} & set(line.modifiers)
 
 
 def test_hospital_bed_has_no_kx_policy_so_kx_documented_is_ignored():
@@ -215,14 +255,59 @@ def test_oxygen_flow_as_float_is_refused():
     assert rule_of(call) == "oxygen_flow_is_a_positive_decimal"
 
 
-def test_portable_oxygen_add_on_carries_no_flow_modifier():
-    assert rental("E0431", 3, oxygen_flow_lpm=Decimal("6")).modifiers == ("RR",)
+@pytest.mark.parametrize(
+    ("hcpcs", "allowed"),
+    # Both add-on fees (48.00, 25.00) are below 85.00, 50% of the 170.00 stationary fee.
+    [("E1392", "85.00"), ("E0431", "85.00")],
+)
+def test_portable_oxygen_add_on_carries_qf_with_high_flow_stationary(hcpcs, allowed):
+    line = rental(hcpcs, 3, oxygen_flow_lpm=Decimal("5"), portable_oxygen=True)
+    assert line.modifiers == ("RR", "QF")
+    assert line.charge == line.expected_allowed == Decimal(allowed)
+
+
+def test_qf_portable_add_on_is_paid_the_higher_of_its_fee_and_half_the_stationary():
+    stationary = pricing.fee("COM-AETNA", "E1390", "RR")
+    portable = pricing.fee("COM-AETNA", "E1392", "RR")
+    line = price_line(
+        "COM-AETNA", "E1392", "rental", rental_month=1,
+        oxygen_flow_lpm=Decimal("6"), portable_oxygen=True,
+    )
+    assert line.expected_allowed == max(portable, (stationary / 2).quantize(Decimal("0.01")))
+
+
+@pytest.mark.parametrize(("flow", "portable"), [("6", False), ("4", True), (None, True)])
+def test_portable_oxygen_add_on_without_high_flow_has_no_modifier(flow, portable):
+    flow_lpm = None if flow is None else Decimal(flow)
+    line = rental("E0431", 3, oxygen_flow_lpm=flow_lpm, portable_oxygen=portable)
+    assert line.modifiers == ("RR",)
+    assert line.expected_allowed == Decimal("25.00")
 
 
 def test_oxygen_equipment_is_rented():
     assert rule_of(lambda: price_line(MEDICARE, "E1390", "purchase_new")) == (
         "oxygen_equipment_is_rented"
     )
+
+
+# --- power wheelchair K0823 ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("month", "modifier", "allowed"),
+    [(1, "KH", "420.00"), (3, "KI", "420.00"), (4, "KJ", "168.00"), (13, "KJ", "168.00")],
+)
+def test_power_wheelchair_rents_at_15_then_6_percent_of_purchase_price(month, modifier, allowed):
+    # RR 420.00 is 15% of a 2,800.00 purchase price; 6% of it is 168.00 (not 7.5%: 210.00).
+    line = rental("K0823", month, kx_documented=True)
+    assert line.modifiers == ("RR", modifier, "KX")
+    assert line.expected_allowed == Decimal(allowed)
+    assert line.expected_allowed == (Decimal("2800.00") * (
+        Decimal("0.15") if month <= 3 else Decimal("0.06"))).quantize(Decimal("0.01"))
+
+
+def test_manual_wheelchair_is_not_priced_as_a_power_wheelchair():
+    assert rental("K0001", 4, kx_documented=True).expected_allowed == Decimal("30.00")
 
 
 # --- inexpensive / routinely purchased: walker E0143 ----------------------------------------
@@ -331,3 +416,8 @@ def test_modifier_is_two_characters(modifier):
     with pytest.raises(InvalidValue) as raised:
         check_modifiers(("RR", modifier))
     assert raised.value.rule == "modifier_is_two_characters"
+
+
+def test_portable_oxygen_fee_keeps_the_add_on_fee_when_it_is_higher():
+    assert pricing.portable_oxygen_fee(MEDICARE, Decimal("90.00")) == Decimal("90.00")
+    assert pricing.portable_oxygen_fee(MEDICARE, Decimal("84.99")) == Decimal("85.00")

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +27,7 @@ from application.x12.acknowledgements import (
 from application.x12.claim837 import (
     CasAdjustment,
     ClaimDocument,
+    PatientParty,
     PayerParty,
     Person,
     PostalAddress,
@@ -182,6 +184,66 @@ def test_secondary_claim_carries_the_primary_adjudication():
     assert ("AMT", "D", "160") in rows
 
 
+SPOUSE_SUBSCRIBER = Subscriber(
+    name=Person("Rivera", "Luis"), member_id="W987654321", group_number="G1",
+    address=PostalAddress("40 Oak Ave", None, "Peoria", "IL", "61602"),
+    date_of_birth=date(1946, 7, 1), sex="M", relationship="01",
+)
+PATIENT_PARTY = PatientParty(
+    Person("Rivera", "Ana"), PostalAddress("12 Elm St", "Apt 2", "Springfield", "IL", "62701"),
+    date(1948, 3, 9), "F",
+)
+
+
+def spouse_claim(pcn: str = "0A1B2C3D4E5F60718293") -> ClaimDocument:
+    return replace(bed_and_walker(pcn), payer=AETNA, subscriber=SPOUSE_SUBSCRIBER,
+                   patient=PATIENT_PARTY)
+
+
+def test_a_spouses_plan_names_the_subscriber_in_2010ba_and_the_patient_in_2000c():
+    text = render(spouse_claim())
+    assert_valid_x12(text)
+    rows = segments(text)
+    assert [r[1:] for r in rows if r[0] == "HL"] == [
+        ("1", "", "20", "1"), ("2", "1", "22", "1"), ("3", "2", "23", "0")]
+    assert next(r for r in rows if r[0] == "SBR")[1:3] == ("P", "")
+    assert ("NM1", "IL", "1", "Rivera", "Luis", "", "", "", "MI", "W987654321") in rows
+    assert ("DMG", "D8", "19460701", "M") in rows
+    assert ("PAT", "01") in rows
+    assert ("NM1", "QC", "1", "Rivera", "Ana") in rows
+    assert ("DMG", "D8", "19480309", "F") in rows
+    kinds = [r[0] for r in rows]
+    assert kinds.index("PAT") < kinds.index("CLM")
+
+
+def test_claims_with_and_without_a_patient_level_number_their_hls_in_order():
+    text = render(spouse_claim("PCN00000000000000001"), bed_and_walker("PCN00000000000000002"),
+                  spouse_claim("PCN00000000000000003"))
+    assert_valid_x12(text)
+    assert [r[1:] for r in segments(text) if r[0] == "HL"] == [
+        ("1", "", "20", "1"), ("2", "1", "22", "1"), ("3", "2", "23", "0"),
+        ("4", "1", "22", "0"), ("5", "1", "22", "1"), ("6", "5", "23", "0")]
+
+
+def test_a_secondary_claim_names_the_patients_relationship_to_the_primary_subscriber():
+    prior = PriorLineAdjudication(Decimal("100.00"), (), date(2025, 2, 20))
+    base = spouse_claim()
+    claim = replace(
+        base, payer_responsibility="S", lines=tuple(replace(x, prior=prior) for x in base.lines),
+        prior_payer=PriorPayer(AETNA, SPOUSE_SUBSCRIBER, Decimal("200.00")),
+    )
+    text = render(claim)
+    assert_valid_x12(text)
+    assert [r[1:3] for r in segments(text) if r[0] == "SBR"] == [("S", ""), ("P", "01")]
+
+
+def test_a_patient_level_is_given_exactly_when_the_patient_is_not_the_subscriber():
+    with pytest.raises(ValueError):
+        render(replace(spouse_claim(), patient=None))
+    with pytest.raises(ValueError):
+        render(replace(bed_and_walker(), patient=PATIENT_PARTY))
+
+
 def test_delimiters_and_accents_in_names_cannot_break_a_segment():
     claim = replace(bed_and_walker(), subscriber=replace(
         PATIENT, name=Person("O'Brien*Núñez~", "Zoë:^Ann"),
@@ -211,9 +273,13 @@ def claims(draw: st.DrawFn) -> ClaimDocument:
              draw(modifiers), str(draw(money)), first, None, tuple(draw(pointer)))
         for index in range(draw(st.integers(1, 8)))
     )
+    relationship = draw(st.sampled_from(["18", "01", "19", "G8"]))
     return replace(
         bed_and_walker(f"{draw(st.integers(0, 16**20 - 1)):020X}"),
-        subscriber=replace(PATIENT, name=Person(draw(names), draw(names))),
+        subscriber=replace(PATIENT, name=Person(draw(names), draw(names)),
+                           relationship=relationship),
+        patient=None if relationship == "18" else replace(
+            PATIENT_PARTY, name=Person(draw(names), draw(names))),
         diagnoses=diagnoses, lines=lines,
         prior_authorization=draw(st.none() | st.from_regex(r"[A-Z0-9]{14}", fullmatch=True)),
     )

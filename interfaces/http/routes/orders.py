@@ -162,6 +162,7 @@ def record_documents(
         wopd_signed_on=body.wopd.signed_on if body.wopd else None,
         face_to_face_on=body.face_to_face.encounter_on if body.face_to_face else None,
         abn_signed_on=body.abn.signed_on if body.abn else None,
+        abn_decision=body.abn.decision if body.abn else "signed",
         expected_version=expected_version,
     )
     return command_response(result)

@@ -162,7 +162,7 @@ def add_coverage(
         patient_id,
         coverage_id=coverage_id,
         expected_version=expected,
-        **body.model_dump(),
+        **body.to_command(),
     )
     return command_response(result, 201, extra={"coverage_id": str(coverage_id)})
 

@@ -127,6 +127,16 @@ class FaceToFaceIn(_Request):
     encounter_on: IsoDate
 
 
+class AbnIn(_Request):
+    signed_on: dt.date = Field(..., description="the day the notice was given (or found not "
+                               "obtained)", examples=["2026-11-03"])
+    decision: Literal["signed", "refused", "not_obtained"] = Field(
+        "signed",
+        description="signed or refused (annotated): GA on lines not meeting coverage criteria; "
+        "not_obtained: GZ",
+    )
+
+
 class DocumentsRequest(_Request):
     """The documents now on file; each one given is recorded, all or none."""
 
@@ -137,7 +147,7 @@ class DocumentsRequest(_Request):
     face_to_face: FaceToFaceIn | None = Field(
         None, description="face-to-face encounter (required-list items)"
     )
-    abn: SignedIn | None = Field(None, description="Advance Beneficiary Notice")
+    abn: AbnIn | None = Field(None, description="Advance Beneficiary Notice and its outcome")
 
     model_config = ConfigDict(
         extra="forbid",

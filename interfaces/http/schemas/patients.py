@@ -8,6 +8,7 @@ path and without the value. Rules that need the patient's state stay the domain'
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -62,26 +63,35 @@ def _born(value: dt.date | None) -> dt.date | None:
     return value
 
 
-class NewPatient(BaseModel):
-    """A patient to register; the server assigns the id and the account number."""
+class PersonIn(BaseModel):
+    """A person's demographics: a patient's, or a subscriber's when the patient is covered by
+    someone else's plan (837P loop 2010BA)."""
 
     first_name: Name = Field(..., examples=["Ada"])
     last_name: Name = Field(..., examples=["Lovelace"])
     date_of_birth: IsoDate = Field(..., examples=["1948-12-10"])
     sex: Sex = Field(..., examples=["female"])
     address: AddressIn
-    phone: str | None = Field(None, max_length=30, pattern=ONE_LINE,
-                              examples=["+1 217 555 0100"])
+
+    _check_born = field_validator("date_of_birth")(_born)
+
+    def to_domain(self) -> Demographics:
+        return Demographics(self.first_name, self.last_name, self.date_of_birth, self.sex,
+                            self.address.to_domain())
+
+
+class NewPatient(PersonIn):
+    """A patient to register; the server assigns the id and the account number."""
+
+    phone: str | None = Field(None, max_length=30, pattern=ONE_LINE, examples=["+1 217 555 0100"])
     mbi: str | None = Field(None, max_length=20, description="Medicare Beneficiary Identifier "
                             "(dashes allowed); omit for patients without Medicare",
                             examples=["1EG4-TE5-MK73"])
 
     _check_mbi = field_validator("mbi")(_valid_mbi)
-    _check_born = field_validator("date_of_birth")(_born)
 
     def to_domain(self) -> Demographics:
-        return Demographics(self.first_name, self.last_name, self.date_of_birth, self.sex,
-                            self.address.to_domain(), self.phone)
+        return replace(super().to_domain(), phone=self.phone)
 
 
 class DemographicsCorrection(BaseModel):
@@ -130,12 +140,29 @@ class NewCoverage(BaseModel):
     effective_from: IsoDate = Field(..., examples=["2026-01-01"])
     effective_to: IsoDate | None = Field(None, description="last covered day; omit if open",
                                          examples=[None])
+    subscriber: PersonIn | None = Field(
+        None,
+        description="required when relationship_to_subscriber is not `self` (a spouse's or "
+        "parent's plan); omitted when the patient is the subscriber",
+        examples=[None],
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> NewCoverage:
         if self.effective_to is not None and self.effective_to < self.effective_from:
             raise ValueError("effective_to is before effective_from")
+        is_self = self.relationship_to_subscriber is RelationshipToSubscriber.SELF
+        if is_self and self.subscriber is not None:
+            raise ValueError("the patient is the subscriber: omit subscriber")
+        if not is_self and self.subscriber is None:
+            raise ValueError("subscriber is required when the patient is not the subscriber")
         return self
+
+    def to_command(self) -> dict[str, Any]:
+        """The application's add_coverage keyword arguments."""
+        values = self.model_dump(exclude={"subscriber"})
+        values["subscriber"] = self.subscriber.to_domain() if self.subscriber else None
+        return values
 
 
 class CoverageTermination(BaseModel):
