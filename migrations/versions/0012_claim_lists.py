@@ -7,7 +7,7 @@ side-effect jobs like the others; the check on ops.jobs.kind is widened to name 
 the revisions at merge.)
 
 Revision ID: 0012_claim_lists
-Revises: 0015_provider_ledger
+Revises: 0011_transmissions
 Create Date: 2026-12-03
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0012_claim_lists"
-down_revision = "0015_provider_ledger"
+down_revision = "0011_transmissions"
 branch_labels = None
 depends_on = None
 

@@ -20,7 +20,7 @@ Grants: aries_app inserts and reads seals (no UPDATE/DELETE: the append-only tri
 them for every role) and reads seal_start.
 
 Revision ID: 0013_audit_integrity
-Revises: 0015_provider_ledger
+Revises: 0012_claim_lists
 Create Date: 2026-12-03
 """
 
@@ -31,7 +31,7 @@ from alembic import op
 revision = "0013_audit_integrity"
 # Chained after main's 0015 when main was merged in (one head); the brief's chain is
 # 0010 -> 0013, for the lead to re-chain.
-down_revision = "0015_provider_ledger"
+down_revision = "0012_claim_lists"
 branch_labels = None
 depends_on = None
 

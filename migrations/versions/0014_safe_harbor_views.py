@@ -20,7 +20,7 @@ Each view selects from a SECURITY DEFINER function, as in 0009, so a projection 
 swap the table (a rebuild copies the table's grants: the revoke on `order_lines` stays).
 
 Revision ID: 0014_safe_harbor_views
-Revises: 0015_provider_ledger
+Revises: 0013_audit_integrity
 Create Date: 2026-12-03
 """
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0014_safe_harbor_views"
-down_revision = "0015_provider_ledger"
+down_revision = "0013_audit_integrity"
 branch_labels = None
 depends_on = None
 

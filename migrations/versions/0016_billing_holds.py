@@ -7,7 +7,7 @@ billing run over HTTP is a job of kind `billing_run` (ops.jobs), carried out by 
 claim's timely filing deadline counts the payer's own months or days.
 
 Revision ID: 0016_billing_holds
-Revises: 0015_provider_ledger
+Revises: 0014_safe_harbor_views
 Create Date: 2026-12-03
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0016_billing_holds"
-down_revision = "0015_provider_ledger"  # re-chained after merging main (was 0010)
+down_revision = "0014_safe_harbor_views"  # re-chained after merging main (was 0010)
 branch_labels = None
 depends_on = None
 
