@@ -23,7 +23,7 @@ def test_a_listed_claim_names_its_patient_and_next_action_and_the_read_is_logged
     assert item["account_number"].startswith("A") and "MCR-DMEB" in item["next_action_why"]
     [entry] = access_entries(api, listed)
     assert (entry.action, entry.operation, entry.fields_class) == (
-        "search", "list_claims", "demographics"
+        "search", "list_claims", "claims"
     )
     assert [str(p) for p in entry.patient_ids] == [item["patient_id"]]
 

@@ -298,7 +298,7 @@ def test_the_worker_appends_checkpoints_to_a_witness_volume():
 def test_compose_refuses_to_start_without_an_mbi_index_key():
     with pytest.raises(LookupError, match="ARIES_MBI_INDEX_KEY"):
         _container_environment(
-            "api", shell={"ARIES_JWT_SECRET": A_SECRET, "ARIES_MFA_ENCRYPTION_KEY": "m" * 48}
+            "api", shell={k: v for k, v in SHELL_SECRETS.items() if k != "ARIES_MBI_INDEX_KEY"}
         )
 
 

@@ -12,8 +12,10 @@ from dramatiq.brokers.stub import StubBroker
 from interfaces.workers.actors import (
     ACTORS,
     GENERATE_SUMMARY,
+    PATIENT_STATEMENTS,
     POST_REMITTANCE,
     RUN_BILLING,
+    SUBMIT_CLAIM_BATCH,
     SUBMIT_CLAIMS,
     declare_actors,
     message_for,
@@ -23,7 +25,8 @@ from interfaces.workers.actors import (
 from interfaces.workers.broker import MAX_PRIORITY
 
 INTERACTIVE_FIRST = [
-    GENERATE_SUMMARY.name, POST_REMITTANCE.name, SUBMIT_CLAIMS.name, RUN_BILLING.name
+    GENERATE_SUMMARY.name, POST_REMITTANCE.name, SUBMIT_CLAIM_BATCH.name,
+    PATIENT_STATEMENTS.name, SUBMIT_CLAIMS.name, RUN_BILLING.name,
 ]
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from interfaces.http.schemas.values import IsoDate
 
 Reason = Annotated[str, Field(min_length=1, max_length=2000)]
 Reference = Annotated[str, Field(min_length=1, max_length=80)]
@@ -32,7 +33,7 @@ class CorrectionRequest(_Body):
     ordering_npi: Npi | None = None
     diagnoses: list[Diagnosis] | None = Field(None, min_length=1, max_length=12)
     utn: str | None = Field(None, min_length=1, max_length=50, examples=["A123456789012"])
-    utn_valid_until: dt.date | None = None
+    utn_valid_until: IsoDate | None = None
 
     model_config = ConfigDict(
         extra="forbid",
@@ -51,19 +52,19 @@ class ReplacementRequest(_Body):
 class PatientPaymentRequest(_Body):
     amount: Money
     reference: Reference = Field(..., examples=["check 1042"])
-    received_on: dt.date | None = Field(None, description="default: today")
+    received_on: IsoDate | None = Field(None, description="default: today")
 
 
 class PatientRefundRequest(_Body):
     amount: Money
     reference: Reference = Field(..., examples=["refund check 2201"])
-    refunded_on: dt.date | None = Field(None, description="default: today")
+    refunded_on: IsoDate | None = Field(None, description="default: today")
 
 
 class WriteOffRequest(_Body):
     reason_code: WriteOffCode = Field(..., examples=["small_balance"])
     note: str | None = Field(None, min_length=1, max_length=500, examples=["under $5"])
-    on: dt.date | None = Field(None, description="default: today")
+    on: IsoDate | None = Field(None, description="default: today")
 
     def reason(self) -> str:
         """What the WrittenOff event records: the code, and the note after it."""
@@ -72,8 +73,12 @@ class WriteOffRequest(_Body):
 
 class AppealDecisionRequest(_Body):
     favourable: bool = Field(..., examples=[True])
-    decided_on: dt.date | None = Field(None, description="default: today")
+    decided_on: IsoDate | None = Field(None, description="default: today")
 
 
 class CloseRequest(_Body):
-    on: dt.date | None = Field(None, description="default: today")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"on": "2026-11-30"}]}
+    )
+
+    on: IsoDate | None = Field(None, description="default: today")

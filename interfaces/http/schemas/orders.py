@@ -128,7 +128,7 @@ class FaceToFaceIn(_Request):
 
 
 class AbnIn(_Request):
-    signed_on: dt.date = Field(..., description="the day the notice was given (or found not "
+    signed_on: IsoDate = Field(..., description="the day the notice was given (or found not "
                                "obtained)", examples=["2026-11-03"])
     decision: Literal["signed", "refused", "not_obtained"] = Field(
         "signed",
