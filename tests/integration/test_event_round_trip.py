@@ -117,7 +117,13 @@ def _claim_stories() -> list:
         unconfirmed.append(claim)
     unconfirmed[0].record_transmission_received(b.at(13))
     unconfirmed[1].record_transmission_not_received(b.at(13))
-    return [rejected, secondary, patient_pays, appealed, replaced, voided, settled, *unconfirmed]
+
+    from tests.unit.test_claim_lifecycle_rules import reversed_after_patient_paid
+
+    refunded = reversed_after_patient_paid()  # the patient's payment became a credit
+    refunded.refund_patient(Decimal("5.00"), b.PAID_ON + timedelta(days=60), "REFUND-1")
+    return [rejected, secondary, patient_pays, appealed, replaced, voided, settled, *unconfirmed,
+            refunded]
 
 
 def test_deep_claim_histories_round_trip_through_postgres():
