@@ -348,7 +348,8 @@ def test_deductible_only_is_the_patients_and_a_zero_cas_is_accepted(aries):
     assert now.party_balance("patient") == deductible
 
 
-def test_status_19_marks_the_claim_crossed_over(aries):
+def test_status_19_marks_the_claim_crossed_over(isolated_aries):
+    aries = isolated_aries  # it runs the claims projection: not over other tests' histories
     tenant = f"t-{uuid.uuid4().hex[:10]}"
     claim = filed_claim(aries, tenant)
     text = build_835([Clp(claim.patient_control_number, "19", "ICN-XOVER",
