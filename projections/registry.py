@@ -10,6 +10,7 @@ from projections.event_index import EventIndex
 from projections.orders import OrderProjection
 from projections.patients import PatientsProjection
 from projections.remittances import RemittancesProjection
+from projections.setup import SetupProjection
 from projections.work_queue import WorkQueueProjection
 
 PROJECTIONS: list[Projection] = [
@@ -19,6 +20,7 @@ PROJECTIONS: list[Projection] = [
     ClaimsProjection(),
     WorkQueueProjection(),
     RemittancesProjection(),
+    SetupProjection(),
 ]
 
 

@@ -1047,3 +1047,5 @@ work_queue_rentals = Table(
     PrimaryKeyConstraint("line_id"),
     comment="The work queue's own memory of each rental order line, to know its next month.",
 )
+
+from projections.setup_tables import companies, locations, payers  # noqa: E402,F401
