@@ -9,12 +9,15 @@ tenant-scoped (`load`), so another tenant's location or payer is NotFound.
 from __future__ import annotations
 
 from dataclasses import fields, replace
+from datetime import date
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from eventsourcing.application import AggregateNotFoundError
 
 from application.eventstore import AriesApplication, CommandResult
+from application.ports import Clock
 from domain.company import Company, CompanyDetails, company_id
 from domain.context import current_context
 from domain.errors import NotFound, RuleViolated
@@ -48,6 +51,14 @@ class SetupApplication(AriesApplication):
             return self.load(company_id(current_context().tenant_id), Company, version)
         except NotFound:
             raise NotFound("company", current_context().tenant_id) from None
+
+    def company_name(self, tenant_id: str) -> str | None:
+        """The legal name of `tenant_id`'s company, or None before it is registered."""
+        try:
+            company = self.repository.get(company_id(tenant_id))
+        except AggregateNotFoundError:
+            return None
+        return company.details.legal_name if isinstance(company, Company) else None
 
     def correct_company(
         self, changes: dict[str, Any], *, expected_version: int | None = None
@@ -95,16 +106,54 @@ class SetupApplication(AriesApplication):
         except NotFound:
             raise NotFound("location", location_id) from None
 
-    def location_ids(self) -> list[UUID]:
-        """The caller's tenant's locations, in the order they were opened."""
-        found = []
-        for location_id in self.originator_ids(Location.Opened.TOPIC):  # type: ignore[attr-defined]
-            try:
-                self.get_location(location_id)
-            except NotFound:  # another tenant's
-                continue
-            found.append(location_id)
-        return found
+    def billing_location(self, location_id: UUID | None) -> UUID | None:
+        """The location an order is billed from: `location_id` if it is open (NotFound for
+        another tenant's; a closed one is refused), else the tenant's first open location,
+        else None (a tenant that has set up no location: the settings' supplier)."""
+        if location_id is not None:
+            self.get_location(location_id).accepts_orders()
+            return location_id
+        return self.default_location_id()
+
+    def default_location_id(self) -> UUID | None:
+        """The tenant's first open location, in the order they were opened; None if none."""
+        for found in self.location_ids():
+            if self.get_location(found).is_open:
+                return found
+        return None
+
+    def location_ids(self, tenant_id: str | None = None) -> list[UUID]:
+        """The locations of `tenant_id` (default: the caller's tenant), in the order they
+        were opened. Exactly that tenant's: the system context may load any tenant's
+        aggregates, but owns no location."""
+        tenant = tenant_id or current_context().tenant_id
+        return [
+            location_id
+            for location_id in self.originator_ids(Location.Opened.TOPIC)  # type: ignore[attr-defined]
+            if self.repository.get(location_id).tenant_id == tenant
+        ]
+
+    def location_of(self, order: Any) -> Location | None:
+        """The location `order` bills as: its own, or for an order placed before it had one
+        the first location its tenant opened (decision 017); None when the tenant has none
+        (it bills as the settings' supplier)."""
+        location_id = getattr(order, "location_id", None)
+        if location_id is None:
+            first = self.location_ids(order.tenant_id)[:1]
+            location_id = first[0] if first else None
+        if location_id is None:
+            return None
+        location = self.repository.get(location_id)
+        assert isinstance(location, Location)
+        return location
+
+    def today_for(self, order: Any, clock: Clock) -> date:
+        """"Today" for `order`: the calendar date at its location, in the location's time
+        zone (`clock.today()` where it has none)."""
+        location = self.location_of(order)
+        if location is None:
+            return clock.today()
+        return clock.now().astimezone(ZoneInfo(location.details.time_zone)).date()
 
     # --- payers ----------------------------------------------------------------------------
 

@@ -114,6 +114,8 @@ def bootstrap(settings: Settings | None = None) -> Aries:
     )
     orders = OrderApplication(env=env, clock=clock)
     orders.patients = patients
+    setup = SetupApplication(env=env, clock=clock)
+    orders.setup = setup
     claims = ClaimApplication(env=env)  # a projection's __init__ takes env only
     claims.clock = clock
     claims.orders = orders
@@ -124,7 +126,7 @@ def bootstrap(settings: Settings | None = None) -> Aries:
         orders=orders,
         claims=claims,
         identity=IdentityApplication(env=env, policy=session_policy(settings)),
-        setup=SetupApplication(env=env, clock=clock),
+        setup=setup,
         read_engine=read_engine,
         recorded_times=IndexedTimes(read_engine),
         redis=redis.Redis.from_url(

@@ -136,6 +136,9 @@ orders = Table(
     Column("order_id", Uuid, nullable=False, comment="The order (aggregate id)."),
     Column("tenant_id", Text, nullable=False, comment="Tenant that owns the order."),
     Column("patient_id", Uuid, nullable=False, comment="The patient the order is for."),
+    Column("location_id", Uuid, nullable=True, comment="The branch the order is billed from "
+           "(read.locations); null: placed before locations existed (bills as the tenant's "
+           "first location)."),
     Column(
         "status",
         Text,

@@ -178,9 +178,17 @@ def _read_models() -> None:
 def upgrade() -> None:
     _event_store()
     _read_models()
+    op.add_column(
+        "orders",
+        sa.Column("location_id", sa.Uuid(), nullable=True,
+                  comment="The branch the order is billed from (read.locations); null: placed "
+                  "before locations existed (bills as the tenant's first location)."),
+        schema=SCHEMA,
+    )
 
 
 def downgrade() -> None:
+    op.drop_column("orders", "location_id", schema=SCHEMA)
     for table in ("payers", "locations", "companies"):
         op.drop_table(table, schema=SCHEMA)
     op.execute(f"DELETE FROM audit.seal_start WHERE chain = '{EVENTS}'")  # noqa: S608
