@@ -45,8 +45,10 @@ from interfaces.http.routes import (
     claims,
     health,
     jobs,
+    locations,
     orders,
     patients,
+    payers,
     remittances,
     summaries,
     users,
@@ -156,7 +158,7 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(billing.router)
     areas = (
         patients, summaries, orders, claim_batches, claims, claim_lifecycle, x12, remittances,
-        jobs, audit,
+        jobs, audit, locations, payers,
     )
     for area in areas:
         app.include_router(area.router)
