@@ -116,6 +116,7 @@ def bootstrap(settings: Settings | None = None) -> Aries:
     orders.patients = patients
     setup = SetupApplication(env=env, clock=clock)
     orders.setup = setup
+    patients.setup = setup
     claims = ClaimApplication(env=env)  # a projection's __init__ takes env only
     claims.clock = clock
     claims.orders = orders

@@ -1,6 +1,7 @@
-"""Demo data for `aries seed` and `aries dev`: users for every role and a few dozen synthetic
-patients (Faker) with coverage and orders at every stage. Ids are derived from the demo seed,
-so running it again adds nothing twice."""
+"""Demo data for `aries seed` and `aries dev`: users for every role, the company with two
+locations and its payers (`interfaces.cli.demo_setup`), and a few dozen synthetic patients
+(Faker) with coverage and orders at every stage, spread over both locations. Ids are derived
+from the demo seed, so running it again adds nothing twice."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from domain.order_values import (
 )
 from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
 from interfaces.bootstrap import Aries
+from interfaces.cli.demo_setup import seed_setup
 
 DEMO_TENANT = "demo"
 DEMO_USER = "demo-admin"
@@ -65,6 +67,8 @@ def seed_demo(aries: Aries, *, patients: int = 25, console: Console | None = Non
     context = EventContext(tenant_id=DEMO_TENANT, actor_id="seed", actor_role="admin")
     with bound_context(context):
         _seed_users(aries)
+        locations = [demo_id("location", n) for n in range(2)]
+        seed_setup(aries.setup, aries.settings, locations)
         fake = Faker("en_US")
         fake.seed_instance(20261122)
         rng = random.Random(20261122)  # noqa: S311 (synthetic data, not security)
@@ -72,7 +76,7 @@ def seed_demo(aries: Aries, *, patients: int = 25, console: Console | None = Non
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("seeding demo patients", total=patients)
             for index in range(patients):
-                _seed_patient(aries, index, fake, rng, today)
+                _seed_patient(aries, index, fake, rng, today, locations[index % 2])
                 progress.advance(task)
         report = run_billing(aries.orders, aries.claims, as_of=today)
     console.print(
@@ -88,7 +92,9 @@ def _seed_users(aries: Aries) -> None:
             aries.identity.create_user(username, DEMO_PASSWORD, role, DEMO_TENANT)
 
 
-def _seed_patient(aries: Aries, index: int, fake: Faker, rng: random.Random, today: date) -> None:
+def _seed_patient(
+    aries: Aries, index: int, fake: Faker, rng: random.Random, today: date, location_id: UUID
+) -> None:
     patient_id = demo_id("patient", index)
     try:
         aries.patients.get_patient(patient_id)
@@ -132,11 +138,17 @@ def _seed_patient(aries: Aries, index: int, fake: Faker, rng: random.Random, tod
         assessment="Obstructive sleep apnea; limited mobility.",
         plan="Start equipment per order; follow up in 30 days.",
     )
-    _seed_order(aries, index, patient_id, coverage_id, rng, today)
+    _seed_order(aries, index, patient_id, coverage_id, rng, today, location_id)
 
 
 def _seed_order(
-    aries: Aries, index: int, patient_id: UUID, coverage_id: UUID, rng: random.Random, today: date
+    aries: Aries,
+    index: int,
+    patient_id: UUID,
+    coverage_id: UUID,
+    rng: random.Random,
+    today: date,
+    location_id: UUID,
 ) -> None:
     codes, diagnoses = ORDER_KINDS[index % len(ORDER_KINDS)]
     order_id = demo_id("order", index)
@@ -152,6 +164,7 @@ def _seed_order(
         order_date=order_date,
         lines=lines,
         order_id=order_id,
+        location_id=location_id,  # the demo's orders are spread over its two branches
     )
     if index % 5 == 4:
         return  # left at intake: work for the intake team
