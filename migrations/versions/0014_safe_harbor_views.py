@@ -40,7 +40,7 @@ RENAMED = {"deidentified_patients": "limited_patients",
 # (45 CFR 164.514(b)(2)(i)(B)) writes as 000: listed in the preamble of the Privacy Rule's
 # final modifications, 67 FR 53182, 53233-53234 (Aug. 14, 2002), and repeated in HHS OCR,
 # "Guidance Regarding Methods for De-identification of Protected Health Information" (2012),
-# section 3. HHS says a newer Census list supersedes it once published; none has been.
+# section 3, which still gives this list and says a newer Census list, once published, replaces it.
 RESTRICTED_ZIP3 = ("036", "059", "063", "102", "203", "556", "692", "790", "821", "823", "830",
                    "831", "878", "879", "884", "890", "893")
 
