@@ -133,7 +133,10 @@ def bill_secondary(
             "secondary_billing_needs_secondary_coverage",
             "the patient has no secondary coverage in force on the date of service",
         )
-    claim.transfer_to_secondary(coverage.payer_id, coverage.coverage_id, claims.clock.today())
+    claim.transfer_to_secondary(
+        coverage.payer_id, coverage.coverage_id, claims.clock.today(),
+        claims.filing_limit(claim.tenant_id, coverage.payer_id),
+    )
     number = claim.submission_count + 1
     claim.request_submission(number)
     result = claims.commit(claim)

@@ -25,6 +25,7 @@ from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.projection import EventSourcedProjection
 from eventsourcing.utils import get_topic
 
+from application import billing_parties
 from application.eventstore import AriesApplication, CommandResult
 from domain import pricing
 from domain.billing_hold import BillingHold, billing_hold_id, billing_requires_a_verified_payer
@@ -35,6 +36,7 @@ from domain.context import EventContext, bound_context
 from domain.errors import DomainError
 from domain.order import Order
 from domain.order_values import LineBilling, OrderLine
+from domain.payer import FilingLimit
 
 if TYPE_CHECKING:
     from application.orders import OrderApplication
@@ -292,9 +294,16 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
                 utn_valid_until=(
                     order.utn_valid_until(utn_line.order_line_id) if utn_line else None
                 ),
+                filing_limit=self.filing_limit(order.tenant_id, order.payer_id),
             )
         except DomainError as refused:
             return refused
+
+    def filing_limit(self, tenant_id: str, payer_id: str) -> FilingLimit | None:
+        """The tenant's payer record's timely filing limit (None: no record, the packaged
+        payer list's applies; decision 017)."""
+        record = billing_parties.payer_record(self.orders.setup, tenant_id, payer_id)
+        return None if record is None else record.details.filing_limit
 
     # --- claim commands -----------------------------------------------------------------
 

@@ -56,6 +56,7 @@ from domain.claim_values import (
 )
 from domain.errors import require
 from domain.money import ZERO, exact_money
+from domain.payer import FilingLimit
 from domain.rules import calendar_date, present_text, utc_time
 
 S = ClaimStatus
@@ -115,8 +116,12 @@ class Claim(AriesAggregate):
         lines: list[ClaimLine], swo_on_file: bool, pod_on_file: bool, utn: str | None,
         utn_valid_until: date | None, frequency_code: str, replaces_claim_id: UUID | None,
         original_payer_claim_control_number: str | None, drafted_on: date,
-        entries: list[LedgerEntry],
+        entries: list[LedgerEntry], filing_limit: FilingLimit | None = None,
+        timely_filing_deadline: date | None = None,
     ) -> None:
+        # The billed payer's limit as recorded (None: drafted before limits were recorded,
+        # the packaged payer list's applies). The deadline is for the read model only.
+        self.filing_limit = filing_limit
         self.order_id = order_id
         self.patient_id = patient_id
         self.payer_id = payer_id
@@ -180,6 +185,7 @@ class Claim(AriesAggregate):
         self, on: date, ordering_npi: str, diagnoses: list[str], utn: str | None,
         utn_valid_until: date | None, swo_on_file: bool, pod_on_file: bool,
         lines: list[ClaimLine], entries: list[LedgerEntry],
+        timely_filing_deadline: date | None = None,
     ) -> None:
         self.ordering_npi = ordering_npi
         self.diagnoses = tuple(diagnoses)
@@ -385,8 +391,11 @@ class Claim(AriesAggregate):
 
     # -- after adjudication: secondary, patient, write-off
 
-    def transfer_to_secondary(self, payer_id: str, coverage_id: UUID, on: date) -> None:
-        """Move the remaining balance of every line to the secondary payer, to bill it next."""
+    def transfer_to_secondary(
+        self, payer_id: str, coverage_id: UUID, on: date, filing_limit: FilingLimit | None = None
+    ) -> None:
+        """Move the remaining balance of every line to the secondary payer, to bill it next;
+        `filing_limit` is its payer record's (None: the packaged payer list's)."""
         self._require_status("transfer_to_secondary")
         on = calendar_date(on, "on")
         rules.uuid_of(coverage_id, "coverage_id")
@@ -399,12 +408,17 @@ class Claim(AriesAggregate):
             "transfer_requires_remaining_balance",
             f"balance {self.balance} leaves nothing to bill",
         )
-        self._transferred_to_secondary(payer_id, coverage_id, on, entries)
+        terms = drafting.filing_terms(
+            filing_limit or drafting.reference_filing_limit(payer_id), self.lines
+        )
+        self._transferred_to_secondary(payer_id, coverage_id, on, entries, **terms)
 
     @event("TransferredToSecondary")
     def _transferred_to_secondary(
-        self, payer_id: str, coverage_id: UUID, on: date, entries: list[LedgerEntry]
+        self, payer_id: str, coverage_id: UUID, on: date, entries: list[LedgerEntry],
+        filing_limit: FilingLimit | None = None, timely_filing_deadline: date | None = None,
     ) -> None:
+        self.filing_limit = filing_limit
         self.ledger = self.ledger + tuple(entries)
         self.secondary_payer_id = payer_id
         self.billed_payer_id = payer_id

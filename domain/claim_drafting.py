@@ -27,6 +27,7 @@ from domain.claim_rules import (
 from domain.claim_values import ClaimLine, LedgerEntry, LineToBill
 from domain.diagnosis import normalise
 from domain.errors import InvalidValue, require
+from domain.payer import FilingLimit
 from domain.rules import calendar_date, present_text
 
 if TYPE_CHECKING:
@@ -153,9 +154,11 @@ def drafted(
     utn_valid_until: date | None = None,
     replaces_claim_id: UUID | None = None,
     original_payer_claim_control_number: str | None = None,
+    filing_limit: FilingLimit | None = None,
 ) -> dict[str, Any]:
     """The Drafted event's attributes for these inputs: the lines priced and one charge per
-    line. Refused before delivery and SWO."""
+    line. Refused before delivery and SWO. `filing_limit` is the payer record's (decision
+    017); without one, the packaged payer list's."""
     claim_requires_delivery_and_swo(swo_on_file, pod_on_file)
     ids = {"order_id": order_id, "patient_id": patient_id, "coverage_id": coverage_id}
     if replaces_claim_id is not None:
@@ -195,7 +198,21 @@ def drafted(
         "original_payer_claim_control_number": original_payer_claim_control_number,
         "drafted_on": drafted_on,
         "entries": ledger.charges(claim_lines, payer_id, drafted_on),
+        **filing_terms(filing_limit or reference_filing_limit(payer_id), claim_lines),
     }
+
+
+def reference_filing_limit(payer_id: str) -> FilingLimit:
+    """The packaged payer list's limit: for claims and payers without a payer record."""
+    payer = pricing.payer(payer_id)
+    return FilingLimit(payer.timely_filing_months, payer.timely_filing_days)
+
+
+def filing_terms(limit: FilingLimit, lines: Sequence[ClaimLine]) -> dict[str, Any]:
+    """What an event records of the billed payer's limit: the limit, and the deadline counted
+    from the earliest line's From date (the read model shows it)."""
+    service_from = min(line.from_date for line in lines)
+    return {"filing_limit": limit, "timely_filing_deadline": limit.filing_deadline(service_from)}
 
 
 def corrected(
@@ -249,4 +266,8 @@ def corrected(
         "pod_on_file": pod,
         "lines": list(new_lines),
         "entries": entries,
+        "timely_filing_deadline": filing_terms(
+            getattr(claim, "filing_limit", None) or reference_filing_limit(claim.billed_payer_id),
+            new_lines,
+        )["timely_filing_deadline"],
     }

@@ -141,12 +141,17 @@ def prior_auth_lines_carry_unexpired_utn(
     return failures
 
 
-def lines_filed_within_limit(
-    lines: Sequence[ClaimLine], as_of: date, payer: pricing.Payer
-) -> list[str]:
+def billed_filing_limit(claim: Any) -> Any:
+    """The billed payer's limit as the claim recorded it (decision 017: the payer record's),
+    or for a claim that recorded none the packaged payer list's."""
+    return getattr(claim, "filing_limit", None) or pricing.payer(claim.billed_payer_id)
+
+
+def lines_filed_within_limit(lines: Sequence[ClaimLine], as_of: date, payer: Any) -> list[str]:
     """Each line is filed by its billed payer's timely filing deadline, counted from the line's
     From date (Pub 100-04 ch.1 §70.1: for professional claims, DME rentals included, the line
-    item From date), in the payer's own months or days (`pricing.Payer.filing_deadline`)."""
+    item From date), in the payer's own months or days (`payer.filing_deadline`: the payer
+    record's `FilingLimit`, or `pricing.Payer`)."""
     deadlines = {line.line_id: payer.filing_deadline(line.from_date) for line in lines}
     return [
         f"{line.hcpcs} from {line.from_date} must be filed by {deadlines[line.line_id]}"
@@ -180,7 +185,7 @@ SCRUB_RULES: tuple[tuple[str, ScrubCheck], ...] = (
     ),
     (
         "claim_filed_within_twelve_months_of_service",
-        lambda c, as_of: lines_filed_within_limit(c.lines, as_of, pricing.payer(c.billed_payer_id)),
+        lambda c, as_of: lines_filed_within_limit(c.lines, as_of, billed_filing_limit(c)),
     ),
     (
         "claim_is_filed_on_or_after_service",

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum, nonmember
+from typing import ClassVar
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
@@ -55,6 +56,20 @@ DEFAULT_FILING_INDICATOR = {
 
 
 @dataclass(frozen=True)
+class FilingLimit:
+    """A payer's timely filing limit, months or days from the date of service (one is set),
+    as a claim records it for its billed payer when drafted or moved to a secondary payer."""
+
+    TRANSCODING: ClassVar[str] = "payer.FilingLimit"
+
+    timely_filing_months: int | None
+    timely_filing_days: int | None
+
+    def filing_deadline(self, service_from: date) -> date:
+        return filing_deadline(self, service_from)
+
+
+@dataclass(frozen=True)
 class PayerDetails:
     payer_id: str  # the tenant's key (MCR-DMEB); never changes once registered
     name: str
@@ -64,6 +79,10 @@ class PayerDetails:
     timely_filing_months: int | None
     timely_filing_days: int | None
     address: Address | None = None
+
+    @property
+    def filing_limit(self) -> FilingLimit:
+        return FilingLimit(self.timely_filing_months, self.timely_filing_days)
 
 
 @rule(InvalidValue)
@@ -129,7 +148,7 @@ def checked_payer(details: PayerDetails) -> PayerDetails:
     "tests/unit/test_payer.py::test_a_months_limit_counts_calendar_months",
     "tests/unit/test_payer.py::test_a_days_limit_counts_days",
 )
-def filing_deadline(details: PayerDetails, service_from: date) -> date:
+def filing_deadline(details: PayerDetails | FilingLimit, service_from: date) -> date:
     """The last day a claim for a service from `service_from` is filed in time: the payer's
     own limit, in calendar months (clamped to the month's end) or in days."""
     if details.timely_filing_days is not None:
@@ -184,4 +203,4 @@ class Payer(AriesAggregate):
 pin_topics(Payer, "aries.payer")
 
 AGGREGATES: tuple[type, ...] = (Payer,)
-VALUE_TYPES: tuple[type, ...] = (PayerType, PayerDetails)
+VALUE_TYPES: tuple[type, ...] = (PayerType, PayerDetails, FilingLimit)

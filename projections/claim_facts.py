@@ -21,8 +21,13 @@ from domain.claim_appeals import NOT_APPEALABLE_CARCS, RECONSIDERATION_DAYS, RED
 ADJUDICATED = frozenset({"paid", "partially_paid", "denied"})
 
 
-def timely_filing_deadline(service_from: date, payer_id: str) -> date:
-    return pricing.payer(payer_id).filing_deadline(service_from)
+def timely_filing_deadline(service_from: date, payer_id: str, event: Any = None) -> date:
+    """The deadline the event recorded (from the payer record's limit, decision 017), or for
+    an event from before deadlines were recorded, the packaged payer list's."""
+    recorded = getattr(event, "timely_filing_deadline", None)
+    return recorded if recorded is not None else pricing.payer(payer_id).filing_deadline(
+        service_from
+    )
 
 
 def appeal_deadline(facts: Mapping[str, Any]) -> date | None:
@@ -62,7 +67,7 @@ def claim_header(event: Claim.Drafted) -> dict[str, Any]:
         "service_to": max(line.to_date for line in event.lines),
         "drafted_on": event.drafted_on,
         "scrubbed_on": None,
-        "timely_filing_deadline": timely_filing_deadline(service_from, event.payer_id),
+        "timely_filing_deadline": timely_filing_deadline(service_from, event.payer_id, event),
         "filed": False,
         "submission_count": 0,
         "interchange_control_number": None,
@@ -104,7 +109,7 @@ def header_changes(facts: Mapping[str, Any], event: Claim.Event) -> dict[str, An
                 "service_from": service_from,
                 "service_to": max(line.to_date for line in event.lines),
                 "timely_filing_deadline": timely_filing_deadline(
-                    service_from, facts["billed_payer_id"]
+                    service_from, facts["billed_payer_id"], event
                 ),
             }
         case Claim.Scrubbed():
@@ -154,7 +159,7 @@ def header_changes(facts: Mapping[str, Any], event: Claim.Event) -> dict[str, An
                 "billed_payer_id": event.payer_id,
                 "transferred_on": event.on,
                 "timely_filing_deadline": timely_filing_deadline(
-                    facts["service_from"], event.payer_id
+                    facts["service_from"], event.payer_id, event
                 ),
             }
         case Claim.PatientResponsibilityAssigned():

@@ -565,7 +565,8 @@ claims = Table(
         nullable=False,
         comment=(
             "Last day to file: service_from plus the billed payer's timely filing limit, in "
-            "months or days (reference/payers.csv)."
+            "months or days, as the claim recorded it from the payer record (read.payers); "
+            "reference/payers.csv for claims drafted before payers were records."
         ),
     ),
     Column(

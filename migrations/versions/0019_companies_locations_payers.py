@@ -4,7 +4,8 @@ A new event store family `setup` (setup_events, setup_snapshots: append-only, ha
 sealed like the others) holds the Company (the tenant), its Locations and its Payers
 (domain/company.py, domain/location.py, domain/payer.py). Read models for
 `projections/setup.py`: read.companies, read.locations, read.payers (no PHI: analysts read
-them). read.orders gains location_id (the branch the order is billed from).
+them). read.orders gains location_id (the branch the order is billed from); a claim's
+timely filing deadline follows the limit it recorded from the payer record.
 
 Revision ID: 0019_companies_locations_payers
 Revises: 0016_billing_holds
@@ -226,7 +227,19 @@ def _location_activity() -> None:
         op.execute(f"COMMENT ON COLUMN read.location_activity.{column} IS '{text}'")
 
 
+DEADLINE_BEFORE = (
+    "Last day to file: service_from plus the billed payer''s timely filing limit, in months "
+    "or days (reference/payers.csv)."
+)
+DEADLINE_AFTER = (
+    "Last day to file: service_from plus the billed payer''s timely filing limit, in months "
+    "or days, as the claim recorded it from the payer record (read.payers); "
+    "reference/payers.csv for claims drafted before payers were records."
+)
+
+
 def upgrade() -> None:
+    op.execute(f"COMMENT ON COLUMN read.claims.timely_filing_deadline IS '{DEADLINE_AFTER}'")
     _event_store()
     _read_models()
     op.add_column(
@@ -240,6 +253,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute(f"COMMENT ON COLUMN read.claims.timely_filing_deadline IS '{DEADLINE_BEFORE}'")
     op.execute("DROP VIEW read.location_activity")
     op.execute("DROP FUNCTION read.location_activity_rows()")
     op.drop_column("orders", "location_id", schema=SCHEMA)

@@ -75,3 +75,26 @@ def test_an_order_placed_without_a_location_takes_the_tenants_first_open_one(ari
         )
         placed_at = aries.orders.get_order(order.id).location_id
         assert aries.setup.get_location(placed_at).details.name == "Denver"
+
+
+def test_a_claim_is_filed_by_its_payer_records_limit(isolated_aries):
+    """A payer record's 90 days, not the packaged list's 12 months: the claim records the limit
+    and the read model shows the deadline it gives. (A database of its own: the session's holds
+    other tests' made-up claim histories, which the claims projection must not read.)"""
+    aries = isolated_aries
+    from sqlalchemy import select
+
+    from projections.runner import catch_up
+    from projections.tables import claims as claims_table
+
+    with bound_context(tenant_id=f"t-{uuid4()}"):
+        aries.setup.register_payer(payer(timely_filing_months=None, timely_filing_days=90))
+        order_id = delivered_walker_at(aries, aries.setup.open_location(location()).id)
+        aries.claims.catch_up_all()
+        claim = aries.claims.get_claim(claim_id_for(order_id, f"{DELIVERED_ON:%Y-%m}", MEDICARE))
+    catch_up(aries, "claims")
+    with aries.read_engine.connect() as conn:
+        deadline = conn.execute(select(claims_table.c.timely_filing_deadline).where(
+            claims_table.c.claim_id == claim.id)).scalar_one()
+    assert claim.filing_limit.timely_filing_days == 90
+    assert deadline == date(2026, 5, 11)
