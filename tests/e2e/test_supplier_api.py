@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import headers_for
+from tests.e2e.test_orders_api import BED_AND_WALKER, PRACTITIONER, patient
 
 pytestmark = pytest.mark.e2e
 
@@ -100,3 +101,26 @@ def test_the_company_is_registered_once_and_read_back(api, tenant):
     assert read.json()["legal_name"] == "Rocky Mountain DME LLC"
     again = api.post("/v1/company", json=body, headers=admin)
     assert (again.status_code, again.json()["rule"]) == (409, "a_tenant_is_one_company")
+
+
+def test_an_order_placed_at_a_location_shows_it_and_another_tenants_location_is_refused(
+    api, tenant
+):
+    admin, intake = headers_for(api, "admin", tenant), headers_for(api, "intake", tenant)
+    location = api.post("/v1/locations", json=DENVER, headers=admin).json()
+    elsewhere = api.post("/v1/locations", json=DENVER,
+                         headers=headers_for(api, "admin", f"{tenant}-other")).json()
+    patient_id, _ = patient(api, tenant)
+    body = {"patient_id": patient_id, "order_date": "2026-06-01", "practitioner": PRACTITIONER,
+            "diagnoses": ["G47.33"], "lines": BED_AND_WALKER}
+
+    placed = api.post("/v1/orders", json={**body, "location_id": location["id"]}, headers=intake)
+    refused = api.post("/v1/orders", json={**body, "location_id": elsewhere["id"]},
+                       headers=intake)
+
+    assert placed.status_code == 201, placed.text
+    read = api.get(placed.headers["Location"],
+                   params={"min_position": placed.json()["position"]}, headers=intake)
+    assert read.json()["location_id"] == location["id"]
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"] == ["body", "location_id"]

@@ -391,6 +391,9 @@ class OrderLineView(BaseModel):
 class OrderDetail(BaseModel):
     id: UUID
     patient_id: UUID
+    location_id: UUID | None = Field(
+        None, description="the branch it is billed from (null: placed before locations)"
+    )
     status: Literal["intake", "on_hold", "delivered", "picked_up", "cancelled"]
     hold: HoldState | None
     order_date: dt.date
@@ -416,6 +419,7 @@ class OrderDetail(BaseModel):
         return cls(
             id=row.order_id,
             patient_id=row.patient_id,
+            location_id=row.location_id,
             status=row.status,
             hold=HoldState(reason=row.hold_reason, since=row.held_on) if row.on_hold else None,
             order_date=row.order_date,
