@@ -100,7 +100,7 @@ class SetupApplication(AriesApplication):
         return self.commit(location)
 
     def close_location(
-        self, location_id: UUID, on: Any, *, expected_version: int | None = None
+        self, location_id: UUID, on: date, *, expected_version: int | None = None
     ) -> CommandResult:
         location = self._location(location_id, expected_version)
         location.close(on)

@@ -2,7 +2,10 @@
 
 Each location bills as itself: the 837P billing provider (loop 2010AA: name, NPI, address, tax
 id) of a claim is its order's location, and its PTAN (for a DMEPOS supplier, the NSC number of
-that location) is what Medicare enrolled. Its time zone decides "today" for the claims of its
+that location) is what Medicare enrolled. CMS requires each practice location of a DMEPOS
+supplier to be enrolled, with its own NPI and its own PTAN (CMS provider enrollment reminder
+for DMEPOS suppliers, 2009; the NPE contractors' enrollment pages call the PTAN the NSC
+number); a sole proprietor's locations share one NPI, so NPIs are not unique per location. Its time zone decides "today" for the claims of its
 orders (billing runs, aging, timely filing): a supplier with branches in Chicago and Denver has
 two calendars.
 

@@ -46,7 +46,7 @@ class PayerType(Enum):
 
 # X12 element 1032 (Claim Filing Indicator Code), the values an 837P SBR09 may carry.
 CLAIM_FILING_INDICATORS = frozenset(
-    "11 12 13 14 15 16 17 AM BL CH CI DS FI HM LM MA MB MC OF TV VA WC ZZ".split()
+    "09 11 12 13 14 15 16 17 AM BL CH CI DS FI HM LM MA MB MC OF TV VA WC ZZ".split()
 )
 DEFAULT_FILING_INDICATOR = {
     PayerType.MEDICARE: "MB",  # Medicare Part B (DMEPOS is billed to the DME MAC as Part B)
