@@ -5,9 +5,11 @@ id) of a claim is its order's location, and its PTAN (for a DMEPOS supplier, the
 that location) is what Medicare enrolled. CMS requires each practice location of a DMEPOS
 supplier to be enrolled, with its own NPI and its own PTAN (CMS provider enrollment reminder
 for DMEPOS suppliers, 2009; the NPE contractors' enrollment pages call the PTAN the NSC
-number); a sole proprietor's locations share one NPI, so NPIs are not unique per location. Its time zone decides "today" for the claims of its
-orders (billing runs, aging, timely filing): a supplier with branches in Chicago and Denver has
-two calendars.
+number); a sole proprietor's locations share one NPI, so NPIs are not unique per location.
+
+Its time zone decides "today" for its orders (delivery, drafting, rental months opened;
+`application.setup.SetupApplication.today_for`): a supplier with branches in Chicago and
+Denver has two calendars.
 
 Decisions a newcomer may question:
 - The id is a random UUID; the location's name is for people and may change. Locations never
