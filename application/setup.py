@@ -18,9 +18,9 @@ from eventsourcing.application import AggregateNotFoundError
 
 from application.eventstore import AriesApplication, CommandResult
 from application.ports import Clock
-from domain.company import Company, CompanyDetails, company_id
+from domain.company import Company, CompanyDetails, a_tenant_is_one_company, company_id
 from domain.context import current_context
-from domain.errors import NotFound, RuleViolated
+from domain.errors import NotFound
 from domain.location import Location, LocationDetails
 from domain.payer import (
     Payer,
@@ -48,15 +48,19 @@ class SetupApplication(AriesApplication):
     def register_company(self, details: CompanyDetails) -> CommandResult:
         """Register the caller's tenant as a company (refused when it is registered)."""
         tenant = current_context().tenant_id
-        if self.exists(company_id(tenant)):
-            raise RuleViolated("a_tenant_is_one_company", "the tenant's company is registered")
+        a_tenant_is_one_company(self.exists(company_id(tenant)))
         return self.commit(Company.register(tenant, details))
 
-    def get_company(self, version: int | None = None) -> Company:
+    def get_company(
+        self, version: int | None = None, *, expected_version: int | None = None
+    ) -> Company:
+        """The caller's company (NotFound before it is registered)."""
+        tenant = current_context().tenant_id
         try:
-            return self.load(company_id(current_context().tenant_id), Company, version)
+            return self.load(company_id(tenant), Company, version,
+                             expected_version=expected_version)
         except NotFound:
-            raise NotFound("company", current_context().tenant_id) from None
+            raise NotFound("company", tenant) from None
 
     def company_name(self, tenant_id: str) -> str | None:
         """The legal name of `tenant_id`'s company, or None before it is registered."""
@@ -69,9 +73,7 @@ class SetupApplication(AriesApplication):
     def correct_company(
         self, changes: dict[str, Any], *, expected_version: int | None = None
     ) -> CommandResult:
-        company = self.load(
-            company_id(current_context().tenant_id), Company, expected_version=expected_version
-        )
+        company = self.get_company(expected_version=expected_version)
         company.correct_details(merged(company.details, changes))
         return self.commit(company)
 

@@ -22,7 +22,7 @@ from domain.base import AriesAggregate, pin_topics
 from domain.npi import valid_npi
 from domain.patient_rules import checked_address
 from domain.patient_values import Address
-from domain.rules import present_text
+from domain.rules import present_text, rule
 from domain.supplier_values import Contact, checked_contact, checked_tax_id, checked_time_zone
 
 COMPANY_NAMESPACE = UUID("5a0e6d1c-3b7f-5e42-9c18-2f4d8b6a7e90")  # fixed forever: ids use it
@@ -51,6 +51,11 @@ def checked_company(details: CompanyDetails) -> CompanyDetails:
         contact=checked_contact(details.contact),
         time_zone=checked_time_zone(details.time_zone),
     )
+
+
+@rule()
+def a_tenant_is_one_company(registered: bool) -> str | None:
+    return "the tenant's company is registered already" if registered else None
 
 
 class Company(AriesAggregate):
