@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTORS",
+    "GENERATE_REPORT",
     "GENERATE_SUMMARY",
     "PATIENT_STATEMENTS",
     "POST_REMITTANCE",
@@ -79,9 +81,11 @@ SUBMIT_CLAIM_BATCH = ActorSpec("submit_claim_batch", "claim_batches", "claim_bat
 PATIENT_STATEMENTS = ActorSpec("patient_statements", "statements", "patient_statements", 2)
 # A whole-tenant billing run is the longest batch work and only drafts claims: last.
 RUN_BILLING = ActorSpec("run_billing", "billing_runs", "billing_run", 0)
+# Someone waits for a report file, but seconds do not matter to it.
+GENERATE_REPORT = ActorSpec("generate_report", "reports", "report", 2)
 ACTORS = (
     SUBMIT_CLAIMS, POST_REMITTANCE, GENERATE_SUMMARY, SUBMIT_CLAIM_BATCH, PATIENT_STATEMENTS,
-    RUN_BILLING,
+    RUN_BILLING, GENERATE_REPORT,
 )
 QUEUES = tuple(spec.queue for spec in ACTORS)
 SPECS = {spec.name: spec for spec in ACTORS}
@@ -228,6 +232,26 @@ def declare_actors(broker: dramatiq.Broker, aries: Aries) -> dict[str, dramatiq.
 
         return carry_out_billing_run(aries.orders, aries.claims, UUID(billing_run_id)).as_dict()
 
+    def generate_report(
+        report_id: str, kind: str, format: str, as_of: str, start: str | None = None
+    ) -> dict[str, Any]:
+        from interfaces.reports.files import ReportFileStore, generate
+
+        tenant = current_context().tenant_id
+        assert tenant is not None
+        file = generate(
+            aries.read_engine, kind, format, tenant, as_of=date.fromisoformat(as_of),
+            start=date.fromisoformat(start) if start else None,
+        )
+        retention = timedelta(hours=aries.settings.report_retention_hours)
+        ReportFileStore(aries.read_engine, retention).keep(
+            UUID(report_id), tenant, kind, format, file
+        )
+        return {"report_id": report_id, "kind": kind, "format": format,
+                "filename": file.filename, "size": len(file.content),
+                "download": f"/v1/reports/{report_id}/file",
+                "retention_hours": aries.settings.report_retention_hours}
+
     bodies: dict[ActorSpec, Callable[..., Any]] = {
         SUBMIT_CLAIMS: submit_claims,
         POST_REMITTANCE: post_remittance,
@@ -235,6 +259,7 @@ def declare_actors(broker: dramatiq.Broker, aries: Aries) -> dict[str, dramatiq.
         SUBMIT_CLAIM_BATCH: submit_claim_batch,
         PATIENT_STATEMENTS: patient_statements,
         RUN_BILLING: run_billing,
+        GENERATE_REPORT: generate_report,
     }
     return {
         spec.name: dramatiq.Actor(
