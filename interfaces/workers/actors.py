@@ -31,6 +31,7 @@ import dramatiq
 from dramatiq import Message
 
 from domain.context import EventContext, bound_context, current_context
+from interfaces.telemetry import message_options
 from interfaces.workers import metrics
 from interfaces.workers.broker import MAX_PRIORITY
 from interfaces.workers.jobs import JobStore
@@ -103,9 +104,11 @@ def message_for(
     correlation_id: str | None,
     job_ids: Sequence[UUID],
     message_id: str | None = None,
+    traceparent: str | None = None,
     **arguments: Any,
 ) -> Message[Any]:
-    """The message that runs `spec`'s actor (ids as strings: messages are JSON)."""
+    """The message that runs `spec`'s actor (ids as strings: messages are JSON), carrying
+    the trace it belongs to: `traceparent` (an event's), else the current span's."""
     kwargs = {
         "tenant_id": tenant_id,
         "correlation_id": correlation_id,
@@ -115,7 +118,7 @@ def message_for(
     extra = {"message_id": message_id} if message_id is not None else {}
     return Message(
         queue_name=spec.queue, actor_name=spec.name, args=(), kwargs=kwargs,
-        options=spec.options, **extra,
+        options={**spec.options, **message_options(traceparent)}, **extra,
     )
 
 
