@@ -190,6 +190,11 @@ class Settings(BaseSettings):
     worker_metrics_port: int | None = Field(
         None, ge=1, le=65535, description="port of the worker process's /metrics (unset: none)"
     )
+    projector_metrics_port: int | None = Field(
+        None, ge=1, le=65535,
+        description="port of the projector process's /metrics (unset: none; `aries project "
+        "--metrics-port` overrides it)",
+    )
     submission_batch_seconds: int = Field(
         60, ge=1, le=3600,
         description="claims whose submission is requested in the same window share one 837P",

@@ -91,6 +91,7 @@ ACTORS = (
 QUEUES = tuple(spec.queue for spec in ACTORS)
 SPECS = {spec.name: spec for spec in ACTORS}
 SYSTEM_ROLE = "system"
+SENT_OUTCOMES = frozenset({"accepted", "rejected", "submitted"})
 
 
 class ServiceMissing(RuntimeError):
@@ -191,17 +192,24 @@ def declare_actors(broker: dramatiq.Broker, aries: Aries) -> dict[str, dramatiq.
         service = services.submission()
         ids = [UUID(claim_id) for claim_id in claim_ids]
         outcome = service.submit(ids)
-        return {
+        results = {
             claim_id: _submission_result(outcome, claim_id, batch_id, len(ids))
             for claim_id in ids
         }
+        metrics.claims_submitted.inc(sum(
+            result["outcome"] in SENT_OUTCOMES for result in results.values()
+        ))
+        return results
 
     def post_remittance(remittance_id: str) -> dict[str, Any]:
         try:
             from application.remittances import post_remittance as post
         except ImportError as missing:
             raise ServiceMissing("remittance posting is not installed in this build") from missing
-        return post(aries.claims, UUID(remittance_id)).as_dict()
+        report = post(aries.claims, UUID(remittance_id))
+        if report.posted_now:
+            metrics.claims_paid.inc(sum(claim.paid > 0 for claim in report.posted_claims))
+        return report.as_dict()
 
     def generate_summary(patient_id: str, summary_id: str) -> dict[str, Any]:
         try:
