@@ -15,10 +15,12 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from rich.console import Console
 from sqlalchemy import text
+from typer.testing import CliRunner
 
 from application.remittances import post_remittance, receive_remittance
 from domain.context import bound_context
 from interfaces.cli.demo import DEMO_TENANT, seed_demo
+from interfaces.cli.main import app
 from interfaces.reports.files import FORMATS, generate
 from projections.queries.report_model import REPORT_KINDS
 from projections.runner import catch_up
@@ -211,3 +213,25 @@ def test_the_dso_is_open_ar_over_average_daily_charges_of_ninety_days(demo):
         str(found[("All payers", "Charges, last 90 days")]))
     daily = (charges / 90).quantize(D("0.01"))
     assert D(str(found[("All payers", "DSO (days)")])) == (ar / daily).quantize(D("0.1"))
+
+
+def test_the_cli_writes_a_report_file_with_the_read_models_totals(demo, tmp_path, monkeypatch):
+    aries, today = demo
+    monkeypatch.setenv("ARIES_DATABASE_URL", aries.settings.database_url)
+    monkeypatch.setenv("ARIES_REDIS_URL", aries.settings.redis_url)
+    monkeypatch.setenv("ARIES_DB_POOL_SIZE", "1")
+    out = tmp_path / "aging.xlsx"
+
+    result = CliRunner().invoke(app, ["reports", "make", "ar_aging", "--tenant", DEMO_TENANT,
+                                      "--format", "xlsx", "--as-of", today.isoformat(),
+                                      "--out", str(out)])
+
+    assert result.exit_code == 0, result.output
+    found = _xlsx_totals(out.read_bytes())
+    (key, value), = _expected(aries, "ar_aging", today).items()
+    assert D(str(found[(key[0][:31], key[1])])).quantize(D("0.01")) == value
+
+
+def test_the_cli_refuses_a_report_kind_it_does_not_have(demo):
+    result = CliRunner().invoke(app, ["reports", "make", "payroll", "--tenant", DEMO_TENANT])
+    assert result.exit_code == 2
