@@ -11,7 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Date, and_, case, exists, func, literal, or_, select
+from sqlalchemy import Connection, Date, case, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from projections.queries.report_model import Chart, Report, ReportColumn, Section
@@ -286,9 +286,10 @@ def rental_census(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
 
 def timely_filing(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
     """Claims the payer does not have yet (not filed: never accepted or adjudicated) whose
-    timely-filing deadline (read.claims, from the billed payer's limit: 12 months after the
-    date of service for Medicare, 42 CFR 424.44) falls within TIMELY_FILING_HORIZON_DAYS of
-    `as_of`, or has passed: the claims that will be, or are, lost if not filed."""
+    timely-filing deadline (read.claims, from the billed payer's limit: one calendar year
+    after the date of service for Medicare, 42 CFR 424.44) falls within
+    TIMELY_FILING_HORIZON_DAYS of `as_of`, or has passed: the claims that will be, or are,
+    lost if not filed."""
     c = claims.c
     days_left = c.timely_filing_deadline - literal(as_of, Date)
     band = case(
@@ -305,7 +306,7 @@ def timely_filing(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
             tenant_rows(c.tenant_id, tenant_id),
             c.filed.is_(False),
             c.status.not_in(CLOSED_STATUSES),
-            and_(days_left <= TIMELY_FILING_HORIZON_DAYS),
+            days_left <= TIMELY_FILING_HORIZON_DAYS,
         )
         .order_by(c.timely_filing_deadline, c.claim_id)
     ).all()
