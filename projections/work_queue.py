@@ -4,8 +4,9 @@ and Claims logs.
 Kinds of item, and the date each is due on:
 - `submit_claim`: a claim in draft or scrubbed; due on the day it was drafted.
 - `confirm_transmission`: a claim whose interchange may or may not have reached the
-  clearinghouse, which cannot say (application/submission.py): a person asks it, then records
-  the claim submitted in that interchange or not received; due on the day that was found.
+  clearinghouse, which cannot say (application/transmission_reconciliation.py): a person asks
+  it, then records the claim submitted in that interchange or not received; due on the day
+  that was found.
 - `fix_rejection`: a claim the clearinghouse rejected (it was not filed); due on the rejection
   day (UTC).
 - `bill_secondary`: a claim moved to the secondary payer and not yet submitted to it; due on

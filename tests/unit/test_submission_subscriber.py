@@ -1,4 +1,4 @@
-"""Who the 837P names as subscriber (application/submission.py `_subscriber`): the patient, or
+"""Who the 837P names as subscriber (application/claim_documents.py `_subscriber`): the patient, or
 the insured recorded on the coverage; a non-self coverage recorded before subscribers were kept
 is refused rather than billed under the patient's name."""
 
@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import pytest
 
-from application.submission import _subscriber
+from application.claim_documents import _subscriber
 from domain.errors import RuleViolated
 from domain.patient import Patient
 from domain.patient_values import CoverageRank, RelationshipToSubscriber, Sex
