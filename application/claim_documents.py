@@ -47,12 +47,12 @@ def claim_document(claim: Claim, patient: Patient, order: Order) -> ClaimDocumen
     """The 837P claim for `claim` as billed now (`patient` and `order` are its own);
     RuleViolated when it cannot be rendered."""
     payer = _payer(claim.billed_payer_id)
-    subscriber = _subscriber(patient, claim.billed_coverage_id)
+    subscriber = subscriber_of(patient, claim.billed_coverage_id)
     secondary = claim.billed_payer_id != claim.payer_id
     prior = (
         PriorPayer(
             payer=_payer(claim.payer_id),
-            subscriber=_subscriber(patient, claim.coverage_id),
+            subscriber=subscriber_of(patient, claim.coverage_id),
             paid=sum((_paid(claim, line.line_id) for line in claim.lines), Decimal("0")),
         )
         if secondary
@@ -123,7 +123,7 @@ def _patient_party(patient: Patient) -> PatientParty:
                         SEX_CODE.get(d.sex, "U"))
 
 
-def _subscriber(patient: Patient, coverage_id: UUID) -> Subscriber:
+def subscriber_of(patient: Patient, coverage_id: UUID) -> Subscriber:
     """The coverage's subscriber: the patient, or the insured recorded on the coverage (a
     coverage recorded before subscribers were kept has none: refused, rule
     `coverage_names_its_subscriber_when_not_the_patient`)."""

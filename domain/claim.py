@@ -40,7 +40,7 @@ from domain import claim_adjudication as adjudication
 from domain import claim_appeals as appeals
 from domain import claim_crossover as crossover
 from domain import claim_drafting as drafting
-from domain import claim_ids
+from domain import claim_ids, inquiry_answers
 from domain import claim_patient_money as patient_money
 from domain import claim_replacement as replacement
 from domain import claim_rules as rules
@@ -289,6 +289,26 @@ class Claim(ClaimBalances, AriesAggregate):
         self.status = ClaimStatus.REJECTED
         self.rejection_reasons = tuple(reasons)
 
+    def record_status_report(
+        self, category: str, status_code: str, entity: str | None, status_on: date | None,
+        paid: Decimal | None, payer_claim_control_number: str | None, checked_at: datetime,
+    ) -> None:
+        """The payer's answer to a claim status inquiry (277, STC01): category and status code
+        (`domain.inquiry_answers`). It records what the payer says; the money moves with
+        the 835."""
+        self._require_status("record_status_report")
+        self._claim_status_received(**inquiry_answers.claim_status_answer(
+            category, status_code, entity, status_on, paid, payer_claim_control_number,
+            checked_at,
+        ))
+
+    @event("ClaimStatusReceived")
+    def _claim_status_received(
+        self, category: str, status_code: str, entity: str | None, status_on: date | None,
+        paid: Decimal | None, payer_claim_control_number: str | None, checked_at: datetime,
+    ) -> None:
+        """A fact for the read side (the work queue); the claim's state does not change."""
+
     # -- remittance
 
     def adjudicate(
@@ -491,8 +511,7 @@ class Claim(ClaimBalances, AriesAggregate):
     # -- helpers for deciding (never called from an @event body)
 
     def _require_status(self, command: str) -> None:
-        states, rule = rules.ALLOWED_STATES[command]
-        require(self.status in states, rule, f"cannot {command} a {self.status.value} claim")
+        rules.require_allowed(self.status, command)
 
 
 pin_topics(Claim, "aries.claim")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from application.inquiries import InquiryService
 from application.ports import Clearinghouse, Clock
 from application.submission import SubmissionService
 from application.x12.claim837 import PostalAddress, Receiver, Supplier
@@ -22,6 +23,7 @@ __all__ = [
     "HttpClearinghouse",
     "SandboxClearinghouse",
     "clearinghouse_from",
+    "inquiry_service_from",
     "receiver_from",
     "submission_service_from",
     "supplier_from",
@@ -71,6 +73,25 @@ def submission_service_from(
         aries.claims,
         aries.orders,
         aries.patients,
+        clearinghouse or clearinghouse_from(settings, clock),
+        clock=clock,
+        supplier=supplier_from(settings),
+        receiver=receiver_from(settings),
+        control_numbers=RedisControlNumbers(aries.redis, settings.redis_key_prefix, clock),
+        usage=settings.x12_usage,
+    )
+
+
+def inquiry_service_from(
+    aries: Aries, clearinghouse: Clearinghouse | None = None
+) -> InquiryService:
+    """Eligibility and claim status inquiries on `aries`, through the configured
+    clearinghouse (or the one given)."""
+    settings = aries.settings
+    clock = aries.claims.clock
+    return InquiryService(
+        aries.patients,
+        aries.claims,
         clearinghouse or clearinghouse_from(settings, clock),
         clock=clock,
         supplier=supplier_from(settings),

@@ -14,6 +14,10 @@ What became of an interchange sent earlier (`look_up`): `GET <url>/<ISA13>`.
 - A timeout, a refused connection, a 429 or a 5xx (but 501): `ClearinghouseUnavailable`.
 - Anything else (405/501: no status service; 200 that is not X12):
   `TransmissionStatusUnknown`, for a person to find out.
+Real-time inquiries (`inquire`: a 270 or 276, answered with a 271 or 277, or a 999 refusing
+it): `POST <url>/real-time` with the X12 body, the way clearinghouses keep their real-time
+service apart from batch files (CAQH CORE connectivity carries the same payload). The same
+failures as a transmission: unavailable, refused, or an answer that is not X12.
 Neither the interchange nor the answer is logged: both carry PHI.
 """
 
@@ -33,7 +37,7 @@ from application.ports import (
     TransmissionStatusUnknown,
 )
 from application.x12.acknowledgements import read_answer
-from application.x12.segments import X12SyntaxError
+from application.x12.segments import X12SyntaxError, interchanges
 
 log = structlog.get_logger("aries.clearinghouse")
 
@@ -64,6 +68,22 @@ class HttpClearinghouse:
             log.error("clearinghouse answer unreadable", status=status, length=len(answer))
             raise MalformedAnswer("the clearinghouse's answer is not X12") from unreadable
         return answer
+
+    def inquire(self, inquiry: str) -> str:
+        response = self._call(
+            "POST", f"{self.url.rstrip('/')}/real-time", content=inquiry.encode("ascii"),
+            headers={"Content-Type": "application/edi-x12", "Accept": "application/edi-x12"},
+        )
+        status = response.status_code
+        if not 200 <= status < 300:
+            log.error("clearinghouse refused the inquiry", status=status)
+            raise ClearinghouseRefused(f"the clearinghouse answered {status}")
+        try:
+            interchanges(response.text)
+        except X12SyntaxError as unreadable:
+            log.error("clearinghouse inquiry answer unreadable", length=len(response.text))
+            raise MalformedAnswer("the clearinghouse's answer is not X12") from unreadable
+        return response.text
 
     def look_up(self, interchange_control_number: str) -> TransmissionRecord:
         response = self._call(
