@@ -166,7 +166,7 @@ class InquiryService:
         subscriber = subscriber_of(patient, coverage_id)
         return InquiryParties(
             payer.name, payer.x12_payer_id, self.supplier.name, self.supplier.npi,
-            self.supplier.submitter_id, subscriber.name.last, subscriber.name.first,
+            self.supplier.submitter_id, subscriber.name.last_name, subscriber.name.first_name,
             subscriber.member_id, subscriber.date_of_birth, subscriber.sex,
         )
 
