@@ -17,13 +17,9 @@ transfer_to_secondary (AWAITING_SECONDARY, submitted again to the secondary), pa
 responsibility, appeal (APPEALED until decided), void (VOIDED, frequency 8) or replace
 (REPLACED, the replacement claim has frequency 7) -> CLOSED at zero balance.
 
-Choices a reader may question:
-- Void and replace reverse each line's charge against the primary payer; the payer's own
-  CLP02 22 reversal brings the balance back to zero (`domain.claim_replacement`).
-- A claim closes explicitly (`close`), only at zero balance: closing is a decision, and a late
-  remittance on a closed claim reopens it (adjudicate is allowed and posts).
-- `write_off` and `record_patient_payment` are added so that balances can reach zero;
-  `refund_patient` pays back a patient credit (after a payer reversal, say) the same way.
+A claim closes explicitly (`close`), only at zero balance: closing is a decision, and a late
+remittance on a closed claim reopens it (adjudicate is allowed and posts). Why void and replace
+reverse charges, and how patient money moves: those modules' docstrings.
 """
 
 from __future__ import annotations
@@ -269,14 +265,10 @@ class Claim(ClaimBalances, AriesAggregate):
         """The clearinghouse/payer acknowledgement (999/277CA): accepted, or rejected with
         reasons (a rejected claim was not filed)."""
         self._require_status("acknowledge")
-        at = utc_time(at, "at")
-        require(isinstance(accepted, bool), "acknowledgement_accepts_or_rejects", "accepted: bool")
-        reason_list = rules.acknowledgement_reasons(reasons)
-        if accepted:
-            self._accepted(reasons=reason_list, at=at)
+        if transmission.acknowledged_accepted(accepted, reasons):
+            self._accepted(**transmission.acknowledgement(reasons, at))
         else:
-            require(bool(reason_list), "rejection_states_reasons", "a rejection needs its reasons")
-            self._rejected(reasons=reason_list, at=at)
+            self._rejected(**transmission.acknowledgement(reasons, at))
 
     @event("Accepted")
     def _accepted(self, reasons: list[str], at: datetime) -> None:
@@ -289,25 +281,18 @@ class Claim(ClaimBalances, AriesAggregate):
         self.status = ClaimStatus.REJECTED
         self.rejection_reasons = tuple(reasons)
 
-    def record_status_report(
-        self, category: str, status_code: str, entity: str | None, status_on: date | None,
-        paid: Decimal | None, payer_claim_control_number: str | None, checked_at: datetime,
-    ) -> None:
-        """The payer's answer to a claim status inquiry (277, STC01): category and status code
-        (`domain.inquiry_answers`). It records what the payer says; the money moves with
-        the 835."""
+    def record_status_report(self, *answer: Any) -> None:
+        """The payer's answer to a claim status inquiry (277 STC01; the arguments, their checks
+        and what ClaimStatusReceived records are `inquiry_answers.claim_status_answer`'s)."""
         self._require_status("record_status_report")
-        self._claim_status_received(**inquiry_answers.claim_status_answer(
-            category, status_code, entity, status_on, paid, payer_claim_control_number,
-            checked_at,
-        ))
+        self._claim_status_received(**inquiry_answers.claim_status_answer(*answer))
 
     @event("ClaimStatusReceived")
     def _claim_status_received(
         self, category: str, status_code: str, entity: str | None, status_on: date | None,
         paid: Decimal | None, payer_claim_control_number: str | None, checked_at: datetime,
     ) -> None:
-        """A fact for the read side (the work queue); the claim's state does not change."""
+        """A fact for the read side; the money moves with the 835."""
 
     # -- remittance
 
@@ -333,17 +318,12 @@ class Claim(ClaimBalances, AriesAggregate):
         entries: list[LedgerEntry],
     ) -> None:
         self.ledger = self.ledger + tuple(entries)
-        self.posted_remittances = (
-            *self.posted_remittances,
-            (remittance_trace, payer_claim_control_number),
-        )
+        posted = (remittance_trace, payer_claim_control_number)
+        self.posted_remittances = (*self.posted_remittances, posted)
         # Derived from the event's own attributes, so replaying old events gives it too.
-        self.posted_adjudications = (
-            *self.posted_adjudications,
-            adjudication.adjudication_identity(
-                payer_id, payer_claim_control_number, status_code, lines
-            ),
-        )
+        identity = adjudication.adjudication_identity(
+            payer_id, payer_claim_control_number, status_code, lines)
+        self.posted_adjudications = (*self.posted_adjudications, identity)
         self.adjudications = (*self.adjudications, (payer_id, paid_on, tuple(lines)))
         if adjudication.crossover_payer_of(self, payer_id):
             self.secondary_payer_id = payer_id  # the payer the claim was forwarded to
@@ -358,14 +338,8 @@ class Claim(ClaimBalances, AriesAggregate):
             self.last_determination_carcs = tuple(
                 sorted({a.carc for line in lines for a in line.adjustments})
             )
-        if self.status is S.APPEALED:
-            return
-        if self.replacement_claim_id is not None:
-            self.status = S.REPLACED
-        elif self.voided_on is not None:
-            self.status = S.VOIDED
-        else:
-            self.status = outcome
+        if self.status is not S.APPEALED:
+            self.status = adjudication.status_after_posting(self, outcome)
 
     # -- after adjudication: secondary, patient, write-off
 

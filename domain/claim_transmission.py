@@ -1,5 +1,5 @@
 """What the claim records about the interchange it goes out in (pure): the intent recorded
-before sending, and a transmission nobody can confirm.
+before sending, a transmission nobody can confirm, and the acknowledgement (999/277CA).
 
 The intent (`TransmissionPrepared`) is recorded before the interchange is sent, so that a
 worker that dies while sending leaves behind what it was sending: the next attempt asks the
@@ -50,3 +50,17 @@ def unconfirmed(claim: Claim, reason: str, at: datetime) -> dict[str, Any]:
         "reason": reason,
         "at": utc_time(at, "at"),
     }
+
+
+def acknowledged_accepted(accepted: bool, reasons: Sequence[str]) -> bool:
+    """Whether a 999/277CA acknowledgement accepts the claim; a rejection states its reasons."""
+    require(isinstance(accepted, bool), "acknowledgement_accepts_or_rejects", "accepted: bool")
+    if not accepted:
+        require(bool(rules.acknowledgement_reasons(reasons)), "rejection_states_reasons",
+                "a rejection needs its reasons")
+    return accepted
+
+
+def acknowledgement(reasons: Sequence[str], at: datetime) -> dict[str, Any]:
+    """What the Accepted or Rejected event records."""
+    return {"reasons": rules.acknowledgement_reasons(reasons), "at": utc_time(at, "at")}
