@@ -14,7 +14,7 @@ are logged, never names or member ids. Why: docs/decisions/016-eligibility-and-c
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -76,27 +76,16 @@ class ClaimStatusResult(CommandResult):
     payer_claim_control_number: str | None
 
 
+@dataclass
 class InquiryService:
-    def __init__(
-        self,
-        patients: PatientApplication,
-        claims: ClaimApplication,
-        clearinghouse: Clearinghouse,
-        clock: Clock | None = None,
-        *,
-        supplier: Supplier,
-        receiver: Receiver,
-        control_numbers: ControlNumbers,
-        usage: str = "T",
-    ) -> None:
-        self.patients = patients
-        self.claims = claims
-        self.clearinghouse = clearinghouse
-        self.clock = clock or SystemClock()
-        self.supplier = supplier
-        self.receiver = receiver
-        self.control_numbers = control_numbers
-        self.usage = usage
+    patients: PatientApplication
+    claims: ClaimApplication
+    clearinghouse: Clearinghouse
+    clock: Clock = field(default_factory=SystemClock)
+    supplier: Supplier = field(kw_only=True)
+    receiver: Receiver = field(kw_only=True)
+    control_numbers: ControlNumbers = field(kw_only=True)
+    usage: str = field(default="T", kw_only=True)
 
     def check_eligibility(
         self, patient_id: UUID, coverage_id: UUID, *, as_of: date | None = None,

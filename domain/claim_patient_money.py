@@ -43,14 +43,7 @@ def patient_payment(
     claim: Claim, amount: Decimal, received_on: date, reference: str
 ) -> dict[str, Any]:
     """A patient payment, applied to lines in order up to each line's patient balance."""
-    amount, received_on, reference = _patient_money(
-        claim, "payment", amount, received_on, reference
-    )
-    entries = ledger.patient_payment(
-        claim.ledger, _line_ids(claim), amount, received_on, reference
-    )
-    return {"amount": amount, "received_on": received_on, "reference": reference,
-            "entries": entries}
+    return _patient_money(claim, "payment", amount, received_on, reference)
 
 
 def patient_refund(
@@ -58,14 +51,7 @@ def patient_refund(
 ) -> dict[str, Any]:
     """A refund of the patient's credit (what they paid beyond what they owe now), line by
     line."""
-    amount, refunded_on, reference = _patient_money(
-        claim, "refund", amount, refunded_on, reference
-    )
-    entries = ledger.patient_refund(
-        claim.ledger, _line_ids(claim), amount, refunded_on, reference
-    )
-    return {"amount": amount, "refunded_on": refunded_on, "reference": reference,
-            "entries": entries}
+    return _patient_money(claim, "refund", amount, refunded_on, reference)
 
 
 def write_off(claim: Claim, on: date, reason: str) -> dict[str, Any]:
@@ -84,15 +70,20 @@ def write_off(claim: Claim, on: date, reason: str) -> dict[str, Any]:
 
 def _patient_money(
     claim: Claim, what: str, amount: Decimal, on: date, reference: str
-) -> tuple[Decimal, date, str]:
-    """A patient payment's or refund's checked inputs (rules `patient_<what>_...`)."""
+) -> dict[str, Any]:
+    """A patient payment's or refund's checked inputs (rules `patient_<what>_...`) and its
+    entries; the event names the date `received_on` or `refunded_on`."""
     require(claim.status is not ClaimStatus.CLOSED, "closed_claim_takes_no_postings",
             "claim is closed")
+    day = "received_on" if what == "payment" else "refunded_on"
     amount = exact_money(amount)
-    on = calendar_date(on, "received_on" if what == "payment" else "refunded_on")
+    on = calendar_date(on, day)
     reference = present_text(reference, "reference", f"patient_{what}_names_its_reference")
     require(amount > 0, f"patient_{what}_is_positive", f"{what} {amount} is not positive")
-    return amount, on, reference
+    entries = (ledger.patient_payment if what == "payment" else ledger.patient_refund)(
+        claim.ledger, _line_ids(claim), amount, on, reference
+    )
+    return {"amount": amount, day: on, "reference": reference, "entries": entries}
 
 
 def _line_ids(claim: Claim) -> list:

@@ -84,16 +84,7 @@ class EligibilityReply:
 
 def write_270(envelope: Envelope, inquiry: EligibilityInquiry) -> str:
     p = inquiry.parties
-    at = envelope.created_at
-    body = Segments()
-    body.add("BHT", "0022", "13", inquiry.trace, d8(at), hhmm(at))
-    payer_level(body, p)
-    body.add("HL", "2", "1", "21", "1")
-    body.add("NM1", "1P", "2", clean(p.provider_name, 60), None, None, None, None, "XX",
-             p.provider_npi)
-    body.add("HL", "3", "2", "22", "0")
-    body.add("TRN", "1", inquiry.trace, _originator(p))
-    subscriber_name(body, p)
+    body = _levels(envelope, inquiry, purpose="13", trace_type="1")
     if p.subscriber_birth_date is not None:
         body.add("DMG", "D8", d8(p.subscriber_birth_date), p.subscriber_sex)
     body.add("DTP", "291", "D8", d8(inquiry.as_of))
@@ -141,16 +132,7 @@ def read_270(text: str) -> EligibilityInquiry:
 
 def write_271(envelope: Envelope, inquiry: EligibilityInquiry, reply: EligibilityReply) -> str:
     p = inquiry.parties
-    at = envelope.created_at
-    body = Segments()
-    body.add("BHT", "0022", "11", inquiry.trace, d8(at), hhmm(at))
-    payer_level(body, p)
-    body.add("HL", "2", "1", "21", "1")
-    body.add("NM1", "1P", "2", clean(p.provider_name, 60), None, None, None, None, "XX",
-             p.provider_npi)
-    body.add("HL", "3", "2", "22", "0")
-    body.add("TRN", "2", inquiry.trace, _originator(p))
-    subscriber_name(body, p)
+    body = _levels(envelope, inquiry, purpose="11", trace_type="2")
     if reply.coverage == REJECTED:
         body.add("AAA", "N", None, reply.reject_reason or "75", "C")
     if p.subscriber_birth_date is not None:
@@ -195,6 +177,25 @@ def read_271(text: str) -> EligibilityReply:
         trace=trace, payer_id=payer_id, coverage=_coverage(reject, benefits),
         plan_begin=begin, plan_end=end, benefits=tuple(benefits), reject_reason=reject or None,
     )
+
+
+def _levels(
+    envelope: Envelope, inquiry: EligibilityInquiry, *, purpose: str, trace_type: str
+) -> Segments:
+    """BHT (BHT02 13 request, 11 response), the payer, supplier and subscriber levels, and the
+    subscriber's TRN (TRN01 1 our trace, 2 the trace echoed) and name: alike in 270 and 271."""
+    p = inquiry.parties
+    at = envelope.created_at
+    body = Segments()
+    body.add("BHT", "0022", purpose, inquiry.trace, d8(at), hhmm(at))
+    payer_level(body, p)
+    body.add("HL", "2", "1", "21", "1")
+    body.add("NM1", "1P", "2", clean(p.provider_name, 60), None, None, None, None, "XX",
+             p.provider_npi)
+    body.add("HL", "3", "2", "22", "0")
+    body.add("TRN", trace_type, inquiry.trace, _originator(p))
+    subscriber_name(body, p)
+    return body
 
 
 def _coverage(reject: str, benefits: list[Benefit]) -> str:

@@ -57,33 +57,14 @@ class HttpClearinghouse:
             "POST", self.url, content=interchange.encode("ascii"),
             headers={"Content-Type": "application/edi-x12", "Accept": "application/edi-x12"},
         )
-        status = response.status_code
-        if not 200 <= status < 300:
-            log.error("clearinghouse refused the transmission", status=status)
-            raise ClearinghouseRefused(f"the clearinghouse answered {status}")
-        answer = response.text
-        try:
-            read_answer(answer)
-        except X12SyntaxError as unreadable:
-            log.error("clearinghouse answer unreadable", status=status, length=len(answer))
-            raise MalformedAnswer("the clearinghouse's answer is not X12") from unreadable
-        return answer
+        return _x12_answer(response, "transmission", read_answer)
 
     def inquire(self, inquiry: str) -> str:
         response = self._call(
             "POST", f"{self.url.rstrip('/')}/real-time", content=inquiry.encode("ascii"),
             headers={"Content-Type": "application/edi-x12", "Accept": "application/edi-x12"},
         )
-        status = response.status_code
-        if not 200 <= status < 300:
-            log.error("clearinghouse refused the inquiry", status=status)
-            raise ClearinghouseRefused(f"the clearinghouse answered {status}")
-        try:
-            interchanges(response.text)
-        except X12SyntaxError as unreadable:
-            log.error("clearinghouse inquiry answer unreadable", length=len(response.text))
-            raise MalformedAnswer("the clearinghouse's answer is not X12") from unreadable
-        return response.text
+        return _x12_answer(response, "inquiry", interchanges)
 
     def look_up(self, interchange_control_number: str) -> TransmissionRecord:
         response = self._call(
@@ -129,3 +110,18 @@ class HttpClearinghouse:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _x12_answer(response: httpx.Response, what: str, read: Callable[[str], Any]) -> str:
+    """The body of a 2xx answer that `read` takes as X12: ClearinghouseRefused for any other
+    status, MalformedAnswer for a body that is not X12."""
+    status = response.status_code
+    if not 200 <= status < 300:
+        log.error(f"clearinghouse refused the {what}", status=status)
+        raise ClearinghouseRefused(f"the clearinghouse answered {status}")
+    try:
+        read(response.text)
+    except X12SyntaxError as unreadable:
+        log.error(f"clearinghouse {what} answer unreadable", length=len(response.text))
+        raise MalformedAnswer("the clearinghouse's answer is not X12") from unreadable
+    return response.text
