@@ -55,7 +55,7 @@ def patient_name(row: Any) -> str | None:
 def _summary_fields(row: Any, today: dt.date) -> dict[str, Any]:
     step = next_action(
         row.status, row.balance, row.current_payer_id, row.secondary_payer_id, row.denial_carcs,
-        crossed_over=row.crossed_over_on is not None,
+        crossed_over=row.crossed_over_on is not None, payer_status=row.payer_status_category,
     )
     return {
         "patient_name": patient_name(row),
