@@ -15,9 +15,10 @@ test systems do:
   detailed information, see remittance advice", no payment). Otherwise the claim is paid (F1,
   status 1; 80 percent of the charge; EFT trace number) once 14 days have passed since its last
   date of service (Medicare pays a clean electronic claim no earlier than the 14th day after
-  receipt, the payment floor, Pub. 100-04 ch. 1 section 80.2.1.1), and pending before that (P1,
-  status 20 "accepted for processing"). Health care claim status category codes: X12 external
-  code list 507; status codes: list 508.
+  receipt, the payment floor: the 14th day for a HIPAA-compliant electronic claim, Pub. 100-04
+  ch. 1 section 80.2.1; the sandbox counts from the last date of service), and pending before
+  that (P1, status 20 "accepted for processing"). Health care claim status category codes: X12
+  external code list 507; status codes: list 508.
 """
 
 from __future__ import annotations
