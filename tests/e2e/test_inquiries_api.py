@@ -123,3 +123,22 @@ def test_a_claim_never_submitted_is_a_409_naming_the_rule(api, tenant):
                       headers=headers_for(api, "biller", tenant))
     assert answer.status_code == 409
     assert answer.json()["rule"] == "claim_status_is_asked_of_a_submitted_claim"
+
+
+def test_a_denied_status_is_a_next_action_in_the_work_queue_and_the_claim_list(api, tenant):
+    claim_id = submitted_claim(api, tenant, mbi="1EG4TE5MK79")  # the sandbox denies it: F2
+    biller = headers_for(api, "biller", tenant)
+    answer = api.post(f"/v1/claims/{claim_id}/status-inquiries", headers=biller)
+    assert answer.json()["category"] == "F2", answer.text
+
+    queue = eventually(
+        lambda: api.get("/v1/claims/work-queue", params={"kind": "follow_up_claim_status"},
+                        headers=biller),
+        lambda r: r.status_code == 200 and r.json()["items"],
+        what="the follow_up_claim_status item", timeout=30,
+    )
+    (item,) = queue.json()["items"]
+    assert item["claim_id"] == str(claim_id) and item["detail"].startswith("F2:1 denied")
+    listed = api.get(f"/v1/claims/{claim_id}", headers=biller,
+                     params={"min_position": answer.json()["position"]})
+    assert listed.json()["next_action"] == "follow_up_claim_status"
