@@ -30,6 +30,7 @@ from interfaces.http.commands import (
     command_response,
     etag,
 )
+from interfaces.http.csv_pages import CSV_RESPONSES, csv_page, wants_csv
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemResponses
@@ -75,7 +76,7 @@ _errors = ProblemResponses({400: "malformed cursor", 404: "no such claim in your
     "/work-queue",
     operation_id="read_work_queue",
     response_model=Page[WorkItem],
-    responses=_errors(400),
+    responses={**CSV_RESPONSES, **_errors(400)},
 )
 def read_work_queue(
     principal: Allowed("read_work_queue", phi=CLAIMS),
@@ -89,18 +90,19 @@ def read_work_queue(
     ] = None,
     limit: PageSize = 50,
     cursor: Cursor = None,
-) -> Page[WorkItem]:
+) -> Page[WorkItem] | Response:
     """What needs doing next (claims to submit, rejections to fix, denials to appeal, rentals
     to bill, timely filing risks), soonest due first, each with the patient's name and account
     number (access-logged), the claim's amounts and age. `min_position` is a Claims-log
     position."""
     return _named_page(
-        Page[WorkItem], WorkItem.of_row, aries, principal, request, response,
+        Page[WorkItem], WorkItem, aries, principal, request, response,
         projection="work_queue", min_position=min_position,
         cursor=decode_cursor(cursor, (dt.date.fromisoformat, str, UUID)),
         query=lambda conn, after, today: work_item_page(
             conn, principal.tenant_id, kinds=kind, due_by=due_by, after=after, limit=limit
         ),
+        csv_name="work-queue.csv",
     )
 
 
@@ -119,7 +121,8 @@ def read_ar_aging(
 
 
 @router.get(
-    "", operation_id="list_claims", response_model=Page[ClaimSummary], responses=_errors(400)
+    "", operation_id="list_claims", response_model=Page[ClaimSummary],
+    responses={**CSV_RESPONSES, **_errors(400)},
 )
 def list_claims(
     principal: Allowed("list_claims", phi=CLAIMS),
@@ -145,12 +148,12 @@ def list_claims(
     patient_id: UUID | None = None,
     limit: PageSize = 50,
     cursor: Cursor = None,
-) -> Page[ClaimSummary]:
+) -> Page[ClaimSummary] | Response:
     """Claims of your tenant, oldest drafted first, each with the patient's name and account
     number (access-logged) and the next action and why. `min_position` is a Claims-log
     position; the claim drafted for a delivered order appears once the worker has drafted it."""
     return _named_page(
-        Page[ClaimSummary], ClaimSummary.of_row, aries, principal, request, response,
+        Page[ClaimSummary], ClaimSummary, aries, principal, request, response,
         projection="claims", min_position=min_position,
         cursor=decode_cursor(cursor, (dt.datetime.fromisoformat, UUID)),
         query=lambda conn, after, today: queries.claim_page(
@@ -159,6 +162,7 @@ def list_claims(
             days_outstanding=BUCKET_DAYS[aging] if aging is not None else None,
             min_days_outstanding=min_days_outstanding, after=after, limit=limit,
         ),
+        csv_name="claims.csv",
     )
 
 
@@ -189,7 +193,7 @@ def read_claim(
 
 def _named_page(
     page_type: type[P],
-    item: Callable[[Any, dt.date], Any],
+    model: Any,
     aries: AriesDep,
     principal: Principal,
     request: Request,
@@ -199,18 +203,23 @@ def _named_page(
     min_position: int | None,
     cursor: Sequence[Any] | None,
     query: Callable[[Connection, Sequence[Any] | None, dt.date], Any],
-) -> P:
+    csv_name: str,
+) -> P | Response:
     """One page of a claims list: wait until `projection` has reached `min_position`, read the
     page after `cursor` (`query(conn, after, today)`), log the patients it names, answer each
-    row as `item(row, today)`."""
+    row as `model.of_row(row, today)`, as JSON or (when asked) as the CSV file `csv_name`."""
     wait_for_read_model(aries, response, projection, "claims", min_position)
     today = aries.claims.clock.today()
     with aries.read_engine.connect() as conn:
         found = query(conn, cursor, today)
     _record_search(aries, principal, request, found.rows)
-    return page_type(
-        items=[item(row, today) for row in found.rows], next_cursor=next_cursor(found.next_key)
+    page = page_type(
+        items=[model.of_row(row, today) for row in found.rows],
+        next_cursor=next_cursor(found.next_key),
     )
+    if wants_csv(request):
+        return csv_page(page.items, model, page.next_cursor, csv_name)
+    return page
 
 
 def _record_search(
