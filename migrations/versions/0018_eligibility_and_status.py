@@ -7,7 +7,7 @@ claim the payer reports denied, rejected, not found or asks information about, a
 cannot answer for. A coverage item has no order: read.work_queue.order_id becomes nullable.
 
 Revision ID: 0018_eligibility_and_status
-Revises: 0016_billing_holds
+Revises: 0022_report_files
 Create Date: 2026-12-04
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0018_eligibility_and_status"
-down_revision = "0016_billing_holds"
+down_revision = "0022_report_files"  # re-chained after merging main (was 0016)
 branch_labels = None
 depends_on = None
 
