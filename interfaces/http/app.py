@@ -44,6 +44,7 @@ from interfaces.http.routes import (
     claim_lifecycle,
     claims,
     health,
+    inquiries,
     jobs,
     locations,
     orders,
@@ -164,8 +165,8 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(api_keys.router)
     app.include_router(billing.router)
     areas = (
-        patients, summaries, orders, claim_batches, claims, claim_lifecycle, x12, remittances,
-        jobs, reports, audit, locations, payers,
+        patients, summaries, orders, claim_batches, claims, claim_lifecycle, inquiries, x12,
+        remittances, jobs, reports, audit, locations, payers,
     )
     for area in areas:
         app.include_router(area.router)
