@@ -11,6 +11,7 @@ import redis
 from sqlalchemy import Engine, create_engine
 
 from application.audit.ports import RecordedTimes
+from application.catalogue import CatalogueApplication
 from application.claims import ClaimApplication
 from application.eventstore import AriesApplication, postgres_env
 from application.identity import IdentityApplication, SessionPolicy
@@ -34,6 +35,7 @@ class Aries:
     orders: OrderApplication
     claims: ClaimApplication
     identity: IdentityApplication
+    catalogue: CatalogueApplication
     read_engine: Engine
     recorded_times: RecordedTimes
     redis: redis.Redis
@@ -47,6 +49,7 @@ class Aries:
             "orders": self.orders,
             "claims": self.claims,
             "identity": self.identity,
+            "catalogue": self.catalogue,
         }
 
     @property
@@ -121,6 +124,7 @@ def bootstrap(settings: Settings | None = None) -> Aries:
         orders=orders,
         claims=claims,
         identity=IdentityApplication(env=env, policy=session_policy(settings)),
+        catalogue=CatalogueApplication(env=env, clock=clock),
         read_engine=read_engine,
         recorded_times=IndexedTimes(read_engine),
         redis=redis.Redis.from_url(
