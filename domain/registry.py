@@ -11,6 +11,7 @@ from domain.billing_run import AGGREGATES as _run_aggregates
 from domain.claim import AGGREGATES as _claim_aggregates
 from domain.claim import VALUE_TYPES as _claim_values
 from domain.equipment import AGGREGATES as _equipment_aggregates
+from domain.fee_schedule import AGGREGATES as _fee_aggregates
 from domain.identity import AGGREGATES as _identity_aggregates
 from domain.identity import VALUE_TYPES as _identity_values
 from domain.order import AGGREGATES as _order_aggregates
@@ -23,7 +24,7 @@ from domain.remittance import VALUE_TYPES as _remittance_values
 AGGREGATES: tuple[type, ...] = (
     *_patient_aggregates, *_order_aggregates, *_claim_aggregates, *_identity_aggregates,
     *_remittance_aggregates, *_hold_aggregates,
-    *_run_aggregates, *_equipment_aggregates,
+    *_run_aggregates, *_equipment_aggregates, *_fee_aggregates,
 )
 VALUE_TYPES: tuple[type, ...] = (
     *_patient_values, *_order_values, *_claim_values, *_identity_values, *_remittance_values
