@@ -44,6 +44,7 @@ from interfaces.http.routes import (
     claim_batches,
     claim_lifecycle,
     claims,
+    fee_schedules,
     health,
     jobs,
     orders,
@@ -157,7 +158,7 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(billing.router)
     areas = (
         patients, summaries, orders, claim_batches, claims, claim_lifecycle, x12, remittances,
-        jobs, audit, catalogue,
+        jobs, audit, catalogue, fee_schedules,
     )
     for area in areas:
         app.include_router(area.router)
