@@ -36,6 +36,8 @@ READABLE = (
     "read.safe_harbor_patients", "read.orders", "read.claims", "read.claim_lines",
     "read.claim_ledger_entries",
     "read.work_queue", "read.ar_aging", "read.event_index",
+    "read.equipment_items", "read.fee_schedules", "read.fee_schedule_rates",
+    "read.fee_schedule_amounts",
 )
 
 
