@@ -297,7 +297,7 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
 
     def _fees_on(self, order: Order) -> FeesOn | None:
         """The fees in force for the order's payer on a date of service, for the patient's
-        state (the beneficiary's address prices DMEPOS: Pub. 100-04 ch. 20 s. 10.1.1); rural
+        state (DMEPOS fees are by state: CMS Pub. 100-04 ch. 20 s. 20.2, locality); rural
         when CMS lists the patient's ZIP code as rural (`domain.rural_zips`)."""
         schedules = self.fee_schedules
         if schedules is None or order.payer_id is None:

@@ -8,8 +8,9 @@ cms.gov/medicare/payment/fee-schedules/dmepos/dmepos-fee-schedule) is a CSV whos
 precede a header `HCPCS, Mod, Mod2, JURIS, CATG, Ceiling, Floor, AL (NR), AL (R), ...,
 VI (R), Description`: one row per code and modifiers, and per state a non-rural (NR) and a rural
 (R) amount. Rural amounts apply to beneficiaries whose ZIP code CMS lists as rural (the DMEPOS
-rural ZIP code file, 42 CFR 414.210(g)(9)). An amount of 0 is "no fee": the code and state are
-not priced by the file (a rural 0 falls back to the non-rural amount; see decision 018).
+rural ZIP code file; rural areas as 42 CFR 414.202 defines them; adjusted amounts
+414.210(g)). An amount of 0 is "no fee": the code and state are not priced by the file (a rural
+0 falls back to the non-rural amount; see decision 018).
 
 Decisions a newcomer may question (docs/decisions/018-fee-schedules-and-catalogue.md):
 - A schedule is identified by tenant, payer, source, effective date and the SHA-256 of the
@@ -116,8 +117,8 @@ def _header_index(rows: Sequence[list[str]]) -> int:
 
 @billing_rule(
     "CMS DMEPOS fee schedule data file (quarterly, cms.gov DMEPOS Fee Schedule page): columns"
-    " HCPCS, Mod, Mod2, JURIS, CATG, Ceiling, Floor and per state NR/R amounts; 42 CFR 414.210"
-    "(g)(9) (rural amounts)",
+    " HCPCS, Mod, Mod2, JURIS, CATG, Ceiling, Floor and per state NR/R amounts; CMS Pub. 100-04"
+    " ch. 20 s. 20.4 (contents of the fee schedule file); 42 CFR 414.202 (rural areas)",
     "tests/unit/test_fee_schedule.py::test_the_real_april_2025_file_prices_each_state_rural_and_not",
     "tests/unit/test_fee_schedule.py::test_a_file_without_a_hcpcs_header_is_refused",
 )
@@ -200,7 +201,7 @@ def fee_schedule_source_is_known(source: str) -> str | None:
 @rule()
 def cms_schedules_start_on_a_quarter(source: str, effective_from: date) -> str | None:
     """CMS publishes the DMEPOS fee schedule quarterly, effective 1 January, April, July and
-    October (CMS DMEPOS Fee Schedule page; each quarter's change request)."""
+    October (CMS Pub. 100-04 ch. 20 s. 20.1, update frequency; the DMEPOS Fee Schedule page)."""
     if source != CMS_DMEPOS or (effective_from.month, effective_from.day) in QUARTER_STARTS:
         return None
     return f"a CMS DMEPOS schedule starts on a quarter's first day, not {effective_from}"
@@ -339,8 +340,8 @@ class FeeScheduleBook(AriesAggregate):
 
 
 @billing_rule(
-    "CMS DMEPOS fee schedule quarterly updates (each file applies to dates of service from its"
-    " quarter's first day; Pub. 100-04 ch. 23 s. 60: fee schedule amounts by date of service)",
+    "CMS Pub. 100-04 ch. 20 s. 20.1 (quarterly fee schedule updates; each file prices dates of"
+    " service from its quarter's first day)",
     "tests/unit/test_fee_schedule_book.py::test_the_schedule_in_force_is_the_latest_effective_on_or_before_the_date",
 )
 def schedule_in_force(entries: Iterable[tuple[UUID, date]], on: date) -> UUID | None:

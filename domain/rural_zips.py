@@ -1,6 +1,6 @@
 """Whether a beneficiary lives in a rural area for DMEPOS pricing: CMS's DMEPOS rural ZIP code
-file (42 CFR 414.202 "rural area"; 414.210(g)(9): rural fee schedule amounts), the rows marked
-RURAL, kept as packaged reference data in `reference/dmepos_rural_zips.csv`.
+file (42 CFR 414.202 "rural area"; 414.210(g): the adjusted fee schedule amounts), the rows
+marked RURAL, kept as packaged reference data in `reference/dmepos_rural_zips.csv`.
 
 Source: CMS "DMEPOS Rural ZIP Code File" for the first quarter of 2026 (YEAR/QTR 202601), as
 vendored by the GitHub repository AER2436/hcpcs, file "DME Rural ZIP Code Quarter 1 2026.csv",
