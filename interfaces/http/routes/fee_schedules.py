@@ -34,6 +34,7 @@ from interfaces.http.schemas.fee_schedules import (
 )
 from interfaces.http.schemas.values import IsoDate
 from interfaces.http.security import AUTH_RESPONSES
+from interfaces.http.uploads import uploaded_file
 from projections.queries import catalogue as queries
 
 router = APIRouter(prefix="/v1/fee-schedules", tags=["fee schedules"], responses=AUTH_RESPONSES)
@@ -50,21 +51,6 @@ _errors = ProblemResponses({
     415: "the body is neither text/csv nor a multipart form",
     422: "the request is malformed (`errors[].loc` points at each field)",
 })
-
-
-async def _body(request: Request) -> bytes:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise ProblemError(400, "Bad request", "send the file as the form field `file`")
-        return await upload.read()
-    if content_type in CSV_TYPES:
-        return await request.body()
-    raise ProblemError(
-        415, "Unsupported media type", "send the file as text/csv, or as a multipart field `file`"
-    )
 
 
 @router.post(
@@ -99,7 +85,7 @@ async def import_fee_schedule(
     (`HCPCS, Mod, Mod2, JURIS, CATG, Ceiling, Floor, AL (NR), AL (R), ...`); a contract file
     with `hcpcs, modifier, amount` (optional `modifier_2, state, rural_amount`). 201 when
     imported, 200 when the same file was imported before."""
-    content = await _body(request)
+    content = await uploaded_file(request, CSV_TYPES, "the file")
     if not content.strip():
         raise ProblemError(400, "Bad request", "the file is empty")
     result = await run_in_threadpool(
