@@ -5,7 +5,6 @@ for one tenant. Importing the same file again records nothing and says so. Shows
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from pathlib import Path
 
 import typer
@@ -16,6 +15,7 @@ from domain.context import EventContext, bound_context
 from domain.errors import DomainError
 from domain.fee_schedule import CMS_DMEPOS, SOURCES
 from interfaces.bootstrap import bootstrap
+from interfaces.cli.options import calendar_date
 from interfaces.logging import configure_logging
 from interfaces.settings import Settings
 
@@ -23,13 +23,6 @@ app = typer.Typer(help="Fee schedules: CMS DMEPOS files and contracted rates.",
                   no_args_is_help=True)
 console = Console(stderr=True)
 STEPS = ("read", "parse", "record")
-
-
-def _date(value: str) -> date:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()  # noqa: DTZ007 (a calendar date)
-    except ValueError:
-        raise typer.BadParameter("use YYYY-MM-DD") from None
 
 
 @app.command("import")
@@ -43,7 +36,7 @@ def import_file(
     tenant: str = typer.Option(..., "--tenant", help="the tenant whose schedule it is"),
 ) -> None:
     """Import the file; nothing is recorded when the same file was imported before."""
-    day = _date(effective_from)
+    day = calendar_date(effective_from)
     settings = Settings()
     configure_logging(settings.log_level, json=settings.json_logs)
     aries = bootstrap(settings)
