@@ -300,8 +300,8 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
         state (DMEPOS fees are by state: CMS Pub. 100-04 ch. 20 s. 20.2, locality); rural
         when CMS lists the patient's ZIP code as rural (`domain.rural_zips`)."""
         schedules = self.fee_schedules
-        if schedules is None or order.payer_id is None:
-            return None
+        if schedules is None or order.payer_id is None or not schedules.any_for(order.payer_id):
+            return None  # the packaged fees price it: no need to read the patient
         payer_id = order.payer_id
         address = self.patients.get_patient(order.patient_id).demographics.address
         state, rural = address.state, is_rural_zip(address.postal_code)

@@ -124,6 +124,10 @@ class FeeSchedules:
             return self.catalogue.load(found, FeeSchedule)  # NotFound, as for anyone's else
         return cached
 
+    def any_for(self, payer_id: str) -> bool:
+        """Whether the caller's tenant imported any schedule for the payer (one cheap read)."""
+        return self.catalogue.exists(book_id(current_context().tenant_id, payer_id))
+
     def fees_in_force(
         self, payer_id: str, on: date, state: str, rural: bool
     ) -> ScheduleFees | None:
