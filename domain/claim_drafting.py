@@ -101,6 +101,7 @@ def bill_lines(
             f"service from {from_date} is not in {billing_month}",
         )
         pointers = check_pointers(line.diagnosis_pointers, diagnosis_count)
+        line_fees = fees(from_date) if fees is not None else None
         priced = pricing.price_line(
             payer_id,
             line.hcpcs,
@@ -113,7 +114,7 @@ def bill_lines(
             kx_documented=line.kx_documented,
             portable_oxygen=line.portable_oxygen,
             extra_modifiers=line.extra_modifiers,
-            fees=fees(from_date) if fees is not None else None,
+            fees=line_fees,
         )
         line_id = line_id_for(claim_id, line.order_line_id, billing_month, line.rental_month)
         require(
@@ -137,6 +138,7 @@ def bill_lines(
                 rental_month=line.rental_month,
                 serial_number=line.serial_number.strip() if line.serial_number else None,
                 prior_auth_required=item(priced.hcpcs).prior_auth_required,
+                fee_schedule_id=getattr(line_fees, "schedule_id", None),
             )
         )
     return result

@@ -363,6 +363,11 @@ class ScheduleFees:
     state: str
     rural: bool
 
+    @property
+    def schedule_id(self) -> UUID:
+        """Recorded on each claim line it prices: which schedule that was."""
+        return self.schedule.id
+
     def __call__(self, hcpcs: str, basis: str) -> Decimal:
         amount = self.schedule.amount(hcpcs, basis, self.state, self.rural)
         if amount is None:

@@ -131,6 +131,20 @@ def test_deep_claim_histories_round_trip_through_postgres():
         _store_and_reload(APPS["claims"], claim, claim.collect_events())
 
 
+def test_rare_order_events_round_trip_through_postgres():
+    """Order events the derandomized walk reaches only by luck, stored on purpose: an unrelated
+    import (domain/fee_schedule.py) changed the histories it produced, and with them whether
+    an adherence evaluation was ever recorded."""
+    from datetime import timedelta
+
+    from tests.unit.order_builders import delivered
+
+    cpap = delivered("E0601")
+    cpap.record_adherence(cpap.lines[0].line_id, cpap.delivered_on + timedelta(days=31), True)
+    _store_and_reload(APPS["orders"], cpap, cpap.collect_events())
+    assert "aries.order.AdherenceRecorded" in SEEN
+
+
 def test_billing_holds_and_runs_round_trip_through_postgres():
     from datetime import date
 

@@ -109,13 +109,15 @@ def test_the_read_model_holds_each_schedule_and_its_amounts(isolated_aries, tena
 def test_a_claim_is_priced_by_the_patients_state_and_rural_status(
     aries, tenant, monkeypatch, address, expected
 ):
-    import_april(aries)
+    april = import_april(aries)
     delivered = bed_delivered(aries, monkeypatch, date(2025, 5, 10), address)
     assert bed_charge(aries, delivered, "2025-05") == Decimal(expected)
     aries.claims.catch_up_all()
     claim = aries.claims.get_claim(claim_id_for(delivered.order_id, "2025-05", MEDICARE))
     walker = next(line for line in claim.lines if line.billing == PURCHASE_NEW)
     assert walker.hcpcs == "E0143" and walker.charge > 0
+    # each line records the schedule that priced it, for auditors
+    assert {line.fee_schedule_id for line in claim.lines} == {april.schedule_id}
 
 
 def test_each_month_is_priced_by_the_schedule_in_force_on_its_date_of_service(
@@ -139,3 +141,5 @@ def test_without_an_imported_schedule_the_packaged_fees_price_the_claim(
     springfield = Address("12 Elm St", None, "Springfield", "IL", "62701")
     delivered = bed_delivered(aries, monkeypatch, date(2025, 5, 10), springfield)
     assert bed_charge(aries, delivered, "2025-05") == Decimal("140.00")
+    claim = aries.claims.get_claim(claim_id_for(delivered.order_id, "2025-05", MEDICARE))
+    assert {line.fee_schedule_id for line in claim.lines} == {None}
