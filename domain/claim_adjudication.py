@@ -366,6 +366,16 @@ def posting(
     }
 
 
+def status_after_posting(claim: Claim, outcome: ClaimStatus) -> ClaimStatus:
+    """A posting on a replaced or voided claim leaves it so; otherwise its outcome is the
+    claim's status (an open appeal is kept by the caller)."""
+    if claim.replacement_claim_id is not None:
+        return ClaimStatus.REPLACED
+    if claim.voided_on is not None:
+        return ClaimStatus.VOIDED
+    return outcome
+
+
 def crossover_payer_of(claim: Claim, payer: str) -> bool:
     """Whether `payer` is the payer a crossed-over claim was forwarded to, answering for the
     first time: not the primary, not a secondary billed already. CLP02 19 (X12 RFI 2365): the

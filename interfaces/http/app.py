@@ -46,6 +46,7 @@ from interfaces.http.routes import (
     claims,
     fee_schedules,
     health,
+    inquiries,
     jobs,
     orders,
     patients,
@@ -164,8 +165,8 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(api_keys.router)
     app.include_router(billing.router)
     areas = (
-        patients, summaries, orders, claim_batches, claims, claim_lifecycle, x12, remittances,
-        jobs, reports, audit, catalogue, fee_schedules,
+        patients, summaries, orders, claim_batches, claims, claim_lifecycle, inquiries, x12,
+        remittances, jobs, reports, audit, catalogue, fee_schedules,
     )
     for area in areas:
         app.include_router(area.router)

@@ -121,6 +121,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "write_off_claim": frozenset({ADMIN, BILLER}),
     "decide_claim_appeal": frozenset({ADMIN, BILLER}),
     "close_claim": frozenset({ADMIN, BILLER}),
+    # real-time inquiries (routes/inquiries.py): intake verifies coverage before an order is
+    # delivered, billers before billing; claim status is billing-office work
+    "check_eligibility": frozenset({ADMIN, INTAKE, BILLER}),
+    "request_claim_status": frozenset({ADMIN, BILLER}),
     # batch actions (routes/claim_batches.py); statements name patients and their addresses
     "submit_claim_batch": frozenset({ADMIN, BILLER}),
     "run_patient_statements": frozenset({ADMIN, BILLER}),

@@ -9,7 +9,7 @@ and the view read.fee_schedule_amounts (each amount with the dates its schedule 
 through a SECURITY DEFINER function as in 0009, so that a rebuild can swap the tables.
 
 Revision ID: 0020_fee_schedules_catalogue
-Revises: 0022_report_files
+Revises: 0018_eligibility_and_status
 Create Date: 2026-12-04
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_fee_schedules_catalogue"
-down_revision = "0022_report_files"  # chained after main's 0022 when main was merged in (brief: 0016)
+down_revision = "0018_eligibility_and_status"  # chained after main's head when merged (brief: 0016)
 branch_labels = None
 depends_on = None
 
