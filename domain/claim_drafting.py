@@ -8,7 +8,7 @@ replacement claim, never corrected.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 
 MAX_DIAGNOSES = 12
 MAX_LINES = 50
+
+FeesOn = Callable[[date], "pricing.FeeLookup | None"]
+"""The fees in force on a date of service (an imported schedule's), or None: the packaged
+fallback prices the line (decision 018)."""
 
 
 def diagnosis_list(diagnoses: Sequence[str]) -> list[str]:
@@ -77,6 +81,7 @@ def bill_lines(
     billing_month: str,
     lines: Sequence[LineToBill],
     diagnosis_count: int,
+    fees: FeesOn | None = None,
 ) -> list[ClaimLine]:
     require(
         1 <= len(lines) <= MAX_LINES,
@@ -97,6 +102,7 @@ def bill_lines(
             f"service from {from_date} is not in {billing_month}",
         )
         pointers = check_pointers(line.diagnosis_pointers, diagnosis_count)
+        line_fees = fees(from_date) if fees is not None else None
         priced = pricing.price_line(
             payer_id,
             line.hcpcs,
@@ -109,6 +115,7 @@ def bill_lines(
             kx_documented=line.kx_documented,
             portable_oxygen=line.portable_oxygen,
             extra_modifiers=line.extra_modifiers,
+            fees=line_fees,
         )
         line_id = line_id_for(claim_id, line.order_line_id, billing_month, line.rental_month)
         require(
@@ -132,6 +139,7 @@ def bill_lines(
                 rental_month=line.rental_month,
                 serial_number=line.serial_number.strip() if line.serial_number else None,
                 prior_auth_required=item(priced.hcpcs).prior_auth_required,
+                fee_schedule_id=getattr(line_fees, "schedule_id", None),
             )
         )
     return result
@@ -154,11 +162,13 @@ def drafted(
     utn_valid_until: date | None = None,
     replaces_claim_id: UUID | None = None,
     original_payer_claim_control_number: str | None = None,
+    fees: FeesOn | None = None,
     filing_limit: FilingLimit | None = None,
 ) -> dict[str, Any]:
-    """The Drafted event's attributes for these inputs: the lines priced and one charge per
-    line. Refused before delivery and SWO. `filing_limit` is the payer record's (decision
-    017); without one, the packaged payer list's."""
+    """The Drafted event's attributes for these inputs: the lines priced (by `fees` on each
+    line's date of service when given) and one charge per line. Refused before delivery and
+    SWO. `filing_limit` is the payer record's (decision 017); without one, the packaged payer
+    list's."""
     claim_requires_delivery_and_swo(swo_on_file, pod_on_file)
     ids = {"order_id": order_id, "patient_id": patient_id, "coverage_id": coverage_id}
     if replaces_claim_id is not None:
@@ -176,7 +186,7 @@ def drafted(
         )
     new_id = claim_id(order_id, month, payer_id, replaces_claim_id)
     codes = diagnosis_list(diagnoses)
-    claim_lines = bill_lines(new_id, payer_id, month, lines, len(codes))
+    claim_lines = bill_lines(new_id, payer_id, month, lines, len(codes), fees)
     if utn_valid_until is not None:
         calendar_date(utn_valid_until, "utn_valid_until")
     return {

@@ -90,6 +90,9 @@ class ClaimLine:
     rental_month: int | None
     serial_number: str | None
     prior_auth_required: bool
+    # The imported fee schedule that priced the line (decision 018); None: the packaged fees.
+    # Lines drafted before schedules existed replay with None, which is what priced them.
+    fee_schedule_id: UUID | None = None
 
 
 @dataclass(frozen=True)

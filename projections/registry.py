@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from projections.base import Projection
+from projections.catalogue import CatalogueProjection
 from projections.claims import ClaimsProjection
 from projections.event_index import EventIndex
 from projections.orders import OrderProjection
@@ -21,6 +22,7 @@ PROJECTIONS: list[Projection] = [
     WorkQueueProjection(),
     RemittancesProjection(),
     SetupProjection(),
+    CatalogueProjection(),
 ]
 
 

@@ -40,9 +40,11 @@ from interfaces.http.routes import (
     audit,
     auth,
     billing,
+    catalogue,
     claim_batches,
     claim_lifecycle,
     claims,
+    fee_schedules,
     health,
     inquiries,
     jobs,
@@ -166,7 +168,7 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(billing.router)
     areas = (
         patients, summaries, orders, claim_batches, claims, claim_lifecycle, inquiries, x12,
-        remittances, jobs, reports, audit, locations, payers,
+        remittances, jobs, reports, audit, catalogue, fee_schedules, locations, payers,
     )
     for area in areas:
         app.include_router(area.router)

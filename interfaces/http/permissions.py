@@ -170,6 +170,18 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "verify_audit_chain": frozenset({ADMIN, AUDITOR}),
     "read_access_log": frozenset({ADMIN, AUDITOR}),
     "read_disclosures": frozenset({ADMIN, AUDITOR}),
+    # the equipment catalogue (routes/catalogue.py): supplier set-up, no PHI. Admins keep it;
+    # every role reads it (intake picks items for orders, billers check codes, analysts count).
+    "add_equipment_item": frozenset({ADMIN}),
+    "revise_equipment_item": frozenset({ADMIN}),
+    "discontinue_equipment_item": frozenset({ADMIN}),
+    "list_equipment_items": EVERYONE,
+    "read_equipment_item": EVERYONE,
+    # fee schedules (routes/fee_schedules.py): what payers allow, no PHI. Admins and billers
+    # import them (billing-office work each quarter); auditors and analysts read them.
+    "import_fee_schedule": frozenset({ADMIN, BILLER}),
+    "list_fee_schedules": frozenset({ADMIN, BILLER, AUDITOR, ANALYST}),
+    "read_fee_schedule": frozenset({ADMIN, BILLER, AUDITOR, ANALYST}),
 }
 
 # What a user whose tenant requires a second factor may do before enrolling one.

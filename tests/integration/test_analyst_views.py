@@ -37,6 +37,8 @@ READABLE = (
     "read.claim_ledger_entries",
     "read.work_queue", "read.ar_aging", "read.event_index",
     "read.companies", "read.locations", "read.payers", "read.location_activity",
+    "read.equipment_items", "read.fee_schedules", "read.fee_schedule_rates",
+    "read.fee_schedule_amounts",
 )
 
 

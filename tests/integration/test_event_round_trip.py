@@ -134,6 +134,32 @@ def test_deep_claim_histories_round_trip_through_postgres():
         _store_and_reload(APPS["claims"], claim, claim.collect_events())
 
 
+def test_every_order_event_round_trips_through_postgres():
+    """Every Order event stored on purpose: which ones the derandomized walk reaches depends on
+    what ran before it in the process (an unrelated import, another test module first), so
+    coverage must not rest on it."""
+    from datetime import timedelta
+
+    from tests.unit.order_builders import delivered, make_ready, place
+
+    cpap = delivered("E0601", "K0823")
+    on = cpap.delivered_on
+    cpap.record_swo(on, cpap.ordering_npi)
+    cpap.record_abn(on)
+    cpap.record_adherence(cpap.lines[0].line_id, on + timedelta(days=31), True)
+    cpap.hold("patient in hospital", on + timedelta(days=35))
+    cpap.release(on + timedelta(days=40))
+    cpap.open_due_rental_months(on + timedelta(days=70))
+    cpap.pick_up(on + timedelta(days=90), "no longer needed")
+    refused = make_ready(place("K0823"))
+    refused.non_affirm_prior_authorization(refused.order_date, "not medically necessary")
+    refused.cancel("prior authorization refused", refused.order_date)
+    for order in (cpap, refused):
+        _store_and_reload(APPS["orders"], order, order.collect_events())
+    declared = {cls.TOPIC for cls in event_classes(type(cpap)) if cls.__name__ != "Event"}
+    assert declared - {"aries.order.Created"} <= SEEN
+
+
 def test_billing_holds_and_runs_round_trip_through_postgres():
     from datetime import date
 
