@@ -36,6 +36,7 @@ from eventsourcing.domain import event
 
 from domain import order_delivery as delivery
 from domain import order_rules as rules
+from domain import rental_periods as periods
 from domain.base import AriesAggregate, pin_topics
 from domain.npi import valid_npi
 from domain.order_values import (
@@ -55,6 +56,7 @@ from domain.order_values import (
     rental_months_due,
 )
 from domain.pricing import AbnDecision, abn_decision
+from domain.rental_periods import InpatientSetting, InstitutionalStay, Possession
 from domain.rules import calendar_date, present_text, refusing_rules
 
 
@@ -127,6 +129,8 @@ class Order(AriesAggregate):
         self._rental_months: dict[UUID, tuple[RentalMonth, ...]] = {
             line.line_id: () for line in self.lines if line.billing is LineBilling.RENTAL
         }
+        self._possessions: tuple[Possession, ...] = ()  # each delivery until its pickup
+        self._stays: tuple[InstitutionalStay, ...] = ()
 
     # -- coverage ---------------------------------------------------------------------------
 
@@ -306,6 +310,7 @@ class Order(AriesAggregate):
         self._stage = OrderStatus.DELIVERED
         self.delivered_on = delivered_on
         self.pod = pod
+        self._possessions = (Possession(delivered_on),)
 
     # -- hold -------------------------------------------------------------------------------
 
@@ -356,6 +361,83 @@ class Order(AriesAggregate):
         self._stage = OrderStatus.PICKED_UP
         self.picked_up_on = picked_up_on
         self._pickup_reason = reason
+        last = self._possessions[-1]
+        self._possessions = (*self._possessions[:-1], Possession(last.delivered_on, picked_up_on))
+
+    # -- interruptions: inpatient stays and redelivery (domain.rental_periods) -------------
+
+    def record_admission(
+        self, admitted_on: date, setting: InpatientSetting | str, *, today: date | None = None
+    ) -> None:
+        """The patient was admitted to a hospital or SNF: no rental month is paid while there
+        (the count resumes at discharge). Refused if a month already opened starts during it."""
+        rules.cancelled_order_accepts_no_changes(self._stage)
+        periods.institutional_stay_is_recorded_while_the_item_is_home(
+            self._stage is OrderStatus.DELIVERED
+        )
+        calendar_date(admitted_on, "admitted_on")
+        where = periods.inpatient_setting(setting)
+        periods.stay_dates_are_not_in_the_future(admitted_on, today)
+        assert self.delivered_on is not None
+        periods.admission_is_not_before_delivery(self._possessions[-1].delivered_on, admitted_on)
+        periods.one_institutional_stay_at_a_time(self._stays, admitted_on)
+        periods.institutional_stay_does_not_cover_an_opened_rental_month(
+            InstitutionalStay(admitted_on, where), self._opened_starts()
+        )
+        self._admitted(admitted_on, where)
+
+    @event("InstitutionalStayBegan")
+    def _admitted(self, admitted_on: date, setting: InpatientSetting) -> None:
+        self._stays = (*self._stays, InstitutionalStay(admitted_on, setting))
+
+    def record_discharge(self, discharged_on: date, *, today: date | None = None) -> None:
+        """The patient is home again: the paused rental month resumes on this date."""
+        rules.cancelled_order_accepts_no_changes(self._stage)
+        calendar_date(discharged_on, "discharged_on")
+        periods.discharge_ends_an_open_stay(self._stays)
+        periods.stay_dates_are_not_in_the_future(discharged_on, today)
+        stay = self._stays[-1]
+        periods.discharge_is_not_before_admission(stay.admitted_on, discharged_on)
+        self._discharged(discharged_on)
+
+    @event("InstitutionalStayEnded")
+    def _discharged(self, discharged_on: date) -> None:
+        stay = self._stays[-1]
+        self._stays = (
+            *self._stays[:-1],
+            InstitutionalStay(stay.admitted_on, stay.setting, discharged_on),
+        )
+
+    def redeliver(
+        self, delivered_on: date, pod: ProofOfDelivery, *, today: date | None = None
+    ) -> None:
+        """The item is back in the home after a pickup: the count goes on, or a new rental
+        period starts when the gap exceeds 60 days after the month in which use ceased (then a
+        new SWO, signed after the pickup, is required)."""
+        rules.cancelled_order_accepts_no_changes(self._stage)
+        periods.redelivery_follows_a_pickup(self._stage is OrderStatus.PICKED_UP)
+        calendar_date(delivered_on, "delivered_on")
+        delivery.delivery_is_not_in_the_future(delivered_on, today)
+        delivery.order_on_hold_cannot_be_delivered(self._hold)
+        assert self.picked_up_on is not None
+        periods.redelivery_is_not_before_pickup(self.picked_up_on, delivered_on)
+        ceased = periods.month_in_which_use_ceased(self._possessions, self._stays)
+        new_period = ceased is not None and periods.starts_a_new_rental_period(ceased, delivered_on)
+        periods.new_rental_period_requires_a_new_swo(
+            new_period, self.picked_up_on, self.swo_signed_on
+        )
+        self._redelivered(delivered_on, delivery.checked_pod(pod, delivered_on, self.lines))
+
+    @event("Redelivered")
+    def _redelivered(self, delivered_on: date, pod: ProofOfDelivery) -> None:
+        self._stage = OrderStatus.DELIVERED
+        self.picked_up_on = None
+        self._pickup_reason = None
+        self.pod = pod
+        self._possessions = (*self._possessions, Possession(delivered_on))
+
+    def _opened_starts(self) -> list[date]:
+        return [month.from_date for months in self._rental_months.values() for month in months]
 
     def cancel(self, reason: str, on: date) -> None:
         """Cancelled before delivery (after delivery, record a pickup)."""
@@ -394,15 +476,17 @@ class Order(AriesAggregate):
     def due_rental_months(self, as_of: date) -> list[RentalMonth]:
         """The rental months due by `as_of` and not yet opened (pure query; records nothing).
 
-        Month n of a rental line starts n-1 calendar months after delivery and is due on its
-        first day. None before delivery, none while on hold (they come due after release),
-        none beyond the item's `rental_cap_months`, none starting on or after pickup.
+        Month n of a rental period starts n-1 calendar months after its anchor (the delivery,
+        or the date use resumed) and is due on its first day (`domain.rental_periods`). None
+        before delivery, none while on hold (they come due after release), none while the
+        patient is an inpatient, none beyond the item's `rental_cap_months` in a period, none
+        starting on or after a pickup.
         """
         calendar_date(as_of, "as_of")
         if self.delivered_on is None or self._hold is not None:
             return []
         return rental_months_due(
-            self.lines, self.delivered_on, self.picked_up_on, self._rental_months, as_of
+            self.lines, self._possessions, self._stays, self._rental_months, as_of
         )
 
     def open_due_rental_months(self, as_of: date) -> list[RentalMonth]:
@@ -412,15 +496,16 @@ class Order(AriesAggregate):
         rules.check_months_to_open(self.lines, self._rental_months, due)
         for month in due:
             self._rental_month_opened(
-                month.line_id, month.month_number, month.from_date, month.to_date
+                month.line_id, month.month_number, month.from_date, month.to_date, month.period
             )
         return due
 
     @event("RentalMonthOpened")
     def _rental_month_opened(
-        self, line_id: UUID, month_number: int, from_date: date, to_date: date
+        self, line_id: UUID, month_number: int, from_date: date, to_date: date, period: int = 1
     ) -> None:
-        month = RentalMonth(line_id, month_number, from_date, to_date)
+        # Opened before rental periods were counted: every month was in period 1.
+        month = RentalMonth(line_id, month_number, from_date, to_date, period)
         self._rental_months[line_id] = (*self._rental_months.get(line_id, ()), month)
 
     # -- queries ----------------------------------------------------------------------------
@@ -507,5 +592,11 @@ pin_topics(Order, "aries.order")
 AGGREGATES: tuple[type, ...] = (Order,)
 # Every Enum and value object that appears in an event attribute (state-only ones are not).
 VALUE_TYPES: tuple[type, ...] = (
-    LineBilling, SignerRelationship, OrderingPractitioner, OrderLine, LineSerial, ProofOfDelivery
+    LineBilling,
+    SignerRelationship,
+    OrderingPractitioner,
+    OrderLine,
+    LineSerial,
+    ProofOfDelivery,
+    InpatientSetting,
 )
