@@ -1,13 +1,14 @@
 """The Order aggregate: one patient's order for equipment, from intake to pickup.
 
 Its values are in `domain.order_values`, its rules in `domain.order_rules` and, for delivery,
-`domain.order_delivery`.
+`domain.order_delivery`; its queries in `domain.order_queries`; rental periods (stays,
+redeliveries) in `domain.rental_periods`.
 
 Lifecycle (DOMAIN.md, "Order lifecycle"): `Order.intake` -> coverage verification, documents
 (SWO, WOPD, face-to-face, ABN) and prior authorization decisions -> `deliver` (with proof of
 delivery; the delivery date is the date of service) -> monthly rental months opened by
-`open_due_rental_months` -> `pick_up`. An order may be put on hold and released, and cancelled
-before delivery.
+`open_due_rental_months` -> `pick_up` (and `redeliver` when the item comes back). An order may
+be put on hold and released, and cancelled before delivery; inpatient stays pause the rental.
 
 Choices a reader may question:
 - Ids: the caller gives the order id and every `OrderLine.line_id`; events never make one.
@@ -16,8 +17,9 @@ Choices a reader may question:
   `delivery_blockers(on)` / `ready_for_delivery(on)`, not a recorded state.
 - A hold defers rental billing, it does not shift it: while the order is on hold nothing is
   opened; after `release` the months that came due during the hold are opened with their usual
-  anniversary dates. (A hospital stay that pauses the rental count is a different fact, not
-  modelled yet.) A hold may outlive the pickup, so `release` is accepted after pickup.
+  anniversary dates. A hospital or SNF stay is a different fact: it moves the month to the
+  discharge date (`record_admission`). A hold may outlive the pickup, so `release` is accepted
+  after pickup.
 - Purchase lines are billed once, dated at delivery: `billable_purchases()` lists them (empty
   before delivery and while on hold). The Order does not record what was billed; the claim
   process manager keys claims by (order id, line id[, month number]) so billing twice is
@@ -28,7 +30,7 @@ Choices a reader may question:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
 
@@ -39,6 +41,7 @@ from domain import order_rules as rules
 from domain import rental_periods as periods
 from domain.base import AriesAggregate, pin_topics
 from domain.npi import valid_npi
+from domain.order_queries import OrderQueries
 from domain.order_values import (
     AdherenceEvaluation,
     CoverageVerification,
@@ -52,15 +55,14 @@ from domain.order_values import (
     ProofOfDelivery,
     RentalMonth,
     SignerRelationship,
-    latest_verdict,
     rental_months_due,
 )
 from domain.pricing import AbnDecision, abn_decision
 from domain.rental_periods import InpatientSetting, InstitutionalStay, Possession
-from domain.rules import calendar_date, present_text, refusing_rules
+from domain.rules import calendar_date, present_text
 
 
-class Order(AriesAggregate):
+class Order(OrderQueries, AriesAggregate):
     """An order: decide in the public methods, apply in the `@event` methods (replayed).
 
     Create with `Order.intake(...)`; never call `Order(...)` directly (it skips the rules).
@@ -265,33 +267,6 @@ class Order(AriesAggregate):
             self._prior_authorizations[line_id] = decision
 
     # -- delivery ---------------------------------------------------------------------------
-
-    def _delivery_checks(self, on: date, today: date | None = None) -> list[Callable[[], None]]:
-        return [
-            lambda: delivery.delivery_is_not_in_the_future(on, today),
-            lambda: rules.cancelled_order_accepts_no_changes(self._stage),
-            lambda: delivery.order_is_delivered_only_once(self._stage),
-            lambda: delivery.order_on_hold_cannot_be_delivered(self._hold),
-            lambda: delivery.delivery_is_not_before_order_date(self.order_date, on),
-            lambda: delivery.delivery_requires_verified_eligible_coverage(self.coverage, on),
-            lambda: delivery.same_or_similar_equipment_blocks_delivery(self.coverage),
-            lambda: delivery.delivery_requires_unexpired_prior_authorization(
-                self.lines, self._prior_authorizations, on
-            ),
-            lambda: delivery.delivery_of_wopd_item_requires_wopd_and_face_to_face(
-                self.lines, self.wopd_signed_on, self.face_to_face_on, on
-            ),
-            lambda: delivery.face_to_face_is_within_six_months_before_the_wopd(
-                self.lines, self.wopd_signed_on, self.face_to_face_on
-            ),
-        ]
-
-    def delivery_blockers(self, on: date) -> tuple[str, ...]:
-        """The rules that would refuse a delivery on `on` (proof of delivery aside)."""
-        return refusing_rules(self._delivery_checks(calendar_date(on, "on")))
-
-    def ready_for_delivery(self, on: date) -> bool:
-        return not self.delivery_blockers(on)
 
     def deliver(
         self, delivered_on: date, pod: ProofOfDelivery, *, today: date | None = None
@@ -507,84 +482,6 @@ class Order(AriesAggregate):
         # Opened before rental periods were counted: every month was in period 1.
         month = RentalMonth(line_id, month_number, from_date, to_date, period)
         self._rental_months[line_id] = (*self._rental_months.get(line_id, ()), month)
-
-    # -- queries ----------------------------------------------------------------------------
-
-    @property
-    def ordering_npi(self) -> str:
-        return self.practitioner.npi
-
-    def line(self, line_id: UUID) -> OrderLine:
-        rules.line_is_on_the_order(line_id, self.lines)
-        return next(line for line in self.lines if line.line_id == line_id)
-
-    @property
-    def status(self) -> OrderStatus:
-        """ON_HOLD while held (before delivery or during the rental), else the stage."""
-        if self._hold is not None and self._stage in (OrderStatus.INTAKE, OrderStatus.DELIVERED):
-            return OrderStatus.ON_HOLD
-        return self._stage
-
-    @property
-    def on_hold(self) -> bool:
-        return self._hold is not None
-
-    @property
-    def hold_reason(self) -> str | None:
-        return self._hold.reason if self._hold else None
-
-    @property
-    def payer_id(self) -> str | None:
-        return self.coverage.payer_id if self.coverage else None
-
-    @property
-    def swo_on_file(self) -> bool:
-        return self.swo_signed_on is not None
-
-    @property
-    def abn_on_file(self) -> bool:
-        return self.abn_signed_on is not None
-
-    def prior_authorization(self, line_id: UUID) -> PriorAuthorizationDecision | None:
-        """The latest prior authorization decision for the line, if any."""
-        return self._prior_authorizations.get(line_id)
-
-    @property
-    def prior_authorizations(self) -> dict[UUID, PriorAuthorizationDecision]:
-        """The latest decision per line id (lines never decided are absent)."""
-        return dict(self._prior_authorizations)
-
-    def utn(self, line_id: UUID) -> str | None:
-        """The line's UTN if its latest decision is an affirmation (expiry: `utn_valid_until`)."""
-        decision = self._prior_authorizations.get(line_id)
-        return decision.utn if decision and decision.affirmed else None
-
-    def utn_valid_until(self, line_id: UUID) -> date | None:
-        decision = self._prior_authorizations.get(line_id)
-        return decision.valid_until if decision and decision.affirmed else None
-
-    def adherence(self, line_id: UUID) -> tuple[AdherenceEvaluation, ...]:
-        """Adherence evaluations of a PAP line, in the order recorded."""
-        return self._adherence.get(line_id, ())
-
-    def adherence_met(self, line_id: UUID) -> bool | None:
-        """The most recent evaluation's verdict (latest `evaluated_on`), or None if none."""
-        return latest_verdict(self._adherence.get(line_id, ()))
-
-    def rental_months(self, line_id: UUID) -> tuple[RentalMonth, ...]:
-        """The months opened for a rental line, month 1 first."""
-        return self._rental_months.get(line_id, ())
-
-    @property
-    def rental_months_by_line(self) -> dict[UUID, tuple[RentalMonth, ...]]:
-        return dict(self._rental_months)
-
-    def billable_purchases(self) -> tuple[OrderLine, ...]:
-        """Purchase lines to bill once, dated `delivered_on`: empty before delivery and while on
-        hold. The claim process manager keeps a bill-once key per (order, line)."""
-        if self.delivered_on is None or self._hold is not None:
-            return ()
-        return tuple(line for line in self.lines if line.billing is not LineBilling.RENTAL)
 
 
 pin_topics(Order, "aries.order")
