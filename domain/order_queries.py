@@ -22,7 +22,7 @@ from domain.order_values import (
     RentalMonth,
     latest_verdict,
 )
-from domain.rental_periods import InstitutionalStay
+from domain.rental_periods import InstitutionalStay, Possession
 from domain.rules import calendar_date, refusing_rules
 
 
@@ -33,7 +33,7 @@ class OrderQueries:
     _stage: OrderStatus
     _hold: Any
     _stays: tuple[InstitutionalStay, ...]
-    _possessions: tuple[Any, ...]
+    _possessions: tuple[Possession, ...]
     _prior_authorizations: dict[UUID, PriorAuthorizationDecision]
     _adherence: dict[UUID, tuple[AdherenceEvaluation, ...]]
     _rental_months: dict[UUID, tuple[RentalMonth, ...]]
@@ -134,6 +134,11 @@ class OrderQueries:
     @property
     def rental_months_by_line(self) -> dict[UUID, tuple[RentalMonth, ...]]:
         return dict(self._rental_months)
+
+    @property
+    def possessions(self) -> tuple[Possession, ...]:
+        """Each delivery (the first, then redeliveries) until its pickup, oldest first."""
+        return self._possessions
 
     @property
     def institutional_stays(self) -> tuple[InstitutionalStay, ...]:
