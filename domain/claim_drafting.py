@@ -107,6 +107,8 @@ def bill_lines(
             abn=line.abn,
             kx_documented=line.kx_documented,
             portable_oxygen=line.portable_oxygen,
+            oxygen_group=line.oxygen_group,
+            service_from=from_date,
             extra_modifiers=line.extra_modifiers,
         )
         line_id = line_id_for(claim_id, line.order_line_id, billing_month, line.rental_month)

@@ -9,6 +9,8 @@ Choices (see tests/unit/test_pricing.py for each, by name):
 - Oxygen flow (`oxygen_flow_modifier`): QE (< 1 LPM, stationary), QG (> 4 LPM, stationary
   only); QF (> 4 LPM with portable oxygen) goes on the stationary line and on the portable
   add-on. What each pays is `domain.pricing`'s business.
+- Oxygen coverage group (`oxygen_group_modifier`): N1/N2/N3 on Medicare oxygen rentals whose
+  rental period began on or after 1 April 2023, from the group recorded on the order line.
 - The payer's kind is declared here, as the modifiers are what it changes.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -218,3 +221,56 @@ def check_modifiers(modifiers: Iterable[str]) -> tuple[str, ...]:
         f"modifiers {result}: KX never goes with GA, GZ or GY",
     )
     return result
+
+
+# Oxygen rental periods starting on or after this date carry N1/N2/N3 on Medicare claims (and KX
+# is no longer accepted in their place).
+OXYGEN_GROUP_MODIFIERS_FROM = date(2023, 4, 1)
+OXYGEN_GROUP_MODIFIER = {1: "N1", 2: "N2", 3: "N3"}
+
+
+@billing_rule(
+    "LCD L33797 and Policy Article A52514 (Oxygen and Oxygen Equipment: coverage Groups I, II"
+    " and III); DME MAC Joint Publication 'Oxygen Modifiers - Billing Reminder' (Noridian JA"
+    " DME, 30 November 2023: N1/N2/N3 must be used on new oxygen rentals beginning on or after"
+    " 1 April 2023, KX must not); CGS JB 'How to Choose the Correct Oxygen Modifier' (11 August"
+    " 2023: new 36-month rental periods from 1 April 2023 billed with KX reject, e.g. E1390"
+    " RR N1); Noridian JD DME modifier pages N1/N2/N3 (NCD 240.2 sections B and D)",
+    "tests/unit/test_pricing.py::test_medicare_oxygen_rentals_from_april_2023_carry_their_group_modifier",
+    "tests/unit/test_pricing.py::test_a_new_medicare_oxygen_rental_without_its_group_is_refused",
+    "tests/unit/test_pricing.py::test_oxygen_group_modifiers_are_medicare_modifiers",
+)
+def oxygen_group_modifier(
+    catalogue_item: HcpcsItem | str,
+    group: int | None,
+    *,
+    period_began: date | None,
+    payer_kind: PayerKind = PayerKind.MEDICARE,
+) -> str | None:
+    """A Medicare oxygen rental (stationary or portable) carries the coverage group the patient
+    qualifies under: N1 (Group I), N2 (Group II) or N3 (Group III). A rental period that began
+    on or after 1 April 2023 without a recorded group is refused (it would reject as invalid);
+    an older one may go without (it used KX, which its documentation decides).
+
+    Other payers' lines carry none. `period_began` is the first day of the line's rental
+    period (None: unknown, treated as a new rental)."""
+    resolved = catalogue_item if isinstance(catalogue_item, HcpcsItem) else item(catalogue_item)
+    if resolved.code not in STATIONARY_OXYGEN | PORTABLE_OXYGEN:
+        return None
+    if payer_kind is not PayerKind.MEDICARE:
+        return None
+    if group is None:
+        new_rental = period_began is None or period_began >= OXYGEN_GROUP_MODIFIERS_FROM
+        require(
+            not new_rental,
+            "oxygen_rental_states_its_coverage_group",
+            f"{resolved.code}: a Medicare oxygen rental from {OXYGEN_GROUP_MODIFIERS_FROM} carries"
+            " N1, N2 or N3: record the patient's oxygen coverage group (1, 2 or 3) on the line",
+        )
+        return None
+    require(
+        group in OXYGEN_GROUP_MODIFIER and not isinstance(group, bool),
+        "oxygen_coverage_group_is_1_2_or_3",
+        f"oxygen coverage group {group!r} is not 1, 2 or 3",
+    )
+    return OXYGEN_GROUP_MODIFIER[group]

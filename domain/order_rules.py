@@ -174,6 +174,18 @@ def flow_rate_only_on_oxygen_lines(catalogued: HcpcsItem, line: OrderLine) -> st
     return None
 
 
+@rule()
+def oxygen_group_is_1_2_or_3_on_oxygen_lines(catalogued: HcpcsItem, line: OrderLine) -> str | None:
+    group = line.oxygen_group
+    if group is None:
+        return None
+    if catalogued.payment_category is not PaymentCategory.OXYGEN:
+        return f"{catalogued.code} is not oxygen equipment: it has no oxygen coverage group"
+    if isinstance(group, bool) or group not in (1, 2, 3):
+        return f"oxygen coverage group {group!r} is not 1, 2 or 3"
+    return None
+
+
 # Lifecycle ---------------------------------------------------------------------------------
 
 
@@ -406,6 +418,7 @@ def checked_line(line: OrderLine) -> OrderLine:
     supplies_are_purchased_new(catalogued, line.billing)
     oxygen_line_states_flow_rate(catalogued, line)
     flow_rate_only_on_oxygen_lines(catalogued, line)
+    oxygen_group_is_1_2_or_3_on_oxygen_lines(catalogued, line)
     flow = line.oxygen_flow_lpm
     if flow is not None:
         oxygen_flow_is_a_positive_decimal(flow)

@@ -70,6 +70,9 @@ class OrderLine:
     billing: LineBilling
     # Litres per minute; required on oxygen lines (it chooses the QE/QF/QG modifier), else None.
     oxygen_flow_lpm: Decimal | None = None
+    # Oxygen lines: the LCD L33797 coverage group the patient qualifies under (1, 2 or 3), which
+    # Medicare rentals carry as N1/N2/N3 (`domain.modifiers.oxygen_group_modifier`).
+    oxygen_group: int | None = None
 
 
 @dataclass(frozen=True)

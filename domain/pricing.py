@@ -58,6 +58,7 @@ from domain.modifiers import (  # noqa: F401  (re-exported: callers price with t
     check_modifiers,
     medical_necessity_modifier,
     oxygen_flow_modifier,
+    oxygen_group_modifier,
 )
 from domain.money import to_money
 from domain.rules import add_months, billing_rule
@@ -370,6 +371,8 @@ def price_line(
     kx_documented: bool = False,
     *,
     portable_oxygen: bool = False,
+    oxygen_group: int | None = None,
+    service_from: date | None = None,
     extra_modifiers: Iterable[str] = (),
 ) -> PricedLine:
     """Modifiers, charge and expected allowed amount of one claim line.
@@ -377,6 +380,8 @@ def price_line(
     `billing` is 'purchase_new', 'purchase_used' or 'rental' (or an Enum with that value).
     `extra_modifiers` (e.g. RT/LT, CG) follow the computed ones and are checked with them.
     `abn` is the order's recorded ABN decision (None: none recorded).
+    `oxygen_group` is the line's oxygen coverage group (1-3) and `service_from` its first day
+    of service, from which the start of its rental period is reckoned (N1/N2/N3).
     """
     payer_kind = payer(payer_id).kind
     catalogue_item = item(hcpcs)
@@ -403,6 +408,14 @@ def price_line(
             modifiers.append(flow_modifier)
         if code in STATIONARY_OXYGEN:
             flow_adjustment = oxygen_flow_adjustment(flow_modifier)
+        group_modifier = oxygen_group_modifier(
+            catalogue_item,
+            oxygen_group,
+            period_began=_period_began(service_from, rental_month),
+            payer_kind=payer_kind,
+        )
+        if group_modifier is not None:
+            modifiers.append(group_modifier)
 
     necessity = medical_necessity_modifier(
         code,
@@ -425,3 +438,11 @@ def price_line(
         charge=to_money(line_fee * units),
         expected_allowed=to_money(allowed_amount(line_fee, fraction) * units),
     )
+
+
+def _period_began(service_from: date | None, rental_month: int | None) -> date | None:
+    """The first day of the line's rental period, reckoned back from its month (a pause only
+    moves months later, so the period began no later than this)."""
+    if service_from is None or rental_month is None:
+        return None
+    return add_months(service_from, 1 - rental_month)

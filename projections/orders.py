@@ -120,6 +120,8 @@ class OrderProjection(Projection):
                     "quantity": line.quantity,
                     "billing": _value(line.billing),
                     "oxygen_flow_lpm": line.oxygen_flow_lpm,
+                    # Placed before coverage groups were recorded: none.
+                    "oxygen_group": getattr(line, "oxygen_group", None),
                     "prior_auth_required": c.prior_auth_required,
                     "prior_auth_status": None,
                     "prior_auth_decided_on": None,

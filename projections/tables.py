@@ -312,6 +312,13 @@ order_lines = Table(
         comment="Rental months opened (billed) so far; 0 for purchases.",
     ),
     Column(
+        "oxygen_group",
+        Integer,
+        nullable=True,
+        comment="Oxygen lines: the LCD L33797 coverage group (1, 2 or 3) Medicare rentals "
+        "carry as N1/N2/N3; null when not recorded or not oxygen.",
+    ),
+    Column(
         "rental_period",
         Integer,
         nullable=True,

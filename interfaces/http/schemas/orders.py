@@ -53,11 +53,17 @@ class OrderLineIn(_Request):
         None, gt=0, le=15, decimal_places=2,
         description="prescribed flow in litres per minute: oxygen lines only, and required there",
     )
+    oxygen_group: Literal[1, 2, 3] | None = Field(
+        None,
+        description="oxygen lines: the LCD L33797 coverage group (Medicare rentals carry N1/N2/N3"
+        " and are refused without it)",
+    )
 
     def to_domain(self) -> OrderLine:
         """A new line (its id is assigned here)."""
         return OrderLine(
-            uuid4(), self.hcpcs.upper(), self.quantity, self.billing, self.oxygen_flow_lpm
+            uuid4(), self.hcpcs.upper(), self.quantity, self.billing, self.oxygen_flow_lpm,
+            self.oxygen_group,
         )
 
 
@@ -393,6 +399,7 @@ class OrderLineView(BaseModel):
     quantity: int
     billing: LineBilling
     oxygen_flow_lpm: Decimal | None
+    oxygen_group: int | None = Field(..., description="oxygen coverage group: N1/N2/N3")
     prior_auth_required: bool
     prior_auth_status: Literal["affirmed", "non_affirmed"] | None
     prior_auth_decided_on: dt.date | None
