@@ -111,6 +111,12 @@ class Payer:
     timely_filing_months: int | None
     timely_filing_days: int | None = None
 
+    @billing_rule(
+        "42 CFR 424.44 (Medicare: one calendar year after the date of service); CMS Pub. 100-04"
+        " ch. 1 s. 70 (a 29 February service is filed by 28 February); Illinois HFS provider"
+        " notice of 23 July 2012, SMART Act (Medicaid: 180 days)",
+        "tests/unit/test_pricing.py::test_timely_filing_is_the_payers_own_limit_from_the_date_of_service",
+    )
     def filing_deadline(self, service_from: date) -> date:
         """The last day a claim for a service from `service_from` is filed in time."""
         if self.timely_filing_days is not None:
@@ -174,6 +180,13 @@ def fee_schedule() -> dict[tuple[str, str, str], Decimal]:
     }
 
 
+@billing_rule(
+    "CMS DMEPOS fee schedule file (RR, NU and UE amounts per HCPCS code and state;"
+    " domain/reference/fee_schedule.csv); 42 CFR 414.210(b) (payment is the lesser of the"
+    " actual charge and the fee schedule amount)",
+    "tests/unit/test_pricing.py::test_fee_schedule_prices_every_catalogue_code_for_every_payer",
+    "tests/unit/test_pricing.py::test_unknown_payer_is_refused",
+)
 def fee(payer_id: str, hcpcs: str, basis: str) -> Decimal:
     """The payer's fee for the code and basis (rule `payer_prices_item_for_billing`)."""
     payer(payer_id)
@@ -201,6 +214,13 @@ def billing_value(billing: Any) -> str:
     return value
 
 
+@billing_rule(
+    "42 CFR 414.229 (capped rental items are paid on a monthly rental basis); 42 CFR"
+    " 414.226 (oxygen equipment is paid monthly); DME MAC PAP supplies policy article"
+    " A52467 (supplies are purchased)",
+    "tests/unit/test_pricing.py::test_capped_rental_items_are_rented",
+    "tests/unit/test_pricing.py::test_supplies_are_purchased_new",
+)
 def check_billing_suits_item(catalogue_item: HcpcsItem, billing: str) -> None:
     """Capped rentals and oxygen are rented; supplies are bought new."""
     category = catalogue_item.payment_category
@@ -321,6 +341,11 @@ def rental_allowed_fraction(catalogue_item: HcpcsItem | str, rental_month: int) 
     return Decimal("1.00")
 
 
+@billing_rule(
+    "Noridian JD DME 'Capped Rental Items' (RR with KH for month 1, KI for months 2-3, KJ"
+    " for months 4-13); CMS Pub. 100-04 ch. 20 s. 30.5",
+    "tests/unit/test_pricing.py::test_capped_rental_month_sets_modifiers_and_allowed_amount",
+)
 def rental_modifiers(catalogue_item: HcpcsItem | str, rental_month: int) -> tuple[str, ...]:
     """Pricing and rental-month modifiers: ('RR', 'KH'|'KI'|'KJ') for capped rentals, ('RR',)
     for oxygen and rented inexpensive items. Raises past the item's cap."""
@@ -336,6 +361,13 @@ def oxygen_flow_adjustment(flow_modifier: str | None) -> Decimal:
     return OXYGEN_FLOW_ADJUSTMENT.get(flow_modifier or "", Decimal("1.00"))
 
 
+@billing_rule(
+    "CR 9848 (from 1 April 2017 the volume adjustment for more than 4 LPM with portable"
+    " oxygen is paid on the portable add-on: the higher of its fee and 50% of the"
+    " stationary fee); CMS Pub. 100-04 ch. 20 s. 30.6.1",
+    "tests/unit/test_pricing.py::test_portable_oxygen_fee_keeps_the_add_on_fee_when_it_is_higher",
+    "tests/unit/test_pricing.py::test_qf_portable_add_on_is_paid_the_higher_of_its_fee_and_half_the_stationary",
+)
 def portable_oxygen_fee(payer_id: str, portable_fee: Decimal) -> Decimal:
     """With QF the portable add-on is paid the higher of its own fee and 50% of the payer's
     stationary oxygen fee (the volume adjustment moved onto the portable line by CR 9848)."""

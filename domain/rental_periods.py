@@ -268,6 +268,11 @@ def redelivery_is_not_before_pickup(picked_up_on: date, delivered_on: date) -> s
     return None
 
 
+@billing_rule(
+    "42 CFR 414.230(d)(1)-(3) (a new rental period begins only with a new prescription,"
+    " new medical necessity documentation and a statement of why need ended)",
+    "tests/unit/test_rental_periods.py::test_a_redelivery_after_a_long_break_needs_a_new_swo_and_starts_month_1",
+)
 @rule()
 def new_rental_period_requires_a_new_swo(
     new_period: bool, picked_up_on: date, swo_signed_on: date | None
