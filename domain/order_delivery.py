@@ -25,6 +25,7 @@ from domain.order_values import (
     ProofOfDelivery,
     SignerRelationship,
 )
+from domain.required_list import on_required_list
 from domain.rules import add_months, billing_rule, calendar_date, present_text, rule
 
 
@@ -115,9 +116,11 @@ def delivery_requires_unexpired_prior_authorization(
 
 @billing_rule(
     "42 CFR 410.38(c)(8) (the Required Face-to-Face Encounter and Written Order Prior to"
-    " Delivery List); Social Security Act 1834(a)(1)(E)(iv) (power mobility devices);"
+    " Delivery List, domain/reference/wopd_required_list.csv: 87 FR 2051, 88 FR 2546, 89 FR"
+    " 41324, FR doc. 2026-00487); Social Security Act 1834(a)(1)(E)(iv) (power mobility devices);"
     " Noridian JD DME 'Face-to-Face and WOPD CMS Required List HCPCS Code Lookup Tool'",
     "tests/unit/test_order_rules.py::test_delivery_of_wopd_item_requires_wopd_and_face_to_face",
+    "tests/unit/test_required_list.py::test_a_code_is_on_the_list_from_the_date_it_was_listed",
 )
 @rule()
 def delivery_of_wopd_item_requires_wopd_and_face_to_face(
@@ -128,8 +131,8 @@ def delivery_of_wopd_item_requires_wopd_and_face_to_face(
 ) -> str | None:
     """An item on CMS's Required Face-to-Face Encounter and Written Order Prior to Delivery List
     is delivered only with the written order and the face-to-face encounter dated on or
-    before the delivery."""
-    codes = [line.hcpcs for line in lines if item(line.hcpcs).wopd_required]
+    before the delivery. The list on the delivery date decides (`domain.required_list`)."""
+    codes = [line.hcpcs for line in lines if on_required_list(line.hcpcs, delivered_on)]
     if not codes:
         return None
     listed = ", ".join(codes)
