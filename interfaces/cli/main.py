@@ -15,6 +15,7 @@ from interfaces.cli import claims as claims_commands
 from interfaces.cli import db as db_commands
 from interfaces.cli import dev as dev_commands
 from interfaces.cli import jobs as jobs_commands
+from interfaces.cli import patients as patients_commands
 from interfaces.cli import projections as projections_commands
 from interfaces.cli import run as run_commands
 from interfaces.cli import users as users_commands
@@ -34,6 +35,7 @@ app.add_typer(projections_commands.app, name="projections")
 app.add_typer(users_commands.app, name="users")
 app.add_typer(audit_commands.app, name="audit")
 app.add_typer(jobs_commands.app, name="jobs")
+app.add_typer(patients_commands.app, name="patients")
 app.command("dev")(dev_commands.dev)
 app.command("serve")(run_commands.serve)
 app.command("project")(run_commands.project)
