@@ -286,7 +286,8 @@ class PickupRequest(_Request):
 
 
 class RedeliveryRequest(DeliveryRequest):
-    """The item back in the home after a pickup, with its proof of delivery."""
+    """The item back in the home after a pickup, with its proof of delivery (the request
+    example is the delivery's)."""
 
 
 class InstitutionalStayRequest(_Request):
@@ -306,6 +307,10 @@ class InstitutionalStayRequest(_Request):
 
 class DischargeRequest(_Request):
     discharged_on: IsoDate = Field(..., description="the patient is home again on this date")
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"discharged_on": "2026-11-20"}]}
+    )
 
 
 class CancelRequest(_Request):
