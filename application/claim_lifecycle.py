@@ -12,7 +12,7 @@ Frequency codes and loops follow the 837P implementation guide (ASC X12 005010X2
 - A claim billed to a secondary payer (SBR01 S) carries the primary payer's adjudication:
   loop 2320 (other subscriber information, with AMT*D the payer paid amount and claim-level
   CAS), 2330A/2330B (other subscriber, other payer) and 2430 per line (SVD paid amount, CAS,
-  DTP*573 adjudication date). `application.submission` builds them from the claim's ledger,
+  DTP*573 adjudication date). `application.claim_documents` builds them from the claim's ledger,
   which is why billing the secondary only moves the balance and asks for a submission.
 """
 

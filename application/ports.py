@@ -117,6 +117,12 @@ class Clearinghouse(Protocol):
 
     def look_up(self, interchange_control_number: str) -> TransmissionRecord: ...
 
+    def inquire(self, inquiry: str) -> str:
+        """A real-time inquiry, a 270 (eligibility, 005010X279A1) or a 276 (claim status,
+        005010X212), answered with its 271 or 277 as X12 (or a 999 refusing it). Raises
+        ClearinghouseUnavailable (ask again later), ClearinghouseRefused or MalformedAnswer."""
+        ...
+
 
 class ControlNumbers(Protocol):
     """Interchange control numbers (ISA13/GS06): unique and increasing, 1..999999999."""

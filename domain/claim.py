@@ -2,9 +2,12 @@
 zero balance, as commands and `@event` appliers. Values are in `domain.claim_values`; the pure
 functions it decides with in `domain.claim_rules` (input checks, scrub rules, which command runs
 in which status), `domain.claim_ids`, `domain.claim_drafting` (drafting and correcting, lines
-priced), `domain.claim_adjudication` (posting a remittance), `domain.claim_appeals` and
-`domain.claim_ledger` (the money: balances and payers are folds of an append-only ledger, and
-every event that moves money carries its entries).
+priced), `domain.claim_transmission` (the interchange it goes out in),
+`domain.claim_adjudication` (posting a remittance), `domain.claim_crossover` (billing the next
+payer), `domain.claim_patient_money` (patient payments, refunds, write-offs),
+`domain.claim_appeals`, `domain.claim_replacement` (void and replace) and `domain.claim_ledger`
+(the money: balances and payers are folds of an append-only ledger, and every event that moves
+money carries its entries).
 
 Lifecycle (status): DRAFT -scrub-> SCRUBBED -request_submission-> SUBMISSION_REQUESTED
 (-prepare_transmission: the interchange it will go out in, recorded before sending)
@@ -14,15 +17,9 @@ transfer_to_secondary (AWAITING_SECONDARY, submitted again to the secondary), pa
 responsibility, appeal (APPEALED until decided), void (VOIDED, frequency 8) or replace
 (REPLACED, the replacement claim has frequency 7) -> CLOSED at zero balance.
 
-Choices a reader may question:
-- Void and replace reverse each line's charge against the primary payer; the payer's later
-  CLP02 22 remittance reverses its own postings, and the balance returns to zero. The
-  replacement claim is drafted separately with `replaces_claim_id` and gets the id
-  `domain.claim_ids.replacement_id_for(original id)`.
-- A claim closes explicitly (`close`), only at zero balance: closing is a decision, and a late
-  remittance on a closed claim reopens it (adjudicate is allowed and posts).
-- `write_off` and `record_patient_payment` are added so that balances can reach zero;
-  `refund_patient` pays back a patient credit (after a payer reversal, say) the same way.
+A claim closes explicitly (`close`), only at zero balance: closing is a decision, and a late
+remittance on a closed claim reopens it (adjudicate is allowed and posts). Why void and replace
+reverse charges, and how patient money moves: those modules' docstrings.
 """
 
 from __future__ import annotations
@@ -37,13 +34,16 @@ from eventsourcing.domain import event
 
 from domain import claim_adjudication as adjudication
 from domain import claim_appeals as appeals
+from domain import claim_crossover as crossover
 from domain import claim_drafting as drafting
-from domain import claim_ids
-from domain import claim_ledger as ledger
+from domain import claim_ids, inquiry_answers
+from domain import claim_patient_money as patient_money
+from domain import claim_replacement as replacement
 from domain import claim_rules as rules
+from domain import claim_transmission as transmission
 from domain.base import AriesAggregate, pin_topics
+from domain.claim_balances import ClaimBalances
 from domain.claim_values import (
-    PATIENT,
     Adjustment,
     AdjustmentGroup,
     AppealLevel,
@@ -55,14 +55,14 @@ from domain.claim_values import (
     PendingTransmission,
 )
 from domain.errors import require
-from domain.money import ZERO, exact_money
-from domain.rules import calendar_date, present_text, utc_time
+from domain.rules import calendar_date, utc_time
 
 S = ClaimStatus
 
 
-class Claim(AriesAggregate):
-    """A claim for one order, billing month and payer; its ledger is the money truth."""
+class Claim(ClaimBalances, AriesAggregate):
+    """A claim for one order, billing month and payer; its ledger is the money truth (its
+    balances are folds of it, `domain.claim_balances`)."""
 
     @staticmethod
     def create_id(
@@ -70,35 +70,6 @@ class Claim(AriesAggregate):
     ) -> UUID:
         """The library asks for a new claim's id with the Drafted event's arguments."""
         return claim_ids.claim_id(order_id, billing_month, payer_id, replaces_claim_id)
-
-    # -- folds of the ledger (no stored balance)
-
-    @property
-    def balance(self) -> Decimal:
-        return ledger.ledger_balance(self.ledger)
-
-    @property
-    def line_balances(self) -> dict[UUID, Decimal]:
-        return {i: ledger.ledger_balance(self.ledger, line_id=i) for i in self._ids}
-
-    @property
-    def line_payers(self) -> dict[UUID, str | None]:
-        return {line_id: ledger.current_party(self.ledger, line_id) for line_id in self._ids}
-
-    def payer_line_outcomes(self, payer_id: str) -> dict[UUID, adjudication.LineOutcome]:
-        """What `payer_id` actually paid and adjusted on each line, net of reversals."""
-        return adjudication.payer_line_outcomes(self.adjudications, payer_id)
-
-    def party_balance(self, party: str) -> Decimal:
-        return ledger.ledger_balance(self.ledger, party=party)
-
-    @property
-    def charge_total(self) -> Decimal:
-        return sum((line.charge for line in self.lines), ZERO)
-
-    @property
-    def _ids(self) -> list[UUID]:
-        return [line.line_id for line in self.lines]
 
     # -- drafting
 
@@ -224,18 +195,12 @@ class Claim(AriesAggregate):
     def prepare_transmission(
         self, interchange_control_number: str, claim_ids: Sequence[UUID], at: datetime
     ) -> None:
-        """The claim is about to go out in the interchange `interchange_control_number`, with
-        `claim_ids` in this order. Recorded before the interchange is sent, so that a worker
-        that dies while sending leaves behind what it was sending: the next attempt asks the
-        clearinghouse about that interchange instead of sending the claim again under a new
-        control number. Prepared again (the same or another interchange) while unsent."""
+        """The claim is about to go out in the interchange `interchange_control_number`,
+        recorded before it is sent (`domain.claim_transmission`). Prepared again (the same or
+        another interchange) while unsent."""
         self._require_status("prepare_transmission")
-        interchange_control_number = rules.interchange_control_number(interchange_control_number)
-        require(self.id in claim_ids, "transmission_carries_the_claim",
-                "the claim is not one of the interchange's claims")
         self._transmission_prepared(
-            self.submission_count, interchange_control_number, list(claim_ids),
-            utc_time(at, "at"),
+            **transmission.prepared(self, interchange_control_number, claim_ids, at)
         )
 
     @event("TransmissionPrepared")
@@ -251,12 +216,7 @@ class Claim(AriesAggregate):
         """Whether the prepared interchange reached the clearinghouse cannot be known: a person
         must find out (the work queue's `confirm_transmission`); it is not sent again."""
         self._require_status("leave_transmission_unconfirmed")
-        require(self.pending_transmission is not None, "unconfirmed_transmission_was_prepared",
-                "no transmission was prepared")
-        reason = present_text(reason, "reason", "unconfirmed_transmission_states_a_reason")
-        self._transmission_unconfirmed(
-            self.pending_transmission.interchange_control_number, reason, utc_time(at, "at")
-        )
+        self._transmission_unconfirmed(**transmission.unconfirmed(self, reason, at))
 
     @event("TransmissionUnconfirmed")
     def _transmission_unconfirmed(
@@ -305,14 +265,10 @@ class Claim(AriesAggregate):
         """The clearinghouse/payer acknowledgement (999/277CA): accepted, or rejected with
         reasons (a rejected claim was not filed)."""
         self._require_status("acknowledge")
-        at = utc_time(at, "at")
-        require(isinstance(accepted, bool), "acknowledgement_accepts_or_rejects", "accepted: bool")
-        reason_list = rules.acknowledgement_reasons(reasons)
-        if accepted:
-            self._accepted(reasons=reason_list, at=at)
+        if transmission.acknowledged_accepted(accepted, reasons):
+            self._accepted(**transmission.acknowledgement(reasons, at))
         else:
-            require(bool(reason_list), "rejection_states_reasons", "a rejection needs its reasons")
-            self._rejected(reasons=reason_list, at=at)
+            self._rejected(**transmission.acknowledgement(reasons, at))
 
     @event("Accepted")
     def _accepted(self, reasons: list[str], at: datetime) -> None:
@@ -324,6 +280,19 @@ class Claim(AriesAggregate):
     def _rejected(self, reasons: list[str], at: datetime) -> None:
         self.status = ClaimStatus.REJECTED
         self.rejection_reasons = tuple(reasons)
+
+    def record_status_report(self, *answer: Any) -> None:
+        """The payer's answer to a claim status inquiry (277 STC01; the arguments, their checks
+        and what ClaimStatusReceived records are `inquiry_answers.claim_status_answer`'s)."""
+        self._require_status("record_status_report")
+        self._claim_status_received(**inquiry_answers.claim_status_answer(*answer))
+
+    @event("ClaimStatusReceived")
+    def _claim_status_received(
+        self, category: str, status_code: str, entity: str | None, status_on: date | None,
+        paid: Decimal | None, payer_claim_control_number: str | None, checked_at: datetime,
+    ) -> None:
+        """A fact for the read side; the money moves with the 835."""
 
     # -- remittance
 
@@ -349,17 +318,12 @@ class Claim(AriesAggregate):
         entries: list[LedgerEntry],
     ) -> None:
         self.ledger = self.ledger + tuple(entries)
-        self.posted_remittances = (
-            *self.posted_remittances,
-            (remittance_trace, payer_claim_control_number),
-        )
+        posted = (remittance_trace, payer_claim_control_number)
+        self.posted_remittances = (*self.posted_remittances, posted)
         # Derived from the event's own attributes, so replaying old events gives it too.
-        self.posted_adjudications = (
-            *self.posted_adjudications,
-            adjudication.adjudication_identity(
-                payer_id, payer_claim_control_number, status_code, lines
-            ),
-        )
+        identity = adjudication.adjudication_identity(
+            payer_id, payer_claim_control_number, status_code, lines)
+        self.posted_adjudications = (*self.posted_adjudications, identity)
         self.adjudications = (*self.adjudications, (payer_id, paid_on, tuple(lines)))
         if adjudication.crossover_payer_of(self, payer_id):
             self.secondary_payer_id = payer_id  # the payer the claim was forwarded to
@@ -374,32 +338,17 @@ class Claim(AriesAggregate):
             self.last_determination_carcs = tuple(
                 sorted({a.carc for line in lines for a in line.adjustments})
             )
-        if self.status is S.APPEALED:
-            return
-        if self.replacement_claim_id is not None:
-            self.status = S.REPLACED
-        elif self.voided_on is not None:
-            self.status = S.VOIDED
-        else:
-            self.status = outcome
+        if self.status is not S.APPEALED:
+            self.status = adjudication.status_after_posting(self, outcome)
 
     # -- after adjudication: secondary, patient, write-off
 
     def transfer_to_secondary(self, payer_id: str, coverage_id: UUID, on: date) -> None:
         """Move the remaining balance of every line to the secondary payer, to bill it next."""
         self._require_status("transfer_to_secondary")
-        on = calendar_date(on, "on")
-        rules.uuid_of(coverage_id, "coverage_id")
-        self._require_not_crossed_over()
-        rules.secondary_payer_may_be_billed(payer_id, self.payer_id, self.secondary_payer_id)
-        transfer, reference = LedgerEntryKind.TRANSFER, f"secondary:{payer_id}"
-        entries = ledger.moves(self.ledger, self._ids, transfer, payer_id, on, reference)
-        require(
-            bool(entries),
-            "transfer_requires_remaining_balance",
-            f"balance {self.balance} leaves nothing to bill",
+        self._transferred_to_secondary(
+            **crossover.transfer_to_secondary(self, payer_id, coverage_id, on)
         )
-        self._transferred_to_secondary(payer_id, coverage_id, on, entries)
 
     @event("TransferredToSecondary")
     def _transferred_to_secondary(
@@ -414,17 +363,9 @@ class Claim(AriesAggregate):
     def assign_patient_responsibility(self, on: date, reason: str) -> None:
         """Move every payer's remaining balance on the claim to the patient."""
         self._require_status("assign_patient_responsibility")
-        on = calendar_date(on, "on")
-        reason = present_text(reason, "reason", "patient_responsibility_states_a_reason")
-        self._require_not_crossed_over()
-        kind = LedgerEntryKind.PATIENT_RESPONSIBILITY
-        entries = ledger.moves(self.ledger, self._ids, kind, PATIENT, on, reason)
-        require(
-            bool(entries),
-            "patient_responsibility_requires_payer_balance",
-            "no payer holds a balance to move to the patient",
+        self._patient_responsibility_assigned(
+            **patient_money.patient_responsibility(self, on, reason)
         )
-        self._patient_responsibility_assigned(on, reason, entries)
 
     @event("PatientResponsibilityAssigned")
     def _patient_responsibility_assigned(
@@ -435,11 +376,9 @@ class Claim(AriesAggregate):
 
     def record_patient_payment(self, amount: Decimal, received_on: date, reference: str) -> None:
         """A patient payment, applied to lines in order up to each line's patient balance."""
-        amount, received_on, reference = self._patient_money(
-            "payment", amount, received_on, reference
+        self._patient_payment_recorded(
+            **patient_money.patient_payment(self, amount, received_on, reference)
         )
-        entries = ledger.patient_payment(self.ledger, self._ids, amount, received_on, reference)
-        self._patient_payment_recorded(amount, received_on, reference, entries)
 
     @event("PatientPaymentRecorded")
     def _patient_payment_recorded(
@@ -449,11 +388,9 @@ class Claim(AriesAggregate):
 
     def refund_patient(self, amount: Decimal, refunded_on: date, reference: str) -> None:
         """Pay back a patient's credit (what they paid beyond what they owe now), line by line."""
-        amount, refunded_on, reference = self._patient_money(
-            "refund", amount, refunded_on, reference
+        self._patient_refunded(
+            **patient_money.patient_refund(self, amount, refunded_on, reference)
         )
-        entries = ledger.patient_refund(self.ledger, self._ids, amount, refunded_on, reference)
-        self._patient_refunded(amount, refunded_on, reference, entries)
 
     @event("PatientRefunded")
     def _patient_refunded(
@@ -463,13 +400,7 @@ class Claim(AriesAggregate):
 
     def write_off(self, on: date, reason: str) -> None:
         """Write off every remaining balance (or credit) on a filed claim."""
-        require(self.status is not S.CLOSED, "closed_claim_takes_no_postings", "claim is closed")
-        require(self.filed, "write_off_requires_a_filed_claim", "the claim was never filed")
-        on = calendar_date(on, "on")
-        reason = present_text(reason, "reason", "write_off_states_a_reason")
-        entries = ledger.settlements(self.ledger, self._ids, LedgerEntryKind.WRITE_OFF, on, reason)
-        require(bool(entries), "write_off_requires_a_balance", "nothing is owed on the claim")
-        self._written_off(on, reason, entries)
+        self._written_off(**patient_money.write_off(self, on, reason))
 
     @event("WrittenOff")
     def _written_off(self, on: date, reason: str, entries: list[LedgerEntry]) -> None:
@@ -482,11 +413,7 @@ class Claim(AriesAggregate):
         from an unfavourable redetermination decision)."""
         require(self.status is not S.APPEALED, "one_appeal_open_at_a_time", "an appeal is open")
         self._require_status("appeal")
-        level = appeals.appeal_level(level)
-        filed_on = calendar_date(filed_on, "filed_on")
-        reason = present_text(reason, "reason", "appeal_states_a_reason")
-        appeals.appeal_may_be_filed(self, level, filed_on)
-        self._appealed(level, filed_on, reason)
+        self._appealed(**appeals.filed(self, level, filed_on, reason))
 
     @event("Appealed")
     def _appealed(self, level: AppealLevel, filed_on: date, reason: str) -> None:
@@ -500,11 +427,7 @@ class Claim(AriesAggregate):
     def decide_appeal(self, decided_on: date, favourable: bool) -> None:
         """The payer's decision on the open appeal (money follows as a new remittance)."""
         self._require_status("decide_appeal")
-        decided_on = calendar_date(decided_on, "decided_on")
-        require(isinstance(favourable, bool), "appeal_decision_is_favourable_or_not", "bool")
-        assert self.open_appeal is not None
-        appeals.decision_follows_filing(self, decided_on)
-        self._appeal_decided(self.open_appeal, decided_on, favourable)
+        self._appeal_decided(**appeals.decided(self, decided_on, favourable))
 
     @event("AppealDecided")
     def _appeal_decided(self, level: AppealLevel, decided_on: date, favourable: bool) -> None:
@@ -522,10 +445,7 @@ class Claim(AriesAggregate):
     def void(self, on: date, reason: str) -> None:
         """Void a filed claim (frequency code 8): each line's charge is reversed."""
         self._require_status("void")
-        on = calendar_date(on, "on")
-        reason = present_text(reason, "reason", "void_states_a_reason")
-        entries = ledger.charge_reversals(self.lines, self.payer_id, on, "void")
-        self._voided(on, reason, rules.VOID, entries)
+        self._voided(**replacement.voided(self, on, reason))
 
     @event("Voided")
     def _voided(
@@ -540,17 +460,9 @@ class Claim(AriesAggregate):
         """Replace an adjudicated claim: charges reversed here; the application drafts the
         frequency-7 claim with id `claim_ids.replacement_id_for(self.id)` (returned)."""
         self._require_status("replace")
-        require(
-            self.payer_claim_control_number is not None,
-            "replacement_requires_adjudicated_claim",
-            "the payer has not assigned a claim control number",
-        )
-        on = calendar_date(on, "on")
-        reason = present_text(reason, "reason", "replacement_states_a_reason")
-        replacement_id = claim_ids.replacement_id_for(self.id)
-        entries = ledger.charge_reversals(self.lines, self.payer_id, on, "replacement")
-        self._replaced(on, reason, replacement_id, entries)
-        return replacement_id
+        replaced = replacement.replaced(self, on, reason)
+        self._replaced(**replaced)
+        return replaced["replacement_claim_id"]
 
     @event("Replaced")
     def _replaced(
@@ -572,29 +484,8 @@ class Claim(AriesAggregate):
 
     # -- helpers for deciding (never called from an @event body)
 
-    def _patient_money(
-        self, what: str, amount: Decimal, on: date, reference: str
-    ) -> tuple[Decimal, date, str]:
-        """A patient payment's or refund's checked inputs (rules `patient_<what>_...`)."""
-        require(self.status is not S.CLOSED, "closed_claim_takes_no_postings", "claim is closed")
-        amount = exact_money(amount)
-        on = calendar_date(on, "received_on" if what == "payment" else "refunded_on")
-        reference = present_text(reference, "reference", f"patient_{what}_names_its_reference")
-        require(amount > 0, f"patient_{what}_is_positive", f"{what} {amount} is not positive")
-        return amount, on, reference
-
-    def _require_not_crossed_over(self) -> None:
-        """A claim the payer forwarded itself (CLP02 19/20/21) is billed to the next payer by
-        the payer: billing the secondary or the patient by hand would bill them twice."""
-        require(
-            self.crossed_over_on is None,
-            "crossed_over_claim_is_billed_by_the_payer",
-            f"the payer forwarded this claim to the next payer on {self.crossed_over_on}",
-        )
-
     def _require_status(self, command: str) -> None:
-        states, rule = rules.ALLOWED_STATES[command]
-        require(self.status in states, rule, f"cannot {command} a {self.status.value} claim")
+        rules.require_allowed(self.status, command)
 
 
 pin_topics(Claim, "aries.claim")

@@ -391,6 +391,16 @@ def posting(
     }
 
 
+def status_after_posting(claim: Claim, outcome: ClaimStatus) -> ClaimStatus:
+    """A posting on a replaced or voided claim leaves it so; otherwise its outcome is the
+    claim's status (an open appeal is kept by the caller)."""
+    if claim.replacement_claim_id is not None:
+        return ClaimStatus.REPLACED
+    if claim.voided_on is not None:
+        return ClaimStatus.VOIDED
+    return outcome
+
+
 @billing_rule(
     "X12 005010X221A1 TR3 CLP02 19 (processed as primary, forwarded to additional payer);"
     " CMS Pub. 100-04 ch. 22 s. 60 (RARC MA18: the claim was forwarded to the supplemental"

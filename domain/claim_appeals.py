@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from domain.claim_values import AppealLevel
 from domain.errors import InvalidValue, require
-from domain.rules import billing_rule
+from domain.rules import billing_rule, calendar_date, present_text
 
 if TYPE_CHECKING:
     from domain.claim import Claim
@@ -22,6 +22,26 @@ if TYPE_CHECKING:
 REDETERMINATION_DAYS = 120
 RECONSIDERATION_DAYS = 180
 NOT_APPEALABLE_CARCS = frozenset({"29"})
+
+
+def filed(
+    claim: Claim, level: AppealLevel | int, filed_on: date, reason: str
+) -> dict[str, Any]:
+    """What the Appealed event records, once the appeal may be filed on `filed_on`."""
+    level = appeal_level(level)
+    filed_on = calendar_date(filed_on, "filed_on")
+    reason = present_text(reason, "reason", "appeal_states_a_reason")
+    appeal_may_be_filed(claim, level, filed_on)
+    return {"level": level, "filed_on": filed_on, "reason": reason}
+
+
+def decided(claim: Claim, decided_on: date, favourable: bool) -> dict[str, Any]:
+    """What the AppealDecided event records: the payer's decision on the open appeal."""
+    decided_on = calendar_date(decided_on, "decided_on")
+    require(isinstance(favourable, bool), "appeal_decision_is_favourable_or_not", "bool")
+    assert claim.open_appeal is not None
+    decision_follows_filing(claim, decided_on)
+    return {"level": claim.open_appeal, "decided_on": decided_on, "favourable": favourable}
 
 
 def appeal_level(level: AppealLevel | int) -> AppealLevel:

@@ -4,8 +4,9 @@ list shows (status, balance, who owes it), so every list answers the same way.
 The actions name the commands of the claim API: `submit`, `correct` (rejected, never filed),
 `appeal_or_resubmit` (denied: a redetermination, or a frequency-7 replacement), `bill_secondary`
 or `patient_statement` (a balance after the primary paid), `refund_or_write_off` (a credit),
-`close` (nothing owed any more), `wait` (the payer or the clearinghouse has the next move) and
-`none` (closed).
+`close` (nothing owed any more), `follow_up_claim_status` (the payer's claim status answer,
+277, says denied, rejected, not found or asks for information before its 835 came), `wait` (the
+payer or the clearinghouse has the next move) and `none` (closed).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.claim_values import PATIENT
+from domain.inquiry_answers import claim_status_needs_attention
 
 WAITING = {
     "submission_requested": "in the next 837P batch",
@@ -35,16 +37,21 @@ def next_action(
     secondary_payer_id: str | None = None,
     denial_carcs: Sequence[str] = (),
     crossed_over: bool = False,
+    payer_status: str | None = None,
 ) -> NextAction:
     """The next step on a claim in `status` whose ledger holds `balance`, owed now by
     `current_payer_id` (a payer id, or `patient`). A claim the payer forwarded to the next
-    payer itself (`crossed_over`, CLP02 19/20/21) waits for that payer's remittance."""
+    payer itself (`crossed_over`, CLP02 19/20/21) waits for that payer's remittance.
+    `payer_status`: the category of the payer's latest 277 (`domain.inquiry_answers`)."""
     if status == "closed":
         return NextAction("none", "closed")
     if status in ("draft", "scrubbed"):
         return NextAction("submit", f"{status}: submit it to {current_payer_id}")
     if status == "rejected":
         return NextAction("correct", "rejected by the clearinghouse (never filed): correct it")
+    if status in ("submitted", "accepted") and claim_status_needs_attention(payer_status):
+        why = f"the payer's claim status (277) is {payer_status}: follow it up"
+        return NextAction("follow_up_claim_status", why)
     if status in WAITING:
         return NextAction("wait", WAITING[status])
     if status == "awaiting_secondary":

@@ -276,6 +276,11 @@ ALLOWED_STATES: dict[str, tuple[frozenset[ClaimStatus], str]] = {
         "only_an_unconfirmed_transmission_is_settled",
     ),
     "acknowledge": (frozenset({S.SUBMITTED}), "acknowledgement_follows_submission"),
+    "record_status_report": (
+        ADJUDICATED | {S.SUBMITTED, S.ACCEPTED, S.REJECTED, S.APPEALED, S.REVERSED,
+                       S.AWAITING_SECONDARY},
+        "claim_status_is_asked_of_a_submitted_claim",
+    ),
     "transfer_to_secondary": (
         ADJUDICATED | {S.PATIENT_RESPONSIBILITY},
         "secondary_billing_follows_primary_adjudication",
@@ -374,3 +379,9 @@ def acknowledgement_reasons(reasons: Sequence[str] | str) -> list[str]:
     if isinstance(reasons, str):
         reasons = [reasons]
     return [present_text(r, "a reason", "acknowledgement_reasons_are_text") for r in reasons]
+
+
+def require_allowed(status: ClaimStatus, command: str) -> None:
+    """RuleViolated (the command's rule) unless `command` runs on a claim in `status`."""
+    states, rule = ALLOWED_STATES[command]
+    require(status in states, rule, f"cannot {command} a {status.value} claim")

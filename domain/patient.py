@@ -24,6 +24,7 @@ from uuid import UUID
 
 from eventsourcing.domain import event
 
+from domain import inquiry_answers
 from domain import patient_rules as rules
 from domain.base import AriesAggregate, pin_topics
 from domain.errors import InvalidValue, RuleViolated, require
@@ -233,6 +234,25 @@ class Patient(AriesAggregate):
         self.coverages[coverage_id] = replace(
             self.coverages[coverage_id], terminated_on=terminated_on
         )
+
+    def record_eligibility(
+        self, coverage_id: UUID, payer_id: str, coverage: str, as_of: date,
+        checked_at: datetime, reason: str | None = None,
+    ) -> None:
+        """The payer's answer to an eligibility inquiry (271) about one of the patient's
+        coverages on `as_of`: active, inactive or rejected (`reason`: the AAA03 code)
+        (`domain.inquiry_answers`)."""
+        self._coverage(coverage_id)
+        self._eligibility_checked(**inquiry_answers.eligibility_answer(
+            coverage_id, payer_id, coverage, as_of, checked_at, reason,
+        ))
+
+    @event("EligibilityChecked")
+    def _eligibility_checked(
+        self, coverage_id: UUID, payer_id: str, coverage: str, as_of: date,
+        checked_at: datetime, reason: str | None,
+    ) -> None:
+        """A fact for the read side (the work queue); the patient's state does not change."""
 
     def _coverage(self, coverage_id: UUID) -> Coverage:
         coverage = self.coverages.get(coverage_id)

@@ -88,6 +88,9 @@ def claim_header(event: Claim.Drafted) -> dict[str, Any]:
         "replaced_by_claim_id": None,
         "closed_on": None,
         "crossed_over_on": None,
+        "payer_status_category": None,
+        "payer_status_code": None,
+        "payer_status_at": None,
     }
 
 
@@ -183,6 +186,12 @@ def header_changes(facts: Mapping[str, Any], event: Claim.Event) -> dict[str, An
             changes = {"status": "replaced", "replaced_by_claim_id": event.replacement_claim_id}
         case Claim.Closed():
             changes = {"status": "closed", "closed_on": event.on}
+        case Claim.ClaimStatusReceived():
+            changes = {
+                "payer_status_category": event.category,
+                "payer_status_code": event.status_code,
+                "payer_status_at": event.checked_at,
+            }
         case _:  # PatientPaymentRecorded, WrittenOff: money only; TransmissionPrepared
             changes = {}
     changes["appeal_deadline"] = appeal_deadline({**facts, **changes})

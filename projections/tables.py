@@ -707,6 +707,19 @@ claims = Table(
         comment="The frequency-7 claim replacing this one.",
     ),
     Column("closed_on", _Date, nullable=True, comment="Date closed at zero balance."),
+    Column(
+        "payer_status_category",
+        Text,
+        nullable=True,
+        comment="Latest 277 claim status category (STC01-1, list 507), e.g. P1, F1, F2.",
+    ),
+    Column(
+        "payer_status_code",
+        Text,
+        nullable=True,
+        comment="Latest 277 claim status code (STC01-2, list 508).",
+    ),
+    Column("payer_status_at", _TS, nullable=True, comment="When that 277 was received (UTC)."),
     Column("drafted_at", _TS, nullable=False, comment="Timestamp of the Drafted event (UTC)."),
     Column("updated_at", _TS, nullable=False, comment="Timestamp of the latest event (UTC)."),
     Column("version", BigInteger, nullable=False, comment="Aggregate version (the ETag)."),
@@ -958,7 +971,8 @@ work_queue = Table(
         nullable=False,
         comment=(
             "submit_claim, confirm_transmission, fix_rejection, bill_secondary, appeal_denial, "
-            "timely_filing_risk, bill_rental or billing_held."
+            "timely_filing_risk, bill_rental, billing_held, follow_up_claim_status or "
+            "coverage_inactive."
         ),
     ),
     Column(
@@ -967,12 +981,12 @@ work_queue = Table(
         nullable=False,
         comment=(
             "What to act on: the claim, for bill_rental the order line, for billing_held "
-            "the billing hold."
+            "the billing hold, for coverage_inactive the coverage."
         ),
     ),
     Column("tenant_id", Text, nullable=False, comment="Tenant that owns the subject."),
     Column("claim_id", Uuid, nullable=True, comment="The claim (claim items)."),
-    Column("order_id", Uuid, nullable=False, comment="The order."),
+    Column("order_id", Uuid, nullable=True, comment="The order (none for coverage_inactive)."),
     Column("patient_id", Uuid, nullable=False, comment="The patient (id only)."),
     Column("payer_id", Text, nullable=True, comment="Payer to bill or appeal to."),
     Column(
@@ -983,7 +997,8 @@ work_queue = Table(
             "submit_claim: drafted on; confirm_transmission: found unconfirmable on (UTC); "
             "fix_rejection: rejected on (UTC); bill_secondary: transferred on; appeal_denial: "
             "appeal deadline; timely_filing_risk: filing deadline; bill_rental: first day of "
-            "the next rental month."
+            "the next rental month; follow_up_claim_status, coverage_inactive: answered on "
+            "(UTC)."
         ),
     ),
     Column("detail", Text, nullable=False, comment="What to do, in words (codes, no PHI)."),
@@ -998,6 +1013,7 @@ work_queue = Table(
     PrimaryKeyConstraint("kind", "subject_id"),
     Index(None, "tenant_id", "due_on", "kind", "subject_id"),
     Index(None, "claim_id"),
+    Index(None, "patient_id"),
     comment="What needs doing next, one row per open item; a row is deleted once resolved.",
 )
 
@@ -1047,6 +1063,9 @@ work_queue_claims = Table(
     Column("voided_on", _Date, nullable=True, comment="Date voided."),
     Column("replaced_by_claim_id", Uuid, nullable=True, comment="Its replacement claim."),
     Column("closed_on", _Date, nullable=True, comment="Date closed."),
+    Column("payer_status_category", Text, nullable=True, comment="Latest 277 category."),
+    Column("payer_status_code", Text, nullable=True, comment="Latest 277 status code."),
+    Column("payer_status_at", _TS, nullable=True, comment="When that 277 was received."),
     PrimaryKeyConstraint("claim_id"),
     comment="The work queue's own memory of each claim (it reads no other projection's tables).",
 )

@@ -1,11 +1,12 @@
-"""`work_queue`: what needs doing next (read.work_queue), one row per open item, from the Orders
-and Claims logs.
+"""`work_queue`: what needs doing next (read.work_queue), one row per open item, from the Orders,
+Claims and Patients logs.
 
 Kinds of item, and the date each is due on:
 - `submit_claim`: a claim in draft or scrubbed; due on the day it was drafted.
 - `confirm_transmission`: a claim whose interchange may or may not have reached the
-  clearinghouse, which cannot say (application/submission.py): a person asks it, then records
-  the claim submitted in that interchange or not received; due on the day that was found.
+  clearinghouse, which cannot say (application/transmission_reconciliation.py): a person asks
+  it, then records the claim submitted in that interchange or not received; due on the day
+  that was found.
 - `fix_rejection`: a claim the clearinghouse rejected (it was not filed); due on the rejection
   day (UTC).
 - `bill_secondary`: a claim moved to the secondary payer and not yet submitted to it; due on
@@ -19,6 +20,12 @@ Kinds of item, and the date each is due on:
   for the release; while the patient is an inpatient there is none until the discharge.
 - `billing_held`: a billing month a drafting rule refused (`domain.billing_hold`), naming the
   rule; due on the day it was first held, closed when the month is drafted.
+- `follow_up_claim_status`: a submitted claim whose payer answered a status inquiry (277) with
+  a denial, a rejection, not found or a request (`domain.inquiry_answers`); due on the day of
+  the answer, closed by a later answer that needs nothing or by the 835.
+- `coverage_inactive`: a coverage whose payer answered an eligibility inquiry (271) inactive,
+  or could not answer it (from the Patients log); due on the day of the answer, closed by an
+  answer saying active.
 
 An item is open while its condition holds after an event, and deleted once it no longer does;
 its `opened_*` columns name the event that opened it (an item closed and opened again names the
@@ -47,8 +54,10 @@ from typing import Any
 from domain.billing_hold import BillingHold
 from domain.catalogue import item
 from domain.claim import Claim
+from domain.inquiry_answers import claim_status_needs_attention, coverage_needs_attention
 from domain.order import Order
 from domain.order_values import LineBilling
+from domain.patient import Patient
 from domain.rental_periods import (
     InpatientSetting,
     InstitutionalStay,
@@ -67,9 +76,19 @@ CLAIM_KINDS = (
     "bill_secondary",
     "appeal_denial",
     "timely_filing_risk",
+    "follow_up_claim_status",
 )
 RENTAL_KIND = "bill_rental"
 HOLD_KIND = "billing_held"
+COVERAGE_KIND = "coverage_inactive"
+# A 277 answer is followed up while the payer's 835 has not settled the claim.
+AWAITING_REMITTANCE = frozenset({"submitted", "accepted"})
+STATUS_FOLLOW_UP = {
+    "F2": "denied by the payer (277): read the denial on its 835, or correct and resubmit",
+    "A4": "not found at the payer (277): check the transmission, or submit again",
+    "R": "the payer asks for more information (277): send it",
+    "E": "the payer could not answer the status inquiry (277): check the claim's details",
+}
 CLOSED_STATES = frozenset({"voided", "replaced", "closed"})
 STATE = frozenset(column.name for column in work_queue_claims.columns)
 
@@ -78,6 +97,7 @@ CLAIM_ITEMS = work_queue.c.claim_id
 RENTALS = work_queue_rentals.c.order_id
 RENTAL_ITEMS = work_queue.c.order_id
 HOLD_ITEMS = work_queue.c.subject_id
+PATIENT_ITEMS = work_queue.c.patient_id  # a coverage's item, found by its patient
 
 
 def claim_items(state: Mapping[str, Any]) -> dict[str, tuple[date, str]]:
@@ -112,6 +132,15 @@ def claim_items(state: Mapping[str, Any]) -> dict[str, tuple[date, str]]:
         items["appeal_denial"] = (
             state["appeal_deadline"],
             f"denied (CARC {carcs}): file a {level} by {state['appeal_deadline']}",
+        )
+    category = state.get("payer_status_category")
+    if status in AWAITING_REMITTANCE and claim_status_needs_attention(category):
+        assert category is not None
+        what = STATUS_FOLLOW_UP.get(category) or STATUS_FOLLOW_UP.get(
+            category[0], "rejected by the payer (277): correct and submit again")
+        items["follow_up_claim_status"] = (
+            state["payer_status_at"].astimezone(UTC).date(),
+            f"{category}:{state['payer_status_code']} {what}",
         )
     if not state["filed"] and status not in CLOSED_STATES:
         items["timely_filing_risk"] = (
@@ -215,9 +244,22 @@ def placed_rentals(event: Any) -> list[Row]:
     ]
 
 
+def coverage_item(event: Any) -> dict[str, tuple[date, str]]:
+    """The open item of a coverage after an eligibility answer: none while active."""
+    if not coverage_needs_attention(event.coverage):
+        return {}
+    said = "inactive" if event.coverage == "inactive" else (
+        f"not answered (AAA {event.reason or 'no reason'})")
+    return {COVERAGE_KIND: (
+        event.checked_at.astimezone(UTC).date(),
+        f"coverage with {event.payer_id} {said} on {event.as_of} (271): confirm the patient's "
+        "coverage before billing it",
+    )}
+
+
 class WorkQueueProjection(Projection):
     name = "work_queue"
-    upstreams = ("orders", "claims")
+    upstreams = ("orders", "claims", "patients")
     tables = (work_queue, work_queue_claims, work_queue_rentals)
 
     # --- claims -----------------------------------------------------------------------------
@@ -258,6 +300,20 @@ class WorkQueueProjection(Projection):
         key = (HOLD_KIND, event.originator_id)
         if key in rows[work_queue]:
             rows[work_queue].delete(key)
+
+    # --- coverage (from the Patients log) ---------------------------------------------------
+
+    @handles(Patient.EligibilityChecked, reads=PATIENT_ITEMS)
+    def eligibility_checked(self, rows: Rows, event: Any) -> None:
+        subject = {
+            "subject_id": event.coverage_id,
+            "tenant_id": event.tenant_id,
+            "claim_id": None,
+            "order_id": None,
+            "patient_id": event.originator_id,
+            "payer_id": event.payer_id,
+        }
+        _sync(rows, event, subject, (COVERAGE_KIND,), coverage_item(event))
 
     # --- rental lines -----------------------------------------------------------------------
 

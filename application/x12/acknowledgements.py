@@ -343,12 +343,16 @@ def write_999(
     group_control_number: str,
     implementation: str,
     transactions: Sequence[TransactionAck],
+    *,
+    transaction_code: str = "837",
 ) -> str:
-    """A 999 acknowledging the functional group `group_control_number` set by set."""
+    """A 999 acknowledging the functional group `group_control_number` set by set (sets of
+    `transaction_code`: 837 claims, 270/276 inquiries)."""
+    functional_id = {"837": "HC", "270": "HS", "276": "HR"}[transaction_code]
     body = Segments()
-    body.add("AK1", "HC", group_control_number, implementation)
+    body.add("AK1", functional_id, group_control_number, implementation)
     for t in transactions:
-        body.add("AK2", "837", t.control_number, implementation)
+        body.add("AK2", transaction_code, t.control_number, implementation)
         for error in t.errors:
             body.add("IK3", error.segment_id, str(error.position), error.loop_id, error.code)
             for position, code in error.elements:

@@ -3,7 +3,7 @@
 `render_837p(envelope, submission)` answers one interchange holding one transaction set with
 every claim of the batch: one billing-provider level (2000A, the supplier) and, under it, one
 subscriber level (2000B) per claim. The inputs are plain values (`Supplier`, `ClaimDocument`),
-assembled by `application.submission` from the aggregates, so the writer knows nothing of
+assembled by `application.claim_documents` from the aggregates, so the writer knows nothing of
 the event store.
 
 Choices a reader may question:

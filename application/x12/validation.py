@@ -7,15 +7,31 @@ so its logger is silenced: PHI must not reach our logs. For the same reason an `
 locates an error (`where`) and codes it (`code`) without values; only `text`, pyx12's own
 sentence, may quote the offending value: fine in a test's failure message, never in a log or
 an answer.
+
+pyx12 4.0.0 (the newest release) registers no 5010 map for 270/271/276/277: its maps.xml
+comments out the 005010X092A1/X093A1 entries (whose files it does not ship) and leaves out the
+277.5010.X212.xml it does ship. `map_directory()` gives pyx12 a map folder of its own maps plus
+ours (`application/x12/pyx12_maps/`, sources in its README) with a maps.xml that registers
+005010X279A1 (270/271) and 005010X212 (276/277).
+Why: docs/decisions/016-eligibility-and-claim-status.md.
 """
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import logging
+import os
+import re
+import shutil
+import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import pyx12.params
@@ -50,12 +66,52 @@ def check_with_pyx12(text: str) -> Pyx12Report:
     report = io.StringIO()
     try:
         valid = pyx12.x12n_document.x12n_document(
-            pyx12.params.params(), io.StringIO(text), fd_997=None, fd_html=None, fd_json=report
+            pyx12.params.params(), io.StringIO(text), fd_997=None, fd_html=None,
+            fd_json=report, map_path=map_directory(),
         )
         document = json.loads(report.getvalue() or '{"interchanges": []}')
     except Exception as error:  # pyx12 raises EngineError, X12Error and others on garbage
         raise X12SyntaxError(f"not a readable X12 interchange ({type(error).__name__})") from None
     return Pyx12Report(bool(valid), document)
+
+
+# (implementation guide GS08, functional id GS01, transaction ST01, map file) registered on top of
+# pyx12's own maps.xml, for ISA12 00501.
+EXTRA_MAPS = (
+    ("005010X279A1", "HS", "270", "270.5010.X279.A1.xml"),
+    ("005010X279A1", "HB", "271", "271.5010.X279.A1.xml"),
+    ("005010X212", "HR", "276", "276.5010.X212.xml"),
+    ("005010X212", "HN", "277", "277.5010.X212.xml"),
+)
+_map_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def map_directory() -> str:
+    """A folder holding pyx12's maps, ours, and a maps.xml registering `EXTRA_MAPS`: made once
+    per process (links to pyx12's files, copies of ours), removed at exit."""
+    with _map_lock:
+        folder = Path(tempfile.mkdtemp(prefix="aries-pyx12-maps-"))
+        atexit.register(shutil.rmtree, folder, True)
+        shipped = Path(str(files("pyx12").joinpath("map")))
+        ours = Path(__file__).with_name("pyx12_maps")
+        for source in ours.glob("*.xml"):
+            shutil.copyfile(source, folder / source.name)
+        for source in shipped.iterdir():  # ours replace pyx12's of the same name
+            target = folder / source.name
+            if source.is_file() and source.name != "maps.xml" and not target.exists():
+                os.symlink(source, target)
+        entries = "".join(
+            f'    <map vriic="{vriic}" fic="{fic}" abbr="{abbr}">{name}</map>\n'
+            for vriic, fic, abbr, name in EXTRA_MAPS
+        )
+        index = (shipped / "maps.xml").read_text(encoding="utf-8")
+        index, count = re.subn(r'(<version icvn="00501">\s*\n)', lambda m: m.group(1) + entries,
+                               index, count=1)
+        if count != 1:
+            raise RuntimeError("pyx12's maps.xml has no 00501 version to register maps in")
+        (folder / "maps.xml").write_text(index, encoding="utf-8")
+        return str(folder)
 
 
 def _errors(document: dict[str, Any]) -> Iterator[X12Error]:

@@ -4,8 +4,9 @@ built from settings. The application never reads settings: this is where they be
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from application.inquiries import InquiryService
 from application.ports import Clearinghouse, Clock
 from application.submission import SubmissionService
 from application.x12.claim837 import PostalAddress, Receiver, Supplier
@@ -22,6 +23,7 @@ __all__ = [
     "HttpClearinghouse",
     "SandboxClearinghouse",
     "clearinghouse_from",
+    "inquiry_service_from",
     "receiver_from",
     "submission_service_from",
     "supplier_from",
@@ -65,16 +67,27 @@ def submission_service_from(
 ) -> SubmissionService:
     """The submission service on `aries`, with the configured clearinghouse (or the one
     given), the supplier and receiver from settings, control numbers from Redis."""
+    return SubmissionService(aries.claims, aries.orders, aries.patients,
+                             **_exchange(aries, clearinghouse))
+
+
+def inquiry_service_from(
+    aries: Aries, clearinghouse: Clearinghouse | None = None
+) -> InquiryService:
+    """Eligibility and claim status inquiries on `aries`, through the configured
+    clearinghouse (or the one given)."""
+    return InquiryService(aries.patients, aries.claims, **_exchange(aries, clearinghouse))
+
+
+def _exchange(aries: Aries, clearinghouse: Clearinghouse | None) -> dict[str, Any]:
+    """What every service that sends X12 to the clearinghouse is built with."""
     settings = aries.settings
     clock = aries.claims.clock
-    return SubmissionService(
-        aries.claims,
-        aries.orders,
-        aries.patients,
-        clearinghouse or clearinghouse_from(settings, clock),
-        clock=clock,
-        supplier=supplier_from(settings),
-        receiver=receiver_from(settings),
-        control_numbers=RedisControlNumbers(aries.redis, settings.redis_key_prefix, clock),
-        usage=settings.x12_usage,
-    )
+    return {
+        "clearinghouse": clearinghouse or clearinghouse_from(settings, clock),
+        "clock": clock,
+        "supplier": supplier_from(settings),
+        "receiver": receiver_from(settings),
+        "control_numbers": RedisControlNumbers(aries.redis, settings.redis_key_prefix, clock),
+        "usage": settings.x12_usage,
+    }

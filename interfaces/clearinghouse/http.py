@@ -14,6 +14,10 @@ What became of an interchange sent earlier (`look_up`): `GET <url>/<ISA13>`.
 - A timeout, a refused connection, a 429 or a 5xx (but 501): `ClearinghouseUnavailable`.
 - Anything else (405/501: no status service; 200 that is not X12):
   `TransmissionStatusUnknown`, for a person to find out.
+Real-time inquiries (`inquire`: a 270 or 276, answered with a 271 or 277, or a 999 refusing
+it): `POST <url>/real-time` with the X12 body, the way clearinghouses keep their real-time
+service apart from batch files (CAQH CORE connectivity carries the same payload). The same
+failures as a transmission: unavailable, refused, or an answer that is not X12.
 Neither the interchange nor the answer is logged: both carry PHI.
 """
 
@@ -33,7 +37,7 @@ from application.ports import (
     TransmissionStatusUnknown,
 )
 from application.x12.acknowledgements import read_answer
-from application.x12.segments import X12SyntaxError
+from application.x12.segments import X12SyntaxError, interchanges
 
 log = structlog.get_logger("aries.clearinghouse")
 
@@ -53,17 +57,14 @@ class HttpClearinghouse:
             "POST", self.url, content=interchange.encode("ascii"),
             headers={"Content-Type": "application/edi-x12", "Accept": "application/edi-x12"},
         )
-        status = response.status_code
-        if not 200 <= status < 300:
-            log.error("clearinghouse refused the transmission", status=status)
-            raise ClearinghouseRefused(f"the clearinghouse answered {status}")
-        answer = response.text
-        try:
-            read_answer(answer)
-        except X12SyntaxError as unreadable:
-            log.error("clearinghouse answer unreadable", status=status, length=len(answer))
-            raise MalformedAnswer("the clearinghouse's answer is not X12") from unreadable
-        return answer
+        return _x12_answer(response, "transmission", read_answer)
+
+    def inquire(self, inquiry: str) -> str:
+        response = self._call(
+            "POST", f"{self.url.rstrip('/')}/real-time", content=inquiry.encode("ascii"),
+            headers={"Content-Type": "application/edi-x12", "Accept": "application/edi-x12"},
+        )
+        return _x12_answer(response, "inquiry", interchanges)
 
     def look_up(self, interchange_control_number: str) -> TransmissionRecord:
         response = self._call(
@@ -109,3 +110,18 @@ class HttpClearinghouse:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _x12_answer(response: httpx.Response, what: str, read: Callable[[str], Any]) -> str:
+    """The body of a 2xx answer that `read` takes as X12: ClearinghouseRefused for any other
+    status, MalformedAnswer for a body that is not X12."""
+    status = response.status_code
+    if not 200 <= status < 300:
+        log.error(f"clearinghouse refused the {what}", status=status)
+        raise ClearinghouseRefused(f"the clearinghouse answered {status}")
+    try:
+        read(response.text)
+    except X12SyntaxError as unreadable:
+        log.error(f"clearinghouse {what} answer unreadable", length=len(response.text))
+        raise MalformedAnswer("the clearinghouse's answer is not X12") from unreadable
+    return response.text

@@ -19,6 +19,9 @@ The answer is the 999 followed by the 277CA, as one text. Control numbers of the
 follow the interchange's own. Seen control numbers, and the answer given to each, are
 remembered per process: `look_up(control number)` answers what a real clearinghouse's status
 service does (received, with its acknowledgements, or no record).
+
+Real-time inquiries (`inquire`: 270 eligibility, 276 claim status) are answered as
+`interfaces.clearinghouse.sandbox_inquiries` says, from documented test values.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from application.ports import Clock, SystemClock, TransmissionRecord
+from application.ports import ClearinghouseRefused, Clock, SystemClock, TransmissionRecord
 from application.x12.acknowledgements import (
     ClaimAckBatch,
     ClaimReport,
@@ -49,6 +52,7 @@ from domain import catalogue, pricing
 from domain.diagnosis import is_billable
 from domain.mbi import is_valid_mbi
 from domain.npi import is_valid_npi
+from interfaces.clearinghouse.sandbox_inquiries import answer_inquiry
 
 IK3_CODES = frozenset("1 2 3 4 5 6 7 8 I4 I6 I7 I8 I9".split())
 IK4_CODES = frozenset("1 2 3 4 5 6 7 8 9 10 12 13 I10 I11 I12 I13 I6 I9".split())
@@ -105,6 +109,13 @@ class SandboxClearinghouse:
         with self._lock:
             answer = self._answers.get(interchange_control_number)
         return TransmissionRecord(received=answer is not None, answer=answer)
+
+    def inquire(self, inquiry: str) -> str:
+        """A 270 answered with a 271, a 276 with a 277 (`sandbox_inquiries`)."""
+        try:
+            return answer_inquiry(inquiry, self.clearinghouse_id, self.clock.now())
+        except X12SyntaxError as unreadable:
+            raise ClearinghouseRefused("not a 270 or 276 inquiry") from unreadable
 
     def transmit(self, interchange: str) -> str:
         answer, icn = self._answer(interchange)

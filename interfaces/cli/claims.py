@@ -1,13 +1,16 @@
 """`aries claims ...`: the billing office's claim commands an office scripts (batch submission,
-patient payments and refunds, write-offs, closing), run as the tenant's billing office.
+claim status checks, patient payments and refunds, write-offs, closing), run as the tenant's
+billing office.
 
 Each command acts in one tenant (`--tenant`) under the actor `cli:claims`; a rule's refusal
-prints the rule and exits 1. Batch submission shows its progress."""
+prints the rule and exits 1. Batch submission and status checks show their progress."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
@@ -18,9 +21,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from application import claim_lifecycle as lifecycle
 from application.claim_batches import submit_claims
+from application.inquiries import InquiryUnanswered
+from application.ports import TransientFailure
 from domain.context import EventContext, bound_context
 from domain.errors import DomainError
 from interfaces.bootstrap import Aries, bootstrap
+from interfaces.clearinghouse import inquiry_service_from
 from interfaces.http.schemas.claim_lifecycle import WriteOffCode
 from interfaces.logging import configure_logging
 from interfaces.settings import Settings
@@ -91,6 +97,35 @@ def submit_batch(
                   f"{len(result['refused'])} refused")
     for claim_id, rule in result["refused"].items():
         console.print(f"  claim {claim_id} refused: {rule}")
+
+
+@app.command("status-check")
+def status_check(
+    tenant: str = Tenant,
+    older_than: int = typer.Option(
+        30, "--older-than", min=0, help="claims submitted at least this many days ago"
+    ),
+) -> None:
+    """Ask the payer the status (276/277) of every claim submitted more than `--older-than`
+    days ago and not yet adjudicated; denials and rejections land in the work queue."""
+    with _office(tenant) as aries:
+        inquiries = inquiry_service_from(aries)
+        before = aries.claims.clock.now() - timedelta(days=older_than)
+        with aries.read_engine.connect() as conn:
+            claim_ids = queries.claims_awaiting_payment(conn, tenant, before)
+        answers: Counter[str] = Counter()
+        failed: dict[UUID, str] = {}
+        with Progress(TextColumn("asking claim status"), BarColumn(), MofNCompleteColumn(),
+                      console=console) as progress:
+            for claim_id in progress.track(claim_ids, description="claims"):
+                try:
+                    answers[inquiries.request_claim_status(claim_id).category] += 1
+                except (DomainError, InquiryUnanswered, TransientFailure) as failure:
+                    failed[claim_id] = getattr(failure, "rule", type(failure).__name__)
+    console.print(f"{sum(answers.values())} claims answered: " + (
+        ", ".join(f"{n} {category}" for category, n in sorted(answers.items())) or "none"))
+    for claim_id, why in failed.items():
+        console.print(f"  claim {claim_id} not answered: {why}")
 
 
 @app.command("patient-payment")

@@ -17,6 +17,7 @@ from interfaces.cli import dev as dev_commands
 from interfaces.cli import jobs as jobs_commands
 from interfaces.cli import patients as patients_commands
 from interfaces.cli import projections as projections_commands
+from interfaces.cli import reports as reports_commands
 from interfaces.cli import run as run_commands
 from interfaces.cli import users as users_commands
 from interfaces.embedded import ExtraMissing
@@ -36,6 +37,7 @@ app.add_typer(users_commands.app, name="users")
 app.add_typer(audit_commands.app, name="audit")
 app.add_typer(jobs_commands.app, name="jobs")
 app.add_typer(patients_commands.app, name="patients")
+app.add_typer(reports_commands.app, name="reports")
 app.command("dev")(dev_commands.dev)
 app.command("serve")(run_commands.serve)
 app.command("project")(run_commands.project)

@@ -244,5 +244,6 @@ _TITLES = {
     413: "Request too large",
     415: "Unsupported media type",
     429: "Too many requests",
+    502: "Bad gateway",
     503: "Service unavailable",
 }

@@ -10,7 +10,7 @@ line records the patient's coverage group (N1/N2/N3 on Medicare rentals): read.o
 shows it.
 
 Revision ID: 0017_rental_periods
-Revises: 0016_billing_holds
+Revises: 0018_eligibility_and_status
 Create Date: 2026-12-04
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0017_rental_periods"
-down_revision = "0016_billing_holds"
+down_revision = "0018_eligibility_and_status"  # re-chained after merging main (was 0016)
 branch_labels = None
 depends_on = None
 

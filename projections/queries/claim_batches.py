@@ -4,6 +4,7 @@ over read.claims and read.work_queue, scoped to the caller's tenant."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -41,6 +42,22 @@ def claims_to_submit(conn: Connection, tenant_id: str) -> list[UUID]:
         .limit(BATCH_LIMIT)
     )
     return list(dict.fromkeys(conn.execute(query).scalars()))
+
+
+def claims_awaiting_payment(
+    conn: Connection, tenant_id: str, submitted_before: datetime
+) -> list[UUID]:
+    """The tenant's claims the payer has (submitted or accepted) but has not adjudicated,
+    sent before `submitted_before`, oldest first: the ones worth a claim status inquiry."""
+    c = claims.c
+    query = (
+        select(c.claim_id)
+        .where(tenant_rows(c.tenant_id, tenant_id), c.status.in_(("submitted", "accepted")),
+               c.submitted_at < submitted_before)
+        .order_by(c.submitted_at, c.claim_id)
+        .limit(BATCH_LIMIT)
+    )
+    return list(conn.execute(query).scalars())
 
 
 def patient_balances(

@@ -84,10 +84,12 @@ def place_bed_and_walker(aries, patient_id: UUID, order_date: date) -> tuple[UUI
     return placed.id, bed, walker
 
 
-def delivered_bed_and_walker(aries, delivered_on: date, *, swo: bool = True) -> DeliveredOrder:
+def delivered_bed_and_walker(
+    aries, delivered_on: date, *, swo: bool = True, mbi: str | None = None
+) -> DeliveredOrder:
     """Delivered with its SWO on file, or (`swo=False`) without one: an SWO may follow the
-    delivery of an item not on the WOPD list."""
-    patient_id, coverage_id = medicare_patient(aries)
+    delivery of an item not on the WOPD list. `mbi` defaults to a new one."""
+    patient_id, coverage_id = medicare_patient(aries, mbi=mbi)
     order_id, bed, walker = place_bed_and_walker(aries, patient_id, delivered_on)
     aries.orders.verify_coverage(
         order_id,

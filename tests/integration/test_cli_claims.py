@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from typer.testing import CliRunner
 
+from domain.claim_ids import claim_id_for
 from domain.claim_values import ClaimStatus
 from domain.context import bound_context
 from interfaces.cli.main import app
 from projections.runner import catch_up
 from tests.conftest import aries_on
+from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
 from tests.servers import fresh_database
 from tests.unit.claim_builders import NS, paid, scrubbed
 
@@ -91,3 +94,29 @@ def test_a_payers_scrubbed_claims_are_submitted_in_one_command(aries):
     assert "1 claims requested for submission, 0 refused" in done.output
     with bound_context(tenant_id=tenant):
         assert aries.claims.get_claim(claim.id).status is ClaimStatus.SUBMISSION_REQUESTED
+
+
+def test_a_status_check_asks_about_every_claim_submitted_long_enough_ago(aries):
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    delivered_on = datetime.now(UTC).date() - timedelta(days=75)
+    with bound_context(tenant_id=tenant):
+        delivered = delivered_bed_and_walker(aries, delivered_on, mbi="1EG4TE5MK73")
+        aries.claims.catch_up_all()
+        claim_id = claim_id_for(delivered.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
+        aries.claims.submit(claim_id)
+        claim = aries.claims.get_claim(claim_id)
+        sent_at = datetime.now(UTC) - timedelta(days=45)
+        claim.prepare_transmission("000000999", [claim_id], sent_at)
+        claim.record_submission("000000999", sent_at)
+        aries.claims.commit(claim)
+    catch_up(aries, "claims")
+
+    too_recent = claims("status-check", "--tenant", tenant, "--older-than", "60")
+    done = claims("status-check", "--tenant", tenant, "--older-than", "30")
+
+    assert too_recent.exit_code == 0 and "0 claims answered: none" in too_recent.output
+    assert done.exit_code == 0, done.output
+    assert "1 claims answered: 1 F1" in done.output
+    with bound_context(tenant_id=tenant):
+        events = [type(e).__name__ for e in aries.claims.repository.event_store.get(claim_id)]
+    assert events[-1] == "ClaimStatusReceived"

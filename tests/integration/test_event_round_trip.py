@@ -95,6 +95,9 @@ def _claim_stories() -> list:
     patient_pays = b.paid()
     patient_pays.record_patient_payment(Decimal("25.00"), b.PAID_ON, "CHK-1")
 
+    status_asked = b.submitted()  # a 277 answer on a claim the payer was sent
+    status_asked.record_status_report("F2", "1", None, b.PAID_ON, None, "ICN-9", b.at(20))
+
     appealed = b.denied()
     appealed.appeal(AppealLevel.REDETERMINATION, b.PAID_ON + timedelta(days=10), "meets policy")
     appealed.decide_appeal(b.PAID_ON + timedelta(days=40), False)
@@ -122,8 +125,8 @@ def _claim_stories() -> list:
 
     refunded = reversed_after_patient_paid()  # the patient's payment became a credit
     refunded.refund_patient(Decimal("5.00"), b.PAID_ON + timedelta(days=60), "REFUND-1")
-    return [rejected, secondary, patient_pays, appealed, replaced, voided, settled, *unconfirmed,
-            refunded]
+    return [rejected, secondary, patient_pays, status_asked, appealed, replaced, voided, settled,
+            *unconfirmed, refunded]
 
 
 def test_deep_claim_histories_round_trip_through_postgres():
@@ -173,6 +176,23 @@ def test_an_order_with_stays_and_a_redelivery_round_trips_through_postgres():
     order.open_due_rental_months(back)
     _store_and_reload(APPS["orders"], order, order.collect_events())
     assert {"aries.order.InstitutionalStayEnded", "aries.order.Redelivered"} <= SEEN
+
+
+def test_patient_stories_round_trip_through_postgres():
+    """What the derandomized walks may miss: an amended note, an eligibility answer."""
+    from datetime import UTC, date, datetime
+
+    from domain.patient import Patient
+    from tests.unit.test_patient import MBI, add_coverage, add_note, amend, demographics
+
+    patient = Patient.register(account_number="ACC-RT", demographics=demographics(),
+                               as_of=date(2024, 5, 1), mbi=MBI)
+    coverage_id = add_coverage(patient)
+    patient.record_eligibility(coverage_id, "BCBS01", "inactive", date(2024, 5, 1),
+                               datetime(2024, 5, 1, 15, tzinfo=UTC))
+    amend(patient, add_note(patient, subjective="short of breath"))
+    _store_and_reload(APPS["patients"], patient, patient.collect_events())
+    assert {"aries.patient.NoteAmended", "aries.patient.EligibilityChecked"} <= SEEN
 
 
 def test_the_machines_reach_every_event_type():

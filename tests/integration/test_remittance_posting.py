@@ -304,7 +304,7 @@ def test_a_reversal_and_its_corrected_claim_post_after_the_original(aries):
 
 def test_claim_level_cas_posts_clp04_and_is_what_the_secondary_is_told(aries):
     """WPC 'managed care' shape: the lines' SVC03 exceed CLP04 by a claim-level CAS."""
-    from application.submission import _prior_line  # what loop 2430 SVD/CAS is built from
+    from application.claim_documents import _prior_line  # what loop 2430 SVD/CAS is built from
 
     tenant = f"t-{uuid.uuid4().hex[:10]}"
     claim = filed_claim(aries, tenant)

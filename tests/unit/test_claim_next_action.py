@@ -44,3 +44,10 @@ def test_a_denial_says_which_carcs_denied_it():
 def test_a_claim_the_payer_crossed_over_waits_for_the_next_payer():
     step = next_action("paid", D("36.00"), "patient", None, crossed_over=True)
     assert (step.action, "crossed over" in step.why) == ("wait", True)
+
+
+def test_a_submitted_claim_the_payer_reports_denied_is_followed_up():
+    step = next_action("accepted", Decimal("180.00"), "MCR-DMEB", payer_status="F2")
+    assert step.action == "follow_up_claim_status"
+    assert next_action("accepted", Decimal("180.00"), "MCR-DMEB", payer_status="P1").action == (
+        "wait")

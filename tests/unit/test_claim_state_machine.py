@@ -20,6 +20,7 @@ from hypothesis.stateful import (
 
 from domain.claim import Claim
 from domain.claim_ids import claim_id_for, replacement_id_for
+from domain.claim_rules import ALLOWED_STATES
 from domain.claim_values import (
     PATIENT,
     Adjustment,
@@ -186,6 +187,16 @@ class ClaimLifecycle(RuleBasedStateMachine):
     def acknowledge(self, accepted, reasons):
         when = datetime(2025, 3, 13, tzinfo=UTC)
         self.attempt(lambda: self.claim.acknowledge(accepted, reasons, when))
+
+    @rule(category=st.sampled_from(["P1", "F1", "F2", "A4", "Z9"]))
+    def record_status_report(self, category):
+        """A 277 is recorded on a claim the payer was sent, in codes of list 507 only; it
+        changes nothing but the claim's version."""
+        allowed = self.claim.status in ALLOWED_STATES["record_status_report"][0]
+        when = datetime(2025, 3, 20, tzinfo=UTC)
+        succeeded = self.attempt(lambda: self.claim.record_status_report(
+            category, "1", None, day(20), None, None, when))
+        assert succeeded == (allowed and category != "Z9")
 
     @precondition(lambda self: self.claim.status is not S.SCRUBBED)
     @rule(npi=st.sampled_from(["1245319599", "1234567890"]))

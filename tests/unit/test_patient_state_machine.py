@@ -312,6 +312,15 @@ class PatientMachine(RuleBasedStateMachine):
     # Deactivation ends what a run can explore: only after a few events, mostly with a blank
     # reason (refused).
     @precondition(lambda self: len(self.history) >= 6)
+    @rule(data=st.data(), coverage=st.sampled_from(["active", "inactive", "rejected", "maybe"]))
+    def record_eligibility(self, data, coverage: str) -> None:
+        """A 271 is recorded against one of the patient's coverages, in three words only."""
+        coverage_id = self.existing_or_new(data, self.coverages, usually_existing=True)
+        ok = coverage_id in self.coverages and coverage != "maybe"
+        self.attempt(ok, self.patient.record_eligibility, coverage_id, "MCR-DMEB", coverage,
+                     AS_OF, datetime(2026, 1, 5, tzinfo=UTC),
+                     "72" if coverage == "rejected" else None)
+
     @rule(reason=st.sampled_from(["", " ", "\t", "", " ", "deceased"]), on=days)
     def deactivate(self, reason: str, on: date) -> None:
         ok = self.active and bool(reason.strip())

@@ -1,6 +1,6 @@
-"""Who the 837P names as subscriber (application/submission.py `_subscriber`): the patient, or
-the insured recorded on the coverage; a non-self coverage recorded before subscribers were kept
-is refused rather than billed under the patient's name."""
+"""Who the 837P names as subscriber (application/claim_documents.py `subscriber_of`): the
+patient, or the insured recorded on the coverage; a non-self coverage recorded before
+subscribers were kept is refused rather than billed under the patient's name."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import pytest
 
-from application.submission import _subscriber
+from application.claim_documents import subscriber_of
 from domain.errors import RuleViolated
 from domain.patient import Patient
 from domain.patient_values import CoverageRank, RelationshipToSubscriber, Sex
@@ -35,7 +35,7 @@ def patient_with(relationship: RelationshipToSubscriber, *, legacy: bool = False
 
 def test_the_patient_is_the_subscriber_of_a_self_coverage():
     patient, coverage_id = patient_with(RelationshipToSubscriber.SELF)
-    subscriber = _subscriber(patient, coverage_id)
+    subscriber = subscriber_of(patient, coverage_id)
     assert (subscriber.name.first_name, subscriber.relationship) == (
         patient.demographics.first_name, "18")
 
@@ -46,7 +46,7 @@ def test_the_patient_is_the_subscriber_of_a_self_coverage():
 ])
 def test_the_recorded_insured_is_the_subscriber_of_a_spouses_or_parents_plan(relationship, code):
     patient, coverage_id = patient_with(relationship)
-    subscriber = _subscriber(patient, coverage_id)
+    subscriber = subscriber_of(patient, coverage_id)
     assert (subscriber.name.first_name, subscriber.sex, subscriber.relationship) == (
         "Luis", "M", code)
     assert subscriber.date_of_birth == date(1946, 7, 1)
@@ -55,5 +55,5 @@ def test_the_recorded_insured_is_the_subscriber_of_a_spouses_or_parents_plan(rel
 def test_a_non_self_coverage_recorded_without_a_subscriber_is_refused():
     patient, coverage_id = patient_with(RelationshipToSubscriber.SPOUSE, legacy=True)
     with pytest.raises(RuleViolated) as refused:
-        _subscriber(patient, coverage_id)
+        subscriber_of(patient, coverage_id)
     assert refused.value.rule == "coverage_names_its_subscriber_when_not_the_patient"

@@ -16,18 +16,10 @@ from fastapi.responses import JSONResponse
 
 from application import claim_lifecycle as lifecycle
 from application.claims import SubmissionResult
-from application.identity import Principal
-from interfaces.bootstrap import Aries
-from interfaces.http.commands import (
-    CommandAccepted,
-    ExpectedVersion,
-    JobAccepted,
-    command_response,
-    job_response,
-)
+from interfaces.http.claim_commands import claim_command, run_claim_command, submission_job
+from interfaces.http.commands import ExpectedVersion, command_response
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
-from interfaces.http.problems import ProblemResponses
 from interfaces.http.schemas.claim_lifecycle import (
     AppealDecisionRequest,
     CloseRequest,
@@ -38,35 +30,11 @@ from interfaces.http.schemas.claim_lifecycle import (
     WriteOffRequest,
 )
 from interfaces.http.security import AUTH_RESPONSES
-from interfaces.workers.jobs import JobStore, job_id_for_submission
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"], responses=AUTH_RESPONSES)
 
-_errors = ProblemResponses({
-    404: "no such claim in your tenant",
-    409: "a claim rule refused the command (`rule` names it), or a concurrent change",
-    412: "If-Match names a version the claim has moved past",
-})
-COMMAND_ERRORS = _errors(404, 409, 412)
 
-
-def _submission_job(
-    aries: Aries, principal: Principal, claim_id: UUID, result: SubmissionResult
-) -> JSONResponse:
-    """202 with the job that sends this submission of the claim."""
-    job_id = job_id_for_submission(claim_id, result.submission_number)
-    JobStore(aries.read_engine).queued(
-        job_id, "claim_submission", principal.tenant_id, claim_id, str(principal.id)
-    )
-    return job_response(result, job_id)
-
-
-@router.post(
-    "/{claim_id}/corrections",
-    operation_id="correct_claim",
-    response_model=CommandAccepted,
-    responses=COMMAND_ERRORS,
-)
+@claim_command(router, "/{claim_id}/corrections", "correct_claim")
 def correct_claim(
     claim_id: UUID,
     body: CorrectionRequest,
@@ -76,19 +44,11 @@ def correct_claim(
 ) -> JSONResponse:
     """Correct a claim the payer never filed (a draft, or one rejected by the clearinghouse):
     it goes back to draft, to be submitted again as an original claim (frequency 1)."""
-    result = lifecycle.correct_claim(
-        aries.claims, claim_id, **body.model_dump(exclude_none=True), expected_version=expected
-    )
+    result = run_claim_command(lifecycle.correct_claim, aries, claim_id, body, expected)
     return command_response(result)
 
 
-@router.post(
-    "/{claim_id}/replacement",
-    status_code=201,
-    operation_id="replace_claim",
-    response_model=CommandAccepted,
-    responses=COMMAND_ERRORS,
-)
+@claim_command(router, "/{claim_id}/replacement", "replace_claim", status_code=201)
 def replace_claim(
     claim_id: UUID,
     body: ReplacementRequest,
@@ -99,19 +59,11 @@ def replace_claim(
     """Replace an adjudicated claim: its charges are reversed and a replacement claim
     (frequency 7, REF*F8 the payer's claim number) is drafted with the corrections. The answer
     is the replacement (`Location`); submit it when ready."""
-    result = lifecycle.replace_claim(
-        aries.claims, claim_id, **body.model_dump(exclude_none=True), expected_version=expected
-    )
+    result = run_claim_command(lifecycle.replace_claim, aries, claim_id, body, expected)
     return command_response(result, 201, location=f"/v1/claims/{result.id}")
 
 
-@router.post(
-    "/{claim_id}/resubmission",
-    status_code=202,
-    operation_id="resubmit_claim",
-    response_model=JobAccepted,
-    responses=COMMAND_ERRORS,
-)
+@claim_command(router, "/{claim_id}/resubmission", "resubmit_claim", status_code=202)
 def resubmit_claim(
     claim_id: UUID,
     body: ReplacementRequest,
@@ -122,21 +74,14 @@ def resubmit_claim(
     """Correct and resubmit an adjudicated (e.g. denied) claim in one call: the replacement
     (frequency 7 with the payer's claim number) is drafted, scrubbed and sent. The answer is
     the replacement claim and its submission job."""
-    result = lifecycle.replace_claim(
-        aries.claims, claim_id, **body.model_dump(exclude_none=True), submit=True,
-        expected_version=expected,
+    result = run_claim_command(
+        lifecycle.replace_claim, aries, claim_id, body, expected, submit=True
     )
     assert isinstance(result, SubmissionResult)
-    return _submission_job(aries, principal, result.id, result)
+    return submission_job(aries, principal, result.id, result)
 
 
-@router.post(
-    "/{claim_id}/secondary-billing",
-    status_code=202,
-    operation_id="bill_secondary",
-    response_model=JobAccepted,
-    responses=COMMAND_ERRORS,
-)
+@claim_command(router, "/{claim_id}/secondary-billing", "bill_secondary", status_code=202)
 def bill_secondary(
     claim_id: UUID,
     principal: Allowed("bill_secondary"),
@@ -147,15 +92,10 @@ def bill_secondary(
     balance moves to the secondary payer and the claim goes out to it with the primary's
     adjudication (loops 2320/2330/2430)."""
     result = lifecycle.bill_secondary(aries.claims, claim_id, expected_version=expected)
-    return _submission_job(aries, principal, claim_id, result)
+    return submission_job(aries, principal, claim_id, result)
 
 
-@router.post(
-    "/{claim_id}/patient-payments",
-    operation_id="record_patient_payment",
-    response_model=CommandAccepted,
-    responses=COMMAND_ERRORS,
-)
+@claim_command(router, "/{claim_id}/patient-payments", "record_patient_payment")
 def record_patient_payment(
     claim_id: UUID,
     body: PatientPaymentRequest,
@@ -164,18 +104,11 @@ def record_patient_payment(
     expected: ExpectedVersion,
 ) -> JSONResponse:
     """Record a payment from the patient; it may not exceed what the patient owes."""
-    result = lifecycle.record_patient_payment(
-        aries.claims, claim_id, **body.model_dump(exclude_none=True), expected_version=expected
-    )
+    result = run_claim_command(lifecycle.record_patient_payment, aries, claim_id, body, expected)
     return command_response(result)
 
 
-@router.post(
-    "/{claim_id}/patient-refunds",
-    operation_id="refund_patient",
-    response_model=CommandAccepted,
-    responses=COMMAND_ERRORS,
-)
+@claim_command(router, "/{claim_id}/patient-refunds", "refund_patient")
 def refund_patient(
     claim_id: UUID,
     body: PatientRefundRequest,
@@ -184,18 +117,11 @@ def refund_patient(
     expected: ExpectedVersion,
 ) -> JSONResponse:
     """Record a refund to the patient; it may not exceed the patient's credit on the claim."""
-    result = lifecycle.refund_patient(
-        aries.claims, claim_id, **body.model_dump(exclude_none=True), expected_version=expected
-    )
+    result = run_claim_command(lifecycle.refund_patient, aries, claim_id, body, expected)
     return command_response(result)
 
 
-@router.post(
-    "/{claim_id}/write-offs",
-    operation_id="write_off_claim",
-    response_model=CommandAccepted,
-    responses=COMMAND_ERRORS,
-)
+@claim_command(router, "/{claim_id}/write-offs", "write_off_claim")
 def write_off_claim(
     claim_id: UUID,
     body: WriteOffRequest,
@@ -210,12 +136,7 @@ def write_off_claim(
     return command_response(result)
 
 
-@router.post(
-    "/{claim_id}/appeal-decision",
-    operation_id="decide_claim_appeal",
-    response_model=CommandAccepted,
-    responses=COMMAND_ERRORS,
-)
+@claim_command(router, "/{claim_id}/appeal-decision", "decide_claim_appeal")
 def decide_claim_appeal(
     claim_id: UUID,
     body: AppealDecisionRequest,
@@ -224,18 +145,11 @@ def decide_claim_appeal(
     expected: ExpectedVersion,
 ) -> JSONResponse:
     """Record the payer's decision on the open appeal (the money follows as a remittance)."""
-    result = lifecycle.decide_appeal(
-        aries.claims, claim_id, **body.model_dump(exclude_none=True), expected_version=expected
-    )
+    result = run_claim_command(lifecycle.decide_appeal, aries, claim_id, body, expected)
     return command_response(result)
 
 
-@router.post(
-    "/{claim_id}/close",
-    operation_id="close_claim",
-    response_model=CommandAccepted,
-    responses=COMMAND_ERRORS,
-)
+@claim_command(router, "/{claim_id}/close", "close_claim")
 def close_claim(
     claim_id: UUID,
     principal: Allowed("close_claim"),

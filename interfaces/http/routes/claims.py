@@ -11,26 +11,26 @@ interfaces/http/schemas/claims.py.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from sqlalchemy import Connection
 
 from application.identity import Principal
 from domain.claim_values import AppealLevel
 from domain.errors import NotFound
 from interfaces.http.access import READ, SEARCH, record_access
 from interfaces.http.bounds import INTEGER_MAX
+from interfaces.http.claim_commands import claim_command, submission_job
 from interfaces.http.commands import (
-    CommandAccepted,
     ExpectedVersion,
-    JobAccepted,
     command_response,
     etag,
-    job_response,
 )
+from interfaces.http.csv_pages import CSV_RESPONSES, csv_page, wants_csv
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemResponses
@@ -57,20 +57,16 @@ from interfaces.http.schemas.claims import (
 )
 from interfaces.http.schemas.values import IsoDate
 from interfaces.http.security import AUTH_RESPONSES
-from interfaces.workers.jobs import JobStore, job_id_for_submission
 from projections.queries import claims as queries
 from projections.queries.work_queue import work_item_page
+
+P = TypeVar("P", bound=Page[Any])
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"], responses=AUTH_RESPONSES)
 # The PHI access log's fields class of a read of claims (their diagnoses).
 CLAIMS = "claims"
 
-_errors = ProblemResponses({
-    400: "malformed cursor",
-    404: "no such claim in your tenant",
-    409: "a claim rule refused the command (`rule` names it), or a concurrent change",
-    412: "If-Match names a version the claim has moved past",
-})
+_errors = ProblemResponses({400: "malformed cursor", 404: "no such claim in your tenant"})
 
 
 # --- Queries (declared before /{claim_id}, which would otherwise match them) ----------------
@@ -80,7 +76,7 @@ _errors = ProblemResponses({
     "/work-queue",
     operation_id="read_work_queue",
     response_model=Page[WorkItem],
-    responses=_errors(400),
+    responses={**CSV_RESPONSES, **_errors(400)},
 )
 def read_work_queue(
     principal: Allowed("read_work_queue", phi=CLAIMS),
@@ -94,22 +90,19 @@ def read_work_queue(
     ] = None,
     limit: PageSize = 50,
     cursor: Cursor = None,
-) -> Page[WorkItem]:
+) -> Page[WorkItem] | Response:
     """What needs doing next (claims to submit, rejections to fix, denials to appeal, rentals
     to bill, timely filing risks), soonest due first, each with the patient's name and account
     number (access-logged), the claim's amounts and age. `min_position` is a Claims-log
     position."""
-    wait_for_read_model(aries, response, "work_queue", "claims", min_position)
-    after = decode_cursor(cursor, (dt.date.fromisoformat, str, UUID))
-    with aries.read_engine.connect() as conn:
-        found = work_item_page(
+    return _named_page(
+        Page[WorkItem], WorkItem, aries, principal, request, response,
+        projection="work_queue", min_position=min_position,
+        cursor=decode_cursor(cursor, (dt.date.fromisoformat, str, UUID)),
+        query=lambda conn, after, today: work_item_page(
             conn, principal.tenant_id, kinds=kind, due_by=due_by, after=after, limit=limit
-        )
-    _record_search(aries, principal, request, found.rows)
-    today = aries.claims.clock.today()
-    return Page[WorkItem](
-        items=[WorkItem.of_row(row, today) for row in found.rows],
-        next_cursor=next_cursor(found.next_key),
+        ),
+        csv_name="work-queue.csv",
     )
 
 
@@ -128,7 +121,8 @@ def read_ar_aging(
 
 
 @router.get(
-    "", operation_id="list_claims", response_model=Page[ClaimSummary], responses=_errors(400)
+    "", operation_id="list_claims", response_model=Page[ClaimSummary],
+    responses={**CSV_RESPONSES, **_errors(400)},
 )
 def list_claims(
     principal: Allowed("list_claims", phi=CLAIMS),
@@ -154,24 +148,21 @@ def list_claims(
     patient_id: UUID | None = None,
     limit: PageSize = 50,
     cursor: Cursor = None,
-) -> Page[ClaimSummary]:
+) -> Page[ClaimSummary] | Response:
     """Claims of your tenant, oldest drafted first, each with the patient's name and account
     number (access-logged) and the next action and why. `min_position` is a Claims-log
     position; the claim drafted for a delivered order appears once the worker has drafted it."""
-    wait_for_read_model(aries, response, "claims", "claims", min_position)
-    after = decode_cursor(cursor, (dt.datetime.fromisoformat, UUID))
-    today = aries.claims.clock.today()
-    with aries.read_engine.connect() as conn:
-        found = queries.claim_page(
+    return _named_page(
+        Page[ClaimSummary], ClaimSummary, aries, principal, request, response,
+        projection="claims", min_position=min_position,
+        cursor=decode_cursor(cursor, (dt.datetime.fromisoformat, UUID)),
+        query=lambda conn, after, today: queries.claim_page(
             conn, principal.tenant_id, today=today, statuses=status, payer_id=payer_id,
             order_id=order_id, patient_id=patient_id,
             days_outstanding=BUCKET_DAYS[aging] if aging is not None else None,
             min_days_outstanding=min_days_outstanding, after=after, limit=limit,
-        )
-    _record_search(aries, principal, request, found.rows)
-    return Page[ClaimSummary](
-        items=[ClaimSummary.of_row(row, today) for row in found.rows],
-        next_cursor=next_cursor(found.next_key),
+        ),
+        csv_name="claims.csv",
     )
 
 
@@ -200,6 +191,37 @@ def read_claim(
     return detail
 
 
+def _named_page(
+    page_type: type[P],
+    model: Any,
+    aries: AriesDep,
+    principal: Principal,
+    request: Request,
+    response: Response,
+    *,
+    projection: str,
+    min_position: int | None,
+    cursor: Sequence[Any] | None,
+    query: Callable[[Connection, Sequence[Any] | None, dt.date], Any],
+    csv_name: str,
+) -> P | Response:
+    """One page of a claims list: wait until `projection` has reached `min_position`, read the
+    page after `cursor` (`query(conn, after, today)`), log the patients it names, answer each
+    row as `model.of_row(row, today)`, as JSON or (when asked) as the CSV file `csv_name`."""
+    wait_for_read_model(aries, response, projection, "claims", min_position)
+    today = aries.claims.clock.today()
+    with aries.read_engine.connect() as conn:
+        found = query(conn, cursor, today)
+    _record_search(aries, principal, request, found.rows)
+    page = page_type(
+        items=[model.of_row(row, today) for row in found.rows],
+        next_cursor=next_cursor(found.next_key),
+    )
+    if wants_csv(request):
+        return csv_page(page.items, model, page.next_cursor, csv_name)
+    return page
+
+
 def _record_search(
     aries: AriesDep, principal: Principal, request: Request, rows: Sequence[Any]
 ) -> None:
@@ -213,13 +235,7 @@ def _record_search(
 # --- Commands -----------------------------------------------------------------------------------
 
 
-@router.post(
-    "/{claim_id}/submit",
-    status_code=202,
-    operation_id="submit_claim",
-    response_model=JobAccepted,
-    responses=_errors(404, 409, 412),
-)
+@claim_command(router, "/{claim_id}/submit", "submit_claim", status_code=202)
 def submit_claim(
     claim_id: UUID,
     principal: Allowed("submit_claim"),
@@ -230,19 +246,10 @@ def submit_claim(
     submission happens in the background; follow it at `Location`, the job). A failed scrub is
     a 409 naming the first rule."""
     result = aries.claims.submit(claim_id, expected_version=expected)
-    job_id = job_id_for_submission(claim_id, result.submission_number)
-    JobStore(aries.read_engine).queued(
-        job_id, "claim_submission", principal.tenant_id, claim_id, str(principal.id)
-    )
-    return job_response(result, job_id)
+    return submission_job(aries, principal, claim_id, result)
 
 
-@router.post(
-    "/{claim_id}/transmission-settlement",
-    operation_id="settle_claim_transmission",
-    response_model=CommandAccepted,
-    responses=_errors(404, 409, 412),
-)
+@claim_command(router, "/{claim_id}/transmission-settlement", "settle_claim_transmission")
 def settle_claim_transmission(
     claim_id: UUID,
     body: TransmissionSettlement,
@@ -259,12 +266,7 @@ def settle_claim_transmission(
     return command_response(result)
 
 
-@router.post(
-    "/{claim_id}/appeals",
-    operation_id="appeal_claim",
-    response_model=CommandAccepted,
-    responses=_errors(404, 409, 412),
-)
+@claim_command(router, "/{claim_id}/appeals", "appeal_claim")
 def appeal_claim(
     claim_id: UUID,
     body: AppealRequest,
@@ -284,12 +286,7 @@ def appeal_claim(
     return command_response(result)
 
 
-@router.post(
-    "/{claim_id}/void",
-    operation_id="void_claim",
-    response_model=CommandAccepted,
-    responses=_errors(404, 409, 412),
-)
+@claim_command(router, "/{claim_id}/void", "void_claim")
 def void_claim(
     claim_id: UUID,
     body: VoidRequest,

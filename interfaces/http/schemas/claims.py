@@ -39,6 +39,9 @@ WorkItemKind = Literal[
     "appeal_denial",
     "timely_filing_risk",
     "bill_rental",
+    "billing_held",
+    "follow_up_claim_status",
+    "coverage_inactive",
 ]
 
 
@@ -52,7 +55,7 @@ def patient_name(row: Any) -> str | None:
 def _summary_fields(row: Any, today: dt.date) -> dict[str, Any]:
     step = next_action(
         row.status, row.balance, row.current_payer_id, row.secondary_payer_id, row.denial_carcs,
-        crossed_over=row.crossed_over_on is not None,
+        crossed_over=row.crossed_over_on is not None, payer_status=row.payer_status_category,
     )
     return {
         "patient_name": patient_name(row),
@@ -243,9 +246,12 @@ class WorkItem(BaseModel):
     """Something to do next (`kind`) and why (`detail`), with what a biller reads beside it."""
 
     kind: WorkItemKind
-    subject_id: UUID = Field(..., description="the claim, or for bill_rental the order line")
+    subject_id: UUID = Field(
+        ..., description="the claim, for bill_rental the order line, for coverage_inactive "
+        "the coverage"
+    )
     claim_id: UUID | None = None
-    order_id: UUID
+    order_id: UUID | None = None
     patient_id: UUID
     patient_name: str | None = Field(
         None, description="Last, First (PHI: the read is access-logged)", examples=["Rivera, Ana"]
