@@ -154,7 +154,7 @@ def test_every_order_event_round_trips_through_postgres():
     refused = make_ready(place("K0823"))
     refused.non_affirm_prior_authorization(refused.order_date, "not medically necessary")
     refused.cancel("prior authorization refused", refused.order_date)
-    for order in (cpap, refused):
+    for order in (cpap, refused, _order_with_a_stay_and_a_redelivery()):
         _store_and_reload(APPS["orders"], order, order.collect_events())
     declared = {cls.TOPIC for cls in event_classes(type(cpap)) if cls.__name__ != "Event"}
     assert declared - {"aries.order.Created"} <= SEEN
@@ -183,6 +183,12 @@ def test_billing_holds_and_runs_round_trip_through_postgres():
 def test_an_order_with_stays_and_a_redelivery_round_trips_through_postgres():
     """A path random walks reach only rarely: a stay with its discharge, a pickup, a new SWO
     and a redelivery that starts a second rental period."""
+    order = _order_with_a_stay_and_a_redelivery()
+    _store_and_reload(APPS["orders"], order, order.collect_events())
+    assert {"aries.order.InstitutionalStayEnded", "aries.order.Redelivered"} <= SEEN
+
+
+def _order_with_a_stay_and_a_redelivery():
     from datetime import date
 
     from tests.unit.order_builders import make_ready, place, pod_for
@@ -200,8 +206,7 @@ def test_an_order_with_stays_and_a_redelivery_round_trips_through_postgres():
     order.record_swo(date(2026, 6, 28), order.ordering_npi)
     order.redeliver(back, pod_for(order, back))
     order.open_due_rental_months(back)
-    _store_and_reload(APPS["orders"], order, order.collect_events())
-    assert {"aries.order.InstitutionalStayEnded", "aries.order.Redelivered"} <= SEEN
+    return order
 
 
 def test_patient_stories_round_trip_through_postgres():
