@@ -133,15 +133,19 @@ def _adherence(order: Order, line_id: UUID, rental_month: int) -> bool:
 
 
 def _oxygen(order: Order, line: OrderLine) -> dict[str, Any]:
-    """The flow and portable facts an oxygen line is priced by (42 CFR 414.226(e)): the
-    stationary prescription's flow picks the Q modifier for stationary and portable lines alike,
-    and whether portable oxygen is also prescribed on the order decides QF over QG."""
+    """The flow, portable and coverage-group facts an oxygen line is priced by (42 CFR
+    414.226(e); LCD L33797): the stationary prescription's flow picks the Q modifier for
+    stationary and portable lines alike, whether portable oxygen is also prescribed on the order
+    decides QF over QG, and the patient's coverage group (N1/N2/N3) is the line's own or, on a
+    portable line without one, the stationary line's."""
     stationary = [o for o in order.lines if o.hcpcs in pricing.STATIONARY_OXYGEN]
     portable = any(o.hcpcs in pricing.PORTABLE_OXYGEN for o in order.lines)
-    flow = line.oxygen_flow_lpm
+    flow, group = line.oxygen_flow_lpm, line.oxygen_group
     if line.hcpcs in pricing.PORTABLE_OXYGEN:
         flow = stationary[0].oxygen_flow_lpm if stationary else None
-    return {"oxygen_flow_lpm": flow, "portable_oxygen": portable}
+        if group is None and stationary:
+            group = stationary[0].oxygen_group
+    return {"oxygen_flow_lpm": flow, "portable_oxygen": portable, "oxygen_group": group}
 
 
 def _abn(order: Order) -> str | None:

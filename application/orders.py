@@ -204,6 +204,44 @@ class OrderApplication(AriesApplication):
         order.pick_up(picked_up_on, reason)
         return self.commit(order)
 
+    def record_admission(
+        self,
+        order_id: UUID,
+        *,
+        admitted_on: date,
+        setting: str,
+        discharged_on: date | None = None,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """An inpatient stay (hospital or SNF), with its discharge when it is known."""
+        order = self.load(order_id, Order, expected_version=expected_version)
+        today = self.clock.today()
+        order.record_admission(admitted_on, setting, today=today)
+        if discharged_on is not None:
+            order.record_discharge(discharged_on, today=today)
+        return self.commit(order)
+
+    def record_discharge(
+        self, order_id: UUID, *, discharged_on: date, expected_version: int | None = None
+    ) -> CommandResult:
+        order = self.load(order_id, Order, expected_version=expected_version)
+        order.record_discharge(discharged_on, today=self.clock.today())
+        return self.commit(order)
+
+    def redeliver(
+        self,
+        order_id: UUID,
+        *,
+        delivered_on: date,
+        pod: ProofOfDelivery,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        """The item is back in the home after a pickup; the month due that day opens with it."""
+        order = self.load(order_id, Order, expected_version=expected_version)
+        order.redeliver(delivered_on, pod, today=self.clock.today())
+        order.open_due_rental_months(delivered_on)
+        return self.commit(order)
+
     def cancel(
         self, order_id: UUID, *, reason: str, on: date, expected_version: int | None = None
     ) -> CommandResult:

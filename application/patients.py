@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -19,6 +19,7 @@ from application.eventstore import (
 )
 from application.ports import Clock
 from application.setup import SetupApplication
+from domain.context import bound_context
 from domain.errors import RuleViolated
 from domain.patient import Patient
 from domain.patient_mbi_index import RULE as MBI_IS_UNIQUE
@@ -49,6 +50,16 @@ class CorrectedFields:
 
     def applied_to(self, current: Demographics) -> Demographics:
         return replace(current, **self.values)
+
+
+@dataclass
+class MbiIndexBackfill:
+    """What `PatientApplication.index_mbis` did: counts, and patient ids only (no MBI)."""
+
+    indexed: int = 0
+    already_indexed: int = 0
+    without_mbi: int = 0
+    duplicates: list[str] = field(default_factory=list)  # patients whose MBI another holds
 
 
 class PatientApplication(AriesApplication):
@@ -113,6 +124,49 @@ class PatientApplication(AriesApplication):
                 if index is not None and index.patient_id != patient.id:
                     raise RuleViolated(MBI_IS_UNIQUE, TAKEN) from None
             raise
+
+    def index_mbis(
+        self, progress: Callable[[int, int], None] | None = None
+    ) -> MbiIndexBackfill:
+        """Reserve the MBI index of every patient registered before the index existed, in every
+        tenant (each index is stamped with its patient's tenant). Idempotent: a patient whose
+        MBI is indexed already is counted, not indexed again. Two patients of a tenant with the
+        same MBI (possible only before the index) are reported by id, and the first one
+        registered keeps the MBI."""
+        report = MbiIndexBackfill()
+        patient_ids = self.originator_ids(Patient.Registered.TOPIC)
+        for done, patient_id in enumerate(patient_ids, start=1):
+            patient = self.repository.get(patient_id)
+            assert isinstance(patient, Patient)
+            if patient.mbi is None:
+                report.without_mbi += 1
+            else:
+                with bound_context(tenant_id=patient.tenant_id):
+                    self._index_mbi(patient, report)
+            if progress is not None:
+                progress(done, len(patient_ids))
+        return report
+
+    def _index_mbi(self, patient: Patient, report: MbiIndexBackfill) -> None:
+        assert patient.mbi is not None
+        for _ in range(2):  # a registration may reserve it between our read and our save
+            index_id, index = self._mbi_index(patient.tenant_id, patient.mbi)
+            if index is not None and index.patient_id == patient.id:
+                report.already_indexed += 1
+                return
+            if index is not None and index.patient_id is not None:
+                report.duplicates.append(str(patient.id))
+                return
+            held = MbiIndex.reserve(index_id, patient.id) if index is None else index
+            if index is not None:
+                held.reserve_again(patient.id)
+            try:
+                self.commit(held)
+            except ConcurrentUpdate:
+                continue
+            report.indexed += 1
+            return
+        raise ConcurrentUpdate(f"the MBI index of patient {patient.id} kept changing")
 
     def get_patient(self, patient_id: UUID, version: int | None = None) -> Patient:
         return self.load(patient_id, Patient, version)

@@ -1,7 +1,9 @@
 """The HCPCS Level II items Aries prices, from the curated catalogue shipped with the package.
 
 No PyPI package ships the HCPCS list; `reference/hcpcs.csv` holds the codes DOMAIN.md names and
-common companions. The file is read once, lazily, as packaged reference data.
+common companions. The file is read once, lazily, as packaged reference data. Whether an item
+needs a written order prior to delivery is not typed into it: CMS's Required List says
+(`domain.required_list`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from functools import cache
 from importlib.resources import files
 
 from domain.errors import InvalidValue
+from domain.required_list import on_required_list
 
 HCPCS_FORMAT = re.compile(r"^[A-V][0-9]{4}$")
 
@@ -33,6 +36,7 @@ class HcpcsItem:
     payment_category: PaymentCategory
     serialized: bool
     prior_auth_required: bool
+    # On CMS's Required Face-to-Face Encounter and WOPD List (from whichever date it was listed).
     wopd_required: bool
     prior_auth_valid_days: int | None
     # Paid rental months: 13 for capped rentals, 36 for oxygen, 10 for inexpensive items
@@ -63,7 +67,7 @@ def catalogue() -> dict[str, HcpcsItem]:
             payment_category=PaymentCategory(row["payment_category"]),
             serialized=_flag(row["serialized"]),
             prior_auth_required=_flag(row["prior_auth_required"]),
-            wopd_required=_flag(row["wopd_required"]),
+            wopd_required=on_required_list(row["code"]),
             prior_auth_valid_days=_optional_int(row["prior_auth_valid_days"]),
             rental_cap_months=_optional_int(row["rental_cap_months"]),
         )

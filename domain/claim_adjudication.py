@@ -44,7 +44,7 @@ from domain.claim_values import (
 )
 from domain.errors import InvalidValue, require
 from domain.money import ZERO, exact_money
-from domain.rules import calendar_date, present_text
+from domain.rules import billing_rule, calendar_date, present_text
 
 if TYPE_CHECKING:
     from domain.claim import Claim
@@ -74,6 +74,12 @@ REVERSAL_STATUS_CODE = "22"
 CROSSOVER_STATUS_CODES = frozenset({"19", "20", "21"})
 
 
+@billing_rule(
+    "X12 005010X221A1 TR3 CLP02 (1, 2, 3, 19, 20, 21 processed; 4 denied; 22 reversal)"
+    " and CAS group codes (PR patient responsibility: deductible PR-1, coinsurance PR-2)",
+    "tests/unit/test_claim_posting.py::test_deductible_only_is_patient_responsibility_not_a_denial",
+    "tests/unit/test_claim_rules.py::test_claim_is_paid_partially_paid_or_denied_by_its_lines",
+)
 def adjudication_outcome(status_code: str, lines: Sequence[LineAdjudication]) -> ClaimStatus:
     """The claim's status after an adjudication.
 
@@ -102,6 +108,12 @@ def adjudication_outcome(status_code: str, lines: Sequence[LineAdjudication]) ->
     return ClaimStatus.PARTIALLY_PAID if any(p == 0 for p in paid) else ClaimStatus.PAID
 
 
+@billing_rule(
+    "X12 005010X221A1 TR3 CLP07 (payer claim control number) and TRN02 (the trace of a"
+    " payment, which a re-sent remittance or a second EFT changes)",
+    "tests/unit/test_claim_posting.py::test_identity_ignores_trace_and_date_but_not_payer_icn_or_content",
+    "tests/unit/test_claim_posting.py::test_the_same_adjudication_on_a_new_trace_posts_once",
+)
 def adjudication_identity(
     payer_id: str, payer_claim_control_number: str, status_code: str,
     lines: Sequence[LineAdjudication],
@@ -136,6 +148,13 @@ def pro_rata(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     return shares
 
 
+@billing_rule(
+    "X12 005010X221A1 TR3 loop 2100 CLP04 and claim-level CAS (the claim pays CLP04"
+    " whatever the SVC lines say); WPC 835 examples 'dollars and data sent separate' and"
+    " 'secondary payments'",
+    "tests/unit/test_claim_posting.py::test_claim_level_cas_lowers_what_the_lines_were_paid_to_clp04",
+    "tests/unit/test_claim_posting.py::test_allocation_keeps_every_cent",
+)
 def allocated(
     lines: Sequence[LineAdjudication], claim_adjustments: Sequence[Adjustment]
 ) -> list[LineAdjudication]:
@@ -173,6 +192,12 @@ class LineOutcome:
     paid_on: date  # of the latest remittance that touched the line
 
 
+@billing_rule(
+    "X12 005010X222A1 TR3 loop 2430 (SVD02 the prior payer's paid amount per line, CAS"
+    " its adjustments); X12 005010X221A1 TR3 CLP02 22 (a reversal carries the negated"
+    " amounts)",
+    "tests/unit/test_claim_posting.py::test_what_the_primary_paid_nets_its_reversals_and_keeps_each_cas_group",
+)
 def payer_line_outcomes(
     adjudications: Sequence[tuple[str, date, Sequence[LineAdjudication]]], payer_id: str
 ) -> dict[UUID, LineOutcome]:
@@ -376,6 +401,13 @@ def status_after_posting(claim: Claim, outcome: ClaimStatus) -> ClaimStatus:
     return outcome
 
 
+@billing_rule(
+    "X12 005010X221A1 TR3 CLP02 19 (processed as primary, forwarded to additional payer);"
+    " CMS Pub. 100-04 ch. 22 s. 60 (RARC MA18: the claim was forwarded to the supplemental"
+    " insurer)",
+    "tests/unit/test_claim_posting.py::test_a_crossed_over_claim_is_not_billed_to_the_secondary_or_patient_by_hand",
+    "tests/unit/test_claim_posting.py::test_the_payer_a_crossed_over_claim_went_to_pays_what_the_primary_left",
+)
 def crossover_payer_of(claim: Claim, payer: str) -> bool:
     """Whether `payer` is the payer a crossed-over claim was forwarded to, answering for the
     first time: not the primary, not a secondary billed already. CLP02 19 (X12 RFI 2365): the

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.claim_values import AppealLevel
 from domain.errors import InvalidValue, require
-from domain.rules import calendar_date, present_text
+from domain.rules import billing_rule, calendar_date, present_text
 
 if TYPE_CHECKING:
     from domain.claim import Claim
@@ -70,7 +70,13 @@ def appeal_may_be_filed(claim: Claim, level: AppealLevel, filed_on: date) -> Non
         )
 
 
+@billing_rule(
+    "CMS Pub. 100-04 ch. 1 s. 70 (claims filed after the time limit are denied); X12 RARC"
+    " N211 'You may not appeal this decision' with CARC 29",
+    "tests/unit/test_claim_rules.py::test_timely_filing_denial_is_not_appealable",
+)
 def determination_is_appealable(carcs: Iterable[str]) -> None:
+    """A denial for timely filing (CARC 29) is not appealable."""
     not_appealable = NOT_APPEALABLE_CARCS.intersection(carcs)
     require(
         not not_appealable,
@@ -79,9 +85,17 @@ def determination_is_appealable(carcs: Iterable[str]) -> None:
     )
 
 
+@billing_rule(
+    "42 CFR 405.942 (a redetermination is requested within 120 days of receipt of the"
+    " initial determination); CMS Pub. 100-04 ch. 29 s. 310",
+    "tests/unit/test_claim_rules.py::test_redetermination_filed_within_120_days_of_remittance",
+    "tests/unit/test_claim_rules.py::test_redetermination_is_requested_once",
+)
 def redetermination_may_be_filed(
     filed_on: date, determined_on: date, already_filed_on: date | None
 ) -> None:
+    """A redetermination is requested once, within 120 days of the remittance that decided the
+    claim."""
     require(
         already_filed_on is None,
         "redetermination_is_requested_once",
@@ -95,12 +109,20 @@ def redetermination_may_be_filed(
     )
 
 
+@billing_rule(
+    "42 CFR 405.962 (a reconsideration is requested within 180 days of receipt of the"
+    " redetermination); CMS Pub. 100-04 ch. 29 s. 320",
+    "tests/unit/test_claim_rules.py::test_reconsideration_filed_within_180_days_of_redetermination",
+    "tests/unit/test_claim_rules.py::test_reconsideration_follows_unfavourable_redetermination",
+)
 def reconsideration_may_be_filed(
     filed_on: date,
     redetermined_on: date | None,
     redetermination_favourable: bool | None,
     already_filed_on: date | None,
 ) -> None:
+    """A reconsideration follows an unfavourable redetermination, once, within 180 days of its
+    decision."""
     require(
         redetermined_on is not None and redetermination_favourable is False,
         "reconsideration_follows_unfavourable_redetermination",

@@ -114,6 +114,8 @@ def bill_lines(
             abn=line.abn,
             kx_documented=line.kx_documented,
             portable_oxygen=line.portable_oxygen,
+            oxygen_group=line.oxygen_group,
+            service_from=from_date,
             extra_modifiers=line.extra_modifiers,
             fees=line_fees,
         )

@@ -36,6 +36,7 @@ from domain.claim_values import (
 )
 from domain.errors import require
 from domain.money import ZERO
+from domain.rules import billing_rule
 
 PRIOR_PAYER_IMPACT = "23"  # CARC 23: informational on a secondary remittance (see above)
 
@@ -54,6 +55,12 @@ ADJUSTMENT_KIND = {
 PRIOR_PAYER_IMPACT = "23"
 
 
+@billing_rule(
+    "X12 005010X221A1 TR3 CAS03 (an adjustment amount of 0.00 is valid: a reason without"
+    " money); X12 RFI 2535 (CARC 23 reports the prior payer's adjudication, already"
+    " posted)",
+    "tests/unit/test_claim_posting.py::test_a_zero_cas_amount_is_accepted_and_moves_no_money",
+)
 def moves_money(adjustment: Adjustment) -> bool:
     """Whether a remittance adjustment posts ledger entries: not a 0.00 amount (a reason, no
     money), not CARC 23 (the prior payer's adjudication, already on the ledger)."""

@@ -24,7 +24,7 @@ from domain.claim_values import ClaimLine, ClaimStatus
 from domain.diagnosis import is_billable
 from domain.errors import DomainError, InvalidValue, RuleViolated, require
 from domain.npi import is_valid_npi
-from domain.rules import present_text
+from domain.rules import billing_rule, present_text
 
 ORIGINAL, REPLACEMENT, VOID = "1", "7", "8"
 BILLING_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
@@ -66,7 +66,13 @@ def billing_month_of(value: Any) -> str:
 # --- Scrub rules: each a named pure check returning its failure messages --------------------
 
 
+@billing_rule(
+    "X12 005010X222A1 TR3 loop 2400 SV101-2 (a HCPCS Level II procedure code); the CMS"
+    " HCPCS Level II file, as curated in domain/reference/hcpcs.csv",
+    "tests/unit/test_claim_rules.py::test_claim_lines_have_valid_hcpcs",
+)
 def lines_have_valid_hcpcs(lines: Sequence[ClaimLine]) -> list[str]:
+    """Every line's HCPCS code is one the catalogue holds: a HCPCS Level II code Aries prices."""
     failures = []
     for line in lines:
         try:
@@ -76,13 +82,30 @@ def lines_have_valid_hcpcs(lines: Sequence[ClaimLine]) -> list[str]:
     return failures
 
 
+@billing_rule(
+    "X12 005010X222A1 TR3 loop 2300 HI (ICD-10-CM diagnosis codes); ICD-10-CM Official"
+    " Guidelines for Coding and Reporting, section I.B (codes are reported to the highest"
+    " number of characters available); the CMS ICD-10-CM code files",
+    "tests/unit/test_claim_rules.py::test_claim_diagnoses_are_billable_icd10cm",
+)
 def diagnoses_are_billable(diagnoses: Sequence[str]) -> list[str]:
+    """Every diagnosis on the claim is a billable ICD-10-CM code, never a category that has
+    subcodes."""
     return [
         f"{code} is not a billable ICD-10-CM code" for code in diagnoses if not is_billable(code)
     ]
 
 
+@billing_rule(
+    "X12 005010X222A1 TR3 loop 2400 SV101-3; DME MAC modifier pages (Noridian JD DME"
+    " 'RR', 'NU', 'UE'; CGS JB Supplier Manual, modifiers): a DME line states whether it"
+    " is rented, bought new or bought used",
+    "tests/unit/test_claim_rules.py::test_claim_lines_carry_pricing_modifier",
+    "tests/unit/test_claim_rules.py::test_supply_lines_need_no_pricing_modifier",
+)
 def lines_carry_pricing_modifier(lines: Sequence[ClaimLine]) -> list[str]:
+    """Every equipment line leads with its pricing modifier (RR rental, NU new purchase, UE used
+    purchase); supplies are billed without one."""
     failures = []
     for line in lines:
         try:
@@ -106,17 +129,40 @@ def line_modifier_failures(lines: Sequence[ClaimLine]) -> list[tuple[str, str]]:
     return failures
 
 
+@billing_rule(
+    "45 CFR 162.406 (the NPI: ten digits, the last a check digit computed with the Luhn"
+    " formula over the prefix 80840); X12 005010X222A1 TR3 loop 2420E NM109 (ordering"
+    " provider)",
+    "tests/unit/test_claim_rules.py::test_npi_passes_luhn_check",
+)
 def ordering_npi_is_valid(npi: str) -> list[str]:
+    """The ordering practitioner's NPI passes its Luhn check digit."""
     return [] if is_valid_npi(npi) else [f"ordering NPI {npi!r} fails the Luhn check"]
 
 
+@billing_rule(
+    "42 CFR 410.38 (a written order with the standard elements, 84 FR 60648, is on file"
+    " before the claim is submitted); CMS Pub. 100-08 ch. 4 s. 4.26 (proof of delivery"
+    " supports every claim and is kept 7 years)",
+    "tests/unit/test_claim_rules.py::test_scrub_checks_claim_requires_delivery_and_swo",
+)
 def documents_are_on_file(swo_on_file: bool, pod_on_file: bool) -> list[str]:
+    """A claim is scrubbed only with its standard written order and its proof of delivery on
+    file."""
     missing = [
         name for name, present in (("SWO", swo_on_file), ("POD", pod_on_file)) if not present
     ]
     return [f"{' and '.join(missing)} not on file"] if missing else []
 
 
+@billing_rule(
+    "42 CFR 414.234(d)-(e) (an affirmed prior authorization decision is a condition of"
+    " payment; its UTN goes on the claim); DME MAC prior authorization pages (CGS 'Prior"
+    " Authorization for DMEPOS': decisions valid 6 months for power mobility devices, 1"
+    " month for support surfaces)",
+    "tests/unit/test_claim_rules.py::test_prior_auth_item_claim_carries_unexpired_utn",
+    "tests/unit/test_claim_rules.py::test_a_later_rental_month_carries_the_utn_but_is_not_refused_once_its_window_passed",
+)
 def prior_auth_lines_carry_unexpired_utn(
     lines: Sequence[ClaimLine], utn: str | None, utn_valid_until: date | None
 ) -> list[str]:
@@ -147,6 +193,13 @@ def billed_filing_limit(claim: Any) -> Any:
     return getattr(claim, "filing_limit", None) or pricing.payer(claim.billed_payer_id)
 
 
+@billing_rule(
+    "42 CFR 424.44 (Medicare: 12 months after the date of service); CMS Pub. 100-04 ch. 1"
+    " s. 70 and 70.1 (the line item From date counts); Illinois HFS provider notice of 23"
+    " July 2012 (Medicaid: 180 days)",
+    "tests/unit/test_claim_rules.py::test_claim_filed_within_twelve_months_of_service",
+    "tests/unit/test_claim_rules.py::test_a_medicaid_claim_is_filed_within_its_payers_180_days_not_twelve_months",
+)
 def lines_filed_within_limit(lines: Sequence[ClaimLine], as_of: date, payer: Any) -> list[str]:
     """Each line is filed by its billed payer's timely filing deadline, counted from the line's
     From date (Pub 100-04 ch.1 §70.1: for professional claims, DME rentals included, the line
@@ -267,7 +320,14 @@ def interchange_control_number(value: object) -> str:
     return value
 
 
+@billing_rule(
+    "42 CFR 410.38 (the written order before the claim); CMS Pub. 100-08 ch. 4 s. 4.26.1"
+    " (the delivery date on the proof of delivery is the date of service)",
+    "tests/unit/test_claim_rules.py::test_claim_cannot_be_drafted_before_delivery_and_swo",
+)
 def claim_requires_delivery_and_swo(swo_on_file: object, pod_on_file: object) -> None:
+    """A claim is drafted only for a delivered item with its standard written order on file; a
+    month refused for want of them is a billing hold, drafted once they are recorded."""
     require(
         swo_on_file is True and pod_on_file is True,
         "claim_requires_delivery_and_swo",
@@ -275,9 +335,17 @@ def claim_requires_delivery_and_swo(swo_on_file: object, pod_on_file: object) ->
     )
 
 
+@billing_rule(
+    "X12 005010X222A1 TR3 loops 2320/2330B (the prior payer of a secondary claim) and"
+    " 2430 (what it paid on each line); CMS Pub. 100-05 ch. 3 (Medicare Secondary Payer:"
+    " bill the other payer the balance)",
+    "tests/unit/test_claim_rules.py::test_claim_moves_to_secondary_once",
+    "tests/unit/test_claim_rules.py::test_secondary_payer_differs_from_primary",
+)
 def secondary_payer_may_be_billed(
     payer_id: str, primary_payer_id: str, secondary_payer_id: str | None
 ) -> None:
+    """A claim moves to a secondary payer once, and to a payer other than its primary."""
     require(
         secondary_payer_id is None,
         "claim_moves_to_secondary_once",

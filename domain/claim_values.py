@@ -142,6 +142,7 @@ class LineToBill:
     serial_number: str | None = None
     oxygen_flow_lpm: Decimal | None = None
     portable_oxygen: bool = False
+    oxygen_group: int | None = None  # LCD L33797 coverage group: N1/N2/N3 on Medicare oxygen
     adherence_met: bool | None = None
     # The order's ABN decision ('signed', 'refused', 'not_obtained') or None: none recorded.
     abn: str | None = None

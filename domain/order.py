@@ -1,13 +1,14 @@
 """The Order aggregate: one patient's order for equipment, from intake to pickup.
 
 Its values are in `domain.order_values`, its rules in `domain.order_rules` and, for delivery,
-`domain.order_delivery`.
+`domain.order_delivery`; its queries in `domain.order_queries`; rental periods (stays,
+redeliveries) in `domain.rental_periods`.
 
 Lifecycle (DOMAIN.md, "Order lifecycle"): `Order.intake` -> coverage verification, documents
 (SWO, WOPD, face-to-face, ABN) and prior authorization decisions -> `deliver` (with proof of
 delivery; the delivery date is the date of service) -> monthly rental months opened by
-`open_due_rental_months` -> `pick_up`. An order may be put on hold and released, and cancelled
-before delivery.
+`open_due_rental_months` -> `pick_up` (and `redeliver` when the item comes back). An order may
+be put on hold and released, and cancelled before delivery; inpatient stays pause the rental.
 
 Choices a reader may question:
 - Ids: the caller gives the order id and every `OrderLine.line_id`; events never make one.
@@ -16,8 +17,9 @@ Choices a reader may question:
   `delivery_blockers(on)` / `ready_for_delivery(on)`, not a recorded state.
 - A hold defers rental billing, it does not shift it: while the order is on hold nothing is
   opened; after `release` the months that came due during the hold are opened with their usual
-  anniversary dates. (A hospital stay that pauses the rental count is a different fact, not
-  modelled yet.) A hold may outlive the pickup, so `release` is accepted after pickup.
+  anniversary dates. A hospital or SNF stay is a different fact: it moves the month to the
+  discharge date (`record_admission`). A hold may outlive the pickup, so `release` is accepted
+  after pickup.
 - Purchase lines are billed once, dated at delivery: `billable_purchases()` lists them (empty
   before delivery and while on hold). The Order does not record what was billed; the claim
   process manager keys claims by (order id, line id[, month number]) so billing twice is
@@ -28,7 +30,7 @@ Choices a reader may question:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
 
@@ -36,8 +38,10 @@ from eventsourcing.domain import event
 
 from domain import order_delivery as delivery
 from domain import order_rules as rules
+from domain import rental_periods as periods
 from domain.base import AriesAggregate, pin_topics
 from domain.npi import valid_npi
+from domain.order_queries import OrderQueries
 from domain.order_values import (
     AdherenceEvaluation,
     CoverageVerification,
@@ -51,14 +55,14 @@ from domain.order_values import (
     ProofOfDelivery,
     RentalMonth,
     SignerRelationship,
-    latest_verdict,
     rental_months_due,
 )
 from domain.pricing import AbnDecision, abn_decision
-from domain.rules import calendar_date, present_text, refusing_rules
+from domain.rental_periods import InpatientSetting, InstitutionalStay, Possession
+from domain.rules import calendar_date, present_text
 
 
-class Order(AriesAggregate):
+class Order(OrderQueries, AriesAggregate):
     """An order: decide in the public methods, apply in the `@event` methods (replayed).
 
     Create with `Order.intake(...)`; never call `Order(...)` directly (it skips the rules).
@@ -154,6 +158,8 @@ class Order(AriesAggregate):
         self._rental_months: dict[UUID, tuple[RentalMonth, ...]] = {
             line.line_id: () for line in self.lines if line.billing is LineBilling.RENTAL
         }
+        self._possessions: tuple[Possession, ...] = ()  # each delivery until its pickup
+        self._stays: tuple[InstitutionalStay, ...] = ()
 
     # -- coverage ---------------------------------------------------------------------------
 
@@ -289,33 +295,6 @@ class Order(AriesAggregate):
 
     # -- delivery ---------------------------------------------------------------------------
 
-    def _delivery_checks(self, on: date, today: date | None = None) -> list[Callable[[], None]]:
-        return [
-            lambda: delivery.delivery_is_not_in_the_future(on, today),
-            lambda: rules.cancelled_order_accepts_no_changes(self._stage),
-            lambda: delivery.order_is_delivered_only_once(self._stage),
-            lambda: delivery.order_on_hold_cannot_be_delivered(self._hold),
-            lambda: delivery.delivery_is_not_before_order_date(self.order_date, on),
-            lambda: delivery.delivery_requires_verified_eligible_coverage(self.coverage, on),
-            lambda: delivery.same_or_similar_equipment_blocks_delivery(self.coverage),
-            lambda: delivery.delivery_requires_unexpired_prior_authorization(
-                self.lines, self._prior_authorizations, on
-            ),
-            lambda: delivery.delivery_of_wopd_item_requires_wopd_and_face_to_face(
-                self.lines, self.wopd_signed_on, self.face_to_face_on, on
-            ),
-            lambda: delivery.face_to_face_is_within_six_months_before_the_wopd(
-                self.lines, self.wopd_signed_on, self.face_to_face_on
-            ),
-        ]
-
-    def delivery_blockers(self, on: date) -> tuple[str, ...]:
-        """The rules that would refuse a delivery on `on` (proof of delivery aside)."""
-        return refusing_rules(self._delivery_checks(calendar_date(on, "on")))
-
-    def ready_for_delivery(self, on: date) -> bool:
-        return not self.delivery_blockers(on)
-
     def deliver(
         self, delivered_on: date, pod: ProofOfDelivery, *, today: date | None = None
     ) -> None:
@@ -333,6 +312,7 @@ class Order(AriesAggregate):
         self._stage = OrderStatus.DELIVERED
         self.delivered_on = delivered_on
         self.pod = pod
+        self._possessions = (Possession(delivered_on),)
 
     # -- hold -------------------------------------------------------------------------------
 
@@ -383,6 +363,83 @@ class Order(AriesAggregate):
         self._stage = OrderStatus.PICKED_UP
         self.picked_up_on = picked_up_on
         self._pickup_reason = reason
+        last = self._possessions[-1]
+        self._possessions = (*self._possessions[:-1], Possession(last.delivered_on, picked_up_on))
+
+    # -- interruptions: inpatient stays and redelivery (domain.rental_periods) -------------
+
+    def record_admission(
+        self, admitted_on: date, setting: InpatientSetting | str, *, today: date | None = None
+    ) -> None:
+        """The patient was admitted to a hospital or SNF: no rental month is paid while there
+        (the count resumes at discharge). Refused if a month already opened starts during it."""
+        rules.cancelled_order_accepts_no_changes(self._stage)
+        periods.institutional_stay_is_recorded_while_the_item_is_home(
+            self._stage is OrderStatus.DELIVERED
+        )
+        calendar_date(admitted_on, "admitted_on")
+        where = periods.inpatient_setting(setting)
+        periods.stay_dates_are_not_in_the_future(admitted_on, today)
+        assert self.delivered_on is not None
+        periods.admission_is_not_before_delivery(self._possessions[-1].delivered_on, admitted_on)
+        periods.one_institutional_stay_at_a_time(self._stays, admitted_on)
+        periods.institutional_stay_does_not_cover_an_opened_rental_month(
+            InstitutionalStay(admitted_on, where), self._opened_starts()
+        )
+        self._admitted(admitted_on, where)
+
+    @event("InstitutionalStayBegan")
+    def _admitted(self, admitted_on: date, setting: InpatientSetting) -> None:
+        self._stays = (*self._stays, InstitutionalStay(admitted_on, setting))
+
+    def record_discharge(self, discharged_on: date, *, today: date | None = None) -> None:
+        """The patient is home again: the paused rental month resumes on this date."""
+        rules.cancelled_order_accepts_no_changes(self._stage)
+        calendar_date(discharged_on, "discharged_on")
+        periods.discharge_ends_an_open_stay(self._stays)
+        periods.stay_dates_are_not_in_the_future(discharged_on, today)
+        stay = self._stays[-1]
+        periods.discharge_is_not_before_admission(stay.admitted_on, discharged_on)
+        self._discharged(discharged_on)
+
+    @event("InstitutionalStayEnded")
+    def _discharged(self, discharged_on: date) -> None:
+        stay = self._stays[-1]
+        self._stays = (
+            *self._stays[:-1],
+            InstitutionalStay(stay.admitted_on, stay.setting, discharged_on),
+        )
+
+    def redeliver(
+        self, delivered_on: date, pod: ProofOfDelivery, *, today: date | None = None
+    ) -> None:
+        """The item is back in the home after a pickup: the count goes on, or a new rental
+        period starts when the gap exceeds 60 days after the month in which use ceased (then a
+        new SWO, signed after the pickup, is required)."""
+        rules.cancelled_order_accepts_no_changes(self._stage)
+        periods.redelivery_follows_a_pickup(self._stage is OrderStatus.PICKED_UP)
+        calendar_date(delivered_on, "delivered_on")
+        delivery.delivery_is_not_in_the_future(delivered_on, today)
+        delivery.order_on_hold_cannot_be_delivered(self._hold)
+        assert self.picked_up_on is not None
+        periods.redelivery_is_not_before_pickup(self.picked_up_on, delivered_on)
+        ceased = periods.month_in_which_use_ceased(self._possessions, self._stays)
+        new_period = ceased is not None and periods.starts_a_new_rental_period(ceased, delivered_on)
+        periods.new_rental_period_requires_a_new_swo(
+            new_period, self.picked_up_on, self.swo_signed_on
+        )
+        self._redelivered(delivered_on, delivery.checked_pod(pod, delivered_on, self.lines))
+
+    @event("Redelivered")
+    def _redelivered(self, delivered_on: date, pod: ProofOfDelivery) -> None:
+        self._stage = OrderStatus.DELIVERED
+        self.picked_up_on = None
+        self._pickup_reason = None
+        self.pod = pod
+        self._possessions = (*self._possessions, Possession(delivered_on))
+
+    def _opened_starts(self) -> list[date]:
+        return [month.from_date for months in self._rental_months.values() for month in months]
 
     def cancel(self, reason: str, on: date) -> None:
         """Cancelled before delivery (after delivery, record a pickup)."""
@@ -421,15 +478,17 @@ class Order(AriesAggregate):
     def due_rental_months(self, as_of: date) -> list[RentalMonth]:
         """The rental months due by `as_of` and not yet opened (pure query; records nothing).
 
-        Month n of a rental line starts n-1 calendar months after delivery and is due on its
-        first day. None before delivery, none while on hold (they come due after release),
-        none beyond the item's `rental_cap_months`, none starting on or after pickup.
+        Month n of a rental period starts n-1 calendar months after its anchor (the delivery,
+        or the date use resumed) and is due on its first day (`domain.rental_periods`). None
+        before delivery, none while on hold (they come due after release), none while the
+        patient is an inpatient, none beyond the item's `rental_cap_months` in a period, none
+        starting on or after a pickup.
         """
         calendar_date(as_of, "as_of")
         if self.delivered_on is None or self._hold is not None:
             return []
         return rental_months_due(
-            self.lines, self.delivered_on, self.picked_up_on, self._rental_months, as_of
+            self.lines, self._possessions, self._stays, self._rental_months, as_of
         )
 
     def open_due_rental_months(self, as_of: date) -> list[RentalMonth]:
@@ -439,94 +498,17 @@ class Order(AriesAggregate):
         rules.check_months_to_open(self.lines, self._rental_months, due)
         for month in due:
             self._rental_month_opened(
-                month.line_id, month.month_number, month.from_date, month.to_date
+                month.line_id, month.month_number, month.from_date, month.to_date, month.period
             )
         return due
 
     @event("RentalMonthOpened")
     def _rental_month_opened(
-        self, line_id: UUID, month_number: int, from_date: date, to_date: date
+        self, line_id: UUID, month_number: int, from_date: date, to_date: date, period: int = 1
     ) -> None:
-        month = RentalMonth(line_id, month_number, from_date, to_date)
+        # Opened before rental periods were counted: every month was in period 1.
+        month = RentalMonth(line_id, month_number, from_date, to_date, period)
         self._rental_months[line_id] = (*self._rental_months.get(line_id, ()), month)
-
-    # -- queries ----------------------------------------------------------------------------
-
-    @property
-    def ordering_npi(self) -> str:
-        return self.practitioner.npi
-
-    def line(self, line_id: UUID) -> OrderLine:
-        rules.line_is_on_the_order(line_id, self.lines)
-        return next(line for line in self.lines if line.line_id == line_id)
-
-    @property
-    def status(self) -> OrderStatus:
-        """ON_HOLD while held (before delivery or during the rental), else the stage."""
-        if self._hold is not None and self._stage in (OrderStatus.INTAKE, OrderStatus.DELIVERED):
-            return OrderStatus.ON_HOLD
-        return self._stage
-
-    @property
-    def on_hold(self) -> bool:
-        return self._hold is not None
-
-    @property
-    def hold_reason(self) -> str | None:
-        return self._hold.reason if self._hold else None
-
-    @property
-    def payer_id(self) -> str | None:
-        return self.coverage.payer_id if self.coverage else None
-
-    @property
-    def swo_on_file(self) -> bool:
-        return self.swo_signed_on is not None
-
-    @property
-    def abn_on_file(self) -> bool:
-        return self.abn_signed_on is not None
-
-    def prior_authorization(self, line_id: UUID) -> PriorAuthorizationDecision | None:
-        """The latest prior authorization decision for the line, if any."""
-        return self._prior_authorizations.get(line_id)
-
-    @property
-    def prior_authorizations(self) -> dict[UUID, PriorAuthorizationDecision]:
-        """The latest decision per line id (lines never decided are absent)."""
-        return dict(self._prior_authorizations)
-
-    def utn(self, line_id: UUID) -> str | None:
-        """The line's UTN if its latest decision is an affirmation (expiry: `utn_valid_until`)."""
-        decision = self._prior_authorizations.get(line_id)
-        return decision.utn if decision and decision.affirmed else None
-
-    def utn_valid_until(self, line_id: UUID) -> date | None:
-        decision = self._prior_authorizations.get(line_id)
-        return decision.valid_until if decision and decision.affirmed else None
-
-    def adherence(self, line_id: UUID) -> tuple[AdherenceEvaluation, ...]:
-        """Adherence evaluations of a PAP line, in the order recorded."""
-        return self._adherence.get(line_id, ())
-
-    def adherence_met(self, line_id: UUID) -> bool | None:
-        """The most recent evaluation's verdict (latest `evaluated_on`), or None if none."""
-        return latest_verdict(self._adherence.get(line_id, ()))
-
-    def rental_months(self, line_id: UUID) -> tuple[RentalMonth, ...]:
-        """The months opened for a rental line, month 1 first."""
-        return self._rental_months.get(line_id, ())
-
-    @property
-    def rental_months_by_line(self) -> dict[UUID, tuple[RentalMonth, ...]]:
-        return dict(self._rental_months)
-
-    def billable_purchases(self) -> tuple[OrderLine, ...]:
-        """Purchase lines to bill once, dated `delivered_on`: empty before delivery and while on
-        hold. The claim process manager keeps a bill-once key per (order, line)."""
-        if self.delivered_on is None or self._hold is not None:
-            return ()
-        return tuple(line for line in self.lines if line.billing is not LineBilling.RENTAL)
 
 
 pin_topics(Order, "aries.order")
@@ -534,5 +516,11 @@ pin_topics(Order, "aries.order")
 AGGREGATES: tuple[type, ...] = (Order,)
 # Every Enum and value object that appears in an event attribute (state-only ones are not).
 VALUE_TYPES: tuple[type, ...] = (
-    LineBilling, SignerRelationship, OrderingPractitioner, OrderLine, LineSerial, ProofOfDelivery
+    LineBilling,
+    SignerRelationship,
+    OrderingPractitioner,
+    OrderLine,
+    LineSerial,
+    ProofOfDelivery,
+    InpatientSetting,
 )

@@ -25,7 +25,8 @@ from domain.order_values import (
     ProofOfDelivery,
     SignerRelationship,
 )
-from domain.rules import add_months, calendar_date, present_text, rule
+from domain.required_list import on_required_list
+from domain.rules import add_months, billing_rule, calendar_date, present_text, rule
 
 
 @rule()
@@ -47,6 +48,11 @@ def delivery_is_not_before_order_date(order_date: date, delivered_on: date) -> s
     return None
 
 
+@billing_rule(
+    "CMS Pub. 100-08 ch. 4 s. 4.26.1 (the date the beneficiary or designee signs for the"
+    " item is the date of service); Noridian JD DME 'Proof of Delivery'",
+    "tests/unit/test_order_rules.py::test_delivery_is_not_in_the_future",
+)
 @rule()
 def delivery_is_not_in_the_future(delivered_on: date, today: date | None) -> str | None:
     """The delivery date is the date the patient or designee signed for the item, which is
@@ -81,12 +87,19 @@ def same_or_similar_equipment_blocks_delivery(
     return None
 
 
+@billing_rule(
+    "42 CFR 414.234 (Required Prior Authorization List: an affirmed decision before"
+    " delivery); DME MAC prior authorization pages (validity windows)",
+    "tests/unit/test_order_rules.py::test_delivery_requires_unexpired_prior_authorization",
+)
 @rule()
 def delivery_requires_unexpired_prior_authorization(
     lines: Sequence[OrderLine],
     decisions: dict[UUID, PriorAuthorizationDecision],
     delivered_on: date,
 ) -> str | None:
+    """An item on the Required Prior Authorization List is delivered only within the window of
+    an affirmed decision."""
     for line in lines:
         if not item(line.hcpcs).prior_auth_required:
             continue
@@ -101,6 +114,14 @@ def delivery_requires_unexpired_prior_authorization(
     return None
 
 
+@billing_rule(
+    "42 CFR 410.38(c)(8) (the Required Face-to-Face Encounter and Written Order Prior to"
+    " Delivery List, domain/reference/wopd_required_list.csv: 87 FR 2051, 88 FR 2546, 89 FR"
+    " 41324, FR doc. 2026-00487); Social Security Act 1834(a)(1)(E)(iv) (power mobility devices);"
+    " Noridian JD DME 'Face-to-Face and WOPD CMS Required List HCPCS Code Lookup Tool'",
+    "tests/unit/test_order_rules.py::test_delivery_of_wopd_item_requires_wopd_and_face_to_face",
+    "tests/unit/test_required_list.py::test_a_code_is_on_the_list_from_the_date_it_was_listed",
+)
 @rule()
 def delivery_of_wopd_item_requires_wopd_and_face_to_face(
     lines: Sequence[OrderLine],
@@ -108,7 +129,10 @@ def delivery_of_wopd_item_requires_wopd_and_face_to_face(
     face_to_face_on: date | None,
     delivered_on: date,
 ) -> str | None:
-    codes = [line.hcpcs for line in lines if item(line.hcpcs).wopd_required]
+    """An item on CMS's Required Face-to-Face Encounter and Written Order Prior to Delivery List
+    is delivered only with the written order and the face-to-face encounter dated on or
+    before the delivery. The list on the delivery date decides (`domain.required_list`)."""
+    codes = [line.hcpcs for line in lines if on_required_list(line.hcpcs, delivered_on)]
     if not codes:
         return None
     listed = ", ".join(codes)
@@ -123,6 +147,12 @@ def delivery_of_wopd_item_requires_wopd_and_face_to_face(
 FACE_TO_FACE_MONTHS = 6
 
 
+@billing_rule(
+    "42 CFR 410.38(c) (face-to-face encounter within the 6 months before the written"
+    " order for Required List items); Noridian JD DME 'Face-to-Face and WOPD CMS Required"
+    " List HCPCS Code Lookup Tool'; CGS JB 'WOPD and F2F Q&A'",
+    "tests/unit/test_order_rules.py::test_face_to_face_is_within_six_months_before_the_wopd",
+)
 @rule()
 def face_to_face_is_within_six_months_before_the_wopd(
     lines: Sequence[OrderLine], wopd_signed_on: date | None, face_to_face_on: date | None
@@ -148,22 +178,41 @@ def face_to_face_is_within_six_months_before_the_wopd(
     return None
 
 
+@billing_rule(
+    "CMS Pub. 100-08 ch. 4 s. 4.26.1 (direct delivery: the proof of delivery is signed"
+    " and dated by the beneficiary or designee on delivery, and that date is the date of"
+    " service)",
+    "tests/unit/test_order_rules.py::test_proof_of_delivery_is_signed_on_delivery_date",
+)
 @rule()
 def proof_of_delivery_is_signed_on_delivery_date(
     pod: ProofOfDelivery, delivered_on: date
 ) -> str | None:
+    """The proof of delivery is signed on the delivery date."""
     if pod.signed_on != delivered_on:
         return f"the POD is signed on {pod.signed_on}; the delivery date is {delivered_on}"
     return None
 
 
+@billing_rule(
+    "CMS Pub. 100-08 ch. 4 s. 4.26.1 (the supplier, its employees and anyone with a"
+    " financial interest in the delivery may not sign as the designee)",
+    "tests/unit/test_order_rules.py::test_supplier_may_not_sign_proof_of_delivery",
+)
 @rule()
 def supplier_may_not_sign_proof_of_delivery(pod: ProofOfDelivery) -> str | None:
+    """Nobody from the supplier signs the proof of delivery."""
     return "the supplier may not sign the proof of delivery" if pod.supplier_signed else None
 
 
+@billing_rule(
+    "CMS Pub. 100-08 ch. 4 s. 4.26.1 (a designee's signature states the designee's"
+    " relationship to the beneficiary)",
+    "tests/unit/test_order_rules.py::test_designee_signature_states_relationship",
+)
 @rule()
 def designee_signature_states_relationship(pod: ProofOfDelivery) -> str | None:
+    """A designee who signs the proof of delivery states their relationship to the patient."""
     stated = bool(pod.designee_relationship and pod.designee_relationship.strip())
     if pod.relationship is SignerRelationship.DESIGNEE and not stated:
         return "a designee who signs states their relationship to the patient"
@@ -184,10 +233,16 @@ def serial_numbers_only_for_serialized_lines(
     return None
 
 
+@billing_rule(
+    "CMS Pub. 100-08 ch. 4 s. 4.26.1 (the proof of delivery describes the item delivered:"
+    " brand name, serial number)",
+    "tests/unit/test_order_rules.py::test_serialized_lines_record_one_serial_per_unit",
+)
 @rule()
 def serialized_lines_record_one_serial_per_unit(
     pod: ProofOfDelivery, lines: Sequence[OrderLine]
 ) -> str | None:
+    """Each unit of a serialized item delivered records its serial number."""
     for line in lines:
         if item(line.hcpcs).serialized:
             count = len(pod.serials_for(line.line_id))

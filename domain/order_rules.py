@@ -174,6 +174,18 @@ def flow_rate_only_on_oxygen_lines(catalogued: HcpcsItem, line: OrderLine) -> st
     return None
 
 
+@rule()
+def oxygen_group_is_1_2_or_3_on_oxygen_lines(catalogued: HcpcsItem, line: OrderLine) -> str | None:
+    group = line.oxygen_group
+    if group is None:
+        return None
+    if catalogued.payment_category is not PaymentCategory.OXYGEN:
+        return f"{catalogued.code} is not oxygen equipment: it has no oxygen coverage group"
+    if isinstance(group, bool) or group not in (1, 2, 3):
+        return f"oxygen coverage group {group!r} is not 1, 2 or 3"
+    return None
+
+
 # Lifecycle ---------------------------------------------------------------------------------
 
 
@@ -335,8 +347,17 @@ def billing_run_is_not_in_the_future(as_of: date, today: date) -> str | None:
 
 
 @rule()
-def rental_month_numbers_only_go_up(opened: Sequence[RentalMonth], month_number: int) -> str | None:
+def rental_month_numbers_only_go_up(
+    opened: Sequence[RentalMonth], month_number: int, period: int = 1
+) -> str | None:
+    """Month numbers go up one by one within a rental period; a new period (the next one)
+    starts at month 1 (`domain.rental_periods`)."""
+    last_period = opened[-1].period if opened else 1
     last = opened[-1].month_number if opened else 0
+    if period == last_period + 1 and opened:
+        last = 0
+    elif period != last_period:
+        return f"after rental period {last_period} the next one is {last_period + 1}, not {period}"
     if month_number != last + 1:
         return f"after month {last} the next rental month is {last + 1}, not {month_number}"
     return None
@@ -397,6 +418,7 @@ def checked_line(line: OrderLine) -> OrderLine:
     supplies_are_purchased_new(catalogued, line.billing)
     oxygen_line_states_flow_rate(catalogued, line)
     flow_rate_only_on_oxygen_lines(catalogued, line)
+    oxygen_group_is_1_2_or_3_on_oxygen_lines(catalogued, line)
     flow = line.oxygen_flow_lpm
     if flow is not None:
         oxygen_flow_is_a_positive_decimal(flow)
@@ -452,6 +474,6 @@ def check_months_to_open(
     caps = {line.line_id: item(line.hcpcs).rental_cap_months for line in lines}
     numbers = {line_id: list(months) for line_id, months in opened.items()}
     for month in due:
-        rental_month_numbers_only_go_up(numbers[month.line_id], month.month_number)
+        rental_month_numbers_only_go_up(numbers[month.line_id], month.month_number, month.period)
         rental_month_is_within_the_cap(caps[month.line_id], month.month_number)
         numbers[month.line_id].append(month)

@@ -11,7 +11,7 @@ delivery and ends the day before month n+1 starts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import Enum, nonmember
@@ -19,6 +19,7 @@ from typing import ClassVar
 from uuid import UUID
 
 from domain.catalogue import item
+from domain.rental_periods import InstitutionalStay, Possession, slots_due
 from domain.rules import add_months
 
 
@@ -69,6 +70,9 @@ class OrderLine:
     billing: LineBilling
     # Litres per minute; required on oxygen lines (it chooses the QE/QF/QG modifier), else None.
     oxygen_flow_lpm: Decimal | None = None
+    # Oxygen lines: the LCD L33797 coverage group the patient qualifies under (1, 2 or 3), which
+    # Medicare rentals carry as N1/N2/N3 (`domain.modifiers.oxygen_group_modifier`).
+    oxygen_group: int | None = None
 
 
 @dataclass(frozen=True)
@@ -145,13 +149,14 @@ class Hold:
 
 @dataclass(frozen=True)
 class RentalMonth:
-    """A rental month of one line: month `month_number` (1-based) from `from_date` to `to_date`
-    inclusive (the day before the next month's anniversary)."""
+    """A rental month of one line: month `month_number` (1-based) of rental period `period`,
+    from `from_date` to `to_date` inclusive (the day before the next month's anniversary)."""
 
     line_id: UUID
     month_number: int
     from_date: date
     to_date: date
+    period: int = 1
 
 
 # --- Rental month arithmetic (anniversary billing) ------------------------------------------
@@ -166,26 +171,26 @@ def rental_month_dates(delivered_on: date, month_number: int) -> tuple[date, dat
 
 def rental_months_due(
     lines: Iterable[OrderLine],
-    delivered_on: date,
-    picked_up_on: date | None,
+    possessions: Sequence[Possession],
+    stays: Sequence[InstitutionalStay],
     opened: Mapping[UUID, tuple[RentalMonth, ...]],
     as_of: date,
 ) -> list[RentalMonth]:
-    """The months of each rental line due by `as_of` after those `opened`: each is due on its
-    first day; none beyond the item's `rental_cap_months`, none starting on or after pickup."""
+    """The months of each rental line due by `as_of` and not `opened`: each is due on its first
+    day; none beyond the item's `rental_cap_months` in a period, none while the patient is an
+    inpatient, none starting on or after a pickup (`domain.rental_periods`)."""
     due = []
     for line in lines:
         if line.billing is not LineBilling.RENTAL:
             continue
         cap = item(line.hcpcs).rental_cap_months
-        months = opened.get(line.line_id, ())
-        number = months[-1].month_number + 1 if months else 1
-        while cap is not None and number <= cap:
-            start, end = rental_month_dates(delivered_on, number)
-            if start > as_of or (picked_up_on is not None and start >= picked_up_on):
-                break
-            due.append(RentalMonth(line.line_id, number, start, end))
-            number += 1
+        if cap is None:
+            continue
+        done = {(month.period, month.month_number) for month in opened.get(line.line_id, ())}
+        for slot in slots_due(possessions, stays, cap, as_of):
+            if (slot.period, slot.number) not in done:
+                month = RentalMonth(line.line_id, slot.number, slot.from_date, slot.to_date)
+                due.append(replace(month, period=slot.period))
     return due
 
 

@@ -18,15 +18,12 @@ Choices (see the module's tests for each, by name):
   without NU, and commercial payers accept them bare. Every other line starts with NU/UE/RR.
 - Inexpensive/routinely purchased items rented: RR only, 100% of the RR fee each month, up to the
   item's `rental_cap_months`. KH/KI/KJ are for capped rentals only.
-- KX/GA/GZ are Medicare modifiers and follow the item's medical-necessity policy
-  (`KX_POLICY`): PAP devices by adherence, mobility items and PAP supplies by documentation.
-  Criteria met: KX; not met: GA or GZ from the ABN decision recorded on the order, and no
-  decision refuses the line (never GZ by default). Other payers' lines carry none of them.
-  KX/GA/GZ do not change the expected allowed amount (`medical_necessity_modifier`).
-- Oxygen flow (`oxygen_flow_modifier`): QE (< 1 LPM, stationary) pays 50%, QG (> 4 LPM,
-  stationary only) 150%; QF (> 4 LPM with portable oxygen) goes on the stationary line, paid
-  at 100%, and on the portable add-on, paid at the higher of its fee and 50% of the stationary
-  fee (`portable_oxygen_fee`).
+- Which modifiers besides the pricing one a line carries (KX/GA/GZ, the oxygen Q modifiers)
+  and the rules on a line's modifier set are in `domain.modifiers`. KX/GA/GZ do not change
+  the expected allowed amount.
+- Oxygen flow: QE (< 1 LPM, stationary) pays 50%, QG (> 4 LPM, stationary only) 150%; QF
+  (> 4 LPM with portable oxygen) pays the stationary line 100% and the portable add-on the
+  higher of its fee and 50% of the stationary fee (`portable_oxygen_fee`).
 - Power wheelchairs rent at 15% of the purchase price in months 1-3 and 6% in months 4-13; the
   fee schedule's RR amount is the month 1-3 payment, so months 4-13 are 40% of it
   (`rental_allowed_fraction`).
@@ -48,6 +45,21 @@ from typing import Any
 
 from domain.catalogue import HcpcsItem, PaymentCategory, item
 from domain.errors import InvalidValue, RuleViolated, require
+from domain.modifiers import (  # noqa: F401  (re-exported: callers price with these names)
+    ABN_MODIFIER,
+    KX_POLICY,
+    PORTABLE_OXYGEN,
+    PRICING_MODIFIERS,
+    STATIONARY_OXYGEN,
+    STATIONARY_OXYGEN_CODE,
+    AbnDecision,
+    PayerKind,
+    abn_decision,
+    check_modifiers,
+    medical_necessity_modifier,
+    oxygen_flow_modifier,
+    oxygen_group_modifier,
+)
 from domain.money import to_money
 from domain.rules import add_months, billing_rule
 
@@ -57,10 +69,6 @@ PURCHASE_NEW = "purchase_new"
 PURCHASE_USED = "purchase_used"
 RENTAL = "rental"
 BASIS_BY_BILLING = {PURCHASE_NEW: "NU", PURCHASE_USED: "UE", RENTAL: "RR"}
-PRICING_MODIFIERS = frozenset(BASIS_BY_BILLING.values())
-MAX_MODIFIERS = 4
-KX_CONFLICTS = frozenset({"GA", "GZ", "GY"})
-MODIFIER_FORMAT = re.compile(r"^[A-Z0-9]{2}$")
 
 # Capped rental month bands: (first month, last month, modifier, fraction of the monthly fee).
 CAPPED_RENTAL_BANDS: tuple[tuple[int, int, str, Decimal], ...] = (
@@ -86,47 +94,6 @@ OXYGEN_FLOW_ADJUSTMENT = {
 }
 # With QF the portable add-on is paid the higher of its own fee and this share of the stationary.
 QF_PORTABLE_SHARE_OF_STATIONARY = Decimal("0.50")
-LOW_FLOW_LPM = Decimal("1")
-HIGH_FLOW_LPM = Decimal("4")
-STATIONARY_OXYGEN_CODE = "E1390"
-STATIONARY_OXYGEN = frozenset({STATIONARY_OXYGEN_CODE})
-PORTABLE_OXYGEN = frozenset({"E1392", "E0431"})
-
-# Medical-necessity modifier policy: how a line earns KX.
-ADHERENCE = "adherence"
-DOCUMENTATION = "documentation"
-KX_POLICY = {
-    "E0601": ADHERENCE,
-    "E0470": ADHERENCE,
-    "E0562": DOCUMENTATION,
-    "K0001": DOCUMENTATION,
-    "K0003": DOCUMENTATION,
-    "K0823": DOCUMENTATION,
-    "K0856": DOCUMENTATION,
-    "A7030": DOCUMENTATION,
-    "A7034": DOCUMENTATION,
-    "A7035": DOCUMENTATION,
-    "A7037": DOCUMENTATION,
-}
-
-
-class AbnDecision(Enum):
-    """What came of the Advance Beneficiary Notice for an order expected to be denied as not
-    reasonable and necessary: given and signed, given and refused (the refusal annotated on the
-    notice), or required but not obtained."""
-
-    SIGNED = "signed"
-    REFUSED = "refused"
-    NOT_OBTAINED = "not_obtained"
-
-
-ABN_MODIFIER = {AbnDecision.SIGNED: "GA", AbnDecision.REFUSED: "GA", AbnDecision.NOT_OBTAINED: "GZ"}
-
-
-class PayerKind(Enum):
-    MEDICARE = "medicare"
-    MEDICAID = "medicaid"
-    COMMERCIAL = "commercial"
 
 
 @dataclass(frozen=True)
@@ -144,6 +111,12 @@ class Payer:
     timely_filing_months: int | None
     timely_filing_days: int | None = None
 
+    @billing_rule(
+        "42 CFR 424.44 (Medicare: one calendar year after the date of service); CMS Pub. 100-04"
+        " ch. 1 s. 70 (a 29 February service is filed by 28 February); Illinois HFS provider"
+        " notice of 23 July 2012, SMART Act (Medicaid: 180 days)",
+        "tests/unit/test_pricing.py::test_timely_filing_is_the_payers_own_limit_from_the_date_of_service",
+    )
     def filing_deadline(self, service_from: date) -> date:
         """The last day a claim for a service from `service_from` is filed in time."""
         if self.timely_filing_days is not None:
@@ -212,6 +185,13 @@ FeeLookup = Callable[[str, str], Decimal]
 schedule's fees for one date, state and rural status (`domain.fee_schedule.ScheduleFees`)."""
 
 
+@billing_rule(
+    "CMS DMEPOS fee schedule file (RR, NU and UE amounts per HCPCS code and state; imported"
+    " quarterly, else domain/reference/fee_schedule.csv); 42 CFR 414.210(b) (payment is the"
+    " lesser of the actual charge and the fee schedule amount)",
+    "tests/unit/test_pricing.py::test_fee_schedule_prices_every_catalogue_code_for_every_payer",
+    "tests/unit/test_pricing.py::test_unknown_payer_is_refused",
+)
 def fee(payer_id: str, hcpcs: str, basis: str, fees: FeeLookup | None = None) -> Decimal:
     """The payer's fee for the code and basis (rule `payer_prices_item_for_billing`): from
     `fees` (the imported schedule in force) when given, else from the packaged fallback."""
@@ -242,6 +222,13 @@ def billing_value(billing: Any) -> str:
     return value
 
 
+@billing_rule(
+    "42 CFR 414.229 (capped rental items are paid on a monthly rental basis); 42 CFR"
+    " 414.226 (oxygen equipment is paid monthly); DME MAC PAP supplies policy article"
+    " A52467 (supplies are purchased)",
+    "tests/unit/test_pricing.py::test_capped_rental_items_are_rented",
+    "tests/unit/test_pricing.py::test_supplies_are_purchased_new",
+)
 def check_billing_suits_item(catalogue_item: HcpcsItem, billing: str) -> None:
     """Capped rentals and oxygen are rented; supplies are bought new."""
     category = catalogue_item.payment_category
@@ -362,6 +349,11 @@ def rental_allowed_fraction(catalogue_item: HcpcsItem | str, rental_month: int) 
     return Decimal("1.00")
 
 
+@billing_rule(
+    "Noridian JD DME 'Capped Rental Items' (RR with KH for month 1, KI for months 2-3, KJ"
+    " for months 4-13); CMS Pub. 100-04 ch. 20 s. 30.5",
+    "tests/unit/test_pricing.py::test_capped_rental_month_sets_modifiers_and_allowed_amount",
+)
 def rental_modifiers(catalogue_item: HcpcsItem | str, rental_month: int) -> tuple[str, ...]:
     """Pricing and rental-month modifiers: ('RR', 'KH'|'KI'|'KJ') for capped rentals, ('RR',)
     for oxygen and rented inexpensive items. Raises past the item's cap."""
@@ -373,54 +365,17 @@ def rental_modifiers(catalogue_item: HcpcsItem | str, rental_month: int) -> tupl
     return ("RR",)
 
 
-def _check_flow(flow_lpm: object) -> Decimal:
-    if isinstance(flow_lpm, float) or not isinstance(flow_lpm, Decimal | int) or flow_lpm <= 0:
-        raise InvalidValue(
-            "oxygen_flow_is_a_positive_decimal", f"flow {flow_lpm!r} is not a positive Decimal"
-        )
-    return Decimal(flow_lpm)
-
-
-@billing_rule(
-    "42 CFR 414.226(e); CMS Pub. 100-04 ch. 20 s. 30.6.1 (adjustments to monthly oxygen fee);"
-    " CR 9848 (QF on stationary and portable from 1 April 2017); Noridian JD DME 'Oxygen Q"
-    " Modifiers' table",
-    "tests/unit/test_pricing.py::test_oxygen_flow_sets_qe_qf_qg_and_adjusts_the_amount",
-    "tests/unit/test_pricing.py::test_portable_oxygen_add_on_carries_qf_with_high_flow_stationary",
-    "tests/unit/test_pricing.py::test_portable_oxygen_add_on_without_high_flow_has_no_modifier",
-)
-def oxygen_flow_modifier(
-    catalogue_item: HcpcsItem | str, flow_lpm: Decimal | None, portable: bool = False
-) -> str | None:
-    """The stationary prescribed flow (at rest) picks the oxygen Q modifier: QE below 1 LPM and
-    QG above 4 LPM on the stationary line; above 4 LPM with portable oxygen also prescribed, QF
-    on both the stationary line and the portable add-on. Portable lines carry no other one.
-
-    `flow_lpm` on a portable line is the stationary prescription's flow (None without one)."""
-    resolved = _as_item(catalogue_item)
-    if resolved.code in PORTABLE_OXYGEN:
-        if flow_lpm is None:
-            return None
-        return "QF" if portable and _check_flow(flow_lpm) > HIGH_FLOW_LPM else None
-    if resolved.code not in STATIONARY_OXYGEN:
-        return None
-    require(
-        flow_lpm is not None,
-        "stationary_oxygen_line_states_prescribed_flow",
-        f"{resolved.code} needs the prescribed flow in litres per minute",
-    )
-    flow = _check_flow(flow_lpm)
-    if flow < LOW_FLOW_LPM:
-        return "QE"
-    if flow > HIGH_FLOW_LPM:
-        return "QF" if portable else "QG"
-    return None
-
-
 def oxygen_flow_adjustment(flow_modifier: str | None) -> Decimal:
     return OXYGEN_FLOW_ADJUSTMENT.get(flow_modifier or "", Decimal("1.00"))
 
 
+@billing_rule(
+    "CR 9848 (from 1 April 2017 the volume adjustment for more than 4 LPM with portable"
+    " oxygen is paid on the portable add-on: the higher of its fee and 50% of the"
+    " stationary fee); CMS Pub. 100-04 ch. 20 s. 30.6.1",
+    "tests/unit/test_pricing.py::test_portable_oxygen_fee_keeps_the_add_on_fee_when_it_is_higher",
+    "tests/unit/test_pricing.py::test_qf_portable_add_on_is_paid_the_higher_of_its_fee_and_half_the_stationary",
+)
 def portable_oxygen_fee(
     payer_id: str, portable_fee: Decimal, fees: FeeLookup | None = None
 ) -> Decimal:
@@ -428,108 +383,6 @@ def portable_oxygen_fee(
     stationary oxygen fee (the volume adjustment moved onto the portable line by CR 9848)."""
     stationary = fee(payer_id, STATIONARY_OXYGEN_CODE, "RR", fees)
     return max(portable_fee, allowed_amount(stationary, QF_PORTABLE_SHARE_OF_STATIONARY))
-
-
-def abn_decision(value: Any) -> AbnDecision | None:
-    """The ABN decision from an AbnDecision, its value ('signed', 'refused', 'not_obtained') or
-    None (no decision recorded)."""
-    if value is None or isinstance(value, AbnDecision):
-        return value
-    try:
-        return AbnDecision(value)
-    except ValueError:
-        raise InvalidValue(
-            "abn_decision_is_signed_refused_or_not_obtained",
-            f"ABN decision {value!r} is not signed, refused or not_obtained",
-        ) from None
-
-
-@billing_rule(
-    "LCD L33718 (PAP devices and supplies); LCD L33789 (power mobility devices); CMS Pub. 100-04"
-    " ch. 30 s. 50 (ABN); DME MAC modifier GA page (Noridian JA DME: ABN given, never with KX,"
-    " GZ or GY on one line); GZ: expected to be denied as not reasonable and necessary, no ABN",
-    "tests/unit/test_pricing.py::test_cpap_carries_kx_when_adherent_else_ga_or_gz_from_the_abn_decision",
-    "tests/unit/test_pricing.py::test_pap_supply_carries_kx_when_documented",
-    "tests/unit/test_pricing.py::test_criteria_not_met_without_an_abn_decision_is_refused_not_gz",
-    "tests/unit/test_pricing.py::test_kx_ga_gz_are_medicare_modifiers",
-)
-def medical_necessity_modifier(
-    hcpcs: str,
-    *,
-    adherence_met: bool | None,
-    kx_documented: bool,
-    abn: AbnDecision | str | None = None,
-    payer_kind: PayerKind = PayerKind.MEDICARE,
-) -> str | None:
-    """On Medicare lines for items with a coverage policy, KX when the policy's criteria are met
-    and documented (PAP devices: adherence; PAP supplies and mobility items: documentation);
-    otherwise GA when an ABN was given (signed or refused) or GZ when it was required but not
-    obtained. Without a recorded ABN decision the line is refused, never billed GZ by default.
-
-    Other payers' lines and items without a policy carry none of KX/GA/GZ. PAP devices are
-    judged by adherence (months 1-3: the initial coverage criteria), which the caller states."""
-    policy = KX_POLICY.get(hcpcs)
-    if policy is None or payer_kind is not PayerKind.MEDICARE:
-        return None
-    if policy == ADHERENCE:
-        require(
-            isinstance(adherence_met, bool),
-            "pap_line_states_adherence",
-            f"{hcpcs} needs adherence_met True or False",
-        )
-        met = adherence_met
-    else:
-        met = bool(kx_documented)
-    if met:
-        return "KX"
-    decision = abn_decision(abn)
-    require(
-        decision is not None,
-        "abn_decision_is_recorded_when_coverage_criteria_are_not_met",
-        f"{hcpcs} does not meet its coverage criteria and the order records no ABN decision",
-    )
-    assert decision is not None
-    return ABN_MODIFIER[decision]
-
-
-@billing_rule(
-    "X12 005010X222A1 TR3 loop 2400 SV101-3..6 (at most four procedure modifiers); DME MAC"
-    " modifier GA page (Noridian JA DME: GA, GY, GZ never together or with KX on one line)",
-    "tests/unit/test_pricing.py::test_at_most_four_modifiers",
-    "tests/unit/test_pricing.py::test_pricing_modifier_comes_first",
-    "tests/unit/test_pricing.py::test_kx_never_with_ga_gz_gy",
-)
-def check_modifiers(modifiers: Iterable[str]) -> tuple[str, ...]:
-    """A line's modifiers are two characters each, each once, at most four, the pricing modifier
-    (NU/UE/RR, at most one) first, and KX never with GA, GZ or GY."""
-    result = tuple(modifiers)
-    for modifier in result:
-        if not isinstance(modifier, str) or not MODIFIER_FORMAT.match(modifier):
-            raise InvalidValue(
-                "modifier_is_two_characters", f"{modifier!r} is not a HCPCS modifier"
-            )
-    require(
-        len(set(result)) == len(result),
-        "modifier_appears_once_per_line",
-        f"modifiers {result} repeat",
-    )
-    require(
-        len(result) <= MAX_MODIFIERS,
-        "at_most_four_modifiers",
-        f"{len(result)} modifiers {result}: a line carries at most {MAX_MODIFIERS}",
-    )
-    pricing_positions = [i for i, m in enumerate(result) if m in PRICING_MODIFIERS]
-    require(
-        pricing_positions in ([], [0]),
-        "pricing_modifier_comes_first",
-        f"modifiers {result}: one pricing modifier, in first position",
-    )
-    require(
-        not ("KX" in result and KX_CONFLICTS.intersection(result)),
-        "kx_never_with_ga_gz_gy",
-        f"modifiers {result}: KX never goes with GA, GZ or GY",
-    )
-    return result
 
 
 def allowed_amount(fee_amount: Decimal, fraction: Decimal) -> Decimal:
@@ -560,6 +413,8 @@ def price_line(
     kx_documented: bool = False,
     *,
     portable_oxygen: bool = False,
+    oxygen_group: int | None = None,
+    service_from: date | None = None,
     extra_modifiers: Iterable[str] = (),
     fees: FeeLookup | None = None,
 ) -> PricedLine:
@@ -568,6 +423,8 @@ def price_line(
     `billing` is 'purchase_new', 'purchase_used' or 'rental' (or an Enum with that value).
     `extra_modifiers` (e.g. RT/LT, CG) follow the computed ones and are checked with them.
     `abn` is the order's recorded ABN decision (None: none recorded).
+    `oxygen_group` is the line's oxygen coverage group (1-3) and `service_from` its first day
+    of service, from which the start of its rental period is reckoned (N1/N2/N3).
     `fees`: the imported schedule in force for the line (None: the packaged fallback).
     """
     payer_kind = payer(payer_id).kind
@@ -595,6 +452,14 @@ def price_line(
             modifiers.append(flow_modifier)
         if code in STATIONARY_OXYGEN:
             flow_adjustment = oxygen_flow_adjustment(flow_modifier)
+        group_modifier = oxygen_group_modifier(
+            catalogue_item,
+            oxygen_group,
+            period_began=_period_began(service_from, rental_month),
+            payer_kind=payer_kind,
+        )
+        if group_modifier is not None:
+            modifiers.append(group_modifier)
 
     necessity = medical_necessity_modifier(
         code,
@@ -607,9 +472,7 @@ def price_line(
         modifiers.append(necessity)
     modifiers.extend(m.strip().upper() if isinstance(m, str) else m for m in extra_modifiers)
 
-    line_fee = allowed_amount(
-        fee(payer_id, code, BASIS_BY_BILLING[billing], fees), flow_adjustment
-    )
+    line_fee = allowed_amount(fee(payer_id, code, BASIS_BY_BILLING[billing], fees), flow_adjustment)
     if flow_modifier == "QF" and code in PORTABLE_OXYGEN:
         line_fee = portable_oxygen_fee(payer_id, line_fee, fees)
     return PricedLine(
@@ -619,3 +482,11 @@ def price_line(
         charge=to_money(line_fee * units),
         expected_allowed=to_money(allowed_amount(line_fee, fraction) * units),
     )
+
+
+def _period_began(service_from: date | None, rental_month: int | None) -> date | None:
+    """The first day of the line's rental period, reckoned back from its month (a pause only
+    moves months later, so the period began no later than this)."""
+    if service_from is None or rental_month is None:
+        return None
+    return add_months(service_from, 1 - rental_month)

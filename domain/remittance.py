@@ -37,7 +37,7 @@ from eventsourcing.domain import event
 from domain.base import AriesAggregate, pin_topics
 from domain.errors import require
 from domain.money import exact_money
-from domain.rules import calendar_date, present_text, utc_time
+from domain.rules import billing_rule, calendar_date, present_text, utc_time
 
 REMITTANCE_NAMESPACE = UUID("5f0c7b1e-4a8d-5c3e-9d21-7e6b0a4f2c19")  # fixed forever: ids use it
 
@@ -204,6 +204,11 @@ class Remittance(AriesAggregate):
         return self.paid_amount + self.provider_adjustment_total
 
     @property
+    @billing_rule(
+        "X12 005010X221A1 TR3 BPR02 (the total actual provider payment: the sum of CLP04 less"
+        " the provider-level adjustments of PLB04...PLB14)",
+        "tests/integration/test_remittance_posting.py::test_plb_adjustments_are_the_provider_ledger_and_reconcile_with_bpr02",
+    )
     def reconciles(self) -> bool:
         """Posted claims + unposted claims - provider adjustments = BPR02, to the cent."""
         posted, not_posted = posting_split(self.posted_claims, self.unmatched)

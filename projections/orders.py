@@ -100,6 +100,8 @@ class OrderProjection(Projection):
                 "pod_signer_relationship": None,
                 "picked_up_on": None,
                 "pickup_reason": None,
+                "redelivered_on": None,
+                "inpatient_since": None,
                 "cancelled_on": None,
                 "cancellation_reason": None,
                 "placed_at": event.timestamp,
@@ -119,6 +121,8 @@ class OrderProjection(Projection):
                     "quantity": line.quantity,
                     "billing": _value(line.billing),
                     "oxygen_flow_lpm": line.oxygen_flow_lpm,
+                    # Placed before coverage groups were recorded: none.
+                    "oxygen_group": getattr(line, "oxygen_group", None),
                     "prior_auth_required": c.prior_auth_required,
                     "prior_auth_status": None,
                     "prior_auth_decided_on": None,
@@ -127,6 +131,7 @@ class OrderProjection(Projection):
                     "prior_auth_reason": None,
                     "serial_numbers": [],
                     "rental_months_opened": 0,
+                    "rental_period": None,
                     "last_rental_month_from": None,
                     "last_rental_month_to": None,
                     "adherence_met": None,
@@ -238,6 +243,26 @@ class OrderProjection(Projection):
             pickup_reason=event.reason,
         )
 
+    @handles(Order.Redelivered, reads=ORDER)
+    def redelivered(self, rows: Rows, event: Any) -> None:
+        # Refused while on hold, so the order is simply delivered again.
+        rows[orders].touch(
+            event,
+            status="delivered",
+            picked_up_on=None,
+            pickup_reason=None,
+            redelivered_on=event.delivered_on,
+            pod_signer_relationship=_value(event.pod.relationship),
+        )
+
+    @handles(Order.InstitutionalStayBegan, reads=ORDER)
+    def admitted(self, rows: Rows, event: Any) -> None:
+        rows[orders].touch(event, inpatient_since=event.admitted_on)
+
+    @handles(Order.InstitutionalStayEnded, reads=ORDER)
+    def discharged(self, rows: Rows, event: Any) -> None:
+        rows[orders].touch(event, inpatient_since=None)
+
     @handles(Order.Cancelled, reads=ORDER)
     def cancelled(self, rows: Rows, event: Any) -> None:
         rows[orders].touch(
@@ -254,9 +279,12 @@ class OrderProjection(Projection):
 
     @handles(Order.RentalMonthOpened, reads=(ORDER, LINES))
     def rental_month_opened(self, rows: Rows, event: Any) -> None:
+        key = (event.originator_id, event.line_id)
         rows[order_lines].update(
-            (event.originator_id, event.line_id),
-            rental_months_opened=event.month_number,
+            key,
+            rental_months_opened=rows[order_lines].get(key)["rental_months_opened"] + 1,
+            # Opened before rental periods were counted: period 1.
+            rental_period=getattr(event, "period", 1),
             last_rental_month_from=event.from_date,
             last_rental_month_to=event.to_date,
         )

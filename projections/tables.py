@@ -225,6 +225,19 @@ orders = Table(
     ),
     Column("picked_up_on", Date, nullable=True, comment="Date the equipment came back."),
     Column("pickup_reason", Text, nullable=True, comment="Why it was picked up."),
+    Column(
+        "redelivered_on",
+        Date,
+        nullable=True,
+        comment="Latest date the equipment came back into the home after a pickup.",
+    ),
+    Column(
+        "inpatient_since",
+        Date,
+        nullable=True,
+        comment="Admission date of the patient's open hospital or SNF stay: no rental month "
+        "is billed until the discharge.",
+    ),
     Column("cancelled_on", Date, nullable=True, comment="Date of cancellation."),
     Column("cancellation_reason", Text, nullable=True, comment="Why it was cancelled."),
     Column(
@@ -300,6 +313,20 @@ order_lines = Table(
         Integer,
         nullable=False,
         comment="Rental months opened (billed) so far; 0 for purchases.",
+    ),
+    Column(
+        "oxygen_group",
+        Integer,
+        nullable=True,
+        comment="Oxygen lines: the LCD L33797 coverage group (1, 2 or 3) Medicare rentals "
+        "carry as N1/N2/N3; null when not recorded or not oxygen.",
+    ),
+    Column(
+        "rental_period",
+        Integer,
+        nullable=True,
+        comment="Rental period of the latest month opened: 1, then 2 after a break in service "
+        "of more than 60 days, and so on.",
     ),
     Column(
         "last_rental_month_from",
@@ -1063,10 +1090,20 @@ work_queue_rentals = Table(
     ),
     Column("payer_id", Text, nullable=True, comment="Payer of the latest coverage check."),
     Column("delivered_on", _Date, nullable=True, comment="Delivery date (rental month 1)."),
-    Column("months_opened", _Integer, nullable=False, comment="Last rental month opened."),
+    Column(
+        "months_opened", _Integer, nullable=False, comment="Rental months opened, all periods."
+    ),
     Column("on_hold", _Boolean, nullable=False, comment="Whether the order is on hold."),
     Column("picked_up_on", _Date, nullable=True, comment="Pickup date."),
     Column("cancelled", _Boolean, nullable=False, comment="Whether the order was cancelled."),
+    Column(
+        "interruptions",
+        _JSONB,
+        nullable=True,
+        comment="Null until the item is redelivered or the patient admitted: then possessions "
+        "([delivered_on, picked_up_on] ISO dates) and inpatient stays ([admitted_on, "
+        "discharged_on]), which move the next month (domain/rental_periods.py).",
+    ),
     PrimaryKeyConstraint("line_id"),
     comment="The work queue's own memory of each rental order line, to know its next month.",
 )

@@ -15,8 +15,9 @@ Kinds of item, and the date each is due on:
 - `timely_filing_risk`: a claim the payer does not have yet (not accepted, not adjudicated,
   not voided, replaced or closed); due on its timely filing deadline.
 - `bill_rental`: a delivered rental line whose next month can be opened; due on that month's
-  first day (anniversary billing, `domain.order_values.rental_month_dates`). While the order
-  is on hold the item stays, saying the month waits for the release.
+  first day (anniversary billing, moved by redeliveries and inpatient stays:
+  `domain.rental_periods`). While the order is on hold the item stays, saying the month waits
+  for the release; while the patient is an inpatient there is none until the discharge.
 - `billing_held`: a billing month a drafting rule refused (`domain.billing_hold`), naming the
   rule; due on the day it was first held, closed when the month is drafted.
 - `follow_up_claim_status`: a submitted claim whose payer answered a status inquiry (277) with
@@ -47,6 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date
+from itertools import islice
 from typing import Any
 
 from domain.billing_hold import BillingHold
@@ -54,8 +56,14 @@ from domain.catalogue import item
 from domain.claim import Claim
 from domain.inquiry_answers import claim_status_needs_attention, coverage_needs_attention
 from domain.order import Order
-from domain.order_values import LineBilling, rental_month_dates
+from domain.order_values import LineBilling
 from domain.patient import Patient
+from domain.rental_periods import (
+    InpatientSetting,
+    InstitutionalStay,
+    Possession,
+    rental_month_slots,
+)
 from projections.base import Projection, handles
 from projections.claim_facts import claim_header, header_changes
 from projections.folding import Row, Rows
@@ -144,23 +152,63 @@ def claim_items(state: Mapping[str, Any]) -> dict[str, tuple[date, str]]:
 
 
 def rental_item(state: Mapping[str, Any]) -> tuple[date, str] | None:
-    """The next month to open on a rental line: (due_on, detail), or None."""
+    """The next month to open on a rental line: (due_on, detail), or None (none is coming:
+    cap reached, picked up, or the patient is an inpatient until a discharge is recorded)."""
     cap = state["rental_cap_months"]
-    delivered_on = state["delivered_on"]
-    if state["cancelled"] or delivered_on is None or cap is None:
+    if state["cancelled"] or state["delivered_on"] is None or cap is None:
         return None
-    month = state["months_opened"] + 1
-    if month > cap:
+    possessions, stays = interruptions(state)
+    slots = rental_month_slots(possessions, stays, cap)
+    month = next(islice(slots, state["months_opened"], None), None)
+    if month is None:
         return None
-    starts_on, _ = rental_month_dates(delivered_on, month)
-    picked_up_on = state["picked_up_on"]
-    if picked_up_on is not None and starts_on >= picked_up_on:
-        return None
+    period = f"period {month.period} " if month.period > 1 else ""
+    what = f"{state['hcpcs']} rental {period}month {month.number} of {cap}"
     if state["on_hold"]:
         # Still rendered, so still on the queue: the month is opened once the order is released.
-        what = f"{state['hcpcs']} rental month {month} of {cap}"
-        return starts_on, f"{what}: the order is on hold; release it to bill the month"
-    return starts_on, f"{state['hcpcs']} rental month {month} of {cap}: open and bill it"
+        return month.from_date, f"{what}: the order is on hold; release it to bill the month"
+    return month.from_date, f"{what}: open and bill it"
+
+
+def interruptions(state: Mapping[str, Any]) -> tuple[list[Possession], list[InstitutionalStay]]:
+    """The line's possessions and stays; before any redelivery or stay, the one delivery."""
+    recorded = state.get("interruptions")
+    if recorded is None:
+        return [Possession(state["delivered_on"], state["picked_up_on"])], []
+    possessions = [Possession(date.fromisoformat(a), _day(b)) for a, b in recorded["possessions"]]
+    # The setting does not move a month: any stay pauses the count alike.
+    stays = [
+        InstitutionalStay(date.fromisoformat(a), InpatientSetting.HOSPITAL, _day(b))
+        for a, b in recorded["stays"]
+    ]
+    return possessions, stays
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def _interrupted(state: Mapping[str, Any], change: str, day: date) -> dict[str, Any]:
+    """The memory's interruptions after `change` on `day`: redelivered, picked_up, admitted or
+    discharged."""
+    possessions, stays = interruptions(state)
+    kept = {
+        "possessions": [[p.delivered_on.isoformat(), _iso(p.picked_up_on)] for p in possessions],
+        "stays": [[s.admitted_on.isoformat(), _iso(s.discharged_on)] for s in stays],
+    }
+    if change == "redelivered":
+        kept["possessions"].append([day.isoformat(), None])
+    elif change == "picked_up":
+        kept["possessions"][-1][1] = day.isoformat()
+    elif change == "admitted":
+        kept["stays"].append([day.isoformat(), None])
+    else:
+        kept["stays"][-1][1] = day.isoformat()
+    return kept
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
 
 
 def held_detail(billing_month: str, rule_name: str) -> str:
@@ -189,6 +237,7 @@ def placed_rentals(event: Any) -> list[Row]:
             "on_hold": False,
             "picked_up_on": None,
             "cancelled": False,
+            "interruptions": None,
         }
         for line in event.lines
         if line.billing is LineBilling.RENTAL
@@ -291,7 +340,25 @@ class WorkQueueProjection(Projection):
 
     @handles(Order.PickedUp, reads=(RENTALS, RENTAL_ITEMS))
     def picked_up(self, rows: Rows, event: Any) -> None:
-        _change_rentals(rows, event, picked_up_on=event.picked_up_on)
+        for line in rows[work_queue_rentals].group("order_id", event.originator_id):
+            kept = line["interruptions"]
+            if kept is not None:
+                kept = _interrupted(line, "picked_up", event.picked_up_on)
+            _change_rental(
+                rows, event, line["line_id"], picked_up_on=event.picked_up_on, interruptions=kept
+            )
+
+    @handles(Order.Redelivered, reads=(RENTALS, RENTAL_ITEMS))
+    def redelivered(self, rows: Rows, event: Any) -> None:
+        _interrupt_rentals(rows, event, "redelivered", event.delivered_on, picked_up_on=None)
+
+    @handles(Order.InstitutionalStayBegan, reads=(RENTALS, RENTAL_ITEMS))
+    def admitted(self, rows: Rows, event: Any) -> None:
+        _interrupt_rentals(rows, event, "admitted", event.admitted_on)
+
+    @handles(Order.InstitutionalStayEnded, reads=(RENTALS, RENTAL_ITEMS))
+    def discharged(self, rows: Rows, event: Any) -> None:
+        _interrupt_rentals(rows, event, "discharged", event.discharged_on)
 
     @handles(Order.Cancelled, reads=(RENTALS, RENTAL_ITEMS))
     def cancelled(self, rows: Rows, event: Any) -> None:
@@ -300,7 +367,8 @@ class WorkQueueProjection(Projection):
     @handles(Order.RentalMonthOpened, reads=(RENTALS, RENTAL_ITEMS))
     def rental_month_opened(self, rows: Rows, event: Any) -> None:
         if event.line_id in rows[work_queue_rentals]:
-            _change_rental(rows, event, event.line_id, months_opened=event.month_number)
+            opened = rows[work_queue_rentals].get(event.line_id)["months_opened"]
+            _change_rental(rows, event, event.line_id, months_opened=opened + 1)
 
 
 def _claim_memory(facts: Mapping[str, Any]) -> Row:
@@ -318,6 +386,14 @@ def _sync_claim(rows: Rows, state: Row, event: Any) -> None:
         "payer_id": state["billed_payer_id"],
     }
     _sync(rows, event, subject, CLAIM_KINDS, claim_items(state))
+
+
+def _interrupt_rentals(
+    rows: Rows, event: Any, change: str, day: date, **changes: Any
+) -> None:
+    for line in rows[work_queue_rentals].group("order_id", event.originator_id):
+        kept = _interrupted(line, change, day)
+        _change_rental(rows, event, line["line_id"], interruptions=kept, **changes)
 
 
 def _change_rentals(rows: Rows, event: Any, **changes: Any) -> None:

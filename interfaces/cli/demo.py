@@ -175,7 +175,7 @@ def _seed_order(
     codes, diagnoses = ORDER_KINDS[index % len(ORDER_KINDS)]
     order_id = demo_id("order", index)
     lines = [
-        OrderLine(demo_id(f"line-{n}", index), code, 1, billing, _flow(code))
+        OrderLine(demo_id(f"line-{n}", index), code, 1, billing, _flow(code), _group(code))
         for n, (code, billing) in enumerate(codes)
     ]
     order_date = today - timedelta(days=rng.randrange(5, 300))
@@ -219,6 +219,13 @@ def _serialized(code: str) -> bool:
     from domain.catalogue import item
 
     return item(code).serialized
+
+
+def _group(code: str) -> int | None:
+    """Demo oxygen patients qualify under LCD L33797 Group I (their claims carry N1)."""
+    from domain.catalogue import PaymentCategory, item
+
+    return 1 if item(code).payment_category is PaymentCategory.OXYGEN else None
 
 
 def _flow(code: str):

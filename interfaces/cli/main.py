@@ -16,6 +16,7 @@ from interfaces.cli import db as db_commands
 from interfaces.cli import dev as dev_commands
 from interfaces.cli import fee_schedules as fee_schedule_commands
 from interfaces.cli import jobs as jobs_commands
+from interfaces.cli import patients as patients_commands
 from interfaces.cli import projections as projections_commands
 from interfaces.cli import reports as reports_commands
 from interfaces.cli import run as run_commands
@@ -39,6 +40,7 @@ app.add_typer(audit_commands.app, name="audit")
 app.add_typer(jobs_commands.app, name="jobs")
 app.add_typer(setup_commands.app, name="setup")
 app.add_typer(fee_schedule_commands.app, name="fee-schedules")
+app.add_typer(patients_commands.app, name="patients")
 app.add_typer(reports_commands.app, name="reports")
 app.command("dev")(dev_commands.dev)
 app.command("serve")(run_commands.serve)

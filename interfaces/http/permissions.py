@@ -115,6 +115,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "hold_order": frozenset({ADMIN, INTAKE, BILLER}),
     "release_order": frozenset({ADMIN, INTAKE, BILLER}),
     "pick_up_order": frozenset({ADMIN, INTAKE}),
+    "redeliver_order": frozenset({ADMIN, INTAKE}),
+    # An inpatient stay pauses rental billing: intake hears of it from the patient, billing
+    # from a payer's rejection.
+    "record_institutional_stay": frozenset({ADMIN, INTAKE, BILLER}),
+    "record_discharge": frozenset({ADMIN, INTAKE, BILLER}),
     "cancel_order": frozenset({ADMIN, INTAKE}),
     "record_adherence": frozenset({ADMIN, INTAKE, CLINICIAN}),
     # claims (routes/claims.py). Billers work claims and admins may stand in; auditors read

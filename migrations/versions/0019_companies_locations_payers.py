@@ -8,7 +8,7 @@ them). read.orders gains location_id (the branch the order is billed from); a cl
 timely filing deadline follows the limit it recorded from the payer record.
 
 Revision ID: 0019_companies_locations_payers
-Revises: 0020_fee_schedules_catalogue
+Revises: 0017_rental_periods
 Create Date: 2026-12-04
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_companies_locations_payers"
-down_revision = "0020_fee_schedules_catalogue"  # re-chained after merging main (was 0016)
+down_revision = "0017_rental_periods"  # re-chained after merging main (was 0016)
 branch_labels = None
 depends_on = None
 

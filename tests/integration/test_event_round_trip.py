@@ -154,7 +154,7 @@ def test_every_order_event_round_trips_through_postgres():
     refused = make_ready(place("K0823"))
     refused.non_affirm_prior_authorization(refused.order_date, "not medically necessary")
     refused.cancel("prior authorization refused", refused.order_date)
-    for order in (cpap, refused):
+    for order in (cpap, refused, _order_with_a_stay_and_a_redelivery()):
         _store_and_reload(APPS["orders"], order, order.collect_events())
     declared = {cls.TOPIC for cls in event_classes(type(cpap)) if cls.__name__ != "Event"}
     assert declared - {"aries.order.Created"} <= SEEN
@@ -178,6 +178,35 @@ def test_billing_holds_and_runs_round_trip_through_postgres():
     )
     _store_and_reload(APPS["claims"], run, run.collect_events())
     assert {"aries.billing_hold.Cleared", "aries.billing_run.Requested"} <= SEEN
+
+
+def test_an_order_with_stays_and_a_redelivery_round_trips_through_postgres():
+    """A path random walks reach only rarely: a stay with its discharge, a pickup, a new SWO
+    and a redelivery that starts a second rental period."""
+    order = _order_with_a_stay_and_a_redelivery()
+    _store_and_reload(APPS["orders"], order, order.collect_events())
+    assert {"aries.order.InstitutionalStayEnded", "aries.order.Redelivered"} <= SEEN
+
+
+def _order_with_a_stay_and_a_redelivery():
+    from datetime import date
+
+    from tests.unit.order_builders import make_ready, place, pod_for
+
+    on = date(2026, 1, 15)
+    order = make_ready(place("E0260"), on)
+    order.record_swo(on, order.ordering_npi)
+    order.deliver(on, pod_for(order, on))
+    order.open_due_rental_months(date(2026, 2, 15))
+    order.record_admission(date(2026, 3, 1), "snf")
+    order.record_discharge(date(2026, 3, 20))
+    order.open_due_rental_months(date(2026, 3, 20))
+    order.pick_up(date(2026, 3, 25), "recovered")
+    back = date(2026, 7, 1)
+    order.record_swo(date(2026, 6, 28), order.ordering_npi)
+    order.redeliver(back, pod_for(order, back))
+    order.open_due_rental_months(back)
+    return order
 
 
 def test_patient_stories_round_trip_through_postgres():

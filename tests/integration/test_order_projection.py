@@ -142,6 +142,9 @@ STEPS = [
     "open_months",
     "open_months",
     "pickup",
+    "admit",
+    "discharge",
+    "redeliver",
     "cancel",
     "adherence",
     "adherence",
@@ -230,6 +233,16 @@ class History:
             self.attempt(lambda: order.open_due_rental_months(today + timedelta(days=offset * 9)))
         elif name == "pickup":
             self.attempt(lambda: order.pick_up(today + timedelta(days=offset * 9), "done"))
+        elif name == "admit":
+            on = today + timedelta(days=offset)
+            self.attempt(lambda: order.record_admission(on, "snf" if flag else "hospital"))
+        elif name == "discharge":
+            self.attempt(lambda: order.record_discharge(today + timedelta(days=offset * 2)))
+        elif name == "redeliver":
+            on = today + timedelta(days=offset * 3)
+            if flag:
+                self.attempt(lambda: order.record_swo(on, VALID_NPI))
+            self.attempt(lambda: order.redeliver(on, pod_for(order, on)))
         elif name == "cancel" and flag:
             self.attempt(lambda: order.cancel("declined", today))
         elif name == "adherence":
@@ -291,6 +304,10 @@ def assert_rows_agree_with(aries, order: Order) -> None:
         order.picked_up_on,
         order.cancelled_on,
     )
+    assert (row.redelivered_on, row.inpatient_since) == (
+        order.redelivered_on,
+        order.inpatient_since,
+    )
     lines = line_rows(aries, order.id)
     assert set(lines) == {ln.line_id for ln in order.lines}
     for ln in order.lines:
@@ -310,6 +327,7 @@ def assert_rows_agree_with(aries, order: Order) -> None:
         assert got.serial_numbers == serials
         assert got.rental_months_opened == len(months)
         assert got.last_rental_month_from == (months[-1].from_date if months else None)
+        assert got.rental_period == (months[-1].period if months else None)
         assert got.adherence_met == order.adherence_met(ln.line_id)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from domain.base import event_type
 from domain.claim import Claim
 from domain.context import bound_context
+from domain.order_values import LineSerial, ProofOfDelivery, SignerRelationship
 from projections.runner import catch_up, rebuild
 from projections.tables import work_queue, work_queue_claims, work_queue_rentals
 from tests.integration.scenarios import delivered_bed_and_walker
@@ -122,6 +123,55 @@ def test_a_rental_held_stays_on_the_queue_saying_so_and_keeps_the_event_that_ope
     assert found["bill_rental"]["opened_position"] == delivered[0]
 
 
+def test_an_inpatient_stay_takes_the_rental_off_the_queue_until_the_discharge_moves_it(
+    isolated_aries, tenant
+):
+    """A month whose anniversary falls in a hospital stay is not billed; it comes due on the
+    discharge date (domain.rental_periods)."""
+    aries = isolated_aries
+    order = delivered_bed_and_walker(aries, date(2026, 6, 2))
+    aries.orders.record_admission(order.order_id, admitted_on=date(2026, 6, 20), setting="hospital")
+    catch_up(aries, "work_queue", batch_size=ONE_BATCH)
+    assert "bill_rental" not in items(aries, order.bed_line_id)
+
+    aries.orders.record_discharge(order.order_id, discharged_on=date(2026, 7, 15))
+    catch_up(aries, "work_queue", batch_size=ONE_BATCH)
+    assert items(aries, order.bed_line_id)["bill_rental"]["due_on"] == date(2026, 7, 15)
+
+    aries.orders.open_due_rental_months(order.order_id, date(2026, 7, 15))
+    catch_up(aries, "work_queue", batch_size=ONE_BATCH)
+    assert items(aries, order.bed_line_id)["bill_rental"]["due_on"] == date(2026, 8, 15)
+
+
+def test_a_redelivery_after_a_long_break_puts_month_1_of_a_new_period_on_the_queue(
+    isolated_aries, tenant
+):
+    aries = isolated_aries
+    order = delivered_bed_and_walker(aries, date(2026, 1, 15))
+    aries.orders.open_due_rental_months(order.order_id, date(2026, 3, 15))
+    aries.orders.pick_up(order.order_id, picked_up_on=date(2026, 3, 25), reason="recovered")
+    catch_up(aries, "work_queue", batch_size=ONE_BATCH)
+    assert "bill_rental" not in items(aries, order.bed_line_id)
+
+    back = date(2026, 6, 14)
+    aries.orders.record_documents(order.order_id, swo_signed_on=date(2026, 6, 10))
+    aries.orders.redeliver(order.order_id, delivered_on=back, pod=_pod(back, order.bed_line_id))
+    catch_up(aries, "work_queue", batch_size=ONE_BATCH)
+
+    item = items(aries, order.bed_line_id)["bill_rental"]
+    assert item["due_on"] == date(2026, 7, 14)
+    assert "period 2 month 2 of 13" in item["detail"]
+
+
+def _pod(on: date, bed_line_id: Any) -> ProofOfDelivery:
+    return ProofOfDelivery(
+        signer_name="Ana Rivera",
+        relationship=SignerRelationship.PATIENT,
+        signed_on=on,
+        serial_numbers=(LineSerial(bed_line_id, "BED-0001"),),
+    )
+
+
 def test_an_item_open_before_a_batch_keeps_the_event_that_opened_it(isolated_aries, tenant):
     aries = isolated_aries
     order = delivered_bed_and_walker(aries, date(2026, 6, 2))
@@ -164,6 +214,14 @@ def test_one_event_per_batch_and_one_batch_for_all_leave_the_same_rows(isolated_
     aries.orders.hold(picked_up.order_id, reason="hospital stay", on=date(2026, 4, 2))
     aries.orders.release(picked_up.order_id, on=date(2026, 4, 20))
     aries.orders.pick_up(picked_up.order_id, picked_up_on=date(2026, 5, 5), reason="done")
+    aries.orders.redeliver(
+        picked_up.order_id, delivered_on=date(2026, 5, 20), pod=_pod(date(2026, 5, 20),
+                                                                     picked_up.bed_line_id)
+    )
+    aries.orders.record_admission(
+        picked_up.order_id, admitted_on=date(2026, 6, 1), setting="snf",
+        discharged_on=date(2026, 7, 2),
+    )
     delivered_bed_and_walker(aries, date(2026, 2, 28))
     held = delivered_bed_and_walker(aries, date(2026, 3, 10), swo=False)
     aries.claims.catch_up_all()  # the month without an SWO is held

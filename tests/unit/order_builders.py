@@ -40,8 +40,10 @@ def line(
     flow: Decimal | None = None,
     line_id: UUID | None = None,
 ) -> OrderLine:
-    """A line for `code`, billed the usual way; oxygen lines get 2 LPM unless told."""
-    if flow is None and item(code).payment_category is PaymentCategory.OXYGEN:
+    """A line for `code`, billed the usual way; oxygen lines get 2 LPM and coverage group 1
+    unless told."""
+    oxygen = item(code).payment_category is PaymentCategory.OXYGEN
+    if flow is None and oxygen:
         flow = Decimal("2")
     return OrderLine(
         line_id=line_id or uuid4(),
@@ -49,6 +51,7 @@ def line(
         quantity=quantity,
         billing=billing or default_billing(code),
         oxygen_flow_lpm=flow,
+        oxygen_group=1 if oxygen else None,
     )
 
 

@@ -50,6 +50,7 @@ OXYGEN = LineToBill(
     from_date=SERVICE,
     to_date=date(2025, 4, 9),
     oxygen_flow_lpm=Decimal("5"),
+    oxygen_group=1,
 )
 SUPPLY = LineToBill(
     order_line_id=chair().order_line_id,

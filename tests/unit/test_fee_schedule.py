@@ -80,12 +80,19 @@ def test_e0260_claims_are_priced_from_the_file_for_illinois_and_california():
 
 def test_e1390_claims_are_priced_from_the_file_with_the_flow_adjustment():
     schedule = april_2025()
-    two_litres = price(schedule, "E1390", "CA", rural=False, oxygen_flow_lpm=Decimal("2"))
-    high_flow = price(schedule, "E1390", "IL", rural=True, oxygen_flow_lpm=Decimal("5"))
-    assert (two_litres.modifiers, two_litres.expected_allowed) == (("RR",), Decimal("92.08"))
+    two_litres = price(
+        schedule, "E1390", "CA", rural=False, oxygen_flow_lpm=Decimal("2"), oxygen_group=1
+    )
+    high_flow = price(
+        schedule, "E1390", "IL", rural=True, oxygen_flow_lpm=Decimal("5"), oxygen_group=1
+    )
+    # N1: the line's oxygen coverage group (decision 015); the flow decides the amount
+    assert (two_litres.modifiers, two_litres.expected_allowed) == (
+        ("RR", "N1"), Decimal("92.08")
+    )
     # QG: 150% of the stationary fee (42 CFR 414.226(e))
     assert (high_flow.modifiers, high_flow.expected_allowed) == (
-        ("RR", "QG"), Decimal("259.98")
+        ("RR", "QG", "N1"), Decimal("259.98")
     )
 
 

@@ -21,7 +21,8 @@ def priced(to_bill):
         MEDICARE, to_bill.hcpcs, to_bill.billing, rental_month=to_bill.rental_month,
         oxygen_flow_lpm=to_bill.oxygen_flow_lpm, adherence_met=to_bill.adherence_met,
         abn=to_bill.abn, kx_documented=to_bill.kx_documented,
-        portable_oxygen=to_bill.portable_oxygen,
+        portable_oxygen=to_bill.portable_oxygen, oxygen_group=to_bill.oxygen_group,
+        service_from=to_bill.from_date,
     )
 
 
@@ -59,6 +60,6 @@ def test_portable_add_on_is_priced_by_the_stationary_flow_and_both_carry_qf():
     billed = {x.hcpcs: x for month in lines_to_bill(order).values() for x in month}
     assert billed["E0431"].oxygen_flow_lpm == Decimal("5")
     assert {code: priced(x).modifiers for code, x in billed.items()} == {
-        "E1390": ("RR", "QF"),
-        "E0431": ("RR", "QF"),
+        "E1390": ("RR", "QF", "N1"),
+        "E0431": ("RR", "QF", "N1"),
     }

@@ -190,6 +190,14 @@ def test_flow_rate_only_on_oxygen_lines():
     refused("flow_rate_only_on_oxygen_lines", lambda: place(line("E0260", flow=Decimal("2"))))
 
 
+@pytest.mark.parametrize("group", [0, 4, True, "1"])
+def test_oxygen_group_is_1_2_or_3_on_oxygen_lines(group):
+    bad = dataclasses.replace(line("E1390"), oxygen_group=group)
+    refused("oxygen_group_is_1_2_or_3_on_oxygen_lines", lambda: place(bad))
+    on_a_bed = dataclasses.replace(line("E0260"), oxygen_group=1)
+    refused("oxygen_group_is_1_2_or_3_on_oxygen_lines", lambda: place(on_a_bed))
+
+
 def test_intake_stores_normalised_lines():
     placed = place(line("e0260"), line("E1390", flow=3))
     assert [ln.hcpcs for ln in placed.lines] == ["E0260", "E1390"]

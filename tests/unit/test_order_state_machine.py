@@ -194,6 +194,21 @@ class OrderMachine(RuleBasedStateMachine):
     def pick_up(self, offset, reason):
         self.attempt(lambda: self.order.pick_up(self.day(offset), reason))
 
+    @rule(offset=st.integers(-5, 90), setting=st.sampled_from(["hospital", "snf", "home"]))
+    def record_admission(self, offset, setting):
+        self.attempt(lambda: self.order.record_admission(self.day(offset), setting))
+
+    @rule(offset=st.integers(-5, 120))
+    def record_discharge(self, offset):
+        self.attempt(lambda: self.order.record_discharge(self.day(offset)))
+
+    @rule(offset=st.integers(-5, 150), new_swo=st.booleans())
+    def redeliver(self, offset, new_swo):
+        on = self.day(offset)
+        if new_swo:
+            self.attempt(lambda: self.order.record_swo(on, VALID_NPI))
+        self.attempt(lambda: self.order.redeliver(on, pod_for(self.order, on)))
+
     @rule(offset=offsets, reason=reasons, really=st.sampled_from([False, False, False, True]))
     def cancel(self, offset, reason, really):
         """Mostly refused attempts (after delivery, blank reason): a cancellation ends the run."""
@@ -239,14 +254,25 @@ class OrderMachine(RuleBasedStateMachine):
             if ln.billing is not LineBilling.RENTAL:
                 assert months == ()
                 continue
-            assert [m.month_number for m in months] == list(range(1, len(months) + 1))
-            assert len(months) <= (item(ln.hcpcs).rental_cap_months or 0)
-            for month in months:
+            cap = item(ln.hcpcs).rental_cap_months or 0
+            periods = [m.period for m in months]
+            assert periods == sorted(periods)
+            for period in set(periods):
+                numbers = [m.month_number for m in months if m.period == period]
+                assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) <= cap
+            starts = [(m.from_date.year, m.from_date.month) for m in months]
+            assert len(set(starts)) == len(starts), "two rental months in one billing month"
+            if months and order.status is not OrderStatus.CANCELLED and not any(
+                m.period > 1 for m in months
+            ) and order.redelivered_on is None and not order.institutional_stays:
                 assert order.delivered_on is not None
-                dates = rental_month_dates(order.delivered_on, month.month_number)
-                assert (month.from_date, month.to_date) == dates
-                if order.picked_up_on is not None:
-                    assert month.from_date < order.picked_up_on
+                for month in months:
+                    dates = rental_month_dates(order.delivered_on, month.month_number)
+                    assert (month.from_date, month.to_date) == dates
+            if order.picked_up_on is not None:
+                assert all(m.from_date < order.picked_up_on for m in months)
+            for stay in order.institutional_stays:
+                assert not any(stay.covers(m.from_date) for m in months)
 
     @invariant()
     def status_agrees_with_the_recorded_facts(self):

@@ -17,6 +17,9 @@ MEDICARE = "MCR-DMEB"
 
 
 def rental(hcpcs: str, month: int, **kwargs) -> pricing.PricedLine:
+    """A Medicare rental line; oxygen lines qualify under coverage group 1 unless told."""
+    if hcpcs in pricing.STATIONARY_OXYGEN | pricing.PORTABLE_OXYGEN:
+        kwargs.setdefault("oxygen_group", 1)
     return price_line(MEDICARE, hcpcs, "rental", rental_month=month, **kwargs)
 
 
@@ -218,7 +221,7 @@ def test_hospital_bed_has_no_kx_policy_so_kx_documented_is_ignored():
 @pytest.mark.parametrize("month", range(1, 37))
 def test_oxygen_is_paid_monthly_for_36_months(month):
     line = rental("E1390", month, oxygen_flow_lpm=Decimal("2"))
-    assert line.modifiers == ("RR",)
+    assert line.modifiers == ("RR", "N1")
     assert line.expected_allowed == Decimal("170.00")
 
 
@@ -229,11 +232,11 @@ def test_oxygen_rental_ends_after_month_36():
 
 OXYGEN_FLOWS = [
     # flow LPM, portable, modifiers, charge, allowed
-    ("0.5", False, ("RR", "QE"), "85.00", "85.00"),
-    ("1", False, ("RR",), "170.00", "170.00"),
-    ("4", False, ("RR",), "170.00", "170.00"),
-    ("4.5", False, ("RR", "QG"), "255.00", "255.00"),
-    ("6", True, ("RR", "QF"), "170.00", "170.00"),
+    ("0.5", False, ("RR", "QE", "N1"), "85.00", "85.00"),
+    ("1", False, ("RR", "N1"), "170.00", "170.00"),
+    ("4", False, ("RR", "N1"), "170.00", "170.00"),
+    ("4.5", False, ("RR", "QG", "N1"), "255.00", "255.00"),
+    ("6", True, ("RR", "QF", "N1"), "170.00", "170.00"),
 ]
 
 
@@ -262,7 +265,7 @@ def test_oxygen_flow_as_float_is_refused():
 )
 def test_portable_oxygen_add_on_carries_qf_with_high_flow_stationary(hcpcs, allowed):
     line = rental(hcpcs, 3, oxygen_flow_lpm=Decimal("5"), portable_oxygen=True)
-    assert line.modifiers == ("RR", "QF")
+    assert line.modifiers == ("RR", "QF", "N1")
     assert line.charge == line.expected_allowed == Decimal(allowed)
 
 
@@ -280,8 +283,37 @@ def test_qf_portable_add_on_is_paid_the_higher_of_its_fee_and_half_the_stationar
 def test_portable_oxygen_add_on_without_high_flow_has_no_modifier(flow, portable):
     flow_lpm = None if flow is None else Decimal(flow)
     line = rental("E0431", 3, oxygen_flow_lpm=flow_lpm, portable_oxygen=portable)
-    assert line.modifiers == ("RR",)
+    assert line.modifiers == ("RR", "N1")  # no flow modifier; its coverage group only
     assert line.expected_allowed == Decimal("25.00")
+
+
+@pytest.mark.parametrize(("group", "modifier"), [(1, "N1"), (2, "N2"), (3, "N3")])
+def test_medicare_oxygen_rentals_from_april_2023_carry_their_group_modifier(group, modifier):
+    for code in ("E1390", "E1392", "E0431"):
+        line = rental(code, 2, oxygen_flow_lpm=Decimal("2"), oxygen_group=group,
+                      service_from=date(2026, 2, 10))
+        assert line.modifiers[-1] == modifier
+
+
+def test_a_new_medicare_oxygen_rental_without_its_group_is_refused():
+    new = lambda: rental(  # noqa: E731
+        "E1390", 1, oxygen_flow_lpm=Decimal("2"), oxygen_group=None,
+        service_from=date(2023, 4, 1),
+    )
+    assert rule_of(new) == "oxygen_rental_states_its_coverage_group"
+    # A rental period that began before 1 April 2023 may go without (it used KX).
+    older = rental("E1390", 3, oxygen_flow_lpm=Decimal("2"), oxygen_group=None,
+                   service_from=date(2023, 5, 1))
+    assert older.modifiers == ("RR",)
+
+
+def test_oxygen_group_modifiers_are_medicare_modifiers():
+    line = price_line("COM-AETNA", "E1390", "rental", rental_month=1,
+                      oxygen_flow_lpm=Decimal("2"), service_from=date(2026, 2, 10))
+    assert line.modifiers == ("RR",)
+    assert rule_of(lambda: rental("E1390", 1, oxygen_flow_lpm=Decimal("2"), oxygen_group=4)) == (
+        "oxygen_coverage_group_is_1_2_or_3"
+    )
 
 
 def test_oxygen_equipment_is_rented():

@@ -36,8 +36,10 @@ from interfaces.http.schemas.orders import (
     CancelRequest,
     CoverageVerificationRequest,
     DeliveryRequest,
+    DischargeRequest,
     DocumentsRequest,
     HoldRequest,
+    InstitutionalStayRequest,
     OrderDetail,
     OrderPlaced,
     OrderSummary,
@@ -45,6 +47,7 @@ from interfaces.http.schemas.orders import (
     PlaceOrderRequest,
     PriorAuthorizationAffirmedIn,
     PriorAuthorizationRequest,
+    RedeliveryRequest,
     ReleaseRequest,
     StatusFilter,
 )
@@ -286,6 +289,76 @@ def pick_up(
     result = aries.orders.pick_up(
         order_id, picked_up_on=body.picked_up_on, reason=body.reason,
         expected_version=expected_version,
+    )
+    return command_response(result)
+
+
+@router.post(
+    "/{order_id}/redelivery",
+    operation_id="redeliver_order",
+    summary="Record that picked-up equipment is back in the home",
+    response_model=CommandAccepted,
+    responses=COMMAND_ERRORS,
+)
+def redeliver(
+    order_id: UUID,
+    body: RedeliveryRequest,
+    principal: Allowed("redeliver_order"),
+    aries: AriesDep,
+    expected_version: ExpectedVersion,
+) -> JSONResponse:
+    """Back within 60 days after the rental month in which use ceased, the count goes on; later,
+    a new rental period starts at month 1 and needs an SWO signed after the pickup (409
+    `new_rental_period_requires_a_new_swo`)."""
+    result = aries.orders.redeliver(
+        order_id,
+        delivered_on=body.delivered_on,
+        pod=body.proof_of_delivery.to_domain(),
+        expected_version=expected_version,
+    )
+    return command_response(result)
+
+
+@router.post(
+    "/{order_id}/institutional-stays",
+    operation_id="record_institutional_stay",
+    summary="Record a hospital or SNF stay, which pauses rental billing",
+    response_model=CommandAccepted,
+    responses=COMMAND_ERRORS,
+)
+def record_institutional_stay(
+    order_id: UUID,
+    body: InstitutionalStayRequest,
+    principal: Allowed("record_institutional_stay"),
+    aries: AriesDep,
+    expected_version: ExpectedVersion,
+) -> JSONResponse:
+    """No rental month whose anniversary falls in the stay is billed; the month resumes on the
+    discharge date and the count goes on (a stay never starts a new rental period)."""
+    result = aries.orders.record_admission(
+        order_id, admitted_on=body.admitted_on, setting=body.setting,
+        discharged_on=body.discharged_on, expected_version=expected_version,
+    )
+    return command_response(result)
+
+
+@router.post(
+    "/{order_id}/discharge",
+    operation_id="record_discharge",
+    summary="Record the discharge that ends an open hospital or SNF stay",
+    response_model=CommandAccepted,
+    responses=COMMAND_ERRORS,
+)
+def record_discharge(
+    order_id: UUID,
+    body: DischargeRequest,
+    principal: Allowed("record_discharge"),
+    aries: AriesDep,
+    expected_version: ExpectedVersion,
+) -> JSONResponse:
+    """The paused rental month resumes on the discharge date."""
+    result = aries.orders.record_discharge(
+        order_id, discharged_on=body.discharged_on, expected_version=expected_version
     )
     return command_response(result)
 

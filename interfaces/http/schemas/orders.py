@@ -53,11 +53,17 @@ class OrderLineIn(_Request):
         None, gt=0, le=15, decimal_places=2,
         description="prescribed flow in litres per minute: oxygen lines only, and required there",
     )
+    oxygen_group: Literal[1, 2, 3] | None = Field(
+        None,
+        description="oxygen lines: the LCD L33797 coverage group (Medicare rentals carry N1/N2/N3"
+        " and are refused without it)",
+    )
 
     def to_domain(self) -> OrderLine:
         """A new line (its id is assigned here)."""
         return OrderLine(
-            uuid4(), self.hcpcs.upper(), self.quantity, self.billing, self.oxygen_flow_lpm
+            uuid4(), self.hcpcs.upper(), self.quantity, self.billing, self.oxygen_flow_lpm,
+            self.oxygen_group,
         )
 
 
@@ -283,6 +289,34 @@ class PickupRequest(_Request):
     reason: Text = Field(..., examples=["no longer medically necessary"])
 
 
+class RedeliveryRequest(DeliveryRequest):
+    """The item back in the home after a pickup, with its proof of delivery (the request
+    example is the delivery's)."""
+
+
+class InstitutionalStayRequest(_Request):
+    admitted_on: IsoDate = Field(..., description="admission to the hospital or SNF")
+    setting: Literal["hospital", "snf"]
+    discharged_on: IsoDate | None = Field(None, description="when known; else record it later")
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"admitted_on": "2026-11-02", "setting": "hospital", "discharged_on": "2026-11-20"}
+            ]
+        },
+    )
+
+
+class DischargeRequest(_Request):
+    discharged_on: IsoDate = Field(..., description="the patient is home again on this date")
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"discharged_on": "2026-11-20"}]}
+    )
+
+
 class CancelRequest(_Request):
     on: IsoDate
     reason: Text = Field(..., examples=["patient declined the equipment"])
@@ -374,6 +408,7 @@ class OrderLineView(BaseModel):
     quantity: int
     billing: LineBilling
     oxygen_flow_lpm: Decimal | None
+    oxygen_group: int | None = Field(..., description="oxygen coverage group: N1/N2/N3")
     prior_auth_required: bool
     prior_auth_status: Literal["affirmed", "non_affirmed"] | None
     prior_auth_decided_on: dt.date | None
@@ -382,6 +417,9 @@ class OrderLineView(BaseModel):
     prior_auth_reason: str | None
     serial_numbers: list[str]
     rental_months_opened: int
+    rental_period: int | None = Field(
+        ..., description="period of the latest month opened (a new one after a 60+ day break)"
+    )
     last_rental_month_from: dt.date | None
     last_rental_month_to: dt.date | None
     adherence_met: bool | None
@@ -406,6 +444,10 @@ class OrderDetail(BaseModel):
     pod_signer_relationship: SignerRelationship | None
     picked_up_on: dt.date | None
     pickup_reason: str | None
+    redelivered_on: dt.date | None
+    inpatient_since: dt.date | None = Field(
+        ..., description="open hospital or SNF stay: no rental month is billed until discharge"
+    )
     cancelled_on: dt.date | None
     cancellation_reason: str | None
     placed_at: dt.datetime
@@ -446,6 +488,8 @@ class OrderDetail(BaseModel):
             pod_signer_relationship=row.pod_signer_relationship,
             picked_up_on=row.picked_up_on,
             pickup_reason=row.pickup_reason,
+            redelivered_on=row.redelivered_on,
+            inpatient_since=row.inpatient_since,
             cancelled_on=row.cancelled_on,
             cancellation_reason=row.cancellation_reason,
             placed_at=row.placed_at,
