@@ -66,7 +66,7 @@ class FilingLimit:
     timely_filing_days: int | None
 
     def filing_deadline(self, service_from: date) -> date:
-        return filing_deadline(self, service_from)
+        return payer_filing_deadline(self, service_from)
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ def checked_payer(details: PayerDetails) -> PayerDetails:
     "tests/unit/test_payer.py::test_a_months_limit_counts_calendar_months",
     "tests/unit/test_payer.py::test_a_days_limit_counts_days",
 )
-def filing_deadline(details: PayerDetails | FilingLimit, service_from: date) -> date:
+def payer_filing_deadline(details: PayerDetails | FilingLimit, service_from: date) -> date:
     """The last day a claim for a service from `service_from` is filed in time: the payer's
     own limit, in calendar months (clamped to the month's end) or in days."""
     if details.timely_filing_days is not None:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from domain.company import Company, company_id
 from domain.context import bound_context
 from domain.errors import InvalidValue, RuleViolated
-from domain.payer import Payer, PayerType, filing_deadline, payer_record_id
+from domain.payer import Payer, PayerType, payer_filing_deadline, payer_record_id
 from tests.setup_builders import company, payer
 from tests.unit.replay import replay
 
@@ -27,8 +27,8 @@ def test_a_months_limit_counts_calendar_months():
     """Medicare: one calendar year after the date of service (42 CFR 424.44); a 29 February
     service is filed by 28 February (Pub. 100-04 ch.1 §70)."""
     medicare = Payer.register("t-1", payer()).details
-    assert filing_deadline(medicare, date(2026, 3, 15)) == date(2027, 3, 15)
-    assert filing_deadline(medicare, date(2028, 2, 29)) == date(2029, 2, 28)
+    assert payer_filing_deadline(medicare, date(2026, 3, 15)) == date(2027, 3, 15)
+    assert payer_filing_deadline(medicare, date(2028, 2, 29)) == date(2029, 2, 28)
 
 
 def test_a_days_limit_counts_days():
@@ -36,7 +36,7 @@ def test_a_days_limit_counts_days():
         payer_id="MCD-IL", payer_type=PayerType.MEDICAID, claim_filing_indicator="MC",
         timely_filing_months=None, timely_filing_days=180,
     )).details
-    assert filing_deadline(medicaid, date(2026, 1, 1)) == date(2026, 6, 30)
+    assert payer_filing_deadline(medicaid, date(2026, 1, 1)) == date(2026, 6, 30)
 
 
 def test_the_record_id_is_the_tenants_payer_id_whatever_its_case():
