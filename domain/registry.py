@@ -12,17 +12,20 @@ from domain.claim import AGGREGATES as _claim_aggregates
 from domain.claim import VALUE_TYPES as _claim_values
 from domain.identity import AGGREGATES as _identity_aggregates
 from domain.identity import VALUE_TYPES as _identity_values
+from domain.inventory import AGGREGATES as _inventory_aggregates
 from domain.order import AGGREGATES as _order_aggregates
 from domain.order import VALUE_TYPES as _order_values
 from domain.patient import AGGREGATES as _patient_aggregates
 from domain.patient import VALUE_TYPES as _patient_values
 from domain.remittance import AGGREGATES as _remittance_aggregates
 from domain.remittance import VALUE_TYPES as _remittance_values
+from domain.serialised_asset import AGGREGATES as _asset_aggregates
 
 AGGREGATES: tuple[type, ...] = (
     *_patient_aggregates, *_order_aggregates, *_claim_aggregates, *_identity_aggregates,
     *_remittance_aggregates, *_hold_aggregates,
     *_run_aggregates,
+    *_inventory_aggregates, *_asset_aggregates,
 )
 VALUE_TYPES: tuple[type, ...] = (
     *_patient_values, *_order_values, *_claim_values, *_identity_values, *_remittance_values
