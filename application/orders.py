@@ -8,7 +8,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
-from application.eventstore import AriesApplication, CommandResult, retried_unless_conditional
+from application.eventstore import CommandResult, retried_unless_conditional
+from application.inventory import InventoryUseCases
 from domain.errors import RuleViolated
 from domain.order import Order
 from domain.order_rules import billing_run_is_not_in_the_future
@@ -19,7 +20,9 @@ if TYPE_CHECKING:
     from application.patients import PatientApplication
 
 
-class OrderApplication(AriesApplication):
+class OrderApplication(InventoryUseCases):
+    """Orders, and the stock they deliver from (the Orders family keeps both: decision 019)."""
+
     name = "Orders"
     aggregate_kind = "order"
 
@@ -139,14 +142,18 @@ class OrderApplication(AriesApplication):
         *,
         delivered_on: date,
         pod: ProofOfDelivery,
+        location_id: UUID | None = None,
         expected_version: int | None = None,
     ) -> CommandResult:
+        """With `location_id` (the delivering location), each serial on the proof of delivery
+        must be in stock there: it leaves stock in the same transaction."""
         order = self.load(order_id, Order, expected_version=expected_version)
         order.deliver(delivered_on, pod, today=self.clock.today())
         # Month 1 of each rental comes due on the date of service: open it in the same commit,
         # so the delivery month's claim carries purchases and first rental months together.
         order.open_due_rental_months(delivered_on)
-        return self.commit(order)
+        moved = [] if location_id is None else self.serials_out_for_delivery(order, location_id)
+        return self.commit(order, *moved)
 
     def hold(
         self, order_id: UUID, *, reason: str, on: date, expected_version: int | None = None
@@ -185,7 +192,7 @@ class OrderApplication(AriesApplication):
     ) -> CommandResult:
         order = self.load(order_id, Order, expected_version=expected_version)
         order.pick_up(picked_up_on, reason)
-        return self.commit(order)
+        return self.commit(order, *self.serials_back_from_pickup(order))
 
     def cancel(
         self, order_id: UUID, *, reason: str, on: date, expected_version: int | None = None

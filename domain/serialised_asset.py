@@ -56,6 +56,18 @@ RETIRABLE = frozenset({AssetStatus.IN_STOCK, AssetStatus.PICKED_UP, AssetStatus.
 
 
 @rule()
+def serial_was_received_into_stock(serial: str, known: bool) -> str | None:
+    """A delivery names units the supplier received (inventory), not numbers made up at the
+    door."""
+    return None if known else f"serial {serial} was never received into stock"
+
+
+@rule()
+def serial_number_is_new_to_the_tenant(serial: str, known: bool) -> str | None:
+    return f"serial {serial} was received already" if known else None
+
+
+@rule()
 def serial_is_in_stock_to_leave_the_shelf(serial: str, status: AssetStatus) -> str | None:
     """Only a unit on the shelf is delivered or transferred: one with a patient, in cleaning or
     retired is not available (and a unit is so never with two patients)."""

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from projections.base import Projection
 from projections.claims import ClaimsProjection
 from projections.event_index import EventIndex
+from projections.inventory import InventoryProjection
 from projections.orders import OrderProjection
 from projections.patients import PatientsProjection
 from projections.remittances import RemittancesProjection
@@ -19,6 +20,7 @@ PROJECTIONS: list[Projection] = [
     ClaimsProjection(),
     WorkQueueProjection(),
     RemittancesProjection(),
+    InventoryProjection(),
 ]
 
 

@@ -931,7 +931,7 @@ work_queue = Table(
         nullable=False,
         comment=(
             "submit_claim, confirm_transmission, fix_rejection, bill_secondary, appeal_denial, "
-            "timely_filing_risk, bill_rental or billing_held."
+            "timely_filing_risk, bill_rental, billing_held or restock."
         ),
     ),
     Column(
@@ -940,13 +940,13 @@ work_queue = Table(
         nullable=False,
         comment=(
             "What to act on: the claim, for bill_rental the order line, for billing_held "
-            "the billing hold."
+            "the billing hold, for restock the stock ledger."
         ),
     ),
     Column("tenant_id", Text, nullable=False, comment="Tenant that owns the subject."),
     Column("claim_id", Uuid, nullable=True, comment="The claim (claim items)."),
-    Column("order_id", Uuid, nullable=False, comment="The order."),
-    Column("patient_id", Uuid, nullable=False, comment="The patient (id only)."),
+    Column("order_id", Uuid, nullable=True, comment="The order (none for restock)."),
+    Column("patient_id", Uuid, nullable=True, comment="The patient, id only (none for restock)."),
     Column("payer_id", Text, nullable=True, comment="Payer to bill or appeal to."),
     Column(
         "due_on",
@@ -956,7 +956,7 @@ work_queue = Table(
             "submit_claim: drafted on; confirm_transmission: found unconfirmable on (UTC); "
             "fix_rejection: rejected on (UTC); bill_secondary: transferred on; appeal_denial: "
             "appeal deadline; timely_filing_risk: filing deadline; bill_rental: first day of "
-            "the next rental month."
+            "the next rental month; restock: the day stock fell below the reorder point."
         ),
     ),
     Column("detail", Text, nullable=False, comment="What to do, in words (codes, no PHI)."),
@@ -1047,3 +1047,6 @@ work_queue_rentals = Table(
     PrimaryKeyConstraint("line_id"),
     comment="The work queue's own memory of each rental order line, to know its next month.",
 )
+
+# Stock and serialised assets: their own module, in this metadata (import for its side effect).
+import projections.inventory_tables  # noqa: E402, F401

@@ -18,6 +18,9 @@ Kinds of item, and the date each is due on:
   is on hold the item stays, saying the month waits for the release.
 - `billing_held`: a billing month a drafting rule refused (`domain.billing_hold`), naming the
   rule; due on the day it was first held, closed when the month is drafted.
+- `restock`: a location's stock of an item below the reorder point set for it
+  (`domain.inventory`); due on the day it fell below, closed once on hand is back at or above
+  the point (or the point is cleared). It names no order, patient or claim.
 
 An item is open while its condition holds after an event, and deleted once it no longer does;
 its `opened_*` columns name the event that opened it (an item closed and opened again names the
@@ -45,11 +48,14 @@ from typing import Any
 from domain.billing_hold import BillingHold
 from domain.catalogue import item
 from domain.claim import Claim
+from domain.inventory import StockLedger
 from domain.order import Order
 from domain.order_values import LineBilling, rental_month_dates
 from projections.base import Projection, handles
 from projections.claim_facts import claim_header, header_changes
 from projections.folding import Row, Rows
+from projections.inventory import ledger_change
+from projections.inventory_tables import work_queue_stock
 from projections.tables import work_queue, work_queue_claims, work_queue_rentals
 
 CLAIM_KINDS = (
@@ -62,6 +68,7 @@ CLAIM_KINDS = (
 )
 RENTAL_KIND = "bill_rental"
 HOLD_KIND = "billing_held"
+RESTOCK_KIND = "restock"
 CLOSED_STATES = frozenset({"voided", "replaced", "closed"})
 STATE = frozenset(column.name for column in work_queue_claims.columns)
 
@@ -70,6 +77,7 @@ CLAIM_ITEMS = work_queue.c.claim_id
 RENTALS = work_queue_rentals.c.order_id
 RENTAL_ITEMS = work_queue.c.order_id
 HOLD_ITEMS = work_queue.c.subject_id
+STOCK = work_queue_stock.c.ledger_id
 
 
 def claim_items(state: Mapping[str, Any]) -> dict[str, tuple[date, str]]:
@@ -169,7 +177,7 @@ def placed_rentals(event: Any) -> list[Row]:
 class WorkQueueProjection(Projection):
     name = "work_queue"
     upstreams = ("orders", "claims")
-    tables = (work_queue, work_queue_claims, work_queue_rentals)
+    tables = (work_queue, work_queue_claims, work_queue_rentals, work_queue_stock)
 
     # --- claims -----------------------------------------------------------------------------
 
@@ -245,6 +253,55 @@ class WorkQueueProjection(Projection):
     def rental_month_opened(self, rows: Rows, event: Any) -> None:
         if event.line_id in rows[work_queue_rentals]:
             _change_rental(rows, event, event.line_id, months_opened=event.month_number)
+
+
+    # --- stock below its reorder point (from the Orders log) ----------------------------------
+
+    @handles(StockLedger.Opened)
+    def ledger_opened(self, rows: Rows, event: Any) -> None:
+        rows[work_queue_stock].add({
+            "ledger_id": event.originator_id,
+            "tenant_id": event.tenant_id,
+            "location_id": event.location_id,
+            "hcpcs": event.hcpcs,
+            "on_hand": 0,
+            "reorder_point": None,
+        })
+
+    @handles(StockLedger.ReorderPointSet, reads=(STOCK, HOLD_ITEMS))
+    def reorder_point_set(self, rows: Rows, event: Any) -> None:
+        state = rows[work_queue_stock].update(event.originator_id, reorder_point=event.point)
+        _sync_stock(rows, event, state, event.timestamp.astimezone(UTC).date())
+
+    @handles(StockLedger.Event, reads=(STOCK, HOLD_ITEMS))
+    def stock_moved(self, rows: Rows, event: Any) -> None:
+        memory = rows[work_queue_stock]
+        on_hand = ledger_change(memory.get(event.originator_id)["on_hand"], event)
+        _sync_stock(rows, event, memory.update(event.originator_id, on_hand=on_hand), event.on)
+
+
+def _sync_stock(rows: Rows, event: Any, state: Row, on: date) -> None:
+    """A restock item while on hand is below the reorder point; due on the day it fell below."""
+    point = state["reorder_point"]
+    key = (RESTOCK_KIND, state["ledger_id"])
+    low = point is not None and state["on_hand"] < point
+    open_item = {}
+    if low:
+        due_on = rows[work_queue].get(key)["due_on"] if key in rows[work_queue] else on
+        open_item[RESTOCK_KIND] = (
+            due_on,
+            f"{state['hcpcs']} at location {state['location_id']}: {state['on_hand']} on hand, "
+            f"below the reorder point of {point}: reorder",
+        )
+    subject = {
+        "subject_id": state["ledger_id"],
+        "tenant_id": state["tenant_id"],
+        "claim_id": None,
+        "order_id": None,
+        "patient_id": None,
+        "payer_id": None,
+    }
+    _sync(rows, event, subject, (RESTOCK_KIND,), open_item)
 
 
 def _claim_memory(facts: Mapping[str, Any]) -> Row:

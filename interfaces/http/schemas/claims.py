@@ -39,6 +39,8 @@ WorkItemKind = Literal[
     "appeal_denial",
     "timely_filing_risk",
     "bill_rental",
+    "billing_held",
+    "restock",
 ]
 
 
@@ -243,10 +245,14 @@ class WorkItem(BaseModel):
     """Something to do next (`kind`) and why (`detail`), with what a biller reads beside it."""
 
     kind: WorkItemKind
-    subject_id: UUID = Field(..., description="the claim, or for bill_rental the order line")
+    subject_id: UUID = Field(
+        ...,
+        description="the claim; for bill_rental the order line, for billing_held the billing "
+        "hold, for restock the stock ledger",
+    )
     claim_id: UUID | None = None
-    order_id: UUID
-    patient_id: UUID
+    order_id: UUID | None = Field(None, description="none for restock")
+    patient_id: UUID | None = Field(None, description="none for restock")
     patient_name: str | None = Field(
         None, description="Last, First (PHI: the read is access-logged)", examples=["Rivera, Ana"]
     )
