@@ -218,7 +218,7 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
         # The order as it is now: events saved together (delivery and month 1) are seen
         # together, so the first of them drafts the month's whole claim.
         order = self.orders.repository.get(order_id)
-        today = self.clock.today()
+        today = self.orders.today_for(order, self.clock)  # the order's location's calendar
         changed: list[Aggregate] = []
         for month, lines in sorted(lines_to_bill(order).items()):
             if self._drafted(order.id, month):

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 
 from application.eventstore import CommandResult, retried_unless_conditional
 from application.inventory import InventoryUseCases
+from application.ports import Clock
 from domain.errors import RuleViolated
 from domain.order import Order
 from domain.order_rules import billing_run_is_not_in_the_future
@@ -18,6 +19,7 @@ from domain.rules import calendar_date
 
 if TYPE_CHECKING:
     from application.patients import PatientApplication
+    from application.setup import SetupApplication
 
 
 class OrderApplication(InventoryUseCases):
@@ -26,8 +28,16 @@ class OrderApplication(InventoryUseCases):
     name = "Orders"
     aggregate_kind = "order"
 
-    # Set by the composition root: orders check the patient and coverage they name.
+    # Set by the composition root: orders check the patient and coverage they name, and the
+    # location they are billed from (None: no setup application, as in unit tests).
     patients: PatientApplication
+    setup: SetupApplication | None = None
+
+    def today_for(self, order: Order, clock: Clock | None = None) -> date:
+        """The business date of `order`: today in its location's time zone (decision 017),
+        by `clock` (default this application's)."""
+        clock = clock or self.clock
+        return clock.today() if self.setup is None else self.setup.today_for(order, clock)
 
     def get_order(self, order_id: UUID, version: int | None = None) -> Order:
         return self.load(order_id, Order, version)
@@ -41,10 +51,16 @@ class OrderApplication(InventoryUseCases):
         order_date: date,
         lines: Sequence[OrderLine],
         order_id: UUID | None = None,
+        location_id: UUID | None = None,
     ) -> CommandResult:
+        """Intake. The order is billed from `location_id` (an open location of the tenant:
+        NotFound for another tenant's), by default the tenant's first open location, if it has
+        any (decision 017)."""
         patient = self.patients.get_patient(patient_id)  # NotFound across tenants too
         if not patient.is_active:
             raise RuleViolated("order_requires_an_active_patient", "the patient is deactivated")
+        if self.setup is not None:
+            location_id = self.setup.billing_location(location_id)
         order = Order.intake(
             patient_id=patient_id,
             practitioner=practitioner,
@@ -52,6 +68,7 @@ class OrderApplication(InventoryUseCases):
             order_date=order_date,
             lines=lines,
             order_id=order_id or uuid4(),
+            location_id=location_id,
         )
         return self.commit(order)
 
@@ -148,7 +165,7 @@ class OrderApplication(InventoryUseCases):
         """With `location_id` (the delivering location), each serial on the proof of delivery
         must be in stock there: it leaves stock in the same transaction."""
         order = self.load(order_id, Order, expected_version=expected_version)
-        order.deliver(delivered_on, pod, today=self.clock.today())
+        order.deliver(delivered_on, pod, today=self.today_for(order))
         # Month 1 of each rental comes due on the date of service: open it in the same commit,
         # so the delivery month's claim carries purchases and first rental months together.
         order.open_due_rental_months(delivered_on)
@@ -210,8 +227,9 @@ class OrderApplication(InventoryUseCases):
     ) -> tuple[list[RentalMonth], CommandResult | None]:
         """Open every rental month due by `as_of` (not after today). Idempotent: a second call
         opens nothing."""
-        billing_run_is_not_in_the_future(calendar_date(as_of, "as_of"), self.clock.today())
         order = self.load(order_id, Order)
+        # Today at the order's location: a branch west of head office opens its months later.
+        billing_run_is_not_in_the_future(calendar_date(as_of, "as_of"), self.today_for(order))
         opened = order.open_due_rental_months(as_of)
         if not opened:
             return [], None

@@ -40,6 +40,7 @@ from uuid import UUID
 
 import structlog
 
+from application import billing_parties
 from application.eventstore import ConcurrentUpdate
 from application.ports import (
     Clearinghouse,
@@ -187,12 +188,12 @@ class SubmissionService:
         """The 837P claim for `claim` as billed now; RuleViolated when it cannot be rendered."""
         patient = self.patients.get_patient(claim.patient_id)
         order = self.orders.get_order(claim.order_id)
-        payer = _payer(claim.billed_payer_id)
+        payer = self._payer(claim.tenant_id, claim.billed_payer_id)
         subscriber = _subscriber(patient, claim.billed_coverage_id)
         secondary = claim.billed_payer_id != claim.payer_id
         prior = (
             PriorPayer(
-                payer=_payer(claim.payer_id),
+                payer=self._payer(claim.tenant_id, claim.payer_id),
                 subscriber=_subscriber(patient, claim.coverage_id),
                 paid=sum((_paid(claim, line.line_id) for line in claim.lines), Decimal("0")),
             )
@@ -226,7 +227,13 @@ class SubmissionService:
             original_claim_number=claim.original_payer_claim_control_number,
             prior_payer=prior,
             patient=None if subscriber.relationship == SELF else _patient_party(patient),
+            billing_provider=billing_parties.billing_provider(self.orders.setup, order),
         )
+
+    def _payer(self, tenant_id: str, payer_id: str) -> PayerParty:
+        """The tenant's payer record; the packaged list for a tenant that has none."""
+        recorded = billing_parties.payer_party(self.orders.setup, tenant_id, payer_id)
+        return recorded or _payer(payer_id)
 
     def render(
         self, claims: Sequence[Claim], control_number: int, at: datetime | None = None

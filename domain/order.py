@@ -66,6 +66,28 @@ class Order(AriesAggregate):
 
     # -- intake ---------------------------------------------------------------------------
 
+    class Placed(AriesAggregate.Created):
+        """The order was placed.
+
+        Version 2 (current) adds `location_id: UUID | None`, the branch the order is billed
+        from (`domain.location`). Version 1 had none: `upcast_v1_v2` gives it None, which
+        claims read as the tenant's first location (decision 017).
+        """
+
+        class_version = 2
+
+        patient_id: UUID
+        practitioner: OrderingPractitioner
+        diagnoses: tuple[str, ...]
+        order_date: date
+        lines: tuple[OrderLine, ...]
+        location_id: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> dict:
+            state["location_id"] = None
+            return state
+
     @classmethod
     def intake(
         cls,
@@ -76,8 +98,10 @@ class Order(AriesAggregate):
         order_date: date,
         lines: Sequence[OrderLine],
         order_id: UUID | None = None,
+        location_id: UUID | None = None,
     ) -> Order:
-        """A new order (event `Placed`). `order_id` defaults to a new uuid4."""
+        """A new order (event `Placed`), billed from `location_id` (None: the tenant's first
+        location, decision 017). `order_id` defaults to a new uuid4."""
         rules.typed(patient_id, UUID, "patient_id")
         if order_id is not None:
             rules.typed(order_id, UUID, "order_id")
@@ -91,9 +115,10 @@ class Order(AriesAggregate):
             diagnoses=codes,
             order_date=calendar_date(order_date, "order_date"),
             lines=rules.checked_lines(lines),
+            location_id=location_id,
         )
 
-    @event("Placed")
+    @event(Placed)
     def __init__(
         self,
         patient_id: UUID,
@@ -101,7 +126,9 @@ class Order(AriesAggregate):
         diagnoses: tuple[str, ...],
         order_date: date,
         lines: tuple[OrderLine, ...],
+        location_id: UUID | None = None,
     ) -> None:
+        self.location_id = location_id
         self.patient_id = patient_id
         self.practitioner = practitioner
         self.diagnoses = tuple(diagnoses)  # in the order given: claim pointers follow it

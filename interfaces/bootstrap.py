@@ -17,6 +17,7 @@ from application.identity import IdentityApplication, SessionPolicy
 from application.orders import OrderApplication
 from application.patients import PatientApplication
 from application.ports import SystemClock
+from application.setup import SetupApplication
 from interfaces.preflight import check_database, check_redis
 from interfaces.settings import Settings
 from migrations import sqlalchemy_url
@@ -34,6 +35,7 @@ class Aries:
     orders: OrderApplication
     claims: ClaimApplication
     identity: IdentityApplication
+    setup: SetupApplication
     read_engine: Engine
     recorded_times: RecordedTimes
     redis: redis.Redis
@@ -47,6 +49,7 @@ class Aries:
             "orders": self.orders,
             "claims": self.claims,
             "identity": self.identity,
+            "setup": self.setup,
         }
 
     @property
@@ -111,6 +114,8 @@ def bootstrap(settings: Settings | None = None) -> Aries:
     )
     orders = OrderApplication(env=env, clock=clock)
     orders.patients = patients
+    setup = SetupApplication(env=env, clock=clock)
+    orders.setup = setup
     claims = ClaimApplication(env=env)  # a projection's __init__ takes env only
     claims.clock = clock
     claims.orders = orders
@@ -121,6 +126,7 @@ def bootstrap(settings: Settings | None = None) -> Aries:
         orders=orders,
         claims=claims,
         identity=IdentityApplication(env=env, policy=session_policy(settings)),
+        setup=setup,
         read_engine=read_engine,
         recorded_times=IndexedTimes(read_engine),
         redis=redis.Redis.from_url(

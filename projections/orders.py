@@ -73,6 +73,7 @@ class OrderProjection(Projection):
                 "order_id": event.originator_id,
                 "tenant_id": event.tenant_id,
                 "patient_id": event.patient_id,
+                "location_id": event.location_id,
                 "status": "intake",
                 "on_hold": False,
                 "hold_reason": None,

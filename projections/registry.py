@@ -11,6 +11,7 @@ from projections.inventory import InventoryProjection
 from projections.orders import OrderProjection
 from projections.patients import PatientsProjection
 from projections.remittances import RemittancesProjection
+from projections.setup import SetupProjection
 from projections.work_queue import WorkQueueProjection
 
 PROJECTIONS: list[Projection] = [
@@ -21,6 +22,7 @@ PROJECTIONS: list[Projection] = [
     WorkQueueProjection(),
     RemittancesProjection(),
     InventoryProjection(),
+    SetupProjection(),
 ]
 
 

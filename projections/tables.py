@@ -136,6 +136,9 @@ orders = Table(
     Column("order_id", Uuid, nullable=False, comment="The order (aggregate id)."),
     Column("tenant_id", Text, nullable=False, comment="Tenant that owns the order."),
     Column("patient_id", Uuid, nullable=False, comment="The patient the order is for."),
+    Column("location_id", Uuid, nullable=True, comment="The branch the order is billed from "
+           "(read.locations); null: placed before locations existed (bills as the tenant's "
+           "first location)."),
     Column(
         "status",
         Text,
@@ -1048,5 +1051,6 @@ work_queue_rentals = Table(
     comment="The work queue's own memory of each rental order line, to know its next month.",
 )
 
+from projections.setup_tables import companies, locations, payers  # noqa: E402,F401
 # Stock and serialised assets: their own module, in this metadata (import for its side effect).
 import projections.inventory_tables  # noqa: E402, F401

@@ -33,7 +33,9 @@ from application.audit.tables import (
 __all__ = ["bytes_field", "field", "sha256"]  # the encoding, for the modules that mirror it
 
 ACCESS_CHAIN = "access_log"
-EVENT_CHAINS = ("patients_events", "orders_events", "claims_events", "identity_events")
+EVENT_CHAINS = (
+    "patients_events", "orders_events", "claims_events", "identity_events", "setup_events"
+)
 BATCH = 5_000
 
 Progress = Callable[[str, int, int], None]

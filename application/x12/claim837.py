@@ -65,6 +65,17 @@ class Supplier:
 
 
 @dataclass(frozen=True)
+class BillingProvider:
+    """The 2010AA billing provider of a claim: the location of its order."""
+
+    name: str
+    npi: str
+    tax_id: str  # EIN, nine digits
+    address: PostalAddress
+    taxonomy: str = DME_SUPPLIER_TAXONOMY
+
+
+@dataclass(frozen=True)
 class Receiver:
     """The clearinghouse: ISA08 / GS03 / NM1*40."""
 
@@ -174,6 +185,8 @@ class ClaimDocument:
     original_claim_number: str | None = None
     prior_payer: PriorPayer | None = None
     patient: PatientParty | None = None  # required when the subscriber is not the patient
+    # The location the claim bills as (2010AA); None: the submission's supplier.
+    billing_provider: BillingProvider | None = None
 
     @property
     def charge(self) -> Decimal:
@@ -214,16 +227,25 @@ def _transaction(
     out.add("PER", "IC", clean(supplier.contact_name, 60), "TE", supplier.phone)
     out.add("NM1", "40", "2", clean(submission.receiver.name, 60), None, None, None, None,
             "46", submission.receiver.receiver_id)
-    # 2000A billing provider
-    out.add("HL", "1", None, "20", "1")
-    out.add("PRV", "BI", "PXC", supplier.taxonomy)
-    out.add("NM1", "85", "2", clean(supplier.name, 60), None, None, None, None, "XX",
-            supplier.npi)
-    _address(out, supplier.address)
-    out.add("REF", "EI", supplier.tax_id)
-    hl = 2
+    # One 2000A billing provider level per location billed as, its claims beneath it (the
+    # 2000A loop repeats: X12 005010X222A1 section 2.3.2.1, HL structure).
+    default = BillingProvider(supplier.name, supplier.npi, supplier.tax_id, supplier.address,
+                              supplier.taxonomy)
+    by_provider: dict[BillingProvider, list[ClaimDocument]] = {}
     for claim in claims:
-        hl = _claim(out, hl, claim)
+        by_provider.setdefault(claim.billing_provider or default, []).append(claim)
+    hl = 1
+    for provider, provided in by_provider.items():
+        parent = hl
+        out.add("HL", str(parent), None, "20", "1")
+        out.add("PRV", "BI", "PXC", provider.taxonomy)
+        out.add("NM1", "85", "2", clean(provider.name, 60), None, None, None, None, "XX",
+                provider.npi)
+        _address(out, provider.address)
+        out.add("REF", "EI", provider.tax_id)
+        hl += 1
+        for claim in provided:
+            hl = _claim(out, hl, claim, parent)
     return out
 
 
@@ -237,8 +259,9 @@ def _person(out: Segments, code: str, person: Person, qualifier: str, identifier
             None, None, None, qualifier, identifier)
 
 
-def _claim(out: Segments, hl: int, claim: ClaimDocument) -> int:
-    """Write the claim's 2000B (and 2000C) and 2300 loops from HL `hl`; the next free HL."""
+def _claim(out: Segments, hl: int, claim: ClaimDocument, parent: int = 1) -> int:
+    """Write the claim's 2000B (and 2000C) and 2300 loops from HL `hl`, under the billing
+    provider's HL `parent`; the next free HL."""
     if not 1 <= len(claim.lines) <= MAX_LINES:
         raise ValueError(f"a professional claim has 1 to {MAX_LINES} lines")
     if not 1 <= len(claim.diagnoses) <= MAX_DIAGNOSES:
@@ -248,7 +271,7 @@ def _claim(out: Segments, hl: int, claim: ClaimDocument) -> int:
     if is_self != (patient is None):
         raise ValueError("a patient other than the subscriber is given exactly when not self")
     # 2000B subscriber; HL04 1 when a 2000C patient level follows
-    out.add("HL", str(hl), "1", "22", "0" if is_self else "1")
+    out.add("HL", str(hl), str(parent), "22", "0" if is_self else "1")
     out.add("SBR", claim.payer_responsibility, SELF if is_self else None,
             subscriber.group_number, None, None, None, None, None,
             payer.claim_filing_indicator)

@@ -10,7 +10,9 @@ from tests.servers import fresh_database
 
 pytestmark = pytest.mark.integration
 
-EVENT_TABLES = ("patients_events", "orders_events", "claims_events", "identity_events")
+EVENT_TABLES = (
+    "patients_events", "orders_events", "claims_events", "identity_events", "setup_events"
+)
 
 
 def _schema_snapshot(url: str) -> list[tuple]:

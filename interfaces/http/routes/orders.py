@@ -95,14 +95,17 @@ def place_order(
             diagnoses=body.diagnoses,
             order_date=body.order_date,
             lines=lines,
+            location_id=body.location_id,
         )
     except NotFound as missing:
-        if missing.kind != "patient":
+        if missing.kind not in ("patient", "location"):
             raise
+        field = f"{missing.kind}_id"
         raise ProblemError(
-            422, "Request is not valid", "no such patient",
+            422, "Request is not valid", f"no such {missing.kind}",
             type_="https://aries.dev/problems/validation",
-            errors=[{"loc": ["body", "patient_id"], "msg": "no such patient", "type": "not_found"}],
+            errors=[{"loc": ["body", field], "msg": f"no such {missing.kind}",
+                     "type": "not_found"}],
         ) from None
     return command_response(
         result,

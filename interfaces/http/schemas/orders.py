@@ -69,6 +69,9 @@ class PlaceOrderRequest(_Request):
         ..., min_length=1, max_length=12, description="ICD-10-CM codes; the first is primary"
     )
     lines: list[OrderLineIn] = Field(..., min_length=1, max_length=50)
+    location_id: UUID | None = Field(
+        None, description="the branch the order is billed from (default: your first location)"
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -76,6 +79,7 @@ class PlaceOrderRequest(_Request):
             "examples": [
                 {
                     "patient_id": "5f0c6b1e-8d2a-4e7f-9a31-2b4c6d8e0f12",
+                    "location_id": "0a4e2f8c-51b7-4c3d-9e6a-7b1d2c3e4f50",
                     "order_date": "2026-11-02",
                     "practitioner": {"name": "Dr Ada Lovelace", "npi": "1234567893"},
                     "diagnoses": ["G47.33", "E11.9"],
