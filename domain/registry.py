@@ -12,6 +12,7 @@ from domain.claim import AGGREGATES as _claim_aggregates
 from domain.claim import VALUE_TYPES as _claim_values
 from domain.company import AGGREGATES as _company_aggregates
 from domain.company import VALUE_TYPES as _company_values
+from domain.equipment import AGGREGATES as _equipment_aggregates
 from domain.identity import AGGREGATES as _identity_aggregates
 from domain.identity import VALUE_TYPES as _identity_values
 from domain.inventory import AGGREGATES as _inventory_aggregates
@@ -31,7 +32,7 @@ from domain.supplier_values import VALUE_TYPES as _supplier_values
 AGGREGATES: tuple[type, ...] = (
     *_patient_aggregates, *_order_aggregates, *_claim_aggregates, *_identity_aggregates,
     *_remittance_aggregates, *_hold_aggregates,
-    *_inventory_aggregates, *_asset_aggregates,
+    *_inventory_aggregates, *_asset_aggregates, *_equipment_aggregates,
     *_run_aggregates, *_company_aggregates, *_location_aggregates, *_payer_aggregates,
 )
 VALUE_TYPES: tuple[type, ...] = (

@@ -11,6 +11,7 @@ import redis
 from sqlalchemy import Engine, create_engine
 
 from application.audit.ports import RecordedTimes
+from application.catalogue import CatalogueApplication
 from application.claims import ClaimApplication
 from application.eventstore import AriesApplication, postgres_env
 from application.identity import IdentityApplication, SessionPolicy
@@ -36,6 +37,7 @@ class Aries:
     claims: ClaimApplication
     identity: IdentityApplication
     setup: SetupApplication
+    catalogue: CatalogueApplication
     read_engine: Engine
     recorded_times: RecordedTimes
     redis: redis.Redis
@@ -50,6 +52,7 @@ class Aries:
             "claims": self.claims,
             "identity": self.identity,
             "setup": self.setup,
+            "catalogue": self.catalogue,
         }
 
     @property
@@ -127,6 +130,7 @@ def bootstrap(settings: Settings | None = None) -> Aries:
         claims=claims,
         identity=IdentityApplication(env=env, policy=session_policy(settings)),
         setup=setup,
+        catalogue=CatalogueApplication(env=env, clock=clock),
         read_engine=read_engine,
         recorded_times=IndexedTimes(read_engine),
         redis=redis.Redis.from_url(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from projections.base import Projection
+from projections.catalogue import CatalogueProjection
 from projections.claims import ClaimsProjection
 from projections.event_index import EventIndex
 from projections.inventory import InventoryProjection
@@ -23,6 +24,7 @@ PROJECTIONS: list[Projection] = [
     RemittancesProjection(),
     InventoryProjection(),
     SetupProjection(),
+    CatalogueProjection(),
 ]
 
 

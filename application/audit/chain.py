@@ -34,7 +34,8 @@ __all__ = ["bytes_field", "field", "sha256"]  # the encoding, for the modules th
 
 ACCESS_CHAIN = "access_log"
 EVENT_CHAINS = (
-    "patients_events", "orders_events", "claims_events", "identity_events", "setup_events"
+    "patients_events", "orders_events", "claims_events", "identity_events", "setup_events",
+    "catalogue_events",
 )
 BATCH = 5_000
 

@@ -40,6 +40,7 @@ from interfaces.http.routes import (
     audit,
     auth,
     billing,
+    catalogue,
     claim_batches,
     claim_lifecycle,
     claims,
@@ -156,7 +157,7 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(billing.router)
     areas = (
         patients, summaries, orders, claim_batches, claims, claim_lifecycle, x12, remittances,
-        jobs, audit,
+        jobs, audit, catalogue,
     )
     for area in areas:
         app.include_router(area.router)

@@ -144,6 +144,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "verify_audit_chain": frozenset({ADMIN, AUDITOR}),
     "read_access_log": frozenset({ADMIN, AUDITOR}),
     "read_disclosures": frozenset({ADMIN, AUDITOR}),
+    # the equipment catalogue (routes/catalogue.py): supplier set-up, no PHI. Admins keep it;
+    # every role reads it (intake picks items for orders, billers check codes, analysts count).
+    "add_equipment_item": frozenset({ADMIN}),
+    "revise_equipment_item": frozenset({ADMIN}),
+    "discontinue_equipment_item": frozenset({ADMIN}),
+    "list_equipment_items": EVERYONE,
+    "read_equipment_item": EVERYONE,
 }
 
 # What a user whose tenant requires a second factor may do before enrolling one.

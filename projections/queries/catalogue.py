@@ -1,0 +1,40 @@
+"""Queries over the `catalogue` projection's tables, each scoped to one tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Connection, Row, select
+
+from projections.queries.keyset import KeysetPage, keyset_page
+from projections.tables import equipment_items
+
+ITEM_KEYS = (equipment_items.c.hcpcs, equipment_items.c.item_id)
+
+
+def item_page(
+    conn: Connection,
+    tenant_id: str,
+    *,
+    hcpcs: str | None = None,
+    active: bool | None = None,
+    after: Sequence[Any] | None = None,
+    limit: int,
+) -> KeysetPage:
+    """The tenant's catalogue items by HCPCS code (then id), filtered as asked."""
+    c = equipment_items.c
+    query = select(equipment_items).where(c.tenant_id == tenant_id)
+    if hcpcs is not None:
+        query = query.where(c.hcpcs == hcpcs.upper())
+    if active is not None:
+        query = query.where(c.active == active)
+    return keyset_page(conn, query, ITEM_KEYS, after=after, limit=limit)
+
+
+def item_row(conn: Connection, item_id: UUID, tenant_id: str) -> Row[Any] | None:
+    c = equipment_items.c
+    return conn.execute(
+        select(equipment_items).where(c.item_id == item_id, c.tenant_id == tenant_id)
+    ).first()
