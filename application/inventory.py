@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 from application.eventstore import AriesApplication, CommandResult
@@ -31,6 +32,10 @@ from domain.serialised_asset import (
     serialised_asset_id,
 )
 
+if TYPE_CHECKING:
+    from application.catalogue import CatalogueApplication
+    from application.setup import SetupApplication
+
 
 @dataclass(frozen=True)
 class StockItem:
@@ -43,19 +48,29 @@ class StockItem:
 class InventoryUseCases(AriesApplication):
     """The Orders family's inventory commands (OrderApplication adds the orders' own)."""
 
+    # Set by the composition root: stock is of the tenant's catalogue items at its locations.
+    # None (unit and domain-level tests): any location id, and the item's HCPCS code given.
+    catalogue: CatalogueApplication | None = None
+    setup: SetupApplication | None = None
+
     # -- items and locations ------------------------------------------------------------------
 
     def stock_item(self, item_id: UUID, hcpcs: str | None) -> StockItem:
-        """The item's HCPCS code and whether it is serialised: from the HCPCS catalogue for the
-        code the first receipt names (the equipment catalogue replaces this at merge)."""
+        """The item's HCPCS code and whether it is serialised, from the equipment catalogue
+        (NotFound: not the tenant's item). Without one, from the HCPCS reference list for the
+        code given."""
+        if self.catalogue is not None:
+            found = self.catalogue.get_item(item_id)
+            return StockItem(found.hcpcs, found.serialised)
         if hcpcs is None:
             raise NotFound("item", item_id)
         known = hcpcs_item(hcpcs)
         return StockItem(known.code, known.serialized)
 
     def check_location(self, location_id: UUID) -> None:
-        """Refuses a location that is not the caller's (NotFound); every UUID until locations
-        exist."""
+        """NotFound unless the location is the caller's tenant's."""
+        if self.setup is not None:
+            self.setup.get_location(location_id)
 
     # -- loading -----------------------------------------------------------------------------
 

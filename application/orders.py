@@ -19,7 +19,6 @@ from domain.rules import calendar_date
 
 if TYPE_CHECKING:
     from application.patients import PatientApplication
-    from application.setup import SetupApplication
 
 
 class OrderApplication(InventoryUseCases):
@@ -31,7 +30,6 @@ class OrderApplication(InventoryUseCases):
     # Set by the composition root: orders check the patient and coverage they name, and the
     # location they are billed from (None: no setup application, as in unit tests).
     patients: PatientApplication
-    setup: SetupApplication | None = None
 
     def today_for(self, order: Order, clock: Clock | None = None) -> date:
         """The business date of `order`: today in its location's time zone (decision 017),
@@ -159,16 +157,17 @@ class OrderApplication(InventoryUseCases):
         *,
         delivered_on: date,
         pod: ProofOfDelivery,
-        location_id: UUID | None = None,
         expected_version: int | None = None,
     ) -> CommandResult:
-        """With `location_id` (the delivering location), each serial on the proof of delivery
-        must be in stock there: it leaves stock in the same transaction."""
+        """Each serial on the proof of delivery must be in stock at the order's location, and
+        leaves stock in the same transaction. (An order without a location, placed before the
+        tenant set one up, delivers without stock.)"""
         order = self.load(order_id, Order, expected_version=expected_version)
         order.deliver(delivered_on, pod, today=self.today_for(order))
         # Month 1 of each rental comes due on the date of service: open it in the same commit,
         # so the delivery month's claim carries purchases and first rental months together.
         order.open_due_rental_months(delivered_on)
+        location_id = order.location_id
         moved = [] if location_id is None else self.serials_out_for_delivery(order, location_id)
         return self.commit(order, *moved)
 

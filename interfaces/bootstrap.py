@@ -119,6 +119,8 @@ def bootstrap(settings: Settings | None = None) -> Aries:
     orders.patients = patients
     setup = SetupApplication(env=env, clock=clock)
     orders.setup = setup
+    catalogue = CatalogueApplication(env=env, clock=clock)
+    orders.catalogue = catalogue
     claims = ClaimApplication(env=env)  # a projection's __init__ takes env only
     claims.clock = clock
     claims.orders = orders
@@ -130,7 +132,7 @@ def bootstrap(settings: Settings | None = None) -> Aries:
         claims=claims,
         identity=IdentityApplication(env=env, policy=session_policy(settings)),
         setup=setup,
-        catalogue=CatalogueApplication(env=env, clock=clock),
+        catalogue=catalogue,
         read_engine=read_engine,
         recorded_times=IndexedTimes(read_engine),
         redis=redis.Redis.from_url(

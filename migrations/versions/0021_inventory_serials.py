@@ -13,7 +13,7 @@ Stock is recorded in the Orders family (orders_events): no new events table
 (docs/decisions/019-inventory-and-serials.md).
 
 Revision ID: 0021_inventory_serials
-Revises: 0016_billing_holds
+Revises: 0019_companies_locations_payers, 0020_fee_schedules_catalogue
 Create Date: 2026-12-04
 """
 
@@ -23,7 +23,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0021_inventory_serials"
-down_revision = "0016_billing_holds"
+# Written on 0016_billing_holds; merged here with its siblings of issue 17 (locations, catalogue)
+# so that this branch has one head. The lead re-chains at merge.
+down_revision = ("0019_companies_locations_payers", "0020_fee_schedules_catalogue")
 branch_labels = None
 depends_on = None
 

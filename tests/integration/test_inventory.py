@@ -9,16 +9,22 @@ import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from domain.context import bound_context
+from domain.context import bound_context, current_context
 from domain.errors import NotFound, RuleViolated
-from domain.order_values import LineSerial, ProofOfDelivery, SignerRelationship
+from domain.order_values import (
+    LineBilling,
+    LineSerial,
+    OrderLine,
+    ProofOfDelivery,
+    SignerRelationship,
+)
 from domain.serialised_asset import AssetStatus
 from projections.inventory_tables import (
     INVENTORY_TABLES,
@@ -30,13 +36,33 @@ from projections.inventory_tables import (
 )
 from projections.runner import catch_up, rebuild
 from projections.tables import work_queue
-from tests.integration.scenarios import medicare_patient, place_bed_and_walker
+from tests.integration.scenarios import PRACTITIONER, medicare_patient
+from tests.setup_builders import denver, location
 
 pytestmark = pytest.mark.integration
 
 DAY = date(2026, 10, 5)
-BED_ITEM = UUID("00000000-0000-4000-8000-00000000e260")
-WALKER_ITEM = UUID("00000000-0000-4000-8000-00000000e143")
+ITEMS = UUID("00000000-0000-4000-8000-00000000e260")
+
+
+def bed_item() -> UUID:
+    """The tenant's bed (catalogue item ids are unique across tenants)."""
+    return uuid5(ITEMS, f"{current_context().tenant_id}:bed")
+
+
+def walker_item() -> UUID:
+    return uuid5(ITEMS, f"{current_context().tenant_id}:walker")
+
+
+def catalogue_and_locations(aries) -> tuple[UUID, UUID]:
+    """The tenant's bed and walker items, and two locations (Springfield, Denver)."""
+    aries.catalogue.add_item(
+        hcpcs="E0260", manufacturer="Invacare", model="5410IVC", item_id=bed_item()
+    )
+    aries.catalogue.add_item(
+        hcpcs="E0143", manufacturer="Drive", model="10210-1", item_id=walker_item()
+    )
+    return aries.setup.open_location(location()).id, aries.setup.open_location(denver()).id
 
 
 @pytest.fixture
@@ -44,6 +70,11 @@ def tenant() -> Iterator[str]:
     name = f"t-{uuid.uuid4().hex[:10]}"
     with bound_context(tenant_id=name, actor_id="u-test", actor_role="admin"):
         yield name
+
+
+@pytest.fixture
+def places(aries, tenant) -> tuple[UUID, UUID]:
+    return catalogue_and_locations(aries)
 
 
 def rows(aries, table, **where: Any) -> list[dict[str, Any]]:
@@ -56,15 +87,24 @@ def rows(aries, table, **where: Any) -> list[dict[str, Any]]:
 
 def receive_beds(aries, location: UUID, *serials: str) -> None:
     aries.orders.receive_stock(
-        location_id=location, item_id=BED_ITEM, hcpcs="E0260", quantity=len(serials),
+        location_id=location, item_id=bed_item(), quantity=len(serials),
         serials=serials, purchase_order="PO-100", lot="L1", received_on=DAY,
     )
 
 
-def ready_order(aries) -> tuple[UUID, UUID, UUID]:
-    """A bed-and-walker order ready for delivery: (order, bed line, walker line)."""
+def ready_order(aries, location_id: UUID) -> tuple[UUID, UUID, UUID]:
+    """A bed-and-walker order of `location_id` ready for delivery: (order, bed line, walker
+    line)."""
     patient_id, coverage_id = medicare_patient(aries)
-    order_id, bed, walker = place_bed_and_walker(aries, patient_id, DAY)
+    bed, walker = uuid4(), uuid4()
+    order_id = aries.orders.place_order(
+        patient_id=patient_id, practitioner=PRACTITIONER, diagnoses=["G47.33"], order_date=DAY,
+        lines=[
+            OrderLine(bed, "E0260", 1, LineBilling.RENTAL, None),
+            OrderLine(walker, "E0143", 1, LineBilling.PURCHASE_NEW, None),
+        ],
+        location_id=location_id,
+    ).id
     aries.orders.verify_coverage(
         order_id, coverage_id=coverage_id, verified_on=DAY, eligible=True,
         same_or_similar_found=False,
@@ -79,25 +119,25 @@ def pod(bed: UUID, serial: str) -> ProofOfDelivery:
     )
 
 
-def test_bulk_stock_is_received_counted_adjusted_and_transferred(aries, tenant):
-    north, south = uuid4(), uuid4()
+def test_bulk_stock_is_received_counted_adjusted_and_transferred(aries, tenant, places):
+    north, south = places
     aries.orders.receive_stock(
-        location_id=north, item_id=WALKER_ITEM, hcpcs="E0143", quantity=10,
+        location_id=north, item_id=walker_item(), quantity=10,
         purchase_order="PO-7", received_on=DAY,
     )
     aries.orders.transfer_stock(
-        from_location_id=north, to_location_id=south, item_id=WALKER_ITEM, quantity=4, on=DAY
+        from_location_id=north, to_location_id=south, item_id=walker_item(), quantity=4, on=DAY
     )
     difference, _ = aries.orders.count_stock(
-        location_id=north, item_id=WALKER_ITEM, counted=5, counted_on=DAY
+        location_id=north, item_id=walker_item(), counted=5, counted_on=DAY
     )
     aries.orders.adjust_stock(
-        location_id=south, item_id=WALKER_ITEM, delta=-1, reason="damaged", on=DAY
+        location_id=south, item_id=walker_item(), delta=-1, reason="damaged", on=DAY
     )
 
     assert difference == -1
-    assert aries.orders.get_ledger(north, WALKER_ITEM).on_hand == 5
-    assert aries.orders.get_ledger(south, WALKER_ITEM).on_hand == 3
+    assert aries.orders.get_ledger(north, walker_item()).on_hand == 5
+    assert aries.orders.get_ledger(south, walker_item()).on_hand == 3
     catch_up(aries, "inventory")
     levels = {r["location_id"]: r["on_hand"] for r in rows(aries, stock_levels, tenant_id=tenant)}
     assert levels == {north: 5, south: 3}
@@ -107,34 +147,34 @@ def test_bulk_stock_is_received_counted_adjusted_and_transferred(aries, tenant):
     ]
 
 
-def test_stock_never_goes_negative(aries, tenant):
-    north, south = uuid4(), uuid4()
+def test_stock_never_goes_negative(aries, tenant, places):
+    north, south = places
     aries.orders.receive_stock(
-        location_id=north, item_id=WALKER_ITEM, hcpcs="E0143", quantity=2,
+        location_id=north, item_id=walker_item(), quantity=2,
         purchase_order="PO-7", received_on=DAY,
     )
     with pytest.raises(RuleViolated) as refused:
         aries.orders.transfer_stock(
-            from_location_id=north, to_location_id=south, item_id=WALKER_ITEM, quantity=3,
+            from_location_id=north, to_location_id=south, item_id=walker_item(), quantity=3,
             on=DAY,
         )
     assert refused.value.rule == "stock_is_never_negative"
     with pytest.raises(NotFound):
-        aries.orders.get_ledger(south, WALKER_ITEM)  # nothing of the transfer was recorded
+        aries.orders.get_ledger(south, walker_item())  # nothing of the transfer was recorded
 
 
-def test_low_stock_opens_a_restock_item_until_stock_is_back(aries, tenant):
-    north = uuid4()
+def test_low_stock_opens_a_restock_item_until_stock_is_back(aries, tenant, places):
+    north, _ = places
     aries.orders.set_reorder_point(
-        location_id=north, item_id=WALKER_ITEM, hcpcs="E0143", point=3
+        location_id=north, item_id=walker_item(), point=3
     )
-    ledger_id = aries.orders.get_ledger(north, WALKER_ITEM).id
+    ledger_id = aries.orders.get_ledger(north, walker_item()).id
     catch_up(aries, "work_queue")
     [item] = rows(aries, work_queue, subject_id=ledger_id)
     assert item["kind"] == "restock" and item["order_id"] is None and item["patient_id"] is None
 
     aries.orders.receive_stock(
-        location_id=north, item_id=WALKER_ITEM, quantity=3, purchase_order="PO-8",
+        location_id=north, item_id=walker_item(), quantity=3, purchase_order="PO-8",
         received_on=DAY,
     )
     catch_up(aries, "work_queue")
@@ -142,22 +182,22 @@ def test_low_stock_opens_a_restock_item_until_stock_is_back(aries, tenant):
 
 
 def test_a_delivery_takes_the_serial_out_of_stock_at_its_location_and_pickup_returns_it(
-    aries, tenant
+    aries, tenant, places
 ):
-    north = uuid4()
+    north, _ = places
     receive_beds(aries, north, "BED-N1", "BED-N2")
-    order_id, bed, _ = ready_order(aries)
+    order_id, bed, _ = ready_order(aries, north)
 
-    aries.orders.deliver(order_id, delivered_on=DAY, pod=pod(bed, "bed-n1"), location_id=north)
+    aries.orders.deliver(order_id, delivered_on=DAY, pod=pod(bed, "bed-n1"))
 
     asset = aries.orders.get_serial("BED-N1")
     assert asset.status is AssetStatus.RENTED and asset.order_id == order_id
-    assert aries.orders.get_ledger(north, BED_ITEM).on_hand == 1
+    assert aries.orders.get_ledger(north, bed_item()).on_hand == 1
     aries.orders.pick_up(order_id, picked_up_on=DAY + timedelta(days=20), reason="not needed")
     assert aries.orders.get_serial("BED-N1").status is AssetStatus.PICKED_UP
     aries.orders.service_serial("BED-N1", service="cleaning", on=DAY + timedelta(days=21))
     aries.orders.restock_serial("BED-N1", location_id=north, on=DAY + timedelta(days=22))
-    assert aries.orders.get_ledger(north, BED_ITEM).on_hand == 2
+    assert aries.orders.get_ledger(north, bed_item()).on_hand == 2
 
     catch_up(aries, "inventory")
     [found] = rows(aries, serialised_assets, tenant_id=tenant, serial="BED-N1")
@@ -170,48 +210,60 @@ def test_a_delivery_takes_the_serial_out_of_stock_at_its_location_and_pickup_ret
     assert rental["ended_by"] == "picked_up" and rental["ended_on"] == DAY + timedelta(days=20)
 
 
-def test_a_delivery_refuses_a_serial_in_stock_elsewhere_and_records_nothing(aries, tenant):
-    north, south = uuid4(), uuid4()
+def test_a_delivery_refuses_a_serial_in_stock_elsewhere_and_records_nothing(
+    aries, tenant, places
+):
+    north, south = places
     receive_beds(aries, south, "BED-S1")
-    order_id, bed, _ = ready_order(aries)
+    order_id, bed, _ = ready_order(aries, north)
 
     with pytest.raises(RuleViolated) as refused:
-        aries.orders.deliver(order_id, delivered_on=DAY, pod=pod(bed, "BED-S1"), location_id=north)
+        aries.orders.deliver(order_id, delivered_on=DAY, pod=pod(bed, "BED-S1"))
 
     assert refused.value.rule == "serial_is_delivered_from_its_location"
     assert aries.orders.get_order(order_id).delivered_on is None
     assert aries.orders.get_serial("BED-S1").status is AssetStatus.IN_STOCK
 
 
-def test_a_serial_is_never_delivered_to_two_patients(aries, tenant):
-    north = uuid4()
+def test_a_serial_is_never_delivered_to_two_patients(aries, tenant, places):
+    north, _ = places
     receive_beds(aries, north, "BED-X")
-    first, first_bed, _ = ready_order(aries)
-    second, second_bed, _ = ready_order(aries)
-    aries.orders.deliver(first, delivered_on=DAY, pod=pod(first_bed, "BED-X"), location_id=north)
+    first, first_bed, _ = ready_order(aries, north)
+    second, second_bed, _ = ready_order(aries, north)
+    aries.orders.deliver(first, delivered_on=DAY, pod=pod(first_bed, "BED-X"))
 
     with pytest.raises(RuleViolated) as refused:
-        aries.orders.deliver(
-            second, delivered_on=DAY, pod=pod(second_bed, "BED-X"), location_id=north
-        )
+        aries.orders.deliver(second, delivered_on=DAY, pod=pod(second_bed, "BED-X"))
     assert refused.value.rule == "serial_is_in_stock_to_leave_the_shelf"
 
 
-def test_an_unknown_serial_is_refused_at_delivery(aries, tenant):
-    order_id, bed, _ = ready_order(aries)
+def test_an_unknown_serial_is_refused_at_delivery(aries, tenant, places):
+    order_id, bed, _ = ready_order(aries, places[0])
     with pytest.raises(RuleViolated) as refused:
-        aries.orders.deliver(
-            order_id, delivered_on=DAY, pod=pod(bed, "NOPE-1"), location_id=uuid4()
-        )
+        aries.orders.deliver(order_id, delivered_on=DAY, pod=pod(bed, "NOPE-1"))
     assert refused.value.rule == "serial_was_received_into_stock"
 
 
-def test_another_tenant_finds_neither_stock_nor_serials(aries, tenant):
-    north = uuid4()
+def test_an_order_without_a_location_delivers_without_stock(aries, tenant):
+    order_id, bed, _ = ready_order(aries, None)  # a tenant with no location set up
+    aries.orders.deliver(order_id, delivered_on=DAY, pod=pod(bed, "NEVER-STOCKED"))
+    assert aries.orders.get_order(order_id).delivered_on == DAY
+
+
+def test_stock_of_another_tenants_item_or_location_is_not_found(aries, tenant, places):
+    with bound_context(tenant_id="someone-else"):
+        with pytest.raises(NotFound):
+            receive_beds(aries, places[0], "BED-Z")  # not their item, nor their location
+    with pytest.raises(NotFound):
+        receive_beds(aries, uuid4(), "BED-Z")
+
+
+def test_another_tenant_finds_neither_stock_nor_serials(aries, tenant, places):
+    north, _ = places
     receive_beds(aries, north, "BED-T1")
     with bound_context(tenant_id="someone-else"):
         with pytest.raises(NotFound):
-            aries.orders.get_ledger(north, BED_ITEM)
+            aries.orders.get_ledger(north, bed_item())
         with pytest.raises(NotFound):
             aries.orders.get_serial("BED-T1")
 
@@ -236,29 +288,29 @@ def all_rows(aries) -> dict[str, list[dict[str, Any]]]:
     batch_size=st.sampled_from([1, 3, 500]),
 )
 def test_a_rebuilt_inventory_read_model_equals_the_live_one(aries, moves, batch_size):
-    locations = (uuid4(), uuid4())
-    with bound_context(tenant_id="t-rebuild", actor_id="u-1"):
+    with bound_context(tenant_id=f"t-{uuid4().hex[:10]}", actor_id="u-1"):
+        locations = catalogue_and_locations(aries)
         receive_beds(aries, locations[0], f"R-{uuid4().hex[:8]}")
         for move, at, n in moves:
             try:
                 if move == "receive":
                     aries.orders.receive_stock(
-                        location_id=locations[at], item_id=WALKER_ITEM, hcpcs="E0143",
+                        location_id=locations[at], item_id=walker_item(),
                         quantity=n, purchase_order="PO-R", received_on=DAY,
                     )
                 elif move == "transfer":
                     aries.orders.transfer_stock(
                         from_location_id=locations[at], to_location_id=locations[1 - at],
-                        item_id=WALKER_ITEM, quantity=n, on=DAY,
+                        item_id=walker_item(), quantity=n, on=DAY,
                     )
                 elif move == "adjust":
                     aries.orders.adjust_stock(
-                        location_id=locations[at], item_id=WALKER_ITEM, delta=n, reason="r",
+                        location_id=locations[at], item_id=walker_item(), delta=n, reason="r",
                         on=DAY,
                     )
                 else:
                     aries.orders.count_stock(
-                        location_id=locations[at], item_id=WALKER_ITEM, counted=n, counted_on=DAY
+                        location_id=locations[at], item_id=walker_item(), counted=n, counted_on=DAY
                     )
             except (RuleViolated, NotFound):
                 pass
