@@ -45,10 +45,12 @@ from interfaces.http.routes import (
     claim_lifecycle,
     claims,
     health,
+    inventory,
     jobs,
     orders,
     patients,
     remittances,
+    serials,
     summaries,
     users,
     x12,
@@ -157,7 +159,7 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(billing.router)
     areas = (
         patients, summaries, orders, claim_batches, claims, claim_lifecycle, x12, remittances,
-        jobs, audit, catalogue,
+        jobs, audit, catalogue, inventory, serials,
     )
     for area in areas:
         app.include_router(area.router)
