@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Date, Row, cast, func, select, text, true
+from sqlalchemy import Connection, Row, func, select, text
 
+from domain.context import SYSTEM_TENANT
 from projections.inventory_tables import (
     serial_history,
     serial_rentals,
@@ -111,6 +112,23 @@ def rental_page(
     return keyset_page(conn, query, RENTAL_KEYS, after=after, limit=limit)
 
 
+# The view read.rental_census (migration 0021) counts the same way, for analysts.
+CENSUS = text("""
+    SELECT r.hcpcs, r.item_id, m.month::date AS month, count(*) AS units_rented
+    FROM read.serial_rentals AS r
+    CROSS JOIN LATERAL generate_series(
+        date_trunc('month', r.rented_on),
+        date_trunc('month', COALESCE(r.ended_on, current_date)),
+        interval '1 month'
+    ) AS m(month)
+    WHERE (CAST(:all_tenants AS boolean) OR r.tenant_id = CAST(:tenant AS text))
+      AND m.month::date BETWEEN CAST(:from_month AS date) AND CAST(:to_month AS date)
+      AND (CAST(:hcpcs AS text) IS NULL OR r.hcpcs = CAST(:hcpcs AS text))
+    GROUP BY r.hcpcs, r.item_id, m.month
+    ORDER BY m.month, r.hcpcs, r.item_id
+""")
+
+
 def rental_census(
     conn: Connection,
     tenant_id: str,
@@ -122,24 +140,9 @@ def rental_census(
     """Units out on rental per HCPCS code, item and calendar month (a unit counts in every
     month from its delivery to its pickup or sale, both included), months in
     [from_month, to_month]. The same count as the analysts' view read.rental_census."""
-    r = serial_rentals.c
-    months = (
-        func.generate_series(
-            func.date_trunc("month", r.rented_on),
-            func.date_trunc("month", func.coalesce(r.ended_on, func.current_date())),
-            text("interval '1 month'"),
-        )
-        .table_valued("month")
-        .lateral("m")
-    )
-    month = cast(months.c.month, Date)
-    query = (
-        select(r.hcpcs, r.item_id, month.label("month"), func.count().label("units_rented"))
-        .select_from(serial_rentals.join(months, true()))
-        .where(tenant_rows(r.tenant_id, tenant_id), month >= from_month, month <= to_month)
-        .group_by(r.hcpcs, r.item_id, month)
-        .order_by(month, r.hcpcs, r.item_id)
-    )
-    if hcpcs is not None:
-        query = query.where(r.hcpcs == hcpcs.upper())
-    return list(conn.execute(query))
+    params = {
+        "all_tenants": tenant_id == SYSTEM_TENANT, "tenant": tenant_id,
+        "from_month": from_month, "to_month": to_month,
+        "hcpcs": hcpcs.upper() if hcpcs else None,
+    }
+    return list(conn.execute(CENSUS, params))

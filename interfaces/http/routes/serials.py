@@ -55,7 +55,9 @@ SerialPath = Annotated[
     str, Path(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
               examples=["BED-0001"])
 ]
-MonthQuery = Annotated[str, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
+MonthQuery = Annotated[
+    str, Query(pattern=r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$", examples=["2026-11"])
+]
 
 _errors = ProblemResponses({
     400: "malformed If-Match header or cursor",
@@ -190,8 +192,8 @@ def read_rental_census(
     aries: AriesDep,
     response: Response,
     min_position: MinPosition,
-    from_month: Annotated[str, MonthQuery] = "2000-01",
-    to_month: Annotated[str, MonthQuery] = "2999-12",
+    from_month: MonthQuery = "2000-01",
+    to_month: MonthQuery = "2999-12",
     hcpcs: Annotated[
         str | None, Query(pattern=r"^[A-Va-v][0-9]{4}$", description="one HCPCS code")
     ] = None,
