@@ -74,6 +74,12 @@ class InventoryUseCases(AriesApplication):
 
     # -- loading -----------------------------------------------------------------------------
 
+    def stock_ledger_id(self, location_id: UUID, item_id: UUID) -> UUID:
+        return stock_ledger_id(current_context().tenant_id, location_id, item_id)
+
+    def serial_id(self, serial: str) -> UUID:
+        return serialised_asset_id(current_context().tenant_id, serial)
+
     def get_ledger(self, location_id: UUID, item_id: UUID) -> StockLedger:
         tenant = current_context().tenant_id
         return self.load(stock_ledger_id(tenant, location_id, item_id), StockLedger)
