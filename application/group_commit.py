@@ -31,11 +31,13 @@ application's environment (see `application.eventstore.postgres_env`).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresProcessRecorder
 from psycopg import Cursor
@@ -81,7 +83,18 @@ class _GroupCommitMixin:
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> None:
         super()._insert_stored_events(curs, stored_events, **kwargs)  # type: ignore[misc]
-        self._write_seals(curs, stored_events)
+        try:
+            self._write_seals(curs, stored_events)
+        except psycopg.Error:
+            # The events insert failed (another writer took the version) and its error came
+            # back while the seals were being sent, before the library's own sync. Left
+            # there, the pipeline stays aborted and the COMMIT on the way out raises
+            # PipelineAborted, an OperationalError the library retries and then reports,
+            # instead of the IntegrityError that means "concurrent update". Leaving a nested
+            # pipeline block syncs; what it raises is the same failure, already in hand.
+            with contextlib.suppress(psycopg.Error), curs.connection.pipeline():
+                pass
+            raise
 
     def _write_seals(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]) -> None:
         """Seal the events in the transaction that inserts them (a cursor of its own: the
@@ -101,8 +114,9 @@ class _GroupCommitMixin:
                     [e.originator_id for e in stored_events],
                     [e.originator_version for e in stored_events],
                     [
-                        event_seal(key, chain, e.originator_id, e.originator_version, e.topic,
-                                   e.state)
+                        event_seal(
+                            key, chain, e.originator_id, e.originator_version, e.topic, e.state
+                        )
                         for e in stored_events
                     ],
                 ),

@@ -18,6 +18,7 @@ from application.eventstore import (
     retried_unless_conditional,
 )
 from application.ports import Clock
+from application.setup import SetupApplication
 from domain.errors import RuleViolated
 from domain.patient import Patient
 from domain.patient_mbi_index import RULE as MBI_IS_UNIQUE
@@ -56,6 +57,9 @@ class PatientApplication(AriesApplication):
 
     name = "Patients"
     aggregate_kind = "patient"
+
+    # Set by the composition root: coverages name a payer record (None in unit tests).
+    setup: SetupApplication | None = None
 
     def __init__(
         self,
@@ -157,8 +161,11 @@ class PatientApplication(AriesApplication):
         expected_version: int | None = None,
         subscriber: Demographics | None = None,
     ) -> CommandResult:
-        """Add a coverage; `subscriber` is the insured when not the patient (required then)."""
+        """Add a coverage; `subscriber` is the insured when not the patient (required then).
+        Its payer is one of the tenant's payer records (`SetupApplication.check_coverage_payer`)."""
         patient = self.load(patient_id, Patient, expected_version=expected_version)
+        if self.setup is not None:
+            self.setup.check_coverage_payer(payer_id.strip(), patient.tenant_id)
         patient.add_coverage(
             coverage_id=coverage_id or uuid4(),
             payer_id=payer_id,

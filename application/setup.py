@@ -22,7 +22,13 @@ from domain.company import Company, CompanyDetails, company_id
 from domain.context import current_context
 from domain.errors import NotFound, RuleViolated
 from domain.location import Location, LocationDetails
-from domain.payer import Payer, PayerDetails, payer_id_is_unique_per_tenant, payer_record_id
+from domain.payer import (
+    Payer,
+    PayerDetails,
+    coverage_names_a_payer_of_the_tenant,
+    payer_id_is_unique_per_tenant,
+    payer_record_id,
+)
 
 
 def merged(current: Any, changes: dict[str, Any]) -> Any:
@@ -174,6 +180,26 @@ class SetupApplication(AriesApplication):
         if not isinstance(payer, Payer):
             raise NotFound("payer", payer_id)
         return payer
+
+    def check_coverage_payer(self, payer_id: str, tenant_id: str | None = None) -> None:
+        """A coverage names a payer record of its tenant that is not retired (rules
+        `coverage_names_a_payer_of_the_tenant`, `a_retired_payer_takes_no_coverage`). A tenant
+        that has registered no payer at all is not held to it yet (decision 017): its claims
+        use the packaged payer list, as before payers were records."""
+        tenant = tenant_id or current_context().tenant_id
+        try:
+            payer = self.repository.get(payer_record_id(tenant, payer_id))
+        except AggregateNotFoundError:
+            coverage_names_a_payer_of_the_tenant(payer_id, self._has_payers(tenant))
+            return
+        assert isinstance(payer, Payer)
+        payer.accepts_coverage()
+
+    def _has_payers(self, tenant_id: str) -> bool:
+        return any(
+            self.repository.get(record_id).tenant_id == tenant_id
+            for record_id in self.originator_ids(Payer.Registered.TOPIC)  # type: ignore[attr-defined]
+        )
 
     def get_payer(self, record_id: UUID, version: int | None = None) -> Payer:
         try:

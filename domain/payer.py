@@ -91,6 +91,13 @@ def payer_id_is_unique_per_tenant(exists: bool) -> str | None:
 
 
 @rule()
+def coverage_names_a_payer_of_the_tenant(payer_id: str, tenant_has_payers: bool) -> str | None:
+    """A coverage refers to one of the tenant's payer records by its payer id: a claim is
+    addressed to that payer (837P 2010BB) and filed by its limit."""
+    return f"no payer {payer_id!r} in your payers" if tenant_has_payers else None
+
+
+@rule()
 def a_retired_payer_takes_no_coverage(retired: bool) -> str | None:
     """A retired payer is kept for the claims that name it; no new coverage is added for it."""
     return "the payer is retired" if retired else None

@@ -121,6 +121,7 @@ def bootstrap(settings: Settings | None = None) -> Aries:
     orders.setup = setup
     catalogue = CatalogueApplication(env=env, clock=clock)
     orders.catalogue = catalogue
+    patients.setup = setup
     claims = ClaimApplication(env=env)  # a projection's __init__ takes env only
     claims.clock = clock
     claims.orders = orders

@@ -95,7 +95,10 @@ class Settings(BaseSettings):
         None, description="HTTP clearinghouse endpoint (POST an 837P; `GET <url>/<ISA13>` "
         "asks what became of one)"
     )
-    # X12 837P: the clearinghouse we send to and the supplier we bill as (demo defaults).
+    # X12 837P: the clearinghouse we send to and the submitter we are (demo defaults). The
+    # supplier_* billing provider fields seed the demo company and its first location, and
+    # bill the claims of a tenant that has set up no location (decision 017); a tenant's
+    # locations (POST /v1/locations) are its billing providers and calendars.
     clearinghouse_timeout_seconds: float = Field(
         30.0, gt=0, le=300, description="per 837P transmission to the HTTP clearinghouse"
     )
@@ -122,8 +125,9 @@ class Settings(BaseSettings):
     )
     supplier_timezone: str = Field(
         "America/Chicago",
-        description="IANA time zone whose calendar date is the supplier's today (no delivery "
-        "or billing run after it); default: the demo supplier's, Springfield IL",
+        description="IANA time zone whose calendar date is today where no location decides "
+        "(a tenant without locations, the whole-tenant billing run's default); seeds the demo "
+        "company; default: the demo supplier's, Springfield IL",
     )
     supplier_contact: str = Field("Billing Office", description="submitter contact name")
     supplier_phone: str = Field(

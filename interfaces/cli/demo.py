@@ -1,6 +1,7 @@
-"""Demo data for `aries seed` and `aries dev`: users for every role and a few dozen synthetic
-patients (Faker) with coverage and orders at every stage. Ids are derived from the demo seed,
-so running it again adds nothing twice."""
+"""Demo data for `aries seed` and `aries dev`: users for every role, the company with two
+locations and its payers (`interfaces.cli.demo_setup`), and a few dozen synthetic patients
+(Faker) with coverage and orders at every stage, spread over both locations. Ids are derived
+from the demo seed, so running it again adds nothing twice."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ from domain.order_values import (
 )
 from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
 from interfaces.bootstrap import Aries
-from interfaces.cli.demo_inventory import demo_items, demo_locations, seed_stock, stock_serials
+from interfaces.cli.demo_inventory import demo_items, seed_stock, stock_serials
+from interfaces.cli.demo_setup import seed_setup
 
 Stock = tuple[list[UUID], dict[str, UUID]]  # the demo locations, and item ids by HCPCS
 DEMO_TENANT = "demo"
@@ -67,11 +69,13 @@ def seed_demo(aries: Aries, *, patients: int = 25, console: Console | None = Non
     context = EventContext(tenant_id=DEMO_TENANT, actor_id="seed", actor_role="admin")
     with bound_context(context):
         _seed_users(aries)
+        locations = [demo_id("location", n) for n in range(2)]
+        seed_setup(aries.setup, aries.settings, locations)
         fake = Faker("en_US")
         fake.seed_instance(20261122)
         rng = random.Random(20261122)  # noqa: S311 (synthetic data, not security)
         today = aries.patients.clock.today()
-        stock = demo_locations(aries), demo_items(aries)
+        stock = locations, demo_items(aries)
         seed_stock(aries, *stock, today)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("seeding demo patients", total=patients)
@@ -166,7 +170,7 @@ def _seed_order(
         order_date=order_date,
         lines=lines,
         order_id=order_id,
-        location_id=location_id,
+        location_id=location_id,  # the demo's orders are spread over its two branches
     )
     if index % 5 == 4:
         return  # left at intake: work for the intake team

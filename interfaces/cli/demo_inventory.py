@@ -1,7 +1,7 @@
-"""Demo stock for `aries seed` / `aries dev`: two locations (unless the demo tenant has some),
-catalogue items for the codes demo orders use, bulk stock with reorder points (one of them low,
-so the work queue shows a `restock` item), spare serialised units at both locations and a
-transfer between them. The units demo orders deliver are received just before each delivery
+"""Demo stock for `aries seed` / `aries dev`, at the demo's two locations
+(interfaces/cli/demo_setup.py): catalogue items for the codes demo orders use, bulk stock
+with reorder points (one of them low, so the work queue shows a `restock` item), spare
+serialised units at both locations and a transfer between them. The units demo orders deliver are received just before each delivery
 (`stock_serials`), at the order's location. Ids are derived, so a second run adds nothing."""
 
 from __future__ import annotations
@@ -9,9 +9,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from domain.location import LocationDetails
-from domain.patient_values import Address
-from domain.supplier_values import Contact
 from interfaces.bootstrap import Aries
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://aries.dev/demo/inventory")
@@ -31,26 +28,6 @@ SPARE_SERIALS = 3  # units of each serialised item on each location's shelf
 
 def _id(kind: str) -> UUID:
     return uuid5(NAMESPACE, kind)
-
-
-def demo_locations(aries: Aries) -> list[UUID]:
-    """The demo tenant's locations, opening Springfield and Denver if it has none."""
-    existing = aries.setup.location_ids()
-    if existing:
-        return existing
-    springfield = LocationDetails(
-        name="Springfield", npi="1588667398", ptan="1234560001", tax_id="990000001",
-        address=Address("100 Main St", None, "Springfield", "IL", "62701"),
-        contact=Contact("Billing Office", "2175550100"), time_zone="America/Chicago",
-    )
-    denver = LocationDetails(
-        name="Denver", npi="1245319599", ptan="1234560002", tax_id="990000001",
-        address=Address("2200 Blake St", "Suite 4", "Denver", "CO", "80205"),
-        contact=Contact("Denver Billing", "3035550100"), time_zone="America/Denver",
-    )
-    for n, details in enumerate((springfield, denver)):
-        aries.setup.open_location(details, _id(f"location-{n}"))
-    return aries.setup.location_ids()
 
 
 def demo_items(aries: Aries) -> dict[str, UUID]:

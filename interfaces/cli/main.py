@@ -18,6 +18,7 @@ from interfaces.cli import inventory as inventory_commands
 from interfaces.cli import jobs as jobs_commands
 from interfaces.cli import projections as projections_commands
 from interfaces.cli import run as run_commands
+from interfaces.cli import setup as setup_commands
 from interfaces.cli import users as users_commands
 from interfaces.embedded import ExtraMissing
 from interfaces.preflight import Unreachable
@@ -36,6 +37,7 @@ app.add_typer(projections_commands.app, name="projections")
 app.add_typer(users_commands.app, name="users")
 app.add_typer(audit_commands.app, name="audit")
 app.add_typer(jobs_commands.app, name="jobs")
+app.add_typer(setup_commands.app, name="setup")
 app.command("dev")(dev_commands.dev)
 app.command("serve")(run_commands.serve)
 app.command("project")(run_commands.project)

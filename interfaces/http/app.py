@@ -47,8 +47,10 @@ from interfaces.http.routes import (
     health,
     inventory,
     jobs,
+    locations,
     orders,
     patients,
+    payers,
     remittances,
     serials,
     summaries,
@@ -159,7 +161,7 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(billing.router)
     areas = (
         patients, summaries, orders, claim_batches, claims, claim_lifecycle, x12, remittances,
-        jobs, audit, catalogue, inventory, serials,
+        jobs, audit, catalogue, inventory, serials, locations, payers,
     )
     for area in areas:
         app.include_router(area.router)

@@ -56,6 +56,23 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "set_login_policy": frozenset({ADMIN}),
     "issue_api_key": frozenset({ADMIN}),
     "revoke_api_key": frozenset({ADMIN}),
+    # the supplier (routes/locations.py, routes/payers.py). Admins set up the company, its
+    # locations and its payers; everyone who works claims or orders reads them (intake picks
+    # the location of an order and the payer of a coverage). No PHI here: analysts read the
+    # tables with SQL, and the API too.
+    "register_company": frozenset({ADMIN}),
+    "correct_company": frozenset({ADMIN}),
+    "read_company": EVERYONE,
+    "open_location": frozenset({ADMIN}),
+    "correct_location": frozenset({ADMIN}),
+    "close_location": frozenset({ADMIN}),
+    "list_locations": EVERYONE,
+    "read_location": EVERYONE,
+    "register_payer": frozenset({ADMIN, BILLER}),
+    "correct_payer": frozenset({ADMIN, BILLER}),
+    "retire_payer": frozenset({ADMIN, BILLER}),
+    "list_payers": EVERYONE,
+    "read_payer": EVERYONE,
     # billing (interfaces/http/routes/billing.py)
     "run_billing": frozenset({ADMIN, BILLER}),
     # patients (routes/patients.py). Intake registers patients and keeps their demographics

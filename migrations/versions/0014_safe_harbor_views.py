@@ -36,9 +36,11 @@ depends_on = None
 RENAMED = {"deidentified_patients": "limited_patients",
            "deidentified_coverages": "limited_coverages"}
 
-# The three-digit ZIP areas of 20,000 people or fewer (2000 Census), which Safe Harbor
-# writes as 000: HHS, "Guidance Regarding Methods for De-identification of Protected Health
-# Information" (2012), section 3.
+# The 17 three-digit ZIP areas of 20,000 people or fewer (2000 Census), which Safe Harbor
+# (45 CFR 164.514(b)(2)(i)(B)) writes as 000: listed in the preamble of the Privacy Rule's
+# final modifications, 67 FR 53182, 53233-53234 (Aug. 14, 2002), and repeated in HHS OCR,
+# "Guidance Regarding Methods for De-identification of Protected Health Information" (2012),
+# section 3, which still gives this list and says a newer Census list, once published, replaces it.
 RESTRICTED_ZIP3 = ("036", "059", "063", "102", "203", "556", "692", "790", "821", "823", "830",
                    "831", "878", "879", "884", "890", "893")
 

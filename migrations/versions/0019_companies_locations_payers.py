@@ -175,6 +175,57 @@ def _read_models() -> None:
     )
 
 
+# Orders and claims counted per branch and month: what each location bills (no patient in it,
+# so the view is for any analyst; a SECURITY DEFINER function as in 0009 so that a projection
+# rebuild can swap the tables it reads).
+LOCATION_ACTIVITY = """
+CREATE FUNCTION read.location_activity_rows()
+RETURNS TABLE (
+    tenant_id text, location_id uuid, location_name text, state text, npi text, ptan text,
+    time_zone text, order_month date, orders_placed bigint, orders_delivered bigint,
+    orders_cancelled bigint
+)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+    SELECT l.tenant_id, l.location_id, l.name, l.state, l.npi, l.ptan, l.time_zone,
+           date_trunc('month', o.order_date)::date,
+           count(o.order_id),
+           count(o.order_id) FILTER (WHERE o.status IN ('delivered', 'picked_up')),
+           count(o.order_id) FILTER (WHERE o.status = 'cancelled')
+    FROM read.locations AS l
+    JOIN read.orders AS o ON o.location_id = l.location_id AND o.tenant_id = l.tenant_id
+    GROUP BY l.tenant_id, l.location_id, l.name, l.state, l.npi, l.ptan, l.time_zone,
+             date_trunc('month', o.order_date)
+$$
+"""
+ACTIVITY_COLUMNS = {
+    "tenant_id": "Tenant that owns the location.",
+    "location_id": "The location (read.locations).",
+    "location_name": "Branch name.",
+    "state": "USPS state of the branch.",
+    "npi": "The branch NPI its claims bill under.",
+    "ptan": "The branch PTAN.",
+    "time_zone": "The branch time zone (its today).",
+    "order_month": "First day of the month the orders were dated.",
+    "orders_placed": "Orders dated in that month at the branch.",
+    "orders_delivered": "Of them, delivered (or since picked up).",
+    "orders_cancelled": "Of them, cancelled.",
+}
+
+
+def _location_activity() -> None:
+    op.execute(LOCATION_ACTIVITY)
+    function = "read.location_activity_rows()"
+    op.execute(f"REVOKE ALL ON FUNCTION {function} FROM PUBLIC")
+    op.execute(f"GRANT EXECUTE ON FUNCTION {function} TO aries_analyst, aries_app")
+    op.execute(f"CREATE VIEW read.location_activity AS SELECT * FROM {function}")  # noqa: S608
+    op.execute("GRANT SELECT ON read.location_activity TO aries_analyst, aries_app")
+    op.execute("COMMENT ON VIEW read.location_activity IS 'Orders per location and month "
+               "(counts only, no patient): what each branch bills.'")
+    op.execute(f"COMMENT ON FUNCTION {function} IS 'Rows of the view read.location_activity.'")
+    for column, text in ACTIVITY_COLUMNS.items():
+        op.execute(f"COMMENT ON COLUMN read.location_activity.{column} IS '{text}'")
+
+
 def upgrade() -> None:
     _event_store()
     _read_models()
@@ -185,9 +236,12 @@ def upgrade() -> None:
                   "before locations existed (bills as the tenant's first location)."),
         schema=SCHEMA,
     )
+    _location_activity()
 
 
 def downgrade() -> None:
+    op.execute("DROP VIEW read.location_activity")
+    op.execute("DROP FUNCTION read.location_activity_rows()")
     op.drop_column("orders", "location_id", schema=SCHEMA)
     for table in ("payers", "locations", "companies"):
         op.drop_table(table, schema=SCHEMA)

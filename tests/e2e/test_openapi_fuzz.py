@@ -3,8 +3,11 @@ generated requests (valid and not) never get a 500 and every answer matches the 
 operation documents. Each operation is called as a role allowed to call it, so requests get past
 the permission check and reach validation, the domain and the read models.
 
-Bounded: the explicit examples, the coverage phase's cases and a few derandomized fuzzed
-examples per operation (about 3,000 requests, 80 s of CPU).
+Two runs. Per operation: the explicit examples, the coverage phase's cases and a few
+derandomized fuzzed examples (about 3,000 requests, 80 s of CPU). Stateful: sequences that feed
+one answer into the next call (a created patient's id into its orders, an order's claim into the
+claim commands), following the links schemathesis infers from the document, so commands run on
+records that exist rather than answering 404.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.transport import Response
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -40,8 +44,19 @@ OWN_CALLER = {"log_out", "set_login_policy"}
 
 @pytest.fixture(scope="module")
 def callers(api) -> dict[Role, dict[str, str]]:
+    return callers_in_new_tenant(api)
+
+
+def callers_in_new_tenant(api) -> dict[Role, dict[str, str]]:
+    """A caller of each role in a new tenant, each logged in when first asked for."""
     tenant = f"t-fuzz-{uuid.uuid4().hex[:8]}"
-    return {role: headers_for(api, role, tenant) for role in Role}
+
+    class Callers(dict):
+        def __missing__(self, role: Role) -> dict[str, str]:
+            self[role] = headers_for(api, role, tenant)
+            return self[role]
+
+    return Callers()
 
 
 # The schema the app serves (building the app needs no database). Requests go through the
@@ -50,7 +65,17 @@ def callers(api) -> dict[Role, dict[str, str]]:
 # Every phase runs (examples, coverage, fuzzing). The coverage phase calls each operation with
 # methods it does not allow: one such method shows the 405 as well as seven, at a seventh of
 # the time.
-CONFIG = SchemathesisConfig.from_dict({"phases": {"coverage": {"unexpected-methods": ["patch"]}}})
+# The stateful sequences send valid requests only: an invalid one answers 4xx and ends the
+# chain before it reaches the commands that need a created record (the other phases send the
+# invalid ones).
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "phases": {
+            "coverage": {"unexpected-methods": ["patch"]},
+            "stateful": {"generation": {"mode": "positive"}},
+        }
+    }
+)
 schema = schemathesis.openapi.from_dict(
     create_app(settings=Settings(environment="test")).openapi(), config=CONFIG
 )
@@ -74,6 +99,35 @@ CHECKS = [
     suppress_health_check=list(HealthCheck),
 )
 def test_no_operation_answers_500_or_breaks_its_schema(case, api, callers):
+    case.validate_response(send(case, api, callers), checks=CHECKS)
+
+
+def test_no_sequence_of_operations_answers_500_or_breaks_its_schema(api):
+    # Each sequence starts in a tenant of its own: one that deactivates its caller or changes
+    # the login policy must not change what the next one can do.
+    class Sequences(schema.as_state_machine()):
+        def setup(self):
+            self.callers = callers_in_new_tenant(api)
+
+        def call(self, case, **kwargs):
+            return Response.from_any(send(case, api, self.callers))
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS)
+
+    Sequences.run(
+        settings=settings(
+            max_examples=15,
+            stateful_step_count=6,
+            derandomize=True,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+
+
+def send(case, api, callers):
+    """`case` sent as the first role the permission matrix allows to call its operation."""
     operation_id = case.operation.definition.raw.get("operationId")
     allowed = PERMISSIONS.get(operation_id, frozenset(Role))
     role = next((r for r in PREFERENCE if r in allowed), Role.ADMIN)
@@ -89,6 +143,4 @@ def test_no_operation_answers_500_or_breaks_its_schema(case, api, callers):
         headers = dict(callers[role])
     if operation_id == "issue_token":
         headers.pop("Authorization", None)
-    request = case.as_transport_kwargs(base_url="http://testserver", headers=headers)
-    response = api.request(**request)
-    case.validate_response(response, checks=CHECKS)
+    return api.request(**case.as_transport_kwargs(base_url="http://testserver", headers=headers))

@@ -38,6 +38,7 @@ READABLE = (
     "read.claim_ledger_entries",
     "read.work_queue", "read.ar_aging", "read.event_index",
     "read.stock_levels", "read.stock_movements", "read.rental_census",
+    "read.companies", "read.locations", "read.payers", "read.location_activity",
 )
 
 
@@ -162,3 +163,24 @@ def test_a_small_zip3_area_is_written_000_in_the_safe_harbor_view(aries, databas
             "SELECT zip3 FROM read.safe_harbor_patients WHERE tenant_id = %s", (tenant,)
         ).fetchall()
     assert found == [("000",)]
+
+
+def test_location_activity_counts_a_branchs_orders_by_month(aries, database_url):
+    from datetime import date
+
+    from tests.integration.scenarios import place_bed_and_walker
+    from tests.setup_builders import denver
+
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    with bound_context(tenant_id=tenant):
+        location_id = aries.setup.open_location(denver()).id
+        patient_id, _ = medicare_patient(aries)
+        place_bed_and_walker(aries, patient_id, date(2026, 3, 9))
+    catch_up(aries, "orders")
+    catch_up(aries, "setup")
+    with _as_analyst(database_url) as conn:
+        rows = conn.execute(
+            "SELECT location_id, location_name, order_month, orders_placed "
+            "FROM read.location_activity WHERE tenant_id = %s", (tenant,)
+        ).fetchall()
+    assert rows == [(location_id, "Denver", date(2026, 3, 1), 1)]

@@ -7,6 +7,7 @@ it; when the lock is released the first commits alone and the queued ones commit
 
 from __future__ import annotations
 
+import select
 import threading
 from collections.abc import Callable
 from datetime import date
@@ -128,3 +129,33 @@ def test_two_commands_writing_one_aggregate_version_in_a_group_give_one_conflict
     assert isinstance(outcomes[3], ConcurrentUpdate)
     assert sum(isinstance(o, ConcurrentUpdate) for o in outcomes) == 1
     assert aries.patients.get_patient(registered.id).demographics.last_name == "First"
+
+
+def test_a_conflict_answered_before_the_seals_are_sent_is_a_concurrent_update(aries, monkeypatch):
+    """The server's answer to a conflicting events insert can arrive before the seals of the
+    same pipeline are sent; the conflict must still reach the caller as ConcurrentUpdate (it
+    once came back as OperationalError 'pipeline aborted' after the library's retries)."""
+    registered = aries.patients.register_patient(_demographics())
+    stale = aries.patients.get_patient(registered.id)
+    aries.patients.correct_demographics(registered.id, _demographics("Moved"))
+    stale.correct_demographics(_demographics("Stale"), as_of=date(2026, 1, 2))
+    recorder = aries.patients.recorder
+    write_seals = recorder._write_seals
+
+    def after_the_insert_is_answered(curs, stored_events):
+        pgconn = curs.connection.pgconn
+        pgconn.send_flush_request()  # the server answers a pipeline only when asked to
+        pgconn.flush()
+
+        def answered() -> bool:  # readable: psycopg reads the answer when it sends the seals
+            return bool(select.select([pgconn.socket], [], [], 0)[0])
+
+        eventually(answered, what="the events insert answered")
+        write_seals(curs, stored_events)
+
+    monkeypatch.setattr(recorder, "_write_seals", after_the_insert_is_answered)
+
+    with pytest.raises(ConcurrentUpdate):
+        aries.patients.commit(stale)
+    assert aries.patients.get_patient(registered.id).demographics.last_name == "Moved"
+    assert aries.patients.commit(_new_patient()).position > 0
