@@ -29,14 +29,17 @@ from application.eventstore import AriesApplication, CommandResult
 from domain import pricing
 from domain.billing_hold import BillingHold, billing_hold_id, billing_requires_a_verified_payer
 from domain.claim import Claim
+from domain.claim_drafting import FeesOn
 from domain.claim_ids import claim_id_for
 from domain.claim_values import AppealLevel, ClaimStatus, LineToBill
 from domain.context import EventContext, bound_context
 from domain.errors import DomainError
 from domain.order import Order
 from domain.order_values import LineBilling, OrderLine
+from domain.rural_zips import is_rural_zip
 
 if TYPE_CHECKING:
+    from application.fee_schedules import FeeSchedules
     from application.orders import OrderApplication
     from application.patients import PatientApplication
 
@@ -168,6 +171,8 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
     # Set by the composition root.
     orders: OrderApplication
     patients: PatientApplication
+    # Imported fee schedules (None: every line priced by the packaged fallback, decision 018).
+    fee_schedules: FeeSchedules | None = None
 
     def get_claim(self, claim_id: UUID, version: int | None = None) -> Claim:
         return self.load(claim_id, Claim, version)
@@ -292,9 +297,22 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
                 utn_valid_until=(
                     order.utn_valid_until(utn_line.order_line_id) if utn_line else None
                 ),
+                fees=self._fees_on(order),
             )
         except DomainError as refused:
             return refused
+
+    def _fees_on(self, order: Order) -> FeesOn | None:
+        """The fees in force for the order's payer on a date of service, for the patient's
+        state (DMEPOS fees are by state: CMS Pub. 100-04 ch. 20 s. 20.2, locality); rural
+        when CMS lists the patient's ZIP code as rural (`domain.rural_zips`)."""
+        schedules = self.fee_schedules
+        if schedules is None or order.payer_id is None or not schedules.any_for(order.payer_id):
+            return None  # the packaged fees price it: no need to read the patient
+        payer_id = order.payer_id
+        address = self.patients.get_patient(order.patient_id).demographics.address
+        state, rural = address.state, is_rural_zip(address.postal_code)
+        return lambda on: schedules.fees_in_force(payer_id, on, state, rural)
 
     # --- claim commands -----------------------------------------------------------------
 

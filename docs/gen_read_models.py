@@ -129,6 +129,26 @@ GROUP BY 1, 2
 ORDER BY 1, 2;""",
     ),
     (
+        "Medicare's allowed amount for a semi-electric bed (E0260 RR) by state, rural and not, in"
+        " the schedule in force today",
+        """\
+SELECT state, rural, amount, effective_from
+FROM read.fee_schedule_amounts
+WHERE payer_id = 'MCR-DMEB' AND hcpcs = 'E0260' AND modifier = 'RR' AND modifier_2 = ''
+  AND effective_from <= current_date
+  AND (superseded_on IS NULL OR superseded_on > current_date)
+ORDER BY state, rural;""",
+    ),
+    (
+        "The equipment catalogue: items stocked per HCPCS code, serialised or not",
+        """\
+SELECT tenant_id, hcpcs, category, serialised, count(*) AS items
+FROM read.equipment_items
+WHERE active
+GROUP BY 1, 2, 3, 4
+ORDER BY 1, 2;""",
+    ),
+    (
         "Patients by age band and primary payer (Safe Harbor de-identified)",
         """\
 SELECT width_bucket(age_years, 0, 100, 10) * 10 - 10 AS age_band_from,

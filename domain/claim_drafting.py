@@ -8,7 +8,7 @@ replacement claim, never corrected.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 
 MAX_DIAGNOSES = 12
 MAX_LINES = 50
+
+FeesOn = Callable[[date], "pricing.FeeLookup | None"]
+"""The fees in force on a date of service (an imported schedule's), or None: the packaged
+fallback prices the line (decision 018)."""
 
 
 def diagnosis_list(diagnoses: Sequence[str]) -> list[str]:
@@ -76,6 +80,7 @@ def bill_lines(
     billing_month: str,
     lines: Sequence[LineToBill],
     diagnosis_count: int,
+    fees: FeesOn | None = None,
 ) -> list[ClaimLine]:
     require(
         1 <= len(lines) <= MAX_LINES,
@@ -108,6 +113,7 @@ def bill_lines(
             kx_documented=line.kx_documented,
             portable_oxygen=line.portable_oxygen,
             extra_modifiers=line.extra_modifiers,
+            fees=fees(from_date) if fees is not None else None,
         )
         line_id = line_id_for(claim_id, line.order_line_id, billing_month, line.rental_month)
         require(
@@ -153,9 +159,11 @@ def drafted(
     utn_valid_until: date | None = None,
     replaces_claim_id: UUID | None = None,
     original_payer_claim_control_number: str | None = None,
+    fees: FeesOn | None = None,
 ) -> dict[str, Any]:
-    """The Drafted event's attributes for these inputs: the lines priced and one charge per
-    line. Refused before delivery and SWO."""
+    """The Drafted event's attributes for these inputs: the lines priced (by `fees` on each
+    line's date of service when given) and one charge per line. Refused before delivery and
+    SWO."""
     claim_requires_delivery_and_swo(swo_on_file, pod_on_file)
     ids = {"order_id": order_id, "patient_id": patient_id, "coverage_id": coverage_id}
     if replaces_claim_id is not None:
@@ -173,7 +181,7 @@ def drafted(
         )
     new_id = claim_id(order_id, month, payer_id, replaces_claim_id)
     codes = diagnosis_list(diagnoses)
-    claim_lines = bill_lines(new_id, payer_id, month, lines, len(codes))
+    claim_lines = bill_lines(new_id, payer_id, month, lines, len(codes), fees)
     if utn_valid_until is not None:
         calendar_date(utn_valid_until, "utn_valid_until")
     return {

@@ -37,7 +37,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -207,9 +207,17 @@ def fee_schedule() -> dict[tuple[str, str, str], Decimal]:
     }
 
 
-def fee(payer_id: str, hcpcs: str, basis: str) -> Decimal:
-    """The payer's fee for the code and basis (rule `payer_prices_item_for_billing`)."""
+FeeLookup = Callable[[str, str], Decimal]
+"""(hcpcs, basis) -> the fee, or RuleViolated `payer_prices_item_for_billing`: an imported
+schedule's fees for one date, state and rural status (`domain.fee_schedule.ScheduleFees`)."""
+
+
+def fee(payer_id: str, hcpcs: str, basis: str, fees: FeeLookup | None = None) -> Decimal:
+    """The payer's fee for the code and basis (rule `payer_prices_item_for_billing`): from
+    `fees` (the imported schedule in force) when given, else from the packaged fallback."""
     payer(payer_id)
+    if fees is not None:
+        return fees(hcpcs, basis)
     try:
         return fee_schedule()[(payer_id, hcpcs, basis)]
     except KeyError:
@@ -413,10 +421,12 @@ def oxygen_flow_adjustment(flow_modifier: str | None) -> Decimal:
     return OXYGEN_FLOW_ADJUSTMENT.get(flow_modifier or "", Decimal("1.00"))
 
 
-def portable_oxygen_fee(payer_id: str, portable_fee: Decimal) -> Decimal:
+def portable_oxygen_fee(
+    payer_id: str, portable_fee: Decimal, fees: FeeLookup | None = None
+) -> Decimal:
     """With QF the portable add-on is paid the higher of its own fee and 50% of the payer's
     stationary oxygen fee (the volume adjustment moved onto the portable line by CR 9848)."""
-    stationary = fee(payer_id, STATIONARY_OXYGEN_CODE, "RR")
+    stationary = fee(payer_id, STATIONARY_OXYGEN_CODE, "RR", fees)
     return max(portable_fee, allowed_amount(stationary, QF_PORTABLE_SHARE_OF_STATIONARY))
 
 
@@ -551,12 +561,14 @@ def price_line(
     *,
     portable_oxygen: bool = False,
     extra_modifiers: Iterable[str] = (),
+    fees: FeeLookup | None = None,
 ) -> PricedLine:
     """Modifiers, charge and expected allowed amount of one claim line.
 
     `billing` is 'purchase_new', 'purchase_used' or 'rental' (or an Enum with that value).
     `extra_modifiers` (e.g. RT/LT, CG) follow the computed ones and are checked with them.
     `abn` is the order's recorded ABN decision (None: none recorded).
+    `fees`: the imported schedule in force for the line (None: the packaged fallback).
     """
     payer_kind = payer(payer_id).kind
     catalogue_item = item(hcpcs)
@@ -595,9 +607,11 @@ def price_line(
         modifiers.append(necessity)
     modifiers.extend(m.strip().upper() if isinstance(m, str) else m for m in extra_modifiers)
 
-    line_fee = allowed_amount(fee(payer_id, code, BASIS_BY_BILLING[billing]), flow_adjustment)
+    line_fee = allowed_amount(
+        fee(payer_id, code, BASIS_BY_BILLING[billing], fees), flow_adjustment
+    )
     if flow_modifier == "QF" and code in PORTABLE_OXYGEN:
-        line_fee = portable_oxygen_fee(payer_id, line_fee)
+        line_fee = portable_oxygen_fee(payer_id, line_fee, fees)
     return PricedLine(
         hcpcs=code,
         modifiers=check_modifiers(modifiers),

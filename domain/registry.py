@@ -13,6 +13,7 @@ from domain.claim import VALUE_TYPES as _claim_values
 from domain.company import AGGREGATES as _company_aggregates
 from domain.company import VALUE_TYPES as _company_values
 from domain.equipment import AGGREGATES as _equipment_aggregates
+from domain.fee_schedule import AGGREGATES as _fee_aggregates
 from domain.identity import AGGREGATES as _identity_aggregates
 from domain.identity import VALUE_TYPES as _identity_values
 from domain.inventory import AGGREGATES as _inventory_aggregates
@@ -34,6 +35,7 @@ AGGREGATES: tuple[type, ...] = (
     *_remittance_aggregates, *_hold_aggregates,
     *_inventory_aggregates, *_asset_aggregates, *_equipment_aggregates,
     *_run_aggregates, *_company_aggregates, *_location_aggregates, *_payer_aggregates,
+    *_fee_aggregates,
 )
 VALUE_TYPES: tuple[type, ...] = (
     *_patient_values, *_order_values, *_claim_values, *_identity_values, *_remittance_values,

@@ -14,6 +14,7 @@ from application.audit.ports import RecordedTimes
 from application.catalogue import CatalogueApplication
 from application.claims import ClaimApplication
 from application.eventstore import AriesApplication, postgres_env
+from application.fee_schedules import FeeSchedules
 from application.identity import IdentityApplication, SessionPolicy
 from application.orders import OrderApplication
 from application.patients import PatientApplication
@@ -38,6 +39,7 @@ class Aries:
     identity: IdentityApplication
     setup: SetupApplication
     catalogue: CatalogueApplication
+    fee_schedules: FeeSchedules
     read_engine: Engine
     recorded_times: RecordedTimes
     redis: redis.Redis
@@ -126,6 +128,8 @@ def bootstrap(settings: Settings | None = None) -> Aries:
     claims.clock = clock
     claims.orders = orders
     claims.patients = patients
+    catalogue = CatalogueApplication(env=env, clock=clock)
+    claims.fee_schedules = FeeSchedules(catalogue)
     return Aries(
         settings=settings,
         patients=patients,
@@ -134,6 +138,7 @@ def bootstrap(settings: Settings | None = None) -> Aries:
         identity=IdentityApplication(env=env, policy=session_policy(settings)),
         setup=setup,
         catalogue=catalogue,
+        fee_schedules=claims.fee_schedules,
         read_engine=read_engine,
         recorded_times=IndexedTimes(read_engine),
         redis=redis.Redis.from_url(

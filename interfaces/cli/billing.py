@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -12,6 +10,7 @@ from application.billing import run_billing
 from domain.context import EventContext, bound_context
 from domain.errors import RuleViolated
 from interfaces.bootstrap import bootstrap
+from interfaces.cli.options import calendar_date
 from interfaces.logging import configure_logging
 from interfaces.settings import Settings
 
@@ -19,19 +18,12 @@ app = typer.Typer(help="Billing runs.", no_args_is_help=True)
 console = Console(stderr=True)
 
 
-def _as_of(value: str) -> date:
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()  # noqa: DTZ007 (a calendar date)
-    except ValueError:
-        raise typer.BadParameter("use YYYY-MM-DD") from None
-
-
 @app.command("run")
 def run(
     as_of: str = typer.Option(..., "--as-of", help="bill everything due on or before this date"),
 ) -> None:
     """Open every rental month due by --as-of and draft its claims (exactly once)."""
-    day = _as_of(as_of)
+    day = calendar_date(as_of)
     settings = Settings()
     configure_logging(settings.log_level, json=settings.json_logs)
     aries = bootstrap(settings)

@@ -71,11 +71,12 @@ def seed_demo(aries: Aries, *, patients: int = 25, console: Console | None = Non
         _seed_users(aries)
         locations = [demo_id("location", n) for n in range(2)]
         seed_setup(aries.setup, aries.settings, locations)
+        _seed_catalogue(aries)
         fake = Faker("en_US")
         fake.seed_instance(20261122)
         rng = random.Random(20261122)  # noqa: S311 (synthetic data, not security)
         today = aries.patients.clock.today()
-        stock = locations, demo_items(aries)
+        stock = locations, demo_items(aries, _catalogued())
         seed_stock(aries, *stock, today)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("seeding demo patients", total=patients)
@@ -87,6 +88,32 @@ def seed_demo(aries: Aries, *, patients: int = 25, console: Console | None = Non
         f"demo data: {patients} patients; billing run as of {today}: "
         f"{report.months_opened} rental months opened, {report.claims_drafted} claims drafted"
     )
+
+
+# (HCPCS, manufacturer, model) of the demo equipment catalogue: category and serialisation
+# default from the HCPCS reference.
+DEMO_ITEMS = (
+    ("E0260", "Invacare", "G5510 semi-electric bed"),
+    ("E1390", "Respironics", "EverFlo 5 L concentrator"),
+    ("E0601", "ResMed", "AirSense 11 AutoSet"),
+    ("K0823", "Pride Mobility", "Jazzy Select Elite"),
+    ("E0143", "Drive Medical", "10210-1 folding walker"),
+    ("A7030", "ResMed", "AirFit F30 full face mask"),
+)
+
+
+def _catalogued() -> dict[str, UUID]:
+    """HCPCS -> the demo catalogue's item for it."""
+    return {hcpcs: demo_id("equipment-item", n) for n, (hcpcs, _, _) in enumerate(DEMO_ITEMS)}
+
+
+def _seed_catalogue(aries: Aries) -> None:
+    for index, (hcpcs, manufacturer, model) in enumerate(DEMO_ITEMS):
+        item_id = demo_id("equipment-item", index)
+        if not aries.catalogue.exists(item_id):  # else: an earlier run's
+            aries.catalogue.add_item(
+                hcpcs=hcpcs, manufacturer=manufacturer, model=model, item_id=item_id
+            )
 
 
 def _seed_users(aries: Aries) -> None:

@@ -1,8 +1,9 @@
 """Demo stock for `aries seed` / `aries dev`, at the demo's two locations
 (interfaces/cli/demo_setup.py): catalogue items for the codes demo orders use, bulk stock
 with reorder points (one of them low, so the work queue shows a `restock` item), spare
-serialised units at both locations and a transfer between them. The units demo orders deliver are received just before each delivery
-(`stock_serials`), at the order's location. Ids are derived, so a second run adds nothing."""
+serialised units at both locations and a transfer between them. The units demo orders
+deliver are received just before each delivery (`stock_serials`), at the order's location.
+Ids are derived, so a second run adds nothing."""
 
 from __future__ import annotations
 
@@ -30,10 +31,13 @@ def _id(kind: str) -> UUID:
     return uuid5(NAMESPACE, kind)
 
 
-def demo_items(aries: Aries) -> dict[str, UUID]:
-    """HCPCS -> the demo catalogue item for it (added if missing)."""
-    items = {}
+def demo_items(aries: Aries, catalogued: dict[str, UUID]) -> dict[str, UUID]:
+    """HCPCS -> the demo catalogue item stocked for it: `catalogued` (the demo catalogue's),
+    plus an item added for each code demo orders use that it lacks."""
+    items = dict(catalogued)
     for hcpcs, manufacturer, model in ITEMS:
+        if hcpcs in items:
+            continue
         item_id = _id(f"item-{hcpcs}")
         if not aries.catalogue.exists(item_id):
             aries.catalogue.add_item(

@@ -14,6 +14,7 @@ from interfaces.cli import billing as billing_commands
 from interfaces.cli import claims as claims_commands
 from interfaces.cli import db as db_commands
 from interfaces.cli import dev as dev_commands
+from interfaces.cli import fee_schedules as fee_schedule_commands
 from interfaces.cli import inventory as inventory_commands
 from interfaces.cli import jobs as jobs_commands
 from interfaces.cli import projections as projections_commands
@@ -38,6 +39,7 @@ app.add_typer(users_commands.app, name="users")
 app.add_typer(audit_commands.app, name="audit")
 app.add_typer(jobs_commands.app, name="jobs")
 app.add_typer(setup_commands.app, name="setup")
+app.add_typer(fee_schedule_commands.app, name="fee-schedules")
 app.command("dev")(dev_commands.dev)
 app.command("serve")(run_commands.serve)
 app.command("project")(run_commands.project)

@@ -44,6 +44,7 @@ from interfaces.http.routes import (
     claim_batches,
     claim_lifecycle,
     claims,
+    fee_schedules,
     health,
     inventory,
     jobs,
@@ -161,7 +162,7 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(billing.router)
     areas = (
         patients, summaries, orders, claim_batches, claims, claim_lifecycle, x12, remittances,
-        jobs, audit, catalogue, inventory, serials, locations, payers,
+        jobs, audit, catalogue, inventory, serials, locations, payers, fee_schedules,
     )
     for area in areas:
         app.include_router(area.router)

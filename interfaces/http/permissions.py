@@ -189,6 +189,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "discontinue_equipment_item": frozenset({ADMIN}),
     "list_equipment_items": EVERYONE,
     "read_equipment_item": EVERYONE,
+    # fee schedules (routes/fee_schedules.py): what payers allow, no PHI. Admins and billers
+    # import them (billing-office work each quarter); auditors and analysts read them.
+    "import_fee_schedule": frozenset({ADMIN, BILLER}),
+    "list_fee_schedules": frozenset({ADMIN, BILLER, AUDITOR, ANALYST}),
+    "read_fee_schedule": frozenset({ADMIN, BILLER, AUDITOR, ANALYST}),
 }
 
 # What a user whose tenant requires a second factor may do before enrolling one.

@@ -4,7 +4,9 @@ A new event family, `catalogue_events` (application/catalogue.py), append-only, 
 and sealed like the others (0001, 0007, 0013). It records the equipment catalogue
 (domain/equipment.py) and every fee schedule import (domain/fee_schedule.py). Tables for
 `projections/catalogue.py` as defined in `projections/tables.py`: read.equipment_items,
-read.fee_schedules and read.fee_schedule_rates. None holds PHI: analysts read them as they are.
+read.fee_schedules and read.fee_schedule_rates. None holds PHI: analysts read them as they are,
+and the view read.fee_schedule_amounts (each amount with the dates its schedule was in force),
+through a SECURITY DEFINER function as in 0009, so that a rebuild can swap the tables.
 
 Revision ID: 0020_fee_schedules_catalogue
 Revises: 0016_billing_holds
@@ -151,12 +153,76 @@ def _read_models() -> None:
     op.execute(f"GRANT SELECT ON {tables} TO aries_analyst")
 
 
+AMOUNTS = """
+CREATE FUNCTION read.fee_schedule_amounts_rows()
+RETURNS TABLE (
+    tenant_id text, payer_id text, source text, schedule_id uuid, effective_from date,
+    superseded_on date, hcpcs text, modifier text, modifier_2 text, state text, rural boolean,
+    amount numeric
+)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog AS $$
+    WITH ranked AS (
+        SELECT s.*, lead(s.effective_from) OVER (
+            PARTITION BY s.tenant_id, s.payer_id ORDER BY s.effective_from, s.position
+        ) AS next_from
+        FROM read.fee_schedules AS s
+    )
+    SELECT s.tenant_id, s.payer_id, s.source, s.schedule_id, s.effective_from,
+           s.next_from, r.hcpcs, r.modifier, r.modifier_2, r.state, r.rural, r.amount
+    FROM ranked AS s JOIN read.fee_schedule_rates AS r USING (schedule_id)
+$$
+"""
+AMOUNTS_COMMENT = (
+    "Every imported fee schedule amount with its payer and the dates its schedule was in "
+    "force: from effective_from until the day before superseded_on (the next schedule of the "
+    "payer; null: still in force). No PHI."
+)
+
+AMOUNT_COLUMNS = {
+    "tenant_id": "Tenant that imported the schedule.",
+    "payer_id": "Payer whose allowed amounts it holds.",
+    "source": "cms_dmepos or contract.",
+    "schedule_id": "The schedule (read.fee_schedules).",
+    "effective_from": "First date of service the schedule prices.",
+    "superseded_on": "Effective date of the payer's next schedule; null: still in force.",
+    "hcpcs": "HCPCS code.",
+    "modifier": "CMS Mod ('' for none).",
+    "modifier_2": "CMS Mod2 ('' for none).",
+    "state": "State column, e.g. IL; * for every state.",
+    "rural": "The rural (R) or non-rural (NR) amount.",
+    "amount": "Allowed amount per unit (USD).",
+}
+
+
+def _analyst_view() -> None:
+    op.execute(AMOUNTS)
+    op.execute("REVOKE ALL ON FUNCTION read.fee_schedule_amounts_rows() FROM PUBLIC")
+    op.execute(
+        "GRANT EXECUTE ON FUNCTION read.fee_schedule_amounts_rows() TO aries_analyst, aries_app"
+    )
+    op.execute(
+        "CREATE VIEW read.fee_schedule_amounts AS SELECT * FROM read.fee_schedule_amounts_rows()"
+    )
+    op.execute("GRANT SELECT ON read.fee_schedule_amounts TO aries_analyst, aries_app")
+    op.execute(f"COMMENT ON VIEW read.fee_schedule_amounts IS '{AMOUNTS_COMMENT}'")
+    for column, text in AMOUNT_COLUMNS.items():
+        quoted = text.replace("'", "''")
+        op.execute(f"COMMENT ON COLUMN read.fee_schedule_amounts.{column} IS '{quoted}'")
+    op.execute(
+        "COMMENT ON FUNCTION read.fee_schedule_amounts_rows() IS "
+        "'Rows of the view read.fee_schedule_amounts (see its comment).'"
+    )
+
+
 def upgrade() -> None:
     _event_store()
     _read_models()
+    _analyst_view()
 
 
 def downgrade() -> None:
+    op.execute("DROP VIEW read.fee_schedule_amounts")
+    op.execute("DROP FUNCTION read.fee_schedule_amounts_rows()")
     for name in reversed(TABLES):
         op.drop_table(name, schema=SCHEMA)
     op.execute(f"DROP TABLE public.{EVENTS}")

@@ -39,6 +39,8 @@ READABLE = (
     "read.work_queue", "read.ar_aging", "read.event_index",
     "read.stock_levels", "read.stock_movements", "read.rental_census",
     "read.companies", "read.locations", "read.payers", "read.location_activity",
+    "read.equipment_items", "read.fee_schedules", "read.fee_schedule_rates",
+    "read.fee_schedule_amounts",
 )
 
 

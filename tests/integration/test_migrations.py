@@ -11,7 +11,8 @@ from tests.servers import fresh_database
 pytestmark = pytest.mark.integration
 
 EVENT_TABLES = (
-    "patients_events", "orders_events", "claims_events", "identity_events", "setup_events"
+    "patients_events", "orders_events", "claims_events", "identity_events", "setup_events",
+    "catalogue_events",
 )
 
 

@@ -515,7 +515,7 @@ def test_the_worker_takes_checkpoints_on_its_schedule_and_appends_them_to_the_wi
     key = settings.audit_hmac_key.get_secret_value().encode()
     assert {c.chain for c in published} == {
         "patients_events", "orders_events", "claims_events", "identity_events", "setup_events",
-        "access_log",
+        "catalogue_events", "access_log",
     }
     assert all(c.signed_by(key) and c.root_hash is not None for c in published)
 

@@ -25,6 +25,7 @@ from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemError, ProblemResponses
 from interfaces.http.schemas.remittances import RemittanceOut, RemittancesAccepted
 from interfaces.http.security import AUTH_RESPONSES
+from interfaces.http.uploads import uploaded_file
 from interfaces.workers.jobs import JobStore
 
 router = APIRouter(prefix="/v1/remittances", tags=["remittances"], responses=AUTH_RESPONSES)
@@ -49,22 +50,6 @@ def _not_an_835(error: InvalidRemittance) -> ProblemError:
     )
 
 
-async def _body_text(request: Request) -> bytes:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise ProblemError(400, "Bad request", "send the 835 as the form field `file`")
-        return await upload.read()
-    if content_type in TEXT_TYPES:
-        return await request.body()
-    raise ProblemError(
-        415, "Unsupported media type",
-        "send the 835 as text/plain (or application/edi-x12), or as a multipart field `file`",
-    )
-
-
 @router.post(
     "",
     operation_id="receive_remittance",
@@ -86,7 +71,7 @@ async def post_remittance(
     aries: AriesDep,
 ) -> JSONResponse:
     """Receive an 835 (text/plain body, or a multipart `file`): 202 with the posting job."""
-    body = await _body_text(request)
+    body = await uploaded_file(request, TEXT_TYPES, "the 835")
     if not body.strip():
         raise ProblemError(400, "Bad request", "the 835 is empty")
     try:
