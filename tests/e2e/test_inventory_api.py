@@ -155,11 +155,23 @@ def test_another_tenants_stock_serials_and_patients_are_not_found(api, tenant, a
     assert api.get("/v1/rental-census", params=at, headers=other).json() == []
     assert receive(api, other, location_id=places["north"], item_id=places["bed"],
                    quantity=1, serials=["BED-U"]).status_code == 404
+    assert api.get(f"{ledger}/movements", params=at, headers=other).status_code == 404
     for command, body in (
         ("adjustments", {"delta": 1, "reason": "found", "on": DAY}),
         ("counts", {"counted": 0, "counted_on": DAY}),
     ):
         assert api.post(f"{ledger}/{command}", json=body, headers=other).status_code == 404
-    retire = api.post("/v1/serials/BED-T/retirement", json={"reason": "x", "on": DAY},
-                      headers=other)
-    assert retire.status_code == 404
+    point = api.put(f"{ledger}/reorder-point", json={"reorder_point": 2}, headers=other)
+    moved = api.post("/v1/inventory/transfers", json={
+        "from_location_id": places["north"], "to_location_id": places["south"],
+        "item_id": places["bed"], "serials": ["BED-T"], "on": DAY,
+    }, headers=other)
+    assert (point.status_code, moved.status_code) == (404, 404)
+    for command, body in (
+        ("retirement", {"reason": "x", "on": DAY}),
+        ("service", {"service": "cleaning", "on": DAY}),
+        ("restock", {"location_id": places["north"], "on": DAY}),
+        ("sale", {"on": DAY}),
+    ):
+        answer = api.post(f"/v1/serials/BED-T/{command}", json=body, headers=other)
+        assert answer.status_code == 404, (command, answer.text)
