@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from interfaces.http.schemas.values import IsoDate
 
@@ -14,7 +14,11 @@ LOCATION = "6f1c2a9e-3b4d-4e5f-8a7b-1c2d3e4f5a6b"
 OTHER_LOCATION = "7a2d3b0f-4c5e-4f60-9b8c-2d3e4f5a6b7c"
 ITEM = "0b9e8d7c-6a5f-4e3d-8c2b-1a0f9e8d7c6b"
 
-Serial = Field(..., min_length=1, max_length=60, examples=["BED-0001"])
+# A serial as the maker prints it: letters, digits, dots, dashes, underscores (it is a path
+# segment of /v1/serials/{serial}).
+SerialNumber = Annotated[
+    str, StringConstraints(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+]
 Units = Field(..., ge=1, le=100_000, examples=[5])
 Reason = Field(..., min_length=1, max_length=200)
 
@@ -43,7 +47,9 @@ class ReceiptRequest(_Request):
     quantity: int = Units
     purchase_order: str = Field(..., min_length=1, max_length=60, examples=["PO-2026-0042"])
     lot: str | None = Field(None, min_length=1, max_length=60, examples=["L-7731"])
-    serials: list[str] = Field(default_factory=list, max_length=1000, examples=[["BED-0001"]])
+    serials: list[SerialNumber] = Field(
+        default_factory=list, max_length=1000, examples=[["BED-0001"]]
+    )
     received_on: IsoDate
 
 
@@ -65,7 +71,7 @@ class TransferRequest(_Request):
     to_location_id: UUID
     item_id: UUID
     quantity: int | None = Field(None, ge=1, le=100_000, examples=[3])
-    serials: list[str] = Field(default_factory=list, max_length=1000)
+    serials: list[SerialNumber] = Field(default_factory=list, max_length=1000)
     on: IsoDate
 
 
