@@ -25,7 +25,7 @@ from domain.order_values import (
     ProofOfDelivery,
     SignerRelationship,
 )
-from domain.serialised_asset import AssetStatus
+from domain.serialised_asset import AssetStatus, SerialisedAsset
 from projections.inventory_tables import (
     INVENTORY_TABLES,
     serial_history,
@@ -36,6 +36,7 @@ from projections.inventory_tables import (
 )
 from projections.runner import catch_up, rebuild
 from projections.tables import work_queue
+from tests.concurrency import race, together
 from tests.integration.scenarios import PRACTITIONER, medicare_patient
 from tests.setup_builders import denver, location
 
@@ -329,3 +330,26 @@ def restock_rows(aries) -> list[dict[str, Any]]:
     with aries.read_engine.connect() as conn:
         found = conn.execute(select(work_queue).where(work_queue.c.kind == "restock"))
         return sorted((dict(r) for r in found.mappings()), key=repr)
+
+
+def test_two_deliveries_racing_for_one_serial_give_it_to_one_patient(
+    aries, tenant, places, monkeypatch
+):
+    north, _ = places
+    receive_beds(aries, north, "BED-RACE")
+    first, first_bed, _ = ready_order(aries, north)
+    second, second_bed, _ = ready_order(aries, north)
+    race(monkeypatch, SerialisedAsset, "deliver")  # both load the serial in stock
+    context = current_context()
+
+    def deliver(order_id, bed):
+        with bound_context(context):
+            return aries.orders.deliver(order_id, delivered_on=DAY, pod=pod(bed, "BED-RACE"))
+
+    outcomes = together(lambda: deliver(first, first_bed), lambda: deliver(second, second_bed))
+
+    assert sorted(type(o).__name__ for o in outcomes) == ["CommandResult", "ConcurrentUpdate"]
+    delivered = [o for o in (first, second) if aries.orders.get_order(o).delivered_on]
+    assert len(delivered) == 1
+    assert aries.orders.get_serial("BED-RACE").order_id == delivered[0]
+    assert aries.orders.get_ledger(north, bed_item()).on_hand == 0
