@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, Transcoder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
+from opentelemetry import trace
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.sql import SQL, Identifier
 
@@ -31,6 +32,7 @@ from domain.errors import NotFound
 A = TypeVar("A", bound=AriesAggregate)
 
 AUDIT_SIGNING_KEY = "AUDIT_SIGNING_KEY"
+_tracer = trace.get_tracer("aries.application")
 
 
 class StaleVersion(Exception):
@@ -230,10 +232,14 @@ class AriesApplication(Application[UUID]):
             return list(cursor.fetchall())
 
     def commit(self, *aggregates: Aggregate) -> CommandResult:
-        """Save all pending events of `aggregates` atomically; answer for the first one."""
+        """Save all pending events of `aggregates` atomically; answer for the first one. The
+        save is a span of the current trace (a no-op unless tracing is configured)."""
         first = aggregates[0]
         try:
-            recordings = self.save(*aggregates)
+            with _tracer.start_as_current_span(
+                f"command {self.name}", attributes={"aries.aggregate": self.aggregate_kind},
+            ):
+                recordings = self.save(*aggregates)
         except IntegrityError:
             raise ConcurrentUpdate(
                 f"another command changed this {self.aggregate_kind}; reload and retry",

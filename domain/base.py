@@ -10,7 +10,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, DomainEvent
 from eventsourcing.utils import get_topic
 
-from domain.context import current_context
+from domain.context import current_context, current_traceparent
 
 
 def _tenant() -> str:
@@ -33,6 +33,10 @@ def _causation() -> str | None:
     return current_context().causation_id
 
 
+def _traceparent() -> str | None:
+    return current_traceparent()
+
+
 class AriesAggregate(Aggregate):
     """Base aggregate. Subclasses set `TOPIC` and call `pin_topics` after their body."""
 
@@ -46,11 +50,19 @@ class AriesAggregate(Aggregate):
         actor_role: str | None = field(default_factory=_role, init=False)
         correlation_id: str | None = field(default_factory=_correlation, init=False)
         causation_id: str | None = field(default_factory=_causation, init=False)
+        # W3C traceparent (trace id and span id) of the span the event was created in: the
+        # projector and the workers continue that trace (decision 020). None when tracing is
+        # off, and on events stored before it existed (the class attribute below).
+        traceparent: str | None = field(default_factory=_traceparent, init=False)
 
     class Created(Event, Aggregate.Created):
         def apply(self, aggregate: Any) -> None:
             aggregate.tenant_id = self.tenant_id
             super().apply(aggregate)
+
+
+# Events stored before `traceparent` existed have no such member: they read this instead.
+AriesAggregate.Event.traceparent = None  # type: ignore[misc]
 
 
 def pin_topics(aggregate_class: type[Aggregate], prefix: str) -> type[Aggregate]:

@@ -6,7 +6,7 @@ every event created while it is bound carries it (see `AriesAggregate.Event`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
@@ -53,3 +53,19 @@ def bound_context(
         yield new
     finally:
         _current.reset(token)
+
+
+# Where the current trace context comes from: the interfaces install OpenTelemetry's
+# (interfaces/telemetry.py); the domain knows only that it is a W3C `traceparent` string.
+_trace_source: Callable[[], str | None] = lambda: None  # noqa: E731
+
+
+def set_trace_source(source: Callable[[], str | None]) -> None:
+    """Install what `current_traceparent` asks (once per process, by the interfaces)."""
+    global _trace_source
+    _trace_source = source
+
+
+def current_traceparent() -> str | None:
+    """The W3C traceparent of the span the caller runs in, or None (tracing off)."""
+    return _trace_source()

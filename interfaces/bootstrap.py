@@ -22,6 +22,7 @@ from application.ports import SystemClock
 from application.setup import SetupApplication
 from interfaces.preflight import check_database, check_redis
 from interfaces.settings import Settings
+from interfaces.telemetry import configure_tracing
 from migrations import sqlalchemy_url
 from projections.event_index_queries import IndexedTimes
 
@@ -92,6 +93,7 @@ def session_policy(settings: Settings) -> SessionPolicy:
 
 def bootstrap(settings: Settings | None = None) -> Aries:
     settings = settings or Settings()
+    configure_tracing(settings, "aries")  # off unless ARIES_OTLP_ENDPOINT is set
     database_url, redis_url = require_urls(settings)
     timeout = settings.connect_timeout_seconds
     check_database(database_url, timeout)

@@ -194,9 +194,26 @@ class Settings(BaseSettings):
     worker_metrics_port: int | None = Field(
         None, ge=1, le=65535, description="port of the worker process's /metrics (unset: none)"
     )
+    projector_metrics_port: int | None = Field(
+        None, ge=1, le=65535,
+        description="port of the projector process's /metrics (unset: none; `aries project "
+        "--metrics-port` overrides it)",
+    )
     submission_batch_seconds: int = Field(
         60, ge=1, le=3600,
         description="claims whose submission is requested in the same window share one 837P",
+    )
+
+    # --- reports and telemetry (interfaces/reports, interfaces/telemetry.py) -----------------
+    report_retention_hours: int = Field(
+        24, ge=1, le=24 * 90,
+        description="a generated report file is kept this long after it was made, then deleted "
+        "(the worker deletes expired files; a download after that is 410 Gone)",
+    )
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OpenTelemetry traces go to this OTLP/HTTP collector (e.g. "
+        "http://otel-collector:4318); unset: no traces are recorded or exported",
     )
 
     # --- audit (application/audit) ----------------------------------------------------------

@@ -36,6 +36,7 @@ from sqlalchemy.pool import NullPool
 
 from projections.base import Projection
 from projections.tables import SCHEMA, projection_tracking
+from projections.tracing import batch_span
 
 CONNECT_TIMEOUT_SECONDS = 5
 CONTROL_CHANNEL = "aries_projection_control"
@@ -369,7 +370,8 @@ def apply_next_batch(
         if not notifications:
             return Batch(upstream, 0, position)
         try:
-            projection.apply_notifications(conn, upstream, app, notifications)
+            with batch_span(projection.name, upstream, notifications):
+                projection.apply_notifications(conn, upstream, app, notifications)
         except Exception as error:
             if is_transient(error):
                 raise

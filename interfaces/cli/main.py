@@ -18,6 +18,7 @@ from interfaces.cli import fee_schedules as fee_schedule_commands
 from interfaces.cli import inventory as inventory_commands
 from interfaces.cli import jobs as jobs_commands
 from interfaces.cli import projections as projections_commands
+from interfaces.cli import reports as reports_commands
 from interfaces.cli import run as run_commands
 from interfaces.cli import setup as setup_commands
 from interfaces.cli import users as users_commands
@@ -40,6 +41,7 @@ app.add_typer(audit_commands.app, name="audit")
 app.add_typer(jobs_commands.app, name="jobs")
 app.add_typer(setup_commands.app, name="setup")
 app.add_typer(fee_schedule_commands.app, name="fee-schedules")
+app.add_typer(reports_commands.app, name="reports")
 app.command("dev")(dev_commands.dev)
 app.command("serve")(run_commands.serve)
 app.command("project")(run_commands.project)

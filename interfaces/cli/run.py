@@ -63,7 +63,8 @@ def project(
     names: list[str] = typer.Argument(None, help="projections to run (default: all)"),
     metrics_port: int = typer.Option(
         0, min=0, max=65535,
-        help="serve Prometheus metrics (position, lag, batches) on this port; 0: off",
+        help="serve Prometheus metrics (position, lag, batches) on this port; 0: "
+        "ARIES_PROJECTOR_METRICS_PORT, or off",
     ),
 ) -> None:
     """Run projectors: follow the event logs and keep read-model tables current."""
@@ -73,6 +74,7 @@ def project(
 
     settings = Settings()
     configure_logging(settings.log_level, json=settings.json_logs)
+    metrics_port = metrics_port or settings.projector_metrics_port or 0
     if metrics_port:
         start_http_server(metrics_port, addr=settings.host)
     aries = bootstrap(settings)

@@ -3,11 +3,11 @@ Aries from settings unless a test hands in an already built one (tests: use
 `with TestClient(create_app(aries)) as client`, so the lifespan runs).
 
 Middleware, outermost first (each is pure ASGI):
-metrics -> correlation (request id, EventContext) -> security headers -> CORS (when origins are
-configured) -> unexpected errors (500/503 problems) -> body size limit (413) -> control characters
-(400) -> per-IP rate limit (429) -> Idempotency-Key on POST -> FastAPI's exception handlers and
-routes. Authentication, the per-principal rate limit and the permission check are dependencies
-(`interfaces.http.permissions.Allowed`).
+tracing (interfaces/telemetry.py) -> metrics -> correlation (request id, EventContext) -> security
+headers -> CORS (when origins are configured) -> unexpected errors (500/503 problems) -> body
+size limit (413) -> control characters (400) -> per-IP rate limit (429) -> Idempotency-Key on
+POST -> FastAPI's exception handlers and routes. Authentication, the per-principal rate limit
+and the permission check are dependencies (`interfaces.http.permissions.Allowed`).
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ from interfaces.http.routes import (
     patients,
     payers,
     remittances,
+    reports,
     serials,
     summaries,
     users,
@@ -61,6 +62,7 @@ from interfaces.http.routes import (
 from interfaces.http.security import Authenticator, TokenService
 from interfaces.logging import configure_logging
 from interfaces.settings import Settings
+from interfaces.telemetry import TracingMiddleware
 
 DESCRIPTION = """
 Aries runs a home medical equipment supplier's order-to-cash: patients and their coverage,
@@ -101,6 +103,7 @@ def _middleware(settings: Settings) -> list[Middleware]:
         else []
     )
     return [
+        Middleware(TracingMiddleware),
         Middleware(MetricsMiddleware),
         Middleware(CorrelationMiddleware),
         Middleware(SecurityHeadersMiddleware),
@@ -149,6 +152,10 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
         description=DESCRIPTION,
         lifespan=lifespan,
         middleware=_middleware(settings),
+        # FastAPI's own OpenTelemetry spans record the raw path and query (a patient search,
+        # a date of birth) and exception messages: PHI. interfaces/telemetry.py traces HTTP.
+        telemetry={"tracing": False, "metrics": False, "logs": False,
+                   "operation_spans": False},
     )
     app.state.tokens = TokenService.from_settings(settings)
     install_problem_handlers(app)
@@ -162,7 +169,7 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(billing.router)
     areas = (
         patients, summaries, orders, claim_batches, claims, claim_lifecycle, x12, remittances,
-        jobs, audit, catalogue, inventory, serials, locations, payers, fee_schedules,
+        jobs, reports, audit, catalogue, inventory, serials, locations, payers, fee_schedules,
     )
     for area in areas:
         app.include_router(area.router)

@@ -51,10 +51,13 @@ def start_job(
     aries: Aries,
     principal: Principal,
     spec: ActorSpec,
+    *,
+    job_id: UUID | None = None,
     **arguments: Any,
 ) -> UUID:
-    """Queue one job of `spec` for the caller's tenant; answer its id."""
-    job_id = uuid4()
+    """Queue one job of `spec` for the caller's tenant (with `job_id`, or a new id); answer
+    its id."""
+    job_id = job_id or uuid4()
     message = message_for(
         spec, tenant_id=principal.tenant_id, correlation_id=current_context().correlation_id,
         job_ids=[job_id], **arguments,

@@ -172,8 +172,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # jobs (routes/jobs.py). Whoever may start a kind of job may follow it: clinicians their
     # summaries, billers claim submissions and remittances, admins and auditors all; the
     # route narrows by kind (another kind's job is a 404).
-    "read_job": frozenset({ADMIN, CLINICIAN, BILLER, AUDITOR}),
-    "stream_job_events": frozenset({ADMIN, CLINICIAN, BILLER, AUDITOR}),
+    "read_job": frozenset({ADMIN, CLINICIAN, BILLER, AUDITOR, ANALYST}),
+    "stream_job_events": frozenset({ADMIN, CLINICIAN, BILLER, AUDITOR, ANALYST}),
+    # report files (routes/reports.py): figures by payer, code and month, no patient named, so
+    # analysts too, except the reports listing single claims (the route narrows by kind);
+    # analysts follow their report jobs (and no other kind: routes/jobs.py).
+    "request_report": frozenset({ADMIN, BILLER, AUDITOR, ANALYST}),
+    "download_report": frozenset({ADMIN, BILLER, AUDITOR, ANALYST}),
     # audit (routes/audit.py). Admins and auditors read history, state, the feed, the chain
     # check and the access log; no audit operation changes anything.
     "read_audit_history": frozenset({ADMIN, AUDITOR}),

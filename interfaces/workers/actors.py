@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -30,6 +31,7 @@ import dramatiq
 from dramatiq import Message
 
 from domain.context import EventContext, bound_context, current_context
+from interfaces.telemetry import message_options
 from interfaces.workers import metrics
 from interfaces.workers.broker import MAX_PRIORITY
 from interfaces.workers.jobs import JobStore
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTORS",
+    "GENERATE_REPORT",
     "GENERATE_SUMMARY",
     "PATIENT_STATEMENTS",
     "POST_REMITTANCE",
@@ -79,13 +82,16 @@ SUBMIT_CLAIM_BATCH = ActorSpec("submit_claim_batch", "claim_batches", "claim_bat
 PATIENT_STATEMENTS = ActorSpec("patient_statements", "statements", "patient_statements", 2)
 # A whole-tenant billing run is the longest batch work and only drafts claims: last.
 RUN_BILLING = ActorSpec("run_billing", "billing_runs", "billing_run", 0)
+# Someone waits for a report file, but seconds do not matter to it.
+GENERATE_REPORT = ActorSpec("generate_report", "reports", "report", 2)
 ACTORS = (
     SUBMIT_CLAIMS, POST_REMITTANCE, GENERATE_SUMMARY, SUBMIT_CLAIM_BATCH, PATIENT_STATEMENTS,
-    RUN_BILLING,
+    RUN_BILLING, GENERATE_REPORT,
 )
 QUEUES = tuple(spec.queue for spec in ACTORS)
 SPECS = {spec.name: spec for spec in ACTORS}
 SYSTEM_ROLE = "system"
+SENT_OUTCOMES = frozenset({"accepted", "rejected", "submitted"})
 
 
 class ServiceMissing(RuntimeError):
@@ -99,9 +105,11 @@ def message_for(
     correlation_id: str | None,
     job_ids: Sequence[UUID],
     message_id: str | None = None,
+    traceparent: str | None = None,
     **arguments: Any,
 ) -> Message[Any]:
-    """The message that runs `spec`'s actor (ids as strings: messages are JSON)."""
+    """The message that runs `spec`'s actor (ids as strings: messages are JSON), carrying
+    the trace it belongs to: `traceparent` (an event's), else the current span's."""
     kwargs = {
         "tenant_id": tenant_id,
         "correlation_id": correlation_id,
@@ -111,7 +119,7 @@ def message_for(
     extra = {"message_id": message_id} if message_id is not None else {}
     return Message(
         queue_name=spec.queue, actor_name=spec.name, args=(), kwargs=kwargs,
-        options=spec.options, **extra,
+        options={**spec.options, **message_options(traceparent)}, **extra,
     )
 
 
@@ -184,17 +192,24 @@ def declare_actors(broker: dramatiq.Broker, aries: Aries) -> dict[str, dramatiq.
         service = services.submission()
         ids = [UUID(claim_id) for claim_id in claim_ids]
         outcome = service.submit(ids)
-        return {
+        results = {
             claim_id: _submission_result(outcome, claim_id, batch_id, len(ids))
             for claim_id in ids
         }
+        metrics.claims_submitted.inc(sum(
+            result["outcome"] in SENT_OUTCOMES for result in results.values()
+        ))
+        return results
 
     def post_remittance(remittance_id: str) -> dict[str, Any]:
         try:
             from application.remittances import post_remittance as post
         except ImportError as missing:
             raise ServiceMissing("remittance posting is not installed in this build") from missing
-        return post(aries.claims, UUID(remittance_id)).as_dict()
+        report = post(aries.claims, UUID(remittance_id))
+        if report.posted_now:
+            metrics.claims_paid.inc(sum(claim.paid > 0 for claim in report.posted_claims))
+        return report.as_dict()
 
     def generate_summary(patient_id: str, summary_id: str) -> dict[str, Any]:
         try:
@@ -228,6 +243,26 @@ def declare_actors(broker: dramatiq.Broker, aries: Aries) -> dict[str, dramatiq.
 
         return carry_out_billing_run(aries.orders, aries.claims, UUID(billing_run_id)).as_dict()
 
+    def generate_report(
+        report_id: str, kind: str, format: str, as_of: str, start: str | None = None
+    ) -> dict[str, Any]:
+        from interfaces.reports.files import ReportFileStore, generate
+
+        tenant = current_context().tenant_id
+        assert tenant is not None
+        file = generate(
+            aries.read_engine, kind, format, tenant, as_of=date.fromisoformat(as_of),
+            start=date.fromisoformat(start) if start else None,
+        )
+        retention = timedelta(hours=aries.settings.report_retention_hours)
+        ReportFileStore(aries.read_engine, retention).keep(
+            UUID(report_id), tenant, kind, format, file
+        )
+        return {"report_id": report_id, "kind": kind, "format": format,
+                "filename": file.filename, "size": len(file.content),
+                "download": f"/v1/reports/{report_id}/file",
+                "retention_hours": aries.settings.report_retention_hours}
+
     bodies: dict[ActorSpec, Callable[..., Any]] = {
         SUBMIT_CLAIMS: submit_claims,
         POST_REMITTANCE: post_remittance,
@@ -235,6 +270,7 @@ def declare_actors(broker: dramatiq.Broker, aries: Aries) -> dict[str, dramatiq.
         SUBMIT_CLAIM_BATCH: submit_claim_batch,
         PATIENT_STATEMENTS: patient_statements,
         RUN_BILLING: run_billing,
+        GENERATE_REPORT: generate_report,
     }
     return {
         spec.name: dramatiq.Actor(

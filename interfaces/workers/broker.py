@@ -51,6 +51,7 @@ from dramatiq.middleware import (
 from application.eventstore import ConcurrentUpdate
 from application.ports import TransientFailure
 from interfaces.settings import Settings
+from interfaces.telemetry import DramatiqTracing
 from interfaces.workers import metrics
 from interfaces.workers.jobs import JobStore
 from projections.batches import describe, is_transient
@@ -347,6 +348,7 @@ def build_broker(settings: Settings, store: JobStore) -> Any:
         return retries < max_retries and is_retryable(error)
 
     middleware = [
+        DramatiqTracing(),
         JobLifecycle(store),
         WorkerMetrics(time.perf_counter),
         AgeLimit(),

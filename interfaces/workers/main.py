@@ -7,7 +7,7 @@ thread):
 - a Dramatiq Worker (`worker_threads` threads) running the actors (`interfaces.workers.actors`)
   on the broker (`interfaces.workers.broker`: Redis, or RabbitMQ);
 - housekeeping every few seconds: heartbeat, requeue a dead worker's unfinished messages, queue
-  depth gauges;
+  depth gauges, deleting expired report files;
 - audit checkpoints: every `audit_checkpoint_minutes`, every chain's head and Merkle root signed
   with ARIES_AUDIT_HMAC_KEY, stored and appended to the witness directory
   (`application/audit/witness.py`); without the key, none (a warning says so);
@@ -34,6 +34,7 @@ from prometheus_client import start_http_server
 
 from application.audit.witness import checkpoint_if_due
 from interfaces.bootstrap import Aries
+from interfaces.reports.files import ReportFileStore
 from interfaces.workers import metrics
 from interfaces.workers.actors import QUEUES, declare_actors
 from interfaces.workers.broker import build_broker
@@ -63,6 +64,9 @@ class WorkerRuntime:
     def __post_init__(self) -> None:
         settings = self.aries.settings
         self.store = JobStore(self.aries.read_engine)
+        self.report_files = ReportFileStore(
+            self.aries.read_engine, timedelta(hours=settings.report_retention_hours)
+        )
         self.broker = build_broker(settings, self.store)
         self.actors = declare_actors(self.broker, self.aries)
         self.worker = dramatiq.Worker(self.broker, worker_threads=settings.worker_threads)
@@ -117,6 +121,9 @@ class WorkerRuntime:
                 for queue in QUEUES:
                     for state, count in self.broker.depth(queue).items():
                         metrics.queue_depth.labels(queue, state).set(count)
+                purged = self.report_files.purge_expired()
+                if purged:
+                    log.info("expired report files deleted", count=purged)
             except Exception as error:  # broker away: the consumers say so too; try again
                 log.warning("worker housekeeping failed", error=describe(error))
             self.halt.wait(interval)

@@ -46,3 +46,11 @@ reaction_lag_events = Gauge(
     "Upstream head minus the reaction's position, as of its last step.",
     ("reaction", "upstream"),
 )
+claims_submitted = Counter(
+    "aries_claims_submitted_total",
+    "Claims sent to the clearinghouse in an 837P (accepted, rejected or awaiting its answer).",
+)
+claims_paid = Counter(
+    "aries_claims_paid_total",
+    "Claims an 835 posted a payment to (CLP04 above zero), counted when first posted.",
+)

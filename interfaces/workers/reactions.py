@@ -161,6 +161,7 @@ class ClaimSubmissions:
             correlation_id=correlation,
             job_ids=[job.job_id for job in jobs],
             message_id=str(batch_id),
+            traceparent=getattr(group[0][1], "traceparent", None),
             claim_ids=claim_ids,
             batch_id=batch_id,
         )
@@ -253,6 +254,7 @@ def _one_job(
         correlation_id=event.correlation_id,
         job_ids=[job_id],
         message_id=str(job_id),
+        traceparent=getattr(event, "traceparent", None),
         **arguments,
     )
     job = JobSpec(job_id, spec.job_kind, event.tenant_id, subject_id, requested_by)

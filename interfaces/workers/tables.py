@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -27,7 +28,7 @@ SCHEMA = "ops"
 
 JOB_KINDS = (
     "claim_submission", "summary", "remittance", "claim_batch", "patient_statements",
-    "billing_run",
+    "billing_run", "report",
 )
 JOB_STATUSES = ("queued", "running", "succeeded", "failed", "dead")
 
@@ -46,7 +47,8 @@ jobs = Table(
     Column("job_id", Uuid, nullable=False, comment="Known when the command is recorded."),
     Column(
         "kind", Text, nullable=False,
-        comment="claim_submission, summary, remittance or billing_run.",
+        comment="claim_submission, summary, remittance, claim_batch, patient_statements, "
+        "billing_run or report.",
     ),
     Column("tenant_id", Text, nullable=False, comment="Tenant the job works for."),
     Column(
@@ -111,6 +113,32 @@ jobs = Table(
     Index(None, "tenant_id", "created_at"),
     Index(None, "updated_at", postgresql_where=text("status = 'dead'")),
     comment="Side-effect jobs run by the Dramatiq workers, and how far each got.",
+)
+
+report_files = Table(
+    "report_files",
+    metadata,
+    Column("job_id", Uuid, nullable=False, comment="The report job that made it."),
+    Column("tenant_id", Text, nullable=False, comment="Tenant whose figures it holds."),
+    Column("kind", Text, nullable=False, comment="ar_aging, denials, cash_posting, dso, "
+           "rental_census or timely_filing."),
+    Column("format", Text, nullable=False, comment="csv, xlsx or pdf."),
+    Column("filename", Text, nullable=False, comment="Name offered for the download."),
+    Column("media_type", Text, nullable=False, comment="Content-Type of the download."),
+    Column("content", LargeBinary, nullable=False, comment="The file (figures by payer, code "
+           "or claim id; no patient names)."),
+    Column("size", Integer, nullable=False, comment="Bytes in content."),
+    Column(
+        "created_at", DateTime(timezone=True), nullable=False, server_default=func.now(),
+        comment="When it was made.",
+    ),
+    Column(
+        "expires_at", DateTime(timezone=True), nullable=False,
+        comment="When it is deleted (ARIES_REPORT_RETENTION_HOURS after it was made).",
+    ),
+    PrimaryKeyConstraint("job_id"),
+    Index(None, "expires_at"),
+    comment="Generated report files, kept until they expire (the worker deletes them then).",
 )
 
 reaction_tracking = Table(

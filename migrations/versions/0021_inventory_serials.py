@@ -13,7 +13,7 @@ Stock is recorded in the Orders family (orders_events): no new events table
 (docs/decisions/019-inventory-and-serials.md).
 
 Revision ID: 0021_inventory_serials
-Revises: 0019_companies_locations_payers, 0020_fee_schedules_catalogue
+Revises: 0019_companies_locations_payers, 0020_fee_schedules_catalogue, 0022_report_files
 Create Date: 2026-12-04
 """
 
@@ -24,8 +24,10 @@ from alembic import op
 
 revision = "0021_inventory_serials"
 # Written on 0016_billing_holds; merged here with its siblings of issue 17 (locations, catalogue)
-# so that this branch has one head. The lead re-chains at merge.
-down_revision = ("0019_companies_locations_payers", "0020_fee_schedules_catalogue")
+# and main's report files so that this branch has one head. The lead re-chains at merge.
+down_revision = (
+    "0019_companies_locations_payers", "0020_fee_schedules_catalogue", "0022_report_files"
+)
 branch_labels = None
 depends_on = None
 

@@ -257,9 +257,9 @@ def test_ollama_service_starts_only_with_its_profile():
     assert _service("ollama")["profiles"] == ["ollama"]
 
 
-def test_only_the_ollama_and_rabbitmq_services_belong_to_a_profile():
+def test_only_the_ollama_rabbitmq_and_monitoring_services_belong_to_a_profile():
     in_profiles = {name for name, spec in _compose()["services"].items() if spec.get("profiles")}
-    assert in_profiles == {"ollama", "rabbitmq"}
+    assert in_profiles == {"ollama", "rabbitmq", "prometheus", "grafana"}
 
 
 def test_rabbitmq_service_starts_only_with_its_profile_and_checks_its_health():

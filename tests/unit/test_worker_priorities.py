@@ -11,6 +11,7 @@ from dramatiq.brokers.stub import StubBroker
 
 from interfaces.workers.actors import (
     ACTORS,
+    GENERATE_REPORT,
     GENERATE_SUMMARY,
     PATIENT_STATEMENTS,
     POST_REMITTANCE,
@@ -26,7 +27,7 @@ from interfaces.workers.broker import MAX_PRIORITY
 
 INTERACTIVE_FIRST = [
     GENERATE_SUMMARY.name, POST_REMITTANCE.name, SUBMIT_CLAIM_BATCH.name,
-    PATIENT_STATEMENTS.name, SUBMIT_CLAIMS.name, RUN_BILLING.name,
+    PATIENT_STATEMENTS.name, GENERATE_REPORT.name, SUBMIT_CLAIMS.name, RUN_BILLING.name,
 ]
 
 

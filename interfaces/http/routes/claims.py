@@ -31,6 +31,7 @@ from interfaces.http.commands import (
     etag,
     job_response,
 )
+from interfaces.http.csv_pages import CSV_RESPONSES, csv_page, wants_csv
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemResponses
@@ -80,7 +81,7 @@ _errors = ProblemResponses({
     "/work-queue",
     operation_id="read_work_queue",
     response_model=Page[WorkItem],
-    responses=_errors(400),
+    responses={**CSV_RESPONSES, **_errors(400)},
 )
 def read_work_queue(
     principal: Allowed("read_work_queue", phi=CLAIMS),
@@ -94,7 +95,7 @@ def read_work_queue(
     ] = None,
     limit: PageSize = 50,
     cursor: Cursor = None,
-) -> Page[WorkItem]:
+) -> Page[WorkItem] | Response:
     """What needs doing next (claims to submit, rejections to fix, denials to appeal, rentals
     to bill, timely filing risks), soonest due first, each with the patient's name and account
     number (access-logged), the claim's amounts and age. `min_position` is a Claims-log
@@ -107,10 +108,13 @@ def read_work_queue(
         )
     _record_search(aries, principal, request, found.rows)
     today = aries.claims.clock.today()
-    return Page[WorkItem](
+    page = Page[WorkItem](
         items=[WorkItem.of_row(row, today) for row in found.rows],
         next_cursor=next_cursor(found.next_key),
     )
+    if wants_csv(request):
+        return csv_page(page.items, WorkItem, page.next_cursor, "work-queue.csv")
+    return page
 
 
 @router.get("/aging", operation_id="read_ar_aging", response_model=AgingReport)
@@ -128,7 +132,8 @@ def read_ar_aging(
 
 
 @router.get(
-    "", operation_id="list_claims", response_model=Page[ClaimSummary], responses=_errors(400)
+    "", operation_id="list_claims", response_model=Page[ClaimSummary],
+    responses={**CSV_RESPONSES, **_errors(400)},
 )
 def list_claims(
     principal: Allowed("list_claims", phi=CLAIMS),
@@ -154,7 +159,7 @@ def list_claims(
     patient_id: UUID | None = None,
     limit: PageSize = 50,
     cursor: Cursor = None,
-) -> Page[ClaimSummary]:
+) -> Page[ClaimSummary] | Response:
     """Claims of your tenant, oldest drafted first, each with the patient's name and account
     number (access-logged) and the next action and why. `min_position` is a Claims-log
     position; the claim drafted for a delivered order appears once the worker has drafted it."""
@@ -169,10 +174,13 @@ def list_claims(
             min_days_outstanding=min_days_outstanding, after=after, limit=limit,
         )
     _record_search(aries, principal, request, found.rows)
-    return Page[ClaimSummary](
+    page = Page[ClaimSummary](
         items=[ClaimSummary.of_row(row, today) for row in found.rows],
         next_cursor=next_cursor(found.next_key),
     )
+    if wants_csv(request):
+        return csv_page(page.items, ClaimSummary, page.next_cursor, "claims.csv")
+    return page
 
 
 @router.get(

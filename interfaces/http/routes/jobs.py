@@ -46,6 +46,8 @@ FOLLOWERS: dict[str, frozenset[Role]] = {
     "claim_batch": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR}),
     "patient_statements": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR}),
     "billing_run": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR}),
+    # routes/reports.py narrows further by report kind when the file is fetched
+    "report": frozenset({Role.BILLER, Role.ADMIN, Role.AUDITOR, Role.ANALYST}),
 }
 
 

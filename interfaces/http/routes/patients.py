@@ -19,6 +19,7 @@ from application.patients import account_number_for
 from domain.errors import NotFound, RuleViolated
 from interfaces.http.access import READ, SEARCH, record_access
 from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response, etag
+from interfaces.http.csv_pages import CSV_RESPONSES, csv_page, wants_csv
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemResponses
@@ -261,7 +262,7 @@ def amend_note(
     operation_id="list_patients",
     summary="Search and list patients",
     response_model=Page[PatientListItem],
-    responses=_errors(400, 422),
+    responses={**CSV_RESPONSES, **_errors(400, 422)},
 )
 def list_patients(
     principal: Allowed("list_patients", phi="demographics"),
@@ -285,7 +286,7 @@ def list_patients(
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
     limit: PageSize = 50,
     cursor: Cursor = None,
-) -> Page[PatientListItem]:
+) -> Page[PatientListItem] | Response:
     """Search and list the patients of your tenant, a page at a time."""
     wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
     tag = f"{sort}:{order}"
@@ -298,10 +299,13 @@ def list_patients(
         )
     record_access(aries, principal, request, action=SEARCH,
                   patient_ids=[row.patient_id for row in found.rows], fields_class="demographics")
-    return Page[PatientListItem](
+    page = Page[PatientListItem](
         items=[PatientListItem.of_row(row) for row in found.rows],
         next_cursor=next_cursor(found.next_key, tag=tag),
     )
+    if wants_csv(request):
+        return csv_page(page.items, PatientListItem, page.next_cursor, "patients.csv")
+    return page
 
 
 @router.get(

@@ -13,7 +13,7 @@ class JobOut(BaseModel):
     job_id: UUID
     kind: Literal[
         "claim_submission", "summary", "remittance", "claim_batch", "patient_statements",
-        "billing_run",
+        "billing_run", "report",
     ]
     status: Literal["queued", "running", "succeeded", "failed", "dead"]
     subject_id: UUID | None = Field(None, description="the claim, patient or remittance")
