@@ -21,7 +21,12 @@ from domain import stock_moves
 from domain.catalogue import item as hcpcs_item
 from domain.context import current_context
 from domain.errors import NotFound
-from domain.inventory import StockLedger, serialised_stock_moves_with_its_serials, stock_ledger_id
+from domain.inventory import (
+    StockLedger,
+    a_discontinued_item_is_not_received,
+    serialised_stock_moves_with_its_serials,
+    stock_ledger_id,
+)
 from domain.order import Order
 from domain.order_values import LineBilling
 from domain.serialised_asset import (
@@ -43,6 +48,7 @@ class StockItem:
 
     hcpcs: str
     serialised: bool
+    active: bool = True
 
 
 class InventoryUseCases(AriesApplication):
@@ -61,7 +67,7 @@ class InventoryUseCases(AriesApplication):
         code given."""
         if self.catalogue is not None:
             found = self.catalogue.get_item(item_id)
-            return StockItem(found.hcpcs, found.serialised)
+            return StockItem(found.hcpcs, found.serialised, found.active)
         if hcpcs is None:
             raise NotFound("item", item_id)
         known = hcpcs_item(hcpcs)
@@ -144,6 +150,7 @@ class InventoryUseCases(AriesApplication):
         """Units received at a location against a purchase order (a serialised item: one serial
         per unit, each a new SerialisedAsset). Answers for the ledger."""
         ledger = self._ledger(location_id, item_id, hcpcs=hcpcs, open_missing=True)
+        a_discontinued_item_is_not_received(self.stock_item(item_id, ledger.hcpcs).active)
         tenant = current_context().tenant_id
         for serial in serials:
             if isinstance(serial, str) and serial.strip():

@@ -65,6 +65,13 @@ def stock_is_never_negative(on_hand: int, change: int) -> str | None:
 
 
 @rule()
+def a_discontinued_item_is_not_received(active: bool) -> str | None:
+    """A discontinued catalogue item is no longer stocked: what is on the shelf may still be
+    delivered, moved, counted or retired, but no more is received."""
+    return None if active else "the item is discontinued in the catalogue"
+
+
+@rule()
 def transfer_goes_to_another_location(from_location: UUID, to_location: UUID) -> str | None:
     return "a transfer goes to another location" if from_location == to_location else None
 

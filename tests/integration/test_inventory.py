@@ -353,3 +353,23 @@ def test_two_deliveries_racing_for_one_serial_give_it_to_one_patient(
     assert len(delivered) == 1
     assert aries.orders.get_serial("BED-RACE").order_id == delivered[0]
     assert aries.orders.get_ledger(north, bed_item()).on_hand == 0
+
+
+def test_a_discontinued_item_is_not_received_but_its_stock_still_moves(aries, tenant, places):
+    north, south = places
+    aries.orders.receive_stock(
+        location_id=north, item_id=walker_item(), quantity=3, purchase_order="PO-1",
+        received_on=DAY,
+    )
+    aries.catalogue.discontinue_item(walker_item())
+
+    with pytest.raises(RuleViolated) as refused:
+        aries.orders.receive_stock(
+            location_id=north, item_id=walker_item(), quantity=1, purchase_order="PO-2",
+            received_on=DAY,
+        )
+    assert refused.value.rule == "a_discontinued_item_is_not_received"
+    aries.orders.transfer_stock(
+        from_location_id=north, to_location_id=south, item_id=walker_item(), quantity=3, on=DAY
+    )
+    assert aries.orders.get_ledger(south, walker_item()).on_hand == 3
