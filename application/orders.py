@@ -8,7 +8,8 @@ from datetime import date
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
-from application.eventstore import AriesApplication, CommandResult, retried_unless_conditional
+from application.eventstore import CommandResult, retried_unless_conditional
+from application.inventory import InventoryUseCases
 from application.ports import Clock
 from domain.errors import RuleViolated
 from domain.order import Order
@@ -18,17 +19,17 @@ from domain.rules import calendar_date
 
 if TYPE_CHECKING:
     from application.patients import PatientApplication
-    from application.setup import SetupApplication
 
 
-class OrderApplication(AriesApplication):
+class OrderApplication(InventoryUseCases):
+    """Orders, and the stock they deliver from (the Orders family keeps both: decision 019)."""
+
     name = "Orders"
     aggregate_kind = "order"
 
     # Set by the composition root: orders check the patient and coverage they name, and the
     # location they are billed from (None: no setup application, as in unit tests).
     patients: PatientApplication
-    setup: SetupApplication | None = None
 
     def today_for(self, order: Order, clock: Clock | None = None) -> date:
         """The business date of `order`: today in its location's time zone (decision 017),
@@ -158,12 +159,17 @@ class OrderApplication(AriesApplication):
         pod: ProofOfDelivery,
         expected_version: int | None = None,
     ) -> CommandResult:
+        """Each serial on the proof of delivery must be in stock at the order's location, and
+        leaves stock in the same transaction. (An order without a location, placed before the
+        tenant set one up, delivers without stock.)"""
         order = self.load(order_id, Order, expected_version=expected_version)
         order.deliver(delivered_on, pod, today=self.today_for(order))
         # Month 1 of each rental comes due on the date of service: open it in the same commit,
         # so the delivery month's claim carries purchases and first rental months together.
         order.open_due_rental_months(delivered_on)
-        return self.commit(order)
+        location_id = order.location_id
+        moved = [] if location_id is None else self.serials_out_for_delivery(order, location_id)
+        return self.commit(order, *moved)
 
     def hold(
         self, order_id: UUID, *, reason: str, on: date, expected_version: int | None = None
@@ -202,7 +208,7 @@ class OrderApplication(AriesApplication):
     ) -> CommandResult:
         order = self.load(order_id, Order, expected_version=expected_version)
         order.pick_up(picked_up_on, reason)
-        return self.commit(order)
+        return self.commit(order, *self.serials_back_from_pickup(order))
 
     def record_admission(
         self,

@@ -31,7 +31,8 @@ rebuilds one without stopping queries.
 
 **Analysts** connect with a login role granted `aries_analyst`. It reads every relation marked
 *analyst: yes* below and nothing else: not the event store, not the identified patient tables
-(`patients`, `coverages`), not device serial numbers (`order_lines`), not clinical text
+(`patients`, `coverages`), not device serial numbers (`order_lines`, `serialised_assets`,
+`serial_history`, `serial_rentals`: counted in `rental_census`), not clinical text
 (`notes`, `summaries`). Patients, coverages and order lines are read through `limited_patients`,
 `limited_coverages` and `limited_order_lines` (no names, addresses, phones, MBIs, member ids,
 account or serial numbers). With dates of service and the patient key, what the role reads is a
@@ -108,6 +109,22 @@ ORDER BY 2 DESC, 1;""",
         """\
 SELECT payer_identifier, code, count(*) AS adjustments, sum(amount) AS amount
 FROM read.provider_ledger_entries
+GROUP BY 1, 2
+ORDER BY 1, 2;""",
+    ),
+    (
+        "Stock below its reorder point, by location and HCPCS code",
+        """\
+SELECT location_id, hcpcs, on_hand, reorder_point
+FROM read.stock_levels
+WHERE reorder_point IS NOT NULL AND on_hand < reorder_point
+ORDER BY location_id, hcpcs;""",
+    ),
+    (
+        "Rental census: serialised units out on rental per HCPCS code and month",
+        """\
+SELECT month, hcpcs, sum(units_rented) AS units_rented
+FROM read.rental_census
 GROUP BY 1, 2
 ORDER BY 1, 2;""",
     ),

@@ -123,6 +123,8 @@ def bootstrap(settings: Settings | None = None) -> Aries:
     orders.patients = patients
     setup = SetupApplication(env=env, clock=clock)
     orders.setup = setup
+    catalogue = CatalogueApplication(env=env, clock=clock)
+    orders.catalogue = catalogue
     patients.setup = setup
     claims = ClaimApplication(env=env)  # a projection's __init__ takes env only
     claims.clock = clock

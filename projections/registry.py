@@ -8,6 +8,7 @@ from projections.base import Projection
 from projections.catalogue import CatalogueProjection
 from projections.claims import ClaimsProjection
 from projections.event_index import EventIndex
+from projections.inventory import InventoryProjection
 from projections.orders import OrderProjection
 from projections.patients import PatientsProjection
 from projections.remittances import RemittancesProjection
@@ -21,6 +22,7 @@ PROJECTIONS: list[Projection] = [
     ClaimsProjection(),
     WorkQueueProjection(),
     RemittancesProjection(),
+    InventoryProjection(),
     SetupProjection(),
     CatalogueProjection(),
 ]

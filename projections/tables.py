@@ -136,9 +136,14 @@ orders = Table(
     Column("order_id", Uuid, nullable=False, comment="The order (aggregate id)."),
     Column("tenant_id", Text, nullable=False, comment="Tenant that owns the order."),
     Column("patient_id", Uuid, nullable=False, comment="The patient the order is for."),
-    Column("location_id", Uuid, nullable=True, comment="The branch the order is billed from "
-           "(read.locations); null: placed before locations existed (bills as the tenant's "
-           "first location)."),
+    Column(
+        "location_id",
+        Uuid,
+        nullable=True,
+        comment="The branch the order is billed from "
+        "(read.locations); null: placed before locations existed (bills as the tenant's "
+        "first location).",
+    ),
     Column(
         "status",
         Text,
@@ -161,13 +166,9 @@ orders = Table(
         comment="ICD-10-CM codes, in the order given (claim diagnosis pointers follow it).",
     ),
     Column("line_count", Integer, nullable=False, comment="Number of lines on the order."),
-    Column(
-        "coverage_id", Uuid, nullable=True, comment="Coverage of the latest verification."
-    ),
+    Column("coverage_id", Uuid, nullable=True, comment="Coverage of the latest verification."),
     Column("payer_id", Text, nullable=True, comment="Payer of the latest verification."),
-    Column(
-        "coverage_verified_on", Date, nullable=True, comment="Date of the latest verification."
-    ),
+    Column("coverage_verified_on", Date, nullable=True, comment="Date of the latest verification."),
     Column(
         "coverage_eligible",
         Boolean,
@@ -275,9 +276,7 @@ order_lines = Table(
     Column("hcpcs", Text, nullable=False, comment="HCPCS Level II code of the item."),
     Column("description", Text, nullable=False, comment="Catalogue description of the item."),
     Column("quantity", Integer, nullable=False, comment="Units ordered."),
-    Column(
-        "billing", Text, nullable=False, comment="rental, purchase_new or purchase_used."
-    ),
+    Column("billing", Text, nullable=False, comment="rental, purchase_new or purchase_used."),
     Column(
         "oxygen_flow_lpm",
         Numeric,
@@ -299,9 +298,7 @@ order_lines = Table(
     Column("prior_auth_decided_on", Date, nullable=True, comment="Date of the latest decision."),
     Column("utn", Text, nullable=True, comment="Unique tracking number when affirmed."),
     Column("utn_valid_until", Date, nullable=True, comment="Last day the UTN is valid."),
-    Column(
-        "prior_auth_reason", Text, nullable=True, comment="Why it was not affirmed, if so."
-    ),
+    Column("prior_auth_reason", Text, nullable=True, comment="Why it was not affirmed, if so."),
     Column(
         "serial_numbers",
         ARRAY(Text),
@@ -372,11 +369,20 @@ patients = Table(
     Column("account_number", Text, nullable=False, comment="Supplier account number (A + 8)."),
     Column("first_name", Text, nullable=False, comment="Given name (PHI)."),
     Column("last_name", Text, nullable=False, comment="Family name (PHI)."),
-    Column("date_of_birth", _Date, nullable=False, comment="Date of birth (PHI); age is "
-           "computed when read: age(current_date, date_of_birth)."),
+    Column(
+        "date_of_birth",
+        _Date,
+        nullable=False,
+        comment="Date of birth (PHI); age is computed when read: age(current_date, date_of_birth).",
+    ),
     Column("sex", Text, nullable=False, comment="female, male or unknown."),
-    Column("mbi", Text, nullable=True, comment="Medicare Beneficiary Identifier (PHI), bare "
-           "upper case; null for patients without Medicare."),
+    Column(
+        "mbi",
+        Text,
+        nullable=True,
+        comment="Medicare Beneficiary Identifier (PHI), bare "
+        "upper case; null for patients without Medicare.",
+    ),
     Column("address_line1", Text, nullable=False, comment="Street address, line 1 (PHI)."),
     Column("address_line2", Text, nullable=True, comment="Street address, line 2 (PHI)."),
     Column("city", Text, nullable=False, comment="City (PHI)."),
@@ -385,25 +391,55 @@ patients = Table(
     Column("phone", Text, nullable=True, comment="Phone number as given (PHI)."),
     Column("active", _Boolean, nullable=False, comment="False once the patient is deactivated."),
     Column("deactivated_on", _Date, nullable=True, comment="Business date of deactivation."),
-    Column("primary_coverage_id", Uuid, nullable=True, comment="Coverage summarised in "
-           "primary_*: the best-ranked coverage without a recorded termination (newest "
-           "effective_from first); null when there is none."),
+    Column(
+        "primary_coverage_id",
+        Uuid,
+        nullable=True,
+        comment="Coverage summarised in "
+        "primary_*: the best-ranked coverage without a recorded termination (newest "
+        "effective_from first); null when there is none.",
+    ),
     Column("primary_payer_id", Text, nullable=True, comment="Payer id of that coverage."),
     Column("primary_payer_name", Text, nullable=True, comment="Payer name of that coverage."),
     Column("primary_member_id", Text, nullable=True, comment="Member id of that coverage (PHI)."),
     Column("primary_coverage_rank", Text, nullable=True, comment="primary, secondary or tertiary."),
-    Column("coverage_count", _Integer, nullable=False, comment="Coverages without a recorded "
-           "termination (whatever their dates)."),
-    Column("registered_at", DateTime(timezone=True), nullable=False, comment="When the "
-           "registration was recorded (event timestamp, UTC)."),
-    Column("updated_at", DateTime(timezone=True), nullable=False, comment="Timestamp of the "
-           "patient's latest event (UTC)."),
-    Column("version", BigInteger, nullable=False, comment="Aggregate version after its latest "
-           "event (the API's ETag)."),
-    Column("search_text", Text, nullable=False, comment="Lower case 'last first account mbi', "
-           "for substring search (PHI)."),
-    Column("search_trigrams", _ARRAY(Text), nullable=False, comment="Trigrams of the words of "
-           "search_text, pg_trgm style (projections.patients.trigrams), for fuzzy search."),
+    Column(
+        "coverage_count",
+        _Integer,
+        nullable=False,
+        comment="Coverages without a recorded termination (whatever their dates).",
+    ),
+    Column(
+        "registered_at",
+        DateTime(timezone=True),
+        nullable=False,
+        comment="When the registration was recorded (event timestamp, UTC).",
+    ),
+    Column(
+        "updated_at",
+        DateTime(timezone=True),
+        nullable=False,
+        comment="Timestamp of the patient's latest event (UTC).",
+    ),
+    Column(
+        "version",
+        BigInteger,
+        nullable=False,
+        comment="Aggregate version after its latest event (the API's ETag).",
+    ),
+    Column(
+        "search_text",
+        Text,
+        nullable=False,
+        comment="Lower case 'last first account mbi', for substring search (PHI).",
+    ),
+    Column(
+        "search_trigrams",
+        _ARRAY(Text),
+        nullable=False,
+        comment="Trigrams of the words of "
+        "search_text, pg_trgm style (projections.patients.trigrams), for fuzzy search.",
+    ),
     PrimaryKeyConstraint("patient_id"),
     Index(None, "tenant_id", "last_name", "first_name", "patient_id"),
     Index(None, "tenant_id", "registered_at", "patient_id"),
@@ -423,16 +459,30 @@ coverages = Table(
     Column("member_id", Text, nullable=False, comment="Member (subscriber) id (PHI)."),
     Column("group_number", Text, nullable=True, comment="Group number, if any."),
     Column("rank", Text, nullable=False, comment="primary, secondary or tertiary."),
-    Column("relationship_to_subscriber", Text, nullable=False, comment="self, spouse, child or "
-           "other."),
+    Column(
+        "relationship_to_subscriber", Text, nullable=False, comment="self, spouse, child or other."
+    ),
     Column("effective_from", _Date, nullable=False, comment="First covered day."),
     Column("effective_to", _Date, nullable=True, comment="Last covered day; null: open-ended."),
-    Column("terminated_on", _Date, nullable=True, comment="Last covered day set by a "
-           "termination; null unless terminated."),
-    Column("status", Text, nullable=False, comment="open or terminated (a recorded "
-           "termination); whether it covers a date also depends on the dates above."),
-    Column("added_at", DateTime(timezone=True), nullable=False, comment="When the coverage was "
-           "recorded (event timestamp, UTC)."),
+    Column(
+        "terminated_on",
+        _Date,
+        nullable=True,
+        comment="Last covered day set by a termination; null unless terminated.",
+    ),
+    Column(
+        "status",
+        Text,
+        nullable=False,
+        comment="open or terminated (a recorded "
+        "termination); whether it covers a date also depends on the dates above.",
+    ),
+    Column(
+        "added_at",
+        DateTime(timezone=True),
+        nullable=False,
+        comment="When the coverage was recorded (event timestamp, UTC).",
+    ),
     PrimaryKeyConstraint("coverage_id"),
     Index(None, "patient_id", "rank"),
     Index(None, "tenant_id", "payer_id"),
@@ -446,17 +496,27 @@ notes = Table(
     Column("patient_id", Uuid, nullable=False, comment="The patient it is about."),
     Column("tenant_id", Text, nullable=False, comment="Tenant that owns the patient."),
     Column("author_id", Text, nullable=False, comment="User id of the clinician who wrote it."),
-    Column("written_at", DateTime(timezone=True), nullable=False, comment="When it was written "
-           "(UTC)."),
+    Column(
+        "written_at", DateTime(timezone=True), nullable=False, comment="When it was written (UTC)."
+    ),
     Column("subjective", Text, nullable=False, comment="S: what the patient reports (PHI)."),
     Column("objective", Text, nullable=False, comment="O: findings (PHI)."),
     Column("assessment", Text, nullable=False, comment="A: assessment (PHI)."),
     Column("plan", Text, nullable=False, comment="P: plan (PHI)."),
     Column("version", _Integer, nullable=False, comment="1 + number of amendments."),
-    Column("amendments", _JSONB, nullable=False, comment="Amendments, oldest first: objects "
-           "with amendment_id, author_id, written_at (ISO 8601 UTC), text (PHI), reason."),
-    Column("recorded_at", DateTime(timezone=True), nullable=False, comment="When the note was "
-           "recorded (event timestamp, UTC)."),
+    Column(
+        "amendments",
+        _JSONB,
+        nullable=False,
+        comment="Amendments, oldest first: objects "
+        "with amendment_id, author_id, written_at (ISO 8601 UTC), text (PHI), reason.",
+    ),
+    Column(
+        "recorded_at",
+        DateTime(timezone=True),
+        nullable=False,
+        comment="When the note was recorded (event timestamp, UTC).",
+    ),
     PrimaryKeyConstraint("note_id"),
     Index(None, "patient_id", "written_at", "note_id"),
     comment="Clinical SOAP notes with their amendments (clinical roles only: PHI).",
@@ -472,16 +532,25 @@ summaries = Table(
     Column("provider", Text, nullable=False, comment="Who wrote it: local, ollama, openai..."),
     Column("model", Text, nullable=False, comment="Model name."),
     Column("prompt_template_version", Text, nullable=False, comment="Prompt template version."),
-    Column("notes_read", _JSONB, nullable=False, comment="Notes read: objects with note_id "
-           "and version."),
+    Column(
+        "notes_read",
+        _JSONB,
+        nullable=False,
+        comment="Notes read: objects with note_id and version.",
+    ),
     Column("output_sha256", Text, nullable=False, comment="SHA-256 (hex) of the text."),
     Column("requested_by", Text, nullable=False, comment="User id that requested it."),
-    Column("generated_at", DateTime(timezone=True), nullable=False, comment="When it was "
-           "generated (UTC)."),
+    Column(
+        "generated_at",
+        DateTime(timezone=True),
+        nullable=False,
+        comment="When it was generated (UTC).",
+    ),
     Column("review_state", Text, nullable=False, comment="pending, approved or rejected."),
     Column("reviewer_id", Text, nullable=True, comment="User id of the reviewer."),
-    Column("reviewed_at", DateTime(timezone=True), nullable=True, comment="When it was "
-           "reviewed (UTC)."),
+    Column(
+        "reviewed_at", DateTime(timezone=True), nullable=True, comment="When it was reviewed (UTC)."
+    ),
     Column("review_comment", Text, nullable=True, comment="Reviewer's comment (may be PHI)."),
     PrimaryKeyConstraint("summary_id"),
     Index(None, "patient_id", "generated_at", "summary_id"),
@@ -532,9 +601,7 @@ claims = Table(
         nullable=False,
         comment="Payer the claim is billed to now: the primary, or the secondary after a transfer.",
     ),
-    Column(
-        "secondary_payer_id", Text, nullable=True, comment="Secondary payer, once transferred."
-    ),
+    Column("secondary_payer_id", Text, nullable=True, comment="Secondary payer, once transferred."),
     Column(
         "current_payer_id",
         Text,
@@ -700,9 +767,7 @@ claims = Table(
             "adjudicated)."
         ),
     ),
-    Column(
-        "transferred_on", _Date, nullable=True, comment="Date moved to the secondary payer."
-    ),
+    Column("transferred_on", _Date, nullable=True, comment="Date moved to the secondary payer."),
     Column("voided_on", _Date, nullable=True, comment="Date voided (frequency 8)."),
     Column(
         "replaced_by_claim_id",
@@ -768,9 +833,7 @@ claim_lines = Table(
     ),
     Column("units", _Integer, nullable=False, comment="Units billed."),
     Column("billing", Text, nullable=False, comment="purchase_new, purchase_used or rental."),
-    Column(
-        "rental_month", _Integer, nullable=True, comment="Rental month number (rentals only)."
-    ),
+    Column("rental_month", _Integer, nullable=True, comment="Rental month number (rentals only)."),
     Column("from_date", _Date, nullable=False, comment="First date of service."),
     Column("to_date", _Date, nullable=False, comment="Last date of service."),
     Column("charge", _MONEY, nullable=False, comment="Charge billed."),
@@ -975,8 +1038,8 @@ work_queue = Table(
         nullable=False,
         comment=(
             "submit_claim, confirm_transmission, fix_rejection, bill_secondary, appeal_denial, "
-            "timely_filing_risk, bill_rental, billing_held, follow_up_claim_status or "
-            "coverage_inactive."
+            "timely_filing_risk, bill_rental, billing_held, follow_up_claim_status, "
+            "coverage_inactive or restock."
         ),
     ),
     Column(
@@ -985,13 +1048,16 @@ work_queue = Table(
         nullable=False,
         comment=(
             "What to act on: the claim, for bill_rental the order line, for billing_held "
-            "the billing hold, for coverage_inactive the coverage."
+            "the billing hold, for coverage_inactive the coverage, for restock the stock "
+            "ledger."
         ),
     ),
     Column("tenant_id", Text, nullable=False, comment="Tenant that owns the subject."),
     Column("claim_id", Uuid, nullable=True, comment="The claim (claim items)."),
-    Column("order_id", Uuid, nullable=True, comment="The order (none for coverage_inactive)."),
-    Column("patient_id", Uuid, nullable=False, comment="The patient (id only)."),
+    Column(
+        "order_id", Uuid, nullable=True, comment="The order (none for coverage_inactive, restock)."
+    ),
+    Column("patient_id", Uuid, nullable=True, comment="The patient, id only (none for restock)."),
     Column("payer_id", Text, nullable=True, comment="Payer to bill or appeal to."),
     Column(
         "due_on",
@@ -1002,7 +1068,7 @@ work_queue = Table(
             "fix_rejection: rejected on (UTC); bill_secondary: transferred on; appeal_denial: "
             "appeal deadline; timely_filing_risk: filing deadline; bill_rental: first day of "
             "the next rental month; follow_up_claim_status, coverage_inactive: answered on "
-            "(UTC)."
+            "(UTC); restock: the day stock fell below the reorder point."
         ),
     ),
     Column("detail", Text, nullable=False, comment="What to do, in words (codes, no PHI)."),
@@ -1090,9 +1156,7 @@ work_queue_rentals = Table(
     ),
     Column("payer_id", Text, nullable=True, comment="Payer of the latest coverage check."),
     Column("delivered_on", _Date, nullable=True, comment="Delivery date (rental month 1)."),
-    Column(
-        "months_opened", _Integer, nullable=False, comment="Rental months opened, all periods."
-    ),
+    Column("months_opened", _Integer, nullable=False, comment="Rental months opened, all periods."),
     Column("on_hold", _Boolean, nullable=False, comment="Whether the order is on hold."),
     Column("picked_up_on", _Date, nullable=True, comment="Pickup date."),
     Column("cancelled", _Boolean, nullable=False, comment="Whether the order was cancelled."),
@@ -1186,4 +1250,7 @@ fee_schedule_rates = Table(
     comment="Each schedule's allowed amounts by code, modifiers, state and rural status.",
 )
 
+# Setup (companies, locations, payers), stock and serialised assets: modules of their own, in
+# this metadata (imported for that side effect).
+import projections.inventory_tables  # noqa: E402, F401
 from projections.setup_tables import companies, locations, payers  # noqa: E402,F401

@@ -26,6 +26,9 @@ Kinds of item, and the date each is due on:
 - `coverage_inactive`: a coverage whose payer answered an eligibility inquiry (271) inactive,
   or could not answer it (from the Patients log); due on the day of the answer, closed by an
   answer saying active.
+- `restock`: a location's stock of an item below the reorder point set for it
+  (`domain.inventory`); due on the day it fell below, closed once on hand is back at or above
+  the point (or the point is cleared). It names no order, patient or claim.
 
 An item is open while its condition holds after an event, and deleted once it no longer does;
 its `opened_*` columns name the event that opened it (an item closed and opened again names the
@@ -55,6 +58,7 @@ from domain.billing_hold import BillingHold
 from domain.catalogue import item
 from domain.claim import Claim
 from domain.inquiry_answers import claim_status_needs_attention, coverage_needs_attention
+from domain.inventory import StockLedger
 from domain.order import Order
 from domain.order_values import LineBilling
 from domain.patient import Patient
@@ -67,6 +71,8 @@ from domain.rental_periods import (
 from projections.base import Projection, handles
 from projections.claim_facts import claim_header, header_changes
 from projections.folding import Row, Rows
+from projections.inventory import ledger_change
+from projections.inventory_tables import work_queue_stock
 from projections.tables import work_queue, work_queue_claims, work_queue_rentals
 
 CLAIM_KINDS = (
@@ -89,6 +95,7 @@ STATUS_FOLLOW_UP = {
     "R": "the payer asks for more information (277): send it",
     "E": "the payer could not answer the status inquiry (277): check the claim's details",
 }
+RESTOCK_KIND = "restock"
 CLOSED_STATES = frozenset({"voided", "replaced", "closed"})
 STATE = frozenset(column.name for column in work_queue_claims.columns)
 
@@ -98,6 +105,7 @@ RENTALS = work_queue_rentals.c.order_id
 RENTAL_ITEMS = work_queue.c.order_id
 HOLD_ITEMS = work_queue.c.subject_id
 PATIENT_ITEMS = work_queue.c.patient_id  # a coverage's item, found by its patient
+STOCK = work_queue_stock.c.ledger_id
 
 
 def claim_items(state: Mapping[str, Any]) -> dict[str, tuple[date, str]]:
@@ -137,7 +145,8 @@ def claim_items(state: Mapping[str, Any]) -> dict[str, tuple[date, str]]:
     if status in AWAITING_REMITTANCE and claim_status_needs_attention(category):
         assert category is not None
         what = STATUS_FOLLOW_UP.get(category) or STATUS_FOLLOW_UP.get(
-            category[0], "rejected by the payer (277): correct and submit again")
+            category[0], "rejected by the payer (277): correct and submit again"
+        )
         items["follow_up_claim_status"] = (
             state["payer_status_at"].astimezone(UTC).date(),
             f"{category}:{state['payer_status_code']} {what}",
@@ -248,19 +257,24 @@ def coverage_item(event: Any) -> dict[str, tuple[date, str]]:
     """The open item of a coverage after an eligibility answer: none while active."""
     if not coverage_needs_attention(event.coverage):
         return {}
-    said = "inactive" if event.coverage == "inactive" else (
-        f"not answered (AAA {event.reason or 'no reason'})")
-    return {COVERAGE_KIND: (
-        event.checked_at.astimezone(UTC).date(),
-        f"coverage with {event.payer_id} {said} on {event.as_of} (271): confirm the patient's "
-        "coverage before billing it",
-    )}
+    said = (
+        "inactive"
+        if event.coverage == "inactive"
+        else (f"not answered (AAA {event.reason or 'no reason'})")
+    )
+    return {
+        COVERAGE_KIND: (
+            event.checked_at.astimezone(UTC).date(),
+            f"coverage with {event.payer_id} {said} on {event.as_of} (271): confirm the patient's "
+            "coverage before billing it",
+        )
+    }
 
 
 class WorkQueueProjection(Projection):
     name = "work_queue"
     upstreams = ("orders", "claims", "patients")
-    tables = (work_queue, work_queue_claims, work_queue_rentals)
+    tables = (work_queue, work_queue_claims, work_queue_rentals, work_queue_stock)
 
     # --- claims -----------------------------------------------------------------------------
 
@@ -370,6 +384,56 @@ class WorkQueueProjection(Projection):
             opened = rows[work_queue_rentals].get(event.line_id)["months_opened"]
             _change_rental(rows, event, event.line_id, months_opened=opened + 1)
 
+    # --- stock below its reorder point (from the Orders log) ----------------------------------
+
+    @handles(StockLedger.Opened)
+    def ledger_opened(self, rows: Rows, event: Any) -> None:
+        rows[work_queue_stock].add(
+            {
+                "ledger_id": event.originator_id,
+                "tenant_id": event.tenant_id,
+                "location_id": event.location_id,
+                "hcpcs": event.hcpcs,
+                "on_hand": 0,
+                "reorder_point": None,
+            }
+        )
+
+    @handles(StockLedger.ReorderPointSet, reads=(STOCK, HOLD_ITEMS))
+    def reorder_point_set(self, rows: Rows, event: Any) -> None:
+        state = rows[work_queue_stock].update(event.originator_id, reorder_point=event.point)
+        _sync_stock(rows, event, state, event.timestamp.astimezone(UTC).date())
+
+    @handles(StockLedger.Event, reads=(STOCK, HOLD_ITEMS))
+    def stock_moved(self, rows: Rows, event: Any) -> None:
+        memory = rows[work_queue_stock]
+        on_hand = ledger_change(memory.get(event.originator_id)["on_hand"], event)
+        _sync_stock(rows, event, memory.update(event.originator_id, on_hand=on_hand), event.on)
+
+
+def _sync_stock(rows: Rows, event: Any, state: Row, on: date) -> None:
+    """A restock item while on hand is below the reorder point; due on the day it fell below."""
+    point = state["reorder_point"]
+    key = (RESTOCK_KIND, state["ledger_id"])
+    low = point is not None and state["on_hand"] < point
+    open_item = {}
+    if low:
+        due_on = rows[work_queue].get(key)["due_on"] if key in rows[work_queue] else on
+        open_item[RESTOCK_KIND] = (
+            due_on,
+            f"{state['hcpcs']} at location {state['location_id']}: {state['on_hand']} on hand, "
+            f"below the reorder point of {point}: reorder",
+        )
+    subject = {
+        "subject_id": state["ledger_id"],
+        "tenant_id": state["tenant_id"],
+        "claim_id": None,
+        "order_id": None,
+        "patient_id": None,
+        "payer_id": None,
+    }
+    _sync(rows, event, subject, (RESTOCK_KIND,), open_item)
+
 
 def _claim_memory(facts: Mapping[str, Any]) -> Row:
     """The facts read.work_queue_claims keeps (read.claims keeps more)."""
@@ -388,9 +452,7 @@ def _sync_claim(rows: Rows, state: Row, event: Any) -> None:
     _sync(rows, event, subject, CLAIM_KINDS, claim_items(state))
 
 
-def _interrupt_rentals(
-    rows: Rows, event: Any, change: str, day: date, **changes: Any
-) -> None:
+def _interrupt_rentals(rows: Rows, event: Any, change: str, day: date, **changes: Any) -> None:
     for line in rows[work_queue_rentals].group("order_id", event.originator_id):
         kept = _interrupted(line, change, day)
         _change_rental(rows, event, line["line_id"], interruptions=kept, **changes)

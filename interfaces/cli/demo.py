@@ -27,8 +27,10 @@ from domain.order_values import (
 )
 from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
 from interfaces.bootstrap import Aries
+from interfaces.cli.demo_inventory import demo_items, seed_stock, stock_serials
 from interfaces.cli.demo_setup import seed_setup
 
+Stock = tuple[list[UUID], dict[str, UUID]]  # the demo locations, and item ids by HCPCS
 DEMO_TENANT = "demo"
 DEMO_USER = "demo-admin"
 DEMO_LOGIN = f"{DEMO_TENANT}/{DEMO_USER}"  # login names name the tenant
@@ -74,10 +76,12 @@ def seed_demo(aries: Aries, *, patients: int = 25, console: Console | None = Non
         fake.seed_instance(20261122)
         rng = random.Random(20261122)  # noqa: S311 (synthetic data, not security)
         today = aries.patients.clock.today()
+        stock = locations, demo_items(aries, _catalogued())
+        seed_stock(aries, *stock, today)
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("seeding demo patients", total=patients)
             for index in range(patients):
-                _seed_patient(aries, index, fake, rng, today, locations[index % 2])
+                _seed_patient(aries, index, fake, rng, today, stock)
                 progress.advance(task)
         report = run_billing(aries.orders, aries.claims, as_of=today)
     console.print(
@@ -98,6 +102,11 @@ DEMO_ITEMS = (
 )
 
 
+def _catalogued() -> dict[str, UUID]:
+    """HCPCS -> the demo catalogue's item for it."""
+    return {hcpcs: demo_id("equipment-item", n) for n, (hcpcs, _, _) in enumerate(DEMO_ITEMS)}
+
+
 def _seed_catalogue(aries: Aries) -> None:
     for index, (hcpcs, manufacturer, model) in enumerate(DEMO_ITEMS):
         item_id = demo_id("equipment-item", index)
@@ -115,7 +124,7 @@ def _seed_users(aries: Aries) -> None:
 
 
 def _seed_patient(
-    aries: Aries, index: int, fake: Faker, rng: random.Random, today: date, location_id: UUID
+    aries: Aries, index: int, fake: Faker, rng: random.Random, today: date, stock: Stock
 ) -> None:
     patient_id = demo_id("patient", index)
     try:
@@ -160,7 +169,7 @@ def _seed_patient(
         assessment="Obstructive sleep apnea; limited mobility.",
         plan="Start equipment per order; follow up in 30 days.",
     )
-    _seed_order(aries, index, patient_id, coverage_id, rng, today, location_id)
+    _seed_order(aries, index, patient_id, coverage_id, rng, today, stock)
 
 
 def _seed_order(
@@ -170,7 +179,7 @@ def _seed_order(
     coverage_id: UUID,
     rng: random.Random,
     today: date,
-    location_id: UUID,
+    stock: Stock,
 ) -> None:
     codes, diagnoses = ORDER_KINDS[index % len(ORDER_KINDS)]
     order_id = demo_id("order", index)
@@ -179,6 +188,8 @@ def _seed_order(
         for n, (code, billing) in enumerate(codes)
     ]
     order_date = today - timedelta(days=rng.randrange(5, 300))
+    locations, items = stock
+    location_id = locations[index % len(locations)]  # orders alternate between locations
     aries.orders.place_order(
         patient_id=patient_id,
         practitioner=PRACTITIONERS[index % 2],
@@ -199,6 +210,13 @@ def _seed_order(
     )
     aries.orders.record_documents(order_id, swo_signed_on=order_date)
     delivered_on = order_date + timedelta(days=2)
+    serials = tuple(
+        LineSerial(line.line_id, f"SN-{index:04d}-{n}")
+        for n, line in enumerate(lines)
+        if _serialized(line.hcpcs)
+    )
+    for line, serial in zip((ln for ln in lines if _serialized(ln.hcpcs)), serials, strict=True):
+        stock_serials(aries, location_id, items[line.hcpcs], [serial.serial], order_date)
     aries.orders.deliver(
         order_id,
         delivered_on=delivered_on,
@@ -206,13 +224,15 @@ def _seed_order(
             signer_name="Patient",
             relationship=SignerRelationship.PATIENT,
             signed_on=delivered_on,
-            serial_numbers=tuple(
-                LineSerial(line.line_id, f"SN-{index:04d}-{n}")
-                for n, line in enumerate(lines)
-                if _serialized(line.hcpcs)
-            ),
+            serial_numbers=serials,
         ),
     )
+    returned_on = delivered_on + timedelta(days=45)
+    if index % 6 == 1 and returned_on < today:  # some come back: picked up, cleaned, restocked
+        aries.orders.pick_up(order_id, picked_up_on=returned_on, reason="no longer needed")
+        for serial in serials:
+            aries.orders.service_serial(serial.serial, service="cleaning", on=returned_on)
+            aries.orders.restock_serial(serial.serial, location_id=location_id, on=returned_on)
 
 
 def _serialized(code: str) -> bool:

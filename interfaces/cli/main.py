@@ -15,6 +15,7 @@ from interfaces.cli import claims as claims_commands
 from interfaces.cli import db as db_commands
 from interfaces.cli import dev as dev_commands
 from interfaces.cli import fee_schedules as fee_schedule_commands
+from interfaces.cli import inventory as inventory_commands
 from interfaces.cli import jobs as jobs_commands
 from interfaces.cli import patients as patients_commands
 from interfaces.cli import projections as projections_commands
@@ -34,6 +35,7 @@ app = typer.Typer(
 app.add_typer(db_commands.app, name="db")
 app.add_typer(billing_commands.app, name="billing")
 app.add_typer(claims_commands.app, name="claims")
+app.add_typer(inventory_commands.app, name="inventory")
 app.add_typer(projections_commands.app, name="projections")
 app.add_typer(users_commands.app, name="users")
 app.add_typer(audit_commands.app, name="audit")

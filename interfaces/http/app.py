@@ -47,6 +47,7 @@ from interfaces.http.routes import (
     fee_schedules,
     health,
     inquiries,
+    inventory,
     jobs,
     locations,
     orders,
@@ -54,6 +55,7 @@ from interfaces.http.routes import (
     payers,
     remittances,
     reports,
+    serials,
     summaries,
     users,
     x12,
@@ -80,8 +82,13 @@ operations its permissions allow (403 otherwise).
 """
 
 CORS_HEADERS = [
-    "Authorization", "Content-Type", "If-Match", "Idempotency-Key", "X-API-Key",
-    "X-Request-ID", "X-Min-Position",
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "Idempotency-Key",
+    "X-API-Key",
+    "X-Request-ID",
+    "X-Min-Position",
 ]
 CORS_EXPOSED = ["ETag", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed"]
 
@@ -153,8 +160,7 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
         middleware=_middleware(settings),
         # FastAPI's own OpenTelemetry spans record the raw path and query (a patient search,
         # a date of birth) and exception messages: PHI. interfaces/telemetry.py traces HTTP.
-        telemetry={"tracing": False, "metrics": False, "logs": False,
-                   "operation_spans": False},
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.tokens = TokenService.from_settings(settings)
     install_problem_handlers(app)
@@ -167,8 +173,24 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.include_router(api_keys.router)
     app.include_router(billing.router)
     areas = (
-        patients, summaries, orders, claim_batches, claims, claim_lifecycle, inquiries, x12,
-        remittances, jobs, reports, audit, catalogue, fee_schedules, locations, payers,
+        patients,
+        summaries,
+        orders,
+        claim_batches,
+        claims,
+        claim_lifecycle,
+        inquiries,
+        x12,
+        remittances,
+        jobs,
+        reports,
+        audit,
+        catalogue,
+        inventory,
+        serials,
+        fee_schedules,
+        locations,
+        payers,
     )
     for area in areas:
         app.include_router(area.router)

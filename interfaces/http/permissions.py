@@ -122,6 +122,27 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "record_discharge": frozenset({ADMIN, INTAKE, BILLER}),
     "cancel_order": frozenset({ADMIN, INTAKE}),
     "record_adherence": frozenset({ADMIN, INTAKE, CLINICIAN}),
+    # inventory (routes/inventory.py, serials.py). Intake runs the warehouse side of orders
+    # (deliveries, pickups) and so receives, moves, counts and services stock; admins may
+    # stand in. Stock levels name no patient: billers, auditors and analysts read them, and
+    # the rental census (counts). Where a serial is, its history and a patient's rentals name
+    # patients: the people who read orders read them (access-logged), analysts do not.
+    "receive_stock": frozenset({ADMIN, INTAKE}),
+    "transfer_stock": frozenset({ADMIN, INTAKE}),
+    "adjust_stock": frozenset({ADMIN, INTAKE}),
+    "count_stock": frozenset({ADMIN, INTAKE}),
+    "set_reorder_point": frozenset({ADMIN, INTAKE}),
+    "list_stock": frozenset({ADMIN, INTAKE, BILLER, AUDITOR, ANALYST}),
+    "read_stock": frozenset({ADMIN, INTAKE, BILLER, AUDITOR, ANALYST}),
+    "list_stock_movements": frozenset({ADMIN, INTAKE, BILLER, AUDITOR, ANALYST}),
+    "read_rental_census": frozenset({ADMIN, INTAKE, BILLER, AUDITOR, ANALYST}),
+    "read_serial": frozenset({ADMIN, INTAKE, CLINICIAN, BILLER, AUDITOR}),
+    "read_serial_history": frozenset({ADMIN, INTAKE, CLINICIAN, BILLER, AUDITOR}),
+    "list_patient_rentals": frozenset({ADMIN, INTAKE, CLINICIAN, BILLER, AUDITOR}),
+    "service_serial": frozenset({ADMIN, INTAKE}),
+    "restock_serial": frozenset({ADMIN, INTAKE}),
+    "sell_serial": frozenset({ADMIN, INTAKE, BILLER}),
+    "retire_serial": frozenset({ADMIN, INTAKE}),
     # claims (routes/claims.py). Billers work claims and admins may stand in; auditors read
     # them (claim audits) but change nothing. The AR aging is aggregate money by payer, no
     # patient in it: analysts read it too. Intake and clinicians have no claim money to see

@@ -30,12 +30,14 @@ def database_url(aries) -> str:
 
 IDENTIFIED = (
     "read.patients", "read.coverages", "read.notes", "read.summaries", "read.order_lines",
+    "read.serialised_assets", "read.serial_history", "read.serial_rentals",
 )
 READABLE = (
     "read.limited_patients", "read.limited_coverages", "read.limited_order_lines",
     "read.safe_harbor_patients", "read.orders", "read.claims", "read.claim_lines",
     "read.claim_ledger_entries",
     "read.work_queue", "read.ar_aging", "read.event_index",
+    "read.stock_levels", "read.stock_movements", "read.rental_census",
     "read.companies", "read.locations", "read.payers", "read.location_activity",
     "read.equipment_items", "read.fee_schedules", "read.fee_schedule_rates",
     "read.fee_schedule_amounts",

@@ -226,7 +226,7 @@ def _record_search(
     aries: AriesDep, principal: Principal, request: Request, rows: Sequence[Any]
 ) -> None:
     """A list names patients: one SEARCH entry with every patient on the page."""
-    patient_ids = list(dict.fromkeys(row.patient_id for row in rows))
+    patient_ids = list(dict.fromkeys(row.patient_id for row in rows if row.patient_id))
     # Claims carry diagnoses: a page of them is a search of the patients they name.
     record_access(aries, principal, request, action=SEARCH, patient_ids=patient_ids,
                   fields_class=CLAIMS)

@@ -221,7 +221,8 @@ def deliver(
 ) -> JSONResponse:
     """The delivery date is the date of service. Refused (409, naming the rule) while coverage,
     prior authorization or WOPD documents are missing, while on hold, or with a flawed proof of
-    delivery. Opens each rental's first month."""
+    delivery. Opens each rental's first month. Each serial on the proof of delivery must be in
+    stock at the order's location and leaves it in the same transaction (decision 019)."""
     result = aries.orders.deliver(
         order_id,
         delivered_on=body.delivered_on,

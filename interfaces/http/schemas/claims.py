@@ -42,11 +42,12 @@ WorkItemKind = Literal[
     "billing_held",
     "follow_up_claim_status",
     "coverage_inactive",
+    "restock",
 ]
 
 
 def patient_name(row: Any) -> str | None:
-    """"Last, First" from a row with `PATIENT_COLUMNS`; None while the patient is unprojected."""
+    """ "Last, First" from a row with `PATIENT_COLUMNS`; None while the patient is unprojected."""
     if row.patient_last_name is None:
         return None
     return f"{row.patient_last_name}, {row.patient_first_name}"
@@ -54,8 +55,13 @@ def patient_name(row: Any) -> str | None:
 
 def _summary_fields(row: Any, today: dt.date) -> dict[str, Any]:
     step = next_action(
-        row.status, row.balance, row.current_payer_id, row.secondary_payer_id, row.denial_carcs,
-        crossed_over=row.crossed_over_on is not None, payer_status=row.payer_status_category,
+        row.status,
+        row.balance,
+        row.current_payer_id,
+        row.secondary_payer_id,
+        row.denial_carcs,
+        crossed_over=row.crossed_over_on is not None,
+        payer_status=row.payer_status_category,
     )
     return {
         "patient_name": patient_name(row),
@@ -82,19 +88,53 @@ def _summary_fields(row: Any, today: dt.date) -> dict[str, Any]:
 
 
 _DETAIL_FIELDS = (
-    "billed_payer_id", "secondary_payer_id", "frequency_code", "replaces_claim_id",
-    "adjusted", "patient_responsibility", "patient_paid", "written_off", "filed",
-    "submission_count", "interchange_control_number", "submitted_at",
-    "accepted_at", "rejected_at", "rejection_reasons", "payer_claim_control_number",
-    "adjudication_outcome", "adjudicated_on", "denial_carcs", "first_paid_on",
-    "days_to_payment", "appeal_level", "appeal_status", "appeal_deadline",
-    "voided_on", "replaced_by_claim_id", "closed_on", "drafted_at", "updated_at",
+    "billed_payer_id",
+    "secondary_payer_id",
+    "frequency_code",
+    "replaces_claim_id",
+    "adjusted",
+    "patient_responsibility",
+    "patient_paid",
+    "written_off",
+    "filed",
+    "submission_count",
+    "interchange_control_number",
+    "submitted_at",
+    "accepted_at",
+    "rejected_at",
+    "rejection_reasons",
+    "payer_claim_control_number",
+    "adjudication_outcome",
+    "adjudicated_on",
+    "denial_carcs",
+    "first_paid_on",
+    "days_to_payment",
+    "appeal_level",
+    "appeal_status",
+    "appeal_deadline",
+    "voided_on",
+    "replaced_by_claim_id",
+    "closed_on",
+    "drafted_at",
+    "updated_at",
     "crossed_over_on",
 )
 _LINE_FIELDS = (
-    "line_number", "order_line_id", "hcpcs", "modifiers", "units",
-    "billing", "rental_month", "from_date", "to_date", "charge",
-    "expected_allowed", "allowed", "paid", "balance", "current_payer_id",
+    "line_number",
+    "order_line_id",
+    "hcpcs",
+    "modifiers",
+    "units",
+    "billing",
+    "rental_month",
+    "from_date",
+    "to_date",
+    "charge",
+    "expected_allowed",
+    "allowed",
+    "paid",
+    "balance",
+    "current_payer_id",
 )
 
 
@@ -126,8 +166,10 @@ class ClaimSummary(BaseModel):
     days_outstanding: int = Field(..., description="days since service_from (today, UTC)")
     timely_filing_deadline: dt.date
     next_action: str = Field(
-        ..., description="submit, correct, appeal_or_resubmit, bill_secondary, "
-        "patient_statement, refund_or_write_off, close, wait or none", examples=["submit"],
+        ...,
+        description="submit, correct, appeal_or_resubmit, bill_secondary, "
+        "patient_statement, refund_or_write_off, close, wait or none",
+        examples=["submit"],
     )
     next_action_why: str = Field(..., examples=["draft: submit it to MCR-DMEB"])
     version: int = Field(..., examples=[4])
@@ -247,12 +289,13 @@ class WorkItem(BaseModel):
 
     kind: WorkItemKind
     subject_id: UUID = Field(
-        ..., description="the claim, for bill_rental the order line, for coverage_inactive "
-        "the coverage"
+        ...,
+        description="the claim; for bill_rental the order line, for billing_held the billing "
+        "hold, for coverage_inactive the coverage, for restock the stock ledger",
     )
     claim_id: UUID | None = None
-    order_id: UUID | None = None
-    patient_id: UUID
+    order_id: UUID | None = Field(None, description="none for coverage_inactive and restock")
+    patient_id: UUID | None = Field(None, description="none for restock")
     patient_name: str | None = Field(
         None, description="Last, First (PHI: the read is access-logged)", examples=["Rivera, Ana"]
     )
@@ -274,12 +317,21 @@ class WorkItem(BaseModel):
         """From a `work_item_page` row; `age_days` counts to `today`."""
         served = row.claim_service_from
         return cls(
-            kind=row.kind, subject_id=row.subject_id, claim_id=row.claim_id,
-            order_id=row.order_id, patient_id=row.patient_id, patient_name=patient_name(row),
-            account_number=row.patient_account_number, payer_id=row.payer_id,
-            due_on=row.due_on, detail=row.detail, opened_at=row.opened_at,
-            charge_total=row.claim_charge_total, paid=row.claim_paid,
-            balance=row.claim_balance, current_payer_id=row.claim_current_payer_id,
+            kind=row.kind,
+            subject_id=row.subject_id,
+            claim_id=row.claim_id,
+            order_id=row.order_id,
+            patient_id=row.patient_id,
+            patient_name=patient_name(row),
+            account_number=row.patient_account_number,
+            payer_id=row.payer_id,
+            due_on=row.due_on,
+            detail=row.detail,
+            opened_at=row.opened_at,
+            charge_total=row.claim_charge_total,
+            paid=row.claim_paid,
+            balance=row.claim_balance,
+            current_payer_id=row.claim_current_payer_id,
             age_days=(today - served).days if served is not None else None,
         )
 
@@ -324,7 +376,8 @@ class TransmissionSettlement(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"received": True}]})
 
     received: StrictBool = Field(
-        ..., description="true: it has the interchange (the claim was submitted in it); false: "
+        ...,
+        description="true: it has the interchange (the claim was submitted in it); false: "
         "it never received it (the claim is scrubbed again, to be submitted anew).",
     )
 
