@@ -19,7 +19,8 @@ from tests.unit.test_claim_state_machine import ClaimLifecycle
 from tests.unit.test_order_state_machine import OrderMachine
 from tests.unit.test_patient_state_machine import PatientMachine
 
-pytestmark = pytest.mark.integration
+# One process, in file order, under pytest-xdist: the last test counts what the others stored.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("event_round_trip")]
 
 APPS: dict[str, object] = {}
 SEEN: set[str] = set()
