@@ -341,6 +341,7 @@ def claim_requires_delivery_and_swo(swo_on_file: object, pod_on_file: object) ->
     " bill the other payer the balance)",
     "tests/unit/test_claim_rules.py::test_claim_moves_to_secondary_once",
     "tests/unit/test_claim_rules.py::test_secondary_payer_differs_from_primary",
+    "tests/unit/test_payer_record_pricing.py::test_the_balance_moves_to_a_secondary_payer_record",
 )
 def secondary_payer_may_be_billed(
     payer_id: str,

@@ -200,6 +200,8 @@ schedule's fees for one date, state and rural status (`domain.fee_schedule.Sched
     " lesser of the actual charge and the fee schedule amount)",
     "tests/unit/test_pricing.py::test_fee_schedule_prices_every_catalogue_code_for_every_payer",
     "tests/unit/test_pricing.py::test_unknown_payer_is_refused",
+    "tests/unit/test_payer_record_pricing.py::"
+    "test_a_payer_record_without_imported_or_packaged_fees_is_refused_by_the_fee_rule",
 )
 def fee(
     payer_id: Payer | str, hcpcs: str, basis: str, fees: FeeLookup | None = None
