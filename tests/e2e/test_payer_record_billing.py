@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from tests.conftest import eventually
 from tests.e2e.conftest import headers_for
+from tests.e2e.http_orders import delivered_over_http, ok
 from tests.x12_validation import assert_valid_x12
 
 pytestmark = pytest.mark.e2e
@@ -26,11 +26,6 @@ ACME = {
     "timely_filing_days": 90,
 }
 CONTRACT = b"hcpcs,modifier,amount\nE0260,RR,150.00\nE0143,NU,110.00\n"
-
-
-def ok(response, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    return response.json()
 
 
 def delivered_order(api, tenant: str, delivered_on: str) -> str:
@@ -46,26 +41,9 @@ def delivered_order(api, tenant: str, delivered_on: str) -> str:
         "payer_id": "ACME-PPO", "payer_name": "Acme Health PPO", "member_id": "ACM123456",
         "rank": "primary", "relationship_to_subscriber": "self", "effective_from": "2025-01-01",
     }), 201)
-    order = ok(api.post("/v1/orders", headers=intake, json={
-        "patient_id": patient["id"], "order_date": delivered_on,
-        "practitioner": {"name": "Dr Ada Lovelace", "npi": "1234567893"},
-        "diagnoses": ["G47.33", "E11.9"],
-        "lines": [{"hcpcs": "E0260", "quantity": 1, "billing": "rental"},
-                  {"hcpcs": "E0143", "quantity": 1, "billing": "purchase_new"}],
-    }), 201)
-    ok(api.post(f"/v1/orders/{order['id']}/coverage-verification", headers=intake, json={
-        "coverage_id": coverage["coverage_id"], "verified_on": delivered_on, "eligible": True,
-        "same_or_similar_found": False,
-    }))
-    ok(api.post(f"/v1/orders/{order['id']}/documents", headers=intake,
-                json={"swo": {"signed_on": delivered_on}}))
-    ok(api.post(f"/v1/orders/{order['id']}/delivery", headers=intake, json={
-        "delivered_on": delivered_on,
-        "proof_of_delivery": {
-            "signer_name": "Ana Rivera", "relationship": "patient", "signed_on": delivered_on,
-            "serial_numbers": [{"line_id": order["line_ids"][0], "serial": "BED-0001"}],
-        },
-    }))
+    order, _ = delivered_over_http(
+        api, intake, patient["id"], coverage["coverage_id"], delivered_on
+    )
     return order["id"]
 
 
