@@ -21,8 +21,11 @@ $(STAMP): pyproject.toml requirements-dev.lock
 run: $(STAMP)
 	$(BIN)/aries dev
 
+# Two test processes (pytest-xdist), as many as the machine we size for has cores. The e2e
+# tests share one of them (tests/conftest.py): their API, projector and worker start once, and
+# the two processes' connections stay within a PostgreSQL of max_connections = 100.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
