@@ -196,7 +196,7 @@ schedule's fees for one date, state and rural status (`domain.fee_schedule.Sched
 
 @billing_rule(
     "CMS DMEPOS fee schedule file (RR, NU and UE amounts per HCPCS code and state; imported"
-    " quarterly, else domain/reference/fee_schedule.csv); 42 CFR 414.210(b) (payment is the"
+    " quarterly, else domain/reference/fee_schedule.csv); 42 CFR 414.210(a) (payment is the"
     " lesser of the actual charge and the fee schedule amount)",
     "tests/unit/test_pricing.py::test_fee_schedule_prices_every_catalogue_code_for_every_payer",
     "tests/unit/test_pricing.py::test_unknown_payer_is_refused",
