@@ -110,7 +110,6 @@ def replace_claim(
         # Priced and filed as the original was drafted: by the tenant's payer record and the
         # fees in force (decisions 017, 018), else the packaged list's.
         payer=claims.billed_payer(original.tenant_id, original.payer_id),
-        filing_limit=claims.filing_limit(original.tenant_id, original.payer_id),
         fees=claims.fees_on(order) if order.payer_id == original.payer_id else None,
     )
     assert replacement.id == replacement_id

@@ -316,7 +316,7 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
                 utn_valid_until=(
                     order.utn_valid_until(utn_line.order_line_id) if utn_line else None
                 ),
-                filing_limit=self.filing_limit(order.tenant_id, order.payer_id),
+                # The record's kind, fees and filing limit (decision 017); None: the list's.
                 payer=self.billed_payer(order.tenant_id, order.payer_id),
                 fees=self.fees_on(order),
             )
