@@ -107,6 +107,10 @@ def replace_claim(
         utn_valid_until=original.utn_valid_until,
         replaces_claim_id=original.id,
         original_payer_claim_control_number=original.payer_claim_control_number,
+        # Priced and filed as the original was drafted: by the tenant's payer record and the
+        # fees in force (decisions 017, 018), else the packaged list's.
+        payer=claims.billed_payer(original.tenant_id, original.payer_id),
+        fees=claims.fees_on(order) if order.payer_id == original.payer_id else None,
     )
     assert replacement.id == replacement_id
     if not submit:

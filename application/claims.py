@@ -37,7 +37,7 @@ from domain.context import EventContext, bound_context
 from domain.errors import DomainError
 from domain.order import Order
 from domain.order_values import LineBilling, OrderLine
-from domain.payer import FilingLimit
+from domain.payer import FilingLimit, billed_as
 from domain.rural_zips import is_rural_zip
 
 if TYPE_CHECKING:
@@ -238,8 +238,9 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
         order = self.orders.repository.get(order_id)
         today = self.orders.today_for(order, self.clock)  # the order's location's calendar
         changed: list[Aggregate] = []
+        payer_ids = self._payer_ids(order)
         for month, lines in sorted(lines_to_bill(order).items()):
-            if self._drafted(order.id, month):
+            if self._drafted(order.id, month, payer_ids):
                 continue
             hold = self._hold(order.id, month)
             outcome = self._draft_or_refusal(order, month, lines, today)
@@ -267,12 +268,24 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
                 changed.append(hold)
         return changed
 
-    def _drafted(self, order_id: UUID, month: str) -> bool:
+    def _drafted(self, order_id: UUID, month: str, payer_ids: set[str]) -> bool:
         """Whether the month was drafted for any payer: a payer verified later (the patient
         changed plans) bills the months from then on, never again those already billed."""
         return any(
-            self.exists(claim_id_for(order_id, month, payer_id)) for payer_id in pricing.payers()
+            self.exists(claim_id_for(order_id, month, payer_id)) for payer_id in payer_ids
         )
+
+    def _payer_ids(self, order: Order) -> set[str]:
+        """The payers a month of the order may have been drafted for: the packaged list's and
+        those of the patient's coverages, which name the tenant's payer records (decision
+        017)."""
+        ids = set(pricing.payers())
+        if order.payer_id is not None:
+            ids.add(order.payer_id)
+        if order.payer_id is not None and order.payer_id not in pricing.payers():
+            patient = self.patients.get_patient(order.patient_id)
+            ids.update(coverage.payer_id for coverage in patient.coverages.values())
+        return ids
 
     def _hold(self, order_id: UUID, month: str) -> BillingHold | None:
         hold_id = billing_hold_id(order_id, month)
@@ -303,8 +316,9 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
                 utn_valid_until=(
                     order.utn_valid_until(utn_line.order_line_id) if utn_line else None
                 ),
-                filing_limit=self.filing_limit(order.tenant_id, order.payer_id),
-                fees=self._fees_on(order),
+                # The record's kind, fees and filing limit (decision 017); None: the list's.
+                payer=self.billed_payer(order.tenant_id, order.payer_id),
+                fees=self.fees_on(order),
             )
         except DomainError as refused:
             return refused
@@ -315,7 +329,17 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
         record = billing_parties.payer_record(self.orders.setup, tenant_id, payer_id)
         return None if record is None else record.details.filing_limit
 
-    def _fees_on(self, order: Order) -> FeesOn | None:
+    def billed_payer(self, tenant_id: str, payer_id: str) -> pricing.Payer | None:
+        """The tenant's payer record as pricing takes it (id, kind, name, limit), or None: no
+        record, the packaged payer list prices the claim (decision 017). The domain never
+        reads the record itself."""
+        record = billing_parties.payer_record(self.orders.setup, tenant_id, payer_id)
+        if record is None:
+            return None
+        # The coverage's spelling of the id is the claim's (records are found case-blind).
+        return replace(billed_as(record.details), payer_id=payer_id)
+
+    def fees_on(self, order: Order) -> FeesOn | None:
         """The fees in force for the order's payer on a date of service, for the patient's
         state (DMEPOS fees are by state: CMS Pub. 100-04 ch. 20 s. 20.2, locality); rural
         when CMS lists the patient's ZIP code as rural (`domain.rural_zips`)."""

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from application.catalogue import CatalogueApplication
@@ -34,7 +35,11 @@ from domain.fee_schedule import (
     parse,
     schedule_id,
 )
+from domain.payer import payer_record_id
 from domain.rules import calendar_date
+
+if TYPE_CHECKING:
+    from application.setup import SetupApplication
 
 Progress = Callable[[str], None]
 """progress(step): called as each step of an import starts (read, parse, record)."""
@@ -54,6 +59,9 @@ class ImportResult:
 class FeeSchedules:
     """Imports and the fees in force, over the Catalogue application."""
 
+    # Set by the composition root: the tenant's payer records (None: the packaged list only).
+    setup: SetupApplication | None = None
+
     def __init__(self, catalogue: CatalogueApplication) -> None:
         self.catalogue = catalogue
         self._cache: dict[UUID, FeeSchedule] = {}
@@ -69,14 +77,16 @@ class FeeSchedules:
         content: bytes,
         progress: Progress | None = None,
     ) -> ImportResult:
-        """Import the file for the caller's tenant. The payer must be one Aries bills
-        (InvalidValue `payer_is_in_reference_list`); a malformed file is InvalidValue naming
-        what is wrong with it."""
+        """Import the file for the caller's tenant. The payer must be one Aries bills: one of
+        the tenant's payer records, else of the packaged list (InvalidValue
+        `payer_is_in_reference_list`); a malformed file is InvalidValue naming what is wrong
+        with it."""
         step = progress or (lambda _step: None)
-        pricing.payer(payer_id)
+        tenant_id = current_context().tenant_id
+        if not self._has_record(tenant_id, payer_id):
+            pricing.payer(payer_id)
         fee_schedule_source_is_known(source)
         effective_from = calendar_date(effective_from, "effective_from")
-        tenant_id = current_context().tenant_id
         step("read")
         sha = content_sha256(content)
         existing_id = schedule_id(tenant_id, payer_id, source, effective_from, sha)
@@ -99,6 +109,12 @@ class FeeSchedules:
                 return self._already(existing_id)
             raise
         return ImportResult(schedule.id, True, schedule.row_count, result.position)
+
+    def _has_record(self, tenant_id: str, payer_id: str) -> bool:
+        """Whether the tenant registered this payer (decision 017: its rates are importable)."""
+        if self.setup is None or not isinstance(payer_id, str) or not payer_id.strip():
+            return False
+        return self.setup.exists(payer_record_id(tenant_id, payer_id))
 
     def _already(self, existing_id: UUID) -> ImportResult:
         schedule = self.schedule(existing_id)

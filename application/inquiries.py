@@ -22,7 +22,8 @@ from uuid import UUID, uuid4
 
 import structlog
 
-from application.claim_documents import subscriber_of
+from application import billing_parties
+from application.claim_documents import reference_payer, subscriber_of
 from application.eventstore import UNCONDITIONAL_ATTEMPTS, CommandResult, ConcurrentUpdate
 from application.ports import (
     Clearinghouse,
@@ -38,7 +39,6 @@ from application.x12.envelope import Envelope
 from application.x12.inquiry_parties import InquiryParties
 from application.x12.segments import X12SyntaxError
 from application.x12.validation import check_with_pyx12
-from domain import pricing
 from domain.claim import Claim
 from domain.claim_rules import require_allowed
 from domain.errors import RuleViolated
@@ -151,10 +151,14 @@ class InquiryService:
     def _parties(self, patient: Patient, coverage_id: UUID, payer_id: str) -> InquiryParties:
         """The payer, the supplier and the coverage's subscriber (RuleViolated when the
         coverage is not the patient's, or names no subscriber it needs)."""
-        payer = pricing.payer(payer_id)
+        setup = getattr(getattr(self.claims, "orders", None), "setup", None)
+        # The tenant's payer record (decision 017), else the packaged list's.
+        payer = billing_parties.payer_party(
+            setup, patient.tenant_id, payer_id
+        ) or reference_payer(payer_id)
         subscriber = subscriber_of(patient, coverage_id)
         return InquiryParties(
-            payer.name, payer.x12_payer_id, self.supplier.name, self.supplier.npi,
+            payer.name, payer.payer_id, self.supplier.name, self.supplier.npi,
             self.supplier.submitter_id, subscriber.name.last_name, subscriber.name.first_name,
             subscriber.member_id, subscriber.date_of_birth, subscriber.sex,
         )

@@ -355,7 +355,9 @@ class Claim(ClaimBalances, AriesAggregate):
         """Move the remaining balance of every line to the secondary payer, to bill it next;
         `filing_limit` is its payer record's (None: the packaged payer list's)."""
         self._require_status("transfer_to_secondary")
-        moved = crossover.transfer_to_secondary(self, payer_id, coverage_id, on)
+        moved = crossover.transfer_to_secondary(
+            self, payer_id, coverage_id, on, payer_recorded=filing_limit is not None
+        )
         limit = filing_limit or drafting.reference_filing_limit(payer_id)
         self._transferred_to_secondary(**moved, **drafting.filing_terms(limit, self.lines))
 

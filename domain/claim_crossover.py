@@ -24,13 +24,16 @@ if TYPE_CHECKING:
 
 
 def transfer_to_secondary(
-    claim: Claim, payer_id: str, coverage_id: UUID, on: date
+    claim: Claim, payer_id: str, coverage_id: UUID, on: date, *, payer_recorded: bool = False
 ) -> dict[str, Any]:
-    """Every line's remaining balance moves to the secondary payer, to bill it next."""
+    """Every line's remaining balance moves to the secondary payer, to bill it next;
+    `payer_recorded`: it is one of the tenant's payer records, not of the packaged list."""
     on = calendar_date(on, "on")
     rules.uuid_of(coverage_id, "coverage_id")
     require_not_crossed_over(claim)
-    rules.secondary_payer_may_be_billed(payer_id, claim.payer_id, claim.secondary_payer_id)
+    rules.secondary_payer_may_be_billed(
+        payer_id, claim.payer_id, claim.secondary_payer_id, payer_recorded=payer_recorded
+    )
     reference = f"secondary:{payer_id}"
     entries = ledger.moves(
         claim.ledger, [line.line_id for line in claim.lines], LedgerEntryKind.TRANSFER,

@@ -82,7 +82,10 @@ def bill_lines(
     lines: Sequence[LineToBill],
     diagnosis_count: int,
     fees: FeesOn | None = None,
+    payer: pricing.Payer | None = None,
 ) -> list[ClaimLine]:
+    """The lines priced for `payer` (the tenant's payer record) or, without one, for
+    `payer_id` of the packaged payer list."""
     require(
         1 <= len(lines) <= MAX_LINES,
         "claim_has_one_to_fifty_lines",
@@ -104,7 +107,7 @@ def bill_lines(
         pointers = check_pointers(line.diagnosis_pointers, diagnosis_count)
         line_fees = fees(from_date) if fees is not None else None
         priced = pricing.price_line(
-            payer_id,
+            payer or payer_id,
             line.hcpcs,
             line.billing,
             rental_month=line.rental_month,
@@ -166,11 +169,12 @@ def drafted(
     original_payer_claim_control_number: str | None = None,
     fees: FeesOn | None = None,
     filing_limit: FilingLimit | None = None,
+    payer: pricing.Payer | None = None,
 ) -> dict[str, Any]:
     """The Drafted event's attributes for these inputs: the lines priced (by `fees` on each
     line's date of service when given) and one charge per line. Refused before delivery and
-    SWO. `filing_limit` is the payer record's (decision 017); without one, the packaged payer
-    list's."""
+    SWO. `payer` and `filing_limit` are the tenant's payer record's (decision 017); without
+    them, the packaged payer list's (rule `payer_is_in_reference_list`)."""
     claim_requires_delivery_and_swo(swo_on_file, pod_on_file)
     ids = {"order_id": order_id, "patient_id": patient_id, "coverage_id": coverage_id}
     if replaces_claim_id is not None:
@@ -179,7 +183,12 @@ def drafted(
         uuid_of(value, what)
     month = billing_month_of(billing_month)
     drafted_on = calendar_date(drafted_on, "drafted_on")
-    pricing.payer(payer_id)
+    billed = pricing.billed_payer(payer or payer_id)
+    require(
+        billed.payer_id == payer_id,
+        "claim_is_priced_for_its_payer",
+        f"the claim is billed to {payer_id}, not {billed.payer_id}",
+    )
     if replaces_claim_id is not None:
         original_payer_claim_control_number = present_text(
             original_payer_claim_control_number,
@@ -188,7 +197,7 @@ def drafted(
         )
     new_id = claim_id(order_id, month, payer_id, replaces_claim_id)
     codes = diagnosis_list(diagnoses)
-    claim_lines = bill_lines(new_id, payer_id, month, lines, len(codes), fees)
+    claim_lines = bill_lines(new_id, payer_id, month, lines, len(codes), fees, payer)
     if utn_valid_until is not None:
         calendar_date(utn_valid_until, "utn_valid_until")
     return {
@@ -210,7 +219,11 @@ def drafted(
         "original_payer_claim_control_number": original_payer_claim_control_number,
         "drafted_on": drafted_on,
         "entries": ledger.charges(claim_lines, payer_id, drafted_on),
-        **filing_terms(filing_limit or reference_filing_limit(payer_id), claim_lines),
+        **filing_terms(
+            filing_limit
+            or FilingLimit(billed.timely_filing_months, billed.timely_filing_days),
+            claim_lines,
+        ),
     }
 
 
@@ -238,9 +251,11 @@ def corrected(
     swo_on_file: bool | None = None,
     pod_on_file: bool | None = None,
     lines: Sequence[LineToBill] | None = None,
+    payer: pricing.Payer | None = None,
 ) -> dict[str, Any]:
     """The Corrected event's attributes: the claim's header facts with the given ones replaced;
-    new lines only if the claim was never filed (its balances reversed, the new lines charged)."""
+    new lines only if the claim was never filed (its balances reversed, the new lines charged,
+    priced for `payer`, the tenant's payer record, when given)."""
     on = calendar_date(on, "on")
     changes = (ordering_npi, diagnoses, utn, utn_valid_until, swo_on_file, pod_on_file, lines)
     require(
@@ -263,7 +278,9 @@ def corrected(
             "lines_are_corrected_only_before_filing",
             "a filed claim's lines are changed by a replacement claim",
         )
-        new_lines = bill_lines(claim.id, claim.payer_id, claim.billing_month, lines, len(codes))
+        new_lines = bill_lines(
+            claim.id, claim.payer_id, claim.billing_month, lines, len(codes), payer=payer
+        )
         old_ids = [line.line_id for line in claim.lines]
         entries = ledger.rebilling(claim.ledger, old_ids, new_lines, claim.payer_id, on)
     if utn_valid_until is not None:

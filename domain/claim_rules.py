@@ -341,17 +341,24 @@ def claim_requires_delivery_and_swo(swo_on_file: object, pod_on_file: object) ->
     " bill the other payer the balance)",
     "tests/unit/test_claim_rules.py::test_claim_moves_to_secondary_once",
     "tests/unit/test_claim_rules.py::test_secondary_payer_differs_from_primary",
+    "tests/unit/test_payer_record_pricing.py::test_the_balance_moves_to_a_secondary_payer_record",
 )
 def secondary_payer_may_be_billed(
-    payer_id: str, primary_payer_id: str, secondary_payer_id: str | None
+    payer_id: str,
+    primary_payer_id: str,
+    secondary_payer_id: str | None,
+    *,
+    payer_recorded: bool = False,
 ) -> None:
-    """A claim moves to a secondary payer once, and to a payer other than its primary."""
+    """A claim moves to a secondary payer once, and to a payer other than its primary: one of
+    the tenant's payer records (`payer_recorded`) or of the packaged list."""
     require(
         secondary_payer_id is None,
         "claim_moves_to_secondary_once",
         f"already moved to {secondary_payer_id}",
     )
-    pricing.payer(payer_id)
+    if not payer_recorded:
+        pricing.payer(payer_id)
     require(
         payer_id != primary_payer_id,
         "secondary_payer_differs_from_primary",

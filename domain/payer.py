@@ -23,8 +23,10 @@ from uuid import UUID, uuid5
 
 from eventsourcing.domain import event
 
+from domain import pricing
 from domain.base import AriesAggregate, pin_topics
 from domain.errors import InvalidValue
+from domain.modifiers import PayerKind
 from domain.patient_rules import checked_address, optional_text
 from domain.patient_values import Address
 from domain.rules import add_months, billing_rule, present_text, rule
@@ -83,6 +85,20 @@ class PayerDetails:
     @property
     def filing_limit(self) -> FilingLimit:
         return FilingLimit(self.timely_filing_months, self.timely_filing_days)
+
+
+def billed_as(details: PayerDetails) -> pricing.Payer:
+    """The payer record as pricing sees it: its kind decides the Medicare-only modifiers
+    (KX/GA/GZ, N1-N3), its id the fees (an imported schedule, else the packaged fallback), its
+    limit the filing deadline (decision 017)."""
+    return pricing.Payer(
+        payer_id=details.payer_id,
+        name=details.name,
+        kind=PayerKind(details.payer_type.value),
+        x12_payer_id=details.x12_payer_id,
+        timely_filing_months=details.timely_filing_months,
+        timely_filing_days=details.timely_filing_days,
+    )
 
 
 @rule(InvalidValue)

@@ -162,13 +162,22 @@ def _count(text: str | None) -> int | None:
 
 
 def payer(payer_id: str) -> Payer:
-    """The payer, or InvalidValue (rule `payer_is_in_reference_list`)."""
+    """The payer of the packaged list, or InvalidValue (rule `payer_is_in_reference_list`)."""
     try:
         return payers()[payer_id]
     except (KeyError, TypeError):
         raise InvalidValue(
             "payer_is_in_reference_list", f"payer {payer_id!r} is not in the payer list"
         ) from None
+
+
+def billed_payer(payer_or_id: Payer | str) -> Payer:
+    """The payer a line is priced for: the one given (the tenant's payer record, built by the
+    application layer; decision 017), or by its id the packaged list's (tenants without payer
+    records)."""
+    if isinstance(payer_or_id, Payer):
+        return payer_or_id
+    return payer(payer_or_id)
 
 
 @cache
@@ -187,15 +196,21 @@ schedule's fees for one date, state and rural status (`domain.fee_schedule.Sched
 
 @billing_rule(
     "CMS DMEPOS fee schedule file (RR, NU and UE amounts per HCPCS code and state; imported"
-    " quarterly, else domain/reference/fee_schedule.csv); 42 CFR 414.210(b) (payment is the"
+    " quarterly, else domain/reference/fee_schedule.csv); 42 CFR 414.210(a) (payment is the"
     " lesser of the actual charge and the fee schedule amount)",
     "tests/unit/test_pricing.py::test_fee_schedule_prices_every_catalogue_code_for_every_payer",
     "tests/unit/test_pricing.py::test_unknown_payer_is_refused",
+    "tests/unit/test_payer_record_pricing.py::"
+    "test_a_payer_record_without_imported_or_packaged_fees_is_refused_by_the_fee_rule",
 )
-def fee(payer_id: str, hcpcs: str, basis: str, fees: FeeLookup | None = None) -> Decimal:
+def fee(
+    payer_id: Payer | str, hcpcs: str, basis: str, fees: FeeLookup | None = None
+) -> Decimal:
     """The payer's fee for the code and basis (rule `payer_prices_item_for_billing`): from
-    `fees` (the imported schedule in force) when given, else from the packaged fallback."""
-    payer(payer_id)
+    `fees` (the imported schedule in force) when given, else from the packaged fallback. A
+    payer record with neither (a tenant's own commercial payer whose rates were never imported)
+    is refused by the same rule, so its month is held naming it, never priced at nothing."""
+    payer_id = billed_payer(payer_id).payer_id
     if fees is not None:
         return fees(hcpcs, basis)
     try:
@@ -377,7 +392,7 @@ def oxygen_flow_adjustment(flow_modifier: str | None) -> Decimal:
     "tests/unit/test_pricing.py::test_qf_portable_add_on_is_paid_the_higher_of_its_fee_and_half_the_stationary",
 )
 def portable_oxygen_fee(
-    payer_id: str, portable_fee: Decimal, fees: FeeLookup | None = None
+    payer_id: Payer | str, portable_fee: Decimal, fees: FeeLookup | None = None
 ) -> Decimal:
     """With QF the portable add-on is paid the higher of its own fee and 50% of the payer's
     stationary oxygen fee (the volume adjustment moved onto the portable line by CR 9848)."""
@@ -402,7 +417,7 @@ def check_units(units: int) -> int:
 
 
 def price_line(
-    payer_id: str,
+    payer_id: Payer | str,
     hcpcs: str,
     billing: Any,
     rental_month: int | None = None,
@@ -426,8 +441,11 @@ def price_line(
     `oxygen_group` is the line's oxygen coverage group (1-3) and `service_from` its first day
     of service, from which the start of its rental period is reckoned (N1/N2/N3).
     `fees`: the imported schedule in force for the line (None: the packaged fallback).
+    `payer_id` is the tenant's payer record as a `Payer` (its kind decides the Medicare-only
+    modifiers, KX/GA/GZ and N1-N3), or an id of the packaged list.
     """
-    payer_kind = payer(payer_id).kind
+    payer_id = billed_payer(payer_id)
+    payer_kind = payer_id.kind
     catalogue_item = item(hcpcs)
     code = catalogue_item.code
     billing = billing_value(billing)

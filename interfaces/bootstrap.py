@@ -132,6 +132,7 @@ def bootstrap(settings: Settings | None = None) -> Aries:
     claims.patients = patients
     catalogue = CatalogueApplication(env=env, clock=clock)
     claims.fee_schedules = FeeSchedules(catalogue)
+    claims.fee_schedules.setup = setup
     return Aries(
         settings=settings,
         patients=patients,

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import eventually
 from tests.e2e.conftest import headers_for
+from tests.e2e.http_orders import delivered_over_http
 from tests.unit.remittance_835 import Clp, Svc, build_835
 
 pytestmark = pytest.mark.e2e
@@ -53,26 +54,9 @@ def test_a_delivered_order_is_claimed_submitted_paid_and_audited_over_http(
     assert read["primary_coverage"]["payer_id"] == "MCR-DMEB"
 
     # ...places a hospital bed (rental) and a walker (purchase), and delivers them.
-    order = ok(api.post("/v1/orders", headers=intake, json={
-        "patient_id": patient["id"], "order_date": delivered_on,
-        "practitioner": {"name": "Dr Ada Lovelace", "npi": "1234567893"},
-        "diagnoses": ["G47.33", "E11.9"],
-        "lines": [{"hcpcs": "E0260", "quantity": 1, "billing": "rental"},
-                  {"hcpcs": "E0143", "quantity": 1, "billing": "purchase_new"}],
-    }), 201)
-    ok(api.post(f"/v1/orders/{order['id']}/coverage-verification", headers=intake, json={
-        "coverage_id": coverage["coverage_id"], "verified_on": delivered_on, "eligible": True,
-        "same_or_similar_found": False,
-    }))
-    ok(api.post(f"/v1/orders/{order['id']}/documents", headers=intake,
-                json={"swo": {"signed_on": delivered_on}}))
-    delivered = ok(api.post(f"/v1/orders/{order['id']}/delivery", headers=intake, json={
-        "delivered_on": delivered_on,
-        "proof_of_delivery": {
-            "signer_name": "Ana Rivera", "relationship": "patient", "signed_on": delivered_on,
-            "serial_numbers": [{"line_id": order["line_ids"][0], "serial": "BED-0001"}],
-        },
-    }))
+    order, delivered = delivered_over_http(
+        api, intake, patient["id"], coverage["coverage_id"], delivered_on
+    )
     assert ok(api.get(f"/v1/orders/{order['id']}", headers=intake,
                       params={"min_position": delivered["position"]}))["status"] == "delivered"
 

@@ -16,12 +16,14 @@ from application.inquiries import InquiryService, InquiryUnanswered
 from domain.claim_ids import claim_id_for
 from domain.context import bound_context
 from domain.patient_values import CoverageRank, RelationshipToSubscriber
+from domain.payer import PayerType
 from interfaces.clearinghouse import inquiry_service_from
 from interfaces.clearinghouse.sandbox import SandboxClearinghouse
 from projections.rebuild import rebuild
 from projections.runner import catch_up
 from projections.tables import claims, work_queue
 from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker, medicare_patient
+from tests.setup_builders import payer
 from tests.x12_validation import assert_valid_x12
 
 pytestmark = pytest.mark.integration
@@ -188,3 +190,28 @@ def test_a_rebuilt_work_queue_equals_the_live_one(aries):
     live = items(aries, coverage_id)
     rebuild(aries, "work_queue")
     assert items(aries, coverage_id) == live
+
+
+def test_a_270_to_a_payer_record_names_it_from_the_record(aries):
+    """A payer only the tenant registered (in no packaged list) is asked under its record's
+    name and X12 id (decision 017), 2100A NM1*PR."""
+    patient_id, _ = medicare_patient(aries, mbi=MBI)
+    aries.setup.register_payer(payer(
+        payer_id="ACME-PPO", name="Acme Health PPO", payer_type=PayerType.COMMERCIAL,
+        claim_filing_indicator="CI", x12_payer_id="ACME1",
+    ))
+    coverage_id = uuid.uuid4()
+    aries.patients.add_coverage(
+        patient_id, coverage_id=coverage_id, payer_id="ACME-PPO", payer_name="Acme Health PPO",
+        member_id="ACM123456", group_number="G1", rank=CoverageRank.SECONDARY,
+        relationship_to_subscriber=RelationshipToSubscriber.SELF,
+        effective_from=date(2025, 1, 1),
+    )
+    clearinghouse = Recording()
+
+    result = inquiries(aries, clearinghouse).check_eligibility(patient_id, coverage_id)
+
+    ((asked, _answered),) = clearinghouse.exchanged
+    assert_valid_x12(asked)
+    assert "NM1*PR*2*Acme Health PPO*****PI*ACME1~" in asked
+    assert result.payer_id == "ACME-PPO"
