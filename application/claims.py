@@ -34,7 +34,7 @@ from domain.claim_drafting import FeesOn
 from domain.claim_ids import claim_id_for
 from domain.claim_values import AppealLevel, ClaimStatus, LineToBill
 from domain.context import EventContext, bound_context
-from domain.errors import DomainError
+from domain.errors import DomainError, NotFound
 from domain.order import Order
 from domain.order_values import LineBilling, OrderLine
 from domain.payer import FilingLimit, billed_as
@@ -283,7 +283,13 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
         if order.payer_id is not None:
             ids.add(order.payer_id)
         if order.payer_id is not None and order.payer_id not in pricing.payers():
-            patient = self.patients.get_patient(order.patient_id)
+            try:
+                patient = self.patients.get_patient(order.patient_id)
+            except NotFound:
+                # The process must go on for every other order; this one's months are held
+                # by the drafting rules, which find the patient missing too.
+                log.warning("order names an unknown patient", order_id=str(order.id))
+                return ids
             ids.update(coverage.payer_id for coverage in patient.coverages.values())
         return ids
 

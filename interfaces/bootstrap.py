@@ -130,7 +130,6 @@ def bootstrap(settings: Settings | None = None) -> Aries:
     claims.clock = clock
     claims.orders = orders
     claims.patients = patients
-    catalogue = CatalogueApplication(env=env, clock=clock)
     claims.fee_schedules = FeeSchedules(catalogue)
     claims.fee_schedules.setup = setup
     return Aries(
