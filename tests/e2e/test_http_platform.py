@@ -42,7 +42,7 @@ def start(database_url, redis_url, redis_prefix) -> Iterator[Callable[..., TestC
             redis_url=redis_url,
             environment="test",
             redis_key_prefix=redis_prefix,
-            db_pool_size=2,
+            db_pool_size=1,  # six event stores, beside the e2e product's: within 100 connections
             db_max_overflow=4,
             read_pool_size=1,
             **changes,

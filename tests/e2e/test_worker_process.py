@@ -132,7 +132,7 @@ def _environment(
         ARIES_DATABASE_URL=database,
         ARIES_REDIS_URL=redis_url,
         ARIES_REDIS_KEY_PREFIX=redis_prefix,
-        ARIES_DB_POOL_SIZE="2",
+        ARIES_DB_POOL_SIZE="1",  # one at rest per event store: the suite fits in 100
         ARIES_DB_MAX_OVERFLOW="2",
         ARIES_READ_POOL_SIZE="2",
         ARIES_WORKER_THREADS="2",
@@ -167,7 +167,7 @@ def test_a_worker_killed_mid_transmission_is_replaced_and_each_claim_is_sent_onc
 ):
     settings = Settings(
         database_url=database, redis_url=redis_url, environment="test",
-        redis_key_prefix=redis_prefix, db_pool_size=2, db_max_overflow=2, read_pool_size=2,
+        redis_key_prefix=redis_prefix, db_pool_size=1, db_max_overflow=2, read_pool_size=2,
     )
     aries = bootstrap(settings)
     workers: list[subprocess.Popen] = []
