@@ -63,6 +63,7 @@ BILLING_TRIGGERS = (
     Order.FaceToFaceRecorded,
     Order.AbnRecorded,
     Order.AdherenceRecorded,
+    Order.NewRentalPeriodDocumented,
 )
 TRIGGER_TOPICS = tuple(get_topic(trigger) for trigger in BILLING_TRIGGERS)
 
@@ -119,6 +120,21 @@ def _to_bill(
         units=line.quantity,
         diagnosis_pointers=tuple(range(1, min(4, len(order.diagnoses)) + 1)),
         serial_number=_serial(order, line.line_id),
+    )
+
+
+def _rental_periods_in(order: Order, month: str) -> list[int]:
+    """The rental periods of the months billed in billing month `month` (none while on hold:
+    `lines_to_bill` bills no rental month then)."""
+    if order.on_hold:
+        return []
+    return sorted(
+        {
+            rental.period
+            for months in order.rental_months_by_line.values()
+            for rental in months
+            if billing_month(rental.from_date) == month
+        }
     )
 
 
@@ -303,6 +319,9 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
         """The month's claim, or the rule that refused it. One order's unbillable month must
         not stop every other order's billing: the refusal becomes a billing hold."""
         try:
+            for period in _rental_periods_in(order, month):
+                # 42 CFR 414.230(d): a new rental period's months wait for its documents.
+                order.check_rental_period_documented(period)
             billing_requires_a_verified_payer(order.payer_id)
             assert order.payer_id is not None and order.coverage is not None
             utn_line = next((line for line in lines if order.utn(line.order_line_id)), None)

@@ -111,10 +111,12 @@ class OrderApplication(InventoryUseCases):
         face_to_face_on: date | None = None,
         abn_signed_on: date | None = None,
         abn_decision: str = "signed",
+        new_period_documents: tuple[date, date] | None = None,
         expected_version: int | None = None,
     ) -> CommandResult:
         """Record whichever documents are given, atomically (all or none); the ABN with its
-        decision (signed, refused, not_obtained)."""
+        decision (signed, refused, not_obtained); `new_period_documents` (medical necessity
+        documentation, statement of why the need ended) for a new rental period."""
         order = self.load(order_id, Order, expected_version=expected_version)
         if swo_signed_on is not None:
             order.record_swo(swo_signed_on, swo_practitioner_npi or order.ordering_npi)
@@ -124,6 +126,8 @@ class OrderApplication(InventoryUseCases):
             order.record_face_to_face(face_to_face_on)
         if abn_signed_on is not None:
             order.record_abn(abn_signed_on, abn_decision)
+        if new_period_documents is not None:
+            order.record_new_rental_period_documents(*new_period_documents)
         if not order.pending_events:
             raise RuleViolated("documents_name_at_least_one", "no document was given")
         return self.commit(order)

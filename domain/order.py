@@ -160,6 +160,7 @@ class Order(OrderQueries, AriesAggregate):
         }
         self._possessions: tuple[Possession, ...] = ()  # each delivery until its pickup
         self._stays: tuple[InstitutionalStay, ...] = ()
+        self._new_period_documents: tuple[periods.NewPeriodDocuments, ...] = ()
 
     # -- coverage ---------------------------------------------------------------------------
 
@@ -235,6 +236,22 @@ class Order(OrderQueries, AriesAggregate):
         checked = abn_decision(decision) or abn_decision("")  # None is refused too
         assert checked is not None
         self._abn_recorded(self._document_date(signed_on, "signed_on"), checked.value)
+
+    def record_new_rental_period_documents(
+        self, medical_necessity_on: date, statement_on: date
+    ) -> None:
+        """New medical necessity documentation and the statement of why the need ended, made
+        after the latest pickup: with a new SWO, what a new rental period's months need."""
+        documents = periods.checked_new_period_documents(
+            self._possessions, self._document_date(medical_necessity_on, "medical_necessity_on"),
+            statement_on,
+        )
+        self._new_period_documented(documents.medical_necessity_on, documents.statement_on)
+
+    @event("NewRentalPeriodDocumented")
+    def _new_period_documented(self, medical_necessity_on: date, statement_on: date) -> None:
+        documents = periods.NewPeriodDocuments(medical_necessity_on, statement_on)
+        self._new_period_documents = (*self._new_period_documents, documents)
 
     @event("AbnRecorded")
     def _abn_recorded(self, signed_on: date, decision: str = "signed") -> None:
@@ -374,17 +391,9 @@ class Order(OrderQueries, AriesAggregate):
         """The patient was admitted to a hospital or SNF: no rental month is paid while there
         (the count resumes at discharge). Refused if a month already opened starts during it."""
         rules.cancelled_order_accepts_no_changes(self._stage)
-        periods.institutional_stay_is_recorded_while_the_item_is_home(
-            self._stage is OrderStatus.DELIVERED
-        )
-        calendar_date(admitted_on, "admitted_on")
-        where = periods.inpatient_setting(setting)
-        periods.stay_dates_are_not_in_the_future(admitted_on, today)
-        assert self.delivered_on is not None
-        periods.admission_is_not_before_delivery(self._possessions[-1].delivered_on, admitted_on)
-        periods.one_institutional_stay_at_a_time(self._stays, admitted_on)
-        periods.institutional_stay_does_not_cover_an_opened_rental_month(
-            InstitutionalStay(admitted_on, where), self._opened_starts()
+        where = periods.checked_admission(
+            self._stage is OrderStatus.DELIVERED, self._possessions, self._stays,
+            admitted_on, setting, today, self._opened_starts(),
         )
         self._admitted(admitted_on, where)
 
@@ -395,12 +404,7 @@ class Order(OrderQueries, AriesAggregate):
     def record_discharge(self, discharged_on: date, *, today: date | None = None) -> None:
         """The patient is home again: the paused rental month resumes on this date."""
         rules.cancelled_order_accepts_no_changes(self._stage)
-        calendar_date(discharged_on, "discharged_on")
-        periods.discharge_ends_an_open_stay(self._stays)
-        periods.stay_dates_are_not_in_the_future(discharged_on, today)
-        stay = self._stays[-1]
-        periods.discharge_is_not_before_admission(stay.admitted_on, discharged_on)
-        self._discharged(discharged_on)
+        self._discharged(periods.checked_discharge(self._stays, discharged_on, today))
 
     @event("InstitutionalStayEnded")
     def _discharged(self, discharged_on: date) -> None:
@@ -413,9 +417,9 @@ class Order(OrderQueries, AriesAggregate):
     def redeliver(
         self, delivered_on: date, pod: ProofOfDelivery, *, today: date | None = None
     ) -> None:
-        """The item is back in the home after a pickup: the count goes on, or a new rental
-        period starts when the gap exceeds 60 days after the month in which use ceased (then a
-        new SWO, signed after the pickup, is required)."""
+        """The item is back in the home after a pickup: the count goes on, or, back more than
+        60 days after the month in which use ceased, a new rental period starts (its months
+        are billed once 42 CFR 414.230(d)'s documents are on file)."""
         rules.cancelled_order_accepts_no_changes(self._stage)
         periods.redelivery_follows_a_pickup(self._stage is OrderStatus.PICKED_UP)
         calendar_date(delivered_on, "delivered_on")
@@ -423,11 +427,6 @@ class Order(OrderQueries, AriesAggregate):
         delivery.order_on_hold_cannot_be_delivered(self._hold)
         assert self.picked_up_on is not None
         periods.redelivery_is_not_before_pickup(self.picked_up_on, delivered_on)
-        ceased = periods.month_in_which_use_ceased(self._possessions, self._stays)
-        new_period = ceased is not None and periods.starts_a_new_rental_period(ceased, delivered_on)
-        periods.new_rental_period_requires_a_new_swo(
-            new_period, self.picked_up_on, self.swo_signed_on
-        )
         self._redelivered(delivered_on, delivery.checked_pod(pod, delivered_on, self.lines))
 
     @event("Redelivered")

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from domain import order_delivery as delivery
 from domain import order_rules as rules
+from domain import rental_periods as periods
 from domain.order_values import (
     AdherenceEvaluation,
     LineBilling,
@@ -22,7 +23,7 @@ from domain.order_values import (
     RentalMonth,
     latest_verdict,
 )
-from domain.rental_periods import InstitutionalStay, Possession
+from domain.rental_periods import InstitutionalStay, NewPeriodDocuments, Possession
 from domain.rules import calendar_date, refusing_rules
 
 
@@ -34,6 +35,7 @@ class OrderQueries:
     _hold: Any
     _stays: tuple[InstitutionalStay, ...]
     _possessions: tuple[Possession, ...]
+    _new_period_documents: tuple[NewPeriodDocuments, ...]
     _prior_authorizations: dict[UUID, PriorAuthorizationDecision]
     _adherence: dict[UUID, tuple[AdherenceEvaluation, ...]]
     _rental_months: dict[UUID, tuple[RentalMonth, ...]]
@@ -144,6 +146,17 @@ class OrderQueries:
     def institutional_stays(self) -> tuple[InstitutionalStay, ...]:
         """The patient's hospital and SNF stays recorded on the order, oldest first."""
         return self._stays
+
+    def check_rental_period_documented(self, period: int) -> None:
+        """Raise the 42 CFR 414.230(d) rule that keeps rental period `period`'s months from
+        being billed (a new SWO, new medical necessity documentation and the statement of why
+        the need ended, all after the pickup that ended the period before); period 1 passes."""
+        periods.check_new_period_documented(
+            period,
+            periods.new_period_pickups(self._possessions, self._stays),
+            self.swo_signed_on,
+            self._new_period_documents,
+        )
 
     @property
     def inpatient_since(self) -> date | None:

@@ -13,7 +13,9 @@ order, each with its rental period and its month number in that period:
 - A pickup ends the possession. If the item comes back before the end of the rental month in
   which use ceased, nothing changes. If it comes back later, but not more than 60 days after
   that month's end, the count continues from the redelivery date. Later than that, a new
-  rental period begins at month 1 (and, by 42 CFR 414.230(d), needs a new prescription).
+  rental period begins at month 1. Its months are billed only once the documents 42 CFR
+  414.230(d) asks for are on file (`check_new_period_documented`); until then the claims
+  process holds them with the rule that refuses.
 
 Each possession starts in the home: its first month starts on its delivery date. Every month
 starts in a later calendar month than the one before it, so a billing month ('YYYY-MM') holds
@@ -28,7 +30,7 @@ from datetime import date, timedelta
 from enum import Enum, nonmember
 
 from domain.errors import InvalidValue
-from domain.rules import add_months, billing_rule, rule
+from domain.rules import add_months, billing_rule, calendar_date, rule
 
 # 42 CFR 414.230(c)(2): an interruption of up to 60 consecutive days plus the days remaining in
 # the rental month in which use ceases is temporary.
@@ -268,24 +270,153 @@ def redelivery_is_not_before_pickup(picked_up_on: date, delivered_on: date) -> s
     return None
 
 
+# --- A new rental period's documents (42 CFR 414.230(d)) -----------------------------------
+
+
+@dataclass(frozen=True)
+class NewPeriodDocuments:
+    """What 42 CFR 414.230(d)(2)-(3) asks for besides the new prescription, by the day each was
+    made: new medical necessity documentation, and the statement of why use was interrupted
+    that shows the need in the prior episode ended. Dates only: the statement's text is the
+    patient's record, kept by the supplier, not in the event store."""
+
+    medical_necessity_on: date
+    statement_on: date
+
+
+def new_period_pickups(
+    possessions: Sequence[Possession], stays: Sequence[InstitutionalStay]
+) -> dict[int, date]:
+    """For each rental period after the first, the pickup that ended the one before it (the
+    periods numbered as `rental_month_slots` numbers them)."""
+    pickups: dict[int, date] = {}
+    period = 1
+    for index in range(1, len(possessions)):
+        before = possessions[:index]
+        ceased = month_in_which_use_ceased(before, stays)
+        back_on = possessions[index].delivered_on
+        if ceased is not None and starts_a_new_rental_period(ceased, back_on):
+            period += 1
+            picked_up_on = before[-1].picked_up_on
+            assert picked_up_on is not None  # every possession but the last was picked up
+            pickups[period] = picked_up_on
+    return pickups
+
+
 @billing_rule(
-    "42 CFR 414.230(d)(1)-(3) (a new rental period begins only with a new prescription,"
-    " new medical necessity documentation and a statement of why need ended)",
-    "tests/unit/test_rental_periods.py::test_a_redelivery_after_a_long_break_needs_a_new_swo_and_starts_month_1",
+    "42 CFR 414.230(d)(1) (a new rental period begins only if the supplier submits a new"
+    " prescription, among the three items of 414.230(d)); checked against the CFR text",
+    "tests/unit/test_rental_periods.py::test_a_new_period_holds_its_months_until_its_documents_are_recorded",
+    "tests/unit/test_billing_histories.py::test_every_rendered_month_is_billed_exactly_once_or_held_with_its_rule",
 )
 @rule()
 def new_rental_period_requires_a_new_swo(
-    new_period: bool, picked_up_on: date, swo_signed_on: date | None
+    picked_up_on: date, swo_signed_on: date | None
 ) -> str | None:
-    """42 CFR 414.230(d)(1): a new rental period needs a new prescription, signed after the
-    pickup that ended the previous one."""
-    if new_period and (swo_signed_on is None or swo_signed_on <= picked_up_on):
+    """A month of a new rental period is billed only once an SWO signed after the pickup that
+    ended the previous period is on file (the new prescription of 414.230(d)(1))."""
+    if swo_signed_on is None or swo_signed_on <= picked_up_on:
         return (
-            f"the item comes back more than {TEMPORARY_INTERRUPTION_DAYS} days after the rental"
-            f" month in which use ceased: record a new SWO signed after the pickup on"
-            f" {picked_up_on}"
+            f"the item came back more than {TEMPORARY_INTERRUPTION_DAYS} days after the rental"
+            f" month in which use ceased: a new rental period needs a new SWO signed after the"
+            f" pickup on {picked_up_on}"
         )
     return None
+
+
+@billing_rule(
+    "42 CFR 414.230(d)(2)-(3) (new medical necessity documentation, and a statement describing"
+    " the reason for the interruption and demonstrating that medical necessity in the prior"
+    " episode ended); checked against the CFR text",
+    "tests/unit/test_rental_periods.py::test_a_new_period_holds_its_months_until_its_documents_are_recorded",
+    "tests/unit/test_billing_histories.py::test_every_rendered_month_is_billed_exactly_once_or_held_with_its_rule",
+)
+@rule()
+def new_rental_period_documents_medical_necessity(
+    picked_up_on: date, documents: Sequence[NewPeriodDocuments]
+) -> str | None:
+    """A month of a new rental period is billed only once new medical necessity documentation
+    and the statement of why the need ended, both made after the pickup, are on file."""
+    if any(
+        d.medical_necessity_on > picked_up_on and d.statement_on > picked_up_on
+        for d in documents
+    ):
+        return None
+    return (
+        "a new rental period needs new medical necessity documentation and a statement of why"
+        f" the need in the prior episode ended, both made after the pickup on {picked_up_on}"
+    )
+
+
+def check_new_period_documented(
+    period: int,
+    pickups: dict[int, date],
+    swo_signed_on: date | None,
+    documents: Sequence[NewPeriodDocuments],
+) -> None:
+    """Raise the first 414.230(d) rule a month of `period` fails (period 1 needs none)."""
+    picked_up_on = pickups.get(period)
+    if picked_up_on is None:
+        return
+    new_rental_period_requires_a_new_swo(picked_up_on, swo_signed_on)
+    new_rental_period_documents_medical_necessity(picked_up_on, documents)
+
+
+@rule()
+def new_period_documents_follow_a_pickup(
+    possessions: Sequence[Possession], documents: NewPeriodDocuments
+) -> str | None:
+    pickups = [p.picked_up_on for p in possessions if p.picked_up_on is not None]
+    if not pickups:
+        return "the item was never picked up: no new rental period can begin"
+    for day in (documents.medical_necessity_on, documents.statement_on):
+        if day <= pickups[-1]:
+            return f"{day} is not after the latest pickup, on {pickups[-1]}"
+    return None
+
+
+def checked_admission(
+    in_home: bool,
+    possessions: Sequence[Possession],
+    stays: Sequence[InstitutionalStay],
+    admitted_on: date,
+    setting: InpatientSetting | str,
+    today: date | None,
+    opened_starts: Sequence[date],
+) -> InpatientSetting:
+    """The setting of an admission on `admitted_on`, once every stay rule accepts it."""
+    institutional_stay_is_recorded_while_the_item_is_home(in_home)
+    calendar_date(admitted_on, "admitted_on")
+    where = inpatient_setting(setting)
+    stay_dates_are_not_in_the_future(admitted_on, today)
+    admission_is_not_before_delivery(possessions[-1].delivered_on, admitted_on)
+    one_institutional_stay_at_a_time(stays, admitted_on)
+    institutional_stay_does_not_cover_an_opened_rental_month(
+        InstitutionalStay(admitted_on, where), opened_starts
+    )
+    return where
+
+
+def checked_discharge(
+    stays: Sequence[InstitutionalStay], discharged_on: date, today: date | None
+) -> date:
+    """`discharged_on`, once it can end the open stay."""
+    calendar_date(discharged_on, "discharged_on")
+    discharge_ends_an_open_stay(stays)
+    stay_dates_are_not_in_the_future(discharged_on, today)
+    discharge_is_not_before_admission(stays[-1].admitted_on, discharged_on)
+    return discharged_on
+
+
+def checked_new_period_documents(
+    possessions: Sequence[Possession], medical_necessity_on: date, statement_on: date
+) -> NewPeriodDocuments:
+    documents = NewPeriodDocuments(
+        calendar_date(medical_necessity_on, "medical_necessity_on"),
+        calendar_date(statement_on, "statement_on"),
+    )
+    new_period_documents_follow_a_pickup(possessions, documents)
+    return documents
 
 
 def inpatient_setting(value: InpatientSetting | str) -> InpatientSetting:

@@ -1,7 +1,8 @@
 """Rental periods over HTTP (issue 15): a hospital or SNF stay recorded on the order pauses the
 rental count until the discharge, and picked-up equipment redelivered after a break of more
 than 60 days after the rental month in which use ceased starts a new rental period, which
-needs a new SWO (domain/rental_periods.py)."""
+is held until a new SWO and 42 CFR 414.230(d)'s other documents are recorded
+(domain/rental_periods.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import uuid
 import pytest
 
 from domain.context import bound_context
+from tests.conftest import eventually
 from tests.e2e.conftest import headers_for
 from tests.e2e.test_orders_api import act, deliver_body, read, ready_to_deliver
 
@@ -66,26 +68,41 @@ def test_a_stay_over_the_anniversary_moves_the_month_to_the_discharge_date(api, 
     assert (*opened_months, line["last_rental_month_from"]) == (2, 1, "2026-07-10")
 
 
-def test_a_redelivery_after_a_long_break_needs_a_new_swo_and_starts_period_2(api, tenant, intake):
+def _held(api, biller, order_id: str) -> list[dict]:
+    items = api.get("/v1/claims/work-queue", params={"kind": "billing_held"}, headers=biller)
+    assert items.status_code == 200, items.text
+    return [item for item in items.json()["items"] if item["order_id"] == order_id]
+
+
+def test_a_redelivery_after_a_long_break_starts_period_2_held_until_its_documents(
+    api, tenant, intake
+):
     placed, bed = _delivered(api, intake, tenant)
+    biller = headers_for(api, "biller", tenant)
     act(api, intake, placed["id"], "pickup",
         {"picked_up_on": "2026-06-20", "reason": "recovered"})
     back = "2026-09-01"  # month 1 ended 30 June: more than 60 days later
 
-    refused = api.post(f"/v1/orders/{placed['id']}/redelivery",
-                       json=deliver_body(bed, back), headers=intake)
-    assert refused.status_code == 409
-    assert refused.json()["rule"] == "new_rental_period_requires_a_new_swo"
-
-    act(api, intake, placed["id"], "documents", {"swo": {"signed_on": "2026-08-28"}})
     redelivered = act(api, intake, placed["id"], "redelivery", deliver_body(bed, back))
-
     order = read(api, intake, redelivered)
     assert (order["status"], order["redelivered_on"], order["picked_up_on"]) == (
         "delivered", back, None
     )
     line = _bed(order, bed)
     assert (line["rental_period"], line["last_rental_month_from"]) == (2, back)
+
+    # 42 CFR 414.230(d): month 1 of the new period waits on the work queue, naming the rule.
+    held = eventually(lambda: _held(api, biller, placed["id"]), what="the month held")
+    assert len(held) == 1 and "new_rental_period_requires_a_new_swo" in held[0]["detail"]
+
+    act(api, intake, placed["id"], "documents", {
+        "swo": {"signed_on": "2026-08-28"},
+        "new_rental_period": {"medical_necessity_on": "2026-08-28", "statement_on": "2026-08-28"},
+    })
+    eventually(lambda: _held(api, biller, placed["id"]), lambda items: items == [],
+               what="the hold cleared")
+    claims = api.get("/v1/claims", params={"order_id": placed["id"]}, headers=biller).json()
+    assert "2026-09" in {claim["billing_month"] for claim in claims["items"]}
 
 
 def test_a_bad_setting_is_a_422_and_another_tenant_gets_404(api, tenant, intake):

@@ -37,6 +37,10 @@ FIRST_DELIVERY = date(2024, 6, 1)
 PAYER = "MCR-DMEB"
 CAP = 13
 SWO_REFUSED = "claim_requires_delivery_and_swo"
+NEW_PERIOD = (
+    "new_rental_period_requires_a_new_swo",
+    "new_rental_period_documents_medical_necessity",
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class History:
     pickup_after: int | None
     stay: tuple[int, int | None] | None = None  # (admission, discharge or None), from delivery
     back_after: int | None = None  # days after the pickup the item is redelivered
+    # Days after the redelivery a new SWO and 42 CFR 414.230(d)'s other documents are recorded.
+    documents_after: int | None = None
 
 
 @st.composite
@@ -68,9 +74,11 @@ def histories(draw: st.DrawFn) -> History:
     if draw(st.booleans()):
         admitted = draw(st.integers(0, span))
         stay = (admitted, draw(st.one_of(st.none(), st.integers(admitted, admitted + 120))))
-    back_after = draw(st.one_of(st.none(), st.integers(0, 150)))
+    # Back after more than 60 days past the month's end is a new rental period (91+ always is).
+    back_after = draw(st.one_of(st.none(), st.integers(0, 150), st.integers(91, 200)))
+    documents_after = draw(st.sampled_from((None, 0, 10, 45, 90)))
     return History(delivered_on, delivered_on + timedelta(span), swo_after, tuple(holds),
-                   runs, pickup_after, stay, back_after)
+                   runs, pickup_after, stay, back_after, documents_after)
 
 
 def _apps() -> tuple[OrderApplication, ClaimApplication]:
@@ -110,7 +118,10 @@ def _timeline(history: History) -> list[tuple[date, int, str]]:
     if history.pickup_after is not None:
         steps.append((on(history.pickup_after), 0, "pickup"))
         if history.back_after is not None:
-            steps.append((on(history.pickup_after + history.back_after), 1, "redeliver"))
+            back = history.pickup_after + history.back_after
+            steps.append((on(back), 1, "redeliver"))
+            if history.documents_after is not None:
+                steps.append((on(back + history.documents_after), 1, "new period documents"))
     if history.stay is not None:
         steps.append((on(history.stay[0]), 1, "admit"))
         if history.stay[1] is not None:
@@ -139,12 +150,12 @@ def _act(orders: OrderApplication, order_id: UUID, day: date, action: str) -> No
         elif action == "discharge":
             order.record_discharge(day, today=TODAY)
         elif action == "redeliver":
-            try:
-                order.redeliver(day, pod_for(order, day), today=TODAY)
-            except RuleViolated:  # a break in service: a new period needs a new SWO first
-                order.record_swo(day, order.ordering_npi)
-                order.redeliver(day, pod_for(order, day), today=TODAY)
+            # After a long break a new period starts; its months wait for its documents.
+            order.redeliver(day, pod_for(order, day), today=TODAY)
             order.open_due_rental_months(day)
+        elif action == "new period documents":
+            order.record_swo(day, order.ordering_npi)
+            order.record_new_rental_period_documents(day, day)
         elif action == "hold":
             order.hold("paperwork", day)
         else:
@@ -199,7 +210,7 @@ def test_every_rendered_month_is_billed_exactly_once_or_held_with_its_rule(histo
             # Deferred by the order's hold, never lost: the line's item says it is on hold.
             assert order.on_hold, f"month {slot} rendered, not opened, order not on hold"
             continue
-        _billed_or_held(claims, billed, order, (bed, slot.from_date), slot.from_date)
+        _billed_or_held(claims, billed, order, (bed, slot.from_date), slot.from_date, slot.period)
     assert len(opened) == len({(s.period, s.number) for s in rendered} & opened)
     unrendered = {m.from_date for m in order.rental_months(bed)} - {s.from_date for s in rendered}
     assert not unrendered and all(billed[(bed, day)] == 0 for day in unrendered)
@@ -212,12 +223,20 @@ def _billed_or_held(
     order: Order,
     key: tuple[UUID, date],
     start: date,
+    period: int = 1,
 ) -> None:
     if billed[key] == 1:
         return
     hold = _open_hold(claims, order.id, billing_month(start))
     assert hold is not None, f"{key} neither billed nor held"
     assert hold.rule_name
+    try:
+        order.check_rental_period_documented(period)
+    except RuleViolated as missing:  # a new rental period's documents (42 CFR 414.230(d))
+        # While the order is on hold the month is not looked at again: the hold may still
+        # name the document recorded since.
+        assert hold.rule_name == missing.rule or (order.on_hold and hold.rule_name in NEW_PERIOD)
+        return
     if not order.swo_on_file:
         assert hold.rule_name == SWO_REFUSED
     else:

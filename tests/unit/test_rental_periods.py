@@ -4,23 +4,34 @@ and the Order commands that record the facts)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from uuid import uuid4
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from application.claims import ClaimApplication
+from application.orders import OrderApplication
+from domain.billing_hold import billing_hold_id
+from domain.claim import Claim
+from domain.context import bound_context
 from domain.errors import InvalidValue, RuleViolated
+from domain.order import Order
 from domain.rental_periods import (
     InpatientSetting,
     InstitutionalStay,
     Possession,
     RentalMonthSlot,
+    new_period_pickups,
     rental_month_slots,
     slots_due,
     starts_a_new_rental_period,
 )
+from tests.conftest import FixedClock
 from tests.unit.order_builders import make_ready, place, pod_for
+
+MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 
 HOSPITAL = InpatientSetting.HOSPITAL
 
@@ -203,18 +214,102 @@ def test_one_stay_at_a_time_and_a_discharge_needs_a_stay():
         order.record_admission(date(2026, 2, 5), "home")
 
 
-def test_a_redelivery_after_a_long_break_needs_a_new_swo_and_starts_month_1():
+def _back_after_a_long_break() -> tuple[Order, date]:
+    """Delivered 15 January, picked up 25 March (in the month 15 March-14 April), back on 14
+    June: more than 60 days after that month, so a new rental period (the Noridian example)."""
     order = _delivered(date(2026, 1, 15))
     order.open_due_rental_months(date(2026, 3, 15))
     order.pick_up(date(2026, 3, 25), "no longer needed")
     back = date(2026, 6, 14)
-    with pytest.raises(RuleViolated) as refused:
-        order.redeliver(back, pod_for(order, back), today=back)
-    assert refused.value.rule == "new_rental_period_requires_a_new_swo"
-    order.record_swo(date(2026, 6, 1), order.ordering_npi)
     order.redeliver(back, pod_for(order, back), today=back)
+    return order, back
+
+
+def test_a_redelivery_after_a_long_break_starts_month_1_of_a_new_period():
+    order, back = _back_after_a_long_break()
     opened = order.open_due_rental_months(back)
     assert [(m.period, m.month_number, m.from_date) for m in opened] == [(2, 1, back)]
+    assert new_period_pickups(order.possessions, order.institutional_stays) == {
+        2: date(2026, 3, 25)
+    }
+
+
+def test_a_new_period_needs_414_230_d_documents_made_after_the_pickup():
+    order, _ = _back_after_a_long_break()
+    order.check_rental_period_documented(1)  # the first period needs none of them
+    with pytest.raises(RuleViolated) as refused:
+        order.check_rental_period_documented(2)
+    assert refused.value.rule == "new_rental_period_requires_a_new_swo"
+    order.record_swo(date(2026, 6, 1), order.ordering_npi)
+    with pytest.raises(RuleViolated) as refused:
+        order.check_rental_period_documented(2)
+    assert refused.value.rule == "new_rental_period_documents_medical_necessity"
+    with pytest.raises(RuleViolated) as refused:  # documentation of the old episode is not new
+        order.record_new_rental_period_documents(date(2026, 3, 25), date(2026, 6, 1))
+    assert refused.value.rule == "new_period_documents_follow_a_pickup"
+    order.record_new_rental_period_documents(date(2026, 5, 30), date(2026, 6, 1))
+    order.check_rental_period_documented(2)
+
+
+def test_new_period_documents_need_a_pickup_first():
+    order = _delivered()
+    with pytest.raises(RuleViolated) as refused:
+        order.record_new_rental_period_documents(date(2026, 2, 1), date(2026, 2, 1))
+    assert refused.value.rule == "new_period_documents_follow_a_pickup"
+
+
+def test_a_new_period_holds_its_months_until_its_documents_are_recorded():
+    """42 CFR 414.230(d): the claims process drafts no month of the new period, and puts a
+    billing hold (the work queue's `billing_held` item) naming the rule on each, until a new
+    SWO and the other two documents are on file; then it drafts each month once."""
+    clock = FixedClock(datetime(2026, 8, 20, 12, tzinfo=UTC))
+    orders = OrderApplication(env=MEMORY, clock=clock)
+    claims = ClaimApplication(env=MEMORY)
+    claims.clock, claims.orders = clock, orders
+    with bound_context(tenant_id="t-periods", actor_id="u-biller", actor_role="biller"):
+        order, back = _back_after_a_long_break()
+        order.verify_coverage(uuid4(), "MCR-DMEB", date(2026, 1, 15), True, False)  # listed
+        order.open_due_rental_months(date(2026, 7, 14))
+        orders.save(order)
+        claims.catch_up_all()
+
+        def holds() -> dict[str, str | None]:
+            found = {}
+            for month in ("2026-06", "2026-07"):
+                hold_id = billing_hold_id(order.id, month)
+                hold = claims.repository.get(hold_id) if claims.exists(hold_id) else None
+                found[month] = hold.rule_name if hold is not None and hold.open else None
+            return found
+
+        def drafted() -> list[tuple[int | None, date]]:
+            lines = []
+            for notification in claims.recorder.select_notifications(1, 1000):
+                event = claims.mapper.to_domain_event(notification)
+                if isinstance(event, Claim.Drafted):
+                    lines += [(ln.rental_month, ln.from_date) for ln in event.lines]
+            return sorted(lines, key=lambda ln: ln[1])
+
+        first_period = [(1, date(2026, 1, 15)), (2, date(2026, 2, 15)), (3, date(2026, 3, 15))]
+        assert drafted() == first_period
+        rule = "new_rental_period_requires_a_new_swo"
+        assert holds() == {"2026-06": rule, "2026-07": rule}
+
+        order = orders.get_order(order.id)
+        order.record_swo(date(2026, 6, 1), order.ordering_npi)
+        orders.save(order)
+        claims.catch_up_all()
+        rule = "new_rental_period_documents_medical_necessity"
+        assert holds() == {"2026-06": rule, "2026-07": rule}
+        assert drafted() == first_period
+
+        order = orders.get_order(order.id)
+        order.record_new_rental_period_documents(date(2026, 5, 30), date(2026, 6, 1))
+        orders.save(order)
+        claims.catch_up_all()
+        assert holds() == {"2026-06": None, "2026-07": None}
+        assert drafted() == [*first_period, (1, back), (2, date(2026, 7, 14))]
+        claims.catch_up_all()
+        assert len(drafted()) == 5  # each month once
 
 
 def test_a_redelivery_within_60_days_continues_the_count_without_a_new_swo():

@@ -159,7 +159,7 @@ def record_documents(
     aries: AriesDep,
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
-    """Give any of the four documents; all of them are recorded or none (a refused one, e.g.
+    """Give any of the documents; all of them are recorded or none (a refused one, e.g.
     an SWO dated before the order, refuses the request)."""
     result = aries.orders.record_documents(
         order_id,
@@ -169,6 +169,10 @@ def record_documents(
         face_to_face_on=body.face_to_face.encounter_on if body.face_to_face else None,
         abn_signed_on=body.abn.signed_on if body.abn else None,
         abn_decision=body.abn.decision if body.abn else "signed",
+        new_period_documents=(
+            (body.new_rental_period.medical_necessity_on, body.new_rental_period.statement_on)
+            if body.new_rental_period else None
+        ),
         expected_version=expected_version,
     )
     return command_response(result)
@@ -309,8 +313,10 @@ def redeliver(
     expected_version: ExpectedVersion,
 ) -> JSONResponse:
     """Back within 60 days after the rental month in which use ceased, the count goes on; later,
-    a new rental period starts at month 1 and needs an SWO signed after the pickup (409
-    `new_rental_period_requires_a_new_swo`)."""
+    a new rental period starts at month 1. Its months are billed once a new SWO and the
+    `new_rental_period` documents, made after the pickup, are recorded (`/documents`); until
+    then each is a billing hold naming the rule (`new_rental_period_requires_a_new_swo`,
+    `new_rental_period_documents_medical_necessity`)."""
     result = aries.orders.redeliver(
         order_id,
         delivered_on=body.delivered_on,

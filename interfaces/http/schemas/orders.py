@@ -147,6 +147,19 @@ class AbnIn(_Request):
     )
 
 
+class NewRentalPeriodIn(_Request):
+    """42 CFR 414.230(d)(2)-(3), for equipment back after a break of more than 60 days: the
+    new SWO goes in `swo`."""
+
+    medical_necessity_on: IsoDate = Field(
+        ..., description="the day the new medical necessity documentation was made"
+    )
+    statement_on: IsoDate = Field(
+        ..., description="the day of the statement of why use was interrupted and the need in"
+        " the prior episode ended"
+    )
+
+
 class DocumentsRequest(_Request):
     """The documents now on file; each one given is recorded, all or none."""
 
@@ -158,6 +171,9 @@ class DocumentsRequest(_Request):
         None, description="face-to-face encounter (required-list items)"
     )
     abn: AbnIn | None = Field(None, description="Advance Beneficiary Notice and its outcome")
+    new_rental_period: NewRentalPeriodIn | None = Field(
+        None, description="a new rental period's documents, besides its new SWO"
+    )
 
     model_config = ConfigDict(
         extra="forbid",
@@ -174,8 +190,10 @@ class DocumentsRequest(_Request):
 
     @model_validator(mode="after")
     def _names_a_document(self) -> DocumentsRequest:
-        if not any((self.swo, self.wopd, self.face_to_face, self.abn)):
-            raise ValueError("give at least one of swo, wopd, face_to_face, abn")
+        if not any((self.swo, self.wopd, self.face_to_face, self.abn, self.new_rental_period)):
+            raise ValueError(
+                "give at least one of swo, wopd, face_to_face, abn, new_rental_period"
+            )
         return self
 
 
