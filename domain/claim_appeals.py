@@ -86,8 +86,11 @@ def determination_is_appealable(carcs: Iterable[str]) -> None:
 
 
 @billing_rule(
-    "42 CFR 405.942 (a redetermination is requested within 120 days of receipt of the"
-    " initial determination); CMS Pub. 100-04 ch. 29 s. 310",
+    "42 CFR 405.942(a) (a redetermination is requested within 120 calendar days of receipt"
+    " of the notice of initial determination, receipt presumed 5 days after the notice's"
+    " date; checked against the CFR text; this rule counts from the remittance's date, so it"
+    " closes 5 days early); CMS Pub. 100-04 ch. 29 s. 310 (redetermination: 310.1 filing,"
+    " 310.2 time limit, as listed in transmittal 1762)",
     "tests/unit/test_claim_rules.py::test_redetermination_filed_within_120_days_of_remittance",
     "tests/unit/test_claim_rules.py::test_redetermination_is_requested_once",
 )
@@ -110,8 +113,10 @@ def redetermination_may_be_filed(
 
 
 @billing_rule(
-    "42 CFR 405.962 (a reconsideration is requested within 180 days of receipt of the"
-    " redetermination); CMS Pub. 100-04 ch. 29 s. 320",
+    "42 CFR 405.962(a) (a reconsideration is requested within 180 calendar days of receipt"
+    " of the notice of redetermination, receipt presumed 5 days after the notice's date;"
+    " checked against the CFR text; this rule counts from the decision's date, so it closes 5"
+    " days early); CMS Pub. 100-04 ch. 29 s. 320 (not verified against the source text)",
     "tests/unit/test_claim_rules.py::test_reconsideration_filed_within_180_days_of_redetermination",
     "tests/unit/test_claim_rules.py::test_reconsideration_follows_unfavourable_redetermination",
 )

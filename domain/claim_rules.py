@@ -130,9 +130,10 @@ def line_modifier_failures(lines: Sequence[ClaimLine]) -> list[tuple[str, str]]:
 
 
 @billing_rule(
-    "45 CFR 162.406 (the NPI: ten digits, the last a check digit computed with the Luhn"
-    " formula over the prefix 80840); X12 005010X222A1 TR3 loop 2420E NM109 (ordering"
-    " provider)",
+    "45 CFR 162.406(a) (the NPI is a 10-position numeric identifier with a check digit in"
+    " the 10th position; checked against the CFR text); CMS 'Requirements for NPI Check"
+    " Digit' (the Luhn formula, computed as if prefixed by 80840; read in a quotation, not in"
+    " the CMS document itself); X12 005010X222A1 TR3 loop 2420E NM109 (ordering provider)",
     "tests/unit/test_claim_rules.py::test_npi_passes_luhn_check",
 )
 def ordering_npi_is_valid(npi: str) -> list[str]:
@@ -322,7 +323,8 @@ def interchange_control_number(value: object) -> str:
 
 @billing_rule(
     "42 CFR 410.38 (the written order before the claim); CMS Pub. 100-08 ch. 4 s. 4.26.1"
-    " (the delivery date on the proof of delivery is the date of service)",
+    " (section number not verified against the source text) and Noridian JD DME 'Proof of"
+    " Delivery' (the date of delivery is the date of service)",
     "tests/unit/test_claim_rules.py::test_claim_cannot_be_drafted_before_delivery_and_swo",
 )
 def claim_requires_delivery_and_swo(swo_on_file: object, pod_on_file: object) -> None:

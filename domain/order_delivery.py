@@ -28,6 +28,10 @@ from domain.order_values import (
 from domain.required_list import on_required_list
 from domain.rules import add_months, billing_rule, calendar_date, present_text, rule
 
+# The Program Integrity Manual's proof-of-delivery section, as cited before; its text was not
+# read here: the rules citing it were checked against Noridian JD DME's "Proof of Delivery".
+PIM_POD = "CMS Pub. 100-08 ch. 4 s. 4.26.1 (section number not verified against the source text)"
+
 
 @rule()
 def order_is_delivered_only_once(stage: OrderStatus) -> str | None:
@@ -49,17 +53,18 @@ def delivery_is_not_before_order_date(order_date: date, delivered_on: date) -> s
 
 
 @billing_rule(
-    "CMS Pub. 100-08 ch. 4 s. 4.26.1 (the date the beneficiary or designee signs for the"
-    " item is the date of service); Noridian JD DME 'Proof of Delivery'",
+    f"{PIM_POD}; Noridian JD DME 'Proof of Delivery' (checked: 'as a general Medicare rule,"
+    " the date of service shall be the date of delivery'; for direct delivery the date the"
+    " beneficiary or designee signs for the item)",
     "tests/unit/test_order_rules.py::test_delivery_is_not_in_the_future",
 )
 @rule()
 def delivery_is_not_in_the_future(delivered_on: date, today: date | None) -> str | None:
     """The delivery date is the date the patient or designee signed for the item, which is
-    the date of service (Program Integrity Manual, Pub 100-08 ch.4 §4.26.1; Noridian JD DME
-    "Proof of Delivery"): a date after today cannot have been signed. `today` is the
-    supplier's calendar date (its time zone, `ARIES_SUPPLIER_TIMEZONE`); None when the caller
-    has no clock (domain tests), which the application never passes."""
+    the date of service (Noridian JD DME "Proof of Delivery"; the Program Integrity Manual's
+    section, Pub 100-08 ch.4 §4.26.1, was not read here): a date after today cannot have been
+    signed. `today` is the supplier's calendar date (its time zone, `ARIES_SUPPLIER_TIMEZONE`);
+    None when the caller has no clock (domain tests), which the application never passes."""
     if today is not None and delivered_on > today:
         return f"delivery on {delivered_on} is after today, {today}"
     return None
@@ -179,9 +184,9 @@ def face_to_face_is_within_six_months_before_the_wopd(
 
 
 @billing_rule(
-    "CMS Pub. 100-08 ch. 4 s. 4.26.1 (direct delivery: the proof of delivery is signed"
-    " and dated by the beneficiary or designee on delivery, and that date is the date of"
-    " service)",
+    f"{PIM_POD}; Noridian JD DME 'Proof of Delivery' (direct delivery: the proof of"
+    " delivery is signed and dated by the beneficiary or designee on delivery, and that date"
+    " is the date of service)",
     "tests/unit/test_order_rules.py::test_proof_of_delivery_is_signed_on_delivery_date",
 )
 @rule()
@@ -195,8 +200,9 @@ def proof_of_delivery_is_signed_on_delivery_date(
 
 
 @billing_rule(
-    "CMS Pub. 100-08 ch. 4 s. 4.26.1 (the supplier, its employees and anyone with a"
-    " financial interest in the delivery may not sign as the designee)",
+    f"{PIM_POD}; Noridian JD DME 'Proof of Delivery' (checked: suppliers, their employees"
+    " and anyone else with a financial interest in the delivery may not sign and accept the"
+    " item for the beneficiary)",
     "tests/unit/test_order_rules.py::test_supplier_may_not_sign_proof_of_delivery",
 )
 @rule()
@@ -206,8 +212,8 @@ def supplier_may_not_sign_proof_of_delivery(pod: ProofOfDelivery) -> str | None:
 
 
 @billing_rule(
-    "CMS Pub. 100-08 ch. 4 s. 4.26.1 (a designee's signature states the designee's"
-    " relationship to the beneficiary)",
+    f"{PIM_POD}; Noridian JD DME 'Proof of Delivery' (checked: the designee's relationship"
+    " to the beneficiary is noted on the delivery slip)",
     "tests/unit/test_order_rules.py::test_designee_signature_states_relationship",
 )
 @rule()
@@ -234,8 +240,9 @@ def serial_numbers_only_for_serialized_lines(
 
 
 @billing_rule(
-    "CMS Pub. 100-08 ch. 4 s. 4.26.1 (the proof of delivery describes the item delivered:"
-    " brand name, serial number)",
+    f"{PIM_POD}; Noridian JD DME 'Proof of Delivery' (checked: the proof of delivery"
+    " describes the item delivered, by narrative, HCPCS code or its long description, or"
+    " brand name/model number; the serial number was not verified against the source text)",
     "tests/unit/test_order_rules.py::test_serialized_lines_record_one_serial_per_unit",
 )
 @rule()

@@ -176,8 +176,10 @@ def billing_value(billing: Any) -> str:
 
 @billing_rule(
     "42 CFR 414.229 (capped rental items are paid on a monthly rental basis); 42 CFR"
-    " 414.226 (oxygen equipment is paid monthly); DME MAC PAP supplies policy article"
-    " A52467 (supplies are purchased)",
+    " 414.226 (oxygen equipment is paid monthly); DME MAC policy article A52467, Positive"
+    " Airway Pressure (PAP) Devices for the Treatment of Obstructive Sleep Apnea (the"
+    " article's identity checked; that it has PAP supplies purchased was not verified against"
+    " the source text)",
     "tests/unit/test_pricing.py::test_capped_rental_items_are_rented",
     "tests/unit/test_pricing.py::test_supplies_are_purchased_new",
 )

@@ -81,8 +81,10 @@ class RentalMonthSlot:
     "42 CFR 414.230(c)-(d) (temporary interruption: not longer than 60 consecutive days plus the"
     " days remaining in the rental month in which use ceases; a longer one begins a new rental"
     " period with a new prescription, new medical necessity documentation and a statement why"
-    " need ended); CMS Pub. 100-04 ch. 20 s. 30.5.4 (the rental month, not the calendar month;"
-    " a new date of service when use resumes); Noridian JD DME 'New Capped Rental Period'",
+    " need ended; checked against the CFR text); CMS Pub. 100-04 ch. 20 s. 30.5.4, 'Payments"
+    " for Capped Rental Items During a Period of Continuous Use' (the rental month, not the"
+    " calendar month; a new date of service when use resumes; checked against a copy of the"
+    " section's text); Noridian JD DME 'New Capped Rental Period'",
     "tests/unit/test_rental_periods.py::test_a_return_within_60_days_after_the_month_continues_the_count",
     "tests/unit/test_rental_periods.py::test_a_return_more_than_60_days_after_the_month_starts_a_new_period",
 )
@@ -97,7 +99,8 @@ def starts_a_new_rental_period(month_in_which_use_ceased: RentalMonthSlot, back_
 @billing_rule(
     "CMS Pub. 100-04 ch. 20 s. 30.5.4 (no rental payment while use is interrupted beyond the"
     " rental month; a new date of service when use resumes; unpaid months of interruption do not"
-    " count toward the cap; example of a patient institutionalized for 45 days); 42 CFR"
+    " count toward the cap; example of a patient institutionalized for 45 days; checked against"
+    " a copy of the section's text); 42 CFR"
     " 410.38(a)-(b) and Pub. 100-02 ch. 15 s. 110.1 (a hospital or SNF is not a home for Part B"
     " DME); Noridian JD DME 'New Capped Rental Period' (a hospital or nursing facility stay does"
     " not start a new capped rental period)",
