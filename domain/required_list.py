@@ -5,6 +5,8 @@ the 6 months before its written order, and that written order before delivery (4
 410.38(c)); items off the list need their standard written order only before the claim.
 
 The list changes by notice: each code is listed from a date, and the date of service decides.
+The file is not the whole list: it holds the codes whose listing a CMS or DME MAC page states
+(its header says which are known to be missing); a code not in it is treated as not listed.
 """
 
 from __future__ import annotations

@@ -35,3 +35,12 @@ def test_a_code_is_on_the_list_from_the_date_it_was_listed():
     assert not on_required_list("E0466", date(2026, 10, 27))
     assert on_required_list("E0466", date(2026, 10, 28))
     assert on_required_list("e0466")
+
+
+def test_the_ten_orthoses_of_88_fr_2546_are_listed_from_17_april_2023():
+    orthoses = ("L0631", "L0637", "L1843", "L1932", "L1940", "L1951", "L1960", "L1970",
+                "L2005", "L2036")
+    for code in orthoses:
+        assert not on_required_list(code, date(2023, 4, 16)), code
+        assert on_required_list(code, date(2023, 4, 17)), code
+        assert "88 FR 2546" in required_list()[code].source
