@@ -148,15 +148,19 @@ class OrderQueries:
         return self._stays
 
     def check_rental_period_documented(self, period: int) -> None:
-        """Raise the 42 CFR 414.230(d) rule that keeps rental period `period`'s months from
-        being billed (a new SWO, new medical necessity documentation and the statement of why
-        the need ended, all after the pickup that ended the period before); period 1 passes."""
-        periods.check_new_period_documented(
-            period,
-            periods.new_period_pickups(self._possessions, self._stays),
+        """Raise the rule that keeps rental period `period`'s months from being billed: 42 CFR
+        414.230(d)'s new SWO, new medical necessity documentation and statement of why the need
+        ended, made after the pickup that ended the period before, and for an item on the
+        Required List a new WOPD with its face-to-face encounter; period 1 passes."""
+        facts = periods.NewPeriodFacts(
             self.swo_signed_on,
             self._new_period_documents,
+            [line.hcpcs for line in self.lines if line.billing is LineBilling.RENTAL],
+            self.wopd_signed_on,
+            self.face_to_face_on,
         )
+        breaks = periods.new_period_breaks(self._possessions, self._stays)
+        periods.check_new_period_documented(period, breaks, facts)
 
     @property
     def inpatient_since(self) -> date | None:

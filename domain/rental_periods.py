@@ -30,6 +30,7 @@ from datetime import date, timedelta
 from enum import Enum, nonmember
 
 from domain.errors import InvalidValue
+from domain.required_list import on_required_list
 from domain.rules import add_months, billing_rule, calendar_date, rule
 
 # 42 CFR 414.230(c)(2): an interruption of up to 60 consecutive days plus the days remaining in
@@ -287,12 +288,21 @@ class NewPeriodDocuments:
     statement_on: date
 
 
-def new_period_pickups(
+@dataclass(frozen=True)
+class PeriodBreak:
+    """The break before a new rental period: the pickup that ended the one before, and the
+    redelivery that began it."""
+
+    picked_up_on: date
+    back_on: date
+
+
+def new_period_breaks(
     possessions: Sequence[Possession], stays: Sequence[InstitutionalStay]
-) -> dict[int, date]:
-    """For each rental period after the first, the pickup that ended the one before it (the
-    periods numbered as `rental_month_slots` numbers them)."""
-    pickups: dict[int, date] = {}
+) -> dict[int, PeriodBreak]:
+    """For each rental period after the first, the break before it (the periods numbered as
+    `rental_month_slots` numbers them)."""
+    breaks: dict[int, PeriodBreak] = {}
     period = 1
     for index in range(1, len(possessions)):
         before = possessions[:index]
@@ -302,8 +312,8 @@ def new_period_pickups(
             period += 1
             picked_up_on = before[-1].picked_up_on
             assert picked_up_on is not None  # every possession but the last was picked up
-            pickups[period] = picked_up_on
-    return pickups
+            breaks[period] = PeriodBreak(picked_up_on, back_on)
+    return breaks
 
 
 @billing_rule(
@@ -351,18 +361,63 @@ def new_rental_period_documents_medical_necessity(
     )
 
 
+@billing_rule(
+    "42 CFR 410.38(c)(8) (the Required Face-to-Face Encounter and Written Order Prior to"
+    " Delivery List); Noridian JD DME 'Face-to-Face and WOPD CMS Required List HCPCS Code Lookup"
+    " Tool' (checked: a qualifying face-to-face encounter is required each time a new"
+    " order/prescription for an item on the Required List is ordered; the WOPD is a complete"
+    " SWO communicated before delivery, within six months after the encounter)",
+    "tests/unit/test_rental_periods.py::test_a_new_period_of_a_required_list_item_needs_a_new_wopd_and_face_to_face",
+)
+@rule()
+def new_rental_period_of_a_listed_item_needs_a_new_wopd_and_face_to_face(
+    listed: bool, gap: PeriodBreak, wopd_signed_on: date | None, face_to_face_on: date | None
+) -> str | None:
+    """A new rental period of an item on the Required List is a new order: its months are
+    billed once a WOPD signed after the pickup and by the redelivery is on file, with a
+    face-to-face encounter in the 6 months before that WOPD."""
+    if not listed:
+        return None
+    if wopd_signed_on is None or not gap.picked_up_on < wopd_signed_on <= gap.back_on:
+        return (
+            "an item on the Required List starts a new rental period: it needs a new WOPD signed"
+            f" after the pickup on {gap.picked_up_on} and by the redelivery on {gap.back_on}"
+        )
+    earliest = add_months(wopd_signed_on, -6)
+    if face_to_face_on is None or not earliest <= face_to_face_on <= wopd_signed_on:
+        return (
+            "an item on the Required List starts a new rental period: it needs a face-to-face"
+            f" encounter in the 6 months before the new WOPD of {wopd_signed_on}"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class NewPeriodFacts:
+    """What an order has on file that a new rental period's months are checked against."""
+
+    swo_signed_on: date | None
+    documents: Sequence[NewPeriodDocuments]
+    codes: Sequence[str]  # the order's rental lines' HCPCS codes
+    wopd_signed_on: date | None
+    face_to_face_on: date | None
+
+
 def check_new_period_documented(
-    period: int,
-    pickups: dict[int, date],
-    swo_signed_on: date | None,
-    documents: Sequence[NewPeriodDocuments],
+    period: int, breaks: dict[int, PeriodBreak], facts: NewPeriodFacts
 ) -> None:
-    """Raise the first 414.230(d) rule a month of `period` fails (period 1 needs none)."""
-    picked_up_on = pickups.get(period)
-    if picked_up_on is None:
+    """Raise the first rule a month of `period` fails (period 1 needs nothing more)."""
+    gap = breaks.get(period)
+    if gap is None:
         return
-    new_rental_period_requires_a_new_swo(picked_up_on, swo_signed_on)
-    new_rental_period_documents_medical_necessity(picked_up_on, documents)
+    new_rental_period_requires_a_new_swo(gap.picked_up_on, facts.swo_signed_on)
+    new_rental_period_documents_medical_necessity(gap.picked_up_on, facts.documents)
+    new_rental_period_of_a_listed_item_needs_a_new_wopd_and_face_to_face(
+        any(on_required_list(code, gap.back_on) for code in facts.codes),
+        gap,
+        facts.wopd_signed_on,
+        facts.face_to_face_on,
+    )
 
 
 @rule()

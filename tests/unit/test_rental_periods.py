@@ -21,9 +21,10 @@ from domain.order import Order
 from domain.rental_periods import (
     InpatientSetting,
     InstitutionalStay,
+    PeriodBreak,
     Possession,
     RentalMonthSlot,
-    new_period_pickups,
+    new_period_breaks,
     rental_month_slots,
     slots_due,
     starts_a_new_rental_period,
@@ -229,8 +230,8 @@ def test_a_redelivery_after_a_long_break_starts_month_1_of_a_new_period():
     order, back = _back_after_a_long_break()
     opened = order.open_due_rental_months(back)
     assert [(m.period, m.month_number, m.from_date) for m in opened] == [(2, 1, back)]
-    assert new_period_pickups(order.possessions, order.institutional_stays) == {
-        2: date(2026, 3, 25)
+    assert new_period_breaks(order.possessions, order.institutional_stays) == {
+        2: PeriodBreak(date(2026, 3, 25), back)
     }
 
 
@@ -248,6 +249,37 @@ def test_a_new_period_needs_414_230_d_documents_made_after_the_pickup():
         order.record_new_rental_period_documents(date(2026, 3, 25), date(2026, 6, 1))
     assert refused.value.rule == "new_period_documents_follow_a_pickup"
     order.record_new_rental_period_documents(date(2026, 5, 30), date(2026, 6, 1))
+    order.check_rental_period_documented(2)
+
+
+def test_a_new_period_of_a_required_list_item_needs_a_new_wopd_and_face_to_face():
+    """A power wheelchair back after a long break is a new order for an item on the Required
+    List: besides 414.230(d)'s documents, a WOPD signed after the pickup and by the
+    redelivery, with a face-to-face encounter in the 6 months before it."""
+    delivered = date(2026, 1, 15)
+    order = make_ready(place("K0856"), delivered)  # WOPD and face-to-face on 15 January
+    order.record_swo(delivered, order.ordering_npi)
+    order.deliver(delivered, pod_for(order, delivered), today=delivered)
+    order.open_due_rental_months(date(2026, 3, 15))
+    order.pick_up(date(2026, 3, 25), "no longer needed")
+    back = date(2026, 6, 14)
+    order.redeliver(back, pod_for(order, back), today=back)
+    order.record_swo(date(2026, 6, 1), order.ordering_npi)
+    order.record_new_rental_period_documents(date(2026, 5, 30), date(2026, 6, 1))
+    rule = "new_rental_period_of_a_listed_item_needs_a_new_wopd_and_face_to_face"
+    with pytest.raises(RuleViolated) as refused:  # the first episode's WOPD is not new
+        order.check_rental_period_documented(2)
+    assert refused.value.rule == rule
+    order.record_wopd(date(2026, 6, 20))  # after the redelivery: not a WOPD
+    with pytest.raises(RuleViolated) as refused:
+        order.check_rental_period_documented(2)
+    assert refused.value.rule == rule
+    order.record_wopd(date(2026, 6, 10))
+    order.record_face_to_face(date(2025, 12, 9))  # more than 6 months before the WOPD
+    with pytest.raises(RuleViolated) as refused:
+        order.check_rental_period_documented(2)
+    assert "face-to-face" in refused.value.message
+    order.record_face_to_face(date(2026, 6, 5))
     order.check_rental_period_documented(2)
 
 

@@ -316,7 +316,8 @@ def redeliver(
     a new rental period starts at month 1. Its months are billed once a new SWO and the
     `new_rental_period` documents, made after the pickup, are recorded (`/documents`); until
     then each is a billing hold naming the rule (`new_rental_period_requires_a_new_swo`,
-    `new_rental_period_documents_medical_necessity`)."""
+    `new_rental_period_documents_medical_necessity`, and for an item on the Required List
+    `new_rental_period_of_a_listed_item_needs_a_new_wopd_and_face_to_face`)."""
     result = aries.orders.redeliver(
         order_id,
         delivered_on=body.delivered_on,
