@@ -31,13 +31,13 @@ from interfaces.http.reads import (
     next_cursor,
     wait_for_read_model,
 )
+from interfaces.http.schemas.order_documents import DocumentsRequest
 from interfaces.http.schemas.orders import (
     AdherenceRequest,
     CancelRequest,
     CoverageVerificationRequest,
     DeliveryRequest,
     DischargeRequest,
-    DocumentsRequest,
     HoldRequest,
     InstitutionalStayRequest,
     OrderDetail,
