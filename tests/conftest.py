@@ -26,10 +26,10 @@ from tests.servers import (
     server_urls,
 )
 
-# Every composition root a test builds holds connections for six event-store applications and
-# the read engine; with production pool sizes a session would need more than PostgreSQL's default
-# 100 connections. Tests run few requests at once.
-SMALL_POOLS = {"db_pool_size": 1, "db_max_overflow": 4, "read_pool_size": 2}
+# Every composition root a test builds holds an event-store pool (one for its six applications,
+# application/shared_pool.py) and the read engine's; with production pool sizes a session would
+# need more than PostgreSQL's default 100 connections. Tests run few requests at once.
+SMALL_POOLS = {"db_pool_size": 1, "db_max_overflow": 8, "read_pool_size": 2}
 
 settings.register_profile(
     "aries", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
