@@ -105,7 +105,8 @@ def postgres_env(
     sealing = {AUDIT_SIGNING_KEY: audit_signing_key} if audit_signing_key else {}
     return {
         **sealing,
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        # One pool per process for all the families (application/shared_pool.py).
+        "PERSISTENCE_MODULE": "application.shared_pool:SharedPoolFactory",
         "CREATE_TABLE": "no",
         "POSTGRES_DBNAME": str(params.get("dbname") or "postgres"),
         "POSTGRES_HOST": str(params.get("host") or "127.0.0.1"),

@@ -178,12 +178,30 @@ class IdentityApplication(AriesApplication):
                                   "password reset")
 
     def change_role(
-        self, user_id: UUID, role: Role | str, expected_version: int | None = None
+        self,
+        user_id: UUID,
+        role: Role | str,
+        expected_version: int | None = None,
+        *,
+        by: UUID | None = None,
     ) -> CommandResult:
+        """`by`: the user who asks. Nobody changes their own role: an admin who demoted
+        themselves could leave the tenant with no admin (another admin, or an operator with
+        `aries users role`, does it)."""
+        if by == user_id:
+            raise RuleViolated("users_do_not_change_their_own_role",
+                               "another admin changes your role")
         return self._change(user_id, expected_version, lambda u: u.change_role(role),
                             ends_sessions="role changed")
 
-    def deactivate_user(self, user_id: UUID, expected_version: int | None = None) -> CommandResult:
+    def deactivate_user(
+        self, user_id: UUID, expected_version: int | None = None, *, by: UUID | None = None
+    ) -> CommandResult:
+        """`by`: the user who asks. Nobody deactivates themselves, for the same reason as
+        `change_role`: the last admin would lock the tenant out of its administration."""
+        if by == user_id:
+            raise RuleViolated("users_do_not_deactivate_themselves",
+                               "another admin deactivates your account")
         return self._change(user_id, expected_version, User.deactivate,
                             ends_sessions="deactivated")
 

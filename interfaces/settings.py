@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="address the API binds to")
     port: int = Field(8000, description="port the API binds to")
 
-    db_pool_size: int = Field(8, ge=1, description="event-store connections per application")
+    db_pool_size: int = Field(8, ge=1, description="event-store connections per process")
     db_max_overflow: int = Field(8, ge=0, description="extra connections under burst")
     read_pool_size: int = Field(10, ge=1, description="read-model (SQLAlchemy) connections")
     connect_timeout_seconds: int = Field(

@@ -26,10 +26,10 @@ from tests.servers import (
     server_urls,
 )
 
-# Every composition root a test builds holds connections for six event-store applications and
-# the read engine; with production pool sizes a session would need more than PostgreSQL's default
-# 100 connections. Tests run few requests at once.
-SMALL_POOLS = {"db_pool_size": 1, "db_max_overflow": 4, "read_pool_size": 2}
+# Every composition root a test builds holds an event-store pool (one for its six applications,
+# application/shared_pool.py) and the read engine's; with production pool sizes a session would
+# need more than PostgreSQL's default 100 connections. Tests run few requests at once.
+SMALL_POOLS = {"db_pool_size": 1, "db_max_overflow": 8, "read_pool_size": 2}
 
 settings.register_profile(
     "aries", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
@@ -44,8 +44,8 @@ MARKED_LEVELS = ("integration", "e2e")  # `-m` selects by them: a module without
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every module in tests/integration and tests/e2e carries its level's marker. Under
-    pytest-xdist (`make test`: `-n 2 --dist loadgroup`) the e2e tests run in one process: the
-    running product they share (tests/e2e/conftest.py) starts once, not once per process."""
+    pytest-xdist (`-n 2 --dist loadgroup`) the e2e tests run in one process: the running product
+    they share (tests/e2e/conftest.py) starts once, not once per process."""
     for item in items:
         level = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
         if level in MARKED_LEVELS and item.get_closest_marker(level) is None:
@@ -54,6 +54,45 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             )
         if level == "e2e":
             item.add_marker(pytest.mark.xdist_group("e2e"))
+
+
+# The product's own Redis key prefix. A test that runs the CLI or a server against the machine's
+# Redis gives it a namespace of its own (`redis_prefix`); a key left under this prefix means one
+# did not, and the machine's Redis keeps it after the run.
+PRODUCT_PREFIX = Settings.model_fields["redis_key_prefix"].default
+
+
+def _product_keys() -> set[bytes]:
+    import redis
+
+    client = redis.Redis.from_url(os.environ["ARIES_REDIS_URL"])
+    try:
+        return set(client.scan_iter(match=f"{PRODUCT_PREFIX}*", count=1000))
+    finally:
+        client.close()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if os.environ.get("ARIES_REDIS_URL"):
+        session.config.stash[_PRODUCT_KEYS] = _product_keys()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    before = session.config.stash.get(_PRODUCT_KEYS, None)
+    if before is None:
+        return
+    left = sorted(key.decode() for key in _product_keys() - before)
+    if left:
+        writer = session.config.get_terminal_writer()
+        writer.line()
+        writer.line(
+            f"tests left keys under the product's Redis prefix {PRODUCT_PREFIX!r}: {left}",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_PRODUCT_KEYS = pytest.StashKey[set[bytes]]()
 
 
 def eventually(

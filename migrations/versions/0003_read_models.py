@@ -37,6 +37,9 @@ def upgrade() -> None:
             IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'aries_analyst') THEN
                 CREATE ROLE aries_analyst NOLOGIN;
             END IF;
+        -- Roles belong to the cluster: two databases migrated at once (test processes) race
+        -- to create it, and the loser finds it made.
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
         END $$;
         """
     )

@@ -182,6 +182,25 @@ def test_another_tenants_user_is_not_found(api, tenant):
     assert response.status_code == 404
 
 
+def test_an_admin_neither_deactivates_nor_demotes_themselves(api, tenant):
+    """A tenant whose only admin did either would have nobody left to manage its users."""
+    name, admin_id = new_user(api, Role.ADMIN, tenant)
+    admin = bearer_of(login(api, name))
+    version = api.get(f"/v1/users/{admin_id}", headers=admin).headers["etag"]
+
+    demoted = api.put(f"/v1/users/{admin_id}/role", json={"role": "biller"}, headers=admin)
+    deactivated = api.post(f"/v1/users/{admin_id}/deactivation", headers=admin)
+
+    assert (demoted.status_code, demoted.headers["content-type"]) == (409, PROBLEM)
+    assert demoted.json()["rule"] == "users_do_not_change_their_own_role"
+    assert (deactivated.status_code, deactivated.headers["content-type"]) == (409, PROBLEM)
+    assert deactivated.json()["rule"] == "users_do_not_deactivate_themselves"
+    assert api.get(f"/v1/users/{admin_id}", headers=admin).headers["etag"] == version
+    assert me(api, admin).json()["role"] == "admin"
+    other = headers_for(api, Role.ADMIN, tenant)  # another admin still may
+    assert api.post(f"/v1/users/{admin_id}/deactivation", headers=other).status_code == 200
+
+
 # --- finding: no MFA ---------------------------------------------------------------------
 
 

@@ -348,11 +348,14 @@ def test_a_chain_cut_back_behind_its_checkpoint_is_found(store):
     assert not checks["patients_events"].in_chain
 
 
-def test_aries_audit_verify_exits_non_zero_on_a_broken_chain(store, redis_url, monkeypatch):
+def test_aries_audit_verify_exits_non_zero_on_a_broken_chain(
+    store, redis_url, monkeypatch, redis_prefix
+):
     aries, url = store
     _patients(aries)
     monkeypatch.setenv("ARIES_DATABASE_URL", url)
     monkeypatch.setenv("ARIES_REDIS_URL", redis_url)
+    monkeypatch.setenv("ARIES_REDIS_KEY_PREFIX", redis_prefix)
     runner = CliRunner()
     assert runner.invoke(cli, ["audit", "verify"]).exit_code == 0
 

@@ -151,12 +151,13 @@ def test_a_time_range_bundle_verifies(store, tmp_path):
 
 
 def test_the_cli_exports_records_the_disclosure_and_verifies_the_bundle(
-    store, redis_url, tmp_path, monkeypatch
+    store, redis_url, tmp_path, monkeypatch, redis_prefix
 ):
     aries, url = store
     patient_id = _patient(aries, "Adeyemi")
     monkeypatch.setenv("ARIES_DATABASE_URL", url)
     monkeypatch.setenv("ARIES_REDIS_URL", redis_url)
+    monkeypatch.setenv("ARIES_REDIS_KEY_PREFIX", redis_prefix)
     monkeypatch.setenv("ARIES_AUDIT_HMAC_KEY", KEY.decode())
     runner = CliRunner()
     out = tmp_path / "cli.zip"
@@ -181,7 +182,7 @@ def test_the_cli_exports_records_the_disclosure_and_verifies_the_bundle(
 
 
 def test_a_patients_cli_bundle_holds_their_orders_and_claims(
-    store, redis_url, tmp_path, monkeypatch
+    store, redis_url, tmp_path, monkeypatch, redis_prefix
 ):
     aries, url = store
     with bound_context(tenant_id="t-export"):
@@ -193,6 +194,7 @@ def test_a_patients_cli_bundle_holds_their_orders_and_claims(
         claim_ids = patient_aggregates(conn, delivered.patient_id)["claims"]
     monkeypatch.setenv("ARIES_DATABASE_URL", url)
     monkeypatch.setenv("ARIES_REDIS_URL", redis_url)
+    monkeypatch.setenv("ARIES_REDIS_KEY_PREFIX", redis_prefix)
     out = tmp_path / "record.zip"
 
     exported = CliRunner().invoke(

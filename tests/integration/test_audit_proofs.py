@@ -48,7 +48,7 @@ def _seq_of(url: str, patient_id: uuid.UUID) -> int:
 
 
 def test_one_events_inclusion_proof_verifies_offline_with_only_the_checkpoint(
-    store, redis_url, monkeypatch, tmp_path
+    store, redis_url, monkeypatch, redis_prefix, tmp_path
 ):
     aries, url = store
     _patients(aries, 5)
@@ -56,6 +56,7 @@ def test_one_events_inclusion_proof_verifies_offline_with_only_the_checkpoint(
     _patients(aries, 6)
     monkeypatch.setenv("ARIES_DATABASE_URL", url)
     monkeypatch.setenv("ARIES_REDIS_URL", redis_url)
+    monkeypatch.setenv("ARIES_REDIS_KEY_PREFIX", redis_prefix)
     monkeypatch.setenv("ARIES_AUDIT_HMAC_KEY", KEY)
     monkeypatch.setenv("ARIES_AUDIT_WITNESS_DIR", str(tmp_path / "witness"))
     runner = CliRunner()
@@ -147,12 +148,13 @@ def test_checkpoints_are_taken_when_due_and_appended_to_the_witness(store, tmp_p
 
 
 def test_verify_finds_a_store_cut_back_with_its_checkpoints_by_the_witness(
-    store, redis_url, monkeypatch, tmp_path
+    store, redis_url, monkeypatch, redis_prefix, tmp_path
 ):
     aries, url = store
     _patients(aries, 3)
     monkeypatch.setenv("ARIES_DATABASE_URL", url)
     monkeypatch.setenv("ARIES_REDIS_URL", redis_url)
+    monkeypatch.setenv("ARIES_REDIS_KEY_PREFIX", redis_prefix)
     monkeypatch.setenv("ARIES_AUDIT_HMAC_KEY", KEY)
     monkeypatch.setenv("ARIES_AUDIT_WITNESS_DIR", str(tmp_path))
     runner = CliRunner()

@@ -122,12 +122,15 @@ def test_a_delivery_after_the_suppliers_today_is_refused(aries):
     assert aries.orders.get_order(order_id).delivered_on is None
 
 
-def test_the_billing_run_command_drafts_the_months_due(aries, database_url, redis_url):
+def test_the_billing_run_command_drafts_the_months_due(
+    aries, database_url, redis_url, redis_prefix
+):
     delivered = delivered_bed_and_walker(aries, date(2026, 5, 7))
 
     done = run_aries(
         "billing", "run", "--as-of", "2026-07-07",
         ARIES_DATABASE_URL=database_url, ARIES_REDIS_URL=redis_url,
+        ARIES_REDIS_KEY_PREFIX=redis_prefix,
     )
 
     assert done.returncode == 0, done.stderr
@@ -136,20 +139,24 @@ def test_the_billing_run_command_drafts_the_months_due(aries, database_url, redi
     assert months == ["2026-05", "2026-06", "2026-07"]
 
 
-def test_the_billing_run_command_refuses_a_date_after_today(aries, database_url, redis_url):
+def test_the_billing_run_command_refuses_a_date_after_today(
+    aries, database_url, redis_url, redis_prefix
+):
     tomorrow = aries.orders.clock.today() + timedelta(days=2)  # whatever the time zone
     done = run_aries(
         "billing", "run", "--as-of", tomorrow.isoformat(), timeout=60,
         ARIES_DATABASE_URL=database_url, ARIES_REDIS_URL=redis_url,
+        ARIES_REDIS_KEY_PREFIX=redis_prefix,
     )
     assert done.returncode == 2
     assert "billing_run_is_not_in_the_future" in done.stdout + done.stderr
 
 
-def test_the_billing_run_command_refuses_a_malformed_date(database_url, redis_url):
+def test_the_billing_run_command_refuses_a_malformed_date(database_url, redis_url, redis_prefix):
     done = run_aries(
         "billing", "run", "--as-of", "07/07/2026", timeout=60,
         ARIES_DATABASE_URL=database_url, ARIES_REDIS_URL=redis_url,
+        ARIES_REDIS_KEY_PREFIX=redis_prefix,
     )
     assert done.returncode == 2
     assert "YYYY-MM-DD" in done.stderr

@@ -37,9 +37,10 @@ def aries(db_url, redis_url):
 
 
 @pytest.fixture(autouse=True)
-def environment(monkeypatch, db_url, redis_url):
+def environment(monkeypatch, redis_prefix, db_url, redis_url):
     monkeypatch.setenv("ARIES_DATABASE_URL", db_url)
     monkeypatch.setenv("ARIES_REDIS_URL", redis_url)
+    monkeypatch.setenv("ARIES_REDIS_KEY_PREFIX", redis_prefix)
     monkeypatch.setenv("ARIES_DB_POOL_SIZE", "1")
 
 

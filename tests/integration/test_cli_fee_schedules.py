@@ -16,9 +16,10 @@ APRIL_2025 = Path(__file__).parents[1] / "fee_schedules" / "DMEPOS25_APR_excerpt
 
 
 @pytest.fixture(autouse=True)
-def environment(monkeypatch, database_url, redis_url):
+def environment(monkeypatch, redis_prefix, database_url, redis_url):
     monkeypatch.setenv("ARIES_DATABASE_URL", database_url)
     monkeypatch.setenv("ARIES_REDIS_URL", redis_url)
+    monkeypatch.setenv("ARIES_REDIS_KEY_PREFIX", redis_prefix)
     monkeypatch.setenv("ARIES_DB_POOL_SIZE", "1")
 
 

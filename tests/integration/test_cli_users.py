@@ -20,9 +20,10 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def environment(monkeypatch, database_url, redis_url):
+def environment(monkeypatch, redis_prefix, database_url, redis_url):
     monkeypatch.setenv("ARIES_DATABASE_URL", database_url)
     monkeypatch.setenv("ARIES_REDIS_URL", redis_url)
+    monkeypatch.setenv("ARIES_REDIS_KEY_PREFIX", redis_prefix)
     monkeypatch.setenv("ARIES_DB_POOL_SIZE", "1")
 
 
@@ -123,9 +124,12 @@ def test_an_unknown_user_exits_1(aries):
     assert result.exit_code == 1 and "no user" in result.output
 
 
-def test_list_shows_the_tenants_users_from_the_event_index(isolated_aries, monkeypatch, redis_url):
+def test_list_shows_the_tenants_users_from_the_event_index(
+    isolated_aries, monkeypatch, redis_prefix, redis_url
+):
     monkeypatch.setenv("ARIES_DATABASE_URL", isolated_aries.settings.database_url)
     monkeypatch.setenv("ARIES_REDIS_URL", redis_url)
+    monkeypatch.setenv("ARIES_REDIS_KEY_PREFIX", redis_prefix)
     isolated_aries.identity.create_user("listed-one", PASSWORD, Role.AUDITOR, "listing")
     isolated_aries.identity.create_user("elsewhere", PASSWORD, Role.AUDITOR, "other-tenant")
     catch_up(isolated_aries, "event_index")

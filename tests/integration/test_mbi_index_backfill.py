@@ -22,9 +22,10 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def environment(monkeypatch, database_url, redis_url):
+def environment(monkeypatch, redis_prefix, database_url, redis_url):
     monkeypatch.setenv("ARIES_DATABASE_URL", database_url)
     monkeypatch.setenv("ARIES_REDIS_URL", redis_url)
+    monkeypatch.setenv("ARIES_REDIS_KEY_PREFIX", redis_prefix)
     monkeypatch.setenv("ARIES_DB_POOL_SIZE", "1")
 
 

@@ -215,10 +215,13 @@ def test_the_dso_is_open_ar_over_average_daily_charges_of_ninety_days(demo):
     assert D(str(found[("All payers", "DSO (days)")])) == (ar / daily).quantize(D("0.1"))
 
 
-def test_the_cli_writes_a_report_file_with_the_read_models_totals(demo, tmp_path, monkeypatch):
+def test_the_cli_writes_a_report_file_with_the_read_models_totals(
+    demo, tmp_path, monkeypatch, redis_prefix
+):
     aries, today = demo
     monkeypatch.setenv("ARIES_DATABASE_URL", aries.settings.database_url)
     monkeypatch.setenv("ARIES_REDIS_URL", aries.settings.redis_url)
+    monkeypatch.setenv("ARIES_REDIS_KEY_PREFIX", redis_prefix)
     monkeypatch.setenv("ARIES_DB_POOL_SIZE", "1")
     out = tmp_path / "aging.xlsx"
 

@@ -44,9 +44,13 @@ _errors = ProblemResponses({
     400: "malformed If-Match or cursor",
     404: "no such user in your tenant",
     409: "a rule refused it (a weak password, a taken username, a deactivated user, a wrong "
-         "code; see `rule`)",
+         "code, your own account; see `rule`)",
     412: "If-Match names another version",
 })
+
+
+def _acting_user(principal: Principal) -> UUID | None:
+    return principal.id if principal.kind == "user" else None
 
 
 def _people_only(principal: Principal) -> None:
@@ -167,14 +171,17 @@ def read_user(
 
 @router.post(
     "/{user_id}/deactivation", operation_id="deactivate_user", response_model=CommandAccepted,
-    responses=_errors(400, 404, 412),
+    responses=_errors(400, 404, 409, 412),
 )
 def deactivate_user(
     user_id: UUID, principal: Allowed("deactivate_user"), aries: AriesDep,
     expected: ExpectedVersion,
 ) -> JSONResponse:
-    """Deactivate a user: they cannot log in, and their sessions end at once."""
-    return command_response(aries.identity.deactivate_user(user_id, expected))
+    """Deactivate a user: they cannot log in, and their sessions end at once. Not yourself
+    (409): so a tenant always keeps an admin."""
+    return command_response(
+        aries.identity.deactivate_user(user_id, expected, by=_acting_user(principal))
+    )
 
 
 @router.put(
@@ -185,8 +192,11 @@ def change_user_role(
     user_id: UUID, body: RoleChange, principal: Allowed("change_user_role"), aries: AriesDep,
     expected: ExpectedVersion,
 ) -> JSONResponse:
-    """Give a user another role; their sessions end, and they log in again in the new one."""
-    return command_response(aries.identity.change_role(user_id, body.role, expected))
+    """Give a user another role; their sessions end, and they log in again in the new one.
+    Not your own (409): so a tenant always keeps an admin."""
+    return command_response(
+        aries.identity.change_role(user_id, body.role, expected, by=_acting_user(principal))
+    )
 
 
 @router.post(
