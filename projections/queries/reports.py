@@ -1,5 +1,5 @@
 """The six report files' figures, read from the read models only (read.claims, claim lines and
-ledger, remittances, the provider ledger, orders and order lines), scoped to one tenant. No
+ledger, remittances, the provider ledger and the rental census view), scoped to one tenant. No
 report names a patient: payers, codes, months, claim ids and money only, so each may go to an
 owner or an analyst (report_model.py holds the shape; interfaces/reports/ the files).
 """
@@ -14,13 +14,12 @@ from typing import Any
 from sqlalchemy import Connection, Date, case, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from projections.queries import inventory
 from projections.queries.report_model import Chart, Report, ReportColumn, Section
 from projections.queries.scope import tenant_rows
 from projections.tables import (
     claim_ledger_entries,
     claims,
-    order_lines,
-    orders,
     provider_ledger_entries,
     remittances,
 )
@@ -247,24 +246,17 @@ def _dso(ar: Decimal, charges: Decimal) -> tuple[Decimal, Decimal | None]:
 
 
 def rental_census(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
-    """Rental items out with patients, by HCPCS and month, for the CENSUS_MONTHS months up to
-    `as_of`: a rental line's quantity counts in a month when it was delivered on or before the
-    month's last day and not picked up before its first (cancelled orders never went out)."""
+    """Serialised units out on rental, by HCPCS and month, for the CENSUS_MONTHS months up to
+    `as_of`'s: the inventory census (`inventory.rental_census`, the analysts' view
+    read.rental_census) with its items summed per code, so the report, the API and the view
+    give one count. A unit counts in every month from its delivery to its pickup or sale."""
     months = _months_back(as_of, CENSUS_MONTHS)
-    o, line = orders.c, order_lines.c
-    found = conn.execute(
-        select(line.hcpcs, line.quantity, o.delivered_on, o.picked_up_on)
-        .select_from(order_lines.join(orders, o.order_id == line.order_id))
-        .where(tenant_rows(o.tenant_id, tenant_id), line.billing == "rental",
-               o.delivered_on.is_not(None), o.delivered_on <= as_of,
-               o.cancelled_on.is_(None))
-    ).all()
+    index = {first: i for i, (first, _) in enumerate(months)}
     counts: dict[str, list[int]] = {}
-    for hcpcs, quantity, delivered_on, picked_up_on in found:
-        row = counts.setdefault(hcpcs, [0] * len(months))
-        for index, (first, last) in enumerate(months):
-            if delivered_on <= last and (picked_up_on is None or picked_up_on >= first):
-                row[index] += quantity
+    for row in inventory.rental_census(
+        conn, tenant_id, from_month=months[0][0], to_month=months[-1][0]
+    ):
+        counts.setdefault(row.hcpcs, [0] * len(months))[index[row.month]] += row.units_rented
     columns = (
         ReportColumn("hcpcs", "HCPCS"),
         *(ReportColumn(f"m{first:%Y_%m}", f"{first:%Y-%m}", "int") for first, _ in months),
@@ -280,8 +272,9 @@ def rental_census(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
         chart=Chart("line", "Rental items out by month", "month", ("items",)),
     )
     return Report("rental_census", "Rental census", tenant_id, as_of, (by_code, by_month),
-                  notes=("An item counts in every month it spent at least one day with the "
-                         "patient.",))
+                  notes=("A serialised unit counts in every month it spent at least one day "
+                         "with the patient; items delivered without a serial from stock (orders "
+                         "placed before the tenant had a location) are not counted.",))
 
 
 def timely_filing(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
