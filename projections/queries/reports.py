@@ -11,10 +11,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Date, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Connection, Date, case, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from projections.queries import inventory
+from projections.queries.local_today import AskedAt, location_today
 from projections.queries.report_model import Chart, Report, ReportColumn, Section
 from projections.queries.scope import tenant_rows
 from projections.tables import (
@@ -40,10 +41,14 @@ TIMELY_FILING_HORIZON_DAYS = 90
 CLOSED_STATUSES = ("voided", "replaced", "closed")
 
 
-def ar_aging(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
+def ar_aging(
+    conn: Connection, tenant_id: str, as_of: dt.date, asked: AskedAt | None = None
+) -> Report:
     """Open balances by who owes them (payer or patient) and days since the claim's first date
     of service, as of `as_of`: read.ar_aging's figures (migration 0006) on a given day. A
-    party's balance on a claim is the sum of its ledger entries there, when positive."""
+    party's balance on a claim is the sum of its ledger entries there, when positive. With
+    `asked` (a report of today, no as_of chosen), each claim's age counts to today at its
+    location (`local_today`)."""
     e, c = claim_ledger_entries.c, claims.c
     owed = (
         select(e.claim_id, e.party, func.sum(e.amount).label("balance"))
@@ -52,7 +57,7 @@ def ar_aging(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
         .having(func.sum(e.amount) > 0)
         .subquery()
     )
-    days = literal(as_of, Date) - c.service_from
+    days = _today(as_of, asked) - c.service_from
     buckets = [
         func.coalesce(func.sum(owed.c.balance).filter(
             days >= low if high is None else days.between(low, high)), ZERO).label(key)
@@ -277,14 +282,16 @@ def rental_census(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
                          "placed before the tenant had a location) are not counted.",))
 
 
-def timely_filing(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
+def timely_filing(
+    conn: Connection, tenant_id: str, as_of: dt.date, asked: AskedAt | None = None
+) -> Report:
     """Claims the payer does not have yet (not filed: never accepted or adjudicated) whose
     timely-filing deadline (read.claims, from the billed payer's limit: one calendar year
     after the date of service for Medicare, 42 CFR 424.44) falls within
     TIMELY_FILING_HORIZON_DAYS of `as_of`, or has passed: the claims that will be, or are,
     lost if not filed."""
     c = claims.c
-    days_left = c.timely_filing_deadline - literal(as_of, Date)
+    days_left = c.timely_filing_deadline - _today(as_of, asked)
     band = case(
         (days_left < 0, "past deadline"),
         (days_left <= 30, "0-30 days"),
@@ -337,6 +344,14 @@ def timely_filing(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
     )
 
 
+def _today(as_of: dt.date, asked: AskedAt | None) -> ColumnElement[dt.date]:
+    """The day a claim's age or days left count to: `as_of`, or when the report is of today
+    (`asked`), today at the claim's location, in its time zone."""
+    if asked is None:
+        return literal(as_of, Date)
+    return location_today(claims.c.location_id, asked)
+
+
 def _months_back(as_of: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
     """The `count` calendar months ending with as_of's, oldest first, as (first, last) days."""
     months = []
@@ -364,12 +379,19 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
+# Reports whose claims count days to "today": with no as_of chosen, each claim's location's.
+LOCAL_TODAY_REPORTS = ("ar_aging", "timely_filing")
+
+
 def build_report(
     conn: Connection, kind: str, tenant_id: str, *, as_of: dt.date,
-    start: dt.date | None = None,
+    start: dt.date | None = None, asked: AskedAt | None = None,
 ) -> Report:
     """Report `kind` for the tenant: as of a day, or for a period ending then (from `start`,
-    by default the first of as_of's month)."""
+    by default the first of as_of's month). `asked`: the report is of today (no as_of was
+    chosen, `as_of` is the supplier's today), so claims count to today at their location."""
     if kind in PERIOD_REPORTS:
         return BUILDERS[kind](conn, tenant_id, start or as_of.replace(day=1), as_of)
+    if kind in LOCAL_TODAY_REPORTS and asked is not None:
+        return BUILDERS[kind](conn, tenant_id, as_of, asked)
     return BUILDERS[kind](conn, tenant_id, as_of)

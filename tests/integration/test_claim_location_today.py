@@ -17,6 +17,7 @@ from domain.claim_ids import claim_id_for
 from domain.context import bound_context
 from projections.queries import claims as claim_queries
 from projections.queries.local_today import AskedAt
+from projections.queries.reports import build_report
 from projections.queries.work_queue import work_item_page
 from projections.runner import catch_up
 from tests.conftest import FixedClock
@@ -88,3 +89,27 @@ def test_a_query_is_asked_at_the_clocks_instant_in_its_zone():
     at = datetime(2026, 3, 13, 8, 0, tzinfo=UTC)
     assert AskedAt.of(FixedClock(at)) == AskedAt(at, "UTC")
     assert AskedAt(at, "Pacific/Honolulu").supplier_today == HONOLULU_TODAY
+
+
+def test_reports_of_today_count_each_claim_to_its_locations_today(aries):
+    """A report asked for today (no as_of chosen) ages the Honolulu claim 30 days and gives it
+    a day more to file; one asked as of a date counts to that date for every claim."""
+    tenant = f"t-{uuid4()}"
+    claim, _ = drafted_claim(aries, tenant, branch=True)
+    with aries.read_engine.connect() as conn:
+        today = build_report(conn, "ar_aging", tenant, as_of=SUPPLIER_TODAY, asked=ASKED)
+        dated = build_report(conn, "ar_aging", tenant, as_of=SUPPLIER_TODAY)
+        # New Year's Day, 02:00 in Chicago, still 31 December in Honolulu: within 90 days of
+        # the claim's filing deadline (10 February 2027).
+        new_year = AskedAt(datetime(2027, 1, 1, 8, 0, tzinfo=UTC), "America/Chicago")
+        risk_today = build_report(conn, "timely_filing", tenant, as_of=date(2027, 1, 1),
+                                  asked=new_year)
+        risk_dated = build_report(conn, "timely_filing", tenant, as_of=date(2027, 1, 1))
+    columns = [c.key for c in today.sections[0].columns]
+    [of_today], [as_dated] = today.sections[0].rows, dated.sections[0].rows
+    assert of_today[columns.index("days_0_30")] == claim.balance > 0
+    assert as_dated[columns.index("days_31_60")] == claim.balance
+    risk_columns = [c.key for c in risk_today.sections[0].columns]
+    left = risk_columns.index("days_left")
+    [row_today], [row_dated] = risk_today.sections[0].rows, risk_dated.sections[0].rows
+    assert (row_dated[left], row_today[left]) == (40, 41)  # a day more left in Honolulu
