@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import headers_for
 from tests.e2e.test_inventory_api import DAY, receive, setup_tenant
 from tests.e2e.test_orders_api import act, patient, place
 
@@ -19,8 +20,6 @@ RENTED_WALKERS = [{"hcpcs": "E0143", "quantity": 2, "billing": "rental"}]
 
 @pytest.fixture
 def admin(api, tenant) -> dict[str, str]:
-    from tests.e2e.conftest import headers_for
-
     return headers_for(api, "admin", tenant)
 
 
