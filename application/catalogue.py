@@ -17,6 +17,20 @@ class CatalogueApplication(AriesApplication):
     def get_item(self, item_id: UUID, version: int | None = None) -> EquipmentItem:
         return self.load(item_id, EquipmentItem, version)
 
+    def items_for(self, hcpcs: str, tenant_id: str) -> list[EquipmentItem]:
+        """The tenant's items under `hcpcs`, discontinued ones too (their stock still moves),
+        in the order they were added: a scan, fine for a supplier's catalogue of hundreds."""
+        code = hcpcs.strip().upper()
+        found = (
+            self.repository.get(item_id)
+            for item_id in self.originator_ids(EquipmentItem.Added.TOPIC)  # type: ignore[attr-defined]
+        )
+        return [
+            item for item in found
+            if isinstance(item, EquipmentItem) and item.tenant_id == tenant_id
+            and item.hcpcs == code
+        ]
+
     def add_item(
         self,
         *,

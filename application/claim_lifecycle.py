@@ -111,6 +111,7 @@ def replace_claim(
         # fees in force (decisions 017, 018), else the packaged list's.
         payer=claims.billed_payer(original.tenant_id, original.payer_id),
         fees=claims.fees_on(order) if order.payer_id == original.payer_id else None,
+        location_id=getattr(original, "location_id", None),
     )
     assert replacement.id == replacement_id
     if not submit:

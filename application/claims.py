@@ -344,9 +344,17 @@ class ClaimApplication(EventSourcedProjection[UUID], AriesApplication):
                 # The record's kind, fees and filing limit (decision 017); None: the list's.
                 payer=self.billed_payer(order.tenant_id, order.payer_id),
                 fees=self.fees_on(order),
+                location_id=self.billing_location_id(order),
             )
         except DomainError as refused:
             return refused
+
+    def billing_location_id(self, order: Order) -> UUID | None:
+        """The location the order bills as (its own, else its tenant's first: decision 017),
+        recorded on its claims: its time zone is their "today" for aging and timely filing."""
+        setup = self.orders.setup
+        location = None if setup is None else setup.location_of(order)
+        return None if location is None else location.id
 
     def filing_limit(self, tenant_id: str, payer_id: str) -> FilingLimit | None:
         """The tenant's payer record's timely filing limit (None: no record, the packaged

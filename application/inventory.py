@@ -308,6 +308,59 @@ class InventoryUseCases(AriesApplication):
             assets.append(asset)
         return [*assets, *loaded.values()]
 
+    def bulk_out_for_delivery(self, order: Order, location_id: UUID) -> list[StockLedger]:
+        """The ledgers a just-delivered order's bulk lines draw (to save with it): each line
+        with no serial on the proof of delivery whose code is a non-serialised item of the
+        tenant's catalogue takes its quantity from that item's stock at `location_id`, the
+        first such item (catalogue order) with enough on hand. None has enough: refused
+        (`delivery_is_in_stock_at_the_location`, 409), so nothing is recorded. A code the
+        catalogue has no bulk item for is not stocked and draws nothing."""
+        assert order.pod is not None and order.delivered_on is not None
+        with_serials = {s.line_id for s in order.pod.serial_numbers}
+        loaded: dict[UUID, StockLedger] = {}
+        for line in order.lines:
+            if line.line_id in with_serials:
+                continue
+            ledgers = self._bulk_ledgers(line.hcpcs, location_id, loaded)
+            if not ledgers:
+                continue
+            ledger = next((lg for lg in ledgers if lg.on_hand >= line.quantity), ledgers[0])
+            ledger.issue_to_order(order.id, line.line_id, line.quantity, order.delivered_on)
+        return list(loaded.values())
+
+    def bulk_back_from_pickup(self, order: Order) -> list[StockLedger]:
+        """The ledgers the order's rented bulk units return to with its pickup (a purchase
+        stays with the patient); each unit goes back to the ledger it was issued from."""
+        assert order.picked_up_on is not None
+        if order.location_id is None:
+            return []
+        loaded: dict[UUID, StockLedger] = {}
+        back: dict[UUID, StockLedger] = {}
+        for line in order.lines:
+            if line.billing is not LineBilling.RENTAL:
+                continue
+            for ledger in self._bulk_ledgers(line.hcpcs, order.location_id, loaded):
+                if ledger.return_from_order(order.id, line.line_id, order.picked_up_on):
+                    back[ledger.id] = ledger
+        return list(back.values())
+
+    def _bulk_ledgers(
+        self, hcpcs: str, location_id: UUID, loaded: dict[UUID, StockLedger]
+    ) -> list[StockLedger]:
+        """The ledgers at `location_id` of the tenant's non-serialised items under `hcpcs`, in
+        catalogue order; an item never stocked there gets a new, empty ledger."""
+        if self.catalogue is None:
+            return []  # no catalogue (unit tests): nothing names the item to draw
+        items = [
+            item for item in self.catalogue.items_for(hcpcs, current_context().tenant_id)
+            if not item.serialised
+        ]
+        return [
+            self._ledger(location_id, item.id, hcpcs=item.hcpcs, open_missing=True,
+                         loaded=loaded)
+            for item in items
+        ]
+
     def serials_back_from_pickup(self, order: Order) -> list[object]:
         """The order's rented serials that inventory tracks, picked up (to save with it)."""
         assert order.picked_up_on is not None

@@ -164,15 +164,19 @@ class OrderApplication(InventoryUseCases):
         expected_version: int | None = None,
     ) -> CommandResult:
         """Each serial on the proof of delivery must be in stock at the order's location, and
-        leaves stock in the same transaction. (An order without a location, placed before the
-        tenant set one up, delivers without stock.)"""
+        leaves stock in the same transaction; so do the bulk lines' units
+        (`bulk_out_for_delivery`: refused, 409, when the location has too few). (An order
+        without a location, placed before the tenant set one up, delivers without stock.)"""
         order = self.load(order_id, Order, expected_version=expected_version)
         order.deliver(delivered_on, pod, today=self.today_for(order))
         # Month 1 of each rental comes due on the date of service: open it in the same commit,
         # so the delivery month's claim carries purchases and first rental months together.
         order.open_due_rental_months(delivered_on)
         location_id = order.location_id
-        moved = [] if location_id is None else self.serials_out_for_delivery(order, location_id)
+        moved: list[object] = []
+        if location_id is not None:
+            moved = [*self.serials_out_for_delivery(order, location_id),
+                     *self.bulk_out_for_delivery(order, location_id)]
         return self.commit(order, *moved)
 
     def hold(
@@ -212,7 +216,9 @@ class OrderApplication(InventoryUseCases):
     ) -> CommandResult:
         order = self.load(order_id, Order, expected_version=expected_version)
         order.pick_up(picked_up_on, reason)
-        return self.commit(order, *self.serials_back_from_pickup(order))
+        return self.commit(
+            order, *self.serials_back_from_pickup(order), *self.bulk_back_from_pickup(order)
+        )
 
     def record_admission(
         self,

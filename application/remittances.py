@@ -35,6 +35,7 @@ from uuid import UUID
 from application.claims import ClaimApplication
 from application.eventstore import CommandResult, ConcurrentUpdate
 from application.ports import TransientFailure
+from application.remittance_payers import remittance_payer_id
 from application.x12.remittance835 import (
     ZERO,
     ClaimPayment,
@@ -115,7 +116,7 @@ def receive_remittances(
         remittance = Remittance.receive(
             tenant_id=tenant_id,
             payer_identifier=parsed.payer_identifier,
-            payer_id=parsed.payer_id,
+            payer_id=remittance_payer_id(claims.orders.setup, tenant_id, parsed),
             payer_name=parsed.payer_name,
             trace_number=parsed.trace_number,
             paid_amount=parsed.paid_amount,
@@ -279,6 +280,7 @@ def _plan_posting(
     touched: dict[UUID, Claim] = {}
     posted: list[PostedClaim] = []
     unmatched: list[UnmatchedItem] = []
+    sender = remittance_payer_id(claims.orders.setup, remittance.tenant_id, parsed)
     for payment in parsed.claims:
         claim = _find_claim(claims, payment.patient_control_number)
         if claim is not None and claim.id in touched:
@@ -304,7 +306,7 @@ def _plan_posting(
             )
             unmatched.append(_unmatched(payment, reason))
             continue
-        payer = parsed.payer_id
+        payer = sender
         if payer is not None and payer not in (claim.payer_id, claim.secondary_payer_id) and (
             claim.crossed_over_on is None
         ):

@@ -203,6 +203,15 @@ class SetupApplication(AriesApplication):
             for record_id in self.originator_ids(Payer.Registered.TOPIC)  # type: ignore[attr-defined]
         )
 
+    def payers_of(self, tenant_id: str) -> list[Payer]:
+        """Every payer record of `tenant_id`, retired ones too (they still pay claims), in the
+        order they were registered (a scan, as `location_ids`: decision 017)."""
+        found = (
+            self.repository.get(record_id)
+            for record_id in self.originator_ids(Payer.Registered.TOPIC)  # type: ignore[attr-defined]
+        )
+        return [p for p in found if isinstance(p, Payer) and p.tenant_id == tenant_id]
+
     def get_payer(self, record_id: UUID, version: int | None = None) -> Payer:
         try:
             return self.load(record_id, Payer, version)

@@ -88,11 +88,12 @@ class Claim(ClaimBalances, AriesAggregate):
         utn_valid_until: date | None, frequency_code: str, replaces_claim_id: UUID | None,
         original_payer_claim_control_number: str | None, drafted_on: date,
         entries: list[LedgerEntry], filing_limit: FilingLimit | None = None,
-        timely_filing_deadline: date | None = None,
+        timely_filing_deadline: date | None = None, location_id: UUID | None = None,
     ) -> None:
         # The billed payer's limit as recorded (None: drafted before limits were recorded,
         # the packaged payer list's applies). The deadline is for the read model only.
         self.filing_limit = filing_limit
+        self.location_id = location_id  # billed from; None: before claims recorded it
         self.order_id = order_id
         self.patient_id = patient_id
         self.payer_id = payer_id

@@ -170,11 +170,14 @@ def drafted(
     fees: FeesOn | None = None,
     filing_limit: FilingLimit | None = None,
     payer: pricing.Payer | None = None,
+    location_id: UUID | None = None,
 ) -> dict[str, Any]:
     """The Drafted event's attributes for these inputs: the lines priced (by `fees` on each
     line's date of service when given) and one charge per line. Refused before delivery and
     SWO. `payer` and `filing_limit` are the tenant's payer record's (decision 017); without
-    them, the packaged payer list's (rule `payer_is_in_reference_list`)."""
+    them, the packaged payer list's (rule `payer_is_in_reference_list`). `location_id`: the
+    location the claim bills as, whose time zone is its "today" for aging and timely filing
+    (None: the tenant has none, the supplier's)."""
     claim_requires_delivery_and_swo(swo_on_file, pod_on_file)
     ids = {"order_id": order_id, "patient_id": patient_id, "coverage_id": coverage_id}
     if replaces_claim_id is not None:
@@ -200,6 +203,8 @@ def drafted(
     claim_lines = bill_lines(new_id, payer_id, month, lines, len(codes), fees, payer)
     if utn_valid_until is not None:
         calendar_date(utn_valid_until, "utn_valid_until")
+    if location_id is not None:
+        uuid_of(location_id, "location_id")
     return {
         "order_id": order_id,
         "patient_id": patient_id,
@@ -219,6 +224,7 @@ def drafted(
         "original_payer_claim_control_number": original_payer_claim_control_number,
         "drafted_on": drafted_on,
         "entries": ledger.charges(claim_lines, payer_id, drafted_on),
+        "location_id": location_id,
         **filing_terms(
             filing_limit
             or FilingLimit(billed.timely_filing_months, billed.timely_filing_days),

@@ -85,6 +85,20 @@ def serialised_stock_moves_with_its_serials(serialised: bool) -> str | None:
     return None
 
 
+@rule()
+def delivery_is_in_stock_at_the_location(
+    on_hand: int, quantity: int, hcpcs: str, item_id: UUID, location_id: UUID
+) -> str | None:
+    """A delivery of a bulk (non-serialised) item takes its units from the order's location's
+    shelf, all of them or none: a location cannot give out what it does not hold."""
+    if on_hand < quantity:
+        return (
+            f"{hcpcs} item {item_id} at location {location_id}: {on_hand} on hand, "
+            f"{quantity} to deliver"
+        )
+    return None
+
+
 class StockLedger(AriesAggregate):
     """Create with `StockLedger.open(...)`; decide in the public methods, apply in `@event`."""
 
@@ -203,6 +217,46 @@ class StockLedger(AriesAggregate):
     @event("Restocked")
     def _restocked(self, serial: str, on: date) -> None:
         self.on_hand += 1
+
+    # -- bulk units out with an order and back with its pickup ---------------------------------
+
+    def issue_to_order(self, order_id: UUID, line_id: UUID, quantity: int, on: date) -> None:
+        """`quantity` bulk units of this item went out on an order line's delivery."""
+        serialised_stock_moves_with_its_serials(self.serialised)
+        quantity_is_a_positive_whole_number(quantity)
+        delivery_is_in_stock_at_the_location(
+            self.on_hand, quantity, self.hcpcs, self.item_id, self.location_id
+        )
+        self._issued_to_order(order_id, line_id, quantity, calendar_date(on, "delivered_on"))
+
+    @event("IssuedToOrder")
+    def _issued_to_order(self, order_id: UUID, line_id: UUID, quantity: int, on: date) -> None:
+        self.on_hand -= quantity
+        out = self.out_with_orders
+        out[str(line_id)] = out.get(str(line_id), 0) + quantity
+        self.with_orders = out
+
+    @property
+    def out_with_orders(self) -> dict[str, int]:
+        """Units out per order line id (str): issued to a delivery and not yet back."""
+        return dict(getattr(self, "with_orders", {}))
+
+    def return_from_order(self, order_id: UUID, line_id: UUID, on: date) -> int:
+        """The units an order line took are back with its pickup (a rental is returnable, a
+        purchase is not); how many (0: the line took none from this ledger)."""
+        quantity = self.out_with_orders.get(str(line_id), 0)
+        if quantity:
+            self._returned_from_order(order_id, line_id, quantity, calendar_date(on, "on"))
+        return quantity
+
+    @event("ReturnedFromOrder")
+    def _returned_from_order(
+        self, order_id: UUID, line_id: UUID, quantity: int, on: date
+    ) -> None:
+        self.on_hand += quantity
+        out = self.out_with_orders
+        out.pop(str(line_id), None)
+        self.with_orders = out
 
     # -- reorder point ----------------------------------------------------------------------------
 

@@ -68,6 +68,8 @@ def claim_header(event: Claim.Drafted) -> dict[str, Any]:
         "drafted_on": event.drafted_on,
         "scrubbed_on": None,
         "timely_filing_deadline": timely_filing_deadline(service_from, event.payer_id, event),
+        # Older Drafted events carry none: their claims count in the supplier's time zone.
+        "location_id": getattr(event, "location_id", None),
         "filed": False,
         "submission_count": 0,
         "interchange_control_number": None,

@@ -42,13 +42,18 @@ def ledger_change(on_hand: int, event: Any) -> int:
         return on_hand - 1
     if isinstance(event, StockLedger.Restocked):
         return on_hand + 1
+    if isinstance(event, StockLedger.IssuedToOrder):  # type: ignore[attr-defined]
+        return on_hand - event.quantity
+    if isinstance(event, StockLedger.ReturnedFromOrder):  # type: ignore[attr-defined]
+        return on_hand + event.quantity
     return on_hand
 
 
 MOVEMENT_NAMES = {
     "Received": "received", "TransferredOut": "transferred_out",
     "TransferredIn": "transferred_in", "Adjusted": "adjusted", "Counted": "counted",
-    "Issued": "issued", "Restocked": "restocked",
+    "Issued": "issued", "Restocked": "restocked", "IssuedToOrder": "issued_to_order",
+    "ReturnedFromOrder": "returned_from_order",
 }
 
 
@@ -68,11 +73,17 @@ def _movement(event: Any, level: dict[str, Any], after: int) -> dict[str, Any]:
         "moved_on": event.on,
         "purchase_order": getattr(event, "purchase_order", None),
         "lot": getattr(event, "lot", None),
-        "reason": getattr(event, "reason", None),
+        "reason": getattr(event, "reason", None) or _order_of(event),
         "transfer_id": getattr(event, "transfer_id", None),
         "other_location_id": other,
         "recorded_at": event.timestamp,
     }
+
+
+def _order_of(event: Any) -> str | None:
+    """Bulk units out with an order, or back from it: which order (an id, no patient)."""
+    order_id = getattr(event, "order_id", None)
+    return None if order_id is None else f"order {order_id}"
 
 
 class InventoryProjection(Projection):

@@ -28,7 +28,9 @@ _TS = DateTime(timezone=True)
 
 MOVEMENTS = (
     "received, transferred_out, transferred_in, adjusted, counted, issued (a serialised unit "
-    "delivered or retired) or restocked (a serialised unit back from cleaning)."
+    "delivered or retired), restocked (a serialised unit back from cleaning), issued_to_order "
+    "(bulk units delivered on an order) or returned_from_order (bulk rental units back with "
+    "the order's pickup)."
 )
 HAPPENINGS = (
     "received, delivered, picked_up, sold, sent_for_service, returned_to_stock, transferred "

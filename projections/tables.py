@@ -804,6 +804,17 @@ claims = Table(
             "itself (nobody bills the secondary or the patient by hand)."
         ),
     ),
+    Column(
+        "location_id",
+        Uuid,
+        nullable=True,
+        comment=(
+            "The location the claim bills as (the order's, else its tenant's first: "
+            "read.locations); its time zone is the claim's today for aging and timely filing. "
+            "Null: drafted before claims recorded it, or the tenant has no location (the "
+            "supplier's time zone)."
+        ),
+    ),
     PrimaryKeyConstraint("claim_id"),
     Index(None, "tenant_id", "drafted_at", "claim_id"),
     Index(None, "tenant_id", "status"),

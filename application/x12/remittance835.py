@@ -100,7 +100,8 @@ class ParsedRemittance:
 
     @property
     def payer_id(self) -> str | None:
-        """Aries' payer id, when the payer's X12 id is in the payer list."""
+        """Aries' payer id, when the payer's X12 id is in the packaged payer list (the
+        tenant's own records answer first: `application.remittance_payers`)."""
         if self.payer_x12_id is None:
             return None
         return next(

@@ -27,7 +27,7 @@ from domain.order_values import (
 )
 from domain.patient_values import Address, CoverageRank, Demographics, RelationshipToSubscriber, Sex
 from interfaces.bootstrap import Aries
-from interfaces.cli.demo_inventory import demo_items, seed_stock, stock_serials
+from interfaces.cli.demo_inventory import demo_items, seed_stock, stock_bulk, stock_serials
 from interfaces.cli.demo_setup import seed_setup
 
 Stock = tuple[list[UUID], dict[str, UUID]]  # the demo locations, and item ids by HCPCS
@@ -217,6 +217,9 @@ def _seed_order(
     )
     for line, serial in zip((ln for ln in lines if _serialized(ln.hcpcs)), serials, strict=True):
         stock_serials(aries, location_id, items[line.hcpcs], [serial.serial], order_date)
+    for line in lines:  # bulk units too: the delivery draws them from the branch's shelf
+        if not _serialized(line.hcpcs) and line.hcpcs in items:
+            stock_bulk(aries, location_id, items[line.hcpcs], order_id, line, order_date)
     aries.orders.deliver(
         order_id,
         delivered_on=delivered_on,

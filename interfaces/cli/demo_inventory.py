@@ -2,12 +2,14 @@
 (interfaces/cli/demo_setup.py): catalogue items for the codes demo orders use, bulk stock
 with reorder points (one of them low, so the work queue shows a `restock` item), spare
 serialised units at both locations and a transfer between them. The units demo orders
-deliver are received just before each delivery (`stock_serials`), at the order's location.
+deliver are received just before each delivery (`stock_serials`, `stock_bulk`), at the order's
+location.
 Ids are derived, so a second run adds nothing."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from interfaces.bootstrap import Aries
@@ -90,3 +92,14 @@ def stock_serials(
             location_id=location_id, item_id=item_id, quantity=len(new), serials=new,
             purchase_order="PO-DEMO-ORDERS", received_on=on,
         )
+
+
+def stock_bulk(
+    aries: Aries, location_id: UUID, item_id: UUID, order_id: UUID, line: Any, on: date
+) -> None:
+    """The bulk units a demo order line is about to deliver, received at its location first
+    (so the demo's seeded stock levels, one of them low, stay as they are)."""
+    aries.orders.receive_stock(
+        location_id=location_id, item_id=item_id, quantity=line.quantity,
+        purchase_order=f"PO-DEMO-{str(order_id)[:8]}", received_on=on,
+    )

@@ -14,6 +14,7 @@ from interfaces.bootstrap import bootstrap
 from interfaces.logging import configure_logging
 from interfaces.reports.files import FORMATS, generate
 from interfaces.settings import Settings
+from projections.queries.local_today import AskedAt
 from projections.queries.report_model import REPORT_KINDS
 
 app = typer.Typer(help="Report files: AR aging, denials, cash, DSO, rental census, timely "
@@ -51,7 +52,10 @@ def make(
     configure_logging(settings.log_level, json=settings.json_logs)
     aries = bootstrap(settings)
     try:
-        day = _day(as_of, "--as-of") or aries.claims.clock.today()
+        day = _day(as_of, "--as-of")
+        # Of today: claims count to today at their own locations (their time zones).
+        asked = None if day else AskedAt.of(aries.claims.clock)
+        day = day or aries.claims.clock.today()
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       console=console) as progress:
             task = progress.add_task(f"{kind} report", total=STEPS)
@@ -61,7 +65,7 @@ def make(
                 progress.advance(task)
 
             file = generate(aries.read_engine, kind, fmt, tenant, as_of=day,
-                            start=_day(start, "--from"), progress=step)
+                            start=_day(start, "--from"), progress=step, asked=asked)
             target = out or Path(file.filename)
             target.write_bytes(file.content)
             progress.update(task, description="written", completed=STEPS)

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from interfaces.reports.pdf import to_pdf
 from interfaces.reports.tabular import to_csv, to_xlsx
 from interfaces.workers.tables import report_files
+from projections.queries.local_today import AskedAt
 from projections.queries.report_model import Report
 from projections.queries.reports import build_report
 
@@ -54,14 +55,16 @@ def render(report: Report, fmt: str) -> ReportFile:
 def generate(
     engine: Engine, kind: str, fmt: str, tenant_id: str, *, as_of: dt.date,
     start: dt.date | None = None, progress: Callable[[str], None] | None = None,
+    asked: AskedAt | None = None,
 ) -> ReportFile:
     """Read the report's figures (one read-only transaction, so its sections agree) and
-    render them; `progress` hears each step's name."""
+    render them; `progress` hears each step's name. `asked`: a report of today, whose claims
+    count to today at their locations (`build_report`)."""
     step = progress or (lambda _: None)
     step("reading the read models")
     with engine.connect() as conn, conn.begin():
         conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        report = build_report(conn, kind, tenant_id, as_of=as_of, start=start)
+        report = build_report(conn, kind, tenant_id, as_of=as_of, start=start, asked=asked)
     step(f"writing {fmt}")
     return render(report, fmt)
 

@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -244,15 +244,20 @@ def declare_actors(broker: dramatiq.Broker, aries: Aries) -> dict[str, dramatiq.
         return carry_out_billing_run(aries.orders, aries.claims, UUID(billing_run_id)).as_dict()
 
     def generate_report(
-        report_id: str, kind: str, format: str, as_of: str, start: str | None = None
+        report_id: str, kind: str, format: str, as_of: str, start: str | None = None,
+        at: str | None = None, zone: str | None = None,
     ) -> dict[str, Any]:
+        """`at` and `zone` (a report of today: no as_of was chosen): the instant it was asked
+        at and the supplier's zone, so claims count to today at their locations."""
         from interfaces.reports.files import ReportFileStore, generate
+        from projections.queries.local_today import AskedAt
 
         tenant = current_context().tenant_id
         assert tenant is not None
         file = generate(
             aries.read_engine, kind, format, tenant, as_of=date.fromisoformat(as_of),
             start=date.fromisoformat(start) if start else None,
+            asked=AskedAt(datetime.fromisoformat(at), zone) if at and zone else None,
         )
         retention = timedelta(hours=aries.settings.report_retention_hours)
         ReportFileStore(aries.read_engine, retention).keep(

@@ -21,13 +21,14 @@ from sqlalchemy import (
     Row,
     Table,
     Text,
-    func,
-    literal,
     select,
+    text,
 )
 
+from domain.context import SYSTEM_TENANT
 from projections.queries.billing_people import PATIENT_COLUMNS, with_patient
 from projections.queries.keyset import KeysetPage, keyset_page
+from projections.queries.local_today import AskedAt, location_today
 from projections.queries.scope import tenant_rows
 from projections.tables import claim_ledger_entries, claim_lines, claims
 
@@ -49,6 +50,12 @@ ar_aging = Table(
     Column("days_over_120", Numeric),
     Column("as_of", Date),
 )
+# The view's rows at a given instant and supplier zone (the view itself: now(), the session's).
+AGING_AT = text("""
+    SELECT * FROM read.ar_aging_rows(CAST(:at AS timestamptz), CAST(:zone AS text))
+    WHERE CAST(:all_tenants AS boolean) OR tenant_id = CAST(:tenant AS text)
+    ORDER BY payer_id
+""")
 BUCKET_COLUMNS = ("days_0_30", "days_31_60", "days_61_90", "days_91_120", "days_over_120")
 
 
@@ -73,7 +80,7 @@ def claim_page(
     conn: Connection,
     tenant_id: str,
     *,
-    today: dt.date,
+    asked: AskedAt,
     statuses: Sequence[str] | None = None,
     payer_id: str | None = None,
     order_id: UUID | None = None,
@@ -86,10 +93,11 @@ def claim_page(
     """The tenant's claims matching every filter given, oldest drafted first. `payer_id` is
     the current payer. `days_outstanding` (lowest, highest: either may be None) and
     `min_days_outstanding` keep open claims by their days since the first date of service,
-    as of `today`."""
+    as of today at each claim's location when `asked` (its `local_today` column)."""
     c = claims.c
+    today = location_today(c.location_id, asked)
     query = (
-        select(claims, *PATIENT_COLUMNS)
+        select(claims, *PATIENT_COLUMNS, today.label("local_today"))
         .select_from(with_patient(claims, c.patient_id, c.tenant_id))
         .where(tenant_rows(c.tenant_id, tenant_id))
     )
@@ -102,7 +110,7 @@ def claim_page(
     if patient_id is not None:
         query = query.where(c.patient_id == patient_id)
     if days_outstanding is not None or min_days_outstanding is not None:
-        days = literal(today, Date) - c.service_from
+        days = today - c.service_from
         low, high = days_outstanding or (None, None)
         query = query.where(c.balance > 0)
         for least in (low, min_days_outstanding):
@@ -113,11 +121,14 @@ def claim_page(
     return keyset_page(conn, query, CLAIM_KEYS, after=after, limit=limit)
 
 
-def claim_record(conn: Connection, claim_id: UUID, tenant_id: str) -> ClaimRecord | None:
-    """One claim with its lines and ledger; None if the tenant has no such claim."""
+def claim_record(
+    conn: Connection, claim_id: UUID, tenant_id: str, asked: AskedAt
+) -> ClaimRecord | None:
+    """One claim with its lines and ledger, and today at its location when `asked`
+    (`local_today`); None if the tenant has no such claim."""
     c = claims.c
     row = conn.execute(
-        select(claims, *PATIENT_COLUMNS)
+        select(claims, *PATIENT_COLUMNS, location_today(c.location_id, asked).label("local_today"))
         .select_from(with_patient(claims, c.patient_id, c.tenant_id))
         .where(c.claim_id == claim_id, tenant_rows(c.tenant_id, tenant_id))
     ).one_or_none()
@@ -137,14 +148,17 @@ def claim_record(conn: Connection, claim_id: UUID, tenant_id: str) -> ClaimRecor
     return ClaimRecord(row, list(lines), list(ledger))
 
 
-def aging(conn: Connection, tenant_id: str) -> Aging:
-    """Open balances per payer by days since the first date of service, as of today (the
-    database's date). The system tenant's figures add up every tenant's per payer."""
-    a = ar_aging.c
+def aging(conn: Connection, tenant_id: str, asked: AskedAt) -> Aging:
+    """Open balances per payer by days since the first date of service, each claim's counted to
+    today at its location when `asked` (read.ar_aging's function, migration 0023, asked at the
+    clock's instant; claims with no location in the supplier's zone). The system tenant's
+    figures add up every tenant's per payer."""
     found = conn.execute(
-        select(ar_aging).where(tenant_rows(a.tenant_id, tenant_id)).order_by(a.payer_id)
+        AGING_AT,
+        {"at": asked.at, "zone": asked.zone, "tenant": tenant_id,
+         "all_tenants": tenant_id == SYSTEM_TENANT},
     ).all()
-    as_of = found[0].as_of if found else conn.execute(select(func.current_date())).scalar()
+    as_of = asked.supplier_today
     payers: dict[str, dict[str, Any]] = {}
     for row in found:
         total = payers.setdefault(

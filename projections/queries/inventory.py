@@ -112,20 +112,17 @@ def rental_page(
     return keyset_page(conn, query, RENTAL_KEYS, after=after, limit=limit)
 
 
-# The view read.rental_census (migration 0021) counts the same way, for analysts.
+# One definition of the rental census: the analysts' view read.rental_census (migration 0021,
+# per location). This query only sums its locations; the report's census (reports.py) sums
+# this query's items. A unit counts in every month from its delivery to its pickup or sale.
 CENSUS = text("""
-    SELECT r.hcpcs, r.item_id, m.month::date AS month, count(*) AS units_rented
-    FROM read.serial_rentals AS r
-    CROSS JOIN LATERAL generate_series(
-        date_trunc('month', r.rented_on),
-        date_trunc('month', COALESCE(r.ended_on, current_date)),
-        interval '1 month'
-    ) AS m(month)
-    WHERE (CAST(:all_tenants AS boolean) OR r.tenant_id = CAST(:tenant AS text))
-      AND m.month::date BETWEEN CAST(:from_month AS date) AND CAST(:to_month AS date)
-      AND (CAST(:hcpcs AS text) IS NULL OR r.hcpcs = CAST(:hcpcs AS text))
-    GROUP BY r.hcpcs, r.item_id, m.month
-    ORDER BY m.month, r.hcpcs, r.item_id
+    SELECT c.hcpcs, c.item_id, c.month, CAST(sum(c.units_rented) AS bigint) AS units_rented
+    FROM read.rental_census AS c
+    WHERE (CAST(:all_tenants AS boolean) OR c.tenant_id = CAST(:tenant AS text))
+      AND c.month BETWEEN CAST(:from_month AS date) AND CAST(:to_month AS date)
+      AND (CAST(:hcpcs AS text) IS NULL OR c.hcpcs = CAST(:hcpcs AS text))
+    GROUP BY c.hcpcs, c.item_id, c.month
+    ORDER BY c.month, c.hcpcs, c.item_id
 """)
 
 
@@ -139,7 +136,7 @@ def rental_census(
 ) -> list[Row[Any]]:
     """Units out on rental per HCPCS code, item and calendar month (a unit counts in every
     month from its delivery to its pickup or sale, both included), months in
-    [from_month, to_month]. The same count as the analysts' view read.rental_census."""
+    [from_month, to_month]: the analysts' view read.rental_census, its locations summed."""
     params = {
         "all_tenants": tenant_id == SYSTEM_TENANT, "tenant": tenant_id,
         "from_month": from_month, "to_month": to_month,

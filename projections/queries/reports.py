@@ -1,5 +1,5 @@
 """The six report files' figures, read from the read models only (read.claims, claim lines and
-ledger, remittances, the provider ledger, orders and order lines), scoped to one tenant. No
+ledger, remittances, the provider ledger and the rental census view), scoped to one tenant. No
 report names a patient: payers, codes, months, claim ids and money only, so each may go to an
 owner or an analyst (report_model.py holds the shape; interfaces/reports/ the files).
 """
@@ -11,16 +11,16 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Date, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Connection, Date, case, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from projections.queries import inventory
+from projections.queries.local_today import AskedAt, location_today
 from projections.queries.report_model import Chart, Report, ReportColumn, Section
 from projections.queries.scope import tenant_rows
 from projections.tables import (
     claim_ledger_entries,
     claims,
-    order_lines,
-    orders,
     provider_ledger_entries,
     remittances,
 )
@@ -41,10 +41,14 @@ TIMELY_FILING_HORIZON_DAYS = 90
 CLOSED_STATUSES = ("voided", "replaced", "closed")
 
 
-def ar_aging(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
+def ar_aging(
+    conn: Connection, tenant_id: str, as_of: dt.date, asked: AskedAt | None = None
+) -> Report:
     """Open balances by who owes them (payer or patient) and days since the claim's first date
     of service, as of `as_of`: read.ar_aging's figures (migration 0006) on a given day. A
-    party's balance on a claim is the sum of its ledger entries there, when positive."""
+    party's balance on a claim is the sum of its ledger entries there, when positive. With
+    `asked` (a report of today, no as_of chosen), each claim's age counts to today at its
+    location (`local_today`)."""
     e, c = claim_ledger_entries.c, claims.c
     owed = (
         select(e.claim_id, e.party, func.sum(e.amount).label("balance"))
@@ -53,7 +57,7 @@ def ar_aging(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
         .having(func.sum(e.amount) > 0)
         .subquery()
     )
-    days = literal(as_of, Date) - c.service_from
+    days = _today(as_of, asked) - c.service_from
     buckets = [
         func.coalesce(func.sum(owed.c.balance).filter(
             days >= low if high is None else days.between(low, high)), ZERO).label(key)
@@ -247,24 +251,17 @@ def _dso(ar: Decimal, charges: Decimal) -> tuple[Decimal, Decimal | None]:
 
 
 def rental_census(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
-    """Rental items out with patients, by HCPCS and month, for the CENSUS_MONTHS months up to
-    `as_of`: a rental line's quantity counts in a month when it was delivered on or before the
-    month's last day and not picked up before its first (cancelled orders never went out)."""
+    """Serialised units out on rental, by HCPCS and month, for the CENSUS_MONTHS months up to
+    `as_of`'s: the inventory census (`inventory.rental_census`, the analysts' view
+    read.rental_census) with its items summed per code, so the report, the API and the view
+    give one count. A unit counts in every month from its delivery to its pickup or sale."""
     months = _months_back(as_of, CENSUS_MONTHS)
-    o, line = orders.c, order_lines.c
-    found = conn.execute(
-        select(line.hcpcs, line.quantity, o.delivered_on, o.picked_up_on)
-        .select_from(order_lines.join(orders, o.order_id == line.order_id))
-        .where(tenant_rows(o.tenant_id, tenant_id), line.billing == "rental",
-               o.delivered_on.is_not(None), o.delivered_on <= as_of,
-               o.cancelled_on.is_(None))
-    ).all()
+    index = {first: i for i, (first, _) in enumerate(months)}
     counts: dict[str, list[int]] = {}
-    for hcpcs, quantity, delivered_on, picked_up_on in found:
-        row = counts.setdefault(hcpcs, [0] * len(months))
-        for index, (first, last) in enumerate(months):
-            if delivered_on <= last and (picked_up_on is None or picked_up_on >= first):
-                row[index] += quantity
+    for row in inventory.rental_census(
+        conn, tenant_id, from_month=months[0][0], to_month=months[-1][0]
+    ):
+        counts.setdefault(row.hcpcs, [0] * len(months))[index[row.month]] += row.units_rented
     columns = (
         ReportColumn("hcpcs", "HCPCS"),
         *(ReportColumn(f"m{first:%Y_%m}", f"{first:%Y-%m}", "int") for first, _ in months),
@@ -280,18 +277,21 @@ def rental_census(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
         chart=Chart("line", "Rental items out by month", "month", ("items",)),
     )
     return Report("rental_census", "Rental census", tenant_id, as_of, (by_code, by_month),
-                  notes=("An item counts in every month it spent at least one day with the "
-                         "patient.",))
+                  notes=("A serialised unit counts in every month it spent at least one day "
+                         "with the patient; items delivered without a serial from stock (orders "
+                         "placed before the tenant had a location) are not counted.",))
 
 
-def timely_filing(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
+def timely_filing(
+    conn: Connection, tenant_id: str, as_of: dt.date, asked: AskedAt | None = None
+) -> Report:
     """Claims the payer does not have yet (not filed: never accepted or adjudicated) whose
     timely-filing deadline (read.claims, from the billed payer's limit: one calendar year
     after the date of service for Medicare, 42 CFR 424.44) falls within
     TIMELY_FILING_HORIZON_DAYS of `as_of`, or has passed: the claims that will be, or are,
     lost if not filed."""
     c = claims.c
-    days_left = c.timely_filing_deadline - literal(as_of, Date)
+    days_left = c.timely_filing_deadline - _today(as_of, asked)
     band = case(
         (days_left < 0, "past deadline"),
         (days_left <= 30, "0-30 days"),
@@ -344,6 +344,14 @@ def timely_filing(conn: Connection, tenant_id: str, as_of: dt.date) -> Report:
     )
 
 
+def _today(as_of: dt.date, asked: AskedAt | None) -> ColumnElement[dt.date]:
+    """The day a claim's age or days left count to: `as_of`, or when the report is of today
+    (`asked`), today at the claim's location, in its time zone."""
+    if asked is None:
+        return literal(as_of, Date)
+    return location_today(claims.c.location_id, asked)
+
+
 def _months_back(as_of: dt.date, count: int) -> list[tuple[dt.date, dt.date]]:
     """The `count` calendar months ending with as_of's, oldest first, as (first, last) days."""
     months = []
@@ -371,12 +379,19 @@ BUILDERS: dict[str, Builder] = {
 }
 
 
+# Reports whose claims count days to "today": with no as_of chosen, each claim's location's.
+LOCAL_TODAY_REPORTS = ("ar_aging", "timely_filing")
+
+
 def build_report(
     conn: Connection, kind: str, tenant_id: str, *, as_of: dt.date,
-    start: dt.date | None = None,
+    start: dt.date | None = None, asked: AskedAt | None = None,
 ) -> Report:
     """Report `kind` for the tenant: as of a day, or for a period ending then (from `start`,
-    by default the first of as_of's month)."""
+    by default the first of as_of's month). `asked`: the report is of today (no as_of was
+    chosen, `as_of` is the supplier's today), so claims count to today at their location."""
     if kind in PERIOD_REPORTS:
         return BUILDERS[kind](conn, tenant_id, start or as_of.replace(day=1), as_of)
+    if kind in LOCAL_TODAY_REPORTS and asked is not None:
+        return BUILDERS[kind](conn, tenant_id, as_of, asked)
     return BUILDERS[kind](conn, tenant_id, as_of)

@@ -16,8 +16,9 @@ from projections.queries.billing_people import (
     with_patient,
 )
 from projections.queries.keyset import KeysetPage, keyset_page
+from projections.queries.local_today import AskedAt, location_today
 from projections.queries.scope import tenant_rows
-from projections.tables import work_queue
+from projections.tables import claims, work_queue
 
 WORK_ITEM_KEYS = (work_queue.c.due_on, work_queue.c.kind, work_queue.c.subject_id)
 
@@ -28,16 +29,19 @@ def work_item_page(
     *,
     kinds: Sequence[str] | None = None,
     due_by: dt.date | None = None,
+    asked: AskedAt,
     after: Sequence[Any] | None = None,
     limit: int,
 ) -> KeysetPage:
     """The tenant's open work items of the given kinds (all if none), due on or before
     `due_by` if given, soonest due first; each with its patient's name and account number and
-    its claim's money (`billing_people`)."""
+    its claim's money (`billing_people`) and today at the claim's location when `asked`
+    (`local_today`: a claim's age, timely filing, count in its location's time zone)."""
     q = work_queue.c
     joined = with_claim(with_patient(work_queue, q.patient_id, q.tenant_id), q.claim_id)
+    today = location_today(claims.c.location_id, asked).label("local_today")
     query = (
-        select(work_queue, *PATIENT_COLUMNS, *CLAIM_MONEY_COLUMNS)
+        select(work_queue, *PATIENT_COLUMNS, *CLAIM_MONEY_COLUMNS, today)
         .select_from(joined)
         .where(tenant_rows(q.tenant_id, tenant_id))
     )

@@ -82,6 +82,8 @@ def test_a_delivered_serial_is_found_with_its_patient_and_counted_in_the_census(
     places = setup_tenant(api, tenant)
     receive(api, admin, location_id=places["north"], item_id=places["bed"], quantity=1,
             serials=["BED-0001"])
+    # The walker (bulk) on the order is drawn from the location's stock too.
+    receive(api, admin, location_id=places["north"], item_id=places["walker"], quantity=1)
     patient_id, coverage_id = patient(api, tenant)
     placed = place(api, admin, patient_id)
     bed_line = placed["line_ids"][0]

@@ -94,8 +94,13 @@ def receive_beds(aries, location: UUID, *serials: str) -> None:
 
 
 def ready_order(aries, location_id: UUID) -> tuple[UUID, UUID, UUID]:
-    """A bed-and-walker order of `location_id` ready for delivery: (order, bed line, walker
-    line)."""
+    """A bed-and-walker order of `location_id` ready for delivery, its walker (bulk stock)
+    received there first (no location: no stock): (order, bed line, walker line)."""
+    if location_id is not None:
+        aries.orders.receive_stock(
+            location_id=location_id, item_id=walker_item(), quantity=1, purchase_order="PO-W",
+            received_on=DAY,
+        )
     patient_id, coverage_id = medicare_patient(aries)
     bed, walker = uuid4(), uuid4()
     order_id = aries.orders.place_order(

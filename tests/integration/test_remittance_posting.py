@@ -527,20 +527,25 @@ def test_posting_any_835_twice_under_any_trace_changes_nothing(aries):
     twice()
 
 
-def test_the_crossover_payers_835_pays_what_medicare_left_to_the_patient(aries):
-    tenant = f"t-{uuid.uuid4().hex[:10]}"
-    claim = filed_claim(aries, tenant)
+def crossed_over(aries, tenant: str, claim: Claim, icn: str) -> list[Svc]:
+    """Medicare pays the claim and crosses it over (CLP02 19); what the crossover payer then
+    pays: each line's patient coinsurance."""
     primary = [paid_svc(claim, "E0260", by_ref=True), paid_svc(claim, "E0143", by_ref=True)]
     post(aries, tenant, receive(aries, tenant, build_835(
-        [Clp(claim.patient_control_number, "19", "ICN-XOVER-1", primary)], trace=trace())).id)
+        [Clp(claim.patient_control_number, "19", icn, primary)], trace=trace())).id)
     coinsurance = {s.code: next(a for g, c, a in s.adjustments if g == "PR") for s in primary}
-
-    medigap = [
+    return [
         Svc(s.code, s.modifiers, s.charge, coinsurance[s.code],
             [("OA", "23", s.charge - coinsurance[s.code])], control=s.control,
             served_on=s.served_on)
         for s in primary
     ]
+
+
+def test_the_crossover_payers_835_pays_what_medicare_left_to_the_patient(aries):
+    tenant = f"t-{uuid.uuid4().hex[:10]}"
+    claim = filed_claim(aries, tenant)
+    medigap = crossed_over(aries, tenant, claim, "ICN-XOVER-1")
     report = post(aries, tenant, receive(aries, tenant, build_835(
         [Clp(claim.patient_control_number, "2", "MEDIGAP-77", medigap)],
         trace=trace(), payer_tin="1600000000", payer_x12_id="60054")).id)
@@ -564,3 +569,4 @@ def test_a_provider_level_only_payment_is_received_posted_and_reconciles(aries):
     assert (remittance.paid_amount, remittance.claims_paid) == (D("3.25"), D("0.00"))
     assert [a.code for a in remittance.provider_adjustments] == ["L6", "WO"]
     assert remittance.is_posted and remittance.reconciles
+

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -22,6 +22,7 @@ from domain.context import bound_context
 from interfaces.cli.demo import DEMO_TENANT, seed_demo
 from interfaces.cli.main import app
 from interfaces.reports.files import FORMATS, generate
+from projections.queries import inventory as inventory_queries
 from projections.queries.report_model import REPORT_KINDS
 from projections.runner import catch_up
 from tests.unit.remittance_835 import Clp, Svc, build_835
@@ -29,7 +30,7 @@ from tests.unit.remittance_835 import Clp, Svc, build_835
 pytestmark = pytest.mark.integration
 
 D = Decimal
-PROJECTIONS = ("orders", "claims", "remittances")
+PROJECTIONS = ("orders", "claims", "remittances", "inventory")
 PLBS = [("WO:ICN-OLD-1", D("12.50")), ("L6", D("-1.27"))]
 
 
@@ -126,11 +127,13 @@ def _expected(aries, kind: str, today: date) -> dict[tuple[str, str], Decimal]:
                      "AND balance > 0")
         return {("All payers", "Open AR"): ar}
     if kind == "rental_census":
+        # Serialised units with a patient at some time this month (the census's definition).
         out = _scalar(aries, """
-            SELECT coalesce(sum(l.quantity), 0) FROM read.order_lines l
-            JOIN read.orders o ON o.order_id = l.order_id
-            WHERE o.tenant_id = :t AND l.billing = 'rental' AND o.delivered_on IS NOT NULL
-              AND o.cancelled_on IS NULL AND o.picked_up_on IS NULL""")
+            SELECT count(*) FROM read.serial_rentals
+            WHERE tenant_id = :t AND rented_on <= :end
+              AND (ended_on IS NULL OR ended_on >= :m)""",
+            m=month_start, end=(month_start + timedelta(days=32)).replace(day=1)
+            - timedelta(days=1))
         return {("Rental items out by HCPCS and month", f"{today:%Y-%m}"): D(out)}
     assert kind == "timely_filing"
     charges = _scalar(aries, """
@@ -155,6 +158,18 @@ def _csv_totals(content: bytes) -> dict[tuple[str, str], str]:
             totals.update({(section, title): value for title, value in zip(header, row,
                                                                             strict=True)})
     return totals
+
+
+def _csv_rows(content: bytes, title: str) -> dict[str, dict[str, str]]:
+    """The body rows of the CSV section `title`, by first cell, each by column title."""
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8"))))
+    start = next(i for i, row in enumerate(rows) if row == [title])
+    header, found = rows[start + 1], {}
+    for row in rows[start + 2:]:
+        if not row or row[0] == "Total":
+            break
+        found[row[0]] = dict(zip(header, row, strict=True))
+    return found
 
 
 def _xlsx_totals(content: bytes) -> dict[tuple[str, str], object]:
@@ -238,3 +253,32 @@ def test_the_cli_writes_a_report_file_with_the_read_models_totals(
 def test_the_cli_refuses_a_report_kind_it_does_not_have(demo):
     result = CliRunner().invoke(app, ["reports", "make", "payroll", "--tenant", DEMO_TENANT])
     assert result.exit_code == 2
+
+
+def test_the_reports_rental_census_is_the_inventory_census_summed_by_code(demo):
+    """One census: the report's figures per code and month are the inventory query's (the
+    API's /v1/rental-census and the analysts' view) with its items summed."""
+    aries, today = demo
+    firsts = [today.replace(day=1)]
+    for _ in range(2):
+        firsts.insert(0, (firsts[0] - timedelta(days=1)).replace(day=1))
+    months = [f"{first:%Y-%m}" for first in firsts]
+    with aries.read_engine.connect() as conn:
+        rows = inventory_queries.rental_census(
+            conn, DEMO_TENANT, from_month=firsts[0], to_month=firsts[-1])
+        view = conn.execute(text(
+            "SELECT hcpcs, to_char(month, 'YYYY-MM'), sum(units_rented) FROM read.rental_census"
+            " WHERE tenant_id = :t GROUP BY 1, 2"), {"t": DEMO_TENANT}).all()
+    from_query: dict[tuple[str, str], int] = {}
+    for row in rows:
+        key = (row.hcpcs, f"{row.month:%Y-%m}")
+        from_query[key] = from_query.get(key, 0) + row.units_rented
+    assert from_query and sum(from_query.values()) > 0
+    assert from_query == {(h, m): int(n) for h, m, n in view if m in months}
+    report = _csv_rows(generate(aries.read_engine, "rental_census", "csv", DEMO_TENANT,
+                                as_of=today).content, "Rental items out by HCPCS and month")
+    from_report = {
+        (code, month): int(report[code][month])
+        for code in report for month in months if int(report[code][month])
+    }
+    assert from_report == from_query

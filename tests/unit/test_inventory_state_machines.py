@@ -1,6 +1,7 @@
 """Random sequences of stock and serial moves (hypothesis.stateful).
 
-Stock: receive, transfer, adjust and count on two locations' ledgers of one bulk item; no
+Stock: receive, transfer, adjust, count, deliver on an order and pick up (bulk units out with
+an order line and back) on two locations' ledgers of one bulk item; no
 ledger ever goes negative, each holds what a plain model says, and a refused move records
 nothing. Serials: units delivered to patients, picked up, cleaned, restocked, transferred,
 sold and retired; a serial is never with two patients, each serialised ledger holds exactly the
@@ -90,6 +91,7 @@ class StockMachine(Harness):
         self.ledgers = [open_ledger(location, serialised=False) for location in LOCATIONS]
         self.keep(*self.ledgers)
         self.model = [0, 0]
+        self.out: list[tuple[int, UUID, int]] = []  # bulk units out: (location, line, units)
 
     @rule(at=which, quantity=quantities, lot=st.sampled_from([None, "LOT-7", " "]))
     def receive(self, at, quantity, lot):
@@ -131,6 +133,37 @@ class StockMachine(Harness):
     def set_reorder_point(self, at, point):
         ledger = self.ledgers[at]
         self.attempt(lambda: ledger.set_reorder_point(point), ledger)
+
+    @rule(at=which, quantity=quantities)
+    def deliver(self, at, quantity):
+        """An order line's bulk units go out from the location's shelf, all or none."""
+        ledger, line_id = self.ledgers[at], uuid4()
+        if self.attempt(lambda: ledger.issue_to_order(uuid4(), line_id, quantity, self.day),
+                        ledger):
+            self.model[at] -= quantity
+            self.out.append((at, line_id, quantity))
+        else:
+            assert quantity <= 0 or quantity > self.model[at]
+
+    @rule(data=st.data())
+    def pick_up(self, data):
+        """A rented line's units come back to the ledger they left, once."""
+        if not self.out:
+            return
+        at, line_id, quantity = self.out.pop(data.draw(st.integers(0, len(self.out) - 1)))
+        ledger = self.ledgers[at]
+        returned: list[int] = []
+        assert self.attempt(
+            lambda: returned.append(ledger.return_from_order(uuid4(), line_id, self.day)),
+            ledger,
+        )
+        assert returned == [quantity]
+        self.model[at] += quantity
+        again: list[int] = []
+        assert self.attempt(
+            lambda: again.append(ledger.return_from_order(uuid4(), line_id, self.day)), ledger
+        )
+        assert again == [0]  # a second pickup returns nothing
 
     @invariant()
     def no_stock_is_ever_negative(self):

@@ -58,6 +58,7 @@ from interfaces.http.schemas.claims import (
 from interfaces.http.schemas.values import IsoDate
 from interfaces.http.security import AUTH_RESPONSES
 from projections.queries import claims as queries
+from projections.queries.local_today import AskedAt
 from projections.queries.work_queue import work_item_page
 
 P = TypeVar("P", bound=Page[Any])
@@ -99,8 +100,9 @@ def read_work_queue(
         Page[WorkItem], WorkItem, aries, principal, request, response,
         projection="work_queue", min_position=min_position,
         cursor=decode_cursor(cursor, (dt.date.fromisoformat, str, UUID)),
-        query=lambda conn, after, today: work_item_page(
-            conn, principal.tenant_id, kinds=kind, due_by=due_by, after=after, limit=limit
+        query=lambda conn, after, asked: work_item_page(
+            conn, principal.tenant_id, kinds=kind, due_by=due_by, asked=asked, after=after,
+            limit=limit,
         ),
         csv_name="work-queue.csv",
     )
@@ -114,10 +116,13 @@ def read_ar_aging(
     min_position: MinPosition,
 ) -> AgingReport:
     """Accounts receivable aging by payer (and patient): open balances in 0-30, 31-60, 61-90,
-    91-120 and 120+ days since the first date of service, as of today."""
+    91-120 and 120+ days since the first date of service, each claim's as of today at the
+    location it bills as (in the location's time zone)."""
     wait_for_read_model(aries, response, "claims", "claims", min_position)
     with aries.read_engine.connect() as conn:
-        return AgingReport.of(queries.aging(conn, principal.tenant_id))
+        return AgingReport.of(
+            queries.aging(conn, principal.tenant_id, AskedAt.of(aries.claims.clock))
+        )
 
 
 @router.get(
@@ -156,8 +161,8 @@ def list_claims(
         Page[ClaimSummary], ClaimSummary, aries, principal, request, response,
         projection="claims", min_position=min_position,
         cursor=decode_cursor(cursor, (dt.datetime.fromisoformat, UUID)),
-        query=lambda conn, after, today: queries.claim_page(
-            conn, principal.tenant_id, today=today, statuses=status, payer_id=payer_id,
+        query=lambda conn, after, asked: queries.claim_page(
+            conn, principal.tenant_id, asked=asked, statuses=status, payer_id=payer_id,
             order_id=order_id, patient_id=patient_id,
             days_outstanding=BUCKET_DAYS[aging] if aging is not None else None,
             min_days_outstanding=min_days_outstanding, after=after, limit=limit,
@@ -181,10 +186,12 @@ def read_claim(
     current payer. The ETag is the claim's version (send it as If-Match on a command)."""
     wait_for_read_model(aries, response, "claims", "claims", min_position)
     with aries.read_engine.connect() as conn:
-        record = queries.claim_record(conn, claim_id, principal.tenant_id)
+        record = queries.claim_record(
+            conn, claim_id, principal.tenant_id, AskedAt.of(aries.claims.clock)
+        )
     if record is None:
         raise NotFound("claim", claim_id)
-    detail = ClaimDetail.of_record(record, aries.claims.clock.today())
+    detail = ClaimDetail.of_record(record)
     record_access(aries, principal, request, action=READ, fields_class=CLAIMS,
                   patient_ids=[detail.patient_id])
     response.headers["ETag"] = etag(record.claim.version)
@@ -202,19 +209,20 @@ def _named_page(
     projection: str,
     min_position: int | None,
     cursor: Sequence[Any] | None,
-    query: Callable[[Connection, Sequence[Any] | None, dt.date], Any],
+    query: Callable[[Connection, Sequence[Any] | None, AskedAt], Any],
     csv_name: str,
 ) -> P | Response:
     """One page of a claims list: wait until `projection` has reached `min_position`, read the
-    page after `cursor` (`query(conn, after, today)`), log the patients it names, answer each
-    row as `model.of_row(row, today)`, as JSON or (when asked) as the CSV file `csv_name`."""
+    page after `cursor` (`query(conn, after, asked)`: asked at the clock's instant, so each row
+    carries today at its claim's location), log the patients it names, answer each row as
+    `model.of_row(row)`, as JSON or (when asked) as the CSV file `csv_name`."""
     wait_for_read_model(aries, response, projection, "claims", min_position)
-    today = aries.claims.clock.today()
+    asked = AskedAt.of(aries.claims.clock)
     with aries.read_engine.connect() as conn:
-        found = query(conn, cursor, today)
+        found = query(conn, cursor, asked)
     _record_search(aries, principal, request, found.rows)
     page = page_type(
-        items=[model.of_row(row, today) for row in found.rows],
+        items=[model.of_row(row) for row in found.rows],
         next_cursor=next_cursor(found.next_key),
     )
     if wants_csv(request):

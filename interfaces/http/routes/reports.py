@@ -21,6 +21,7 @@ from interfaces.http.security import AUTH_RESPONSES
 from interfaces.reports.files import RENDERERS, ReportFileStore
 from interfaces.workers.actors import GENERATE_REPORT
 from interfaces.workers.jobs import JobStore
+from projections.queries.local_today import AskedAt
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], responses=AUTH_RESPONSES)
 
@@ -68,7 +69,8 @@ def request_report(
     filing risk) as CSV, Excel or PDF: a job; download the file when it has succeeded."""
     if not _may_have(principal.role, body.kind):
         raise _forbidden(body.kind)
-    today = aries.claims.clock.today()
+    asked = AskedAt.of(aries.claims.clock)
+    today = asked.supplier_today
     as_of = body.as_of or today
     if as_of > today:
         raise ProblemError(422, "Unprocessable", "as_of is after the supplier's today",
@@ -81,6 +83,8 @@ def request_report(
         request.app, aries, principal, GENERATE_REPORT, job_id=job_id,
         report_id=str(job_id), kind=body.kind, format=body.format, as_of=as_of.isoformat(),
         start=body.from_date.isoformat() if body.from_date else None,
+        # Of today (no as_of chosen): claims count to today at their own locations.
+        **({} if body.as_of else {"at": asked.at.isoformat(), "zone": asked.zone}),
     )
     accepted = ReportAccepted(
         job_id=job_id, download=f"/v1/reports/{job_id}/file",

@@ -53,7 +53,7 @@ def patient_name(row: Any) -> str | None:
     return f"{row.patient_last_name}, {row.patient_first_name}"
 
 
-def _summary_fields(row: Any, today: dt.date) -> dict[str, Any]:
+def _summary_fields(row: Any) -> dict[str, Any]:
     step = next_action(
         row.status,
         row.balance,
@@ -81,7 +81,7 @@ def _summary_fields(row: Any, today: dt.date) -> dict[str, Any]:
         "balance": row.balance,
         "service_from": row.service_from,
         "service_to": row.service_to,
-        "days_outstanding": (today - row.service_from).days,
+        "days_outstanding": (row.local_today - row.service_from).days,
         "timely_filing_deadline": row.timely_filing_deadline,
         "version": row.version,
     }
@@ -163,7 +163,9 @@ class ClaimSummary(BaseModel):
     balance: Decimal = Field(..., examples=["180.00"])
     service_from: dt.date
     service_to: dt.date
-    days_outstanding: int = Field(..., description="days since service_from (today, UTC)")
+    days_outstanding: int = Field(
+        ..., description="days since service_from, to today at the claim's location (its zone)"
+    )
     timely_filing_deadline: dt.date
     next_action: str = Field(
         ...,
@@ -175,9 +177,9 @@ class ClaimSummary(BaseModel):
     version: int = Field(..., examples=[4])
 
     @classmethod
-    def of_row(cls, row: Any, today: dt.date) -> ClaimSummary:
-        """From a `claim_page` row; `days_outstanding` counts to `today`."""
-        return cls(**_summary_fields(row, today))
+    def of_row(cls, row: Any) -> ClaimSummary:
+        """From a `claim_page` row; `days_outstanding` counts to its `local_today`."""
+        return cls(**_summary_fields(row))
 
 
 class ClaimLineView(BaseModel):
@@ -255,10 +257,10 @@ class ClaimDetail(ClaimSummary):
     ledger: list[LedgerEntryView]
 
     @classmethod
-    def of_record(cls, record: ClaimRecord, today: dt.date) -> ClaimDetail:
+    def of_record(cls, record: ClaimRecord) -> ClaimDetail:
         row = record.claim
         return cls(
-            **_summary_fields(row, today),
+            **_summary_fields(row),
             **{name: getattr(row, name) for name in _DETAIL_FIELDS},
             lines=[
                 ClaimLineView(
@@ -309,12 +311,13 @@ class WorkItem(BaseModel):
     balance: Decimal | None = Field(None, examples=["180.00"])
     current_payer_id: str | None = Field(None, examples=["MCR-DMEB"])
     age_days: int | None = Field(
-        None, description="days since the claim's first date of service (today, UTC)"
+        None, description="days since the claim's first date of service, to today at the "
+        "claim's location (its time zone)"
     )
 
     @classmethod
-    def of_row(cls, row: Any, today: dt.date) -> WorkItem:
-        """From a `work_item_page` row; `age_days` counts to `today`."""
+    def of_row(cls, row: Any) -> WorkItem:
+        """From a `work_item_page` row; `age_days` counts to its `local_today`."""
         served = row.claim_service_from
         return cls(
             kind=row.kind,
@@ -332,7 +335,7 @@ class WorkItem(BaseModel):
             paid=row.claim_paid,
             balance=row.claim_balance,
             current_payer_id=row.claim_current_payer_id,
-            age_days=(today - served).days if served is not None else None,
+            age_days=(row.local_today - served).days if served is not None else None,
         )
 
 
