@@ -145,11 +145,12 @@ class Projection:
         upstream: str,
         application: Application[Any],
         notifications: Sequence[Notification],
-    ) -> None:
+    ) -> int:
         """Apply a batch of stored notifications of `application`, in order, on `conn` (in the
         transaction that moves the tracking position): load the rows the handlers read, decode
         and hand each event to its handler, write the rows that changed. An event of a class no
-        handler takes is not even decoded; the batch still moves past it."""
+        handler takes is not even decoded; the batch still moves past it. Answers how many
+        events a handler took."""
         # Two lists rather than one of pairs: a batch's thousands of pairs would outlive enough
         # collections to be promoted, and make the garbage collector's full passes come sooner.
         handled: list[Notification] = []
@@ -160,7 +161,7 @@ class Projection:
                 handled.append(notification)
                 handlings.append(handling)
         if not handled:
-            return
+            return 0
         created, wanted = self._stored(notifications, handled, handlings)
         rows = Rows(self.tables, upstream, self._read_columns, created)
         rows.load(conn, wanted)
@@ -171,6 +172,7 @@ class Projection:
             event = read_metadata(notification) if handling.metadata_only else decode(notification)
             handling.method(self, rows, event)
         rows.write(conn)
+        return len(handled)
 
     def _decoder(self, application: Application[Any]) -> EventDecoder:
         decoder = self._decoders.get(application)
