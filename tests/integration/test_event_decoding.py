@@ -5,6 +5,7 @@ reach; this file for the stored shapes they never write.)"""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
 from typing import Any
@@ -13,10 +14,10 @@ import pytest
 from eventsourcing.domain import event
 from eventsourcing.persistence import MapperDeserialisationError, Notification
 
+from bench.eventstore import DEMOGRAPHICS
 from domain.base import AriesAggregate, pin_topics
 from domain.context import bound_context
 from domain.patient import Patient
-from domain.patient_values import Address, Demographics, Sex
 from projections.decoding import EventDecoder
 
 pytestmark = pytest.mark.integration
@@ -56,14 +57,7 @@ def _same(decoded: Any, mapped: Any) -> None:
 
 def test_the_decoder_answers_what_the_mapper_answers(aries):
     patients = aries.applications["patients"]
-    demographics = Demographics(
-        first_name="Ada",
-        last_name="Byron",
-        date_of_birth=date(1950, 12, 10),
-        sex=Sex.FEMALE,
-        address=Address("1 Main St", None, "Columbus", "OH", "43004"),
-        phone="6145550100",
-    )
+    demographics = dataclasses.replace(DEMOGRAPHICS, phone="6145550100")
     with bound_context(tenant_id="t-1", actor_id="u-7"):
         patient = Patient.register(
             account_number="A0000001", demographics=demographics, as_of=date(2026, 1, 5)
