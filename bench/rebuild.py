@@ -1,23 +1,31 @@
 """Figure 5: rebuilding each registered projection from position 0, vs reading the raw
-notification logs (no decoding) as fast as the recorder can page through them."""
+notification logs (no decoding) as fast as the recorder can page through them.
+
+A projection's rate counts the events of its own that it applied (those a handler takes), over
+the whole rebuild: reading and skipping the other events of its upstream logs, building the
+tables, catching up and swapping them in are part of its time. Its label says how many."""
 
 from __future__ import annotations
 
 import time
 from datetime import date
+from uuid import uuid4
 
 from bench.eventstore import DEMOGRAPHICS, MOVED, applications, new_aggregate
 from bench.report import Report, Row, Target, runs
+from domain.inventory import StockLedger
 from domain.patient import Patient
 
 PER_SAVE = 400
+TARGET = 20_000  # events/s, issue 18
 # Per projection: `make bench` must finish in 10 minutes whatever the projections cost.
 BUDGET_SECONDS = 40
 
 
 def fill(database_url: str, events: int) -> int:
-    """About `events` events: patients with 5 events each and single-event orders and claims,
-    saved in large batches (this is setup, not a measured figure)."""
+    """About `events` events: patients with 5 events each, single-event orders and claims, and
+    stock ledgers (in the orders log) opened and received into 4 times, saved in large batches
+    (this is setup, not a measured figure)."""
     apps = applications(database_url, ("patients", "orders", "claims"), group_commit=True)
     written = 0
     try:
@@ -38,7 +46,20 @@ def fill(database_url: str, events: int) -> int:
             apps["orders"].save(*orders)
             claims = [new_aggregate("claims", i, owner) for i, owner in enumerate(owners)]
             apps["claims"].save(*claims)
-            written += len(patients) * 5 + len(orders) + len(claims)
+            ledgers = []
+            for _ in range(PER_SAVE // 20):
+                ledger = StockLedger.open(
+                    tenant_id="bench",
+                    location_id=uuid4(),
+                    item_id=uuid4(),
+                    hcpcs="E0601",
+                    serialised=False,
+                )
+                for index in range(4):
+                    ledger.receive(5, f"PO-{index}", None, on=date(2026, 1, 5))
+                ledgers.append(ledger)
+            apps["orders"].save(*ledgers)
+            written += len(patients) * 5 + len(orders) + len(claims) + len(ledgers) * 5
     finally:
         for app in apps.values():
             app.close()
@@ -74,25 +95,32 @@ def measure(report: Report, database_url: str, redis_url: str, events: int, repe
         for projection in registry.PROJECTIONS:
             rates: list[float] = []
             note = ""
+            handled = read = 0
             began = time.monotonic()
             for _ in range(repeat):
                 if rates and time.monotonic() - began > BUDGET_SECONDS:
                     note = f"{len(rates)} of {repeat} runs: {BUDGET_SECONDS} s budget spent"
                     break
                 try:
-                    rates.append(rebuild(aries, projection).events_per_second)
+                    done = rebuild(aries, projection)
                 except Exception as error:  # a failed rebuild is a finding, not a crash
                     note = f"rebuild failed: {type(error).__name__}: {str(error)[:120]}"
                     break
+                handled, read = done.handled, done.events
+                if not handled:
+                    note = "no events of its own in the bench's logs"
+                    break
+                rates.append(handled / done.seconds)
             report.add(
                 Row(
                     "5",
-                    f"rebuild projection {projection.name} ({written:,} events in the logs)",
+                    f"rebuild projection {projection.name} ({handled:,} of its events; "
+                    f"{read:,} read from its upstream logs, of {written:,} in all)",
                     "events/s",
                     runs(rates),
                     "raw notification-log read",
                     runs(raw),
-                    Target("higher", value=30_000),
+                    Target("higher", value=TARGET),
                     note=note,
                 ),
             )

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
+from weakref import WeakKeyDictionary
 
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
@@ -18,6 +19,7 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import resolve_topic
 from sqlalchemy import Column, Connection, Table
 
+from projections.decoding import EventDecoder
 from projections.folding import ReadColumn, Rows
 from projections.metadata import MetadataDecoder
 from projections.tables import SCHEMA, projection_tracking
@@ -117,6 +119,8 @@ class Projection:
             if not table.primary_key:
                 raise ValueError(f"{self.name}: {table.name} has no key: it can only be added to")
         self._dispatch: dict[str, Handling | None] = {}  # by stored topic
+        # Per upstream application (weakly: tests make many), its decoder and what it caches.
+        self._decoders: WeakKeyDictionary[Application[Any], EventDecoder] = WeakKeyDictionary()
 
     def __repr__(self) -> str:
         return f"<projection {self.name}>"
@@ -141,11 +145,12 @@ class Projection:
         upstream: str,
         application: Application[Any],
         notifications: Sequence[Notification],
-    ) -> None:
+    ) -> int:
         """Apply a batch of stored notifications of `application`, in order, on `conn` (in the
         transaction that moves the tracking position): load the rows the handlers read, decode
         and hand each event to its handler, write the rows that changed. An event of a class no
-        handler takes is not even decoded; the batch still moves past it."""
+        handler takes is not even decoded; the batch still moves past it. Answers how many
+        events a handler took."""
         # Two lists rather than one of pairs: a batch's thousands of pairs would outlive enough
         # collections to be promoted, and make the garbage collector's full passes come sooner.
         handled: list[Notification] = []
@@ -156,17 +161,24 @@ class Projection:
                 handled.append(notification)
                 handlings.append(handling)
         if not handled:
-            return
+            return 0
         created, wanted = self._stored(notifications, handled, handlings)
         rows = Rows(self.tables, upstream, self._read_columns, created)
         rows.load(conn, wanted)
-        decode = application.mapper.to_domain_event
+        decode = self._decoder(application)
         read_metadata = MetadataDecoder(application.mapper)
         for notification, handling in zip(handled, handlings, strict=True):
             rows.position = notification.id
             event = read_metadata(notification) if handling.metadata_only else decode(notification)
             handling.method(self, rows, event)
         rows.write(conn)
+        return len(handled)
+
+    def _decoder(self, application: Application[Any]) -> EventDecoder:
+        decoder = self._decoders.get(application)
+        if decoder is None or decoder.mapper is not application.mapper:
+            decoder = self._decoders[application] = EventDecoder(application.mapper)
+        return decoder
 
     def _stored(
         self,

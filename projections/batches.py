@@ -239,6 +239,7 @@ class Batch:
     upstream: str
     events: int  # notifications read (all of them move the position)
     position: int  # tracking position after the batch
+    handled: int = 0  # events a handler took (the others were only skipped)
 
 
 def head(app: Application[Any]) -> int:
@@ -371,7 +372,7 @@ def apply_next_batch(
             return Batch(upstream, 0, position)
         try:
             with batch_span(projection.name, upstream, notifications):
-                projection.apply_notifications(conn, upstream, app, notifications)
+                handled = projection.apply_notifications(conn, upstream, app, notifications)
         except Exception as error:
             if is_transient(error):
                 raise
@@ -390,7 +391,7 @@ def apply_next_batch(
             )
             .values(position=last, updated_at=func.now())
         )
-    return Batch(upstream, len(notifications), last)
+    return Batch(upstream, len(notifications), last, handled)
 
 
 def drain(

@@ -74,6 +74,7 @@ class RebuildReport:
     events: int
     seconds: float
     positions: dict[str, int]
+    handled: int = 0  # of `events`, those a handler took
 
     @property
     def events_per_second(self) -> float:
@@ -105,21 +106,28 @@ def rebuild(
         try:
             _create_fresh_tables(session.conn, projection, schema)
             targets = heads(aries, upstreams)
-            events, positions = _build(session, projection, upstreams, limit, targets, progress)
+            events, handled, positions = _build(
+                session, projection, upstreams, limit, targets, progress
+            )
             _analyze(session.conn, projection, schema)
             _pause_live_projector(session, projection, lock_timeout)
             targets = heads(aries, upstreams)
-            more, positions = _build(session, projection, upstreams, limit, targets, progress)
+            more, more_handled, positions = _build(
+                session, projection, upstreams, limit, targets, progress
+            )
             _swap(session.conn, projection, schema)
         except BaseException:
             _drop_schema_quietly(session.conn, schema)
             raise
     seconds = time.perf_counter() - started
-    report = RebuildReport(projection.name, events + more, seconds, positions)
+    report = RebuildReport(
+        projection.name, events + more, seconds, positions, handled + more_handled
+    )
     log.info(
         "projection rebuilt",
         projection=projection.name,
         events=report.events,
+        handled=report.handled,
         seconds=round(seconds, 3),
         events_per_second=round(report.events_per_second),
     )
@@ -147,11 +155,12 @@ def _build(
     limit: int,
     targets: dict[str, int],
     progress: ProgressCallback,
-) -> tuple[int, dict[str, int]]:
+) -> tuple[int, int, dict[str, int]]:
+    """Apply the upstreams' events up to `targets`: (events read, events handled, positions)."""
     positions = session.positions()
     total = sum(targets.values())
     progress(sum(positions.values()), total)
-    events = 0
+    events = handled = 0
     behind = [u for u in upstreams if positions.get(u, 0) < targets[u]]
     apps = session.target.applications
     read = ReadAhead()
@@ -165,13 +174,14 @@ def _build(
             )
             for batch in batches:
                 events += batch.events
+                handled += batch.handled
                 positions[upstream] = batch.position
                 progress(sum(positions.values()), max(total, sum(positions.values())))
     finally:
         read.close()
     done = sum(positions.values())
     progress(done, max(total, done))
-    return events, positions
+    return events, handled, positions
 
 
 def _analyze(conn: Connection, projection: Projection, schema: str) -> None:

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import settings
 
 from domain import registry
+from projections.decoding import EventDecoder
 from tests.unit.replay import event_classes
 from tests.unit.test_claim_state_machine import ClaimLifecycle
 from tests.unit.test_order_state_machine import OrderMachine
@@ -40,7 +41,14 @@ def _store_and_reload(app, aggregate, events) -> None:
     # history under a fresh id, or a second example would collide with the first.
     fresh_id = uuid4()
     renamed = [dataclasses.replace(event, originator_id=fresh_id) for event in events]
-    app.recorder.insert_events([app.mapper.to_stored_event(event) for event in renamed])
+    stored = [app.mapper.to_stored_event(event) for event in renamed]
+    app.recorder.insert_events(stored)
+    # The projections decode the same stored events their own way: to the same events.
+    decode = EventDecoder(app.mapper)
+    for record in stored:
+        decoded, mapped = decode(record), app.mapper.to_domain_event(record)
+        assert type(decoded) is type(mapped)
+        assert vars(decoded) == vars(mapped)
     SEEN.update(type(event).TOPIC for event in events)
     reloaded = app.repository.get(fresh_id)
     assert vars(reloaded) == {**vars(aggregate), "_id": fresh_id}
