@@ -1,9 +1,9 @@
 """Appeals of a claim's determination: which level may be filed, and by when (pure).
 
-A redetermination is filed within 120 days of the remittance's paid date (the payer's 5-day
-receipt presumption is not added); a reconsideration within 180 days of the redetermination
-decision, after an unfavourable one. Only one of each per claim. CARC 29 (timely filing) on the
-last determination is not appealable.
+A redetermination is filed within 120 days of receiving the remittance that decided the claim; a
+reconsideration within 180 days of receiving the redetermination decision, after an unfavourable
+one. Receipt is presumed 5 days after the notice's date (42 CFR 405.942(a), 405.962(a)). Only
+one of each per claim. CARC 29 (timely filing) on the last determination is not appealable.
 """
 
 from __future__ import annotations
@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 REDETERMINATION_DAYS = 120
 RECONSIDERATION_DAYS = 180
 NOT_APPEALABLE_CARCS = frozenset({"29"})
+RECEIPT_PRESUMED_DAYS = 5
+
+
+def appeal_window_closes(notice_on: date, days: int) -> date:
+    """The last day to appeal a decision whose notice is dated `notice_on`: `days` after its
+    receipt, presumed 5 days after the notice's date (42 CFR 405.942(a)(1), 405.962(a)(1);
+    the supplier has no evidence of another receipt date to record)."""
+    return notice_on + timedelta(days=RECEIPT_PRESUMED_DAYS + days)
 
 
 def filed(
@@ -88,8 +96,8 @@ def determination_is_appealable(carcs: Iterable[str]) -> None:
 @billing_rule(
     "42 CFR 405.942(a) (a redetermination is requested within 120 calendar days of receipt"
     " of the notice of initial determination, receipt presumed 5 days after the notice's"
-    " date; checked against the CFR text; this rule counts from the remittance's date, so it"
-    " closes 5 days early); CMS Pub. 100-04 ch. 29 s. 310 (redetermination: 310.1 filing,"
+    " date; checked against the CFR text; the remittance's date is the notice's date);"
+    " CMS Pub. 100-04 ch. 29 s. 310 (redetermination: 310.1 filing,"
     " 310.2 time limit, as listed in transmittal 1762)",
     "tests/unit/test_claim_rules.py::test_redetermination_filed_within_120_days_of_remittance",
     "tests/unit/test_claim_rules.py::test_redetermination_is_requested_once",
@@ -97,8 +105,8 @@ def determination_is_appealable(carcs: Iterable[str]) -> None:
 def redetermination_may_be_filed(
     filed_on: date, determined_on: date, already_filed_on: date | None
 ) -> None:
-    """A redetermination is requested once, within 120 days of the remittance that decided the
-    claim."""
+    """A redetermination is requested once, within 120 days of receiving the remittance that
+    decided the claim."""
     require(
         already_filed_on is None,
         "redetermination_is_requested_once",
@@ -115,8 +123,8 @@ def redetermination_may_be_filed(
 @billing_rule(
     "42 CFR 405.962(a) (a reconsideration is requested within 180 calendar days of receipt"
     " of the notice of redetermination, receipt presumed 5 days after the notice's date;"
-    " checked against the CFR text; this rule counts from the decision's date, so it closes 5"
-    " days early); CMS Pub. 100-04 ch. 29 s. 320 (not verified against the source text)",
+    " checked against the CFR text); CMS Pub. 100-04 ch. 29 s. 320 (not verified against the"
+    " source text)",
     "tests/unit/test_claim_rules.py::test_reconsideration_filed_within_180_days_of_redetermination",
     "tests/unit/test_claim_rules.py::test_reconsideration_follows_unfavourable_redetermination",
 )
@@ -126,8 +134,8 @@ def reconsideration_may_be_filed(
     redetermination_favourable: bool | None,
     already_filed_on: date | None,
 ) -> None:
-    """A reconsideration follows an unfavourable redetermination, once, within 180 days of its
-    decision."""
+    """A reconsideration follows an unfavourable redetermination, once, within 180 days of
+    receiving its decision."""
     require(
         redetermined_on is not None and redetermination_favourable is False,
         "reconsideration_follows_unfavourable_redetermination",
@@ -163,8 +171,10 @@ def decision_follows_filing(claim: Claim, decided_on: date) -> None:
 
 
 def _filed_within(filed_on: date, since: date, days: int, rule: str) -> None:
+    closes = appeal_window_closes(since, days)
     require(
-        since <= filed_on <= since + timedelta(days=days),
+        since <= filed_on <= closes,
         rule,
-        f"filed {filed_on}: must be within {days} days of {since}",
+        f"filed {filed_on}: must be within {days} days of receiving the notice of {since}"
+        f" (by {closes})",
     )

@@ -10,13 +10,18 @@ never from today's date: whether a deadline is near is for queries to judge.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from domain import pricing
 from domain.claim import Claim
 from domain.claim_adjudication import CROSSOVER_STATUS_CODES, REVERSAL_STATUS_CODE
-from domain.claim_appeals import NOT_APPEALABLE_CARCS, RECONSIDERATION_DAYS, REDETERMINATION_DAYS
+from domain.claim_appeals import (
+    NOT_APPEALABLE_CARCS,
+    RECONSIDERATION_DAYS,
+    REDETERMINATION_DAYS,
+    appeal_window_closes,
+)
 
 ADJUDICATED = frozenset({"paid", "partially_paid", "denied"})
 
@@ -38,9 +43,9 @@ def appeal_deadline(facts: Mapping[str, Any]) -> date | None:
     if NOT_APPEALABLE_CARCS.intersection(facts["last_determination_carcs"]):
         return None
     if facts["appeal_level"] is None:
-        return decided_on + timedelta(days=REDETERMINATION_DAYS)
+        return appeal_window_closes(decided_on, REDETERMINATION_DAYS)
     if facts["appeal_level"] == "redetermination" and facts["appeal_status"] == "unfavourable":
-        return facts["appeal_decided_on"] + timedelta(days=RECONSIDERATION_DAYS)
+        return appeal_window_closes(facts["appeal_decided_on"], RECONSIDERATION_DAYS)
     return None
 
 

@@ -762,8 +762,9 @@ claims = Table(
         nullable=True,
         comment=(
             "Last day to file the next appeal while one may be filed: redetermination 120 "
-            "days after the determination, reconsideration 180 days after an unfavourable "
-            "redetermination; null when none may (CARC 29, appeal open, none left, not "
+            "days after the determination's receipt, reconsideration 180 days after an "
+            "unfavourable redetermination's receipt, receipt presumed 5 days after the "
+            "notice's date; null when none may (CARC 29, appeal open, none left, not "
             "adjudicated)."
         ),
     ),

@@ -112,7 +112,7 @@ def test_a_denied_claim_is_on_the_work_queue_until_appealed(api, tenant):
         headers=biller,
     ).json()["items"]
     assert [(i["subject_id"], i["due_on"]) for i in queue] == [
-        (str(claim.id), (denied_on + timedelta(days=120)).isoformat())
+        (str(claim.id), (denied_on + timedelta(days=125)).isoformat())  # 120 from receipt
     ]
 
     appealed = api.post(

@@ -157,7 +157,7 @@ def test_a_paid_claim_shows_payments_adjustments_and_what_the_patient_owes(aries
     assert row["current_payer_id"] == PATIENT
     assert row["first_paid_on"] == PAID_ON
     assert row["days_to_payment"] == (PAID_ON - at(12).date()).days
-    assert row["appeal_deadline"] == PAID_ON + timedelta(days=120)
+    assert row["appeal_deadline"] == PAID_ON + timedelta(days=125)
     assert row["version"] == claim.version
     with aries.read_engine.connect() as conn:
         lines = conn.execute(
@@ -186,7 +186,7 @@ def test_a_denial_records_its_carcs_and_a_timely_filing_denial_has_no_appeal_dea
     project(aries)
 
     assert claim_row(aries, medical.id)["denial_carcs"] == ["50"]
-    assert claim_row(aries, medical.id)["appeal_deadline"] == PAID_ON + timedelta(days=120)
+    assert claim_row(aries, medical.id)["appeal_deadline"] == PAID_ON + timedelta(days=125)
     assert claim_row(aries, late.id)["denial_carcs"] == ["29"]
     assert claim_row(aries, late.id)["appeal_deadline"] is None
 
@@ -247,7 +247,7 @@ def test_the_work_queue_follows_a_claim_from_draft_to_denial_and_appeal(aries, t
     claim.adjudicate("TRN-1", "ICN-1", "4", denial(claim), PAID_ON)
     aries.claims.save(claim)
     project(aries)
-    assert queue(aries, tenant) == {"appeal_denial": (claim.id, PAID_ON + timedelta(days=120))}
+    assert queue(aries, tenant) == {"appeal_denial": (claim.id, PAID_ON + timedelta(days=125))}
 
     claim.appeal(1, PAID_ON + timedelta(days=5), "meets the policy")
     aries.claims.save(claim)

@@ -627,11 +627,12 @@ def test_patient_payment_is_applied_line_by_line():
 
 
 def test_redetermination_filed_within_120_days_of_remittance():
+    """120 days from receipt, presumed 5 days after the remittance's date: day 125 is in time."""
     claim = denied()
-    late = PAID_ON + timedelta(days=121)
+    late = PAID_ON + timedelta(days=126)
     call = lambda: claim.appeal(AppealLevel.REDETERMINATION, late, "meets policy")  # noqa: E731
     assert refused(claim, call) == "redetermination_filed_within_120_days_of_remittance"
-    claim.appeal(1, PAID_ON + timedelta(days=120), "meets policy")
+    claim.appeal(1, PAID_ON + timedelta(days=125), "meets policy")
     assert claim.status is ClaimStatus.APPEALED
 
 
@@ -644,10 +645,10 @@ def unfavourable_redetermination() -> Claim:
 
 def test_reconsideration_filed_within_180_days_of_redetermination():
     claim = unfavourable_redetermination()
-    late = date(2025, 6, 1) + timedelta(days=181)
+    late = date(2025, 6, 1) + timedelta(days=186)
     call = lambda: claim.appeal(AppealLevel.RECONSIDERATION, late, "QIC review")  # noqa: E731
     assert refused(claim, call) == "reconsideration_filed_within_180_days_of_redetermination"
-    claim.appeal(AppealLevel.RECONSIDERATION, date(2025, 6, 1) + timedelta(days=180), "QIC")
+    claim.appeal(AppealLevel.RECONSIDERATION, date(2025, 6, 1) + timedelta(days=185), "QIC")
     assert claim.open_appeal is AppealLevel.RECONSIDERATION
 
 
