@@ -46,7 +46,6 @@ from application.audit.access_log import (
     SEARCH,
     AccessEntry,
     AccessRecord,
-    record,
 )
 from application.identity import Principal
 from domain.context import current_context
@@ -81,8 +80,7 @@ def record_access(
     `operation` defaults to the route's operation id. 503 if the entry cannot be written."""
     route = request.scope.get("route") if request is not None else None
     try:
-        return record(
-            aries.read_engine,
+        return aries.access_log.record(
             AccessRecord(
                 tenant_id=principal.tenant_id,
                 actor_id=str(principal.id),
@@ -95,7 +93,6 @@ def record_access(
                 recipient=recipient,
                 purpose=purpose,
             ),
-            aries.seal_key,
         )
     except SQLAlchemyError:
         log.exception("access entry not recorded", operation=operation, action=action)
@@ -138,6 +135,6 @@ async def record_denied(
         request_id=_request_id(request),
     )
     try:
-        await run_in_threadpool(record, aries.read_engine, entry, aries.seal_key)
+        await run_in_threadpool(aries.access_log.record, entry)
     except SQLAlchemyError:
         log.exception("denied access not recorded", operation=operation)
