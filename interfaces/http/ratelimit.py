@@ -14,9 +14,9 @@ What this guarantees: the cluster never answers more than the limit in a window 
 only ever granted from what is left: the part of a lease past the limit is not granted, and a
 lease lapses locally no later than its window does in Redis). What it costs: requests leased by
 one process and not used there are refused elsewhere, so a key may be refused up to
-`lease_size - 1` requests early per process that holds a lease for it (more only if many
-requests of one key start at once in a process with no lease: each takes its own). Limits of
-20 or less per minute lease one request at a time, exactly as before.
+`lease_size - 1` requests early per process that holds a lease for it. A process asks Redis
+for one lease per key at a time (requests of that key arriving meanwhile wait for its answer).
+Limits under 40 per minute lease one request at a time, exactly as before.
 
 Over the limit the answer is a 429 problem whose Retry-After is the window's remaining time.
 If Redis fails, requests are let through and a warning is logged: a broken limiter must not
@@ -25,6 +25,7 @@ take the API down.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import OrderedDict
@@ -72,6 +73,7 @@ class RateLimiter:
         self._prefix = f"{key_prefix}rl:"
         self.lease = lease
         self._leases: OrderedDict[str, _Lease] = OrderedDict()
+        self._asking: dict[str, asyncio.Future[bool]] = {}
 
     def lease_size(self, limit: int) -> int:
         """How many requests of a window this process takes from Redis at once."""
@@ -80,15 +82,36 @@ class RateLimiter:
     async def retry_after(self, bucket: str, limit: int) -> int | None:
         """Count a hit on `bucket`: None while within `limit` per window, else the seconds
         until the window ends."""
-        now = time.monotonic()
-        held = self._leases.get(bucket)
-        if held is not None and held.deadline > now:
-            self._leases.move_to_end(bucket)
-            if held.tokens > 0:
-                held.tokens -= 1
-                return None
-            if held.spent:
-                return max(math.ceil(held.deadline - now), 1)
+        loop = asyncio.get_running_loop()
+        while True:
+            now = time.monotonic()
+            held = self._leases.get(bucket)
+            if held is not None and held.deadline > now:
+                self._leases.move_to_end(bucket)
+                if held.tokens > 0:
+                    held.tokens -= 1
+                    return None
+                if held.spent:
+                    return max(math.ceil(held.deadline - now), 1)
+            asking = self._asking.get(bucket)
+            if asking is None or asking.get_loop() is not loop:
+                break
+            # One lease request per key at a time: the others wait for its answer.
+            if not await asyncio.shield(asking):
+                return None  # Redis failed for the request they waited on: let them through
+        asking = self._asking[bucket] = loop.create_future()
+        answered = False
+        try:
+            answered, wait = await self._ask(bucket, limit, now)
+            return wait
+        finally:
+            if self._asking.get(bucket) is asking:
+                del self._asking[bucket]
+            if not asking.done():
+                asking.set_result(answered)
+
+    async def _ask(self, bucket: str, limit: int, now: float) -> tuple[bool, int | None]:
+        """Lease from Redis: (whether Redis answered, what `retry_after` answers)."""
         size = self.lease_size(limit)
         try:
             count, ttl_ms = await self._lease(
@@ -96,7 +119,7 @@ class RateLimiter:
             )
         except RedisError as error:
             log.warning("rate limiter unavailable", error=type(error).__name__)
-            return None
+            return False, None
         count, ttl_ms = int(count), int(ttl_ms)
         # `now` was taken before Redis read the expiry, so the lease lapses here first.
         lease = self._add(bucket, _Lease(
@@ -106,8 +129,8 @@ class RateLimiter:
         ))
         if lease.tokens > 0:
             lease.tokens -= 1
-            return None
-        return max(math.ceil(ttl_ms / 1000), 1)
+            return True, None
+        return True, max(math.ceil(ttl_ms / 1000), 1)
 
     def _add(self, bucket: str, granted: _Lease) -> _Lease:
         """Keep `granted`, or add it to a lease another request of this process took
