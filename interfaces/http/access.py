@@ -20,6 +20,8 @@ Rules:
   id the answer names. A list or search records action=SEARCH with the ids on the page it
   answers (an empty page still leaves one entry, without ids).
 - If the entry cannot be written, `record_access` raises a 503 problem: no PHI leaves unlogged.
+  Entries go through the process's `aries.access_log`, which commits concurrent requests'
+  entries in one transaction; each call still returns only once its own entry is committed.
 - `fields_class` names the kind of data, never the data: `demographics`, `coverage`,
   `clinical_notes`, `summary`, `history`, `full_record`, `orders` and `claims` (both hold
   diagnoses).
