@@ -100,7 +100,8 @@ class RateLimiter:
             if not await asyncio.shield(asking):
                 return None  # Redis failed for the request they waited on: let them through
         asking = self._asking[bucket] = loop.create_future()
-        answered = False
+        # Cancelled (the client left) counts as answered: the waiters then ask for themselves.
+        answered = True
         try:
             answered, wait = await self._ask(bucket, limit, now)
             return wait
