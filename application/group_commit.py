@@ -11,7 +11,8 @@ fixed cost (round trips, lock, commit, fsync), not the rows.
 commit in progress becomes the leader and commits at once (no added latency when alone).
 Callers that arrive while a commit is in progress queue up; when the leader is done, the
 first of them leads the next transaction, taking every queued caller's events with it
-(at most `MAX_GROUP` callers). Every caller still gets:
+(at most `MAX_GROUP` callers; the queue itself is application/group_queue.py). Every caller
+still gets:
 - its own notification ids (the ids of its own rows, in its own order);
 - its own failure: if the group's insert violates a uniqueness constraint (a concurrent write
   to the same aggregate version), the group is rolled back and each caller is committed
@@ -32,9 +33,8 @@ application's environment (see `application.eventstore.postgres_env`).
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -44,19 +44,20 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from application.audit.seals import event_seal, seal_key_id
+from application.group_queue import GroupQueue, Waiter
 
 # Bounds one transaction's size and how long the table lock is held by one group.
 MAX_GROUP = 128
 
 
 @dataclass(eq=False)
-class _Caller:
+class _Caller(Waiter):
     events: Sequence[StoredEvent]
     kwargs: dict[str, Any]
-    done: threading.Event = field(default_factory=threading.Event)
-    leads: bool = False
     ids: Sequence[int] | None = None
-    error: BaseException | None = None
+
+    def settled(self) -> bool:
+        return self.ids is not None or self.error is not None
 
     def answer(self) -> Sequence[int] | None:
         if self.error is not None:
@@ -73,9 +74,7 @@ SEAL_INSERT = (
 class _GroupCommitMixin:
     """The leader/follower queue, and the seals. Mixed into a PostgreSQL application recorder."""
 
-    _gc_mutex: threading.Lock
-    _gc_queue: list[_Caller]
-    _gc_leading: bool
+    _gc_queue: GroupQueue[_Caller]
     events_table_name: str
     seal_key: bytes | None = None  # set by AriesApplication from its environment
 
@@ -124,17 +123,18 @@ class _GroupCommitMixin:
             )
 
     def _gc_init(self) -> None:
-        self._gc_mutex = threading.Lock()
-        self._gc_queue = []
-        self._gc_leading = False
+        self._gc_queue = GroupQueue(self._commit_group, MAX_GROUP)
         self.groups_committed = 0
         self.callers_committed = 0
 
     @property
     def queued(self) -> int:
         """Callers waiting for a commit in progress to finish (a gauge, and for tests)."""
-        with self._gc_mutex:
-            return len(self._gc_queue)
+        return self._gc_queue.queued
+
+    @property
+    def _gc_leading(self) -> bool:
+        return self._gc_queue.leading
 
     def _insert_one(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         raise NotImplementedError  # the recorder's own single-transaction insert
@@ -145,41 +145,8 @@ class _GroupCommitMixin:
         if not stored_events or kwargs.get("tracking") is not None:
             return self._insert_one(stored_events, **kwargs)
         caller = _Caller(stored_events, kwargs)
-        with self._gc_mutex:
-            self._gc_queue.append(caller)
-            if self._gc_leading:
-                leader = False
-            else:
-                self._gc_leading = leader = True
-        if not leader:
-            caller.done.wait()
-            if not caller.leads:
-                return caller.answer()
-        self._lead()
+        self._gc_queue.join(caller)
         return caller.answer()
-
-    def _lead(self) -> None:
-        with self._gc_mutex:
-            group = self._gc_queue[:MAX_GROUP]
-            del self._gc_queue[:MAX_GROUP]
-        try:
-            self._commit_group(group)
-        except BaseException as error:
-            for caller in group:
-                if caller.ids is None and caller.error is None:
-                    caller.error = error
-        finally:
-            with self._gc_mutex:
-                if self._gc_queue:
-                    # The next caller leads the next group, so no caller waits for more than
-                    # the commit in progress plus its own.
-                    successor = self._gc_queue[0]
-                    successor.leads = True
-                    successor.done.set()
-                else:
-                    self._gc_leading = False
-            for caller in group:
-                caller.done.set()
 
     def _commit_group(self, group: list[_Caller]) -> None:
         together, alone = _split_duplicates(group)

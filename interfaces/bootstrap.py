@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import redis
 from sqlalchemy import Engine, create_engine
 
+from application.audit.access_log import AccessLog
 from application.audit.ports import RecordedTimes
 from application.catalogue import CatalogueApplication
 from application.claims import ClaimApplication
@@ -44,7 +45,12 @@ class Aries:
     read_engine: Engine
     recorded_times: RecordedTimes
     redis: redis.Redis
+    access_log: AccessLog = field(init=False, repr=False)
     _closed: bool = field(default=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # One writer per process: concurrent requests' entries share a transaction.
+        self.access_log = AccessLog(self.read_engine, self.seal_key)
 
     @property
     def applications(self) -> dict[str, AriesApplication]:

@@ -156,6 +156,12 @@ class Settings(BaseSettings):
     )
     rate_limit_per_minute: int = Field(600, ge=1, description="requests per user per minute")
     rate_limit_ip_per_minute: int = Field(1200, ge=1, description="requests per IP per minute")
+    rate_limit_lease: int = Field(
+        50, ge=1, le=1000,
+        description="most requests of a window a process takes from Redis at once (at most a "
+        "twentieth of the limit); a key may be refused up to this many early per process, "
+        "never admitted past its limit",
+    )
     cors_origins: list[str] = Field(default_factory=list, description="allowed CORS origins")
     max_request_bytes: int = Field(5_000_000, ge=1024, description="largest request body")
     http_header_timeout_seconds: float = Field(

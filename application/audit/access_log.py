@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from application.audit.seals import access_seal
 from application.audit.tables import access_log
+from application.group_queue import GroupQueue, Waiter
 
 # action: what was done with the patient data
 READ = "read"  # one patient's record, or part of it
@@ -79,9 +81,7 @@ class AccessEntry:
         return cls(**values)
 
 
-def record(engine: Engine, entry: AccessRecord, seal_key: bytes | None = None) -> AccessEntry:
-    """Append one entry (its own transaction: the read it records is already done), sealed
-    with the application's key (application/audit/seals.py) when given: one INSERT either way."""
+def _values(entry: AccessRecord, seal_key: bytes | None) -> dict[str, Any]:
     values: dict[str, Any] = {
         "id": uuid4(),
         "tenant_id": entry.tenant_id,
@@ -101,9 +101,94 @@ def record(engine: Engine, entry: AccessRecord, seal_key: bytes | None = None) -
     }
     if seal_key is not None:
         values["seal"] = access_seal(seal_key, values)
+    return values
+
+
+def _insert(engine: Engine, rows: list[dict[str, Any]]) -> dict[UUID, AccessEntry]:
+    """Insert `rows` in one transaction (one statement): their entries by id."""
     with engine.begin() as conn:
-        row = conn.execute(insert(access_log).returning(*access_log.c), values).mappings().one()
-    return AccessEntry.from_row(row)
+        inserted = conn.execute(insert(access_log).returning(*access_log.c), rows).mappings()
+        return {row["id"]: AccessEntry.from_row(row) for row in inserted}
+
+
+def record(engine: Engine, entry: AccessRecord, seal_key: bytes | None = None) -> AccessEntry:
+    """Append one entry (its own transaction: the read it records is already done), sealed
+    with the application's key (application/audit/seals.py) when given: one INSERT either way.
+    A process answering many requests records through its `AccessLog` instead."""
+    values = _values(entry, seal_key)
+    return _insert(engine, [values])[values["id"]]
+
+
+@dataclass(eq=False)
+class _Pending(Waiter):
+    values: dict[str, Any]
+    entry: AccessEntry | None = None
+
+    def settled(self) -> bool:
+        return self.entry is not None or self.error is not None
+
+    def answer(self) -> AccessEntry:
+        if self.error is not None:
+            raise self.error
+        return cast(AccessEntry, self.entry)  # the queue settles every waiter
+
+
+class AccessLog:
+    """One process's writer of access entries: concurrent `record` calls (threads) share one
+    transaction through the leader/follower queue of application/group_queue.py.
+
+    The chain trigger holds one advisory lock per transaction, so entries written one per
+    transaction are capped by that lock's round trips; a group pays them once. Each caller
+    still returns only once its own entry is committed (no answer leaves unlogged, a crash
+    loses nothing that was answered), and fails alone if its own entry is refused.
+    """
+
+    MAX_GROUP = 128  # bounds one transaction and how long the chain's lock is held by one group
+
+    def __init__(self, engine: Engine, seal_key: bytes | None = None) -> None:
+        self.engine = engine
+        self.seal_key = seal_key
+        self._queue: GroupQueue[_Pending] = GroupQueue(self._commit_group, self.MAX_GROUP)
+        self.groups_committed = 0
+        self.entries_committed = 0
+
+    @property
+    def queued(self) -> int:
+        return self._queue.queued
+
+    def record(self, entry: AccessRecord) -> AccessEntry:
+        """Append `entry` and return it once committed (see `record`)."""
+        pending = _Pending(values=_values(entry, self.seal_key))
+        self._queue.join(pending)
+        return pending.answer()
+
+    def _commit_group(self, group: list[_Pending]) -> None:
+        alone = group
+        if len(group) > 1:
+            try:
+                self._hand_out(group, _insert(self.engine, [p.values for p in group]))
+                alone = []
+            except DBAPIError as error:
+                if error.connection_invalidated or isinstance(
+                    error, OperationalError | InterfaceError
+                ):
+                    # The database or the connection failed, not one caller's entry.
+                    for pending in group:
+                        pending.error = error
+                    return
+            except SQLAlchemyError:
+                pass  # whose entry was refused is unknown: each caller finds out alone
+        for pending in alone:
+            try:
+                self._hand_out([pending], _insert(self.engine, [pending.values]))
+            except BaseException as error:  # the caller re-raises it in its own thread
+                pending.error = error
+
+    def _hand_out(self, group: list[_Pending], inserted: dict[UUID, AccessEntry]) -> None:
+        for pending in group:
+            pending.entry = inserted[pending.values["id"]]
+        self.groups_committed += 1
+        self.entries_committed += len(group)
 
 
 def entries(

@@ -20,6 +20,8 @@ Rules:
   id the answer names. A list or search records action=SEARCH with the ids on the page it
   answers (an empty page still leaves one entry, without ids).
 - If the entry cannot be written, `record_access` raises a 503 problem: no PHI leaves unlogged.
+  Entries go through the process's `aries.access_log`, which commits concurrent requests'
+  entries in one transaction; each call still returns only once its own entry is committed.
 - `fields_class` names the kind of data, never the data: `demographics`, `coverage`,
   `clinical_notes`, `summary`, `history`, `full_record`, `orders` and `claims` (both hold
   diagnoses).
@@ -46,7 +48,6 @@ from application.audit.access_log import (
     SEARCH,
     AccessEntry,
     AccessRecord,
-    record,
 )
 from application.identity import Principal
 from domain.context import current_context
@@ -81,8 +82,7 @@ def record_access(
     `operation` defaults to the route's operation id. 503 if the entry cannot be written."""
     route = request.scope.get("route") if request is not None else None
     try:
-        return record(
-            aries.read_engine,
+        return aries.access_log.record(
             AccessRecord(
                 tenant_id=principal.tenant_id,
                 actor_id=str(principal.id),
@@ -95,7 +95,6 @@ def record_access(
                 recipient=recipient,
                 purpose=purpose,
             ),
-            aries.seal_key,
         )
     except SQLAlchemyError:
         log.exception("access entry not recorded", operation=operation, action=action)
@@ -138,6 +137,6 @@ async def record_denied(
         request_id=_request_id(request),
     )
     try:
-        await run_in_threadpool(record, aries.read_engine, entry, aries.seal_key)
+        await run_in_threadpool(aries.access_log.record, entry)
     except SQLAlchemyError:
         log.exception("denied access not recorded", operation=operation)

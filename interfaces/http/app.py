@@ -139,7 +139,10 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
             socket_connect_timeout=timeout,
             socket_timeout=max(timeout, 5),
         )
-        app.state.rate_limiter = RateLimiter(app.state.redis, running.settings.redis_key_prefix)
+        app.state.rate_limiter = RateLimiter(
+            app.state.redis, running.settings.redis_key_prefix,
+            lease=running.settings.rate_limit_lease,
+        )
         app.state.authenticator = Authenticator(
             running.identity, app.state.tokens, running.settings.auth_cache_seconds
         )

@@ -8,7 +8,8 @@ dependency would set it in a worker thread's copy, where it would be lost.
 
 Tokens carry `sub` (user id), `role`, `tenant`, `iat` (with microseconds), `exp`, `jti`, `iss`
 and `fam` (the login session, application/login.py). A token is verified once per process and
-its claims cached until it expires (keyed by its SHA-256); the key is parsed once (`PyJWK`).
+its claims cached until it expires (keyed by its SHA-256, at most `Authenticator.MAX_ENTRIES`
+tokens, least recently used dropped first); the key is parsed once (`PyJWK`).
 The cache never skips the revocation check: every request compares the token's `jti`, `sub`
 and `fam` with the revocation list (application/sessions.py), which is reloaded before a
 request is accepted whenever it is older than `ARIES_REVOCATION_POLL_SECONDS`. So a logout,
@@ -24,6 +25,7 @@ import base64
 import hashlib
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -156,9 +158,9 @@ class Authenticator:
     """Turns a presented credential into a Principal.
 
     Two per-process caches, neither of which skips the revocation list: verified tokens (by the
-    token's SHA-256, until the token expires) and looked-up principals (by user id or by the
-    key's hash: a wrong key is never served from the cache, for `cache_seconds`, dropped when
-    their subject is revoked after they were looked up).
+    token's SHA-256, until the token expires; a bounded LRU) and looked-up principals (by user
+    id or by the key's hash: a wrong key is never served from the cache, for `cache_seconds`,
+    dropped when their subject is revoked after they were looked up).
     """
 
     MAX_ENTRIES = 10_000
@@ -173,7 +175,7 @@ class Authenticator:
         self.revocations = identity.revocations
         self.tokens = tokens
         self.cache_seconds = cache_seconds
-        self._tokens: dict[str, VerifiedToken] = {}
+        self._tokens: OrderedDict[bytes, VerifiedToken] = OrderedDict()
         self._principals: dict[str, tuple[float, float, Principal]] = {}
 
     async def from_token(self, token: str) -> tuple[Principal, VerifiedToken]:
@@ -201,7 +203,7 @@ class Authenticator:
         return principal
 
     def _verified(self, token: str) -> VerifiedToken:
-        digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        digest = hashlib.sha256(token.encode("utf-8")).digest()
         verified = self._tokens.get(digest)
         if verified is None:
             try:
@@ -210,9 +212,11 @@ class Authenticator:
                 raise unauthenticated(
                     "the bearer token is invalid or expired", invalid=True
                 ) from None
-            if len(self._tokens) >= self.MAX_ENTRIES:
-                self._tokens.clear()
             self._tokens[digest] = verified
+            if len(self._tokens) > self.MAX_ENTRIES:
+                self._tokens.popitem(last=False)  # the least recently used
+        else:
+            self._tokens.move_to_end(digest)
         if verified.expires_at <= time.time():
             self._tokens.pop(digest, None)
             raise unauthenticated("the bearer token is invalid or expired", invalid=True)
