@@ -18,8 +18,16 @@ from pathlib import Path
 import psycopg
 from rich.console import Console
 
-from bench import eventstore, http, rebuild, workers
-from bench.report import Report, Row, Target, print_table, runs, write_json, write_markdown
+from bench import eventstore, http, rebuild, targets, workers
+from bench.report import (
+    Report,
+    Row,
+    alternate,
+    print_table,
+    runs,
+    write_json,
+    write_markdown,
+)
 from tests.servers import fresh_database, server_urls
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,85 +89,89 @@ def step(report: Report, figure: str, title: str, body: Callable[[], None]) -> N
 
 
 def figure_4(report: Report, server: str, plan: Plan) -> None:
-    families = eventstore.FAMILIES
-    half = (families[: len(families) // 2], families[len(families) // 2 :])
     with fresh_database(server, purpose="bench") as db:
-        raw = [
-            eventstore.raw_insert_rate(
-                db, threads=plan.threads, inserts_per_thread=plan.raw_inserts
-            )
-            for _ in range(plan.runs)
-        ]
         for group_commit in (False, True):
-            per_thread = plan.commits_after if group_commit else plan.commits_before
-            label = "group commit" if group_commit else "library recorder (before)"
-            one, all_in_one, all_in_two = [], [], []
-            failed = 0
-            for _ in range(plan.runs):
-                begin, end, count, failures = eventstore.commit_rate(
-                    db,
-                    ("patients",),
-                    threads=plan.threads,
-                    commits_per_thread=per_thread,
-                    group_commit=group_commit,
-                )
-                one.append(count / (end - begin))
-                failed += failures
-                begin, end, count, failures = eventstore.commit_rate(
-                    db,
-                    families,
-                    threads=plan.threads // 4,
-                    commits_per_thread=per_thread,
-                    group_commit=group_commit,
-                )
-                all_in_one.append(count / (end - begin))
-                failed += failures
-                all_in_two.append(
-                    eventstore.commit_rate_processes(
-                        db,
-                        list(half),
-                        threads=plan.threads // 4,
-                        commits_per_thread=per_thread,
-                        group_commit=group_commit,
-                    )
-                )
-            target = Target("higher", value=5_000) if group_commit else None
-            note = f"{failed} commands failed" if failed else ""
-            report.add(
-                Row(
-                    "4",
-                    f"{label}: 1 family, {plan.threads} threads",
-                    "commits/s",
-                    runs(one),
-                    f"raw psycopg INSERT tx, {plan.threads} threads",
-                    runs(raw),
-                    note=note,
-                ),
-                Row(
-                    "4",
-                    f"{label}: 4 families, 1 process, {plan.threads} threads",
-                    "commits/s",
-                    runs(all_in_one),
-                    f"raw psycopg INSERT tx, {plan.threads} threads",
-                    runs(raw),
-                ),
-                Row(
-                    "4",
-                    f"{label}: 4 families, 2 processes, {plan.threads} threads",
-                    "commits/s",
-                    runs(all_in_two),
-                    f"raw psycopg INSERT tx, {plan.threads} threads",
-                    runs(raw),
-                    target,
-                ),
-            )
+            _commit_rates(report, db, plan, group_commit=group_commit)
+
+
+def _commit_rates(report: Report, db: str, plan: Plan, *, group_commit: bool) -> None:
+    """One recorder's three commit figures, each in turns with the raw INSERT baseline."""
+    families = eventstore.FAMILIES
+    half = [families[: len(families) // 2], families[len(families) // 2 :]]
+    per_thread = plan.commits_after if group_commit else plan.commits_before
+    label = "group commit" if group_commit else "library recorder (before)"
+    raw_name = f"raw psycopg INSERT tx, {plan.threads} threads"
+    failed = [0]
+
+    def raw() -> float:
+        return eventstore.raw_insert_rate(
+            db, threads=plan.threads, inserts_per_thread=plan.raw_inserts
+        )
+
+    def in_one(of: tuple[str, ...], threads: int) -> float:
+        begin, end, count, failures = eventstore.commit_rate(
+            db, of, threads=threads, commits_per_thread=per_thread, group_commit=group_commit
+        )
+        failed[0] += failures
+        return count / (end - begin)
+
+    def in_two() -> float:
+        return eventstore.commit_rate_processes(
+            db,
+            half,
+            threads=plan.threads // 4,
+            commits_per_thread=per_thread,
+            group_commit=group_commit,
+        )
+
+    turns = alternate(
+        plan.runs,
+        {
+            "raw": raw,
+            "one family": lambda: in_one(("patients",), plan.threads),
+            "four families": lambda: in_one(families, plan.threads // 4),
+            "two processes": in_two,
+        },
+    )
+    baseline = runs(turns.of["raw"])
+    report.add(
+        Row(
+            "4",
+            f"{label}: 1 family, {plan.threads} threads",
+            "commits/s",
+            runs(turns.of["one family"]),
+            raw_name,
+            baseline,
+            note=f"{failed[0]} commands failed" if failed[0] else "",
+            load=turns.load,
+        ),
+        Row(
+            "4",
+            f"{label}: 4 families, 1 process, {plan.threads} threads",
+            "commits/s",
+            runs(turns.of["four families"]),
+            raw_name,
+            baseline,
+            load=turns.load,
+        ),
+        Row(
+            "4",
+            f"{label}: 4 families, 2 processes, {plan.threads} threads",
+            "commits/s",
+            runs(turns.of["two processes"]),
+            raw_name,
+            baseline,
+            targets.COMMITS_ACROSS_FAMILIES if group_commit else None,
+            load=turns.load,
+        ),
+    )
 
 
 def figure_6(report: Report, server: str, plan: Plan) -> None:
     with fresh_database(server, purpose="bench") as db:
         aggregate = eventstore.long_patient(db, plan.aggregate_events)
-        plain = eventstore.load_times_ms(db, aggregate, loads=plan.loads, snapshot=False)
-        snapshot = eventstore.load_times_ms(db, aggregate, loads=plan.loads, snapshot=True)
+        turns = eventstore.load_times_ms(db, aggregate, loads=plan.loads)
+    plain, snapshot = turns.of["without a snapshot"], turns.of["with a snapshot"]
     n = plan.aggregate_events
     report.add(
         Row(
@@ -167,7 +179,8 @@ def figure_6(report: Report, server: str, plan: Plan) -> None:
             f"load a {n:,}-event patient without a snapshot",
             "ms",
             runs(plain),
-            note=f"median of {plan.loads} loads",
+            note=f"median of {plan.loads} loads, in turns with the snapshot loads",
+            load=turns.load,
         ),
         Row(
             "6",
@@ -176,7 +189,8 @@ def figure_6(report: Report, server: str, plan: Plan) -> None:
             runs(snapshot),
             "the same without a snapshot",
             runs(plain),
-            Target("lower", value=5),
+            targets.SNAPSHOT_LOAD,
+            load=turns.load,
         ),
     )
 
