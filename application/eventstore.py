@@ -150,6 +150,12 @@ class AriesApplication(Application[UUID]):
             # The recorder seals what it inserts (application/audit/seals.py).
             self.recorder.seal_key = key.encode()
 
+    def close(self) -> None:
+        close_writer = getattr(self.recorder, "close_writer", None)
+        if close_writer is not None:  # group commit's own connection (application/group_commit.py)
+            close_writer()
+        super().close()
+
     def register_transcodings(self, transcoder: Transcoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())

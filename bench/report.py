@@ -151,7 +151,7 @@ class Report:
         self.rows.extend(row if row.load else dataclasses.replace(row, load=now) for row in rows)
 
     def not_measured(self, figure: str, metric: str, why: str) -> None:
-        self.rows.append(Row(figure, metric, "", note=f"not measured: {why}"))
+        self.add(Row(figure, metric, "", note=f"not measured: {why}"))
 
     def as_dict(self) -> dict[str, Any]:
         return {"context": self.context, "rows": [row.as_dict() for row in self.rows]}

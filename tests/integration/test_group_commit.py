@@ -159,3 +159,37 @@ def test_a_conflict_answered_before_the_seals_are_sent_is_a_concurrent_update(ar
         aries.patients.commit(stale)
     assert aries.patients.get_patient(registered.id).demographics.last_name == "Moved"
     assert aries.patients.commit(_new_patient()).position > 0
+
+
+def test_a_group_commits_on_the_recorders_own_connection_in_one_round_trip(aries, database_url):
+    """The leader writes on a connection outside the pool; losing it (a server restart, an
+    idle timeout) costs the next command a reconnect, not a failure."""
+    recorder = aries.patients.recorder
+    first = aries.patients.commit(_new_patient())
+    writer = recorder._gc_writer
+    assert writer is not None and not writer.closed
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (writer.info.backend_pid,))
+
+    after = aries.patients.commit(_new_patient())
+
+    assert after.position > first.position
+    assert recorder._gc_writer is not None and recorder._gc_writer is not writer
+    (notification,) = recorder.select_notifications(after.position, 1)
+    assert notification.originator_id == after.id
+
+
+def test_closing_the_application_closes_the_group_commit_connection(database_url):
+    from application.eventstore import postgres_env
+    from application.patients import PatientApplication
+
+    app = PatientApplication(
+        env=postgres_env(database_url, pool_size=1, max_overflow=1, connect_timeout=5)
+    )
+    app.commit(_new_patient())
+    writer = app.recorder._gc_writer
+    assert writer is not None and not writer.closed
+
+    app.close()
+
+    assert writer.closed
