@@ -22,8 +22,8 @@ Inserts that carry a tracking record (process managers: exactly-once processing 
 uniqueness check) are not grouped: they go through the library's own path.
 
 A group's transaction is one round trip. Only the leader writes, one group at a time, so the
-recorder keeps one connection of its own for it (`_writer`), outside the pool: no checkout and
-no pre-ping per group. BEGIN, the lock, NOTIFY, the insert, the seals and COMMIT go in one
+recorder keeps one of its pool's connections for it (`_writer`): no checkout and no pre-ping
+per group. BEGIN, the lock, NOTIFY, the insert, the seals and COMMIT go in one
 pipeline with one sync; the library's path takes three round trips (pre-ping, the insert's
 sync, COMMIT). A failed statement makes the server skip the rest up to the sync, COMMIT
 included, and the transaction is rolled back. The figures: docs/benchmarks.md, figure 4.
@@ -163,36 +163,42 @@ class _GroupCommitMixin:
         raise NotImplementedError  # the recorder's own single-transaction insert
 
     def _writer(self) -> Connection[DictRow]:
-        """The leader's connection, opened as the pool opens its own (same settings, the same
-        composite types registered)."""
+        """The leader's connection: taken from the pool once and kept between groups (one
+        leader writes at a time), so a group pays no checkout and no pre-ping, and no
+        connection is added to the pool's."""
         conn = self._gc_writer
         if conn is not None and not conn.closed and not conn.broken:
             return conn
-        pool = self.datastore.pool
-        kwargs = dict(pool.kwargs)
-        if getattr(pool, "get_password_func", None):
-            kwargs["password"] = pool.get_password_func()  # type: ignore[attr-defined]
-        conn = Connection.connect(pool.conninfo, connect_timeout=int(pool.timeout), **kwargs)
-        self.datastore.after_connect_func()(conn)
-        for info in self.datastore.psycopg_type_adapters.values():
-            register_composite(info, conn)
+        self._gc_writer = None
+        datastore = self.datastore
+        datastore.pool.open(
+            datastore.pool_open_timeout is not None, datastore.pool_open_timeout or 30.0
+        )
+        conn = datastore.pool.getconn()
+        for info in datastore.psycopg_type_adapters.values():
+            if not conn.adapters.types.get(info.oid):
+                register_composite(info, conn)
         self._gc_writer = conn
         return conn
 
-    def close_writer(self) -> None:
-        """Close the leader's connection (the application closes it with its pool)."""
+    def close_writer(self, *, discard: bool = False) -> None:
+        """Give the leader's connection back to the pool (closed first when `discard`)."""
         conn, self._gc_writer = self._gc_writer, None
-        if conn is not None:
+        if conn is None:
+            return
+        if discard:
             with contextlib.suppress(psycopg.Error):
                 conn.close()
+        with contextlib.suppress(Exception):  # a closed pool closes what it gets back
+            self.datastore.pool.putconn(conn)
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def _insert_at_once(self, stored_events: Sequence[StoredEvent]) -> Sequence[int]:
         """One transaction in one round trip on the leader's connection. Raises what the
         library's path raises: IntegrityError for a conflict, Operational/InterfaceError
         (retried here, like the library does) when the database or connection failed."""
-        conn = self._writer()
         try:
+            conn = self._writer()
             with conn.pipeline() as pipeline, conn.cursor() as curs:
                 conn.execute("BEGIN", prepare=False)
                 self._insert_stored_events(curs, stored_events)
@@ -200,11 +206,14 @@ class _GroupCommitMixin:
                 pipeline.sync()
                 ids = [row["notification_id"] for row in curs.fetchall()]
         except psycopg.Error as error:
-            # A new connection for the next group: this one's transaction may be open or
+            # A fresh connection for the next group: this one's transaction may be open or
             # aborted, and a pipeline cut short can leave psycopg's prepared-statement cache
             # out of step with the server. Failures are rare (conflicts, outages).
-            self.close_writer()
+            self.close_writer(discard=True)
             raise _persistence_error(error) from error
+        finally:
+            if self.datastore.pool.max_size < 2:  # a pool of one must serve reads too
+                self.close_writer()
         if len(ids) != len(stored_events):
             raise AssertionError("one notification id per inserted event expected")
         return ids
