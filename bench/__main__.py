@@ -220,7 +220,12 @@ NOTES = """
 ## How to read this
 
 - Each row is one metric: Aries (median, min-max over the runs) beside the baseline measured in
-  the same run. "MISSED" marks a median that misses the issue's target; "not measured" says why.
+  the same run. "MISSED" marks a median that misses the issue's target (issue 18's, in
+  bench/targets.py); "not measured" says why.
+- Every figure with a baseline is measured in turns (baseline, Aries, baseline, Aries, ...), so a
+  busy minute slows both sides of a ratio. "load 1 min" is the machine's 1-minute load average
+  as the runs began (median, min-max); it counts the bench's own servers and threads (about 2-4
+  while a figure runs), so much more than that means something else was using the cores.
 - The load generator (bench/load.py) is a closed loop of 16 keep-alive connections in the bench
   process, writing prepared requests on raw asyncio streams (about 0.1 ms of CPU a request; an
   httpx client cost 3.5 ms, more than the servers, and capped both sides). It still shares the
@@ -232,13 +237,16 @@ NOTES = """
   and committed before the answer (figure 2: patient reads are PHI), metrics, correlation and
   security headers. The projector runs meanwhile, on the same cores.
 - Figure 4 commits prebuilt one-event aggregates of each family's own kind through
-  `AriesApplication.commit()`. "before" is eventsourcing's own recorder (one transaction per
-  command under the table's EXCLUSIVE lock); "group commit" is application/group_commit.py
-  (concurrent commands share one transaction under the same lock; a conflicting command is
+  `AriesApplication.commit()`, sealed as in production. "before" is eventsourcing's own
+  recorder (one transaction per command under the table's EXCLUSIVE lock, unsealed); "group
+  commit" is application/group_commit.py (concurrent commands share one transaction under the
+  same lock, sent in one round trip on a connection the leader keeps; a conflicting command is
   retried alone so it alone fails). Aries runs with group commit on.
-- What limits figure 4: Python CPU under the GIL (transcoding, psycopg, thread hand-offs),
-  then the per-table lock. Two processes add throughput only while a core is free; on 2 cores
-  shared with PostgreSQL the bench's own threads compete with the server.
+- What limits figure 4: each family commits one group at a time (the table lock is held until
+  the commit's WAL flush), so a family's rate is its group size over one commit's latency; with
+  4 threads a family, groups average about 2.5 commands. Then Python CPU under the GIL
+  (psycopg, thread hand-offs, transcoding): two processes add throughput only while a core is
+  free, and on 2 cores the bench's threads compete with PostgreSQL.
 - Figure 7: claims are set up (patients, delivered orders, drafted claims) before the clock;
   the clock runs from the first submission request to the last claim's `Accepted` event. The
   reaction batches requests into 1 s windows per tenant, so small runs are dominated by that

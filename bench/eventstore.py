@@ -44,6 +44,8 @@ APPLICATIONS: dict[str, type[AriesApplication]] = {
     "claims": ClaimApplication,
     "identity": IdentityApplication,
 }
+# Production seals every event it stores (decision 009): so does the bench, with a key of its own.
+SEAL_KEY = "bench seal key, not a secret"  # noqa: S105 (a throwaway database's)
 # A fixed argon2 hash: hashing is the identity command's cost, not the event store's.
 PASSWORD_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$" + "A" * 43
 DEMOGRAPHICS = Demographics(
@@ -115,7 +117,13 @@ def applications(
 ) -> dict[str, AriesApplication]:
     """The families' applications, with pools no larger than their threads can use (the
     database server's connections are shared with whoever else uses it)."""
-    env = postgres_env(database_url, pool_size=1, max_overflow=threads, connect_timeout=10)
+    env = postgres_env(
+        database_url,
+        pool_size=1,
+        max_overflow=threads,
+        connect_timeout=10,
+        audit_signing_key=SEAL_KEY,
+    )
     if not group_commit:
         env.update(LIBRARY)
     apps: dict[str, AriesApplication] = {}
