@@ -100,7 +100,6 @@ def _commit_rates(report: Report, db: str, plan: Plan, *, group_commit: bool) ->
     half = [families[: len(families) // 2], families[len(families) // 2 :]]
     per_thread = plan.commits_after if group_commit else plan.commits_before
     label = "group commit" if group_commit else "library recorder (before)"
-    raw_name = f"raw psycopg INSERT tx, {plan.threads} threads"
     failed = [0]
 
     def raw() -> float:
@@ -133,37 +132,27 @@ def _commit_rates(report: Report, db: str, plan: Plan, *, group_commit: bool) ->
             "two processes": in_two,
         },
     )
-    baseline = runs(turns.of["raw"])
+    shapes = {
+        "one family": "1 family",
+        "four families": "4 families, 1 process",
+        "two processes": "4 families, 2 processes",
+    }
+    target = targets.COMMITS_ACROSS_FAMILIES if group_commit else None
     report.add(
-        Row(
-            "4",
-            f"{label}: 1 family, {plan.threads} threads",
-            "commits/s",
-            runs(turns.of["one family"]),
-            raw_name,
-            baseline,
-            note=f"{failed[0]} commands failed" if failed[0] else "",
-            load=turns.load,
-        ),
-        Row(
-            "4",
-            f"{label}: 4 families, 1 process, {plan.threads} threads",
-            "commits/s",
-            runs(turns.of["four families"]),
-            raw_name,
-            baseline,
-            load=turns.load,
-        ),
-        Row(
-            "4",
-            f"{label}: 4 families, 2 processes, {plan.threads} threads",
-            "commits/s",
-            runs(turns.of["two processes"]),
-            raw_name,
-            baseline,
-            targets.COMMITS_ACROSS_FAMILIES if group_commit else None,
-            load=turns.load,
-        ),
+        *(
+            Row(
+                "4",
+                f"{label}: {shape}, {plan.threads} threads",
+                "commits/s",
+                runs(turns.of[name]),
+                f"raw psycopg INSERT tx, {plan.threads} threads",
+                runs(turns.of["raw"]),
+                target if name == "two processes" else None,
+                note=f"{failed[0]} commands failed" if failed[0] and name == "one family" else "",
+                load=turns.load,
+            )
+            for name, shape in shapes.items()
+        )
     )
 
 
