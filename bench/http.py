@@ -212,7 +212,8 @@ def _measure_http(
     api_pid: int,
     baseline_pid: int,
 ) -> None:
-    paths = httpx.get(f"{api}/openapi.json").json().get("paths", {})
+    # Generous: the first /openapi.json builds the schema, slow on a busy machine.
+    paths = httpx.get(f"{api}/openapi.json", timeout=60).json().get("paths", {})
     create = _route(paths, r"/v1/patients", "post")
     by_id = _route(paths, r"/v1/patients/\{[^}/]+\}", "get")
     page = _route(paths, r"/v1/patients", "get")
