@@ -152,7 +152,7 @@ class AriesApplication(Application[UUID]):
 
     def close(self) -> None:
         close_writer = getattr(self.recorder, "close_writer", None)
-        if close_writer is not None:  # group commit's own connection (application/group_commit.py)
+        if close_writer is not None:  # the pool connection group commit keeps for its leader
             close_writer()
         super().close()
 
