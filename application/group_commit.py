@@ -22,6 +22,14 @@ still gets:
 Inserts that carry a tracking record (process managers: exactly-once processing is their
 uniqueness check) are not grouped: they go through the library's own path.
 
+A group's transaction is one round trip: BEGIN, the lock, NOTIFY, the insert, the seals and
+COMMIT go in one pipeline with one sync; the library's path takes three round trips (pre-ping,
+the insert's sync, COMMIT). The pool does not ping a connection before handing it out
+(application.eventstore.postgres_env): a connection the server dropped fails its statement, and
+the insert is retried on another, as the library's recorders retry theirs. A failed statement
+makes the server skip the rest up to the sync, COMMIT included, and the transaction is rolled
+back. The figures: docs/benchmarks.md, figure 4.
+
 Both recorders also seal every event they insert (`application/audit/seals.py`): one more
 statement in the insert transaction's pipeline writes each event's HMAC to `audit.event_seals`,
 so an event that did not come through here has no valid seal (decision 009).
@@ -38,8 +46,20 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresProcessRecorder
+from eventsourcing.persistence import (
+    DatabaseError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    PersistenceError,
+    StoredEvent,
+)
+from eventsourcing.postgres import (
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresProcessRecorder,
+)
+from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
@@ -76,6 +96,7 @@ class _GroupCommitMixin:
 
     _gc_queue: GroupQueue[_Caller]
     events_table_name: str
+    datastore: PostgresDatastore
     seal_key: bytes | None = None  # set by AriesApplication from its environment
 
     def _insert_stored_events(
@@ -139,6 +160,31 @@ class _GroupCommitMixin:
     def _insert_one(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         raise NotImplementedError  # the recorder's own single-transaction insert
 
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _insert_at_once(self, stored_events: Sequence[StoredEvent]) -> Sequence[int]:
+        """One transaction in one round trip. Raises what the library's path raises:
+        IntegrityError for a conflict, Operational/InterfaceError (retried here, like the
+        library does, on another of the pool's connections) when the database or the
+        connection failed."""
+        with self.datastore.get_connection() as conn:
+            try:
+                with conn.pipeline() as pipeline, conn.cursor() as curs:
+                    conn.execute("BEGIN", prepare=False)
+                    self._insert_stored_events(curs, stored_events)
+                    conn.execute("COMMIT", prepare=False)
+                    pipeline.sync()
+                    ids = [row["notification_id"] for row in curs.fetchall()]
+            except psycopg.Error as error:
+                # The pool replaces this connection: its transaction may be open or aborted,
+                # and a pipeline cut short can leave psycopg's prepared-statement cache out of
+                # step with the server. Failures are rare (conflicts, outages).
+                with contextlib.suppress(psycopg.Error):
+                    conn.close()
+                raise _persistence_error(error) from error
+        if len(ids) != len(stored_events):
+            raise AssertionError("one notification id per inserted event expected")
+        return ids
+
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
@@ -154,7 +200,7 @@ class _GroupCommitMixin:
             alone.insert(0, together[0])
         elif together:
             try:
-                ids = self._insert_one([e for c in together for e in c.events])
+                ids = self._insert_at_once([e for c in together for e in c.events])
             except (InterfaceError, OperationalError) as error:
                 # The database or the connection failed, not one caller's data.
                 for caller in together:
@@ -166,7 +212,7 @@ class _GroupCommitMixin:
                 self._hand_out(together, ids)
         for caller in alone:
             try:
-                caller.ids = self._insert_one(caller.events, **caller.kwargs)
+                caller.ids = self._insert_at_once(caller.events)
             except BaseException as error:  # the caller re-raises it in its own thread
                 caller.error = error
             else:
@@ -186,6 +232,21 @@ class _GroupCommitMixin:
     def _count(self, callers: int) -> None:
         self.groups_committed += 1
         self.callers_committed += callers
+
+
+_ERRORS: tuple[tuple[type[psycopg.Error], type[PersistenceError]], ...] = (
+    (psycopg.IntegrityError, IntegrityError),
+    (psycopg.InterfaceError, InterfaceError),
+    (psycopg.OperationalError, OperationalError),
+)
+
+
+def _persistence_error(error: psycopg.Error) -> PersistenceError:
+    """The library's exception for a psycopg one (eventsourcing.postgres does the same)."""
+    for theirs, ours in _ERRORS:
+        if isinstance(error, theirs):
+            return ours(str(error))
+    return DatabaseError(str(error))
 
 
 def _split_duplicates(group: list[_Caller]) -> tuple[list[_Caller], list[_Caller]]:

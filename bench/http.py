@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,18 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.load import LoadResult, OnResponse, Request, Response, percentile, run_load
+from bench import targets
+from bench.load import (
+    LoadResult,
+    OnResponse,
+    Request,
+    RequestFor,
+    Response,
+    percentile,
+    run_load,
+)
 from bench.processes import PeakRss, free_port, started, wait_until_serving
-from bench.report import Report, Row, Target, runs
+from bench.report import Report, Row, Runs, alternate, load_average, runs
 from tests.servers import redis_namespace
 
 PASSWORD = "throwaway load tester 1"  # noqa: S105 (a throwaway user in a throwaway database)
@@ -52,6 +62,10 @@ class Collected:
     page: list[LoadResult] = field(default_factory=list)
     select: list[LoadResult] = field(default_factory=list)
     lag_ms: list[list[float]] = field(default_factory=list)
+    # The 1-minute load average as each run of the commands, queries and lag began.
+    command_load: Runs | None = None
+    query_load: Runs | None = None
+    lag_load: Runs | None = None
 
 
 def _problem(response: httpx.Response) -> str:
@@ -198,7 +212,8 @@ def _measure_http(
     api_pid: int,
     baseline_pid: int,
 ) -> None:
-    paths = httpx.get(f"{api}/openapi.json").json().get("paths", {})
+    # Generous: the first /openapi.json builds the schema, slow on a busy machine.
+    paths = httpx.get(f"{api}/openapi.json", timeout=60).json().get("paths", {})
     create = _route(paths, r"/v1/patients", "post")
     by_id = _route(paths, r"/v1/patients/\{[^}/]+\}", "get")
     page = _route(paths, r"/v1/patients", "get")
@@ -233,27 +248,32 @@ def _measure_http(
 
         return on_response
 
-    for _ in range(sizes.runs):
-        got.insert.append(
-            run_load(
+    commands = alternate(
+        sizes.runs,
+        {
+            "insert": lambda: run_load(
                 baseline,
                 post_row,
                 connections=sizes.connections,
                 total=sizes.commands,
                 on_response=remember(row_ids),
                 server_pid=baseline_pid,
-            )
-        )
-        got.command.append(
-            run_load(
+            ),
+            "command": lambda: run_load(
                 api,
                 post_patient,
                 connections=sizes.connections,
                 total=sizes.commands,
                 on_response=remember(created),
                 server_pid=api_pid,
-            )
-        )
+            ),
+        },
+    )
+    got.insert, got.command, got.command_load = (
+        commands.of["insert"],
+        commands.of["command"],
+        commands.load,
+    )
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         deadline = time.monotonic() + 120
@@ -271,43 +291,35 @@ def _measure_http(
     def get_row(index: int) -> Request:
         return Request("GET", f"/rows/{row_ids[index % len(row_ids)]}")
 
-    for _ in range(sizes.runs):
-        got.select.append(
-            run_load(
-                baseline,
-                get_row,
-                connections=sizes.connections,
-                total=sizes.queries,
-                server_pid=baseline_pid,
-            )
+    def load_of(url: str, request_for: RequestFor, pid: int) -> Callable[[], LoadResult]:
+        return lambda: run_load(
+            url,
+            request_for,
+            connections=sizes.connections,
+            total=sizes.queries,
+            server_pid=pid,
         )
-        if by_id:
-            got.by_id.append(
-                run_load(
-                    api,
-                    get_patient,
-                    connections=sizes.connections,
-                    total=sizes.queries,
-                    server_pid=api_pid,
-                )
-            )
-        if page:
-            got.page.append(
-                run_load(
-                    api,
-                    get_page,
-                    connections=sizes.connections,
-                    total=sizes.queries,
-                    server_pid=api_pid,
-                )
-            )
+
+    queries = {"select": load_of(baseline, get_row, baseline_pid)}
+    if by_id:
+        queries["by_id"] = load_of(api, get_patient, api_pid)
+    if page:
+        queries["page"] = load_of(api, get_page, api_pid)
+    turns = alternate(sizes.runs, queries)
+    got.select = turns.of["select"]
+    got.by_id = turns.of.get("by_id", [])
+    got.page = turns.of.get("page", [])
+    got.query_load = turns.load
 
     with (
         httpx.Client(base_url=api, headers=headers) as client,
         psycopg.connect(database_url, autocommit=True) as conn,
     ):
+        loads = []
         for _ in range(sizes.runs):
+            loads.append(load_average())
             got.lag_ms.append(_lag(client, conn, create, sizes.lag_samples))
+        got.lag_load = runs(loads)
 
     _rows(report, got, sizes, by_id, page)
 
@@ -326,7 +338,12 @@ def _lag(client: httpx.Client, conn: psycopg.Connection, create: str, samples: i
 
 
 def _cpu_row(
-    figure: str, what: str, results: list[LoadResult], baseline: str, baselines: list[LoadResult]
+    figure: str,
+    what: str,
+    results: list[LoadResult],
+    baseline: str,
+    baselines: list[LoadResult],
+    load: Runs | None,
 ) -> Row:
     """What a request costs the server process in CPU, whatever else shared the cores."""
 
@@ -341,6 +358,7 @@ def _cpu_row(
         baseline,
         runs(cpu(baselines)),
         note="the server process's user+system time over the run / requests",
+        load=load,
     )
 
 
@@ -357,8 +375,9 @@ def _rows(
             runs([r.per_second for r in got.command]),
             "INSERT via psycopg pool",
             runs([r.per_second for r in got.insert]),
-            Target("higher", ratio=0.7),
+            targets.COMMAND_RATE,
             note=f"{failures} failed" if failures else "",
+            load=got.command_load,
         ),
         Row(
             "1",
@@ -367,6 +386,7 @@ def _rows(
             runs([r.percentile(0.5) for r in got.command]),
             "INSERT via psycopg pool",
             runs([r.percentile(0.5) for r in got.insert]),
+            load=got.command_load,
         ),
         Row(
             "1",
@@ -375,11 +395,19 @@ def _rows(
             runs([r.percentile(0.99) for r in got.command]),
             "INSERT via psycopg pool",
             runs([r.percentile(0.99) for r in got.insert]),
-            Target("lower", value=25),
+            targets.COMMAND_P99,
+            load=got.command_load,
         ),
-        _cpu_row("1", "command", got.command, "INSERT via psycopg pool", got.insert),
+        _cpu_row(
+            "1", "command", got.command, "INSERT via psycopg pool", got.insert, got.command_load
+        ),
     )
-    for figure_path, results, what in ((by_id, got.by_id, "by id"), (page, got.page, "first page")):
+    queries = (
+        (by_id, got.by_id, "by id", targets.QUERY_BY_ID_RATE),
+        (page, got.page, "first page", targets.QUERY_PAGE_RATE),
+    )
+    load = got.query_load
+    for figure_path, results, what, target in queries:
         if figure_path is None:
             report.not_measured("2", f"query {what}", "the route is not in /openapi.json")
             continue
@@ -392,8 +420,9 @@ def _rows(
                 runs([r.per_second for r in results]),
                 "SELECT by PK via psycopg pool",
                 runs([r.per_second for r in got.select]),
-                Target("higher", ratio=0.8),
+                target,
                 note=f"{failures} failed" if failures else "",
+                load=load,
             ),
             Row(
                 "2",
@@ -402,6 +431,7 @@ def _rows(
                 runs([r.percentile(0.5) for r in results]),
                 "SELECT by PK via psycopg pool",
                 runs([r.percentile(0.5) for r in got.select]),
+                load=load,
             ),
             Row(
                 "2",
@@ -410,8 +440,11 @@ def _rows(
                 runs([r.percentile(0.99) for r in results]),
                 "SELECT by PK via psycopg pool",
                 runs([r.percentile(0.99) for r in got.select]),
+                load=load,
             ),
-            _cpu_row("2", f"query {what}", results, "SELECT by PK via psycopg pool", got.select),
+            _cpu_row(
+                "2", f"query {what}", results, "SELECT by PK via psycopg pool", got.select, load
+            ),
         )
     report.add(
         Row(
@@ -419,14 +452,16 @@ def _rows(
             "read-your-writes lag p50 (command answered -> read model at its position)",
             "ms",
             runs([percentile(s, 0.5) for s in got.lag_ms]),
-            target=Target("lower", value=5),
+            target=targets.LAG_P50,
             note="one client, sequential; polled every 0.2 ms",
+            load=got.lag_load,
         ),
         Row(
             "3",
             "read-your-writes lag p99",
             "ms",
             runs([percentile(s, 0.99) for s in got.lag_ms]),
-            target=Target("lower", value=20),
+            target=targets.LAG_P99,
+            load=got.lag_load,
         ),
     )

@@ -1,23 +1,30 @@
 """Figures and how they are shown: a rich table, JSON, and docs/benchmarks.md.
 
 A `Row` is one metric of one figure: Aries' runs beside the baseline's runs (median, min,
-max of each), the target the issue sets, and whether the median meets it. A row that could not
-be measured says why instead of showing numbers.
+max of each), the target the issue sets, whether the median meets it, and the machine's
+1-minute load average while it was measured. A row that could not be measured says why
+instead of showing numbers.
+
+`alternate` takes a figure's runs in turns (baseline, Aries, baseline, Aries, ...): the machine
+is shared, and a busy minute then slows both sides of the ratio instead of one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from rich.console import Console
 from rich.table import Table
 
 Better = Literal["higher", "lower"]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,35 @@ class Runs:
 
 def runs(values: Sequence[float]) -> Runs | None:
     return Runs(tuple(float(v) for v in values)) if values else None
+
+
+def load_average() -> float:
+    """The machine's 1-minute load average (runnable processes, the bench's own included)."""
+    return os.getloadavg()[0]
+
+
+@dataclass
+class Turns(Generic[T]):
+    """What `alternate` measured: each measurement's results in run order, and the load
+    average sampled as each turn began."""
+
+    of: dict[str, list[T]]
+    loads: list[float]
+
+    @property
+    def load(self) -> Runs | None:
+        return runs(self.loads)
+
+
+def alternate(rounds: int, measurements: dict[str, Callable[[], T]]) -> Turns[T]:
+    """`rounds` rounds of every measurement in the given order (baseline first): A B A B ...
+    Each figure with a baseline is measured this way, so both sides see the same minutes."""
+    turns: Turns[T] = Turns({name: [] for name in measurements}, [])
+    for _ in range(rounds):
+        for name, measure in measurements.items():
+            turns.loads.append(load_average())
+            turns.of[name].append(measure())
+    return turns
 
 
 @dataclass(frozen=True)
@@ -82,6 +118,7 @@ class Row:
     baseline: Runs | None = None
     target: Target | None = None
     note: str = ""
+    load: Runs | None = None  # the 1-minute load average as its runs began
 
     @property
     def met(self) -> bool | None:
@@ -97,6 +134,7 @@ class Row:
             "baseline": self.baseline.as_dict() if self.baseline else None,
             "target": self.target.text(self.unit) if self.target else None,
             "met": self.met,
+            "load_1min": self.load.as_dict() if self.load else None,
             "note": self.note,
         }
 
@@ -107,10 +145,13 @@ class Report:
     context: dict[str, Any] = field(default_factory=dict)
 
     def add(self, *rows: Row) -> None:
-        self.rows.extend(rows)
+        """Rows that do not say what the load was get the load average now: a figure measured
+        without `alternate` still shows how busy the machine was when it ended."""
+        now = runs([load_average()])
+        self.rows.extend(row if row.load else dataclasses.replace(row, load=now) for row in rows)
 
     def not_measured(self, figure: str, metric: str, why: str) -> None:
-        self.rows.append(Row(figure, metric, "", note=f"not measured: {why}"))
+        self.add(Row(figure, metric, "", note=f"not measured: {why}"))
 
     def as_dict(self) -> dict[str, Any]:
         return {"context": self.context, "rows": [row.as_dict() for row in self.rows]}
@@ -136,7 +177,26 @@ def verdict(row: Row) -> str:
     return {True: "met", False: "MISSED", None: "-"}[row.met]
 
 
-HEADERS = ("#", "metric", "unit", "Aries", "baseline", "baseline value", "target", "", "note")
+HEADERS = (
+    "#",
+    "metric",
+    "unit",
+    "Aries",
+    "baseline",
+    "baseline value",
+    "target",
+    "",
+    "load 1 min",
+    "note",
+)
+
+
+def _load_cell(row: Row) -> str:
+    if row.load is None:
+        return "-"
+    if row.load.min == row.load.max:
+        return f"{row.load.median:.1f}"
+    return f"{row.load.median:.1f} ({row.load.min:.1f}-{row.load.max:.1f})"
 
 
 def table(report: Report) -> Table:
@@ -153,6 +213,7 @@ def table(report: Report) -> Table:
             cell(row.baseline),
             row.target.text(row.unit) if row.target else "-",
             verdict(row),
+            _load_cell(row),
             row.note,
         )
     return out
@@ -178,10 +239,13 @@ def markdown(report: Report, notes: str = "") -> str:
         f"in {context.get('seconds', 0):.0f} s on {context.get('machine', '?')}, against "
         f"{context.get('servers', '?')} (PostgreSQL {context.get('postgres', '?')}).",
         f"Each figure is the median of {context.get('runs', '?')} runs, with (min-max). "
-        "Aries and its baseline were measured in the same run on the same machine.",
+        "Aries and its baseline were measured in turns (baseline, Aries, baseline, ...) in the "
+        'same run on the same machine; "load 1 min" is the machine\'s 1-minute load average '
+        "as the runs began (median, min-max).",
         "",
-        "| # | metric | unit | Aries | baseline | baseline value | target | verdict | note |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| # | metric | unit | Aries | baseline | baseline value | target | verdict "
+        "| load 1 min | note |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for row in report.rows:
         cells = [
@@ -193,6 +257,7 @@ def markdown(report: Report, notes: str = "") -> str:
             cell(row.baseline),
             row.target.text(row.unit) if row.target else "-",
             verdict(row),
+            _load_cell(row),
             row.note,
         ]
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")

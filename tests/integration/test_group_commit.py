@@ -159,3 +159,22 @@ def test_a_conflict_answered_before_the_seals_are_sent_is_a_concurrent_update(ar
         aries.patients.commit(stale)
     assert aries.patients.get_patient(registered.id).demographics.last_name == "Moved"
     assert aries.patients.commit(_new_patient()).position > 0
+
+
+def test_a_connection_the_server_dropped_costs_a_retry_not_a_failure(aries, database_url):
+    """The pool hands connections out without a ping (a round trip per command): one the
+    server dropped (a restart, an idle timeout) fails its statement, and the group is
+    committed on another."""
+    recorder = aries.patients.recorder
+    first = aries.patients.commit(_new_patient())
+    idle = [conn.info.backend_pid for conn in recorder.datastore.pool._pool]
+    assert idle
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        for pid in idle:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+
+    after = aries.patients.commit(_new_patient())
+
+    assert after.position > first.position
+    (notification,) = recorder.select_notifications(after.position, 1)
+    assert notification.originator_id == after.id

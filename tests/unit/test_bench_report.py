@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bench.load import percentile
-from bench.report import Report, Row, Target, markdown, runs, verdict, write_json
+from bench.report import Report, Row, Target, alternate, markdown, runs, verdict, write_json
 
 
 def _report() -> Report:
@@ -53,3 +53,33 @@ def test_a_percentile_is_a_latency_that_occurred():
     assert percentile(values, 0.5) == 50.0
     assert percentile(values, 0.99) == 99.0
     assert percentile([7.0], 0.99) == 7.0
+
+
+def test_measurements_with_a_baseline_are_taken_in_turns():
+    taken: list[str] = []
+
+    def measure(name: str):
+        def run() -> str:
+            taken.append(name)
+            return f"{name}{sum(1 for t in taken if t == name)}"
+
+        return run
+
+    turns = alternate(3, {"baseline": measure("baseline"), "aries": measure("aries")})
+
+    assert taken == ["baseline", "aries"] * 3
+    assert turns.of == {"baseline": ["baseline1", "baseline2", "baseline3"],
+                        "aries": ["aries1", "aries2", "aries3"]}
+    assert len(turns.loads) == 6 and all(load >= 0 for load in turns.loads)
+
+
+def test_every_row_shows_the_load_average_it_was_measured_under(tmp_path):
+    report = _report()
+    report.add(Row("4", "commits", "commits/s", runs([500]), load=runs([1.0, 2.5, 4.0])))
+    write_json(report, tmp_path / "b.json")
+    rows = json.loads((tmp_path / "b.json").read_text())["rows"]
+
+    assert all(row["load_1min"] is not None for row in rows)
+    assert rows[-1]["load_1min"]["median"] == 2.5
+    assert "| - | 2.5 (1.0-4.0) |  |" in markdown(report)
+    assert "| load 1 min | note |" in markdown(report)
