@@ -203,6 +203,14 @@ class Settings(BaseSettings):
         60, ge=1, le=3600,
         description="claims whose submission is requested in the same window share one 837P",
     )
+    submission_window_grace_seconds: float = Field(
+        2.0, ge=0, le=60,
+        description="a closed submission window waits this long for requests still committing",
+    )
+    submission_batch_max_claims: int = Field(
+        500, ge=1, le=5000,
+        description="claims per 837P message; a window this full goes without waiting to close",
+    )
 
     # --- reports and telemetry (interfaces/reports, interfaces/telemetry.py) -----------------
     report_retention_hours: int = Field(

@@ -12,20 +12,20 @@ event id. Reasons name error types and rules, never values (no PHI).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
-from sqlalchemy import Connection, Engine, literal, select, update
+from sqlalchemy import Connection, Engine, bindparam, literal, select, update
 from sqlalchemy import func as sql_func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from interfaces.workers.tables import JOB_KINDS, jobs
 
-__all__ = ["FINAL_STATUSES", "Job", "JobStore", "job_id_for_submission"]
+__all__ = ["FINAL_STATUSES", "Ending", "Job", "JobStore", "job_id_for_submission"]
 
 FINAL_STATUSES = frozenset({"succeeded", "dead"})
 REASON_LIMIT = 500
@@ -34,6 +34,17 @@ REASON_LIMIT = 500
 def job_id_for_submission(claim_id: UUID, submission_number: int) -> UUID:
     """The job that sends submission `submission_number` of a claim."""
     return uuid5(claim_id, f"submission-{submission_number}")
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How one job of a finished message ended: succeeded with `result` (`keep_result`: a
+    result recorded earlier stays), or dead for `dead_reason`."""
+
+    job_id: UUID
+    result: dict[str, Any] | None = None
+    keep_result: bool = False
+    dead_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +121,38 @@ class JobStore:
     def running(self, job_id: UUID) -> None:
         self._move(job_id, status="running", will_retry=False, attempts=jobs.c.attempts + 1)
 
+    def running_all(self, job_ids: Sequence[UUID]) -> None:
+        """`running` for every job of a message, in one statement (a submission batch carries
+        hundreds)."""
+        self._execute(
+            update(jobs)
+            .where(jobs.c.job_id.in_(list(dict.fromkeys(job_ids))))
+            .values(status="running", will_retry=False, attempts=jobs.c.attempts + 1,
+                    revision=jobs.c.revision + 1, updated_at=sql_func.now()),
+            None,
+        )
+
+    def finished_all(self, endings: Sequence[Ending]) -> None:
+        """The jobs of a message, each succeeded or dead as its `Ending` says, in one
+        transaction: one statement per kind of ending, not one transaction per job."""
+        succeeded = [e for e in endings if e.dead_reason is None]
+        dead = [e for e in endings if e.dead_reason is not None]
+        with self.engine.begin() as conn:
+            for keep in (False, True):
+                rows = [
+                    {"id": e.job_id, "value": e.result} for e in succeeded if e.keep_result is keep
+                ]
+                if rows:
+                    value: Any = bindparam("value", type_=JSONB)
+                    if keep:
+                        value = sql_func.coalesce(jobs.c.result, value)
+                    conn.execute(_moved(status="succeeded", reason=None, result=value), rows)
+            if dead:
+                conn.execute(
+                    _moved(status="dead", reason=bindparam("why")),
+                    [{"id": e.job_id, "why": _short(e.dead_reason or "")} for e in dead],
+                )
+
     def succeeded(
         self, job_id: UUID, result: dict[str, Any] | None = None, *, keep_result: bool = False
     ) -> None:
@@ -173,6 +216,16 @@ class JobStore:
             return
         with self.engine.begin() as own:
             own.execute(statement)
+
+
+def _moved(**values: Any) -> Any:
+    """An UPDATE of the job bound as `id` (executed with one parameter set per job)."""
+    return (
+        update(jobs)
+        .where(jobs.c.job_id == bindparam("id"))
+        .values(**values, will_retry=False, revision=jobs.c.revision + 1,
+                updated_at=sql_func.now())
+    )
 
 
 def _message_columns(message: Mapping[str, Any]) -> dict[str, Any]:
