@@ -51,7 +51,7 @@ FULL = Plan(
     aggregate_events=10_000,
     loads=7,
     http=http.Sizes(runs=3, connections=16, commands=1500, queries=2000, lag_samples=200),
-    workers=workers.Sizes(runs=3, claims=300),
+    workers=workers.Sizes(runs=2, claims=2000),
 )
 QUICK = Plan(
     runs=2,
@@ -63,7 +63,7 @@ QUICK = Plan(
     aggregate_events=10_000,
     loads=3,
     http=http.Sizes(runs=2, connections=16, commands=300, queries=500, lag_samples=30),
-    workers=workers.Sizes(runs=2, claims=50),
+    workers=workers.Sizes(runs=2, claims=200),
 )
 
 

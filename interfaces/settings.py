@@ -106,6 +106,11 @@ class Settings(BaseSettings):
         "ARIESSANDBOX", min_length=2, max_length=15, description="receiver id (ISA08, GS03)"
     )
     clearinghouse_name: str = Field("Aries Sandbox Clearinghouse", description="receiver name")
+    sandbox_syntax_check: bool = Field(
+        True,
+        description="the sandbox checks each 837P against the implementation guide with pyx12 "
+        "(~6 ms a claim of this process's CPU); false: envelope and front-end edits only",
+    )
     x12_usage: Literal["T", "P"] = Field("T", description="ISA15: T test data, P production")
     supplier_name: str = Field("Aries Demo Medical Supply", description="billing provider name")
     supplier_npi: str = Field(
