@@ -41,7 +41,7 @@ DEMOGRAPHICS = Demographics(
 PER_SAVE = 200  # orders per save(): large transactions, none of them megabytes
 
 
-def _delivered(delivered_on: date, drafted_on: date) -> tuple[Patient, Order, list[Claim]]:
+def delivered(delivered_on: date, drafted_on: date) -> tuple[Patient, Order, list[Claim]]:
     """A Medicare patient, a delivered order for them and its claims, in memory."""
     patient_id, coverage_id = uuid.uuid4(), uuid.uuid4()
     patient = Patient.register(
@@ -120,7 +120,7 @@ def ready_claims(aries: Aries, tenant: str, count: int) -> list[UUID]:
     with bound_context(intake):
         while len(claim_ids) < count:
             built = [
-                _delivered(delivered_on, today)
+                delivered(delivered_on, today)
                 for _ in range(min(PER_SAVE, count - len(claim_ids)))
             ]
             aries.patients.save(*(patient for patient, _, _ in built))
