@@ -109,7 +109,8 @@ class Settings(BaseSettings):
     sandbox_syntax_check: bool = Field(
         True,
         description="the sandbox checks each 837P against the implementation guide with pyx12 "
-        "(~6 ms a claim of this process's CPU); false: envelope and front-end edits only",
+        "(~6-8 ms of this process's CPU a claim); false: its own interchange checks and the "
+        "front-end edits only",
     )
     x12_usage: Literal["T", "P"] = Field("T", description="ISA15: T test data, P production")
     supplier_name: str = Field("Aries Demo Medical Supply", description="billing provider name")
@@ -213,7 +214,7 @@ class Settings(BaseSettings):
         description="a closed submission window waits this long for requests still committing",
     )
     submission_batch_max_claims: int = Field(
-        500, ge=1, le=5000,
+        100, ge=1, le=5000,
         description="claims per 837P message; a window this full goes without waiting to close",
     )
 

@@ -36,6 +36,10 @@ def job_id_for_submission(claim_id: UUID, submission_number: int) -> UUID:
     return uuid5(claim_id, f"submission-{submission_number}")
 
 
+# job id, kind, tenant id, subject id, requested by
+JobRow = tuple[UUID, str, str, UUID | None, str | None]
+
+
 @dataclass(frozen=True)
 class Ending:
     """How one job of a finished message ended: succeeded with `result` (`keep_result`: a
@@ -117,6 +121,31 @@ class JobStore:
                 },
             )
         self._execute(statement, conn)
+
+    def queued_all(
+        self, jobs_and_messages: Sequence[tuple[JobRow, Mapping[str, Any]]], conn: Connection
+    ) -> None:
+        """`queued(..., message=...)` for many jobs in one statement (a reaction's step)."""
+        rows: dict[UUID, dict[str, Any]] = {}
+        for (job_id, kind, tenant_id, subject_id, requested_by), message in jobs_and_messages:
+            if kind not in JOB_KINDS:
+                raise ValueError(f"unknown job kind {kind!r}")
+            rows[job_id] = {  # a job twice (a claim asked twice in a window): the last send
+                "job_id": job_id, "kind": kind, "tenant_id": tenant_id,
+                "subject_id": subject_id, "requested_by": requested_by, "status": "queued",
+                **_message_columns(message),
+            }
+        if not rows:
+            return
+        statement = pg_insert(jobs).values(list(rows.values()))
+        conn.execute(statement.on_conflict_do_update(
+            index_elements=["job_id"],
+            set_={
+                "actor_name": statement.excluded.actor_name,
+                "message": statement.excluded.message,
+                "message_id": statement.excluded.message_id,
+            },
+        ))
 
     def running(self, job_id: UUID) -> None:
         self._move(job_id, status="running", will_retry=False, attempts=jobs.c.attempts + 1)

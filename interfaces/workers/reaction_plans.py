@@ -24,7 +24,9 @@ from interfaces.workers.jobs import job_id_for_submission
 
 BATCH_NAMESPACE = UUID("3b5c2f9e-1d4a-5e8b-a7c6-0f2d9e8b1a34")  # fixed: batch ids derive from it
 WINDOW_GRACE_SECONDS = 2.0
-MAX_CLAIMS_PER_MESSAGE = 500
+# Each claim's TransmissionPrepared names every claim of its interchange (decision 007), so a
+# message's events grow with the square of its claims: 100 keeps that below the fixed costs.
+MAX_CLAIMS_PER_MESSAGE = 100
 
 
 @dataclass(frozen=True)

@@ -168,13 +168,15 @@ def step(
 def _queue_jobs(conn: Connection, store: JobStore, outgoing: Sequence[Outgoing]) -> None:
     """Every job of the messages recorded queued, in one transaction, before they are sent."""
     with conn.begin():
-        for each in outgoing:
-            payload = payload_of(each.message)
-            for job in each.jobs:
-                store.queued(
-                    job.job_id, job.kind, job.tenant_id, job.subject_id, job.requested_by,
-                    message=payload, conn=conn,
-                )
+        store.queued_all(
+            [
+                ((job.job_id, job.kind, job.tenant_id, job.subject_id, job.requested_by),
+                 payload_of(each.message))
+                for each in outgoing
+                for job in each.jobs
+            ],
+            conn,
+        )
 
 
 def _move_position(conn: Connection, reaction: Reaction, cursor: Cursor, last: int) -> None:

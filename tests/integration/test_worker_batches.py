@@ -133,3 +133,24 @@ def _drafted_claim_without_workers(aries: Aries, delivered_on: date) -> tuple[st
         order = delivered_bed_and_walker(aries, delivered_on)
     aries.claims.catch_up_all()
     return tenant, claim_id_for(order.order_id, f"{delivered_on:%Y-%m}", MEDICARE)
+
+
+def test_a_steps_jobs_are_recorded_in_one_statement_and_never_moved_back(engine):
+    store = JobStore(engine)
+    known, new = uuid.uuid4(), uuid.uuid4()
+    store.queued(known, "claim_submission", "t-a", uuid.uuid4(), "biller-1")
+    store.running_all([known])
+    message = {"queue_name": "claim_submissions", "actor_name": "submit_claims", "kwargs": {},
+               "message_id": "m-2"}
+    with engine.begin() as conn:
+        store.queued_all(
+            [((known, "claim_submission", "t-a", None, "biller-1"), message),
+             ((new, "claim_submission", "t-a", None, "biller-1"), message),
+             ((new, "claim_submission", "t-a", None, "biller-1"), message)],  # asked twice
+            conn,
+        )
+    jobs = [store.get(job_id, "t-a") for job_id in (known, new)]
+    assert [(j.status, j.actor_name, j.message["message_id"]) for j in jobs] == [
+        ("running", "submit_claims", "m-2"),
+        ("queued", "submit_claims", "m-2"),
+    ]
