@@ -3,8 +3,10 @@ clearinghouse's answer comes back as commands on them. Each claim reaches the cl
 once, however often the message that asks for it is delivered.
 
 `SubmissionService.submit(claim_ids)`:
-1. loads each claim; only those in `submission_requested` go (a claim already submitted for
-   its current submission number is skipped, so a message delivered twice acts once);
+1. loads the claims, then their patients and orders, a query per family for the whole batch
+   (`application.bulk_loads`), and each tenant's location and payer records once per batch;
+   only claims in `submission_requested` go (a claim already submitted for its current
+   submission number is skipped, so a message delivered twice acts once);
 2. a claim with a prepared interchange (an earlier attempt died or got no answer after
    recording it) is reconciled instead of sent: the clearinghouse is asked about that
    control number; it has it -> recorded submitted from its acknowledgements; it has no
@@ -32,6 +34,7 @@ Why this way: docs/decisions/007-exactly-once-transmission.md.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -39,6 +42,7 @@ from uuid import UUID
 import structlog
 
 from application import billing_parties
+from application.bulk_loads import load_many
 from application.claim_documents import claim_document, reference_payer
 from application.eventstore import ConcurrentUpdate
 from application.ports import (
@@ -58,6 +62,7 @@ from application.transmission_reconciliation import (
 from application.x12.acknowledgements import Answer, read_answer
 from application.x12.claim837 import (
     MAX_CLAIMS_PER_TRANSACTION,
+    BillingProvider,
     ClaimDocument,
     PayerParty,
     Receiver,
@@ -70,6 +75,8 @@ from application.x12.segments import X12SyntaxError
 from domain.claim import Claim
 from domain.claim_values import ClaimStatus
 from domain.errors import DomainError, RuleViolated
+from domain.order import Order
+from domain.patient import Patient
 
 if TYPE_CHECKING:
     from application.claims import ClaimApplication
@@ -81,6 +88,18 @@ log = structlog.get_logger("aries.submission")
 class SubmissionConflict(TransientFailure):
     """Another process changed a claim of the batch while it was being sent: the retry sees
     the claims as they are now (and skips those already submitted)."""
+
+
+@dataclass
+class _Batch:
+    """What one submission loaded for all its claims, and the setup records it looked up."""
+
+    patients: dict[UUID, Patient] = field(default_factory=dict)
+    orders: dict[UUID, Order] = field(default_factory=dict)
+    providers: dict[tuple[str, UUID | None], BillingProvider | None] = field(
+        default_factory=dict
+    )
+    payers: dict[tuple[str, str], PayerParty] = field(default_factory=dict)
 
 
 class SubmissionService(ReconcilesTransmissions):
@@ -109,20 +128,44 @@ class SubmissionService(ReconcilesTransmissions):
 
     # --- rendering ------------------------------------------------------------------------
 
-    def document(self, claim: Claim) -> ClaimDocument:
-        """The 837P claim for `claim` as billed now; RuleViolated when it cannot be rendered."""
-        patient = self.patients.get_patient(claim.patient_id)
-        order = self.orders.get_order(claim.order_id)
+    def document(self, claim: Claim, batch: _Batch | None = None) -> ClaimDocument:
+        """The 837P claim for `claim` as billed now; RuleViolated when it cannot be rendered.
+        `batch`: what a submission loaded for all its claims at once."""
+        batch = batch or _Batch()
+        patient = batch.patients.get(claim.patient_id) or self.patients.get_patient(
+            claim.patient_id
+        )
+        order = batch.orders.get(claim.order_id) or self.orders.get_order(claim.order_id)
+        location_key = (order.tenant_id, getattr(order, "location_id", None))
+        if location_key not in batch.providers:
+            batch.providers[location_key] = billing_parties.billing_provider(
+                self.orders.setup, order
+            )
         return claim_document(
             claim, patient, order,
-            payers=lambda payer_id: self._payer(claim.tenant_id, payer_id),
-            billing_provider=billing_parties.billing_provider(self.orders.setup, order),
+            payers=lambda payer_id: self._payer(claim.tenant_id, payer_id, batch),
+            billing_provider=batch.providers[location_key],
         )
 
-    def _payer(self, tenant_id: str, payer_id: str) -> PayerParty:
+    def _payer(self, tenant_id: str, payer_id: str, batch: _Batch) -> PayerParty:
         """The tenant's payer record; the packaged list for a tenant that has none."""
-        recorded = billing_parties.payer_party(self.orders.setup, tenant_id, payer_id)
-        return recorded or reference_payer(payer_id)
+        key = (tenant_id, payer_id)
+        if key not in batch.payers:
+            recorded = billing_parties.payer_party(self.orders.setup, tenant_id, payer_id)
+            batch.payers[key] = recorded or reference_payer(payer_id)
+        return batch.payers[key]
+
+    def _load_batch(self, claim_ids: Sequence[UUID]) -> tuple[dict[UUID, Claim], _Batch]:
+        """The claims, and the patients and orders of those awaiting submission: one query per
+        family. A claim missing here is loaded alone by the caller (which then says NotFound,
+        as a single load does)."""
+        claims = load_many(self.claims, claim_ids, Claim)
+        due = [c for c in claims.values() if c.status is ClaimStatus.SUBMISSION_REQUESTED]
+        batch = _Batch(
+            patients=load_many(self.patients, (c.patient_id for c in due), Patient),
+            orders=load_many(self.orders, (c.order_id for c in due), Order),
+        )
+        return claims, batch
 
     def render(
         self, claims: Sequence[Claim], control_number: int, at: datetime | None = None
@@ -155,8 +198,9 @@ class SubmissionService(ReconcilesTransmissions):
 
     def submit(self, claim_ids: Sequence[UUID]) -> SubmissionOutcome:
         fresh, documents, intents, skipped, refused = [], [], {}, [], {}
+        loaded, batch = self._load_batch(claim_ids)
         for claim_id in dict.fromkeys(claim_ids):
-            claim = self.claims.get_claim(claim_id)
+            claim = loaded.get(claim_id) or self.claims.get_claim(claim_id)
             if claim.status is not ClaimStatus.SUBMISSION_REQUESTED:
                 skipped.append(claim_id)
                 continue
@@ -167,7 +211,7 @@ class SubmissionService(ReconcilesTransmissions):
                 continue
             try:
                 # Rendered here so that one claim that cannot be is refused alone, not the batch.
-                documents.append(self.document(claim))
+                documents.append(self.document(claim, batch))
             except DomainError as cannot:
                 refused[claim_id] = refusal(claim_id, cannot)
                 continue

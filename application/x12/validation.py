@@ -14,6 +14,12 @@ comments out the 005010X092A1/X093A1 entries (whose files it does not ship) and 
 ours (`application/x12/pyx12_maps/`, sources in its README) with a maps.xml that registers
 005010X279A1 (270/271) and 005010X212 (276/277).
 Why: docs/decisions/016-eligibility-and-claim-status.md.
+
+Parsing the 837P map alone takes ~0.4 s, more than validating a 100-claim interchange: pyx12
+re-parses its maps (and codes.xml, in each map) on every document, so `check_with_pyx12` hands
+pyx12 a loader that parses each map once per process. A parsed map is read-only while a
+document is walked (pyx12 keeps its loop and segment counts in the walker's `NodeCounter`),
+so threads share it.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+import pyx12.map_if
 import pyx12.params
 import pyx12.x12n_document
 
@@ -63,16 +70,44 @@ class Pyx12Report:
 def check_with_pyx12(text: str) -> Pyx12Report:
     """pyx12's verdict on `text`. X12SyntaxError when pyx12 cannot read it at all."""
     logging.getLogger("pyx12").setLevel(logging.CRITICAL + 1)
+    _load_maps_once()
     report = io.StringIO()
     try:
         valid = pyx12.x12n_document.x12n_document(
-            pyx12.params.params(), io.StringIO(text), fd_997=None, fd_html=None,
+            _PARAMS, io.StringIO(text), fd_997=None, fd_html=None,
             fd_json=report, map_path=map_directory(),
         )
         document = json.loads(report.getvalue() or '{"interchanges": []}')
     except Exception as error:  # pyx12 raises EngineError, X12Error and others on garbage
         raise X12SyntaxError(f"not a readable X12 interchange ({type(error).__name__})") from None
     return Pyx12Report(bool(valid), document)
+
+
+# pyx12's defaults; every map is parsed under them (a map holds the params it was parsed with).
+_PARAMS = pyx12.params.params()
+_parse_map = pyx12.map_if.load_map_file
+_parsed_lock = threading.Lock()
+
+
+def _parsed_map(map_file: str, param: Any, map_path: str | None = None) -> Any:
+    """pyx12's `load_map_file`, parsing each (file, folder) once under our params; a caller
+    with other params gets a fresh parse, as before."""
+    if param is not _PARAMS:
+        return _parse_map(map_file, param, map_path)
+    with _parsed_lock:  # two threads must not both spend 0.4 s on the same map
+        return _cached_map(map_file, map_path)
+
+
+@lru_cache(maxsize=64)
+def _cached_map(map_file: str, map_path: str | None) -> Any:
+    return _parse_map(map_file, _PARAMS, map_path)
+
+
+def _load_maps_once() -> None:
+    """x12n_document looks `load_map_file` up on its module at each call: point it at the
+    parse-once version (idempotent)."""
+    if pyx12.map_if.load_map_file is not _parsed_map:
+        pyx12.map_if.load_map_file = _parsed_map
 
 
 # (implementation guide GS08, functional id GS01, transaction ST01, map file) registered on top of

@@ -41,6 +41,7 @@ def clearinghouse_from(settings: Settings, clock: Clock | None = None) -> Cleari
         clock,
         clearinghouse_id=settings.clearinghouse_id,
         clearinghouse_name=settings.clearinghouse_name,
+        syntax_check=settings.sandbox_syntax_check,
     )
 
 

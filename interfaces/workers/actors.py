@@ -34,7 +34,7 @@ from domain.context import EventContext, bound_context, current_context
 from interfaces.telemetry import message_options
 from interfaces.workers import metrics
 from interfaces.workers.broker import MAX_PRIORITY
-from interfaces.workers.jobs import JobStore
+from interfaces.workers.jobs import Ending, JobStore
 from projections.queries.claim_batches import patient_balances
 
 if TYPE_CHECKING:
@@ -299,8 +299,7 @@ def _as_job(spec: ActorSpec, body: Callable[..., Any], store: JobStore) -> Calla
         *, tenant_id: str, correlation_id: str | None, job_ids: list[str], **arguments: Any
     ) -> None:
         jobs = [UUID(job_id) for job_id in job_ids]
-        for job_id in jobs:
-            store.running(job_id)
+        store.running_all(jobs)
         context = EventContext(
             tenant_id=tenant_id,
             actor_id=f"worker:{spec.name}",
@@ -314,15 +313,18 @@ def _as_job(spec: ActorSpec, body: Callable[..., Any], store: JobStore) -> Calla
             result = body(**arguments)
         # A submission batch carries `claim_ids` parallel to `job_ids`; the others one job.
         subjects = arguments.get("claim_ids") or [None] * len(jobs)
+        endings: dict[UUID, Ending] = {}
         for job_id, subject in zip(jobs, subjects, strict=True):
             per_job = result.get(UUID(subject)) if spec is SUBMIT_CLAIMS else result
             refused = (per_job or {}).get("refused_by")
-            if refused:
-                # Left awaiting submission (it cannot be rendered as it stands): not a retry's
-                # business, an operator's (`aries jobs retry` once the data is corrected).
-                store.dead(job_id, f"refused by rule {refused}")
-            else:
-                store.succeeded(job_id, per_job, keep_result=_found_done(per_job))
+            # Refused: left awaiting submission (it cannot be rendered as it stands), not a
+            # retry's business but an operator's (`aries jobs retry` once the data is corrected).
+            endings[job_id] = (
+                Ending(job_id, dead_reason=f"refused by rule {refused}")
+                if refused
+                else Ending(job_id, per_job, keep_result=_found_done(per_job))
+            )
+        store.finished_all(list(endings.values()))
 
     run.__name__ = spec.name
     run.__qualname__ = spec.name

@@ -12,20 +12,20 @@ event id. Reasons name error types and rules, never values (no PHI).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid5
 
-from sqlalchemy import Connection, Engine, literal, select, update
+from sqlalchemy import Connection, Engine, bindparam, literal, select, update
 from sqlalchemy import func as sql_func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from interfaces.workers.tables import JOB_KINDS, jobs
 
-__all__ = ["FINAL_STATUSES", "Job", "JobStore", "job_id_for_submission"]
+__all__ = ["FINAL_STATUSES", "Ending", "Job", "JobStore", "job_id_for_submission"]
 
 FINAL_STATUSES = frozenset({"succeeded", "dead"})
 REASON_LIMIT = 500
@@ -34,6 +34,21 @@ REASON_LIMIT = 500
 def job_id_for_submission(claim_id: UUID, submission_number: int) -> UUID:
     """The job that sends submission `submission_number` of a claim."""
     return uuid5(claim_id, f"submission-{submission_number}")
+
+
+# job id, kind, tenant id, subject id, requested by
+JobRow = tuple[UUID, str, str, UUID | None, str | None]
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How one job of a finished message ended: succeeded with `result` (`keep_result`: a
+    result recorded earlier stays), or dead for `dead_reason`."""
+
+    job_id: UUID
+    result: dict[str, Any] | None = None
+    keep_result: bool = False
+    dead_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,8 +122,65 @@ class JobStore:
             )
         self._execute(statement, conn)
 
+    def queued_all(
+        self, jobs_and_messages: Sequence[tuple[JobRow, Mapping[str, Any]]], conn: Connection
+    ) -> None:
+        """`queued(..., message=...)` for many jobs in one statement (a reaction's step)."""
+        rows: dict[UUID, dict[str, Any]] = {}
+        for (job_id, kind, tenant_id, subject_id, requested_by), message in jobs_and_messages:
+            if kind not in JOB_KINDS:
+                raise ValueError(f"unknown job kind {kind!r}")
+            rows[job_id] = {  # a job twice (a claim asked twice in a window): the last send
+                "job_id": job_id, "kind": kind, "tenant_id": tenant_id,
+                "subject_id": subject_id, "requested_by": requested_by, "status": "queued",
+                **_message_columns(message),
+            }
+        if not rows:
+            return
+        statement = pg_insert(jobs).values(list(rows.values()))
+        conn.execute(statement.on_conflict_do_update(
+            index_elements=["job_id"],
+            set_={
+                "actor_name": statement.excluded.actor_name,
+                "message": statement.excluded.message,
+                "message_id": statement.excluded.message_id,
+            },
+        ))
+
     def running(self, job_id: UUID) -> None:
         self._move(job_id, status="running", will_retry=False, attempts=jobs.c.attempts + 1)
+
+    def running_all(self, job_ids: Sequence[UUID]) -> None:
+        """`running` for every job of a message, in one statement (a submission batch carries
+        hundreds)."""
+        self._execute(
+            update(jobs)
+            .where(jobs.c.job_id.in_(list(dict.fromkeys(job_ids))))
+            .values(status="running", will_retry=False, attempts=jobs.c.attempts + 1,
+                    revision=jobs.c.revision + 1, updated_at=sql_func.now()),
+            None,
+        )
+
+    def finished_all(self, endings: Sequence[Ending]) -> None:
+        """The jobs of a message, each succeeded or dead as its `Ending` says, in one
+        transaction: one statement per kind of ending, not one transaction per job."""
+        succeeded = [e for e in endings if e.dead_reason is None]
+        dead = [e for e in endings if e.dead_reason is not None]
+        with self.engine.begin() as conn:
+            for keep in (False, True):
+                rows = [
+                    {"id": e.job_id, "value": e.result} for e in succeeded if e.keep_result is keep
+                ]
+                if rows:
+                    value: Any = bindparam("value", type_=JSONB)
+                    if keep:
+                        value = sql_func.coalesce(jobs.c.result, value)
+                    conn.execute(_moved(status="succeeded", reason=None, result=value), rows)
+            if dead:
+                conn.execute(
+                    _moved(status="dead", reason=bindparam("why")),
+                    [{"id": e.job_id, "why": _short(e.dead_reason or "")} for e in dead],
+                )
 
     def succeeded(
         self, job_id: UUID, result: dict[str, Any] | None = None, *, keep_result: bool = False
@@ -173,6 +245,16 @@ class JobStore:
             return
         with self.engine.begin() as own:
             own.execute(statement)
+
+
+def _moved(**values: Any) -> Any:
+    """An UPDATE of the job bound as `id` (executed with one parameter set per job)."""
+    return (
+        update(jobs)
+        .where(jobs.c.job_id == bindparam("id"))
+        .values(**values, will_retry=False, revision=jobs.c.revision + 1,
+                updated_at=sql_func.now())
+    )
 
 
 def _message_columns(message: Mapping[str, Any]) -> dict[str, Any]:

@@ -77,7 +77,11 @@ class WorkerRuntime:
         self.broker.emit_after("process_boot")
         self.worker.start()
         if self.reactions:
-            for reaction in reactions_for(settings.submission_batch_seconds):
+            for reaction in reactions_for(
+                settings.submission_batch_seconds,
+                settings.submission_window_grace_seconds,
+                settings.submission_batch_max_claims,
+            ):
                 follower = Follower(self.aries, reaction, self.broker, self.store, self.halt)
                 self._thread(follower.run, f"reaction:{reaction.name}")
         self._thread(self._housekeeping, "worker-housekeeping")

@@ -224,6 +224,34 @@ def test_a_claim_on_a_spouses_plan_goes_out_with_the_subscriber_and_a_patient_le
     assert ("PAT", "01") in rows and ("NM1", "QC", "1", "Rivera", "Ana") in rows
 
 
+def test_a_claim_of_the_batch_that_cannot_be_rendered_is_refused_alone(aries):
+    from bench.claim_setup import delivered
+    from domain.context import bound_context
+
+    first, second = requested_claim(aries), requested_claim(aries)
+    # A claim whose patient is not on record: the batch loads every patient in one query, and
+    # this one's is missing from the answer.
+    tenant = aries.claims.get_claim(first).tenant_id
+    _, order, claims = delivered(DELIVERED_ON, DELIVERED_ON)
+    with bound_context(tenant_id=tenant, actor_id="intake-1", actor_role="intake"):
+        aries.orders.save(order)
+        aries.claims.save(*claims)
+        aries.claims.submit(claims[0].id)
+    orphan = claims[0].id
+
+    clearinghouse = Recording(SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX"))
+    outcome = service(aries, clearinghouse).submit([first, orphan, second])
+
+    assert set(outcome.accepted) == {first, second}
+    assert outcome.refused == {orphan: "NotFound"}
+    assert len(clearinghouse.sent) == 1 and len(claim_ids_in(clearinghouse.sent[0])) == 2
+    assert aries.claims.get_claim(orphan).status is ClaimStatus.SUBMISSION_REQUESTED
+    # Delivered again, the message sends nothing new and refuses the same claim again.
+    again = service(aries, clearinghouse).submit([first, orphan, second])
+    assert set(again.skipped) == {first, second} and again.refused == {orphan: "NotFound"}
+    assert len(clearinghouse.sent) == 1
+
+
 # --- each claim reaches the clearinghouse once ---------------------------------------------------
 
 

@@ -395,6 +395,24 @@ def test_sandbox_answers_a_syntax_error_with_a_999_rejection_and_no_277ca():
     assert answer.claim_acks == ()
 
 
+def test_a_sandbox_without_the_syntax_check_accepts_the_set_but_still_runs_its_edits():
+    text = render(bed_and_walker(), bed_and_walker("BADBADBADBADBADBAD01")).replace(
+        "DMG*D8*19480309", "DMG*D8*19481309"
+    ).replace("CLM*BADBADBADBADBADBAD01*370.5*", "CLM*BADBADBADBADBADBAD01*371*")
+    unchecked = SandboxClearinghouse(
+        FixedClock(SENT_AT), clearinghouse_id="ARIESSANDBOX", syntax_check=False
+    )
+    answer_text = unchecked.transmit(text)
+    answer = read_answer(answer_text)
+    assert answer.functional_ack("17").transaction("0001").accepted
+    assert answer.claim_ack("0A1B2C3D4E5F60718293").accepted
+    assert answer.claim_ack("BADBADBADBADBADBAD01").reasons[0].startswith("A7:400")
+    for part in answer_text.split("IEA*1*000000017~\n")[:2]:
+        assert_valid_x12(part + "IEA*1*000000017~\n")
+    # The same text, checked: the month 13 is a syntax error and rejects the whole set.
+    assert not read_answer(sandbox().transmit(text)).functional_ack("17").accepted
+
+
 def test_sandbox_refuses_a_control_number_it_has_seen_with_a_ta1():
     clearinghouse = sandbox()
     clearinghouse.transmit(render(bed_and_walker(), number=5))
