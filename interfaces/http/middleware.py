@@ -12,9 +12,9 @@ own header parsing on every request (issue 18's profiles). The body is never buf
 size limit and the control-character check look at each chunk as the route reads it (keeping
 the last few bytes of the previous chunk, so an escape split between two chunks is still seen),
 and only a POST with an Idempotency-Key is read whole before its route (its fingerprint needs
-the body). A refusal raised while a route reads its body is `RequestRefused`, an HTTPException
-(FastAPI re-raises those from body parsing) answered by its own handler with the same problem
-as a refusal before the route.
+the body). A body no route reads is not checked: nothing of it is kept. A refusal raised while
+a route reads its body is `RequestRefused`, an HTTPException (FastAPI re-raises those from body
+parsing) answered by its own handler with the same problem as a refusal before the route.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import re
 import time
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, HTTPException, Request
@@ -304,22 +305,20 @@ class Gateway:
         await problem.to_response(Request(scope))(scope, receive, send)
 
 
-def install_gateway(app: FastAPI, settings: Settings) -> None:
-    """Put the gateway in front of `app`'s routes, and answer its refusals raised in a route."""
+def install_gateway(app: FastAPI, settings: Settings, **overrides: Any) -> None:
+    """Put the gateway in front of `app`'s routes, and answer its refusals raised in a route.
+    `overrides` replace the settings' options (test apps: `rate_limit=False`)."""
 
     async def refused(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestRefused)
         return exc.problem.to_response(request)
 
     app.add_exception_handler(RequestRefused, refused)
-    app.add_middleware(Gateway, **_options(settings))
-
-
-def _options(settings: Settings) -> dict[str, object]:
-    return {
+    options: dict[str, Any] = {
         "max_bytes": settings.max_request_bytes,
         "ip_limit_per_minute": settings.rate_limit_ip_per_minute,
         "idempotency_ttl_seconds": settings.idempotency_ttl_seconds,
         "key_prefix": settings.redis_key_prefix,
         "cors_origins": tuple(settings.cors_origins or ()),
     }
+    app.add_middleware(Gateway, **{**options, **overrides})

@@ -10,8 +10,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from interfaces.http.middleware import Gateway, RequestRefused
+from interfaces.http.middleware import Gateway, install_gateway
 from interfaces.http.problems import install_problem_handlers
+from interfaces.settings import Settings
 
 
 async def _never_called(scope, receive, send) -> None:
@@ -45,22 +46,16 @@ def test_a_declared_length_over_the_limit_is_413_however_many_digits(declared):
 def _checked_app() -> FastAPI:
     app = FastAPI()
     install_problem_handlers(app)
-    install_gateway_without_redis(app)
+    install_gateway(
+        app, Settings(environment="test", max_request_bytes=1024),
+        rate_limit=False, idempotency=False,
+    )
 
     @app.post("/v1/echo")
     async def echo(body: dict) -> dict:
         return body
 
     return app
-
-
-def install_gateway_without_redis(app: FastAPI) -> None:
-    app.add_exception_handler(RequestRefused, _answer_refusal)
-    app.add_middleware(Gateway, max_bytes=1024, rate_limit=False, idempotency=False)
-
-
-async def _answer_refusal(request, exc):
-    return exc.problem.to_response(request)
 
 
 @pytest.fixture(scope="module")
