@@ -280,6 +280,8 @@ class Gateway:
             await self._refuse(control_character(), scope, receive, send)
             return
         if self.rate_limit and scope["path"] not in UNLIMITED_PATHS:
+            # Health, readiness and metrics are never limited. The address is the connection's
+            # peer: run uvicorn with --proxy-headers behind a trusted proxy.
             client = scope.get("client")
             address = client[0] if client else "unknown"
             limiter = scope["app"].state.rate_limiter

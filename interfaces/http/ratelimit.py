@@ -1,6 +1,5 @@
-"""Rate limits in Redis: per client IP (the gateway, interfaces/http/middleware.py, before
-authentication, so password guessing is limited too) and per principal (in
-`current_principal`, once the caller is known).
+"""Rate limits in Redis: per client IP (middleware, before authentication, so password guessing
+is limited too) and per principal (in `current_principal`, once the caller is known).
 
 A fixed window per key: the first hit creates the counter with a 60 s expiry, in one Lua call
 (INCR + EXPIRE are atomic together, so a crash cannot leave a counter that never expires). Over
