@@ -115,7 +115,11 @@ def bootstrap(settings: Settings | None = None) -> Aries:
         sqlalchemy_url(database_url),
         pool_size=settings.read_pool_size,
         max_overflow=settings.read_pool_size,
-        pool_pre_ping=True,
+        # No ping before lending a connection (a round trip per read): a connection found
+        # broken invalidates the pool's older ones, and reads retry once
+        # (interfaces/http/reads.query); an idle one is replaced before servers drop it.
+        pool_pre_ping=False,
+        pool_recycle=1800,
         pool_timeout=timeout,
         # A statement's bound values are patients' data: keep them out of error messages.
         hide_parameters=True,

@@ -1,9 +1,9 @@
 """OpenTelemetry traces: one trace from the HTTP request through the command and its stored
 events, the projector batches that apply them and the Dramatiq jobs they cause (decision 020).
 
-- HTTP: `TracingMiddleware`, outermost, one SERVER span per request named by method and route
-  template (never the raw path: it can hold ids); a client's W3C `traceparent` header is its
-  parent.
+- HTTP: the gateway (interfaces/http/middleware.py), outermost, one SERVER span per request
+  named by method and route template (never the raw path: it can hold ids); a client's W3C
+  `traceparent` header is its parent.
 - Commands: `AriesApplication.commit` spans the save (application/eventstore.py).
 - Events: every event carries the `traceparent` of the span it was created in
   (domain/base.py), through the domain's trace source that `install_trace_source` sets.
@@ -30,8 +30,6 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
-from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from domain.context import set_trace_source
 from interfaces.settings import Settings
@@ -88,45 +86,6 @@ def configure_tracing(settings: Settings, service: str) -> bool:
         _provider_set = True
     log.info("traces exported", service=service, endpoint=settings.otlp_endpoint)
     return True
-
-
-# --- HTTP ------------------------------------------------------------------------------------
-
-
-class TracingMiddleware:
-    """One SERVER span per HTTP request, named `METHOD /route/{template}` once routed."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        method = scope["method"]
-        parent = context_of(Headers(scope=scope).get(TRACEPARENT))
-        with tracer.start_as_current_span(
-            f"{method} unmatched", context=parent, kind=SpanKind.SERVER,
-            attributes={"http.request.method": method},
-        ) as span:
-            status = 500
-
-            async def send_traced(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                await send(message)
-
-            try:
-                await self.app(scope, receive, send_traced)
-            finally:
-                route = getattr(scope.get("route"), "path", None)
-                if route is not None:
-                    span.update_name(f"{method} {route}")
-                    span.set_attribute("http.route", route)
-                span.set_attribute("http.response.status_code", status)
-                if status >= 500:
-                    span.set_status(Status(StatusCode.ERROR))
 
 
 # --- Dramatiq --------------------------------------------------------------------------------

@@ -2,12 +2,11 @@
 Aries from settings unless a test hands in an already built one (tests: use
 `with TestClient(create_app(aries)) as client`, so the lifespan runs).
 
-Middleware, outermost first (each is pure ASGI):
-tracing (interfaces/telemetry.py) -> metrics -> correlation (request id, EventContext) -> security
-headers -> CORS (when origins are configured) -> unexpected errors (500/503 problems) -> body
-size limit (413) -> control characters (400) -> per-IP rate limit (429) -> Idempotency-Key on
-POST -> FastAPI's exception handlers and routes. Authentication, the per-principal rate limit
-and the permission check are dependencies (`interfaces.http.permissions.Allowed`).
+One pure-ASGI middleware, the gateway (interfaces/http/middleware.py), stands in front of the
+routes: tracing, metrics, correlation, security headers, CORS, unexpected errors, body size,
+control characters, the per-IP rate limit and Idempotency-Key. Authentication, the
+per-principal rate limit and the permission check are dependencies
+(`interfaces.http.permissions.Allowed`).
 """
 
 from __future__ import annotations
@@ -16,25 +15,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware import Middleware
-from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 
 from interfaces.bootstrap import Aries, bootstrap
-from interfaces.http.idempotency import IdempotencyMiddleware
 from interfaces.http.job_queue import close_job_broker
-from interfaces.http.metrics import MetricsMiddleware
 from interfaces.http.metrics import router as metrics_router
-from interfaces.http.middleware import (
-    BodySizeLimitMiddleware,
-    ControlCharacterMiddleware,
-    CorrelationMiddleware,
-    SecurityHeadersMiddleware,
-    UnexpectedErrorMiddleware,
-)
+from interfaces.http.middleware import install_gateway
 from interfaces.http.openapi import install_openapi
 from interfaces.http.problems import install_problem_handlers
-from interfaces.http.ratelimit import IpRateLimitMiddleware, RateLimiter
+from interfaces.http.ratelimit import RateLimiter
 from interfaces.http.routes import (
     api_keys,
     audit,
@@ -63,7 +52,6 @@ from interfaces.http.routes import (
 from interfaces.http.security import Authenticator, TokenService
 from interfaces.logging import configure_logging
 from interfaces.settings import Settings
-from interfaces.telemetry import TracingMiddleware
 
 DESCRIPTION = """
 Aries runs a home medical equipment supplier's order-to-cash: patients and their coverage,
@@ -80,51 +68,6 @@ operations its permissions allow (403 otherwise).
 (or `X-Min-Position`) to wait until they include your last command. Errors are RFC 9457
 `application/problem+json`; 429 answers carry `Retry-After`.
 """
-
-CORS_HEADERS = [
-    "Authorization",
-    "Content-Type",
-    "If-Match",
-    "Idempotency-Key",
-    "X-API-Key",
-    "X-Request-ID",
-    "X-Min-Position",
-]
-CORS_EXPOSED = ["ETag", "Location", "Retry-After", "X-Request-ID", "Idempotent-Replayed"]
-
-
-def _middleware(settings: Settings) -> list[Middleware]:
-    cors = (
-        [
-            Middleware(
-                CORSMiddleware,
-                allow_origins=settings.cors_origins,
-                allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                allow_headers=CORS_HEADERS,
-                expose_headers=CORS_EXPOSED,
-                max_age=600,
-            )
-        ]
-        if settings.cors_origins
-        else []
-    )
-    return [
-        Middleware(TracingMiddleware),
-        Middleware(MetricsMiddleware),
-        Middleware(CorrelationMiddleware),
-        Middleware(SecurityHeadersMiddleware),
-        *cors,
-        Middleware(UnexpectedErrorMiddleware),
-        Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes),
-        Middleware(ControlCharacterMiddleware),
-        Middleware(IpRateLimitMiddleware),
-        Middleware(
-            IdempotencyMiddleware,
-            ttl_seconds=settings.idempotency_ttl_seconds,
-            key_prefix=settings.redis_key_prefix,
-        ),
-    ]
-
 
 def create_app(aries: Aries | None = None, settings: Settings | None = None) -> FastAPI:
     settings = aries.settings if aries is not None else (settings or Settings())
@@ -160,13 +103,13 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        middleware=_middleware(settings),
         # FastAPI's own OpenTelemetry spans record the raw path and query (a patient search,
         # a date of birth) and exception messages: PHI. interfaces/telemetry.py traces HTTP.
         telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
     )
     app.state.tokens = TokenService.from_settings(settings)
     install_problem_handlers(app)
+    install_gateway(app, settings)
     install_openapi(app)
 
     app.include_router(health.router)

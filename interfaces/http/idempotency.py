@@ -1,5 +1,5 @@
-"""`Idempotency-Key` for every POST, as middleware: resource routers get it without writing
-anything (draft-ietf-httpapi-idempotency-key-header).
+"""`Idempotency-Key` for every POST, in the gateway (interfaces/http/middleware.py): resource
+routers get it without writing anything (draft-ietf-httpapi-idempotency-key-header).
 
 For a POST that carries the header and valid credentials, the key is scoped to the caller
 (tenant + principal + key + method + path) and the request is fingerprinted (path, query, body):
@@ -30,7 +30,6 @@ from typing import Any
 import structlog
 from fastapi import Request
 from redis.exceptions import RedisError
-from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -73,9 +72,11 @@ def _sha256(*parts: bytes) -> str:
     return hashlib.sha256(b"\0".join(parts)).hexdigest()
 
 
-class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, *, ttl_seconds: int, key_prefix: str) -> None:
-        self.app = app
+class Idempotency:
+    """The Idempotency-Key handling of one POST, called by the gateway
+    (interfaces/http/middleware.py) with the route app to run."""
+
+    def __init__(self, *, ttl_seconds: int, key_prefix: str) -> None:
         self.ttl_seconds = ttl_seconds
         self.key_prefix = key_prefix
         self._finish: Any = None
@@ -85,19 +86,18 @@ class IdempotencyMiddleware:
             self._finish = redis.register_script(_FINISH)
         return self._finish
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = Headers(scope=scope).get("idempotency-key") if scope["type"] == "http" else None
-        if key is None or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
+    async def __call__(
+        self, app: ASGIApp, key: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         request = Request(scope, receive)
         try:
-            await self._handle(request, key, scope, receive, send)
+            await self._handle(app, request, key, scope, receive, send)
         except ProblemError as problem:
             await problem.to_response(request)(scope, receive, send)
 
     async def _handle(
-        self, request: Request, key: str, scope: Scope, receive: Receive, send: Send
+        self, app: ASGIApp, request: Request, key: str, scope: Scope, receive: Receive,
+        send: Send,
     ) -> None:
         if not _valid_key(key):
             raise _problem(
@@ -107,7 +107,7 @@ class IdempotencyMiddleware:
         try:
             principal = await authenticate(request)
         except ProblemError:
-            await self.app(scope, receive, send)  # the endpoint answers the 401
+            await app(scope, receive, send)  # the endpoint answers the 401
             return
         body = await request.body()
         fingerprint = _sha256(scope["path"].encode(), scope.get("query_string", b""), body)
@@ -136,7 +136,7 @@ class IdempotencyMiddleware:
         if not claimed:
             await self._answer_earlier(earlier, fingerprint)(scope, receive, send)
             return
-        await self._run(scope, body, receive, send, redis, store_key, claim, fingerprint)
+        await self._run(app, scope, body, receive, send, redis, store_key, claim, fingerprint)
 
     def _answer_earlier(self, earlier: bytes | None, fingerprint: str) -> Response:
         record: dict[str, Any] | None = json.loads(earlier) if earlier is not None else None
@@ -158,7 +158,7 @@ class IdempotencyMiddleware:
         )
 
     async def _run(
-        self, scope: Scope, body: bytes, receive: Receive, send: Send,
+        self, app: ASGIApp, scope: Scope, body: bytes, receive: Receive, send: Send,
         redis: Any, store_key: str, claim: str, fingerprint: str,
     ) -> None:
         finish = self._finish_script(redis)
@@ -201,7 +201,7 @@ class IdempotencyMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, replay_body, capture)
+            await app(scope, replay_body, capture)
         finally:
             if not stored:
                 try:

@@ -7,15 +7,15 @@ With several uvicorn workers (`aries serve --workers N`) every worker writes its
 files in PROMETHEUS_MULTIPROC_DIR (prometheus_client's multiprocess mode, which `serve` turns
 on) and /metrics answers the sum over all of them, whichever worker takes the scrape.
 
-The same middleware writes the one log line per request (`aries.http` "request"): method, route
-template, status, duration and request id; never the raw path, the query or a body.
+The gateway (interfaces/http/middleware.py) writes the one log line per request (`aries.http`
+"request"): method, route template, status, duration and request id; never the raw path, the
+query or a body.
 """
 
 from __future__ import annotations
 
 import hmac
 import os
-import time
 
 import structlog
 from fastapi import APIRouter, Request
@@ -29,7 +29,6 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from interfaces.http.problems import ProblemError
 
@@ -74,40 +73,21 @@ def registry() -> CollectorRegistry:
     return combined
 
 
-class MetricsMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # unless an answer starts
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_status)
-        finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            method = scope["method"] if scope["method"] in METHODS else "OTHER"
-            labels = (method, template, str(status))
-            duration = time.perf_counter() - started
-            REQUESTS.labels(*labels).inc()
-            DURATION.labels(*labels).observe(duration)
-            # The request id is in the scope's state (CorrelationMiddleware, inside this one,
-            # has unbound it from the log context by now).
-            (log.warning if status >= 500 else log.info)(
-                "request",
-                method=method,
-                route=template,
-                status=status,
-                duration_ms=round(duration * 1000, 1),
-                request_id=scope.get("state", {}).get("request_id"),
-            )
+def observe(
+    method: str, route: str | None, status: int, duration: float, request_id: str | None
+) -> None:
+    """Count one answered request and write its log line (called by the gateway,
+    interfaces/http/middleware.py, once the answer is sent or the request failed)."""
+    method = method if method in METHODS else "OTHER"
+    template = route or "unmatched"
+    labels = (method, template, str(status))
+    REQUESTS.labels(*labels).inc()
+    DURATION.labels(*labels).observe(duration)
+    (log.warning if status >= 500 else log.info)(
+        "request",
+        method=method,
+        route=template,
+        status=status,
+        duration_ms=round(duration * 1000, 1),
+        request_id=request_id,
+    )

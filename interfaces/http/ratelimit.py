@@ -35,7 +35,6 @@ import structlog
 from fastapi import Request
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from application.identity import Principal
 from interfaces.http.problems import ProblemError
@@ -164,26 +163,3 @@ async def limit_principal(request: Request, principal: Principal) -> None:
     wait = await limiter.retry_after(f"principal:{principal.tenant_id}:{principal.id}", limit)
     if wait is not None:
         raise too_many_requests(wait)
-
-
-class IpRateLimitMiddleware:
-    """429 once a client address has used `rate_limit_ip_per_minute` (health, readiness and
-    metrics are never limited). The address is the connection's peer: run uvicorn with
-    --proxy-headers behind a trusted proxy."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
-            await self.app(scope, receive, send)
-            return
-        state = scope["app"].state
-        client = scope.get("client")
-        address = client[0] if client else "unknown"
-        limit = state.aries.settings.rate_limit_ip_per_minute
-        wait = await state.rate_limiter.retry_after(f"ip:{address}", limit)
-        if wait is None:
-            await self.app(scope, receive, send)
-            return
-        await too_many_requests(wait).to_response(Request(scope))(scope, receive, send)

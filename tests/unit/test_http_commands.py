@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from application.eventstore import CommandResult, ConcurrentUpdate, StaleVersion
 from interfaces.http.commands import ExpectedVersion, command_response
-from interfaces.http.middleware import UnexpectedErrorMiddleware
+from interfaces.http.middleware import Gateway
 from interfaces.http.problems import install_problem_handlers
 
 ID = uuid.uuid4()
@@ -23,8 +23,8 @@ ID = uuid.uuid4()
 def client() -> TestClient:
     app = FastAPI()
     install_problem_handlers(app)
-    # Unexpected errors are answered by the middleware, inside the headers and request id.
-    app.add_middleware(UnexpectedErrorMiddleware)
+    # Unexpected errors are answered by the gateway, inside the headers and request id.
+    app.add_middleware(Gateway, rate_limit=False, idempotency=False)
 
     @app.post("/expected")
     async def expected(version: ExpectedVersion) -> dict:

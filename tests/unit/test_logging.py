@@ -13,8 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from starlette.middleware import Middleware
 
-from interfaces.http.metrics import MetricsMiddleware
-from interfaces.http.middleware import CorrelationMiddleware
+from interfaces.http.middleware import Gateway
 from interfaces.logging import configure_logging
 
 A_NAME = "Margaret Oyelaran-Whitfield"  # stands for PHI that a path or a query may carry
@@ -72,7 +71,7 @@ def test_development_lines_are_not_json(capsys):
 
 
 def _app() -> FastAPI:
-    app = FastAPI(middleware=[Middleware(MetricsMiddleware), Middleware(CorrelationMiddleware)])
+    app = FastAPI(middleware=[Middleware(Gateway, rate_limit=False, idempotency=False)])
 
     @app.get("/v1/things/{thing_id}")
     def thing(thing_id: str, q: str | None = None) -> dict:

@@ -26,7 +26,7 @@ from interfaces.http.bounds import BIGINT_MAX, position
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemError
-from interfaces.http.reads import decode_cursor, encode_cursor
+from interfaces.http.reads import decode_cursor, encode_cursor, one_hop
 from interfaces.http.schemas.audit import (
     AccessPage,
     AggregateType,
@@ -77,6 +77,7 @@ To = Annotated[AwareDatetime | None, Query(alias="to", description="recorded bef
 
 
 @router.get("/events", operation_id="read_audit_feed", response_model=FeedOut)
+@one_hop
 def get_feed(
     principal: Allowed("read_audit_feed"),
     aries: AriesDep,
@@ -103,6 +104,7 @@ def get_feed(
 
 
 @router.get("/verify", operation_id="verify_audit_chain", response_model=VerifyOut)
+@one_hop
 def get_verify(
     principal: Allowed("verify_audit_chain"),
     aries: AriesDep,
@@ -130,6 +132,7 @@ def get_verify(
 
 
 @router.get("/access", operation_id="read_access_log", response_model=AccessPage)
+@one_hop
 def get_access_log(
     principal: Allowed("read_access_log"),
     aries: AriesDep,
@@ -151,6 +154,7 @@ def get_access_log(
 @router.get(
     "/disclosures/{patient_id}", operation_id="read_disclosures", response_model=AccessPage
 )
+@one_hop
 def get_disclosures(
     patient_id: UUID,
     principal: Allowed("read_disclosures"),
@@ -172,6 +176,7 @@ def get_disclosures(
     operation_id="read_audit_history",
     response_model=HistoryOut,
 )
+@one_hop
 def get_history(
     aggregate_type: AggregateType,
     aggregate_id: UUID,
@@ -198,6 +203,7 @@ def get_history(
     operation_id="read_audit_state",
     response_model=StateOut,
 )
+@one_hop
 def get_state(
     aggregate_type: AggregateType,
     aggregate_id: UUID,

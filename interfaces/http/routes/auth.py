@@ -16,6 +16,7 @@ from interfaces.http.deps import AriesDep
 from interfaces.http.idempotency import redact_on_replay
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemError, ProblemResponses
+from interfaces.http.reads import one_hop
 from interfaces.http.schemas.auth import LoginPolicyChange, LoginPolicyView, LogOut, Token
 from interfaces.http.security import AUTH_ERRORS, AUTH_RESPONSES, TokenService, unauthenticated
 
@@ -156,6 +157,7 @@ async def log_out(body: LogOut, principal: Allowed("log_out"), aries: AriesDep,
     response_model=LoginPolicyView,
     responses=AUTH_RESPONSES,
 )
+@one_hop
 def read_login_policy(principal: Allowed("read_login_policy"), aries: AriesDep) -> JSONResponse:
     """Your tenant's login policy: whether a second factor is required."""
     policy = aries.identity.security_policy(principal.tenant_id)

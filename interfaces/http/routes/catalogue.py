@@ -23,6 +23,7 @@ from interfaces.http.reads import (
     PageSize,
     decode_cursor,
     next_cursor,
+    one_hop,
     wait_for_read_model,
 )
 from interfaces.http.schemas.catalogue import AddItemRequest, EquipmentItemOut, ReviseItemRequest
@@ -110,6 +111,7 @@ def discontinue_item(
     response_model=Page[EquipmentItemOut],
     responses=_errors(400, 422),
 )
+@one_hop
 def list_items(
     principal: Allowed("list_equipment_items"),
     aries: AriesDep,
@@ -145,6 +147,7 @@ def list_items(
         **_errors(404, 422),
     },
 )
+@one_hop
 def read_item(
     item_id: UUID,
     principal: Allowed("read_equipment_item"),

@@ -18,6 +18,7 @@ from interfaces.http.deps import AriesDep
 from interfaces.http.job_queue import start_job
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemError, ProblemResponses
+from interfaces.http.reads import one_hop
 from interfaces.http.schemas.claim_batches import (
     BatchAccepted,
     BatchSubmissionRequest,
@@ -101,6 +102,7 @@ def run_patient_statements(
     response_model=StatementRun,
     responses=_errors(404, 409),
 )
+@one_hop
 def read_patient_statements(
     job_id: UUID,
     principal: Allowed("read_patient_statements", phi="demographics"),

@@ -41,6 +41,7 @@ from interfaces.http.reads import (
     PageSize,
     decode_cursor,
     next_cursor,
+    one_hop,
     wait_for_read_model,
 )
 from interfaces.http.schemas.claims import (
@@ -79,6 +80,7 @@ _errors = ProblemResponses({400: "malformed cursor", 404: "no such claim in your
     response_model=Page[WorkItem],
     responses={**CSV_RESPONSES, **_errors(400)},
 )
+@one_hop
 def read_work_queue(
     principal: Allowed("read_work_queue", phi=CLAIMS),
     aries: AriesDep,
@@ -109,6 +111,7 @@ def read_work_queue(
 
 
 @router.get("/aging", operation_id="read_ar_aging", response_model=AgingReport)
+@one_hop
 def read_ar_aging(
     principal: Allowed("read_ar_aging"),
     aries: AriesDep,
@@ -129,6 +132,7 @@ def read_ar_aging(
     "", operation_id="list_claims", response_model=Page[ClaimSummary],
     responses={**CSV_RESPONSES, **_errors(400)},
 )
+@one_hop
 def list_claims(
     principal: Allowed("list_claims", phi=CLAIMS),
     aries: AriesDep,
@@ -174,6 +178,7 @@ def list_claims(
 @router.get(
     "/{claim_id}", operation_id="read_claim", response_model=ClaimDetail, responses=_errors(404)
 )
+@one_hop
 def read_claim(
     claim_id: UUID,
     principal: Allowed("read_claim", phi=CLAIMS),

@@ -24,6 +24,7 @@ from interfaces.http.reads import (
     PageSize,
     decode_cursor,
     next_cursor,
+    one_hop,
     wait_for_read_model,
 )
 from interfaces.http.schemas.fee_schedules import (
@@ -110,6 +111,7 @@ async def import_fee_schedule(
     response_model=Page[FeeScheduleOut],
     responses=_errors(400, 422),
 )
+@one_hop
 def list_fee_schedules(
     principal: Allowed("list_fee_schedules"),
     aries: AriesDep,
@@ -140,6 +142,7 @@ def list_fee_schedules(
     response_model=FeeScheduleOut,
     responses=_errors(404, 422),
 )
+@one_hop
 def read_fee_schedule(
     schedule_id: UUID,
     principal: Allowed("read_fee_schedule"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from interfaces.http.reads import one_hop
 from interfaces.http.schemas.health import Health, Readiness
 from interfaces.preflight import (
     Unreachable,
@@ -17,6 +18,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", summary="Liveness: the process answers", response_model=Health)
+@one_hop
 def health() -> Health:
     return Health(status="ok")
 
@@ -27,6 +29,7 @@ def health() -> Health:
     response_model=Readiness,
     responses={503: {"model": Readiness, "description": "a dependency did not answer"}},
 )
+@one_hop
 def ready(request: Request) -> JSONResponse:
     settings = request.app.state.aries.settings
     timeout = min(settings.connect_timeout_seconds, 2)

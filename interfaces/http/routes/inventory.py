@@ -24,6 +24,7 @@ from interfaces.http.reads import (
     PageSize,
     decode_cursor,
     next_cursor,
+    one_hop,
     wait_for_read_model,
 )
 from interfaces.http.schemas.inventory import (
@@ -181,6 +182,7 @@ def set_reorder_point(
     response_model=Page[StockLevel],
     responses=_errors(400, 422),
 )
+@one_hop
 def list_stock(
     principal: Allowed("list_stock"),
     aries: AriesDep,
@@ -216,6 +218,7 @@ def list_stock(
         **_errors(404, 422),
     },
 )
+@one_hop
 def read_stock(
     location_id: UUID,
     item_id: UUID,
@@ -240,6 +243,7 @@ def read_stock(
     response_model=Page[StockMovement],
     responses=_errors(400, 404, 422),
 )
+@one_hop
 def list_stock_movements(
     location_id: UUID,
     item_id: UUID,

@@ -28,6 +28,7 @@ from domain.identity import Role
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemError
+from interfaces.http.reads import one_hop
 from interfaces.http.schemas.jobs import JobOut
 from interfaces.http.security import AUTH_RESPONSES
 from interfaces.workers.jobs import Job, JobStore
@@ -65,6 +66,7 @@ def _visible(store: JobStore, job_id: UUID, principal: Principal) -> Job:
 
 
 @router.get("/{job_id}", operation_id="read_job", response_model=JobOut)
+@one_hop
 def read_job(
     job_id: UUID,
     principal: Allowed("read_job"),

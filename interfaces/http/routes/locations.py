@@ -25,6 +25,7 @@ from interfaces.http.reads import (
     PageSize,
     decode_cursor,
     next_cursor,
+    one_hop,
     wait_for_read_model,
 )
 from interfaces.http.schemas.setup import (
@@ -80,6 +81,7 @@ def register_company(
     response_model=CompanyView,
     responses=_errors(404, 422),
 )
+@one_hop
 def read_company(
     principal: Allowed("read_company"),
     aries: AriesDep,
@@ -140,6 +142,7 @@ def open_location(
     response_model=Page[LocationView],
     responses=_errors(400, 422),
 )
+@one_hop
 def list_locations(
     principal: Allowed("list_locations"),
     aries: AriesDep,
@@ -168,6 +171,7 @@ def list_locations(
     response_model=LocationView,
     responses=_errors(404, 422),
 )
+@one_hop
 def read_location(
     location_id: UUID,
     principal: Allowed("read_location"),

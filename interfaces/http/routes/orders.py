@@ -29,6 +29,7 @@ from interfaces.http.reads import (
     PageSize,
     decode_cursor,
     next_cursor,
+    one_hop,
     wait_for_read_model,
 )
 from interfaces.http.schemas.order_documents import DocumentsRequest
@@ -424,6 +425,7 @@ def record_adherence(
     response_model=Page[OrderSummary],
     responses=_errors(400, 422),
 )
+@one_hop
 def list_orders(
     principal: Allowed("list_orders", phi=ORDERS),
     aries: AriesDep,
@@ -465,6 +467,7 @@ def list_orders(
         **_errors(404, 422),
     },
 )
+@one_hop
 def read_order(
     order_id: UUID,
     principal: Allowed("read_order", phi=ORDERS),

@@ -29,8 +29,11 @@ from interfaces.http.reads import (
     Page,
     PageSize,
     decode_cursor,
+    in_one_hop,
+    json_answer,
     next_cursor,
-    wait_for_read_model,
+    query,
+    read_model_headers,
 )
 from interfaces.http.schemas.patients import (
     CoverageAdded,
@@ -255,6 +258,8 @@ def amend_note(
 
 
 # --- Queries ------------------------------------------------------------------------------
+# Async, with their blocking part in one threadpool hop (interfaces/http/reads.py): the read
+# model's wait and query, the PHI access entry (written before the answer leaves) and the JSON.
 
 
 @router.get(
@@ -264,11 +269,10 @@ def amend_note(
     response_model=Page[PatientListItem],
     responses={**CSV_RESPONSES, **_errors(400, 422)},
 )
-def list_patients(
+async def list_patients(
     principal: Allowed("list_patients", phi="demographics"),
     aries: AriesDep,
     request: Request,
-    response: Response,
     min_position: MinPosition,
     q: Annotated[str | None, Query(
         min_length=3, max_length=100, pattern=r"(?:\W*\w){3}", description=(
@@ -286,26 +290,32 @@ def list_patients(
     order: Annotated[Literal["asc", "desc"], Query()] = "asc",
     limit: PageSize = 50,
     cursor: Cursor = None,
-) -> Page[PatientListItem] | Response:
+) -> Response:
     """Search and list the patients of your tenant, a page at a time."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
     tag = f"{sort}:{order}"
     after = decode_cursor(cursor, SORT_PARSERS[sort], tag=tag)
-    with aries.read_engine.connect() as conn:
-        found = queries.patient_page(
+
+    def read() -> Response:
+        headers = read_model_headers(aries, PROJECTION, UPSTREAM, min_position)
+        found = query(aries, lambda conn: queries.patient_page(
             conn, principal.tenant_id, q=q, active=active, payer_id=payer_id,
             date_of_birth=date_of_birth, sort=sort, descending=order == "desc", after=after,
             limit=limit,
+        ))
+        record_access(aries, principal, request, action=SEARCH,
+                      patient_ids=[row.patient_id for row in found.rows],
+                      fields_class="demographics")
+        page = Page[PatientListItem](
+            items=[PatientListItem.of_row(row) for row in found.rows],
+            next_cursor=next_cursor(found.next_key, tag=tag),
         )
-    record_access(aries, principal, request, action=SEARCH,
-                  patient_ids=[row.patient_id for row in found.rows], fields_class="demographics")
-    page = Page[PatientListItem](
-        items=[PatientListItem.of_row(row) for row in found.rows],
-        next_cursor=next_cursor(found.next_key, tag=tag),
-    )
-    if wants_csv(request):
-        return csv_page(page.items, PatientListItem, page.next_cursor, "patients.csv")
-    return page
+        if wants_csv(request):
+            answer = csv_page(page.items, PatientListItem, page.next_cursor, "patients.csv")
+            answer.headers.update(headers)
+            return answer
+        return json_answer(page, headers)
+
+    return await in_one_hop(read)
 
 
 @router.get(
@@ -315,25 +325,28 @@ def list_patients(
     response_model=PatientDetail,
     responses=_errors(404, 422),
 )
-def read_patient(
+async def read_patient(
     patient_id: UUID,
     principal: Allowed("read_patient", phi="demographics"),
     aries: AriesDep,
     request: Request,
-    response: Response,
     min_position: MinPosition,
-) -> PatientDetail:
+) -> Response:
     """One patient with address, coverages and age; the ETag is its version."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
-    with aries.read_engine.connect() as conn:
-        record = queries.patient_record(conn, patient_id, principal.tenant_id)
-    if record is None:
-        raise NotFound("patient", patient_id)
-    detail = PatientDetail.of_record(record)
-    record_access(aries, principal, request, action=READ, patient_ids=[patient_id],
-                  fields_class="demographics")
-    response.headers["ETag"] = etag(detail.version)
-    return detail
+
+    def read() -> Response:
+        headers = read_model_headers(aries, PROJECTION, UPSTREAM, min_position)
+        record = query(
+            aries, lambda conn: queries.patient_record(conn, patient_id, principal.tenant_id)
+        )
+        if record is None:
+            raise NotFound("patient", patient_id)
+        detail = PatientDetail.of_record(record)
+        record_access(aries, principal, request, action=READ, patient_ids=[patient_id],
+                      fields_class="demographics")
+        return json_answer(detail, {**headers, "ETag": etag(detail.version)})
+
+    return await in_one_hop(read)
 
 
 @router.get(
@@ -343,26 +356,31 @@ def read_patient(
     response_model=Page[NoteView],
     responses=_errors(400, 404, 422),
 )
-def list_notes(
+async def list_notes(
     patient_id: UUID,
     principal: Allowed("list_notes", phi="clinical_notes"),
     aries: AriesDep,
     request: Request,
-    response: Response,
     min_position: MinPosition,
     limit: PageSize = 50,
     cursor: Cursor = None,
-) -> Page[NoteView]:
+) -> Response:
     """The patient's SOAP notes with their amendments, newest first."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
     after = decode_cursor(cursor, (dt.datetime.fromisoformat, UUID), tag="notes")
-    with aries.read_engine.connect() as conn:
-        found = queries.note_page(conn, patient_id, principal.tenant_id, after=after, limit=limit)
-    if found is None:
-        raise NotFound("patient", patient_id)
-    record_access(aries, principal, request, action=READ, patient_ids=[patient_id],
-                  fields_class="clinical_notes")
-    return Page[NoteView](
-        items=[NoteView.of_row(row) for row in found.rows],
-        next_cursor=next_cursor(found.next_key, tag="notes"),
-    )
+
+    def read() -> Response:
+        headers = read_model_headers(aries, PROJECTION, UPSTREAM, min_position)
+        found = query(aries, lambda conn: queries.note_page(
+            conn, patient_id, principal.tenant_id, after=after, limit=limit
+        ))
+        if found is None:
+            raise NotFound("patient", patient_id)
+        record_access(aries, principal, request, action=READ, patient_ids=[patient_id],
+                      fields_class="clinical_notes")
+        page = Page[NoteView](
+            items=[NoteView.of_row(row) for row in found.rows],
+            next_cursor=next_cursor(found.next_key, tag="notes"),
+        )
+        return json_answer(page, headers)
+
+    return await in_one_hop(read)

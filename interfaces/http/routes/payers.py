@@ -23,6 +23,7 @@ from interfaces.http.reads import (
     PageSize,
     decode_cursor,
     next_cursor,
+    one_hop,
     wait_for_read_model,
 )
 from interfaces.http.schemas.setup import NewPayer, PayerCorrection, PayerView
@@ -66,6 +67,7 @@ def register_payer(
     response_model=Page[PayerView],
     responses=_errors(400, 422),
 )
+@one_hop
 def list_payers(
     principal: Allowed("list_payers"),
     aries: AriesDep,
@@ -96,6 +98,7 @@ def list_payers(
     response_model=PayerView,
     responses=_errors(404, 422),
 )
+@one_hop
 def read_payer(
     payer_record_id: UUID,
     principal: Allowed("read_payer"),

@@ -23,6 +23,7 @@ from interfaces.http.commands import command_response
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemError, ProblemResponses
+from interfaces.http.reads import one_hop
 from interfaces.http.schemas.remittances import RemittanceOut, RemittancesAccepted
 from interfaces.http.security import AUTH_RESPONSES
 from interfaces.http.uploads import uploaded_file
@@ -97,6 +98,7 @@ async def post_remittance(
 
 
 @router.get("/{remittance_id}", operation_id="read_remittance", response_model=RemittanceOut)
+@one_hop
 def get_remittance(
     remittance_id: UUID,
     principal: Allowed("read_remittance"),

@@ -16,6 +16,7 @@ from interfaces.http.deps import AriesDep
 from interfaces.http.job_queue import start_job
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemError, ProblemResponses
+from interfaces.http.reads import one_hop
 from interfaces.http.schemas.reports import ReportAccepted, ReportRequest
 from interfaces.http.security import AUTH_RESPONSES
 from interfaces.reports.files import RENDERERS, ReportFileStore
@@ -104,6 +105,7 @@ def request_report(
         **_errors(403, 404, 409, 410),
     },
 )
+@one_hop
 def download_report(
     job_id: UUID,
     principal: Allowed("download_report"),

@@ -30,6 +30,7 @@ from interfaces.http.reads import (
     PageSize,
     decode_cursor,
     next_cursor,
+    one_hop,
     wait_for_read_model,
 )
 from interfaces.http.schemas.inventory import (
@@ -97,6 +98,7 @@ def _serial_row(aries: AriesDep, principal: Principal, serial: str):
         **_errors(404, 422),
     },
 )
+@one_hop
 def read_serial(
     serial: SerialPath,
     principal: Allowed("read_serial", phi=RENTALS),
@@ -121,6 +123,7 @@ def read_serial(
     response_model=SerialHistory,
     responses=_errors(404, 422),
 )
+@one_hop
 def read_serial_history(
     serial: SerialPath,
     principal: Allowed("read_serial_history", phi=RENTALS),
@@ -151,6 +154,7 @@ def read_serial_history(
     response_model=Page[Rental],
     responses=_errors(400, 404, 422),
 )
+@one_hop
 def list_patient_rentals(
     patient_id: UUID,
     principal: Allowed("list_patient_rentals", phi=RENTALS),
@@ -187,6 +191,7 @@ def list_patient_rentals(
     response_model=list[CensusRow],
     responses=_errors(422),
 )
+@one_hop
 def read_rental_census(
     principal: Allowed("read_rental_census"),
     aries: AriesDep,

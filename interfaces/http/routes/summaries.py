@@ -30,6 +30,7 @@ from interfaces.http.commands import (
 )
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
+from interfaces.http.reads import one_hop
 from interfaces.http.schemas.summaries import ReviewRequest, SummaryJobAccepted, SummaryOut
 from interfaces.http.security import AUTH_RESPONSES
 from interfaces.summarisers import LocalSummariser
@@ -64,6 +65,7 @@ def post_summary_request(
 
 @router.get("/{patient_id}/summary", operation_id="read_current_summary",
             response_model=SummaryOut)
+@one_hop
 def get_current_summary(
     patient_id: UUID,
     principal: Allowed("read_current_summary", phi="summary"),
@@ -82,6 +84,7 @@ def get_current_summary(
 
 @router.get("/{patient_id}/summaries/{summary_id}", operation_id="read_summary",
             response_model=SummaryOut)
+@one_hop
 def get_summary(
     patient_id: UUID,
     summary_id: UUID,

@@ -23,6 +23,7 @@ from interfaces.http.reads import (
     PageSize,
     decode_cursor,
     next_cursor,
+    one_hop,
     wait_for_read_model,
 )
 from interfaces.http.schemas.users import (
@@ -79,6 +80,7 @@ def create_user(
 
 
 @router.get("", operation_id="list_users", response_model=Page[UserView], responses=_errors(400))
+@one_hop
 def list_users(
     principal: Allowed("list_users"),
     aries: AriesDep,
@@ -158,6 +160,7 @@ def confirm_mfa_enrolment(
 
 @router.get("/{user_id}", operation_id="read_user", response_model=UserView,
             responses=_errors(404))
+@one_hop
 def read_user(
     user_id: UUID,
     principal: Allowed("read_user"),

@@ -12,6 +12,7 @@ from interfaces.http.access import READ, record_access
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import Problem
+from interfaces.http.reads import one_hop
 from interfaces.http.security import AUTH_RESPONSES
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"], responses=AUTH_RESPONSES)
@@ -30,6 +31,7 @@ X12_EXAMPLE = "ISA*00*          *00*          *ZZ*ARIESDME ...~\nST*837*0001*005
         409: {"model": Problem, "description": "the claim cannot be rendered (rule named)"},
     },
 )
+@one_hop
 def read_claim_x12(
     claim_id: UUID,
     principal: Allowed("read_claim_x12", phi="full_record"),

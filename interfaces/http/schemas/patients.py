@@ -333,7 +333,7 @@ class PatientDetail(PatientListItem):
             phone=row.phone,
             deactivated_on=row.deactivated_on,
             coverage_count=row.coverage_count,
-            coverages=[CoverageView(**c._mapping) for c in record.coverages],
+            coverages=[CoverageView(**c) for c in record.coverages],
             updated_at=row.updated_at,
         )
 
