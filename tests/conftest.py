@@ -43,17 +43,13 @@ MARKED_LEVELS = ("integration", "e2e")  # `-m` selects by them: a module without
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every module in tests/integration and tests/e2e carries its level's marker. Under
-    pytest-xdist (`-n 2 --dist loadgroup`) the e2e tests run in one process: the running product
-    they share (tests/e2e/conftest.py) starts once, not once per process."""
+    """Every module in tests/integration and tests/e2e carries its level's marker."""
     for item in items:
         level = item.path.relative_to(TESTS).parts[0] if item.path.is_relative_to(TESTS) else ""
         if level in MARKED_LEVELS and item.get_closest_marker(level) is None:
             raise pytest.UsageError(
                 f"{item.nodeid}: add `pytestmark = pytest.mark.{level}` to its module"
             )
-        if level == "e2e":
-            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 # The product's own Redis key prefix. A test that runs the CLI or a server against the machine's

