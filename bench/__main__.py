@@ -229,8 +229,8 @@ NOTES = """
   `AriesApplication.commit()`, sealed as in production. "before" is eventsourcing's own
   recorder (one transaction per command under the table's EXCLUSIVE lock, unsealed); "group
   commit" is application/group_commit.py (concurrent commands share one transaction under the
-  same lock, sent in one round trip on a connection the leader keeps; a conflicting command is
-  retried alone so it alone fails). Aries runs with group commit on.
+  same lock, sent in one round trip on a pool connection handed out without a ping; a
+  conflicting command is retried alone so it alone fails). Aries runs with group commit on.
 - What limits figure 4: each family commits one group at a time (the table lock is held until
   the commit's WAL flush), so a family's rate is its group size over one commit's latency; with
   4 threads a family, groups average about 2.5 commands. Then Python CPU under the GIL
@@ -240,11 +240,62 @@ NOTES = """
   the clock runs from the first submission request to the last claim's `Accepted` event. The
   reaction batches requests into 1 s windows per tenant, sending a window early once it holds
   100 claims; the last window's close and 2 s grace end every run, so runs are thousands of
-  claims. The sandbox runs without its pyx12 check of each 837P against the implementation
-  guide (a real clearinghouse does that on its own machines); the row after gives its cost.
+  claims. The sandbox checks each 837P with pyx12 against the implementation guide, as the
+  product does by default (a real clearinghouse does that on its own machines); a row gives
+  its cost.
 - Figure 6: with a snapshot, a load reads one snapshot and the events after it. Proposal (not
   switched on): snapshot long-lived aggregates (patients with years of notes, rental orders)
   every N events, taken off the request path by the projector or a worker, not inside save().
+
+## What remains, figure by figure
+
+Profiles are py-spy (`--gil`) samples taken while each figure ran (issue 18's session, most of
+them on a machine busy with other work: the shares, not the rates, are what they show).
+
+- **Commands and reads over HTTP (1, 2).** Tokens are verified once per process and cached
+  until expiry (revocation still checked on every request), rate limits are answered from
+  per-process leases of the Redis budget, PHI access entries are written in groups (one
+  transaction per group, the chain lock taken once), one pure-ASGI gateway replaced ten
+  middleware layers, patient reads are async with one threadpool hop and one autocommit
+  statement, and the read pool no longer pings each checkout. Against the committed run of
+  2026-11-23, server CPU per request fell from 2.99 to about 1.8 ms (command) and from 8.86
+  to about 3.4 ms (read by id). What remains in a read: FastAPI's dependency solving (about
+  23%: authentication, the per-user limit), route matching over the included routers (6%),
+  the threadpool hop (6%), uvicorn's send (5%), the gateway's span, metrics and headers (7%),
+  the query (7%) and the access entry (3%). Next: dependencies resolved once per route instead
+  of per request, no OpenTelemetry span when no tracer provider is set, a structlog logger
+  cached on first use, and more API processes than cores only once the CPU per request is
+  below the baseline's double. Commands: the event-store save (one round trip now) and the
+  transcoding of the new patient's events.
+- **Read-your-writes (3).** p50 rose from 4.95 to about 9.3 ms in this run while p99 stayed
+  under 20 ms; the projector's batch path changed (msgspec decoding, the gateway answers
+  sooner so more of the projector's work falls inside the measured lag). Not yet explained:
+  the next step is a profile of the projector's wake-up (LISTEN, the batch transaction) under
+  this figure alone.
+- **Commits across families (4).** Each family commits one group per WAL flush (the table's
+  lock is held until the commit is durable), and with 4 threads a family groups average about
+  2.5 commands; a group is one round trip. Python spends about 0.6 ms of CPU a commit
+  (psycopg's pipeline about a third, thread hand-offs a sixth, transcoding an eighth). Next:
+  one transaction per process across families (tables locked in name order), one lock_timeout
+  per session instead of SET LOCAL, results handed back without a threading.Event per caller.
+  2,500/s on 2 cores shared with PostgreSQL is not shown; the raw INSERT baseline of the same
+  run is the ceiling's evidence.
+- **Rebuilds (5).** Projections decode stored JSON with msgspec and a transcoding walk
+  (projections/decoding.py) instead of the library's per-object hook, and write with binary
+  COPY. A claims rebuild still spends 43% decoding (9% msgspec's parse, about 26% the Python
+  walk over some 20 tagged values a claim), 18% COPY (psycopg's write_row), 25% the claims
+  handlers. Next: typed decoding per event class (msgspec building UUID, Decimal, dates and
+  value objects in C), tuple rows built by the handlers, fewer passes in the claims money fold.
+- **Claim submissions (7).** A message loads its claims, patients and orders with one query
+  per family, moves its job rows in one statement each way and closes at 100 claims; pyx12
+  parses its maps once per process. With pyx12's check on, about two thirds of the worker is
+  pyx12's; of the rest, 38% is three event-store saves a message (intent, `Submitted`,
+  `Accepted`; a quarter of that psycopg dumping the stored events as text), 27% bulk-loading
+  the claims, patients and orders, 15% rendering the 837P. End to end the figure is bound by
+  the requests (`ClaimApplication.submit` and the job row) on the same 2 cores: the worker
+  drains within the last window's close and grace. Next: one save for `Submitted` and
+  `Accepted`, the interchange's claim list stored once instead of on every claim, binary
+  inserts in the recorder, and more API processes for the requests.
 """.strip()
 
 
