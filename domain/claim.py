@@ -423,8 +423,9 @@ class Claim(ClaimBalances, AriesAggregate):
     # -- appeals
 
     def appeal(self, level: AppealLevel | int, filed_on: date, reason: str) -> None:
-        """File a redetermination (120 days from the remittance) or a reconsideration (180 days
-        from an unfavourable redetermination decision)."""
+        """File a redetermination (within 120 days of receiving the remittance) or a
+        reconsideration (180 days of receiving an unfavourable redetermination decision);
+        receipt is presumed 5 days after the notice's date (`domain.claim_appeals`)."""
         require(self.status is not S.APPEALED, "one_appeal_open_at_a_time", "an appeal is open")
         self._require_status("appeal")
         self._appealed(**appeals.filed(self, level, filed_on, reason))

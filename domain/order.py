@@ -55,7 +55,6 @@ from domain.order_values import (
     ProofOfDelivery,
     RentalMonth,
     SignerRelationship,
-    rental_months_due,
 )
 from domain.pricing import AbnDecision, abn_decision
 from domain.rental_periods import InpatientSetting, InstitutionalStay, Possession
@@ -208,10 +207,6 @@ class Order(OrderQueries, AriesAggregate):
     def _swo_recorded(self, signed_on: date, practitioner_npi: str) -> None:
         self.swo_signed_on = signed_on
         self._swo_npi = practitioner_npi
-
-    def _document_date(self, on: date, what: str) -> date:
-        rules.cancelled_order_accepts_no_changes(self._stage)
-        return calendar_date(on, what)
 
     def record_wopd(self, signed_on: date) -> None:
         """The Written Order Prior to Delivery is on file (required-list items)."""
@@ -437,9 +432,6 @@ class Order(OrderQueries, AriesAggregate):
         self.pod = pod
         self._possessions = (*self._possessions, Possession(delivered_on))
 
-    def _opened_starts(self) -> list[date]:
-        return [month.from_date for months in self._rental_months.values() for month in months]
-
     def cancel(self, reason: str, on: date) -> None:
         """Cancelled before delivery (after delivery, record a pickup)."""
         rules.cancelled_order_accepts_no_changes(self._stage)
@@ -459,12 +451,7 @@ class Order(OrderQueries, AriesAggregate):
 
     def record_adherence(self, line_id: UUID, evaluated_on: date, compliant: bool) -> None:
         """A PAP adherence evaluation (>= 4 h/night on 70% of nights in 30 days): KX if met."""
-        rules.cancelled_order_accepts_no_changes(self._stage)
-        rules.line_is_on_the_order(rules.typed(line_id, UUID, "line_id"), self.lines)
-        rules.adherence_applies_to_pap_devices(self.line(line_id).hcpcs)
-        calendar_date(evaluated_on, "evaluated_on")
-        rules.typed(compliant, bool, "compliant")
-        rules.adherence_is_evaluated_after_delivery(self.delivered_on, evaluated_on)
+        self._check_adherence(line_id, evaluated_on, compliant)
         self._adherence_recorded(line_id, evaluated_on, compliant)
 
     @event("AdherenceRecorded")
@@ -473,22 +460,6 @@ class Order(OrderQueries, AriesAggregate):
         self._adherence[line_id] = (*self._adherence.get(line_id, ()), evaluation)
 
     # -- rental months ----------------------------------------------------------------------
-
-    def due_rental_months(self, as_of: date) -> list[RentalMonth]:
-        """The rental months due by `as_of` and not yet opened (pure query; records nothing).
-
-        Month n of a rental period starts n-1 calendar months after its anchor (the delivery,
-        or the date use resumed) and is due on its first day (`domain.rental_periods`). None
-        before delivery, none while on hold (they come due after release), none while the
-        patient is an inpatient, none beyond the item's `rental_cap_months` in a period, none
-        starting on or after a pickup.
-        """
-        calendar_date(as_of, "as_of")
-        if self.delivered_on is None or self._hold is not None:
-            return []
-        return rental_months_due(
-            self.lines, self._possessions, self._stays, self._rental_months, as_of
-        )
 
     def open_due_rental_months(self, as_of: date) -> list[RentalMonth]:
         """Record `RentalMonthOpened` for every month `due_rental_months(as_of)` lists and

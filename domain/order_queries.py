@@ -22,6 +22,7 @@ from domain.order_values import (
     PriorAuthorizationDecision,
     RentalMonth,
     latest_verdict,
+    rental_months_due,
 )
 from domain.rental_periods import InstitutionalStay, NewPeriodDocuments, Possession
 from domain.rules import calendar_date, refusing_rules
@@ -39,6 +40,19 @@ class OrderQueries:
     _prior_authorizations: dict[UUID, PriorAuthorizationDecision]
     _adherence: dict[UUID, tuple[AdherenceEvaluation, ...]]
     _rental_months: dict[UUID, tuple[RentalMonth, ...]]
+
+    def _document_date(self, on: date, what: str) -> date:
+        """`on`, once a document may be recorded on this order that day."""
+        rules.cancelled_order_accepts_no_changes(self._stage)
+        return calendar_date(on, what)
+
+    def _check_adherence(self, line_id: UUID, evaluated_on: date, compliant: bool) -> None:
+        rules.cancelled_order_accepts_no_changes(self._stage)
+        rules.line_is_on_the_order(rules.typed(line_id, UUID, "line_id"), self.lines)
+        rules.adherence_applies_to_pap_devices(self.line(line_id).hcpcs)
+        calendar_date(evaluated_on, "evaluated_on")
+        rules.typed(compliant, bool, "compliant")
+        rules.adherence_is_evaluated_after_delivery(self.delivered_on, evaluated_on)
 
     def _delivery_checks(self, on: date, today: date | None = None) -> list[Callable[[], None]]:
         return [
@@ -179,3 +193,24 @@ class OrderQueries:
         if self.delivered_on is None or self._hold is not None:
             return ()
         return tuple(line for line in self.lines if line.billing is not LineBilling.RENTAL)
+
+    # -- rental months ----------------------------------------------------------------------
+
+    def due_rental_months(self, as_of: date) -> list[RentalMonth]:
+        """The rental months due by `as_of` and not yet opened (pure query; records nothing).
+
+        Month n of a rental period starts n-1 calendar months after its anchor (the delivery,
+        or the date use resumed) and is due on its first day (`domain.rental_periods`). None
+        before delivery, none while on hold (they come due after release), none while the
+        patient is an inpatient, none beyond the item's `rental_cap_months` in a period, none
+        starting on or after a pickup.
+        """
+        calendar_date(as_of, "as_of")
+        if self.delivered_on is None or self._hold is not None:
+            return []
+        return rental_months_due(
+            self.lines, self._possessions, self._stays, self._rental_months, as_of
+        )
+
+    def _opened_starts(self) -> list[date]:
+        return [month.from_date for months in self._rental_months.values() for month in months]
