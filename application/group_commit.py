@@ -11,24 +11,34 @@ fixed cost (round trips, lock, commit, fsync), not the rows.
 commit in progress becomes the leader and commits at once (no added latency when alone).
 Callers that arrive while a commit is in progress queue up; when the leader is done, the
 first of them leads the next transaction, taking every queued caller's events with it
-(at most `MAX_GROUP` callers; the queue itself is application/group_queue.py). Every caller
-still gets:
+(at most `MAX_GROUP` callers; the queue itself is application/group_queue.py).
+
+The queue is the process's, not a family's: every recorder on one datastore (the families
+share one per process, application/shared_pool.py) joins the same queue, so a group can hold
+patients, orders and claims commands, and commits them in ONE transaction that locks each of
+their tables in name order (schema, table). Two processes' groups therefore take any tables
+they share in the same order and cannot deadlock; each table's notification ids are still
+issued in commit order, as the lock is held to the commit. With the families' commands in one
+transaction a process pays one commit (and one WAL flush) per group instead of one per family
+and group, and groups are as large as the process's concurrency, not a family's share of it.
+Every caller still gets:
 - its own notification ids (the ids of its own rows, in its own order);
 - its own failure: if the group's insert violates a uniqueness constraint (a concurrent write
   to the same aggregate version), the group is rolled back and each caller is committed
-  alone, so only the conflicting command fails with IntegrityError. Callers in one group
-  that write the same aggregate version are split before the insert for the same reason.
+  alone, so only the conflicting command fails with IntegrityError (whatever its family).
+  Callers in one group that write the same aggregate version of one table are split before
+  the insert for the same reason.
 
 Inserts that carry a tracking record (process managers: exactly-once processing is their
 uniqueness check) are not grouped: they go through the library's own path.
 
-A group's transaction is one round trip: BEGIN, the lock, NOTIFY, the insert, the seals and
-COMMIT go in one pipeline with one sync; the library's path takes three round trips (pre-ping,
-the insert's sync, COMMIT). The pool does not ping a connection before handing it out
-(application.eventstore.postgres_env): a connection the server dropped fails its statement, and
-the insert is retried on another, as the library's recorders retry theirs. A failed statement
-makes the server skip the rest up to the sync, COMMIT included, and the transaction is rolled
-back. The figures: docs/benchmarks.md, figure 4.
+A group's transaction is one round trip: BEGIN, then per table the lock, NOTIFY, the insert
+and the seals, then COMMIT go in one pipeline with one sync; the library's path takes three
+round trips (pre-ping, the insert's sync, COMMIT). The pool does not ping a connection before
+handing it out (application.eventstore.postgres_env): a connection the server dropped fails its
+statement, and the insert is retried on another, as the library's recorders retry theirs. A
+failed statement makes the server skip the rest up to the sync, COMMIT included, and the
+transaction is rolled back. The figures: docs/benchmarks.md, figure 4.
 
 Both recorders also seal every event they insert (`application/audit/seals.py`): one more
 statement in the insert transaction's pipeline writes each event's HMAC to `audit.event_seals`,
@@ -41,6 +51,8 @@ application's environment (see `application.eventstore.postgres_env`).
 from __future__ import annotations
 
 import contextlib
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,8 +84,8 @@ MAX_GROUP = 128
 
 @dataclass(eq=False)
 class _Caller(Waiter):
+    recorder: _GroupCommitMixin
     events: Sequence[StoredEvent]
-    kwargs: dict[str, Any]
     ids: Sequence[int] | None = None
 
     def settled(self) -> bool:
@@ -144,94 +156,150 @@ class _GroupCommitMixin:
             )
 
     def _gc_init(self) -> None:
-        self._gc_queue = GroupQueue(self._commit_group, MAX_GROUP)
+        self._gc_queue = _queue_of(self.datastore)
         self.groups_committed = 0
         self.callers_committed = 0
 
     @property
     def queued(self) -> int:
-        """Callers waiting for a commit in progress to finish (a gauge, and for tests)."""
+        """Callers waiting for a commit in progress to finish, every family's of this
+        recorder's datastore (a gauge, and for tests)."""
         return self._gc_queue.queued
 
     @property
     def _gc_leading(self) -> bool:
         return self._gc_queue.leading
 
+    @property
+    def _gc_order(self) -> tuple[str, str]:
+        """Where this recorder's table comes in a group's lock order."""
+        return (self.datastore.schema, self.events_table_name)
+
     def _insert_one(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         raise NotImplementedError  # the recorder's own single-transaction insert
 
-    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def _insert_at_once(self, stored_events: Sequence[StoredEvent]) -> Sequence[int]:
-        """One transaction in one round trip. Raises what the library's path raises:
-        IntegrityError for a conflict, Operational/InterfaceError (retried here, like the
-        library does, on another of the pool's connections) when the database or the
-        connection failed."""
-        with self.datastore.get_connection() as conn:
-            try:
-                with conn.pipeline() as pipeline, conn.cursor() as curs:
-                    conn.execute("BEGIN", prepare=False)
-                    self._insert_stored_events(curs, stored_events)
-                    conn.execute("COMMIT", prepare=False)
-                    pipeline.sync()
-                    ids = [row["notification_id"] for row in curs.fetchall()]
-            except psycopg.Error as error:
-                # The pool replaces this connection: its transaction may be open or aborted,
-                # and a pipeline cut short can leave psycopg's prepared-statement cache out of
-                # step with the server. Failures are rare (conflicts, outages).
-                with contextlib.suppress(psycopg.Error):
-                    conn.close()
-                raise _persistence_error(error) from error
-        if len(ids) != len(stored_events):
-            raise AssertionError("one notification id per inserted event expected")
-        return ids
+        """This recorder's events alone, in one transaction in one round trip."""
+        return _insert_parts([(self, stored_events)])[0]
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         if not stored_events or kwargs.get("tracking") is not None:
+            # A tracking record: exactly-once processing is its uniqueness check, not grouped.
             return self._insert_one(stored_events, **kwargs)
-        caller = _Caller(stored_events, kwargs)
+        caller = _Caller(recorder=self, events=stored_events)
         self._gc_queue.join(caller)
         return caller.answer()
-
-    def _commit_group(self, group: list[_Caller]) -> None:
-        together, alone = _split_duplicates(group)
-        if len(together) == 1:
-            alone.insert(0, together[0])
-        elif together:
-            try:
-                ids = self._insert_at_once([e for c in together for e in c.events])
-            except (InterfaceError, OperationalError) as error:
-                # The database or the connection failed, not one caller's data.
-                for caller in together:
-                    caller.error = error
-            except Exception:
-                # Whose events conflicted is unknown: let each caller find out alone.
-                alone[:0] = together
-            else:
-                self._hand_out(together, ids)
-        for caller in alone:
-            try:
-                caller.ids = self._insert_at_once(caller.events)
-            except BaseException as error:  # the caller re-raises it in its own thread
-                caller.error = error
-            else:
-                self._count(1)
-
-    def _hand_out(self, group: list[_Caller], ids: Sequence[int]) -> None:
-        if len(ids) != sum(len(c.events) for c in group):
-            raise AssertionError("one notification id per inserted event expected")
-        start = 0
-        for caller in group:
-            # RETURNING gives the ids in insert order, which is the order of the unnest()ed
-            # array: the library relies on the same for a single caller.
-            caller.ids = list(ids[start : start + len(caller.events)])
-            start += len(caller.events)
-        self._count(len(group))
 
     def _count(self, callers: int) -> None:
         self.groups_committed += 1
         self.callers_committed += callers
+
+
+_queues_lock = threading.Lock()
+# One queue per datastore (per connection pool): the recorders of every family on it share it.
+_queues: weakref.WeakKeyDictionary[PostgresDatastore, GroupQueue[_Caller]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _queue_of(datastore: PostgresDatastore) -> GroupQueue[_Caller]:
+    with _queues_lock:
+        queue = _queues.get(datastore)
+        if queue is None:
+            queue = _queues[datastore] = GroupQueue(_commit_group, MAX_GROUP)
+        return queue
+
+
+_Part = tuple[_GroupCommitMixin, Sequence[StoredEvent]]
+
+
+@retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+def _insert_parts(parts: Sequence[_Part]) -> list[list[int]]:
+    """Each part's events inserted into its recorder's table, all in one transaction in one
+    round trip, the tables locked in the order of `parts` (sorted by the caller). Answers each
+    part's notification ids. Raises what the library's path raises: IntegrityError for a
+    conflict, Operational/InterfaceError (retried here, like the library does, on another of
+    the pool's connections) when the database or the connection failed."""
+    with parts[0][0].datastore.get_connection() as conn:
+        cursors = [conn.cursor() for _ in parts]
+        try:
+            with conn.pipeline() as pipeline:
+                conn.execute("BEGIN", prepare=False)
+                for (recorder, events), curs in zip(parts, cursors, strict=True):
+                    # A cursor per table: each keeps its own insert's RETURNING rows.
+                    recorder._insert_stored_events(curs, events)
+                conn.execute("COMMIT", prepare=False)
+                pipeline.sync()
+                ids = [[row["notification_id"] for row in curs.fetchall()] for curs in cursors]
+        except psycopg.Error as error:
+            # The pool replaces this connection: its transaction may be open or aborted,
+            # and a pipeline cut short can leave psycopg's prepared-statement cache out of
+            # step with the server. Failures are rare (conflicts, outages).
+            with contextlib.suppress(psycopg.Error):
+                conn.close()
+            raise _persistence_error(error) from error
+        finally:
+            for curs in cursors:
+                curs.close()
+    for (_, events), returned in zip(parts, ids, strict=True):
+        if len(returned) != len(events):
+            raise AssertionError("one notification id per inserted event expected")
+    return ids
+
+
+def _commit_group(group: list[_Caller]) -> None:
+    """The group's callers in one transaction; where that fails for one caller's data, each
+    caller alone (so only the conflicting one fails)."""
+    together, alone = _split_duplicates(group)
+    if len(together) == 1:
+        alone.insert(0, together[0])
+    elif together:
+        parts = _parts_of(together)
+        try:
+            ids = _insert_parts([(recorder, events) for recorder, events, _ in parts])
+        except (InterfaceError, OperationalError) as error:
+            # The database or the connection failed, not one caller's data.
+            for caller in together:
+                caller.error = error
+        except Exception:
+            # Whose events conflicted is unknown: let each caller find out alone.
+            alone[:0] = together
+        else:
+            for (recorder, _, callers), returned in zip(parts, ids, strict=True):
+                _hand_out(recorder, callers, returned)
+    for caller in alone:
+        try:
+            caller.ids = caller.recorder._insert_at_once(caller.events)
+        except BaseException as error:  # the caller re-raises it in its own thread
+            caller.error = error
+        else:
+            caller.recorder._count(1)
+
+
+def _parts_of(
+    callers: list[_Caller],
+) -> list[tuple[_GroupCommitMixin, list[StoredEvent], list[_Caller]]]:
+    """The callers by recorder, recorders in lock order (schema, table; then first come), each
+    with its callers' events in the callers' order."""
+    by_recorder: dict[int, tuple[_GroupCommitMixin, list[StoredEvent], list[_Caller]]] = {}
+    for caller in callers:
+        recorder = caller.recorder
+        part = by_recorder.setdefault(id(recorder), (recorder, [], []))
+        part[1].extend(caller.events)
+        part[2].append(caller)
+    return sorted(by_recorder.values(), key=lambda part: part[0]._gc_order)
+
+
+def _hand_out(recorder: _GroupCommitMixin, callers: list[_Caller], ids: Sequence[int]) -> None:
+    start = 0
+    for caller in callers:
+        # RETURNING gives the ids in insert order, which is the order of the unnest()ed
+        # array: the library relies on the same for a single caller.
+        caller.ids = list(ids[start : start + len(caller.events)])
+        start += len(caller.events)
+    recorder._count(len(callers))
 
 
 _ERRORS: tuple[tuple[type[psycopg.Error], type[PersistenceError]], ...] = (
@@ -250,13 +318,15 @@ def _persistence_error(error: psycopg.Error) -> PersistenceError:
 
 
 def _split_duplicates(group: list[_Caller]) -> tuple[list[_Caller], list[_Caller]]:
-    """Callers whose events can share one insert, and those that write an aggregate version
-    an earlier caller in the group also writes (they are tried alone, after it)."""
-    seen: set[tuple[Any, int]] = set()
+    """Callers whose events can share one transaction, and those that write an aggregate
+    version (of one table) an earlier caller in the group also writes (they are tried alone,
+    after it)."""
+    seen: set[tuple[Any, ...]] = set()
     together: list[_Caller] = []
     alone: list[_Caller] = []
     for caller in group:
-        keys = {(e.originator_id, e.originator_version) for e in caller.events}
+        table = caller.recorder._gc_order
+        keys = {(*table, e.originator_id, e.originator_version) for e in caller.events}
         if keys & seen or len(keys) != len(caller.events):
             alone.append(caller)
         else:

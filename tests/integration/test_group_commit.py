@@ -11,12 +11,15 @@ import select
 import threading
 from collections.abc import Callable
 from datetime import date
+from uuid import uuid4
 
 import psycopg
 import pytest
 
 from application.eventstore import CommandResult, ConcurrentUpdate
 from application.group_commit import GroupCommitRecorder
+from domain.order import Order
+from domain.order_values import LineBilling, OrderingPractitioner, OrderLine
 from domain.patient import Patient
 from domain.patient_values import Address, Demographics, Sex
 from tests.conftest import eventually
@@ -69,6 +72,16 @@ def _in_one_group(aries, database_url, commands: list[Callable[[], CommandResult
     for thread in threads:
         thread.join(timeout=30)
     return outcomes
+
+
+def _new_order(patient_id) -> Order:
+    return Order.intake(
+        patient_id=patient_id,
+        practitioner=OrderingPractitioner(name="Dr Ames", npi="1234567893"),
+        diagnoses=("G47.33",),
+        order_date=date(2026, 1, 5),
+        lines=[OrderLine(uuid4(), "E0601", 1, LineBilling.RENTAL)],
+    )
 
 
 def test_the_applications_record_through_the_group_commit_recorder(aries):
@@ -178,3 +191,69 @@ def test_a_connection_the_server_dropped_costs_a_retry_not_a_failure(aries, data
     assert after.position > first.position
     (notification,) = recorder.select_notifications(after.position, 1)
     assert notification.originator_id == after.id
+
+
+def test_commands_of_several_families_share_one_group_and_a_conflict_fails_alone(
+    aries, database_url
+):
+    """The families of a process share one queue: patients and orders commands queued behind
+    one leader commit in one transaction (both tables locked, in name order); a stale command
+    among them fails alone, whatever its family, and the others are each recorded once."""
+    registered = aries.patients.register_patient(_demographics())
+    stale = aries.patients.get_patient(registered.id)
+    aries.patients.correct_demographics(registered.id, _demographics("Moved"))
+    stale.correct_demographics(_demographics("Stale"), as_of=date(2026, 1, 2))
+    patients = [_new_patient() for _ in range(4)]
+    orders = [_new_order(p.id) for p in patients]
+    commands: list[Callable[[], CommandResult]] = [
+        lambda p=patients[0]: aries.patients.commit(p)
+    ]
+    for patient, order in zip(patients[1:], orders[1:], strict=True):
+        commands.append(lambda o=order: aries.orders.commit(o))
+        commands.append(lambda p=patient: aries.patients.commit(p))
+    commands.insert(3, lambda: aries.patients.commit(stale))
+    commands.append(lambda o=orders[0]: aries.orders.commit(o))
+    assert aries.orders.recorder.queued == aries.patients.recorder.queued  # one queue
+    orders_groups = aries.orders.recorder.groups_committed
+
+    outcomes = _in_one_group(aries, database_url, commands)
+
+    assert isinstance(outcomes[3], ConcurrentUpdate)
+    saved = [o for i, o in enumerate(outcomes) if i != 3]
+    assert all(isinstance(o, CommandResult) for o in saved)
+    assert {o.id for o in saved} == {p.id for p in patients} | {o.id for o in orders}
+    assert aries.patients.get_patient(registered.id).demographics.last_name == "Moved"
+    # The conflict sent the group's callers alone: each order was recorded once, in its log.
+    for order, outcome in zip(orders, [outcomes[-1], *saved[1:7:2]], strict=True):
+        (notification,) = aries.orders.recorder.select_notifications(outcome.position, 1)
+        assert notification.originator_id == order.id == outcome.id
+    assert aries.orders.recorder.groups_committed - orders_groups == len(orders)
+
+
+def test_a_group_of_several_families_is_one_transaction(aries, database_url):
+    patients = [_new_patient() for _ in range(3)]
+    orders = [_new_order(p.id) for p in patients]
+    commands: list[Callable[[], CommandResult]] = [
+        lambda p=patients[0]: aries.patients.commit(p),
+        *(lambda o=o: aries.orders.commit(o) for o in orders),
+        *(lambda p=p: aries.patients.commit(p) for p in patients[1:]),
+    ]
+    groups = (aries.patients.recorder.groups_committed, aries.orders.recorder.groups_committed)
+
+    outcomes = _in_one_group(aries, database_url, commands)
+
+    assert all(isinstance(o, CommandResult) for o in outcomes)
+    # patients: the leader alone, then the group; orders: the group only.
+    assert aries.patients.recorder.groups_committed - groups[0] == 2
+    assert aries.orders.recorder.groups_committed - groups[1] == 1
+    with psycopg.connect(database_url) as conn:
+        xmins = {
+            row[0]
+            for table, ids in (("patients_events", [o.id for o in outcomes[4:]]),
+                               ("orders_events", [o.id for o in outcomes[1:4]]))
+            for row in conn.execute(
+                f"SELECT xmin::text FROM {table} WHERE originator_id = ANY(%s)",  # noqa: S608
+                (ids,),
+            )
+        }
+    assert len(xmins) == 1  # one transaction wrote them all
