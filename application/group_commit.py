@@ -74,6 +74,7 @@ from eventsourcing.postgres import (
 from eventsourcing.utils import retry
 from psycopg import Cursor
 from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier
 
 from application.audit.seals import event_seal, seal_key_id
 from application.group_queue import GroupQueue, Waiter
@@ -159,6 +160,33 @@ class _GroupCommitMixin:
         self._gc_queue = _queue_of(self.datastore)
         self.groups_committed = 0
         self.callers_committed = 0
+        self._gc_insert: dict[bytes | None, bytes] = {}
+
+    def _insert_grouped(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent]) -> None:
+        """The group's path: the events and their seals in ONE statement (a data-modifying
+        CTE), the ids in insert order (the table is locked: ids are issued in that order).
+        The table is locked and its channel notified by the group (`_insert_parts`)."""
+        key = self.seal_key
+        params: dict[str, Any] = {
+            "i": [e.originator_id for e in stored_events],
+            "v": [e.originator_version for e in stored_events],
+            "t": [e.topic for e in stored_events],
+            "s": [e.state for e in stored_events],
+        }
+        if key is not None:
+            chain = self.events_table_name
+            params["chain"] = chain
+            params["key"] = _key_id(key)
+            params["seals"] = [
+                event_seal(key, chain, e.originator_id, e.originator_version, e.topic, e.state)
+                for e in stored_events
+            ]
+        statement = self._gc_insert.get(key)
+        if statement is None:
+            statement = self._gc_insert[key] = _insert_statement(self, sealed=key is not None)
+        # Prepared: a failure anywhere in the group's pipeline closes its connection
+        # (`_insert_parts`), so psycopg's prepared-statement cache never outlives one.
+        curs.execute(statement, params, prepare=True)
 
     @property
     def queued(self) -> int:
@@ -177,6 +205,10 @@ class _GroupCommitMixin:
 
     def _insert_one(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int]:
         raise NotImplementedError  # the recorder's own single-transaction insert
+
+    @property
+    def _gc_channel(self) -> str:
+        return str(self.channel_name)  # type: ignore[attr-defined]
 
     def _insert_at_once(self, stored_events: Sequence[StoredEvent]) -> Sequence[int]:
         """This recorder's events alone, in one transaction in one round trip."""
@@ -213,6 +245,67 @@ def _queue_of(datastore: PostgresDatastore) -> GroupQueue[_Caller]:
 
 
 _Part = tuple[_GroupCommitMixin, Sequence[StoredEvent]]
+_statements_lock = threading.Lock()
+_begin_statements: dict[tuple[tuple[str, str, str, int], ...], tuple[bytes, ...]] = {}
+_key_ids: dict[bytes, str] = {}
+
+
+def _key_id(key: bytes) -> str:
+    key_id = _key_ids.get(key)
+    if key_id is None:
+        key_id = _key_ids[key] = seal_key_id(key)
+    return key_id
+
+
+def _group_statements(recorders: tuple[_GroupCommitMixin, ...]) -> tuple[bytes, ...]:
+    """What a group's transaction runs before its inserts, for these recorders (in lock
+    order): the lock timeout, every table locked in one LOCK (PostgreSQL takes a LOCK's tables
+    one by one in the order given), every channel notified in one statement. Rendered once."""
+    tables = tuple(
+        dict.fromkeys(
+            (r.datastore.schema, r.events_table_name, r._gc_channel, r.datastore.lock_timeout)
+            for r in recorders
+        )
+    )
+    statements = _begin_statements.get(tables)
+    if statements is None:
+        lock_timeout = max(table[3] for table in tables)
+        statements = (
+            SQL("SET LOCAL lock_timeout = {}").format(f"{lock_timeout}s").as_string(None),
+            SQL("LOCK TABLE {} IN EXCLUSIVE MODE")
+            .format(SQL(", ").join(Identifier(schema, table) for schema, table, _, _ in tables))
+            .as_string(None),
+            SQL("SELECT {}")
+            .format(
+                SQL(", ").join(
+                    SQL("pg_notify({}, '')").format(channel) for _, _, channel, _ in tables
+                )
+            )
+            .as_string(None),
+        )
+        statements = tuple(statement.encode() for statement in statements)
+        with _statements_lock:
+            _begin_statements[tables] = statements
+    return statements
+
+
+def _insert_statement(recorder: _GroupCommitMixin, *, sealed: bool) -> bytes:
+    """One recorder's grouped insert: its events, and with `sealed` their seals."""
+    events = Identifier(recorder.datastore.schema, recorder.events_table_name)
+    statement = SQL(
+        "WITH new AS (INSERT INTO {events} (originator_id, originator_version, topic, state)"
+        " SELECT * FROM unnest(%(i)s::uuid[], %(v)s::bigint[], %(t)s::text[], %(s)s::bytea[])"
+        " RETURNING notification_id)"
+    ).format(events=events)
+    if sealed:
+        statement += SQL(
+            ", sealed AS (INSERT INTO audit.event_seals"
+            " (chain, originator_id, originator_version, key_id, seal)"
+            " SELECT %(chain)s, u.i, u.v, %(key)s, u.s"
+            " FROM unnest(%(i)s::uuid[], %(v)s::bigint[], %(seals)s::bytea[]) AS u(i, v, s))"
+        )
+    statement += SQL(" SELECT notification_id FROM new ORDER BY notification_id")
+    return statement.as_string(None).encode()
 
 
 @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
@@ -222,15 +315,20 @@ def _insert_parts(parts: Sequence[_Part]) -> list[list[int]]:
     part's notification ids. Raises what the library's path raises: IntegrityError for a
     conflict, Operational/InterfaceError (retried here, like the library does, on another of
     the pool's connections) when the database or the connection failed."""
-    with parts[0][0].datastore.get_connection() as conn:
+    datastore = parts[0][0].datastore
+    begin = _group_statements(tuple(recorder for recorder, _ in parts))
+    with datastore.get_connection() as conn:
         cursors = [conn.cursor() for _ in parts]
+        control = conn.cursor()
         try:
             with conn.pipeline() as pipeline:
-                conn.execute("BEGIN", prepare=False)
+                control.execute(b"BEGIN", prepare=False)
+                for statement in begin:
+                    control.execute(statement, prepare=True)
                 for (recorder, events), curs in zip(parts, cursors, strict=True):
-                    # A cursor per table: each keeps its own insert's RETURNING rows.
-                    recorder._insert_stored_events(curs, events)
-                conn.execute("COMMIT", prepare=False)
+                    # A cursor per table: each keeps its own insert's ids.
+                    recorder._insert_grouped(curs, events)
+                control.execute(b"COMMIT", prepare=False)
                 pipeline.sync()
                 ids = [[row["notification_id"] for row in curs.fetchall()] for curs in cursors]
         except psycopg.Error as error:
@@ -241,7 +339,7 @@ def _insert_parts(parts: Sequence[_Part]) -> list[list[int]]:
                 conn.close()
             raise _persistence_error(error) from error
         finally:
-            for curs in cursors:
+            for curs in (*cursors, control):
                 curs.close()
     for (_, events), returned in zip(parts, ids, strict=True):
         if len(returned) != len(events):
