@@ -228,14 +228,16 @@ NOTES = """
 - Figure 4 commits prebuilt one-event aggregates of each family's own kind through
   `AriesApplication.commit()`, sealed as in production. "before" is eventsourcing's own
   recorder (one transaction per command under the table's EXCLUSIVE lock, unsealed); "group
-  commit" is application/group_commit.py (concurrent commands share one transaction under the
-  same lock, sent in one round trip on a pool connection handed out without a ping; a
-  conflicting command is retried alone so it alone fails). Aries runs with group commit on.
-- What limits figure 4: each family commits one group at a time (the table lock is held until
-  the commit's WAL flush), so a family's rate is its group size over one commit's latency; with
-  4 threads a family, groups average about 2.5 commands. Then Python CPU under the GIL
-  (psycopg, thread hand-offs, transcoding): two processes add throughput only while a core is
-  free, and on 2 cores the bench's threads compete with PostgreSQL.
+  commit" is application/group_commit.py (concurrent commands of every family of a process
+  share one transaction, each family's table locked in name order, sent in one round trip on
+  a pool connection handed out without a ping; a conflicting command is retried alone so it
+  alone fails). Aries runs with group commit on.
+- What limits figure 4: a process commits one group at a time per table it locks (the lock is
+  held until the commit's WAL flush), so its rate is its group size over one commit's latency;
+  since groups span families, a group holds up to all the process's waiting commands (with 8
+  threads a process, about 4.4 a transaction, where one family's groups held 2.5). Then Python
+  CPU under the GIL (psycopg, thread hand-offs, transcoding): two processes add throughput
+  only while a core is free, and on 2 cores the bench's threads compete with PostgreSQL.
 - Figure 7: claims are set up (patients, delivered orders, drafted claims) before the clock;
   the clock runs from the first submission request to the last claim's `Accepted` event. The
   reaction batches requests into 1 s windows per tenant, sending a window early once it holds
@@ -266,20 +268,32 @@ them on a machine busy with other work: the shares, not the rates, are what they
   of per request, no OpenTelemetry span when no tracer provider is set, a structlog logger
   cached on first use, and more API processes than cores only once the CPU per request is
   below the baseline's double. Commands: the event-store save (one round trip now) and the
-  transcoding of the new patient's events.
+  transcoding of the new patient's events. Command p99 (200 ms at p50 42 ms): a full garbage
+  collection walked the some 270k objects start-up builds, 170-210 ms of CPU with the GIL held
+  (measured in-process on a busy machine); `aries serve` now freezes them after start-up
+  (`gc.freeze()`), so collections walk only what came later. Not yet confirmed by a quiet
+  bench: this session's runs were at load 10-21, where neither side's latency means much.
 - **Read-your-writes (3).** p50 rose from 4.95 to about 9.3 ms in this run while p99 stayed
   under 20 ms; the projector's batch path changed (msgspec decoding, the gateway answers
   sooner so more of the projector's work falls inside the measured lag). Not yet explained:
   the next step is a profile of the projector's wake-up (LISTEN, the batch transaction) under
   this figure alone.
-- **Commits across families (4).** Each family commits one group per WAL flush (the table's
-  lock is held until the commit is durable), and with 4 threads a family groups average about
-  2.5 commands; a group is one round trip. Python spends about 0.6 ms of CPU a commit
-  (psycopg's pipeline about a third, thread hand-offs a sixth, transcoding an eighth). Next:
-  one transaction per process across families (tables locked in name order), one lock_timeout
-  per session instead of SET LOCAL, results handed back without a threading.Event per caller.
-  2,500/s on 2 cores shared with PostgreSQL is not shown; the raw INSERT baseline of the same
-  run is the ceiling's evidence.
+- **Commits across families (4).** A process's families share one group queue: a group is
+  one transaction over every family it holds (tables locked in name order in one LOCK, every
+  channel notified in one statement, each table's events and seals in one data-modifying CTE
+  over plain arrays), 3 + 1 statements a table instead of 5 a table. Measured in-process (2
+  families x 4 threads, one process of the two-process row, A/B turns with the previous
+  code on a machine at load 8-17): 4.35 commits a transaction instead of 2.46, process CPU
+  0.54-0.71 ms a commit instead of 0.94-1.18 (one family with 16 threads: about 0.5 ms
+  either way, its groups of 8 already amortised the statements). What remains, under
+  py-spy --gil: psycopg's query conversion and pipeline (about 40%), the leader waking each
+  caller (threading.Event, about 13-20%), the library's save around the insert (15%),
+  transcoding (5%). The ceiling's evidence: 2,500 commits/s at 0.55 ms is 1.4 cores of
+  Python for the two processes alone, leaving about half a core to PostgreSQL for the
+  inserts, the chain trigger's digests, the seals and the WAL, and to the bench. Next: a
+  cheaper hand-off than threading.Event (a lock per caller showed no difference above the
+  noise of a busy machine), binary parameters for the insert, the save's span only when a
+  tracer is configured.
 - **Rebuilds (5).** Projections decode stored JSON with msgspec and a transcoding walk
   (projections/decoding.py) instead of the library's per-object hook, and write with binary
   COPY. A claims rebuild still spends 43% decoding (9% msgspec's parse, about 26% the Python
