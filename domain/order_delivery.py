@@ -126,6 +126,8 @@ def delivery_requires_unexpired_prior_authorization(
     " Noridian JD DME 'Face-to-Face and WOPD CMS Required List HCPCS Code Lookup Tool'",
     "tests/unit/test_order_rules.py::test_delivery_of_wopd_item_requires_wopd_and_face_to_face",
     "tests/unit/test_required_list.py::test_a_code_is_on_the_list_from_the_date_it_was_listed",
+    "tests/unit/test_required_list.py::test_the_orthosis_89_fr_41324_removed_is_off_the_list_from_12_august_2024",
+    "tests/unit/test_order_rules.py::test_oxygen_needs_a_wopd_and_face_to_face_from_the_day_it_joined_the_list",
 )
 @rule()
 def delivery_of_wopd_item_requires_wopd_and_face_to_face(
