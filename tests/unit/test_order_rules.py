@@ -618,6 +618,24 @@ def test_face_to_face_is_within_six_months_before_the_wopd():
             refused(rule, deliver, order)
 
 
+def test_the_six_month_window_binds_only_items_listed_on_the_delivery_date():
+    # Oxygen joined the Required List on 13 April 2026: delivered the day before, its
+    # documents are not held to the face-to-face window; from that day they are.
+    rule = "face_to_face_is_within_six_months_before_the_wopd"
+    for delivered_on, listed in [(date(2026, 4, 12), False), (date(2026, 4, 13), True)]:
+        order = place("E1390", order_date=date(2026, 4, 1))
+        order.verify_coverage(uuid4(), "DMEMAC-JC", date(2026, 4, 1), True, False)
+        order.record_swo(date(2026, 4, 1), order.ordering_npi)
+        order.record_wopd(date(2026, 4, 1))
+        order.record_face_to_face(date(2025, 9, 1))  # seven months before the WOPD
+        deliver = lambda o=order, d=delivered_on: o.deliver(d, pod_for(o, d))  # noqa: E731
+        if listed:
+            refused(rule, deliver, order)
+        else:
+            deliver()
+            assert order.status is OrderStatus.DELIVERED
+
+
 def test_proof_of_delivery_is_signed_on_delivery_date():
     order = make_ready(place())
     pod = pod_for(order, DELIVERY, signed_on=DELIVERY + timedelta(days=1))

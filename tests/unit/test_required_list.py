@@ -26,6 +26,18 @@ def test_power_wheelchairs_are_on_the_list_and_the_catalogue_reads_it():
         assert item(code).wopd_required
 
 
+def test_every_one_of_the_46_power_mobility_devices_is_listed_from_13_april_2022():
+    # 87 FR 2051's "46 power mobility devices per statute", read as the 46 PMD codes CGS JB's
+    # prior authorization page names (see the file's notes): scooters and power wheelchairs alike.
+    ranges = [(800, 802), (806, 808), (813, 816), (820, 829), (835, 843), (848, 864)]
+    pmds = [f"K{n:04d}" for first, last in ranges for n in range(first, last + 1)]
+    assert len(pmds) == 46
+    for code in pmds:
+        assert on_required_list(code, date(2022, 4, 13)), code
+        assert not on_required_list(code, date(2022, 4, 12)), code
+    assert not on_required_list("K0812")  # a POV "not otherwise classified": not among the 46
+
+
 def test_a_semi_electric_hospital_bed_is_not_on_the_list_as_far_as_its_sources_go():
     # The August 2024 update added three hospital-bed codes this file could not identify; E0260
     # is not among the codes a CMS or DME MAC page states (see the file's notes).
