@@ -11,7 +11,6 @@ per-principal rate limit and the permission check are dependencies
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -90,17 +89,6 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
         app.state.authenticator = Authenticator(
             running.identity, app.state.tokens, running.settings.auth_cache_seconds
         )
-        if owned:
-            # A served process (not a test's app): what start-up built (some 270k objects:
-            # routes, schemas, the domain's classes; and the OpenAPI document, which the first
-            # /openapi.json would build) lives as long as the process. Left to the collector,
-            # a full collection walks it: 170-210 ms of CPU with the GIL held on a busy
-            # machine, and two came within the first 1,500 requests after a start (250 and
-            # 1,252 ms), the bench's figure 1 window. Frozen, collections walk only what came
-            # later; garbage is still freed by reference counting as before.
-            app.openapi()  # built once anyway, by the first /openapi.json: built and frozen here
-            gc.collect()
-            gc.freeze()
         try:
             yield
         finally:
