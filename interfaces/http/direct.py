@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, get_type_hints
 
 from fastapi import routing as fastapi_routing
+from fastapi.dependencies import utils as fastapi_utils
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import request_params_to_args
 from fastapi.routing import APIRoute
@@ -47,12 +48,39 @@ class _Step:
     key: tuple[Any, str]  # FastAPI's cache key without scopes (none are used): call, scope
     name: str | None  # the parameter of the caller it fills (None: the endpoint)
     request_params: tuple[str, ...]  # the parameters given the Request (or HTTPConnection)
-    params: tuple[tuple[str, Any], ...]  # (source, fields): path, query, header, cookie
+    params: tuple[tuple[str, tuple[_Param, ...]], ...]  # by source: path, query, header...
     inner: tuple[_Step, ...]
     use_cache: bool
 
 
+@dataclass(frozen=True, slots=True)
+class _Param:
+    """A parameter, and what FastAPI gives when the request does not send it: validating an
+    absent optional parameter costs FastAPI more than the whole read's SQL."""
+
+    field: Any
+    keys: tuple[str, ...] | None  # the request keys FastAPI looks at (None: always validate)
+    default: Any  # an immutable default, given as is when no key is sent
+
+
 _SOURCES = ("path", "query", "header", "cookie")
+_IMMUTABLE = (type(None), bool, int, float, str, bytes)
+
+
+def _param(field: Any) -> _Param:
+    info = field.field_info
+    try:  # FastAPI's own tests of what `request_params_to_args` treats specially
+        plain = (
+            fastapi_utils._get_param_model(field) is None
+            and not fastapi_utils._is_json_field(field)
+            and not fastapi_utils.field_annotation_is_sequence(info.annotation)
+            and not info.is_required() and not info.validate_default
+            and isinstance(field.default, _IMMUTABLE)
+        )
+        keys = tuple(key for _, key in fastapi_utils._get_param_aliases(field))
+    except AttributeError:  # another FastAPI: validate every parameter as it does
+        plain = False
+    return _Param(field, keys if plain else None, field.default)
 
 
 def _is_async(call: Any) -> bool:
@@ -86,7 +114,10 @@ def _plan(dependant: Dependant) -> _Step | None:
             name for name in (dependant.request_param_name, dependant.http_connection_param_name)
             if name is not None
         ),
-        params=tuple((source, tuple(f)) for source, f in zip(_SOURCES, fields, strict=True) if f),
+        params=tuple(
+            (source, tuple(map(_param, f))) for source, f in zip(_SOURCES, fields, strict=True)
+            if f
+        ),
         inner=inner,  # type: ignore[arg-type]  (None was refused above)
         use_cache=dependant.use_cache,
     )
@@ -119,8 +150,15 @@ def _validated(step: _Step, request: Request, into: dict[int, dict[str, Any]]) -
         if not _validated(inner, request, into):
             return False
     values: dict[str, Any] = {}
-    for source, fields in step.params:
-        found, errors = request_params_to_args(fields, _received(request, source))
+    for source, params in step.params:
+        received = _received(request, source)
+        sent = []
+        for param in params:
+            if param.keys is not None and not any(key in received for key in param.keys):
+                values[param.field.name] = param.default
+            else:
+                sent.append(param.field)
+        found, errors = request_params_to_args(sent, received)
         if errors:
             return False
         values.update(found)
