@@ -193,7 +193,9 @@ class DirectRoute(APIRoute):
         # FastAPI builds an included route's handler once per inclusion, from an "effective"
         # copy carrying the router's prefix and dependencies; it names it in a ContextVar.
         effective = getattr(fastapi_routing, "_effective_route_context_var", None)
-        context = effective.get() if effective is not None else None
+        if effective is None:  # another FastAPI: which dependencies apply is not known here
+            return standard
+        context = effective.get()
         if context is not None and context.original_route is self:
             route = context
         plan = _plan(route.dependant)
