@@ -18,6 +18,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -279,16 +280,26 @@ def _locked_position(conn: Connection, projection: str, upstream: str) -> int:
     return int(position)
 
 
+@lru_cache(maxsize=64)
+def _select_statement(schema: str, table: str) -> bytes:
+    """Composed once per events table, not once a batch."""
+    return (
+        SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{} "
+            "WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
+        )
+        .format(Identifier(schema), Identifier(table))
+        .as_bytes(None)
+    )
+
+
 @es_retry(
     (es_persistence.InterfaceError, es_persistence.OperationalError), max_attempts=10, wait=0.2
 )
 def _select_binary(
     recorder: PostgresApplicationRecorder, start: int, limit: int
 ) -> list[Notification]:
-    statement = SQL(
-        "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{} "
-        "WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
-    ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+    statement = _select_statement(recorder.datastore.schema, recorder.events_table_name)
     with (
         recorder.datastore.get_connection() as conn,
         conn.cursor(binary=True, row_factory=tuple_row) as cursor,
