@@ -3,9 +3,10 @@
 - `run_projectors(aries, names, stop)`: one thread per projection, until `stop` is set or the
   process gets SIGTERM/SIGINT. Each thread opens a dedicated connection, takes the projection's
   advisory lock (another process holding it: wait and retry every `poll_interval`), LISTENs to
-  its upstreams' channels, and applies batches until caught up, then sleeps until a NOTIFY or
-  the poll interval. A lost connection is logged and retried with backoff; a failing handler
-  stops that projection (logged, and returned) while the others go on.
+  its upstreams' channels, and applies batches until caught up, then sleeps until a NOTIFY (it
+  then reads the upstreams that notified) or the poll interval (it then reads them all). A lost
+  connection is logged and retried with backoff; a failing handler stops that projection
+  (logged, and returned) while the others go on.
 - `catch_up(aries, name)`: everything available, now, in this thread.
 - `status(aries)`: position, head and lag per projection and upstream.
 - `rebuild(aries, name, progress_callback)`: see `projections.rebuild`.
