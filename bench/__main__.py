@@ -267,11 +267,22 @@ them on a machine busy with other work: the shares, not the rates, are what they
   cached on first use, and more API processes than cores only once the CPU per request is
   below the baseline's double. Commands: the event-store save (one round trip now) and the
   transcoding of the new patient's events.
-- **Read-your-writes (3).** p50 rose from 4.95 to about 9.3 ms in this run while p99 stayed
-  under 20 ms; the projector's batch path changed (msgspec decoding, the gateway answers
-  sooner so more of the projector's work falls inside the measured lag). Not yet explained:
-  the next step is a profile of the projector's wake-up (LISTEN, the batch transaction) under
-  this figure alone.
+- **Read-your-writes (3).** The regression from 4.95 ms (2026-11-23) was the projector's
+  wake-up: every NOTIFY made each projector thread read all its upstreams, one transaction and a
+  head query each. The event index follows every log (four then, six since setup and catalogue
+  came), so a patient command cost it five empty transactions besides its batch; and the work
+  queue, which has followed the patients log since (coverage items), read orders and claims
+  before it. The lag waited for all three projections, and the next command behind them.
+  A NOTIFY now reads only the upstream that notified (a poll that times out reads them all),
+  a batch that was not full gives the lag metric its head without a query, and the tracking
+  statements are built once. Measured on the busy machine (load 13-20): projector CPU per
+  command 32 -> 9.5 ms, and this figure alone (--quick) 90.8 -> 34.2 ms p50. What remains:
+  three projections follow the patients log (event_index, patients, work_queue), so a command
+  is three one-event batches in three threads under one GIL, each about 2 ms of CPU there and
+  7 round trips (BEGIN, the tracking row's lock, the notifications read on the recorder's
+  pool, COPY start and end, the tracking update, COMMIT). Next: an INSERT instead of COPY for
+  batches of a few rows, and reading the notifications ahead of the transaction from the
+  position the projector already holds.
 - **Commits across families (4).** Each family commits one group per WAL flush (the table's
   lock is held until the commit is durable), and with 4 threads a family groups average about
   2.5 commands; a group is one round trip. Python spends about 0.6 ms of CPU a commit
