@@ -190,6 +190,7 @@ class Schemas:
                 tag=name,
                 rename={"data": "_data_"},
                 forbid_unknown_fields=True,
+                gc=False,  # parsed JSON holds no cycles: nothing for the collector to find
             )
         return tag
 
@@ -199,7 +200,7 @@ class Schemas:
             fields.append(("class_version", int, 1))
         try:
             return msgspec.defstruct(
-                f"{name}{next(self._names)}", fields, forbid_unknown_fields=True
+                f"{name}{next(self._names)}", fields, forbid_unknown_fields=True, gc=False
             )
         except (TypeError, ValueError) as error:  # a field name msgspec will not take
             raise Unsupported(name) from error
