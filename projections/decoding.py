@@ -13,6 +13,9 @@ That was half of a claims rebuild. `EventDecoder` answers what `mapper.to_domain
   is not, or an old event missing a field that has a default since, goes through `__init__`);
 - any other transcoding is called as the mapper would call it.
 
+Each event class is first tried typed (projections/event_schemas.py: msgspec builds the values
+in C against the class's annotations); this walk answers where that is not sure to.
+
 It defers to the mapper itself whenever it could not be sure to answer the same: another
 transcoder than the library's JSON one, a cipher or compressor, or state msgspec will not parse
 (the mapper then parses it, or raises its usual error).
@@ -28,6 +31,7 @@ from typing import Any
 from uuid import UUID, SafeUUID
 
 import msgspec
+import structlog
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
@@ -46,6 +50,7 @@ from application.transcodings import DataclassAsDict, DateAsISO, EnumAsValue
 from projections.event_schemas import Schemas, Unsupported
 
 Convert = Callable[[Any], Any]
+log = structlog.get_logger(__name__)
 _CONTAINERS = (dict, list)
 
 
@@ -205,6 +210,9 @@ class EventDecoder:
         try:
             return Typed(self._schemas.parser(cls))
         except Unsupported:
+            return None
+        except Exception:  # noqa: BLE001 (a schema we failed to build: the generic walk serves)
+            log.warning("no typed parser for an event class", event_class=cls.__qualname__)
             return None
 
     def _state(self, notification: StoredEvent) -> dict[str, Any]:
