@@ -80,7 +80,7 @@ class Projection:
     name: ClassVar[str]
     #: Upstream application names it follows (keys of `aries.applications`); None: all of them.
     upstreams: ClassVar[tuple[str, ...] | None] = None
-    #: The tables it owns (in projections/tables.py, created by a migration).
+    #: The tables it owns (in projections/<name>_tables.py, created by a migration).
     tables: ClassVar[tuple[Table, ...]] = ()
     #: Events applied per transaction, at most, by the live projector and `catch_up`.
     batch_size: ClassVar[int] = 500

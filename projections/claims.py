@@ -42,8 +42,8 @@ from domain.claim_ledger import moves_money
 from domain.claim_values import PATIENT, AdjustmentGroup, LedgerEntryKind
 from projections.base import Projection, handles
 from projections.claim_facts import claim_header, header_changes
+from projections.claims_tables import claim_ledger_entries, claim_lines, claims
 from projections.folding import Rows
-from projections.tables import claim_ledger_entries, claim_lines, claims
 
 CLAIM = claims.c.claim_id
 LINES = claim_lines.c.claim_id

@@ -38,7 +38,7 @@ from domain.required_list import on_required_list
 from projections.base import Projection, handles
 from projections.folding import Row, Rows
 from projections.metadata import EventMetadata
-from projections.tables import order_lines, orders
+from projections.orders_tables import order_lines, orders
 
 ORDER = orders.c.order_id
 LINES = order_lines.c.order_id

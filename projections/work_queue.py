@@ -73,8 +73,8 @@ from projections.claim_facts import claim_header, header_changes
 from projections.folding import Row, Rows
 from projections.inventory import ledger_change
 from projections.inventory_tables import work_queue_stock
-from projections.tables import work_queue, work_queue_claims, work_queue_rentals
 from projections.work_queue_items import claim_items
+from projections.work_queue_tables import work_queue, work_queue_claims, work_queue_rentals
 
 CLAIM_KINDS = (
     "submit_claim",

@@ -34,8 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from projections.patients import trigrams
+from projections.patients_tables import coverages, notes, patients
 from projections.queries.keyset import KeysetPage, keyset_page, keyset_rows, keyset_statement
-from projections.tables import coverages, notes, patients
 
 FUZZY_SHARE = 0.5
 """A fuzzy match shares at least this share of the query's trigrams with the patient's words

@@ -19,8 +19,8 @@ from domain.context import bound_context
 from domain.errors import DomainError
 from domain.order import Order
 from domain.required_list import on_required_list
+from projections.orders_tables import order_lines, orders
 from projections.runner import catch_up, rebuild
-from projections.tables import order_lines, orders
 from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
 from tests.unit.order_builders import ORDER_DATE, VALID_NPI, line, place, pod_for
 
