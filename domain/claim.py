@@ -43,6 +43,7 @@ from domain import claim_rules as rules
 from domain import claim_transmission as transmission
 from domain.base import AriesAggregate, pin_topics
 from domain.claim_balances import ClaimBalances
+from domain.claim_state import ClaimState
 from domain.claim_values import (
     Adjustment,
     AdjustmentGroup,
@@ -61,9 +62,10 @@ from domain.rules import calendar_date, utc_time
 S = ClaimStatus
 
 
-class Claim(ClaimBalances, AriesAggregate):
+class Claim(ClaimState, ClaimBalances, AriesAggregate):
     """A claim for one order, billing month and payer; its ledger is the money truth (its
-    balances are folds of it, `domain.claim_balances`)."""
+    balances are folds of it, `domain.claim_balances`); its lifecycle state starts in
+    `domain.claim_state`."""
 
     @staticmethod
     def create_id(
@@ -112,36 +114,7 @@ class Claim(ClaimBalances, AriesAggregate):
         self.original_payer_claim_control_number = original_payer_claim_control_number
         self.drafted_on = drafted_on
         self.ledger: tuple[LedgerEntry, ...] = tuple(entries)
-        self.status = ClaimStatus.DRAFT
-        self.billed_payer_id = payer_id
-        self.billed_coverage_id = coverage_id
-        self.secondary_payer_id: str | None = None
-        self.scrubbed_on: date | None = None
-        self.submission_count = 0
-        self.interchange_control_number: str | None = None
-        self.submitted_at: datetime | None = None
-        self.pending_transmission: PendingTransmission | None = None
-        self.filed = False
-        self.rejection_reasons: tuple[str, ...] = ()
-        self.payer_claim_control_number: str | None = None
-        self.posted_remittances: tuple[tuple[str, str], ...] = ()
-        self.posted_adjudications: tuple[str, ...] = ()
-        # (payer, paid on, lines) of every adjudication posted, reversals included.
-        self.adjudications: tuple[tuple[str, date, tuple[LineAdjudication, ...]], ...] = ()
-        self.crossed_over_on: date | None = None
-        self.adjudication_outcome: ClaimStatus | None = None
-        self.last_determination_on: date | None = None
-        self.last_determination_carcs: tuple[str, ...] = ()
-        self.open_appeal: AppealLevel | None = None
-        self.redetermination_filed_on: date | None = None
-        self.redetermination_decided_on: date | None = None
-        self.redetermination_favourable: bool | None = None
-        self.reconsideration_filed_on: date | None = None
-        self.reconsideration_decided_on: date | None = None
-        self.reconsideration_favourable: bool | None = None
-        self.replacement_claim_id: UUID | None = None
-        self.voided_on: date | None = None
-        self.closed_on: date | None = None
+        self._start_state(payer_id, coverage_id)
 
     # -- corrections (before filing, or after a rejection)
 

@@ -126,6 +126,8 @@ def delivery_requires_unexpired_prior_authorization(
     " Noridian JD DME 'Face-to-Face and WOPD CMS Required List HCPCS Code Lookup Tool'",
     "tests/unit/test_order_rules.py::test_delivery_of_wopd_item_requires_wopd_and_face_to_face",
     "tests/unit/test_required_list.py::test_a_code_is_on_the_list_from_the_date_it_was_listed",
+    "tests/unit/test_required_list.py::test_the_orthosis_89_fr_41324_removed_is_off_the_list_from_12_august_2024",
+    "tests/unit/test_order_rules.py::test_oxygen_needs_a_wopd_and_face_to_face_from_the_day_it_joined_the_list",
 )
 @rule()
 def delivery_of_wopd_item_requires_wopd_and_face_to_face(
@@ -157,18 +159,23 @@ FACE_TO_FACE_MONTHS = 6
     " order for Required List items); Noridian JD DME 'Face-to-Face and WOPD CMS Required"
     " List HCPCS Code Lookup Tool'; CGS JB 'WOPD and F2F Q&A'",
     "tests/unit/test_order_rules.py::test_face_to_face_is_within_six_months_before_the_wopd",
+    "tests/unit/test_order_rules.py::test_the_six_month_window_binds_only_items_listed_on_the_delivery_date",
 )
 @rule()
 def face_to_face_is_within_six_months_before_the_wopd(
-    lines: Sequence[OrderLine], wopd_signed_on: date | None, face_to_face_on: date | None
+    lines: Sequence[OrderLine],
+    wopd_signed_on: date | None,
+    face_to_face_on: date | None,
+    delivered_on: date,
 ) -> str | None:
     """For items on CMS's Required Face-to-Face Encounter and WOPD List, the treating
     practitioner's face-to-face encounter is within the 6 months preceding the written order,
     and not after it (42 CFR 410.38(d); Noridian JD DME "Face-to-Face Encounter Must Occur
     Prior to Written Order Prior to Delivery (WOPD)"; CGS JB "WOPD and F2F Q&A": the WOPD must
     be completed within 6 months after the encounter). Whether both are on file by delivery
-    is `delivery_of_wopd_item_requires_wopd_and_face_to_face`."""
-    if not any(item(line.hcpcs).wopd_required for line in lines):
+    is `delivery_of_wopd_item_requires_wopd_and_face_to_face`. The list on the delivery date
+    decides, as there: an item listed later is not held to the window."""
+    if not any(on_required_list(line.hcpcs, delivered_on) for line in lines):
         return None
     if wopd_signed_on is None or face_to_face_on is None:
         return None

@@ -70,7 +70,7 @@ class OrderQueries:
                 self.lines, self.wopd_signed_on, self.face_to_face_on, on
             ),
             lambda: delivery.face_to_face_is_within_six_months_before_the_wopd(
-                self.lines, self.wopd_signed_on, self.face_to_face_on
+                self.lines, self.wopd_signed_on, self.face_to_face_on, on
             ),
         ]
 

@@ -4,9 +4,10 @@ notices it follows and what it holds). An item on the list needs a face-to-face 
 the 6 months before its written order, and that written order before delivery (42 CFR
 410.38(c)); items off the list need their standard written order only before the claim.
 
-The list changes by notice: each code is listed from a date, and the date of service decides.
-The file is not the whole list: it holds the codes whose listing a CMS or DME MAC page states
-(its header says which are known to be missing); a code not in it is treated as not listed.
+The list changes by notice: each code is listed from a date and, once a later notice takes it
+off, until one (exclusive); the date of service decides. The file is not the whole list: it
+holds the codes whose listing a page read states (its header says which page, and which codes
+are known to be missing); a code not in it is treated as not listed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,12 @@ class RequiredListEntry:
     hcpcs: str
     description: str
     listed_from: date
+    # The first date of service it is no longer listed for (None: still listed).
+    listed_until: date | None
     source: str
+
+    def listed_on(self, on: date) -> bool:
+        return self.listed_from <= on and (self.listed_until is None or on < self.listed_until)
 
 
 @cache
@@ -34,13 +40,18 @@ def required_list() -> dict[str, RequiredListEntry]:
     rows = [line for line in text.splitlines() if not line.startswith("#")]
     return {
         row["hcpcs"]: RequiredListEntry(
-            row["hcpcs"], row["description"], date.fromisoformat(row["listed_from"]), row["source"]
+            row["hcpcs"],
+            row["description"],
+            date.fromisoformat(row["listed_from"]),
+            date.fromisoformat(row["listed_until"]) if row["listed_until"] else None,
+            row["source"],
         )
         for row in csv.DictReader(io.StringIO("\n".join(rows)))
     }
 
 
 def on_required_list(hcpcs: str, on: date | None = None) -> bool:
-    """Whether `hcpcs` is on the list on `on` (None: on the list at all, from whatever date)."""
+    """Whether `hcpcs` is on the list on `on` (None: on it at some date, past or to come: the
+    catalogue's flag, which the dated delivery rule then narrows)."""
     entry = required_list().get(hcpcs.strip().upper())
-    return entry is not None and (on is None or entry.listed_from <= on)
+    return entry is not None and (on is None or entry.listed_on(on))

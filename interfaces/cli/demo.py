@@ -208,8 +208,16 @@ def _seed_order(
         eligible=True,
         same_or_similar_found=False,
     )
-    aries.orders.record_documents(order_id, swo_signed_on=order_date)
     delivered_on = order_date + timedelta(days=2)
+    # Items on CMS's Required List (oxygen from 13 April 2026) need the WOPD before delivery and
+    # a face-to-face encounter in the 6 months before it.
+    listed = any(_listed(line.hcpcs, delivered_on) for line in lines)
+    aries.orders.record_documents(
+        order_id,
+        swo_signed_on=order_date,
+        wopd_signed_on=order_date if listed else None,
+        face_to_face_on=order_date - timedelta(days=14) if listed else None,
+    )
     serials = tuple(
         LineSerial(line.line_id, f"SN-{index:04d}-{n}")
         for n, line in enumerate(lines)
@@ -236,6 +244,12 @@ def _seed_order(
         for serial in serials:
             aries.orders.service_serial(serial.serial, service="cleaning", on=returned_on)
             aries.orders.restock_serial(serial.serial, location_id=location_id, on=returned_on)
+
+
+def _listed(code: str, on: date) -> bool:
+    from domain.required_list import on_required_list
+
+    return on_required_list(code, on)
 
 
 def _serialized(code: str) -> bool:

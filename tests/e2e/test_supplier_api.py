@@ -124,3 +124,27 @@ def test_an_order_placed_at_a_location_shows_it_and_another_tenants_location_is_
     assert read.json()["location_id"] == location["id"]
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["loc"] == ["body", "location_id"]
+
+
+def test_payers_come_a_page_at_a_time_by_payer_id_and_a_forged_cursor_is_400(api, tenant):
+    admin = headers_for(api, "admin", tenant)
+    positions = [
+        api.post("/v1/payers", json={**AETNA, "payer_id": f"COM-{n}", "name": f"Payer {n}"},
+                 headers=admin).json()["position"]
+        for n in ("C", "A", "B")
+    ]
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, "min_position": max(positions),
+                  **({"cursor": cursor} if cursor else {})}
+        page = api.get("/v1/payers", params=params, headers=admin).json()
+        seen += [item["payer_id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["COM-A", "COM-B", "COM-C"]
+
+    forged = api.get("/v1/payers", params={"cursor": "WyJub3QtYS1kYXRlIiwieCJd"}, headers=admin)
+    assert (forged.status_code, forged.json()["type"]) == (
+        400, "https://aries.dev/problems/bad-cursor"
+    )

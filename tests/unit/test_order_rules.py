@@ -576,6 +576,26 @@ def test_delivery_of_wopd_item_requires_wopd_and_face_to_face():
     assert order.status is OrderStatus.DELIVERED
 
 
+def test_oxygen_needs_a_wopd_and_face_to_face_from_the_day_it_joined_the_list():
+    # FR Doc. 2026-00487 put the oxygen concentrator on the Required List from 13 April 2026:
+    # the list on the delivery date decides (domain/reference/wopd_required_list.csv).
+    rule = "delivery_of_wopd_item_requires_wopd_and_face_to_face"
+    for delivered_on, listed in [(date(2026, 4, 12), False), (date(2026, 4, 13), True)]:
+        order = place("E1390", order_date=date(2026, 4, 1))
+        order.verify_coverage(uuid4(), "DMEMAC-JC", date(2026, 4, 1), True, False)
+        order.record_swo(date(2026, 4, 1), order.ordering_npi)
+        deliver = lambda o=order, d=delivered_on: o.deliver(d, pod_for(o, d))  # noqa: E731
+        if not listed:
+            deliver()
+            assert order.status is OrderStatus.DELIVERED
+            continue
+        refused(rule, deliver, order)
+        order.record_wopd(date(2026, 4, 1))
+        order.record_face_to_face(date(2026, 3, 20))
+        deliver()
+        assert order.status is OrderStatus.DELIVERED
+
+
 def test_face_to_face_is_within_six_months_before_the_wopd():
     rule = "face_to_face_is_within_six_months_before_the_wopd"
     wopd = DELIVERY - timedelta(days=2)  # 2026-01-29: six months earlier is 2025-07-29
@@ -596,6 +616,24 @@ def test_face_to_face_is_within_six_months_before_the_wopd():
             assert order.status is OrderStatus.DELIVERED
         else:
             refused(rule, deliver, order)
+
+
+def test_the_six_month_window_binds_only_items_listed_on_the_delivery_date():
+    # Oxygen joined the Required List on 13 April 2026: delivered the day before, its
+    # documents are not held to the face-to-face window; from that day they are.
+    rule = "face_to_face_is_within_six_months_before_the_wopd"
+    for delivered_on, listed in [(date(2026, 4, 12), False), (date(2026, 4, 13), True)]:
+        order = place("E1390", order_date=date(2026, 4, 1))
+        order.verify_coverage(uuid4(), "DMEMAC-JC", date(2026, 4, 1), True, False)
+        order.record_swo(date(2026, 4, 1), order.ordering_npi)
+        order.record_wopd(date(2026, 4, 1))
+        order.record_face_to_face(date(2025, 9, 1))  # seven months before the WOPD
+        deliver = lambda o=order, d=delivered_on: o.deliver(d, pod_for(o, d))  # noqa: E731
+        if listed:
+            refused(rule, deliver, order)
+        else:
+            deliver()
+            assert order.status is OrderStatus.DELIVERED
 
 
 def test_proof_of_delivery_is_signed_on_delivery_date():

@@ -11,8 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from domain.errors import NotFound
-from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response, etag
+from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemResponses
@@ -21,18 +20,16 @@ from interfaces.http.reads import (
     MinPosition,
     Page,
     PageSize,
-    decode_cursor,
-    next_cursor,
     one_hop,
-    wait_for_read_model,
 )
+from interfaces.http.resource_routes import ReadModel
 from interfaces.http.schemas.catalogue import AddItemRequest, EquipmentItemOut, ReviseItemRequest
 from interfaces.http.security import AUTH_RESPONSES
 from projections.queries import catalogue as queries
 
 router = APIRouter(prefix="/v1/equipment-items", tags=["catalogue"], responses=AUTH_RESPONSES)
 
-PROJECTION = UPSTREAM = "catalogue"
+READ_MODEL = ReadModel("catalogue")
 
 _errors = ProblemResponses({
     400: "malformed If-Match header or cursor",
@@ -125,15 +122,11 @@ def list_items(
     cursor: Cursor = None,
 ) -> Page[EquipmentItemOut]:
     """By HCPCS code, then id, one page at a time: pass `next_cursor` back as `cursor`."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
-    after = decode_cursor(cursor, (str, UUID))
-    with aries.read_engine.connect() as conn:
-        found = queries.item_page(
+    return READ_MODEL.page(
+        EquipmentItemOut, aries, response, min_position, cursor, (str, UUID),
+        lambda conn, after: queries.item_page(
             conn, principal.tenant_id, hcpcs=hcpcs, active=active, after=after, limit=limit
-        )
-    return Page[EquipmentItemOut](
-        items=[EquipmentItemOut.of_row(row) for row in found.rows],
-        next_cursor=next_cursor(found.next_key),
+        ),
     )
 
 
@@ -156,10 +149,8 @@ def read_item(
     min_position: MinPosition,
 ) -> EquipmentItemOut:
     """The item as the read model has it; `ETag` is its version."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
-    with aries.read_engine.connect() as conn:
-        row = queries.item_row(conn, item_id, principal.tenant_id)
-    if row is None:
-        raise NotFound("equipment item", item_id)
-    response.headers["ETag"] = etag(row.version)
+    row = READ_MODEL.versioned_row(
+        aries, response, min_position, "equipment item", item_id,
+        lambda conn: queries.item_row(conn, item_id, principal.tenant_id),
+    )
     return EquipmentItemOut.of_row(row)

@@ -22,11 +22,9 @@ from interfaces.http.reads import (
     MinPosition,
     Page,
     PageSize,
-    decode_cursor,
-    next_cursor,
     one_hop,
-    wait_for_read_model,
 )
+from interfaces.http.resource_routes import ReadModel
 from interfaces.http.schemas.fee_schedules import (
     EXAMPLE_CMS_CSV,
     FeeScheduleImported,
@@ -40,7 +38,7 @@ from projections.queries import catalogue as queries
 
 router = APIRouter(prefix="/v1/fee-schedules", tags=["fee schedules"], responses=AUTH_RESPONSES)
 
-PROJECTION = UPSTREAM = "catalogue"
+READ_MODEL = ReadModel("catalogue")
 CSV_TYPES = ("text/csv", "text/plain", "application/octet-stream")
 PAYER = Query(min_length=1, max_length=40, description="the payer it prices", examples=["MCR-DMEB"])
 
@@ -123,15 +121,11 @@ def list_fee_schedules(
 ) -> Page[FeeScheduleOut]:
     """Latest effective date first; for a payer, the first one effective on or before a date
     of service is the one in force (of equal dates, the later import)."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
-    after = decode_cursor(cursor, (dt.date.fromisoformat, UUID))
-    with aries.read_engine.connect() as conn:
-        found = queries.schedule_page(
+    return READ_MODEL.page(
+        FeeScheduleOut, aries, response, min_position, cursor, (dt.date.fromisoformat, UUID),
+        lambda conn, after: queries.schedule_page(
             conn, principal.tenant_id, payer_id=payer_id, after=after, limit=limit
-        )
-    return Page[FeeScheduleOut](
-        items=[FeeScheduleOut.of_row(row) for row in found.rows],
-        next_cursor=next_cursor(found.next_key),
+        ),
     )
 
 
@@ -151,7 +145,7 @@ def read_fee_schedule(
     min_position: MinPosition,
 ) -> FeeScheduleOut:
     """What was imported: payer, source, effective date, file name and SHA-256, row count."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
+    READ_MODEL.wait(aries, response, min_position)
     with aries.read_engine.connect() as conn:
         row = queries.schedule_row(conn, schedule_id, principal.tenant_id)
     if row is None:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from domain.errors import NotFound
-from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response, etag
+from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemResponses
@@ -25,8 +25,8 @@ from interfaces.http.reads import (
     decode_cursor,
     next_cursor,
     one_hop,
-    wait_for_read_model,
 )
+from interfaces.http.resource_routes import ReadModel
 from interfaces.http.schemas.inventory import (
     AdjustmentRequest,
     CountRecorded,
@@ -42,7 +42,7 @@ from projections.queries import inventory as queries
 
 router = APIRouter(prefix="/v1/inventory", tags=["inventory"], responses=AUTH_RESPONSES)
 
-PROJECTION, UPSTREAM = "inventory", "orders"
+READ_MODEL = ReadModel("inventory", "orders")
 LEDGER = "/stock/{location_id}/{item_id}"
 
 _errors = ProblemResponses({
@@ -195,16 +195,12 @@ def list_stock(
     cursor: Cursor = None,
 ) -> Page[StockLevel]:
     """By HCPCS code, then location. `min_position` is an Orders-log position."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
-    after = decode_cursor(cursor, (str, UUID, UUID))
-    with aries.read_engine.connect() as conn:
-        found = queries.stock_page(
+    return READ_MODEL.page(
+        StockLevel, aries, response, min_position, cursor, (str, UUID, UUID),
+        lambda conn, after: queries.stock_page(
             conn, principal.tenant_id, location_id=location_id, item_id=item_id, low_only=low,
             after=after, limit=limit,
-        )
-    return Page[StockLevel](
-        items=[StockLevel.of_row(row) for row in found.rows],
-        next_cursor=next_cursor(found.next_key),
+        ),
     )
 
 
@@ -227,12 +223,10 @@ def read_stock(
     response: Response,
     min_position: MinPosition,
 ) -> StockLevel:
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
-    with aries.read_engine.connect() as conn:
-        row = queries.stock_row(conn, principal.tenant_id, location_id, item_id)
-    if row is None:
-        raise NotFound("stock", f"{item_id} at {location_id}")
-    response.headers["ETag"] = etag(row.version)
+    row = READ_MODEL.versioned_row(
+        aries, response, min_position, "stock", f"{item_id} at {location_id}",
+        lambda conn: queries.stock_row(conn, principal.tenant_id, location_id, item_id),
+    )
     return StockLevel.of_row(row)
 
 
@@ -256,7 +250,7 @@ def list_stock_movements(
 ) -> Page[StockMovement]:
     """Receipts (purchase order, lot), transfers, adjustments (reason), counts, issues and
     restocks, oldest first, each with what was on hand after it."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
+    READ_MODEL.wait(aries, response, min_position)
     after = decode_cursor(cursor, (int,))
     with aries.read_engine.connect() as conn:
         row = queries.stock_row(conn, principal.tenant_id, location_id, item_id)

@@ -13,8 +13,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from domain.errors import NotFound
-from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response, etag
+from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemResponses
@@ -23,11 +22,9 @@ from interfaces.http.reads import (
     MinPosition,
     Page,
     PageSize,
-    decode_cursor,
-    next_cursor,
     one_hop,
-    wait_for_read_model,
 )
+from interfaces.http.resource_routes import ReadModel
 from interfaces.http.schemas.setup import (
     CompanyCorrection,
     CompanyView,
@@ -42,7 +39,7 @@ from projections.queries import setup as queries
 
 router = APIRouter(tags=["supplier"], responses=AUTH_RESPONSES)
 
-PROJECTION = UPSTREAM = "setup"
+READ_MODEL = ReadModel("setup")
 LOCATIONS = "/v1/locations"
 
 _errors = ProblemResponses({
@@ -89,12 +86,10 @@ def read_company(
     min_position: MinPosition,
 ) -> CompanyView:
     """Your company; the ETag is its version."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
-    with aries.read_engine.connect() as conn:
-        row = queries.company(conn, principal.tenant_id)
-    if row is None:
-        raise NotFound("company", principal.tenant_id)
-    response.headers["ETag"] = etag(row.version)
+    row = READ_MODEL.versioned_row(
+        aries, response, min_position, "company", principal.tenant_id,
+        lambda conn: queries.company(conn, principal.tenant_id),
+    )
     return CompanyView.of_row(row)
 
 
@@ -153,14 +148,11 @@ def list_locations(
     cursor: Cursor = None,
 ) -> Page[LocationView]:
     """Your locations by name (open ones unless `include_closed`)."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
-    after = decode_cursor(cursor, (str, UUID))
-    with aries.read_engine.connect() as conn:
-        found = queries.location_page(conn, principal.tenant_id, include_closed=include_closed,
-                                      after=after, limit=limit)
-    return Page[LocationView](
-        items=[LocationView.of_row(row) for row in found.rows],
-        next_cursor=next_cursor(found.next_key),
+    return READ_MODEL.page(
+        LocationView, aries, response, min_position, cursor, (str, UUID),
+        lambda conn, after: queries.location_page(
+            conn, principal.tenant_id, include_closed=include_closed, after=after, limit=limit
+        ),
     )
 
 
@@ -180,12 +172,10 @@ def read_location(
     min_position: MinPosition,
 ) -> LocationView:
     """One location; the ETag is its version."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
-    with aries.read_engine.connect() as conn:
-        row = queries.location(conn, location_id, principal.tenant_id)
-    if row is None:
-        raise NotFound("location", location_id)
-    response.headers["ETag"] = etag(row.version)
+    row = READ_MODEL.versioned_row(
+        aries, response, min_position, "location", location_id,
+        lambda conn: queries.location(conn, location_id, principal.tenant_id),
+    )
     return LocationView.of_row(row)
 
 

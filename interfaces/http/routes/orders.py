@@ -27,11 +27,9 @@ from interfaces.http.reads import (
     MinPosition,
     Page,
     PageSize,
-    decode_cursor,
-    next_cursor,
     one_hop,
-    wait_for_read_model,
 )
+from interfaces.http.resource_routes import ReadModel
 from interfaces.http.schemas.order_documents import DocumentsRequest
 from interfaces.http.schemas.orders import (
     AdherenceRequest,
@@ -60,7 +58,7 @@ router = APIRouter(prefix="/v1/orders", tags=["orders"], responses=AUTH_RESPONSE
 # The PHI access log's fields class of a read of orders (their diagnoses).
 ORDERS = "orders"
 
-PROJECTION = UPSTREAM = "orders"
+READ_MODEL = ReadModel("orders")
 
 _errors = ProblemResponses({
     400: "malformed If-Match header or cursor",
@@ -442,19 +440,18 @@ def list_orders(
 ) -> Page[OrderSummary]:
     """Newest order date first (then by id), one page at a time: pass `next_cursor` back as
     `cursor`. Filters combine."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
-    after = decode_cursor(cursor, (dt.date.fromisoformat, UUID))
-    with aries.read_engine.connect() as conn:
-        found = queries.order_page(
+    page = READ_MODEL.page(
+        OrderSummary, aries, response, min_position, cursor, (dt.date.fromisoformat, UUID),
+        lambda conn, after: queries.order_page(
             conn, principal.tenant_id, status=status, patient_id=patient_id,
             order_date_from=order_date_from, order_date_to=order_date_to, on_hold=on_hold,
             after=after, limit=limit,
-        )
-    items = [OrderSummary.of_row(row) for row in found.rows]
+        ),
+    )
     # Orders carry diagnoses: a page of them is a search of the patients they name.
     record_access(aries, principal, request, action=SEARCH, fields_class=ORDERS,
-                  patient_ids=[item.patient_id for item in items])
-    return Page[OrderSummary](items=items, next_cursor=next_cursor(found.next_key))
+                  patient_ids=[item.patient_id for item in page.items])
+    return page
 
 
 @router.get(
@@ -478,7 +475,7 @@ def read_order(
 ) -> OrderDetail:
     """The order as the read model has it (pass a command's `position` as `min_position` to
     read your own write); `ETag` is its version."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
+    READ_MODEL.wait(aries, response, min_position)
     with aries.read_engine.connect() as conn:
         record = queries.order_record(conn, order_id, principal.tenant_id)
     if record is None:

@@ -11,8 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from domain.errors import NotFound
-from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response, etag
+from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response
 from interfaces.http.deps import AriesDep
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemResponses
@@ -21,18 +20,16 @@ from interfaces.http.reads import (
     MinPosition,
     Page,
     PageSize,
-    decode_cursor,
-    next_cursor,
     one_hop,
-    wait_for_read_model,
 )
+from interfaces.http.resource_routes import ReadModel
 from interfaces.http.schemas.setup import NewPayer, PayerCorrection, PayerView
 from interfaces.http.security import AUTH_RESPONSES
 from projections.queries import setup as queries
 
 router = APIRouter(prefix="/v1/payers", tags=["payers"], responses=AUTH_RESPONSES)
 
-PROJECTION = UPSTREAM = "setup"
+READ_MODEL = ReadModel("setup")
 
 _errors = ProblemResponses({
     400: "malformed If-Match or cursor",
@@ -80,14 +77,11 @@ def list_payers(
     cursor: Cursor = None,
 ) -> Page[PayerView]:
     """Your payers by payer id."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
-    after = decode_cursor(cursor, (str, UUID))
-    with aries.read_engine.connect() as conn:
-        found = queries.payer_page(conn, principal.tenant_id, payer_type=payer_type,
-                                   after=after, limit=limit)
-    return Page[PayerView](
-        items=[PayerView.of_row(row) for row in found.rows],
-        next_cursor=next_cursor(found.next_key),
+    return READ_MODEL.page(
+        PayerView, aries, response, min_position, cursor, (str, UUID),
+        lambda conn, after: queries.payer_page(
+            conn, principal.tenant_id, payer_type=payer_type, after=after, limit=limit
+        ),
     )
 
 
@@ -107,12 +101,10 @@ def read_payer(
     min_position: MinPosition,
 ) -> PayerView:
     """One payer; the ETag is its version."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
-    with aries.read_engine.connect() as conn:
-        row = queries.payer(conn, payer_record_id, principal.tenant_id)
-    if row is None:
-        raise NotFound("payer", payer_record_id)
-    response.headers["ETag"] = etag(row.version)
+    row = READ_MODEL.versioned_row(
+        aries, response, min_position, "payer", payer_record_id,
+        lambda conn: queries.payer(conn, payer_record_id, principal.tenant_id),
+    )
     return PayerView.of_row(row)
 
 

@@ -28,11 +28,9 @@ from interfaces.http.reads import (
     MinPosition,
     Page,
     PageSize,
-    decode_cursor,
-    next_cursor,
     one_hop,
-    wait_for_read_model,
 )
+from interfaces.http.resource_routes import ReadModel
 from interfaces.http.schemas.inventory import (
     CensusRow,
     Rental,
@@ -49,7 +47,7 @@ from projections.queries import inventory as queries
 
 router = APIRouter(prefix="/v1", tags=["serials"], responses=AUTH_RESPONSES)
 
-PROJECTION, UPSTREAM = "inventory", "orders"
+READ_MODEL = ReadModel("inventory", "orders")
 # The PHI access log's fields class of a read naming who rents which device.
 RENTALS = "rentals"
 SerialPath = Annotated[
@@ -109,7 +107,7 @@ def read_serial(
 ) -> SerialOut:
     """In stock at a location, with a patient (rented), picked up, in cleaning or maintenance,
     sold or retired. Naming the renting patient is access-logged."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
+    READ_MODEL.wait(aries, response, min_position)
     row = _serial_row(aries, principal, serial)
     _read_logged(aries, principal, request, row)
     response.headers["ETag"] = etag(row.version)
@@ -134,7 +132,7 @@ def read_serial_history(
 ) -> SerialHistory:
     """Received, delivered, picked up, serviced, restocked, transferred, sold, retired, oldest
     first. The patients it names are access-logged."""
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
+    READ_MODEL.wait(aries, response, min_position)
     row = _serial_row(aries, principal, serial)
     with aries.read_engine.connect() as conn:
         history = queries.serial_history_rows(conn, row.asset_id)
@@ -169,19 +167,16 @@ def list_patient_rentals(
     """The serialised units the patient rents (or, with `current=false`, ever rented), by
     delivery date. A read of the patient's data: access-logged."""
     aries.patients.get_patient(patient_id)  # NotFound across tenants too
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
-    after = decode_cursor(cursor, (dt.date.fromisoformat, UUID))
-    with aries.read_engine.connect() as conn:
-        found = queries.rental_page(
+    page = READ_MODEL.page(
+        Rental, aries, response, min_position, cursor, (dt.date.fromisoformat, UUID),
+        lambda conn, after: queries.rental_page(
             conn, principal.tenant_id, patient_id, current_only=current, after=after,
             limit=limit,
-        )
+        ),
+    )
     record_access(aries, principal, request, action=READ, patient_ids=[patient_id],
                   fields_class=RENTALS)
-    return Page[Rental](
-        items=[Rental.of_row(row) for row in found.rows],
-        next_cursor=next_cursor(found.next_key),
-    )
+    return page
 
 
 @router.get(
@@ -214,7 +209,7 @@ def read_rental_census(
             errors=[{"loc": ["query", "to_month"], "msg": "before from_month",
                      "type": "value_error"}],
         )
-    wait_for_read_model(aries, response, PROJECTION, UPSTREAM, min_position)
+    READ_MODEL.wait(aries, response, min_position)
     with aries.read_engine.connect() as conn:
         rows = queries.rental_census(
             conn, principal.tenant_id, from_month=start, to_month=end, hcpcs=hcpcs
