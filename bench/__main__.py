@@ -289,14 +289,16 @@ them on a machine busy with other work: the shares, not the rates, are what they
 - **Claim submissions (7).** A message loads its claims, patients and orders with one query
   per family, moves its job rows in one statement each way and closes at 100 claims; pyx12
   parses its maps once per process and resets its loop counts without re-formatting the
-  parent path per count (a sixth of pyx12's time). A message makes two event-store saves
+  parent path per count (that reset went from 19% to 14% of pyx12's samples). A message
+  makes two event-store saves
   (the intent, then `Submitted` with the answer's `Accepted`/`Rejected`); the reaction reads
   only its topics up to the head and records a step's job rows with one cached statement.
-  Profiled (py-spy `--gil`, `aries worker` during the figure, machine load 7-23): pyx12 is
-  about half of the worker's CPU (about 3.3 ms a claim: 8.3 ms/claim with the check, 4.9-5.1
-  without, same load); of the rest, the two saves about 9%, bulk-loading claims, patients
-  and orders 9%, the reactions 8%, rendering the 837P 4%. One process holds one GIL, so 300
-  claims/s needs under 3.3 ms of worker CPU a claim: pyx12 alone takes that (3.24 ms in the
+  Profiled (py-spy `--gil`, `aries worker` during the figure on a machine at load 7-23):
+  pyx12 is 44-49% of the worker's CPU (about 3.3 ms a claim: 8.0-8.3 ms/claim with the check,
+  4.9-5.1 without, at the same load); then the two saves 14%, bulk-loading the claims,
+  patients and orders 10%, the reactions 18% (half of it the job rows' INSERT, which costs
+  a quarter of what the VALUES list did), rendering the 837P 2%. One process holds one GIL,
+  so 300 claims/s needs under 3.3 ms of worker CPU a claim: pyx12 alone takes that (3.24 ms in the
   quiet run), so with the sandbox checking in the worker the target is out of reach by
   construction; the check is the clearinghouse's work, on its machines. End to end, the
   requests (`ClaimApplication.submit` and the job row, about 3.3 ms of CPU a claim in the
