@@ -311,14 +311,27 @@ them on a machine busy with other work: the shares, not the rates, are what they
   projection's handlers read, and a rebuild per upstream in a process of its own.
 - **Claim submissions (7).** A message loads its claims, patients and orders with one query
   per family, moves its job rows in one statement each way and closes at 100 claims; pyx12
-  parses its maps once per process. With pyx12's check on, about two thirds of the worker is
-  pyx12's; of the rest, 38% is three event-store saves a message (intent, `Submitted`,
-  `Accepted`; a quarter of that psycopg dumping the stored events as text), 27% bulk-loading
-  the claims, patients and orders, 15% rendering the 837P. End to end the figure is bound by
-  the requests (`ClaimApplication.submit` and the job row) on the same 2 cores: the worker
-  drains within the last window's close and grace. Next: one save for `Submitted` and
-  `Accepted`, the interchange's claim list stored once instead of on every claim, binary
-  inserts in the recorder, and more API processes for the requests.
+  parses its maps once per process and resets its loop counts without re-formatting the
+  parent path per count (that reset went from 19% to 14% of pyx12's samples). A message
+  makes two event-store saves
+  (the intent, then `Submitted` with the answer's `Accepted`/`Rejected`); the reaction reads
+  only its topics up to the head and records a step's job rows with one cached statement.
+  Profiled (py-spy `--gil`, `aries worker` during the figure on a machine at load 7-23):
+  pyx12 is 44-49% of the worker's CPU (about 3.3 ms a claim: 8.0-8.3 ms/claim with the check,
+  4.9-5.1 without, at the same load); then the two saves 14%, bulk-loading the claims,
+  patients and orders 10%, the reactions 18% (half of it the job rows' INSERT, which costs
+  a quarter of what the VALUES list did), rendering the 837P 2%. One process holds one GIL,
+  so 300 claims/s needs under 3.3 ms of worker CPU a claim: pyx12 alone takes that (3.24 ms in the
+  quiet run), so with the sandbox checking in the worker the target is out of reach by
+  construction; the check is the clearinghouse's work, on its machines. End to end, the
+  requests (`ClaimApplication.submit` and the job row, about 3.3 ms of CPU a claim in the
+  bench process: a quarter JSON-encoding the claim's events, an eighth the job row's
+  transaction) share the same 2 cores with the worker and PostgreSQL: about 12 ms of CPU a
+  claim with the check, 8.5 without, before PostgreSQL's, which caps 2 cores below 250/s
+  either way. Next: the sandbox's check in a process of its own (or off in the figure, with
+  its cost on its own row), the interchange's claim list stored once instead of on every
+  claim's intent (a domain event change, with an upcaster), binary inserts in the recorder,
+  fewer position writes by the reactions that send nothing, and more API processes.
 """.strip()
 
 
