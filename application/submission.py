@@ -17,11 +17,15 @@ once, however often the message that asks for it is delivered.
    (`TransmissionPrepared`: control number, claims in order, time) is recorded on every claim
    in one save BEFORE it is transmitted (`Clearinghouse`); a transient failure propagates and
    the retry reconciles (2);
-4. records `Submitted` on every claim sent, in one save;
-5. reads the answer: a TA1 rejecting the interchange, or a 999 rejecting a transaction set,
+4. reads the answer: a TA1 rejecting the interchange, or a 999 rejecting a transaction set,
    rejects its claims with the reasons; else each claim's 277CA status accepts or rejects it.
    A claim the answer does not mention yet (no 277CA, or an unreadable answer) stays
-   `submitted`: it went out, and sending it again would file it twice.
+   `submitted`: it went out, and sending it again would file it twice;
+5. records `Submitted` on every claim sent and, after it, the answer's `Accepted` or
+   `Rejected`, all in ONE save (a save is the largest cost of a batch after rendering). Should
+   that save fail (a crash, or another process changed a claim meanwhile), nothing of it is
+   recorded and the intent stays: the retry reconciles (2), and the clearinghouse's record of
+   the interchange gives the same answer again.
 
 A claim that cannot be rendered (the patient is not the subscriber: Aries keeps no
 subscriber demographics) is left awaiting submission and reported in `refused` with the
@@ -74,7 +78,7 @@ from application.x12.envelope import Envelope, control_number_text
 from application.x12.segments import X12SyntaxError
 from domain.claim import Claim
 from domain.claim_values import ClaimStatus
-from domain.errors import DomainError, RuleViolated
+from domain.errors import DomainError
 from domain.order import Order
 from domain.patient import Patient
 
@@ -253,16 +257,26 @@ class SubmissionService(ReconcilesTransmissions):
     def _record(
         self, due: list[Claim], icn: str, answer_text: str | None, order: Sequence[UUID]
     ) -> SubmissionOutcome:
-        """Record `due` submitted in interchange `icn`, then what the answer says of each
-        (`order`: the claims of the interchange as sent, which places each in its set)."""
+        """Record `due` submitted in interchange `icn` and what the answer says of each
+        (`order`: the claims of the interchange as sent, which places each in its set), in one
+        save: a conflict records none of it (SubmissionConflict; the retry reconciles)."""
         sent_at = self.clock.now()
         for claim in due:
             claim.record_submission(icn, sent_at)
+        verdicts = self._verdicts(answer_text, due, order, str(int(icn)), icn)
+        at = self.clock.now()
+        for claim in due:
+            if claim.id in verdicts:
+                accepted, reasons = verdicts[claim.id]
+                try:
+                    claim.acknowledge(accepted, list(reasons), at)
+                except DomainError as unusable:  # checked before any event: it stays submitted
+                    log.error("acknowledgement not recorded", claim_id=str(claim.id),
+                              rule=getattr(unusable, "rule", type(unusable).__name__))
+                    del verdicts[claim.id]
         self._commit(due, icn)
         log.info("837P submitted", interchange=icn, claims=len(due),
                  clearinghouse=self.clearinghouse.name)
-        verdicts = self._verdicts(answer_text, due, order, str(int(icn)), icn)
-        accepted, rejected = self._acknowledge(due, verdicts)
         unacknowledged = tuple(c.id for c in due if c.id not in verdicts)
         if unacknowledged:
             log.info("claims await their acknowledgement", interchange=icn,
@@ -270,8 +284,10 @@ class SubmissionService(ReconcilesTransmissions):
         return SubmissionOutcome(
             interchange_control_number=icn,
             submitted=tuple(c.id for c in due),
-            accepted=accepted,
-            rejected=rejected,
+            accepted=tuple(c.id for c in due if verdicts.get(c.id, (False,))[0]),
+            rejected={
+                c.id: verdicts[c.id][1] for c in due if c.id in verdicts and not verdicts[c.id][0]
+            },
             unacknowledged=unacknowledged,
         )
 
@@ -304,41 +320,3 @@ class SubmissionService(ReconcilesTransmissions):
             if claim_ack is not None:
                 verdicts[claim.id] = (claim_ack.accepted, claim_ack.reasons)
         return verdicts
-
-    def _acknowledge(
-        self, claims: Sequence[Claim], verdicts: dict[UUID, tuple[bool, tuple[str, ...]]]
-    ) -> tuple[tuple[UUID, ...], dict[UUID, tuple[str, ...]]]:
-        at = self.clock.now()
-        answered = [c for c in claims if c.id in verdicts]
-        for claim in answered:
-            accepted, reasons = verdicts[claim.id]
-            claim.acknowledge(accepted, list(reasons), at)
-        if answered:
-            try:
-                self.claims.commit(*answered)
-            except ConcurrentUpdate:
-                # Someone else acted on some of them since we recorded the submission: record
-                # the others one by one and leave those to whoever changed them.
-                answered = self._acknowledge_one_by_one(answered, verdicts, at)
-        accepted_ids = tuple(c.id for c in answered if verdicts[c.id][0])
-        rejected = {c.id: verdicts[c.id][1] for c in answered if not verdicts[c.id][0]}
-        return accepted_ids, rejected
-
-    def _acknowledge_one_by_one(
-        self,
-        claims: Sequence[Claim],
-        verdicts: dict[UUID, tuple[bool, tuple[str, ...]]],
-        at: datetime,
-    ) -> list[Claim]:
-        done = []
-        for stale in claims:
-            claim = self.claims.get_claim(stale.id)
-            accepted, reasons = verdicts[claim.id]
-            try:
-                claim.acknowledge(accepted, list(reasons), at)
-                self.claims.commit(claim)
-            except (ConcurrentUpdate, RuleViolated):
-                log.warning("acknowledgement not recorded", claim_id=str(claim.id))
-                continue
-            done.append(claim)
-        return done

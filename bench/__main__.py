@@ -278,12 +278,23 @@ them on a machine busy with other work: the shares, not the rates, are what they
   the code before, gave 0.4-0.6 ms more server CPU per request, so it is not switched on:
   to be measured on a quiet machine. The event-store part of a command, in-process with the
   API's pool (16 threads, `PatientApplication.register_patient`): 0.47-0.49 ms of CPU a
-  command, 0.58-0.79 before (group commit's statements, decision 022).
-- **Read-your-writes (3).** p50 rose from 4.95 to about 9.3 ms in this run while p99 stayed
-  under 20 ms; the projector's batch path changed (msgspec decoding, the gateway answers
-  sooner so more of the projector's work falls inside the measured lag). Not yet explained:
-  the next step is a profile of the projector's wake-up (LISTEN, the batch transaction) under
-  this figure alone.
+  command, 0.58-0.79 before (group commit's statements, decision 023).
+- **Read-your-writes (3).** The regression from 4.95 ms (2026-11-23) was the projector's
+  wake-up: every NOTIFY made each projector thread read all its upstreams, one transaction and a
+  head query each. The event index follows every log (four then, six since setup and catalogue
+  came), so a patient command cost it five empty transactions besides its batch; and the work
+  queue, which has followed the patients log since (coverage items), read orders and claims
+  before it. The lag waited for all three projections, and the next command behind them.
+  A NOTIFY now reads only the upstream that notified (a poll that times out reads them all),
+  a batch that was not full gives the lag metric its head without a query, and the tracking
+  statements are built once. Measured on the busy machine (load 13-20): projector CPU per
+  command 32 -> 9.5 ms, and this figure alone (--quick) 90.8 -> 34.2 ms p50. What remains:
+  three projections follow the patients log (event_index, patients, work_queue), so a command
+  is three one-event batches in three threads under one GIL, each about 2 ms of CPU there and
+  7 round trips (BEGIN, the tracking row's lock, the notifications read on the recorder's
+  pool, COPY start and end, the tracking update, COMMIT). Next: an INSERT instead of COPY for
+  batches of a few rows, and reading the notifications ahead of the transaction from the
+  position the projector already holds.
 - **Commits across families (4).** A process's families share one group queue: a group is
   one transaction over every family it holds (tables locked in name order in one LOCK, every
   channel notified in one statement, each table's events and seals in one data-modifying CTE
@@ -300,22 +311,47 @@ them on a machine busy with other work: the shares, not the rates, are what they
   cheaper hand-off than threading.Event (a lock per caller showed no difference above the
   noise of a busy machine), binary parameters for the insert, the save's span only when a
   tracer is configured.
-- **Rebuilds (5).** Projections decode stored JSON with msgspec and a transcoding walk
-  (projections/decoding.py) instead of the library's per-object hook, and write with binary
-  COPY. A claims rebuild still spends 43% decoding (9% msgspec's parse, about 26% the Python
-  walk over some 20 tagged values a claim), 18% COPY (psycopg's write_row), 25% the claims
-  handlers. Next: typed decoding per event class (msgspec building UUID, Decimal, dates and
-  value objects in C), tuple rows built by the handlers, fewer passes in the claims money fold.
+- **Rebuilds (5).** Projections decode each event class typed (projections/event_schemas.py):
+  msgspec parses the stored JSON straight into UUIDs, Decimals, dates, enum members and value
+  objects, checking each tag against the field's annotation, and a function generated per class
+  unwraps them (a claim draft 53 -> 19 us of CPU, 13 of them msgspec's parse; anything unsure
+  falls back to the generic walk). A rebuild freezes the heap it starts with out of the garbage
+  collector's full passes (they were 20-30% of its CPU), and a drafted claim's rows are added
+  with their money folded instead of added then updated. CPU per handled event on a
+  100,000-event database (process user+system time, busy machine): claims 3.8k -> 5.5-7.1k
+  events per CPU-second, orders 9.1k -> 11-14k, work_queue 10.3k -> 16.5-17.7k. What remains
+  (py-spy): claims 28% decoding (half of it msgspec's parse, in C), 28% binary COPY (psycopg
+  formatting three rows of 19-60 columns per claim), 30% the handlers (the claim header's 50
+  facts, ledger and line rows as dicts); orders and work_queue much the same thirds. Claims is
+  not reachable at 20k/s on 2 cores this way: COPY alone costs about 23 us per row and a claim
+  draft writes three, so the Python process would need under 50 us a claim for all of it
+  while PostgreSQL indexes the rows on the other core. Next: tuple rows built by the handlers
+  (no dict per row, no itemgetter), secondary indexes created after the build instead of
+  maintained row by row (keeping those a handler reads by), parsing only the fields a
+  projection's handlers read, and a rebuild per upstream in a process of its own.
 - **Claim submissions (7).** A message loads its claims, patients and orders with one query
   per family, moves its job rows in one statement each way and closes at 100 claims; pyx12
-  parses its maps once per process. With pyx12's check on, about two thirds of the worker is
-  pyx12's; of the rest, 38% is three event-store saves a message (intent, `Submitted`,
-  `Accepted`; a quarter of that psycopg dumping the stored events as text), 27% bulk-loading
-  the claims, patients and orders, 15% rendering the 837P. End to end the figure is bound by
-  the requests (`ClaimApplication.submit` and the job row) on the same 2 cores: the worker
-  drains within the last window's close and grace. Next: one save for `Submitted` and
-  `Accepted`, the interchange's claim list stored once instead of on every claim, binary
-  inserts in the recorder, and more API processes for the requests.
+  parses its maps once per process and resets its loop counts without re-formatting the
+  parent path per count (that reset went from 19% to 14% of pyx12's samples). A message
+  makes two event-store saves
+  (the intent, then `Submitted` with the answer's `Accepted`/`Rejected`); the reaction reads
+  only its topics up to the head and records a step's job rows with one cached statement.
+  Profiled (py-spy `--gil`, `aries worker` during the figure on a machine at load 7-23):
+  pyx12 is 44-49% of the worker's CPU (about 3.3 ms a claim: 8.0-8.3 ms/claim with the check,
+  4.9-5.1 without, at the same load); then the two saves 14%, bulk-loading the claims,
+  patients and orders 10%, the reactions 18% (half of it the job rows' INSERT, which costs
+  a quarter of what the VALUES list did), rendering the 837P 2%. One process holds one GIL,
+  so 300 claims/s needs under 3.3 ms of worker CPU a claim: pyx12 alone takes that (3.24 ms in the
+  quiet run), so with the sandbox checking in the worker the target is out of reach by
+  construction; the check is the clearinghouse's work, on its machines. End to end, the
+  requests (`ClaimApplication.submit` and the job row, about 3.3 ms of CPU a claim in the
+  bench process: a quarter JSON-encoding the claim's events, an eighth the job row's
+  transaction) share the same 2 cores with the worker and PostgreSQL: about 12 ms of CPU a
+  claim with the check, 8.5 without, before PostgreSQL's, which caps 2 cores below 250/s
+  either way. Next: the sandbox's check in a process of its own (or off in the figure, with
+  its cost on its own row), the interchange's claim list stored once instead of on every
+  claim's intent (a domain event change, with an upcaster), binary inserts in the recorder,
+  fewer position writes by the reactions that send nothing, and more API processes.
 """.strip()
 
 

@@ -9,8 +9,8 @@ number of projector processes can run: one works, the others stand by.
 
 Adding a projection
 -------------------
-1. Tables, in `projections/tables.py` (so Alembic sees them), schema `read`, a `comment=` on the
-   table and on every column:
+1. Tables, in a module `projections/<name>_tables.py` that `projections/tables.py` imports (so
+   Alembic sees them), schema `read`, a `comment=` on the table and on every column:
 
        orders_by_patient = Table(
            "orders_by_patient", metadata,

@@ -80,7 +80,7 @@ class Projection:
     name: ClassVar[str]
     #: Upstream application names it follows (keys of `aries.applications`); None: all of them.
     upstreams: ClassVar[tuple[str, ...] | None] = None
-    #: The tables it owns (in projections/tables.py, created by a migration).
+    #: The tables it owns (in projections/<name>_tables.py, created by a migration).
     tables: ClassVar[tuple[Table, ...]] = ()
     #: Events applied per transaction, at most, by the live projector and `catch_up`.
     batch_size: ClassVar[int] = 500
@@ -121,6 +121,7 @@ class Projection:
         self._dispatch: dict[str, Handling | None] = {}  # by stored topic
         # Per upstream application (weakly: tests make many), its decoder and what it caches.
         self._decoders: WeakKeyDictionary[Application[Any], EventDecoder] = WeakKeyDictionary()
+        self._metadata: WeakKeyDictionary[Application[Any], MetadataDecoder] = WeakKeyDictionary()
 
     def __repr__(self) -> str:
         return f"<projection {self.name}>"
@@ -166,7 +167,7 @@ class Projection:
         rows = Rows(self.tables, upstream, self._read_columns, created)
         rows.load(conn, wanted)
         decode = self._decoder(application)
-        read_metadata = MetadataDecoder(application.mapper)
+        read_metadata = self._metadata_decoder(application)
         for notification, handling in zip(handled, handlings, strict=True):
             rows.position = notification.id
             event = read_metadata(notification) if handling.metadata_only else decode(notification)
@@ -178,6 +179,14 @@ class Projection:
         decoder = self._decoders.get(application)
         if decoder is None or decoder.mapper is not application.mapper:
             decoder = self._decoders[application] = EventDecoder(application.mapper)
+        return decoder
+
+    def _metadata_decoder(self, application: Application[Any]) -> MetadataDecoder:
+        """Kept, not made per batch: it learns each topic's layout once (a live batch is
+        often one event)."""
+        decoder = self._metadata.get(application)
+        if decoder is None or decoder.mapper is not application.mapper:
+            decoder = self._metadata[application] = MetadataDecoder(application.mapper)
         return decoder
 
     def _stored(

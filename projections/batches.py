@@ -18,6 +18,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,7 +30,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import retry as es_retry
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
-from sqlalchemy import Connection, Engine, create_engine, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, create_engine, func, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.pool import NullPool
@@ -250,24 +251,46 @@ def heads(target: Target, upstreams: Sequence[str]) -> dict[str, int]:
     return {upstream: head(target.applications[upstream]) for upstream in upstreams}
 
 
+# Built once: a batch per command (read-your-writes) pays for no statement construction or
+# cache key. They address schema `read` through the Table, so a rebuild's schema_translate_map
+# redirects them.
+_WHERE = (
+    projection_tracking.c.projection == bindparam("of_projection"),
+    projection_tracking.c.upstream == bindparam("of_upstream"),
+)
+_LOCK_POSITION = select(projection_tracking.c.position).where(*_WHERE).with_for_update()
+_ADD_POSITION = (
+    pg_insert(projection_tracking)
+    .values(projection=bindparam("of_projection"), upstream=bindparam("of_upstream"), position=0)
+    .on_conflict_do_nothing()
+)
+_MOVE_POSITION = (
+    update(projection_tracking)
+    .where(*_WHERE)
+    .values(position=bindparam("to_position"), updated_at=func.now())
+)
+
+
 def _locked_position(conn: Connection, projection: str, upstream: str) -> int:
-    query = (
-        select(projection_tracking.c.position)
-        .where(
-            projection_tracking.c.projection == projection,
-            projection_tracking.c.upstream == upstream,
-        )
-        .with_for_update()
-    )
-    position = conn.execute(query).scalar()
+    names = {"of_projection": projection, "of_upstream": upstream}
+    position = conn.execute(_LOCK_POSITION, names).scalar()
     if position is None:
-        conn.execute(
-            pg_insert(projection_tracking)
-            .values(projection=projection, upstream=upstream, position=0)
-            .on_conflict_do_nothing()
-        )
-        position = conn.execute(query).scalar_one()
+        conn.execute(_ADD_POSITION, names)
+        position = conn.execute(_LOCK_POSITION, names).scalar_one()
     return int(position)
+
+
+@lru_cache(maxsize=64)
+def _select_statement(schema: str, table: str) -> bytes:
+    """Composed once per events table, not once a batch."""
+    return (
+        SQL(
+            "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{} "
+            "WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
+        )
+        .format(Identifier(schema), Identifier(table))
+        .as_bytes(None)
+    )
 
 
 @es_retry(
@@ -276,10 +299,7 @@ def _locked_position(conn: Connection, projection: str, upstream: str) -> int:
 def _select_binary(
     recorder: PostgresApplicationRecorder, start: int, limit: int
 ) -> list[Notification]:
-    statement = SQL(
-        "SELECT notification_id, originator_id, originator_version, topic, state FROM {}.{} "
-        "WHERE notification_id >= %s ORDER BY notification_id LIMIT %s"
-    ).format(Identifier(recorder.datastore.schema), Identifier(recorder.events_table_name))
+    statement = _select_statement(recorder.datastore.schema, recorder.events_table_name)
     with (
         recorder.datastore.get_connection() as conn,
         conn.cursor(binary=True, row_factory=tuple_row) as cursor,
@@ -384,12 +404,8 @@ def apply_next_batch(
             ) from error
         last = notifications[-1].id
         conn.execute(
-            update(projection_tracking)
-            .where(
-                projection_tracking.c.projection == projection.name,
-                projection_tracking.c.upstream == upstream,
-            )
-            .values(position=last, updated_at=func.now())
+            _MOVE_POSITION,
+            {"of_projection": projection.name, "of_upstream": upstream, "to_position": last},
         )
     return Batch(upstream, len(notifications), last, handled)
 

@@ -9,8 +9,8 @@ from typing import Any
 from domain.equipment import EquipmentItem
 from domain.fee_schedule import FeeSchedule
 from projections.base import Projection, handles
+from projections.catalogue_tables import equipment_items, fee_schedule_rates, fee_schedules
 from projections.folding import Rows
-from projections.tables import equipment_items, fee_schedule_rates, fee_schedules
 
 ITEM = equipment_items.c.item_id
 

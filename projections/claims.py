@@ -42,8 +42,8 @@ from domain.claim_ledger import moves_money
 from domain.claim_values import PATIENT, AdjustmentGroup, LedgerEntryKind
 from projections.base import Projection, handles
 from projections.claim_facts import claim_header, header_changes
+from projections.claims_tables import claim_ledger_entries, claim_lines, claims
 from projections.folding import Rows
-from projections.tables import claim_ledger_entries, claim_lines, claims
 
 CLAIM = claims.c.claim_id
 LINES = claim_lines.c.claim_id
@@ -198,11 +198,17 @@ class ClaimsProjection(Projection):
 
     @handles(Claim.Drafted)
     def drafted(self, rows: Rows, event: Any) -> None:
+        # The claim's whole ledger is this event's entries: its rows are added with their money
+        # folded already (what `_post` would fold), not added and then updated.
         lines = line_rows(event)
+        ledger = ledger_rows(event, rows.position)
+        by_line = line_money(ledger)
+        for line in lines:
+            line.update(by_line.get(line["line_id"], NO_LINE_MONEY))
         rows[claims].add(
             {
                 **claim_header(event),
-                **claim_money(()),
+                **claim_money(ledger),
                 "line_count": len(lines),
                 "charge_total": sum((line["charge"] for line in lines), ZERO),
                 "first_paid_on": None,
@@ -215,7 +221,8 @@ class ClaimsProjection(Projection):
         )
         for line in lines:
             rows[claim_lines].add(line)
-        _post(rows, event)
+        for entry in ledger:
+            rows[claim_ledger_entries].add(entry)
 
     @handles(Claim.Event, reads=CLAIM)
     def changed(self, rows: Rows, event: Any) -> None:

@@ -13,6 +13,9 @@ That was half of a claims rebuild. `EventDecoder` answers what `mapper.to_domain
   is not, or an old event missing a field that has a default since, goes through `__init__`);
 - any other transcoding is called as the mapper would call it.
 
+Each event class is first tried typed (projections/event_schemas.py: msgspec builds the values
+in C against the class's annotations); this walk answers where that is not sure to.
+
 It defers to the mapper itself whenever it could not be sure to answer the same: another
 transcoder than the library's JSON one, a cipher or compressor, or state msgspec will not parse
 (the mapper then parses it, or raises its usual error).
@@ -28,6 +31,7 @@ from typing import Any
 from uuid import UUID, SafeUUID
 
 import msgspec
+import structlog
 from eventsourcing.persistence import (
     DatetimeAsISO,
     DecimalAsStr,
@@ -43,8 +47,10 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import resolve_topic
 
 from application.transcodings import DataclassAsDict, DateAsISO, EnumAsValue
+from projections.event_schemas import Schemas, Unsupported
 
 Convert = Callable[[Any], Any]
+log = structlog.get_logger(__name__)
 _CONTAINERS = (dict, list)
 
 
@@ -119,6 +125,18 @@ def _converter(transcoding: Transcoding) -> Convert:
     return transcoding.decode
 
 
+_TRIALS = 32
+
+
+@dataclasses.dataclass
+class Typed:
+    """A class's typed parser, and whether it ever succeeded."""
+
+    parse: Callable[[bytes], dict[str, Any]]
+    failed: int = 0
+    succeeded: bool = False
+
+
 class EventDecoder:
     """`decoder(notification)` is `mapper.to_domain_event(notification)`, faster (see the module
     docstring)."""
@@ -134,13 +152,13 @@ class EventDecoder:
             self._convert = {name: _converter(t) for name, t in transcoder.names.items()}
         self._parse = msgspec.json.Decoder().decode
         self._classes: dict[str, tuple[type, int]] = {}
+        # Per topic, the class's typed parser (projections/event_schemas.py), None where it has
+        # none or where it failed on every one of the first `_TRIALS` events it was given.
+        self._typed: dict[str, Typed | None] = {}
+        self._schemas = Schemas(transcoder, self._walk) if usable else None  # type: ignore[arg-type]
 
     def __call__(self, notification: StoredEvent) -> Any:
         if self._convert is None:
-            return self.mapper.to_domain_event(notification)
-        try:
-            state = self._state(notification)
-        except _Unparsed:
             return self.mapper.to_domain_event(notification)
         topic = notification.topic
         try:
@@ -148,6 +166,12 @@ class EventDecoder:
         except KeyError:
             cls = resolve_topic(topic)
             cls, class_version = self._classes[topic] = cls, getattr(cls, "class_version", 1)
+        state = self._typed_state(topic, cls, notification)
+        if state is None:
+            try:
+                state = self._state(notification)
+            except _Unparsed:
+                return self.mapper.to_domain_event(notification)
         originator_id = notification.originator_id
         state["originator_id"] = find_id_convertor(cls, type(originator_id))(originator_id)
         state["originator_version"] = notification.originator_version
@@ -158,6 +182,38 @@ class EventDecoder:
         event = object.__new__(cls)
         object.__setattr__(event, "__dict__", state)
         return event
+
+    def _typed_state(
+        self, topic: str, cls: type, notification: StoredEvent
+    ) -> dict[str, Any] | None:
+        """The state by the class's typed parser, or None: no parser, or not sure (the generic
+        walk then answers, or raises the mapper's error)."""
+        try:
+            typed = self._typed[topic]
+        except KeyError:
+            typed = self._typed[topic] = self._typed_for(cls)
+        if typed is None:
+            return None
+        try:
+            state = typed.parse(notification.state)
+        except Exception:  # noqa: BLE001 (any doubt: the generic walk decides)
+            typed.failed += 1
+            if typed.failed >= _TRIALS and not typed.succeeded:
+                self._typed[topic] = None
+            return None
+        typed.succeeded = True
+        return state
+
+    def _typed_for(self, cls: type) -> Typed | None:
+        if self._schemas is None:
+            return None
+        try:
+            return Typed(self._schemas.parser(cls))
+        except Unsupported:
+            return None
+        except Exception:  # noqa: BLE001 (a schema we failed to build: the generic walk serves)
+            log.warning("no typed parser for an event class", event_class=cls.__qualname__)
+            return None
 
     def _state(self, notification: StoredEvent) -> dict[str, Any]:
         try:

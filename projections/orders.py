@@ -14,9 +14,10 @@ Choices a reader may question:
   own columns (a hold shows as on_hold while the order is in intake or delivered; a pickup or
   cancellation wins over a hold), and the prior-authorization summary from the order's line
   rows.
-- `wopd_required`, `prior_auth_required` and `description` come from the HCPCS catalogue
-  (`domain.catalogue`), a pure function of the event's code shipped with the code: a rebuild
-  after a catalogue change recomputes them, as it would after a handler change.
+- `prior_auth_required` and `description` come from the HCPCS catalogue (`domain.catalogue`),
+  and `wopd_required` from CMS's Required List on the order's date of service (the order date,
+  then the delivery date: `domain.required_list`), pure functions of the event shipped with the
+  code: a rebuild after a list change recomputes them, as it would after a handler change.
 - Nothing depends on the clock: whether a UTN has expired is a question for a date, so the rows
   keep `utn_valid_until` / `prior_authorization_valid_until` and queries compare.
 - Lines are keyed by (order id, line id): line ids come from the caller, and a key the domain
@@ -27,15 +28,17 @@ Choices a reader may question:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from domain.catalogue import item
 from domain.order import Order
+from domain.required_list import on_required_list
 from projections.base import Projection, handles
 from projections.folding import Row, Rows
 from projections.metadata import EventMetadata
-from projections.tables import order_lines, orders
+from projections.orders_tables import order_lines, orders
 
 ORDER = orders.c.order_id
 LINES = order_lines.c.order_id
@@ -43,6 +46,12 @@ LINES = order_lines.c.order_id
 
 def _value(enum_or_text: Any) -> str:
     return getattr(enum_or_text, "value", enum_or_text)
+
+
+def _on_required_list(codes: Iterable[str], on: date) -> bool:
+    """Whether a line's item is on CMS's Required List on `on`: the order date until delivery,
+    then the delivery date, which is the one the delivery rule asks (domain/order_delivery.py)."""
+    return any(on_required_list(code, on) for code in codes)
 
 
 def _documentation_complete(order: Row) -> bool:
@@ -89,7 +98,9 @@ class OrderProjection(Projection):
                 "coverage_eligible": None,
                 "same_or_similar_found": None,
                 "swo_signed_on": None,
-                "wopd_required": any(c.wopd_required for c in catalogued),
+                "wopd_required": _on_required_list(
+                    (line.hcpcs for line in event.lines), event.order_date
+                ),
                 "wopd_signed_on": None,
                 "face_to_face_on": None,
                 "abn_signed_on": None,
@@ -202,11 +213,16 @@ class OrderProjection(Projection):
 
     @handles(Order.Delivered, reads=(ORDER, LINES))
     def delivered(self, rows: Rows, event: Any) -> None:
-        rows[orders].touch(
+        codes = [line["hcpcs"] for line in rows[order_lines].group("order_id", event.originator_id)]
+        order = rows[orders].touch(
             event,
             status="delivered",
             delivered_on=event.delivered_on,
             pod_signer_relationship=_value(event.pod.relationship),
+            wopd_required=_on_required_list(codes, event.delivered_on),
+        )
+        rows[orders].update(
+            event.originator_id, documentation_complete=_documentation_complete(order)
         )
         serials: dict[Any, list[str]] = {}
         for serial in event.pod.serial_numbers:

@@ -28,7 +28,7 @@ from domain.patient import Patient
 from projections.base import Projection, handles
 from projections.folding import Row, Rows
 from projections.metadata import EventMetadata
-from projections.tables import coverages, notes, patients, summaries
+from projections.patients_tables import coverages, notes, patients, summaries
 
 PATIENT = patients.c.patient_id
 COVERAGES = coverages.c.patient_id

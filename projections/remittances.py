@@ -17,7 +17,7 @@ from typing import Any
 from domain.remittance import Remittance, posting_split
 from projections.base import Projection, handles
 from projections.folding import Rows
-from projections.tables import provider_ledger_entries, remittances
+from projections.remittances_tables import provider_ledger_entries, remittances
 
 ZERO = Decimal("0.00")
 REMITTANCE = remittances.c.remittance_id

@@ -3,9 +3,10 @@
 - `run_projectors(aries, names, stop)`: one thread per projection, until `stop` is set or the
   process gets SIGTERM/SIGINT. Each thread opens a dedicated connection, takes the projection's
   advisory lock (another process holding it: wait and retry every `poll_interval`), LISTENs to
-  its upstreams' channels, and applies batches until caught up, then sleeps until a NOTIFY or
-  the poll interval. A lost connection is logged and retried with backoff; a failing handler
-  stops that projection (logged, and returned) while the others go on.
+  its upstreams' channels, and applies batches until caught up, then sleeps until a NOTIFY (it
+  then reads the upstreams that notified) or the poll interval (it then reads them all). A lost
+  connection is logged and retried with backoff; a failing handler stops that projection
+  (logged, and returned) while the others go on.
 - `catch_up(aries, name)`: everything available, now, in this thread.
 - `status(aries)`: position, head and lag per projection and upstream.
 - `rebuild(aries, name, progress_callback)`: see `projections.rebuild`.
@@ -164,38 +165,58 @@ class _Projector:
                 return notes
 
     def _follow(self, session: Session, upstreams: tuple[str, ...]) -> bool:
-        """Apply batches until halted (False) or a rebuild asks for the lock (True)."""
+        """Apply batches until halted (False) or a rebuild asks for the lock (True).
+
+        A NOTIFY names the upstream that committed (its channel): only those upstreams are
+        read, that one first, so a projection of six upstreams (the event index) does not run
+        five empty transactions before the next command's batch. A wait that times out, and the
+        session's first pass, read them all, so an upstream whose notification was missed is
+        still caught up within `poll_interval`.
+        """
         yield_request = f"yield:{self.projection.name}"
-        busy = True
+        of_channel = {_channel(self.target.applications[u]): u for u in upstreams}
+        due: list[str] = list(upstreams)  # catch up with everything when the session starts
         while not self.halt.is_set():
-            notes = self._wait(session, 0 if busy else self.poll_interval)
+            notes = self._wait(session, 0 if due else self.poll_interval)
             if any(n.channel == CONTROL_CHANNEL and n.payload == yield_request for n in notes):
                 return True
-            busy = False
-            for upstream in upstreams:
+            if notes:
+                for note in notes:
+                    upstream = of_channel.get(note.channel)
+                    if upstream is not None and upstream not in due:
+                        due.append(upstream)
+            elif not due:  # the poll interval passed without a notification
+                due = list(upstreams)
+            pending, due = due, []
+            for upstream in pending:
                 if self.halt.is_set():
                     break
-                app = self.target.applications[upstream]
-                started = time.perf_counter()
-                batch = apply_next_batch(
-                    session.conn, self.projection, upstream, app, self.batch_size
-                )
-                now_head = head(app)
-                if batch.events:
-                    metrics.observe_batch(
-                        self.projection.name,
-                        upstream,
-                        events=batch.events,
-                        seconds=time.perf_counter() - started,
-                        position_=batch.position,
-                        head=now_head,
-                    )
-                else:
-                    metrics.observe_position(
-                        self.projection.name, upstream, position_=batch.position, head=now_head
-                    )
-                busy = busy or batch.events == self.batch_size
+                if self._apply(session, upstream):  # a full batch: more is waiting
+                    due.append(upstream)
         return False
+
+    def _apply(self, session: Session, upstream: str) -> bool:
+        """One batch of `upstream`; answers whether it was full."""
+        app = self.target.applications[upstream]
+        started = time.perf_counter()
+        batch = apply_next_batch(session.conn, self.projection, upstream, app, self.batch_size)
+        full = batch.events == self.batch_size
+        # A batch that was not full read up to the head as it was then: no query for the lag.
+        now_head = head(app) if full else batch.position
+        if batch.events:
+            metrics.observe_batch(
+                self.projection.name,
+                upstream,
+                events=batch.events,
+                seconds=time.perf_counter() - started,
+                position_=batch.position,
+                head=now_head,
+            )
+        else:
+            metrics.observe_position(
+                self.projection.name, upstream, position_=batch.position, head=now_head
+            )
+        return full
 
 
 def _channel(app: Any) -> str:

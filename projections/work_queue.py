@@ -57,7 +57,7 @@ from typing import Any
 from domain.billing_hold import BillingHold
 from domain.catalogue import item
 from domain.claim import Claim
-from domain.inquiry_answers import claim_status_needs_attention, coverage_needs_attention
+from domain.inquiry_answers import coverage_needs_attention
 from domain.inventory import StockLedger
 from domain.order import Order
 from domain.order_values import LineBilling
@@ -73,7 +73,8 @@ from projections.claim_facts import claim_header, header_changes
 from projections.folding import Row, Rows
 from projections.inventory import ledger_change
 from projections.inventory_tables import work_queue_stock
-from projections.tables import work_queue, work_queue_claims, work_queue_rentals
+from projections.work_queue_items import claim_items
+from projections.work_queue_tables import work_queue, work_queue_claims, work_queue_rentals
 
 CLAIM_KINDS = (
     "submit_claim",
@@ -87,16 +88,7 @@ CLAIM_KINDS = (
 RENTAL_KIND = "bill_rental"
 HOLD_KIND = "billing_held"
 COVERAGE_KIND = "coverage_inactive"
-# A 277 answer is followed up while the payer's 835 has not settled the claim.
-AWAITING_REMITTANCE = frozenset({"submitted", "accepted"})
-STATUS_FOLLOW_UP = {
-    "F2": "denied by the payer (277): read the denial on its 835, or correct and resubmit",
-    "A4": "not found at the payer (277): check the transmission, or submit again",
-    "R": "the payer asks for more information (277): send it",
-    "E": "the payer could not answer the status inquiry (277): check the claim's details",
-}
 RESTOCK_KIND = "restock"
-CLOSED_STATES = frozenset({"voided", "replaced", "closed"})
 STATE = frozenset(column.name for column in work_queue_claims.columns)
 
 CLAIM = work_queue_claims.c.claim_id
@@ -106,58 +98,6 @@ RENTAL_ITEMS = work_queue.c.order_id
 HOLD_ITEMS = work_queue.c.subject_id
 PATIENT_ITEMS = work_queue.c.patient_id  # a coverage's item, found by its patient
 STOCK = work_queue_stock.c.ledger_id
-
-
-def claim_items(state: Mapping[str, Any]) -> dict[str, tuple[date, str]]:
-    """The open items of a claim: kind -> (due_on, detail). Details hold codes, not PHI."""
-    status = state["status"]
-    items: dict[str, tuple[date, str]] = {}
-    if status in ("draft", "scrubbed"):
-        items["submit_claim"] = (
-            state["drafted_on"],
-            f"{status} claim for {state['billing_month']}: scrub and submit",
-        )
-    if status == "transmission_unconfirmed":
-        items["confirm_transmission"] = (
-            state["transmission_unconfirmed_at"].astimezone(UTC).date(),
-            f"the clearinghouse cannot say whether it received interchange "
-            f"{state['unconfirmed_interchange_control_number']}: ask it, then record the claim "
-            "submitted in it or not received",
-        )
-    if status == "rejected":
-        items["fix_rejection"] = (
-            state["rejected_at"].astimezone(UTC).date(),
-            "rejected by the clearinghouse: correct and submit again",
-        )
-    if status == "awaiting_secondary":
-        items["bill_secondary"] = (
-            state["transferred_on"],
-            f"bill the remaining balance to {state['billed_payer_id']}",
-        )
-    if status == "denied" and state["appeal_deadline"] is not None:
-        level = "redetermination" if state["appeal_level"] is None else "reconsideration"
-        carcs = ", ".join(state["denial_carcs"]) or "none"
-        items["appeal_denial"] = (
-            state["appeal_deadline"],
-            f"denied (CARC {carcs}): file a {level} by {state['appeal_deadline']}",
-        )
-    category = state.get("payer_status_category")
-    if status in AWAITING_REMITTANCE and claim_status_needs_attention(category):
-        assert category is not None
-        what = STATUS_FOLLOW_UP.get(category) or STATUS_FOLLOW_UP.get(
-            category[0], "rejected by the payer (277): correct and submit again"
-        )
-        items["follow_up_claim_status"] = (
-            state["payer_status_at"].astimezone(UTC).date(),
-            f"{category}:{state['payer_status_code']} {what}",
-        )
-    if not state["filed"] and status not in CLOSED_STATES:
-        items["timely_filing_risk"] = (
-            state["timely_filing_deadline"],
-            f"not yet filed with {state['billed_payer_id']}: file by "
-            f"{state['timely_filing_deadline']}",
-        )
-    return items
 
 
 def rental_item(state: Mapping[str, Any]) -> tuple[date, str] | None:
@@ -280,7 +220,11 @@ class WorkQueueProjection(Projection):
 
     @handles(Claim.Drafted)
     def drafted(self, rows: Rows, event: Any) -> None:
-        _sync_claim(rows, rows[work_queue_claims].add(_claim_memory(claim_header(event))), event)
+        # A claim just drafted has no items yet: open its items without looking for held ones.
+        state = rows[work_queue_claims].add(_claim_memory(claim_header(event)))
+        subject = _claim_subject(state)
+        for kind, (due_on, detail) in claim_items(state).items():
+            _open(rows, event, kind, subject, due_on, detail)
 
     @handles(Claim.Event, reads=(CLAIM, CLAIM_ITEMS))
     def claim_changed(self, rows: Rows, event: Any) -> None:
@@ -440,8 +384,8 @@ def _claim_memory(facts: Mapping[str, Any]) -> Row:
     return {name: value for name, value in facts.items() if name in STATE}
 
 
-def _sync_claim(rows: Rows, state: Row, event: Any) -> None:
-    subject = {
+def _claim_subject(state: Row) -> Row:
+    return {
         "subject_id": state["claim_id"],
         "tenant_id": state["tenant_id"],
         "claim_id": state["claim_id"],
@@ -449,7 +393,10 @@ def _sync_claim(rows: Rows, state: Row, event: Any) -> None:
         "patient_id": state["patient_id"],
         "payer_id": state["billed_payer_id"],
     }
-    _sync(rows, event, subject, CLAIM_KINDS, claim_items(state))
+
+
+def _sync_claim(rows: Rows, state: Row, event: Any) -> None:
+    _sync(rows, event, _claim_subject(state), CLAIM_KINDS, claim_items(state))
 
 
 def _interrupt_rentals(rows: Rows, event: Any, change: str, day: date, **changes: Any) -> None:
@@ -503,14 +450,19 @@ def _sync(
         if key in items:
             items.update(key, **subject, due_on=due_on, detail=detail)
         else:
-            items.add(
-                {
-                    "kind": kind,
-                    **subject,
-                    "due_on": due_on,
-                    "detail": detail,
-                    "opened_upstream": rows.upstream,
-                    "opened_position": rows.position,
-                    "opened_at": event.timestamp,
-                }
-            )
+            _open(rows, event, kind, subject, due_on, detail)
+
+
+def _open(rows: Rows, event: Any, kind: str, subject: Row, due_on: date, detail: str) -> None:
+    """A new item of `kind` for the subject, opened by `event`."""
+    rows[work_queue].add(
+        {
+            "kind": kind,
+            **subject,
+            "due_on": due_on,
+            "detail": detail,
+            "opened_upstream": rows.upstream,
+            "opened_position": rows.position,
+            "opened_at": event.timestamp,
+        }
+    )

@@ -104,10 +104,14 @@ def _values(entry: AccessRecord, seal_key: bytes | None) -> dict[str, Any]:
     return values
 
 
+# Built once: a new statement per group costs SQLAlchemy its cache key again.
+_INSERT = insert(access_log).returning(*access_log.c)
+
+
 def _insert(engine: Engine, rows: list[dict[str, Any]]) -> dict[UUID, AccessEntry]:
     """Insert `rows` in one transaction (one statement): their entries by id."""
     with engine.begin() as conn:
-        inserted = conn.execute(insert(access_log).returning(*access_log.c), rows).mappings()
+        inserted = conn.execute(_INSERT, rows).mappings()
         return {row["id"]: AccessEntry.from_row(row) for row in inserted}
 
 

@@ -42,6 +42,10 @@ DURATION = Histogram(
     ("method", "route", "status"),
 )
 
+# Each (method, route template, status)'s two series: `labels()` takes a lock and builds the
+# key on every call. Bounded: templates and statuses are finite, methods are METHODS or OTHER.
+_LABELLED: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
 log = structlog.get_logger("aries.http")
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -80,9 +84,14 @@ def observe(
     interfaces/http/middleware.py, once the answer is sent or the request failed)."""
     method = method if method in METHODS else "OTHER"
     template = route or "unmatched"
-    labels = (method, template, str(status))
-    REQUESTS.labels(*labels).inc()
-    DURATION.labels(*labels).observe(duration)
+    labelled = _LABELLED.get((method, template, status))
+    if labelled is None:
+        labels = (method, template, str(status))
+        labelled = _LABELLED[method, template, status] = (
+            REQUESTS.labels(*labels), DURATION.labels(*labels)
+        )
+    labelled[0].inc()
+    labelled[1].observe(duration)
     (log.warning if status >= 500 else log.info)(
         "request",
         method=method,

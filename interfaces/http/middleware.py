@@ -19,6 +19,7 @@ parsing) answered by its own handler with the same problem as a refusal before t
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import uuid
@@ -28,6 +29,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -157,6 +159,13 @@ class _CheckedBody:
         return message
 
 
+def _tracing() -> bool:
+    """Whether a tracer provider is set (in code, or by OTEL_PYTHON_TRACER_PROVIDER, which
+    `Gateway` loads at start): OpenTelemetry's `get_tracer_provider()` reads the environment
+    on every call until one is."""
+    return getattr(trace, "_TRACER_PROVIDER", True) is not None
+
+
 class Gateway:
     """The middleware (see the module's docstring). `rate_limit=False` and
     `idempotency=False` are for test apps without a Redis."""
@@ -174,6 +183,7 @@ class Gateway:
         idempotency: bool = True,
     ) -> None:
         self.app = app
+        trace.get_tracer_provider()  # loads one named by the environment (see `_tracing`)
         self.max_bytes = max_bytes
         self.ip_limit = ip_limit_per_minute
         self.rate_limit = rate_limit
@@ -227,11 +237,18 @@ class Gateway:
                 message["headers"] = headers
             await send(message)
 
-        parent = context_of(wanted.get(b"traceparent", b"").decode("latin-1") or None)
-        with tracer.start_as_current_span(
-            f"{method} unmatched", context=parent, kind=SpanKind.SERVER,
-            attributes={"http.request.method": method},
-        ) as span:
+        traceparent = wanted.get(b"traceparent", b"").decode("latin-1") or None
+        if traceparent is None and not _tracing():
+            # No tracer provider (tracing off) and no client trace to carry on: the span
+            # would be OpenTelemetry's no-op one, which still costs its context switching.
+            scope_of_span: Any = contextlib.nullcontext()
+        else:
+            scope_of_span = tracer.start_as_current_span(
+                f"{method} unmatched", context=context_of(traceparent), kind=SpanKind.SERVER,
+                attributes={"http.request.method": method},
+            )
+        with scope_of_span as opened:
+            span = opened
             structlog.contextvars.clear_contextvars()
             structlog.contextvars.bind_contextvars(request_id=request_id)
             try:
@@ -248,12 +265,13 @@ class Gateway:
                 structlog.contextvars.clear_contextvars()
                 status = int(answer["status"])
                 route = getattr(scope.get("route"), "path", None)
-                if route is not None:
-                    span.update_name(f"{method} {route}")
-                    span.set_attribute("http.route", route)
-                span.set_attribute("http.response.status_code", status)
-                if status >= 500:
-                    span.set_status(Status(StatusCode.ERROR))
+                if span is not None:
+                    if route is not None:
+                        span.update_name(f"{method} {route}")
+                        span.set_attribute("http.route", route)
+                    span.set_attribute("http.response.status_code", status)
+                    if status >= 500:
+                        span.set_status(Status(StatusCode.ERROR))
                 observe(method, route, status, time.perf_counter() - started, request_id)
 
     async def _unexpected(

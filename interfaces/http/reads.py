@@ -18,7 +18,9 @@ part (the wait, the query, the PHI access entry, serialising) runs in one thread
             return json_answer(PatientDetail.of_record(record), headers)
         return await in_one_hop(read)
 
-(a sync endpoint calls `wait_for_read_model(aries, response, ...)` instead).
+(a sync endpoint calls `wait_for_read_model(aries, response, ...)` instead). A router of such
+reads takes `route_class=DirectRoute` (interfaces/http/direct.py): its async GETs that answer a
+Response then skip FastAPI's generic dependency solver, the larger share of a read's CPU.
 
 Pagination: lists are ordered by a sort key ending in the row id, and a page's `next_cursor` is
 the opaque encoding of the last row's key; the next request passes it back as `?cursor=` and

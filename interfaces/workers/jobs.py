@@ -135,17 +135,11 @@ class JobStore:
                 "subject_id": subject_id, "requested_by": requested_by, "status": "queued",
                 **_message_columns(message),
             }
-        if not rows:
-            return
-        statement = pg_insert(jobs).values(list(rows.values()))
-        conn.execute(statement.on_conflict_do_update(
-            index_elements=["job_id"],
-            set_={
-                "actor_name": statement.excluded.actor_name,
-                "message": statement.excluded.message,
-                "message_id": statement.excluded.message_id,
-            },
-        ))
+        if rows:
+            # Parameter sets, not a VALUES list: the statement compiles once per process
+            # (SQLAlchemy caches it) and is sent as multi-row INSERTs (insertmanyvalues); a
+            # VALUES list of hundreds of rows was compiled afresh at every step.
+            conn.execute(_QUEUED_WITH_MESSAGE, list(rows.values()))
 
     def running(self, job_id: UUID) -> None:
         self._move(job_id, status="running", will_retry=False, attempts=jobs.c.attempts + 1)
@@ -245,6 +239,21 @@ class JobStore:
             return
         with self.engine.begin() as own:
             own.execute(statement)
+
+
+def _queued_with_message() -> Any:
+    statement = pg_insert(jobs)
+    return statement.on_conflict_do_update(
+        index_elements=["job_id"],
+        set_={
+            "actor_name": statement.excluded.actor_name,
+            "message": statement.excluded.message,
+            "message_id": statement.excluded.message_id,
+        },
+    )
+
+
+_QUEUED_WITH_MESSAGE = _queued_with_message()
 
 
 def _moved(**values: Any) -> Any:

@@ -60,7 +60,7 @@ from interfaces.workers.reaction_plans import (
     reactions_for,
 )
 from interfaces.workers.tables import reaction_tracking
-from projections.batches import Backoff, Session, Target, describe, head, is_transient
+from projections.batches import Backoff, Session, Target, describe, is_transient
 
 __all__ = [
     "MAX_CLAIMS_PER_MESSAGE", "WINDOW_GRACE_SECONDS", "BillingRunsRequested", "ClaimSubmissions",
@@ -80,11 +80,12 @@ BATCH_SIZE = 500
 
 @dataclass(frozen=True)
 class Step:
-    read: int  # notifications read
+    read: int  # notifications of the reaction's topics read
     position: int  # tracking position afterwards
     busy: bool  # more may be waiting right now
     wake_in: float | None
     sent: int
+    head: int = 0  # the upstream log's head as the step read it
 
 
 def lock_key(reaction: Reaction) -> str:
@@ -141,15 +142,23 @@ def step(
         cursor.position, cursor.read_to, cursor.held, cursor.stale = (
             fresh.position, fresh.read_to, [], False
         )
-    notifications = app.recorder.select_notifications(cursor.read_to + 1, limit)
-    if not notifications and not cursor.held:
-        return Step(0, cursor.position, False, None, 0)
-    cursor.held.extend(
-        (n.id, app.mapper.to_domain_event(n)) for n in notifications if n.topic in reaction.topics
+    # Only the reaction's topics are read, up to the head as it was before the read (ids are
+    # given in commit order under the table's lock, so none at or below it can still appear):
+    # the other events of the log (a claim's intent carries its interchange's claim list) are
+    # neither sent over nor built into rows, and the position still moves past them.
+    upstream_head = max(app.recorder.max_notification_id() or 0, cursor.read_to)
+    if upstream_head == cursor.read_to and not cursor.held:
+        return Step(0, cursor.position, False, None, 0, upstream_head)
+    notifications = (
+        app.recorder.select_notifications(
+            cursor.read_to + 1, limit, stop=upstream_head, topics=sorted(reaction.topics)
+        )
+        if upstream_head > cursor.read_to
+        else []
     )
-    if notifications:
-        cursor.read_to = notifications[-1].id
+    cursor.held.extend((n.id, app.mapper.to_domain_event(n)) for n in notifications)
     full = len(notifications) == limit
+    cursor.read_to = notifications[-1].id if full else upstream_head
     plan = reaction.plan(
         cursor.held, first=cursor.position + 1, full=full, now=now or datetime.now(UTC)
     )
@@ -162,7 +171,9 @@ def step(
     last = cursor.held[0][0] - 1 if cursor.held else cursor.read_to
     if last > cursor.position:
         _move_position(conn, reaction, cursor, last)
-    return Step(len(notifications), cursor.position, full, plan.wake_in, len(plan.outgoing))
+    return Step(
+        len(notifications), cursor.position, full, plan.wake_in, len(plan.outgoing), upstream_head
+    )
 
 
 def _queue_jobs(conn: Connection, store: JobStore, outgoing: Sequence[Outgoing]) -> None:
@@ -268,7 +279,7 @@ class Follower:
             name, upstream = self.reaction.name, self.reaction.upstream
             metrics.reaction_position.labels(name, upstream).set(done.position)
             metrics.reaction_lag_events.labels(name, upstream).set(
-                max(head(app) - done.position, 0)
+                max(done.head - done.position, 0)
             )
             if done.sent:
                 self.log.info("messages sent", messages=done.sent, position=done.position)

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, FromClause, and_
 
-from projections.tables import claims, patients
+from projections.claims_tables import claims
+from projections.patients_tables import patients
 
 PATIENT_COLUMNS = (
     patients.c.first_name.label("patient_first_name"),

@@ -9,8 +9,8 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Row, select
 
+from projections.catalogue_tables import equipment_items, fee_schedules
 from projections.queries.keyset import KeysetPage, keyset_page
-from projections.tables import equipment_items, fee_schedules
 
 ITEM_KEYS = (equipment_items.c.hcpcs, equipment_items.c.item_id)
 

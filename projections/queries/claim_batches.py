@@ -11,8 +11,9 @@ from uuid import UUID
 
 from sqlalchemy import Connection, select
 
+from projections.claims_tables import claims
 from projections.queries.scope import tenant_rows
-from projections.tables import claims, work_queue
+from projections.work_queue_tables import work_queue
 
 BATCH_LIMIT = 5000  # one 837P transaction holds at most 5,000 claims (claim837)
 

@@ -26,11 +26,11 @@ from sqlalchemy import (
 )
 
 from domain.context import SYSTEM_TENANT
+from projections.claims_tables import claim_ledger_entries, claim_lines, claims
 from projections.queries.billing_people import PATIENT_COLUMNS, with_patient
 from projections.queries.keyset import KeysetPage, keyset_page
 from projections.queries.local_today import AskedAt, location_today
 from projections.queries.scope import tenant_rows
-from projections.tables import claim_ledger_entries, claim_lines, claims
 
 CLAIM_KEYS = (claims.c.drafted_at, claims.c.claim_id)
 

@@ -11,8 +11,8 @@ from uuid import UUID
 
 from sqlalchemy import Connection, Row, select
 
+from projections.orders_tables import order_lines, orders
 from projections.queries.keyset import KeysetPage, keyset_page
-from projections.tables import order_lines, orders
 
 ORDER_KEYS = (orders.c.order_date, orders.c.order_id)
 

@@ -7,7 +7,8 @@ from uuid import UUID
 
 from sqlalchemy import Connection, select
 
-from projections.tables import claims, orders
+from projections.claims_tables import claims
+from projections.orders_tables import orders
 
 
 def patient_aggregates(conn: Connection, patient_id: UUID) -> dict[str, list[UUID]]:

@@ -14,16 +14,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Date, case, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
+from projections.claims_tables import claim_ledger_entries, claims
 from projections.queries import inventory
 from projections.queries.local_today import AskedAt, location_today
 from projections.queries.report_model import Chart, Report, ReportColumn, Section
 from projections.queries.scope import tenant_rows
-from projections.tables import (
-    claim_ledger_entries,
-    claims,
-    provider_ledger_entries,
-    remittances,
-)
+from projections.remittances_tables import provider_ledger_entries, remittances
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from projections.claims_tables import claims
 from projections.queries.billing_people import (
     CLAIM_MONEY_COLUMNS,
     PATIENT_COLUMNS,
@@ -18,7 +19,7 @@ from projections.queries.billing_people import (
 from projections.queries.keyset import KeysetPage, keyset_page
 from projections.queries.local_today import AskedAt, location_today
 from projections.queries.scope import tenant_rows
-from projections.tables import claims, work_queue
+from projections.work_queue_tables import work_queue
 
 WORK_ITEM_KEYS = (work_queue.c.due_on, work_queue.c.kind, work_queue.c.subject_id)
 

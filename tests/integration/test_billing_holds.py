@@ -13,7 +13,7 @@ from application.billing import run_billing
 from domain.billing_hold import BillingHold, billing_hold_id
 from domain.claim_ids import claim_id_for
 from projections.runner import catch_up
-from projections.tables import work_queue
+from projections.work_queue_tables import work_queue
 from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
 
 pytestmark = pytest.mark.integration

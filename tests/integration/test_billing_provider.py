@@ -84,8 +84,8 @@ def test_a_claim_is_filed_by_its_payer_records_limit(isolated_aries):
     aries = isolated_aries
     from sqlalchemy import select
 
+    from projections.claims_tables import claims as claims_table
     from projections.runner import catch_up
-    from projections.tables import claims as claims_table
 
     with bound_context(tenant_id=f"t-{uuid4()}"):
         aries.setup.register_payer(payer(timely_filing_months=None, timely_filing_days=90))

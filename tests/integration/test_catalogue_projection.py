@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from domain.context import bound_context
 from domain.fee_schedule import CONTRACT
+from projections.catalogue_tables import equipment_items, fee_schedule_rates, fee_schedules
 from projections.runner import catch_up, rebuild
-from projections.tables import equipment_items, fee_schedule_rates, fee_schedules
 
 pytestmark = pytest.mark.integration
 

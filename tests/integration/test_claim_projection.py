@@ -23,15 +23,9 @@ from domain.claim_values import PATIENT, ClaimStatus
 from domain.context import bound_context
 from domain.diagnosis import is_billable
 from domain.errors import DomainError
+from projections.claims_tables import claim_ledger_entries, claim_lines, claims
 from projections.runner import catch_up, rebuild
-from projections.tables import (
-    claim_ledger_entries,
-    claim_lines,
-    claims,
-    work_queue,
-    work_queue_claims,
-    work_queue_rentals,
-)
+from projections.work_queue_tables import work_queue, work_queue_claims, work_queue_rentals
 from tests.conftest import aries_on
 from tests.integration.scenarios import delivered_bed_and_walker
 from tests.servers import fresh_database

@@ -11,7 +11,7 @@ from domain.context import bound_context
 from interfaces.cli.demo import DEMO_TENANT, seed_demo
 from projections.inventory_tables import serialised_assets, stock_levels
 from projections.runner import catch_up
-from projections.tables import work_queue
+from projections.work_queue_tables import work_queue
 
 pytestmark = pytest.mark.integration
 

@@ -21,8 +21,8 @@ from domain.context import bound_context
 from domain.fee_schedule import CMS_DMEPOS, FeeSchedule
 from domain.patient_values import Address
 from domain.pricing import PURCHASE_NEW
+from projections.catalogue_tables import fee_schedule_rates, fee_schedules
 from projections.runner import catch_up
-from projections.tables import fee_schedule_rates, fee_schedules
 from tests.integration import scenarios
 from tests.integration.scenarios import MEDICARE
 

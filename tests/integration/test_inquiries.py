@@ -19,9 +19,10 @@ from domain.patient_values import CoverageRank, RelationshipToSubscriber
 from domain.payer import PayerType
 from interfaces.clearinghouse import inquiry_service_from
 from interfaces.clearinghouse.sandbox import SandboxClearinghouse
+from projections.claims_tables import claims
 from projections.rebuild import rebuild
 from projections.runner import catch_up
-from projections.tables import claims, work_queue
+from projections.work_queue_tables import work_queue
 from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker, medicare_patient
 from tests.setup_builders import payer
 from tests.x12_validation import assert_valid_x12

@@ -35,7 +35,7 @@ from projections.inventory_tables import (
     stock_movements,
 )
 from projections.runner import catch_up, rebuild
-from projections.tables import work_queue
+from projections.work_queue_tables import work_queue
 from tests.concurrency import race, together
 from tests.integration.scenarios import PRACTITIONER, medicare_patient
 from tests.setup_builders import denver, location

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from hypothesis import given, settings
@@ -18,8 +18,9 @@ from domain.catalogue import item
 from domain.context import bound_context
 from domain.errors import DomainError
 from domain.order import Order
+from domain.required_list import on_required_list
+from projections.orders_tables import order_lines, orders
 from projections.runner import catch_up, rebuild
-from projections.tables import order_lines, orders
 from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
 from tests.unit.order_builders import ORDER_DATE, VALID_NPI, line, place, pod_for
 
@@ -87,6 +88,30 @@ def test_a_delivered_order_reads_as_delivered_with_serials_and_its_first_rental_
         [],
         0,
     )
+
+
+def test_an_item_is_wopd_required_as_the_required_list_stood_on_its_date_of_service(aries):
+    # Oxygen joined CMS's Required List on 13 April 2026 (FR Doc. 2026-00487): delivered the
+    # day before, an E1390 order's documents are complete with its SWO alone; one delivered on
+    # that day needs the WOPD and the face-to-face encounter too.
+    with bound_context(tenant_id="t-orders-wopd"):
+        before = place("E1390", order_date=date(2026, 4, 1))
+        listed = place("E1390", order_date=date(2026, 4, 1))
+        for order, delivered_on in ((before, date(2026, 4, 12)), (listed, date(2026, 4, 13))):
+            order.verify_coverage(uuid4(), MEDICARE, date(2026, 4, 1), True, False)
+            order.record_swo(date(2026, 4, 1), VALID_NPI)
+            if order is listed:
+                order.record_wopd(date(2026, 4, 1))
+                order.record_face_to_face(date(2026, 3, 20))
+            order.deliver(delivered_on, pod_for(order, delivered_on))
+            aries.orders.save(order)
+    catch_up(aries, "orders")
+
+    unlisted, needed = order_row(aries, before.id), order_row(aries, listed.id)
+    assert (unlisted.wopd_required, unlisted.documentation_complete) == (False, True)
+    assert (needed.wopd_required, needed.documentation_complete) == (True, True)
+    assert_rows_agree_with(aries, before)
+    assert_rows_agree_with(aries, listed)
 
 
 def test_prior_authorization_is_pending_until_every_line_needing_it_is_affirmed(aries):
@@ -272,7 +297,9 @@ def expected_prior_authorization(order: Order) -> tuple[str, date | None]:
 def assert_rows_agree_with(aries, order: Order) -> None:
     row = order_row(aries, order.id)
     coverage = order.coverage
-    wopd_required = any(item(ln.hcpcs).wopd_required for ln in order.lines)
+    # The Required List on the order's date of service: the order date, then the delivery date.
+    listed_on = order.delivered_on or order.order_date
+    wopd_required = any(on_required_list(ln.hcpcs, listed_on) for ln in order.lines)
     assert (row.status, row.on_hold, row.hold_reason) == (
         order.status.value,
         order.on_hold,

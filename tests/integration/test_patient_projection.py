@@ -26,8 +26,8 @@ from domain.patient_values import (
     Sex,
 )
 from projections.patients import search_text, trigrams
+from projections.patients_tables import coverages, notes, patients, summaries
 from projections.runner import catch_up, rebuild
-from projections.tables import coverages, notes, patients, summaries
 from tests.integration.scenarios import new_mbi
 
 pytestmark = pytest.mark.integration

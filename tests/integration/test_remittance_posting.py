@@ -365,8 +365,8 @@ def test_status_19_marks_the_claim_crossed_over(isolated_aries):
 
     from sqlalchemy import select
 
+    from projections.claims_tables import claims
     from projections.runner import catch_up
-    from projections.tables import claims
 
     catch_up(aries, "claims")
     with aries.read_engine.connect() as conn:
@@ -439,8 +439,8 @@ def test_a_claim_level_denial_without_service_lines_answers_every_line(aries):
 def test_the_cash_view_and_provider_ledger_show_each_payment_and_rebuild_the_same(aries):
     from sqlalchemy import select
 
+    from projections.remittances_tables import provider_ledger_entries, remittances
     from projections.runner import catch_up, rebuild
-    from projections.tables import provider_ledger_entries, remittances
 
     tenant = f"t-{uuid.uuid4().hex[:10]}"
     claim = filed_claim(aries, tenant)

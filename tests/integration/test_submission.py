@@ -21,7 +21,7 @@ from application.ports import (
     TransmissionRecord,
     TransmissionStatusUnknown,
 )
-from application.submission import SubmissionService
+from application.submission import SubmissionConflict, SubmissionService
 from application.x12.segments import interchanges
 from domain.claim_ids import claim_id_for, patient_control_number_for
 from domain.claim_values import ClaimStatus
@@ -291,6 +291,56 @@ def test_a_redelivery_finds_the_interchange_at_the_clearinghouse_and_sends_nothi
         claim = aries.claims.get_claim(claim_id)
         assert claim.status is ClaimStatus.ACCEPTED
         assert claim.interchange_control_number == prepared
+        assert events_of(aries, claim_id).count("Submitted") == 1
+
+
+def test_submitted_and_the_acknowledgements_are_recorded_in_one_save(aries):
+    """One transaction (the log holds each claim's events together, claim after claim), not
+    one for `Submitted` on every claim and another for the acknowledgements."""
+    first, second = requested_claim(aries), requested_claim(aries)
+    before = aries.claims.recorder.max_notification_id() or 0
+    service(aries, SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX")).submit([first, second])
+
+    logged = [
+        (n.originator_id, n.topic.rsplit(".", 1)[-1])
+        for n in aries.claims.recorder.select_notifications(before + 1, 100)
+        if not n.topic.endswith("TransmissionPrepared")
+    ]
+    assert [topic for _, topic in logged] == ["Submitted", "Accepted"] * 2
+    assert logged[0][0] == logged[1][0] and logged[2][0] == logged[3][0]
+
+
+def test_an_answer_whose_save_conflicts_records_nothing_and_the_retry_reconciles_it(aries):
+    """`Submitted` and the acknowledgements go in one save: when another process changed a
+    claim of the batch while the interchange was out, none of it is recorded, and the retry
+    finds the interchange at the clearinghouse instead of sending it again."""
+    first, second = requested_claim(aries), requested_claim(aries)
+    sandbox = SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX")
+
+    class ChangedMeanwhile(Recording):
+        def transmit(self, interchange: str) -> str:
+            answer = super().transmit(interchange)
+            claim = aries.claims.get_claim(second)  # a second delivery prepares it again
+            intent = claim.pending_transmission
+            claim.prepare_transmission(
+                intent.interchange_control_number, list(intent.claim_ids), intent.prepared_at
+            )
+            aries.claims.commit(claim)
+            return answer
+
+    with pytest.raises(SubmissionConflict):
+        service(aries, ChangedMeanwhile(sandbox)).submit([first, second])
+    for claim_id in (first, second):
+        assert aries.claims.get_claim(claim_id).status is ClaimStatus.SUBMISSION_REQUESTED
+        assert "Submitted" not in events_of(aries, claim_id)
+
+    retry = Recording(sandbox)
+    outcome = service(aries, retry).submit([first, second])
+
+    assert retry.sent == []
+    assert set(outcome.accepted) == {first, second}
+    for claim_id in (first, second):
+        assert events_of(aries, claim_id)[-2:] == ["Submitted", "Accepted"]
         assert events_of(aries, claim_id).count("Submitted") == 1
 
 

@@ -17,7 +17,7 @@ from domain.claim import Claim
 from domain.context import bound_context
 from domain.order_values import LineSerial, ProofOfDelivery, SignerRelationship
 from projections.runner import catch_up, rebuild
-from projections.tables import work_queue, work_queue_claims, work_queue_rentals
+from projections.work_queue_tables import work_queue, work_queue_claims, work_queue_rentals
 from tests.integration.scenarios import delivered_bed_and_walker
 from tests.unit.claim_builders import (
     PAID_ON,

@@ -31,9 +31,9 @@ from interfaces.http.schemas.claims import patient_name
 from interfaces.http.security import AUTH_RESPONSES
 from interfaces.workers.actors import PATIENT_STATEMENTS, SUBMIT_CLAIM_BATCH
 from interfaces.workers.jobs import JobStore
+from projections.patients_tables import patients
 from projections.queries import claim_batches as queries
 from projections.queries.billing_people import PATIENT_COLUMNS
-from projections.tables import patients
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"], responses=AUTH_RESPONSES)
 

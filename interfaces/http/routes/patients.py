@@ -21,6 +21,7 @@ from interfaces.http.access import READ, SEARCH, record_access
 from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response, etag
 from interfaces.http.csv_pages import CSV_RESPONSES, csv_page, wants_csv
 from interfaces.http.deps import AriesDep
+from interfaces.http.direct import DirectRoute
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemResponses
 from interfaces.http.reads import (
@@ -55,7 +56,9 @@ from interfaces.http.schemas.values import IsoDate
 from interfaces.http.security import AUTH_RESPONSES
 from projections.queries import patients as queries
 
-router = APIRouter(prefix="/v1/patients", tags=["patients"], responses=AUTH_RESPONSES)
+router = APIRouter(
+    prefix="/v1/patients", tags=["patients"], responses=AUTH_RESPONSES, route_class=DirectRoute
+)
 
 PROJECTION = UPSTREAM = "patients"
 SORT_PARSERS = {
