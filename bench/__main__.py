@@ -268,17 +268,15 @@ them on a machine busy with other work: the shares, not the rates, are what they
   of per request, no OpenTelemetry span when no tracer provider is set, a structlog logger
   cached on first use, and more API processes than cores only once the CPU per request is
   below the baseline's double. Commands: the event-store save (one round trip now) and the
-  transcoding of the new patient's events. Command p99 (200 ms at p50 42 ms): a suspect, not
-  settled. A full garbage collection walks the some 270k objects start-up builds (170-210 ms
-  of CPU with the GIL held, in-process on a busy machine), and the bench's commands run right
-  after a start, when the first /openapi.json and first-use caches push the collector into
-  them: a probe of 1,500 requests after a start saw two full collections (250 and 1,252 ms)
-  once and none the next time. `gc.freeze()` after start-up (with the OpenAPI document built
-  first) showed none in four probes, but figure 1 runs with it, at load 3-8 in turns with
-  the code before, gave 0.4-0.6 ms more server CPU per request, so it is not switched on:
-  to be measured on a quiet machine. The event-store part of a command, in-process with the
-  API's pool (16 threads, `PatientApplication.register_patient`): 0.47-0.49 ms of CPU a
-  command, 0.58-0.79 before (group commit's statements, decision 023).
+  transcoding of the new patient's events. Command p99 (200 ms at p50 42 ms on 2026-12-04):
+  full garbage collections. One walks the some 270k objects start-up builds (170-210 ms of CPU with
+  the GIL held, in-process on a busy machine), and the bench's commands run right after a
+  start, when first-use caches push the collector into them. `aries serve` now builds the
+  OpenAPI document at start-up and freezes what it built (`gc.freeze()`): figure 1 quick, three
+  turns with and without on a quiet machine, command p99 70, 69 and 94 ms against 152, 186 and
+  182, server CPU per command 1.7-2.7 ms against 2.2-3.0. The event-store part of a command,
+  in-process with the API's pool (16 threads, `PatientApplication.register_patient`): 0.47-0.49
+  ms of CPU a command, 0.58-0.79 before (group commit's statements, decision 023).
 - **Read-your-writes (3).** The regression from 4.95 ms (2026-11-23) was the projector's
   wake-up: every NOTIFY made each projector thread read all its upstreams, one transaction and a
   head query each. The event index follows every log (four then, six since setup and catalogue
