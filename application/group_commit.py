@@ -321,7 +321,12 @@ def _insert_parts(parts: Sequence[_Part]) -> list[list[int]]:
         cursors = [conn.cursor() for _ in parts]
         control = conn.cursor()
         try:
-            with conn.pipeline() as pipeline:
+            # The block's end syncs and fetches every result. Not `pipeline.sync()` inside
+            # it: psycopg 3.3's sync stops writing once its queue is empty even if the socket
+            # took only part of the last statements, then waits for results the server cannot
+            # send before it has the rest. A group bigger than the socket's buffers, sent while
+            # the server waited for the table lock, hung there; the block's exit flushes all.
+            with conn.pipeline():
                 control.execute(b"BEGIN", prepare=False)
                 for statement in begin:
                     control.execute(statement, prepare=True)
@@ -329,8 +334,7 @@ def _insert_parts(parts: Sequence[_Part]) -> list[list[int]]:
                     # A cursor per table: each keeps its own insert's ids.
                     recorder._insert_grouped(curs, events)
                 control.execute(b"COMMIT", prepare=False)
-                pipeline.sync()
-                ids = [[row["notification_id"] for row in curs.fetchall()] for curs in cursors]
+            ids = [[row["notification_id"] for row in curs.fetchall()] for curs in cursors]
         except psycopg.Error as error:
             # The pool replaces this connection: its transaction may be open or aborted,
             # and a pipeline cut short can leave psycopg's prepared-statement cache out of

@@ -278,3 +278,35 @@ def test_a_group_locks_its_tables_in_name_order_whatever_came_first(aries):
 def _parts_of_recorders(recorders: list) -> list:
     callers = [group_commit._Caller(recorder=r, events=[]) for r in recorders]
     return [recorder for recorder, _, _ in group_commit._parts_of(callers)]
+
+
+def test_a_group_larger_than_the_socket_buffers_commits_after_waiting_for_the_table_lock(
+    aries, database_url
+):
+    # While the group's transaction waits for the table lock, the server reads nothing more,
+    # so a group bigger than the socket's buffers cannot be written out in one go. psycopg's
+    # pipeline then stops writing at its sync and waits for results the server cannot send
+    # before it has the rest: the save hung (seen in the bench, on a Unix socket). Such a
+    # group is sent statement by statement instead.
+    patients = [_new_patient() for _ in range(12_000)]  # some 20 MB of events
+    saved = threading.Event()
+
+    def save() -> None:
+        aries.patients.save(*patients)
+        saved.set()
+
+    with psycopg.connect(database_url) as blocker:
+        blocker.execute("LOCK TABLE patients_events IN EXCLUSIVE MODE")
+        thread = threading.Thread(target=save, daemon=True)
+        thread.start()
+        eventually(
+            lambda: blocker.execute(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted"
+                " AND relation = 'patients_events'::regclass"
+            ).fetchone()[0],
+            what="the group's transaction waiting for the table lock",
+        )
+        blocker.rollback()
+    thread.join(timeout=120)
+    assert saved.is_set(), "the save of a large group did not finish"
+    assert aries.patients.get_patient(patients[-1].id).version == patients[-1].version
