@@ -104,15 +104,22 @@ def _values(entry: AccessRecord, seal_key: bytes | None) -> dict[str, Any]:
     return values
 
 
-# Built once: a new statement per group costs SQLAlchemy its cache key again.
-_INSERT = insert(access_log).returning(*access_log.c)
+# Built once: a new statement per group costs SQLAlchemy its cache key again. It returns only
+# what the chain trigger stamps (migration 0007): the rest is what was sent, and a list's entry
+# names up to a page of patients, whose ids would otherwise come back and be parsed again.
+_STAMPED = ("seq", "recorded_at", "digest", "hash")
+_INSERT = insert(access_log).returning(access_log.c.id, *(access_log.c[c] for c in _STAMPED))
 
 
 def _insert(engine: Engine, rows: list[dict[str, Any]]) -> dict[UUID, AccessEntry]:
     """Insert `rows` in one transaction (one statement): their entries by id."""
+    sent = {row["id"]: row for row in rows}
     with engine.begin() as conn:
-        inserted = conn.execute(_INSERT, rows).mappings()
-        return {row["id"]: AccessEntry.from_row(row) for row in inserted}
+        stamped = conn.execute(_INSERT, rows).mappings().all()
+    return {
+        row["id"]: AccessEntry.from_row({"seal": None, **sent[row["id"]], **row})
+        for row in stamped
+    }
 
 
 def record(engine: Engine, entry: AccessRecord, seal_key: bytes | None = None) -> AccessEntry:

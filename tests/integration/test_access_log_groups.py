@@ -95,6 +95,9 @@ def test_queued_entries_commit_as_one_group_each_with_its_own_entry(store):
     assert [o.request_id for o in outcomes] == [r.request_id for r in records]  # type: ignore[union-attr]
     assert [o.patient_ids for o in outcomes] == [list(r.patient_ids) for r in records]  # type: ignore[union-attr]
     assert len({o.seq for o in outcomes}) == len(records)  # type: ignore[union-attr]
+    # Each caller's entry is the stored one, though only what the database stamps came back.
+    stored = {e.id: e for e in entries(aries.read_engine, tenant_id="t-group", limit=100_000)}
+    assert [stored[o.id] for o in outcomes] == outcomes  # type: ignore[union-attr]
     assert _by_request(aries, run) == Counter(r.request_id for r in records)
     assert verify_access_log(aries.read_engine, seal_key=aries.seal_key).ok
 
