@@ -254,29 +254,31 @@ NOTES = """
 Profiles are py-spy (`--gil`) samples taken while each figure ran (issue 18's session, most of
 them on a machine busy with other work: the shares, not the rates, are what they show).
 
-- **Commands and reads over HTTP (1, 2).** Tokens are verified once per process and cached
-  until expiry (revocation still checked on every request), rate limits are answered from
-  per-process leases of the Redis budget, PHI access entries are written in groups (one
-  transaction per group, the chain lock taken once), one pure-ASGI gateway replaced ten
-  middleware layers, patient reads are async with one threadpool hop and one autocommit
-  statement, and the read pool no longer pings each checkout. Against the committed run of
-  2026-11-23, server CPU per request fell from 2.99 to about 1.8 ms (command) and from 8.86
-  to about 3.4 ms (read by id). What remains in a read: FastAPI's dependency solving (about
-  23%: authentication, the per-user limit), route matching over the included routers (6%),
-  the threadpool hop (6%), uvicorn's send (5%), the gateway's span, metrics and headers (7%),
-  the query (7%) and the access entry (3%). Next: dependencies resolved once per route instead
-  of per request, no OpenTelemetry span when no tracer provider is set, a structlog logger
-  cached on first use, and more API processes than cores only once the CPU per request is
-  below the baseline's double. Commands: the event-store save (one round trip now) and the
-  transcoding of the new patient's events. Command p99 (200 ms at p50 42 ms on 2026-12-04):
-  full garbage collections. One walks the some 270k objects start-up builds (170-210 ms of CPU with
-  the GIL held, in-process on a busy machine), and the bench's commands run right after a
-  start, when first-use caches push the collector into them. `aries serve` now builds the
-  OpenAPI document at start-up and freezes what it built (`gc.freeze()`): figure 1 quick, three
-  turns with and without on a quiet machine, command p99 70, 69 and 94 ms against 152, 186 and
-  182, server CPU per command 1.7-2.7 ms against 2.2-3.0. The event-store part of a command,
-  in-process with the API's pool (16 threads, `PatientApplication.register_patient`): 0.47-0.49
-  ms of CPU a command, 0.58-0.79 before (group commit's statements, decision 023).
+- **Commands and reads over HTTP (1, 2).** Tokens are verified once per process and cached until
+  expiry (revocation still checked on every request), rate limits are answered from per-process
+  leases of the Redis budget, PHI access entries are written in groups (one transaction per group,
+  the chain lock taken once, only what the trigger stamps returned), one pure-ASGI gateway
+  replaced ten middleware layers (no OpenTelemetry span without a tracer provider or a
+  traceparent, metric label sets kept), and patient reads are async with one threadpool hop and
+  statements built once, answered past FastAPI's per-request dependency solver (`DirectRoute`,
+  decision 022: in-process, that solver went from about 29% of a read's samples to 6%). Server CPU
+  per request, this run against 2026-12-04's: command 1.53 against 1.79 ms, read by id 1.97
+  against 3.37, first page 2.97 against 3.89 (the baseline: about 1 ms). What remains in a read:
+  FastAPI's routing over some 22 routers (about 12%), the threadpool hop (10-12%), uvicorn's send,
+  and for a first page the access entry naming 50 patients and the 50 response models (about 13%).
+  Next: the hot routers matched first (it changes /openapi.json's order, so it needs a stable
+  order of its own), the read on the event loop with an async pool (no hop), and more API
+  processes than cores only once the CPU per request is below the baseline's double. Commands: the
+  event-store save (one round trip now) and the transcoding of the new patient's events. Command
+  p99 (200 ms at p50 42 ms on 2026-12-04): full garbage collections. One walks the some 270k
+  objects start-up builds (170-210 ms of CPU with the GIL held, in-process on a busy machine), and
+  the bench's commands run right after a start, when first-use caches push the collector into
+  them. `aries serve` now builds the OpenAPI document at start-up and freezes what it built
+  (`gc.freeze()`): figure 1 quick, three turns with and without on a quiet machine, command p99
+  70, 69 and 94 ms against 152, 186 and 182, server CPU per command 1.7-2.7 ms against 2.2-3.0.
+  The event-store part of a command, in-process with the API's pool (16 threads,
+  `PatientApplication.register_patient`): 0.47-0.49 ms of CPU a command, 0.58-0.79 before (group
+  commit's statements, decision 023).
 - **Read-your-writes (3).** The regression from 4.95 ms (2026-11-23) was the projector's
   wake-up: every NOTIFY made each projector thread read all its upstreams, one transaction and a
   head query each. The event index follows every log (four then, six since setup and catalogue
