@@ -17,6 +17,8 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -26,6 +28,7 @@ from application.audit.access_log import AccessEntry, entries
 from domain.identity import Role
 from interfaces.bootstrap import Aries
 from interfaces.http.app import create_app
+from interfaces.settings import Settings
 from interfaces.workers.main import run_workers
 from projections.runner import run_projectors
 from tests.conftest import aries_on
@@ -74,6 +77,16 @@ def api(api_aries) -> Iterator[TestClient]:
 def tenant() -> str:
     """A tenant of this test alone."""
     return f"t-{uuid.uuid4().hex[:10]}"
+
+
+# The apps here run with the default supplier zone, and their tenants' locations in it.
+SUPPLIER_ZONE = ZoneInfo(Settings.model_fields["supplier_timezone"].default)
+
+
+def supplier_today() -> date:
+    """Today as Aries counts it for these tests' claims (aging, closing): the supplier's
+    calendar date. UTC's runs a day ahead of it from UTC midnight to the supplier's."""
+    return datetime.now(SUPPLIER_ZONE).date()
 
 
 def aries_of(api: TestClient) -> Aries:

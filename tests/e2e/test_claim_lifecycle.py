@@ -7,7 +7,7 @@ each step."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from application.x12.segments import amount
 from tests.conftest import eventually
-from tests.e2e.conftest import headers_for
+from tests.e2e.conftest import headers_for, supplier_today
 from tests.unit.remittance_835 import Clp, Svc, build_835
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +33,7 @@ def ok(response, status: int = 200) -> dict[str, Any]:
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return supplier_today()
 
 
 class Office:

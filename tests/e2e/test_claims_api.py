@@ -5,7 +5,7 @@ the AR aging answer; tenants, versions and rules are enforced."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +14,7 @@ import pytest
 from domain.claim import Claim
 from domain.context import bound_context
 from tests.conftest import eventually
-from tests.e2e.conftest import access_entries, aries_of, headers_for
+from tests.e2e.conftest import access_entries, aries_of, headers_for, supplier_today
 from tests.integration.scenarios import delivered_bed_and_walker
 from tests.unit.claim_builders import NS, accepted, at, denial, scrubbed
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    return supplier_today()
 
 
 def drafted_claim(api, tenant: str, headers: dict[str, str]) -> dict[str, Any]:
