@@ -17,7 +17,6 @@ from functools import cache
 from importlib.resources import files
 
 from domain.errors import InvalidValue
-from domain.required_list import on_required_list
 
 HCPCS_FORMAT = re.compile(r"^[A-V][0-9]{4}$")
 
@@ -36,8 +35,6 @@ class HcpcsItem:
     payment_category: PaymentCategory
     serialized: bool
     prior_auth_required: bool
-    # On CMS's Required Face-to-Face Encounter and WOPD List (from whichever date it was listed).
-    wopd_required: bool
     prior_auth_valid_days: int | None
     # Paid rental months: 13 for capped rentals, 36 for oxygen, 10 for inexpensive items
     # rented instead of bought; None where the item is never rented.
@@ -67,7 +64,6 @@ def catalogue() -> dict[str, HcpcsItem]:
             payment_category=PaymentCategory(row["payment_category"]),
             serialized=_flag(row["serialized"]),
             prior_auth_required=_flag(row["prior_auth_required"]),
-            wopd_required=on_required_list(row["code"]),
             prior_auth_valid_days=_optional_int(row["prior_auth_valid_days"]),
             rental_cap_months=_optional_int(row["rental_cap_months"]),
         )

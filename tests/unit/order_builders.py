@@ -17,6 +17,7 @@ from domain.order_values import (
     ProofOfDelivery,
     SignerRelationship,
 )
+from domain.required_list import on_required_list
 
 VALID_NPI = "1234567893"
 INVALID_NPI = "1234567890"
@@ -78,7 +79,7 @@ def make_ready(order: Order, on: date = ORDER_DATE) -> Order:
     order.verify_coverage(uuid4(), "DMEMAC-JC", on, True, False)
     if any(item(ln.hcpcs).prior_auth_required for ln in order.lines):
         order.affirm_prior_authorization("JC1234567890PA", on)
-    if any(item(ln.hcpcs).wopd_required for ln in order.lines):
+    if any(on_required_list(ln.hcpcs) for ln in order.lines):  # listed at any date
         order.record_wopd(on)
         order.record_face_to_face(on)
     return order

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from domain.catalogue import item
 from domain.required_list import on_required_list, required_list
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,10 +19,9 @@ def test_the_list_names_its_source_and_each_entry_its_date():
         assert entry.listed_until is None or entry.listed_from < entry.listed_until, entry.hcpcs
 
 
-def test_power_wheelchairs_are_on_the_list_and_the_catalogue_reads_it():
+def test_power_wheelchairs_are_on_the_list():
     for code in ("K0823", "K0856"):
         assert on_required_list(code, date(2026, 1, 1))
-        assert item(code).wopd_required
 
 
 def test_every_one_of_the_46_power_mobility_devices_is_listed_from_13_april_2022():
@@ -42,7 +40,6 @@ def test_a_semi_electric_hospital_bed_is_not_on_the_list_as_far_as_its_sources_g
     # The August 2024 update added three hospital-bed codes this file could not identify; E0260
     # is not among the codes a CMS or DME MAC page states (see the file's notes).
     assert not on_required_list("E0260")
-    assert not item("E0260").wopd_required
 
 
 def test_a_code_is_on_the_list_from_the_date_it_was_listed():
@@ -91,6 +88,5 @@ def test_oxygen_is_listed_from_13_april_2026_by_fr_doc_2026_00487():
         assert not on_required_list(code, date(2026, 4, 12)), code
         assert on_required_list(code, date(2026, 4, 13)), code
         assert "2026-00487" in required_list()[code].source
-    assert item("E1390").wopd_required and item("E0431").wopd_required
     # The eighth oxygen code of that notice was not readable: E1392 stays off.
     assert not on_required_list("E1392", date(2026, 12, 4))
