@@ -6,11 +6,13 @@ does and answers as one does, with X12.
    A failure answers a TA1 rejecting the whole interchange.
 2. Syntax against the implementation guide (999): pyx12 validates every transaction set with
    the 005010X222A1 map; its segment and element errors become IK3/IK4, and a set with any
-   error is rejected (IK5 R), with all its claims. That check costs ~6 ms of CPU a claim, in
-   the sending process: a real clearinghouse spends it on its own machines. With
-   `syntax_check=False` (`ARIES_SANDBOX_SYNTAX_CHECK=false`) the sandbox skips it and accepts
-   every set (IK5 A); its own interchange checks (readable, addressed to it, not a
-   duplicate) and the front-end edits below still run.
+   error is rejected (IK5 R), with all its claims. That check costs ~3 ms of CPU a claim: a
+   real clearinghouse spends it on its own machines, so the sandbox built from settings runs
+   it in processes of its own (`sandbox_checks`, `ARIES_SANDBOX_CHECK_PROCESSES`; decision
+   024), never in the sending worker's; one built without `checks` runs it in its caller's
+   process (unit tests). With `syntax_check=False` (`ARIES_SANDBOX_SYNTAX_CHECK=false`) the
+   sandbox skips it and accepts every set (IK5 A); its own interchange checks (readable,
+   addressed to it, not a duplicate) and the front-end edits below still run.
 3. Each claim of an accepted set (277CA), the edits payers' front ends run: billing and ordering
    NPIs pass the Luhn check, a member id is present (an MBI for Medicare), diagnosis codes are
    billable ICD-10-CM codes, procedure codes are known HCPCS codes, line charges add up to the
@@ -31,10 +33,10 @@ Real-time inquiries (`inquire`: 270 eligibility, 276 claim status) are answered 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from application.ports import ClearinghouseRefused, Clock, SystemClock, TransmissionRecord
 from application.x12.acknowledgements import (
@@ -42,8 +44,6 @@ from application.x12.acknowledgements import (
     ClaimReport,
     ClaimStatus,
     InterchangeAck,
-    SegmentError,
-    TransactionAck,
     write_277ca,
     write_999,
     write_ta1,
@@ -51,15 +51,12 @@ from application.x12.acknowledgements import (
 from application.x12.claim837 import IMPLEMENTATION
 from application.x12.envelope import Envelope
 from application.x12.segments import Interchange, X12SyntaxError, interchanges
-from application.x12.validation import check_with_pyx12
+from application.x12.syntax_verdict import SyntaxVerdict, syntax_verdict, unchecked
 from domain import catalogue, pricing
 from domain.diagnosis import is_billable
 from domain.mbi import is_valid_mbi
 from domain.npi import is_valid_npi
 from interfaces.clearinghouse.sandbox_inquiries import answer_inquiry
-
-IK3_CODES = frozenset("1 2 3 4 5 6 7 8 I4 I6 I7 I8 I9".split())
-IK4_CODES = frozenset("1 2 3 4 5 6 7 8 9 10 12 13 I10 I11 I12 I13 I6 I9".split())
 
 
 @dataclass
@@ -86,12 +83,6 @@ class _Claim:
     lines: list[_Line] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Syntax:
-    interchange_errors: tuple[str, ...]
-    sets: dict[str, TransactionAck]
-
-
 class SandboxClearinghouse:
     name = "sandbox"
 
@@ -102,9 +93,13 @@ class SandboxClearinghouse:
         clearinghouse_id: str = "ARIESSANDBOX",
         clearinghouse_name: str = "Aries Sandbox Clearinghouse",
         syntax_check: bool = True,
+        checks: Callable[[str], SyntaxVerdict] | None = None,
     ) -> None:
         self.clock = clock or SystemClock()
         self.syntax_check = syntax_check
+        # In this process unless given (a unit test's sandbox); `clearinghouse_from` gives the
+        # shared pool of processes of the sandbox's own (`sandbox_checks`).
+        self.checks = checks or syntax_verdict
         self.clearinghouse_id = clearinghouse_id
         self.clearinghouse_name = clearinghouse_name
         self._seen: set[tuple[str, str]] = set()
@@ -145,7 +140,7 @@ class SandboxClearinghouse:
         icn, sender = isa.control_number, _sender(isa)
         if isa.segments[0][8].strip() != self.clearinghouse_id:
             return self._ta1(now, icn, sender, "008"), None
-        syntax = _syntax(interchange) if self.syntax_check else _unchecked(isa)
+        syntax = self.checks(interchange) if self.syntax_check else unchecked(_set_numbers(isa))
         if syntax.interchange_errors:
             return self._ta1(now, icn, sender, syntax.interchange_errors[0]), icn
         with self._lock:
@@ -304,52 +299,5 @@ def _at(values: list[str], index: int) -> str:
     return values[index] if len(values) > index else ""
 
 
-def _unchecked(isa: Interchange) -> _Syntax:
-    """Every transaction set accepted, unread by pyx12 (`syntax_check=False`)."""
-    numbers = [s[2].strip() for s in isa.segments if s[0] == "ST" and len(s) > 2]
-    return _Syntax((), {n: TransactionAck(control_number=n, accepted=True) for n in numbers})
-
-
-def _syntax(text: str) -> _Syntax:
-    """pyx12's verdict: interchange-level error codes and each transaction set's ack."""
-    try:
-        document = check_with_pyx12(text).document
-    except X12SyntaxError:
-        return _Syntax(("024",), {})
-    interchange_errors: list[str] = []
-    sets: dict[str, TransactionAck] = {}
-    for isa in document["interchanges"]:
-        interchange_errors += [str(e["err_cde"]) for e in isa["errors"]]
-        for gs in isa["groups"]:
-            group_failed = bool(gs["errors"])
-            for st in gs["transactions"]:
-                sets[str(st["trn_set_control_num"]).strip()] = _transaction_ack(st, group_failed)
-    return _Syntax(tuple(interchange_errors), sets)
-
-
-def _transaction_ack(st: dict[str, Any], group_failed: bool) -> TransactionAck:
-    errors = []
-    for seg in st["segments"]:
-        codes = {"8" if e["err_cde"] == "SEG1" else str(e["err_cde"]) for e in seg["errors"]}
-        elements = tuple(
-            (str(ele["ele_pos"]), str(e["err_cde"]))
-            for ele in seg["elements"]
-            for e in ele["errors"]
-            if str(e["err_cde"]) in IK4_CODES
-        )
-        if elements:
-            codes.add("8")
-        for code in sorted(codes & IK3_CODES):
-            errors.append(SegmentError(
-                segment_id=str(seg["seg_id"]), position=int(seg["seg_count"] or 0),
-                code=code, loop_id=seg.get("ls_id") or None,
-                elements=elements if code == "8" else (),
-            ))
-    own = [str(e["err_cde"]) for e in st["errors"]]
-    rejected = bool(errors or own or group_failed)
-    return TransactionAck(
-        control_number=str(st["trn_set_control_num"]).strip(),
-        accepted=not rejected,
-        code=(own[0] if own else "5") if rejected else None,
-        errors=tuple(errors),
-    )
+def _set_numbers(isa: Interchange) -> list[str]:
+    return [s[2].strip() for s in isa.segments if s[0] == "ST" and len(s) > 2]

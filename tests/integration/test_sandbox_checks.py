@@ -1,0 +1,75 @@
+"""The sandbox's pyx12 check runs in processes of its own (decision 024), and still rejects
+what it rejected in the worker's process."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+
+import pytest
+
+import application.x12.syntax_verdict
+from application.ports import ClearinghouseUnavailable
+from application.x12.acknowledgements import read_answer
+from interfaces.clearinghouse import clearinghouse_from
+from interfaces.clearinghouse.sandbox import SandboxClearinghouse
+from interfaces.clearinghouse.sandbox_checks import SyntaxChecks, shared_checks
+from interfaces.settings import Settings
+from tests.conftest import FixedClock
+from tests.unit.test_x12_writer import SENT_AT, bed_and_walker, render
+
+pytestmark = pytest.mark.integration
+
+MONTH_13 = ("DMG*D8*19480309", "DMG*D8*19481309")  # a date pyx12 refuses (IK4 8)
+
+
+@pytest.fixture
+def checks() -> Iterator[SyntaxChecks]:
+    pool = SyntaxChecks(1)
+    yield pool
+    pool.close()
+
+
+def sandbox(checks: SyntaxChecks) -> SandboxClearinghouse:
+    return SandboxClearinghouse(FixedClock(SENT_AT), clearinghouse_id="ARIESSANDBOX",
+                                checks=checks)
+
+
+def test_the_check_does_not_run_in_the_sending_process(checks, monkeypatch):
+    def here(text: str) -> None:
+        raise AssertionError("pyx12 ran in the sending process")
+
+    monkeypatch.setattr(application.x12.syntax_verdict, "check_with_pyx12", here)
+    answer = read_answer(sandbox(checks).transmit(render(bed_and_walker())))
+    assert answer.functional_ack("17").accepted
+    assert answer.claim_ack("0A1B2C3D4E5F60718293").accepted
+    assert checks.pids() and os.getpid() not in checks.pids()
+
+
+def test_a_syntax_error_found_in_the_checks_process_rejects_the_set(checks):
+    text = render(bed_and_walker()).replace(*MONTH_13)
+    answer = read_answer(sandbox(checks).transmit(text))
+    ack = answer.functional_ack("17").transaction("0001")
+    assert not ack.accepted and ack.errors[0].segment_id == "DMG"
+    assert ack.errors[0].elements == (("2", "8"),)
+    assert answer.claim_acks == ()
+
+
+def test_a_check_whose_process_died_is_a_transient_failure_and_the_next_one_is_answered(checks):
+    clearinghouse = sandbox(checks)
+    clearinghouse.transmit(render(bed_and_walker(), number=1))  # the pool is up
+    for pid in checks.pids():
+        os.kill(pid, signal.SIGKILL)
+    with pytest.raises(ClearinghouseUnavailable):
+        clearinghouse.transmit(render(bed_and_walker(), number=2))
+    # Not remembered as received: the retry under the same control number is answered.
+    assert not clearinghouse.look_up("000000002").received
+    answer = read_answer(clearinghouse.transmit(render(bed_and_walker(), number=2)))
+    assert answer.claim_ack("0A1B2C3D4E5F60718293").accepted
+
+
+def test_the_sandbox_built_from_settings_checks_in_the_shared_pool():
+    built = clearinghouse_from(Settings(environment="test", sandbox_check_processes=1))
+    assert isinstance(built, SandboxClearinghouse)
+    assert built.checks is shared_checks(1)
