@@ -44,6 +44,7 @@ from rich.console import Console
 from application.submission import SubmissionService
 from bench import targets
 from bench.claim_setup import ready_claims, skip_drafted_orders
+from bench.cpu import PARTS, ProcessCpu, spent
 from bench.processes import started
 from bench.report import Report, Row, load_average, runs
 from domain.context import EventContext, bound_context
@@ -98,6 +99,7 @@ class Collected:
     direct: list[Timing] = field(default_factory=list)
     messages: list[list[int]] = field(default_factory=list)  # claims per message, per run
     pyx12_seconds_per_claim: float | None = None  # the sandbox's syntax check, when measured
+    cpu: list[dict[str, float]] = field(default_factory=list)  # CPU seconds a claim, per run
     loads: list[float] = field(default_factory=list)  # 1-minute load as each run began
 
 
@@ -337,8 +339,10 @@ def _measure(
             f"worker started and warmed up in {time.perf_counter() - began:.1f} s "
             f"({warm.draining:.1f} s for {warm.claims} claims)"
         )
+        meter = ProcessCpu(worker.pid, database_url)
         for tenant in worker_tenants:
             got.loads.append(load_average())
+            before = meter.sample()
             timing = through_workers(
                 aries, database_url, tenant, claims[tenant], sizes.request_threads
             )
@@ -348,6 +352,10 @@ def _measure(
             )
             got.workers.append(timing)
             wait_for_jobs(database_url, tenant, timing.claims)
+            cpu = spent(before, meter.sample())
+            got.cpu.append({part: seconds / timing.claims for part, seconds in cpu.items()})
+            _say("CPU a claim: " + ", ".join(f"{p} {s * 1000:.2f} ms"
+                                             for p, s in got.cpu[-1].items()))
     got.messages = [messages_of(database_url, tenant) for tenant in worker_tenants]
 
     service = submission_service_from(aries)
@@ -426,13 +434,37 @@ def _rows(report: Report, got: Collected, sizes: Sizes) -> None:
             runs([t.draining for t in got.direct]),
         ),
     )
+    _cpu_rows(report, got)
     if got.pyx12_seconds_per_claim:
         per_claim = got.pyx12_seconds_per_claim
         report.add(Row(
             "7",
-            "the sandbox's pyx12 syntax check (within the figure above), one "
-            f"{sizes.max_claims}-claim 837P, in-process",
+            "the sandbox's pyx12 syntax check (in its own processes in the figure above), one "
+            f"{sizes.max_claims}-claim 837P, in one process",
             "ms/claim",
             runs([per_claim * 1000]),
             note=f"alone it would cap one process near {1 / per_claim:,.0f} claims/s",
         ))
+
+
+CPU_NOTES = {
+    "worker": "`aries worker`: reactions, job rows, loads, rendering, the two saves",
+    "sandbox": "the sandbox's pyx12 check, in its own processes (the clearinghouse's work)",
+    "bench": "the bench process: ClaimApplication.submit + job row (as the API would), polling",
+    "postgres": "the backends of the bench's database (not the WAL writer nor checkpointer)",
+}
+
+
+def _cpu_rows(report: Report, got: Collected) -> None:
+    """CPU a claim per process over the workers' runs, and what their sum allows on 2 cores."""
+    if not got.cpu:
+        return
+    for part in PARTS:
+        report.add(Row("7", f"CPU a claim: {part}", "ms/claim",
+                       runs([run[part] * 1000 for run in got.cpu]), note=CPU_NOTES[part]))
+    totals = [sum(run.values()) for run in got.cpu]
+    report.add(Row(
+        "7", "CPU a claim: all four", "ms/claim", runs([t * 1000 for t in totals]),
+        note="2 cores' worth of it: "
+        + ", ".join(f"{2 / t:,.0f}" for t in totals) + " claims/s at most",
+    ))

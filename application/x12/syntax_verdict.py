@@ -11,7 +11,7 @@ from typing import Any
 
 from application.x12.acknowledgements import SegmentError, TransactionAck
 from application.x12.segments import X12SyntaxError
-from application.x12.validation import check_with_pyx12
+from application.x12.validation import check_with_pyx12, preload_maps
 
 IK3_CODES = frozenset("1 2 3 4 5 6 7 8 I4 I6 I7 I8 I9".split())
 IK4_CODES = frozenset("1 2 3 4 5 6 7 8 9 10 12 13 I10 I11 I12 I13 I6 I9".split())
@@ -40,10 +40,16 @@ def syntax_verdict(text: str) -> SyntaxVerdict:
     return SyntaxVerdict(tuple(interchange_errors), sets)
 
 
+def preload() -> None:
+    """Parse the 837P's map now (0.4 s), not on the first interchange."""
+    preload_maps("837.5010.X222.A1.xml")
+
+
 def unchecked(set_numbers: list[str]) -> SyntaxVerdict:
     """Every transaction set accepted, unread by pyx12."""
-    return SyntaxVerdict((), {n: TransactionAck(control_number=n, accepted=True)
-                              for n in set_numbers})
+    return SyntaxVerdict(
+        (), {n: TransactionAck(control_number=n, accepted=True) for n in set_numbers}
+    )
 
 
 def _transaction_ack(st: dict[str, Any], group_failed: bool) -> TransactionAck:
@@ -59,11 +65,15 @@ def _transaction_ack(st: dict[str, Any], group_failed: bool) -> TransactionAck:
         if elements:
             codes.add("8")
         for code in sorted(codes & IK3_CODES):
-            errors.append(SegmentError(
-                segment_id=str(seg["seg_id"]), position=int(seg["seg_count"] or 0),
-                code=code, loop_id=seg.get("ls_id") or None,
-                elements=elements if code == "8" else (),
-            ))
+            errors.append(
+                SegmentError(
+                    segment_id=str(seg["seg_id"]),
+                    position=int(seg["seg_count"] or 0),
+                    code=code,
+                    loop_id=seg.get("ls_id") or None,
+                    elements=elements if code == "8" else (),
+                )
+            )
     own = [str(e["err_cde"]) for e in st["errors"]]
     rejected = bool(errors or own or group_failed)
     return TransactionAck(

@@ -84,6 +84,13 @@ def check_with_pyx12(text: str) -> Pyx12Report:
     return Pyx12Report(bool(valid), document)
 
 
+def preload_maps(*map_files: str) -> None:
+    """Parse the 5010 control map and `map_files` now, as the first document would."""
+    _load_maps_once()
+    for name in ("x12.control.00501.xml", *map_files):
+        _parsed_map(name, _PARAMS, map_directory())
+
+
 # pyx12's defaults; every map is parsed under them (a map holds the params it was parsed with).
 _PARAMS = pyx12.params.params()
 _parse_map = pyx12.map_if.load_map_file

@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from application.ports import ClearinghouseUnavailable
-from application.x12.syntax_verdict import SyntaxVerdict, syntax_verdict
+from application.x12.syntax_verdict import SyntaxVerdict, preload, syntax_verdict
 
 
 class SyntaxChecks:
@@ -60,15 +60,25 @@ class SyntaxChecks:
         with self._lock:
             if self._executor is None:
                 self._executor = ProcessPoolExecutor(
-                    self.processes, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_ignore_interrupts,
+                    self.processes,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start,
                 )
+                # A spawned pool starts a process per waiting task: start them all now, so
+                # that none parses its maps while an interchange waits for it.
+                for _ in range(self.processes):
+                    self._executor.submit(_started)
             return self._executor
 
 
-def _ignore_interrupts() -> None:
+def _start() -> None:
     # Ctrl-C reaches the whole process group: the worker stops its pool itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    preload()
+
+
+def _started() -> None:
+    pass
 
 
 _shared: dict[int, SyntaxChecks] = {}

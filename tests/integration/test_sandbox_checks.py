@@ -32,8 +32,7 @@ def checks() -> Iterator[SyntaxChecks]:
 
 
 def sandbox(checks: SyntaxChecks) -> SandboxClearinghouse:
-    return SandboxClearinghouse(FixedClock(SENT_AT), clearinghouse_id="ARIESSANDBOX",
-                                checks=checks)
+    return SandboxClearinghouse(FixedClock(SENT_AT), clearinghouse_id="ARIESSANDBOX", checks=checks)
 
 
 def test_the_check_does_not_run_in_the_sending_process(checks, monkeypatch):
