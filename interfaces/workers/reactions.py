@@ -73,6 +73,12 @@ log = structlog.get_logger("aries.worker.reactions")
 POLL_INTERVAL_SECONDS = 1.0
 HALT_CHECK_SECONDS = 0.25
 BATCH_SIZE = 500
+# A step that sends nothing moves the stored position at most this often (or once this far
+# behind): it passes only events of other topics, so a restart from an older position reads
+# them again and sends nothing. Three reactions follow the claims log, and every NOTIFY of a
+# submission request made the two that never send for it write their position.
+IDLE_POSITION_SECONDS = 1.0
+IDLE_POSITION_EVENTS = 5_000
 
 
 # --- one step ---------------------------------------------------------------------------------
@@ -81,7 +87,7 @@ BATCH_SIZE = 500
 @dataclass(frozen=True)
 class Step:
     read: int  # notifications of the reaction's topics read
-    position: int  # tracking position afterwards
+    position: int  # everything up to here is sent (stored, or to be stored: IDLE_POSITION_*)
     busy: bool  # more may be waiting right now
     wake_in: float | None
     sent: int
@@ -118,6 +124,22 @@ class Cursor:
     read_to: int = 0
     held: list[tuple[int, Any]] = field(default_factory=list)
     stale: bool = False  # the position moved elsewhere: read it again
+    stored_at: datetime | None = None  # when this follower last moved the stored position
+
+    def passed(self) -> int:
+        """The position everything has been sent up to (the stored one may lag it)."""
+        return self.held[0][0] - 1 if self.held else self.read_to
+
+    def due(self, now: datetime) -> bool:
+        """Whether a step that sent nothing should store `passed()` now."""
+        behind = self.passed() - self.position
+        if behind <= 0:
+            return False
+        return (
+            behind >= IDLE_POSITION_EVENTS
+            or self.stored_at is None
+            or (now - self.stored_at).total_seconds() >= IDLE_POSITION_SECONDS
+        )
 
     def __post_init__(self) -> None:
         self.read_to = max(self.read_to, self.position)
@@ -146,9 +168,12 @@ def step(
     # given in commit order under the table's lock, so none at or below it can still appear):
     # the other events of the log (a claim's intent carries its interchange's claim list) are
     # neither sent over nor built into rows, and the position still moves past them.
+    now = now or datetime.now(UTC)
     upstream_head = max(app.recorder.max_notification_id() or 0, cursor.read_to)
     if upstream_head == cursor.read_to and not cursor.held:
-        return Step(0, cursor.position, False, None, 0, upstream_head)
+        if cursor.due(now):
+            _move_position(conn, reaction, cursor, cursor.passed(), now)
+        return Step(0, cursor.passed(), False, None, 0, upstream_head)
     notifications = (
         app.recorder.select_notifications(
             cursor.read_to + 1, limit, stop=upstream_head, topics=sorted(reaction.topics)
@@ -159,20 +184,18 @@ def step(
     cursor.held.extend((n.id, app.mapper.to_domain_event(n)) for n in notifications)
     full = len(notifications) == limit
     cursor.read_to = notifications[-1].id if full else upstream_head
-    plan = reaction.plan(
-        cursor.held, first=cursor.position + 1, full=full, now=now or datetime.now(UTC)
-    )
+    plan = reaction.plan(cursor.held, first=cursor.position + 1, full=full, now=now)
     if plan.outgoing:
         _queue_jobs(conn, store, plan.outgoing)
         for outgoing in plan.outgoing:
             broker.enqueue(outgoing.message)
         sent = {p for outgoing in plan.outgoing for p in outgoing.positions}
         cursor.held = [(p, e) for p, e in cursor.held if p not in sent]
-    last = cursor.held[0][0] - 1 if cursor.held else cursor.read_to
-    if last > cursor.position:
-        _move_position(conn, reaction, cursor, last)
+    if (plan.outgoing and cursor.passed() > cursor.position) or cursor.due(now):
+        _move_position(conn, reaction, cursor, cursor.passed(), now)
     return Step(
-        len(notifications), cursor.position, full, plan.wake_in, len(plan.outgoing), upstream_head
+        len(notifications), cursor.passed(), full, plan.wake_in, len(plan.outgoing),
+        upstream_head,
     )
 
 
@@ -190,7 +213,9 @@ def _queue_jobs(conn: Connection, store: JobStore, outgoing: Sequence[Outgoing])
         )
 
 
-def _move_position(conn: Connection, reaction: Reaction, cursor: Cursor, last: int) -> None:
+def _move_position(
+    conn: Connection, reaction: Reaction, cursor: Cursor, last: int, now: datetime
+) -> None:
     with conn.begin():
         moved = conn.execute(
             update(reaction_tracking)
@@ -202,7 +227,7 @@ def _move_position(conn: Connection, reaction: Reaction, cursor: Cursor, last: i
             .values(position=last, updated_at=func.now())
         ).rowcount
     if moved:
-        cursor.position = last
+        cursor.position, cursor.stored_at = last, now
     else:
         log.info("reaction position moved elsewhere", reaction=reaction.name)
         cursor.stale = True

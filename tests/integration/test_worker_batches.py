@@ -15,7 +15,13 @@ from domain.claim_ids import claim_id_for
 from domain.context import bound_context
 from interfaces.bootstrap import Aries, bootstrap
 from interfaces.workers.jobs import Ending, JobStore, job_id_for_submission
-from interfaces.workers.reactions import ClaimSubmissions, Cursor, position_of, step
+from interfaces.workers.reactions import (
+    ClaimSubmissions,
+    Cursor,
+    RemittancesReceived,
+    position_of,
+    step,
+)
 from migrations import sqlalchemy_url
 from tests.integration.scenarios import MEDICARE, delivered_bed_and_walker
 from tests.integration.test_workers import BASE, _requested, worker_settings
@@ -120,6 +126,34 @@ def test_a_follower_reads_each_notification_once_and_moves_only_past_what_it_sen
     (message,) = broker.messages
     assert message.kwargs["claim_ids"] == [str(first)]
     assert job_status_in(store, job_id_for_submission(first, 1), first_tenant) == "queued"
+
+
+def test_a_reaction_that_sends_nothing_stores_its_position_at_most_once_a_second(
+    own_database, redis_url, redis_prefix
+):
+    aries = bootstrap(worker_settings(own_database, redis_url, redis_prefix))
+    reaction = RemittancesReceived()  # follows claims; a submission request is not its topic
+    broker, store = _Enqueued(), JobStore(aries.read_engine)
+    try:
+        delivered_on = date.today() - timedelta(days=3)
+        tenant, first = _drafted_claim_without_workers(aries, delivered_on)
+        with aries.read_engine.connect() as conn:
+            cursor = Cursor(position_of(conn, reaction))
+            now = datetime.now(UTC)
+            step(conn, reaction, aries.claims, broker, store, now=now, cursor=cursor)
+            stored = position_of(conn, reaction)
+            assert stored == cursor.read_to  # a follower's first step stores where it is
+            with bound_context(tenant_id=tenant, actor_id="biller-1", actor_role="biller"):
+                aries.claims.submit(first)
+            soon = step(conn, reaction, aries.claims, broker, store,
+                        now=now + timedelta(seconds=0.5), cursor=cursor)
+            assert soon.position > stored and position_of(conn, reaction) == stored
+            later = step(conn, reaction, aries.claims, broker, store,
+                         now=now + timedelta(seconds=1.5), cursor=cursor)
+            assert later.read == 0 and position_of(conn, reaction) == soon.position
+    finally:
+        aries.close()
+    assert broker.messages == []
 
 
 def job_status_in(store: JobStore, job_id: uuid.UUID, tenant: str) -> str | None:
