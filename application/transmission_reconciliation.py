@@ -91,6 +91,24 @@ def duplicate_interchange(answer_text: str, icn: str) -> bool:
     return ta1 is not None and not ta1.accepted and ta1.note_code == DUPLICATE_INTERCHANGE
 
 
+def claim_list(claims: ClaimApplication, intent: PendingTransmission) -> tuple[UUID, ...]:
+    """The interchange's claims in order. The list is on the intent of its first claim only
+    (`TransmissionPrepared` version 2): read there, from that claim's intent while it is
+    pending, else from the event in its history (it went out meanwhile, or was settled)."""
+    if intent.claim_ids or intent.first_claim_id is None:
+        return intent.claim_ids
+    icn = intent.interchange_control_number
+    first = claims.get_claim(intent.first_claim_id).pending_transmission
+    if first is not None and first.interchange_control_number == icn and first.claim_ids:
+        return first.claim_ids
+    prepared = [
+        e for e in claims.repository.event_store.get(intent.first_claim_id)
+        if isinstance(e, Claim.TransmissionPrepared)
+        and e.interchange_control_number == icn and e.claim_ids
+    ]
+    return tuple(prepared[-1].claim_ids) if prepared else ()
+
+
 class ReconcilesTransmissions:
     """The part of `SubmissionService` that reconciles prepared interchanges; it sends, records
     and commits through the service's own methods."""
@@ -132,8 +150,9 @@ class ReconcilesTransmissions:
           queue). A clearinghouse that cannot be reached raises ClearinghouseUnavailable:
           retried later, like a transmission."""
         icn = intent.interchange_control_number
+        order = claim_list(self.claims, intent)
         claims = [
-            claim for claim in map(self.claims.get_claim, intent.claim_ids)
+            claim for claim in map(self.claims.get_claim, order)
             if claim.status is ClaimStatus.SUBMISSION_REQUESTED
             and claim.pending_transmission is not None
             and claim.pending_transmission.interchange_control_number == icn
@@ -147,7 +166,7 @@ class ReconcilesTransmissions:
         if record.received:
             log.info("interchange found at the clearinghouse, not sent again", interchange=icn,
                      claims=len(claims))
-            return self._record(claims, icn, record.answer, list(intent.claim_ids))
+            return self._record(claims, icn, record.answer, list(order))
         documents, refused = [], {}
         for claim in list(claims):
             try:

@@ -183,13 +183,33 @@ class Claim(ClaimState, ClaimBalances, AriesAggregate):
             **transmission.prepared(self, interchange_control_number, claim_ids, at)
         )
 
-    @event("TransmissionPrepared")
+    class TransmissionPrepared(AriesAggregate.Event):
+        """The claim is about to go out in an interchange (decision 007).
+
+        Version 2 (current): `claim_ids`, the interchange's claims in order, only on its first
+        claim (`first_claim_id`), empty on the others. Version 1 held the whole list on every
+        claim: `upcast_v1_v2` names its first claim and keeps the list."""
+
+        class_version = 2
+
+        submission_number: int
+        interchange_control_number: str
+        claim_ids: list[UUID]
+        first_claim_id: UUID
+        at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> dict[str, Any]:
+            state["first_claim_id"] = state["claim_ids"][0]
+            return state
+
+    @event(TransmissionPrepared)
     def _transmission_prepared(
         self, submission_number: int, interchange_control_number: str, claim_ids: list[UUID],
-        at: datetime,
+        first_claim_id: UUID, at: datetime,
     ) -> None:
         self.pending_transmission = PendingTransmission(
-            interchange_control_number, tuple(claim_ids), at
+            interchange_control_number, tuple(claim_ids), at, first_claim_id
         )
 
     def leave_transmission_unconfirmed(self, reason: str, at: datetime) -> None:

@@ -26,14 +26,18 @@ def prepared(
     claim: Claim, interchange_control_number: str, claim_ids: Sequence[UUID], at: datetime
 ) -> dict[str, Any]:
     """The claim is about to go out in `interchange_control_number`, with `claim_ids` in this
-    order (the order places each claim in its transaction set, which the 999 speaks of)."""
+    order (the order places each claim in its transaction set, which the 999 speaks of). The
+    list is recorded once, on the interchange's first claim; the others name that claim: an
+    interchange of n claims stored n lists of n ids (issue 18)."""
     interchange_control_number = rules.interchange_control_number(interchange_control_number)
     require(claim.id in claim_ids, "transmission_carries_the_claim",
             "the claim is not one of the interchange's claims")
+    first = claim_ids[0]
     return {
         "submission_number": claim.submission_count,
         "interchange_control_number": interchange_control_number,
-        "claim_ids": list(claim_ids),
+        "claim_ids": list(claim_ids) if claim.id == first else [],
+        "first_claim_id": first,
         "at": utc_time(at, "at"),
     }
 

@@ -67,11 +67,14 @@ class AppealLevel(Enum):
 class PendingTransmission:
     """The interchange a claim was about to go out in (recorded before sending): its ISA13,
     the claims it carries in their order (their position gives each its transaction set),
-    and when it was prepared (the interchange's ISA09/ISA10 and GS04/GS05)."""
+    and when it was prepared (the interchange's ISA09/ISA10 and GS04/GS05). The claim list is
+    held by the interchange's first claim (`first_claim_id`) only; on its other claims it is
+    empty (`TransmissionPrepared` version 2)."""
 
     interchange_control_number: str
     claim_ids: tuple[UUID, ...]
     prepared_at: datetime
+    first_claim_id: UUID | None = None  # None only in snapshots taken before version 2
 
 
 @dataclass(frozen=True)

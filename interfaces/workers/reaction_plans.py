@@ -24,8 +24,8 @@ from interfaces.workers.jobs import job_id_for_submission
 
 BATCH_NAMESPACE = UUID("3b5c2f9e-1d4a-5e8b-a7c6-0f2d9e8b1a34")  # fixed: batch ids derive from it
 WINDOW_GRACE_SECONDS = 2.0
-# Each claim's TransmissionPrepared names every claim of its interchange (decision 007), so a
-# message's events grow with the square of its claims: 100 keeps that below the fixed costs.
+# A message is one interchange: its claims' intents are one save, its answer another, so
+# larger messages spread those fixed costs further; 100 keeps a transmission's wait short.
 MAX_CLAIMS_PER_MESSAGE = 100
 
 

@@ -166,8 +166,8 @@ def step(
         )
     # Only the reaction's topics are read, up to the head as it was before the read (ids are
     # given in commit order under the table's lock, so none at or below it can still appear):
-    # the other events of the log (a claim's intent carries its interchange's claim list) are
-    # neither sent over nor built into rows, and the position still moves past them.
+    # the other events of the log are neither sent over nor built into rows, and the position
+    # still moves past them.
     now = now or datetime.now(UTC)
     upstream_head = max(app.recorder.max_notification_id() or 0, cursor.read_to)
     if upstream_head == cursor.read_to and not cursor.held:

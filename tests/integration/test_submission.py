@@ -323,7 +323,7 @@ def test_an_answer_whose_save_conflicts_records_nothing_and_the_retry_reconciles
             claim = aries.claims.get_claim(second)  # a second delivery prepares it again
             intent = claim.pending_transmission
             claim.prepare_transmission(
-                intent.interchange_control_number, list(intent.claim_ids), intent.prepared_at
+                intent.interchange_control_number, [first, second], intent.prepared_at
             )
             aries.claims.commit(claim)
             return answer

@@ -830,10 +830,20 @@ def _requested() -> Claim:
 def test_a_prepared_transmission_names_its_interchange_and_claims_in_order():
     claim = _requested()
     other = uuid4()
-    claim.prepare_transmission("000000123", [other, claim.id], at(12))
+    claim.prepare_transmission("000000123", [claim.id, other], at(12))
     assert claim.pending_transmission.interchange_control_number == "000000123"
-    assert claim.pending_transmission.claim_ids == (other, claim.id)
+    assert claim.pending_transmission.claim_ids == (claim.id, other)
+    assert claim.pending_transmission.first_claim_id == claim.id
     assert claim.status is ClaimStatus.SUBMISSION_REQUESTED
+
+
+def test_a_claim_not_first_in_its_interchange_names_the_first_instead_of_the_list():
+    claim = _requested()
+    first = uuid4()
+    claim.prepare_transmission("000000123", [first, claim.id], at(12))
+    assert claim.pending_transmission.interchange_control_number == "000000123"
+    assert claim.pending_transmission.claim_ids == ()
+    assert claim.pending_transmission.first_claim_id == first
 
 
 def test_a_transmission_must_carry_the_claim():

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date
+from uuid import uuid4
 from decimal import Decimal
 
 from domain.claim import Claim
 from domain.claim_values import PATIENT, AppealLevel, LineAdjudication
 from domain.context import bound_context
-from tests.unit.claim_builders import SECONDARY, SECONDARY_COVERAGE, denied, paid
+from tests.unit.claim_builders import SECONDARY, SECONDARY_COVERAGE, at, denied, paid, scrubbed
 from tests.unit.replay import event_classes, leaves, mapper, replay, round_trip
 
 
@@ -73,3 +75,42 @@ def test_claim_events_carry_the_bound_tenant_and_actor():
     assert {(e.tenant_id, e.actor_id) for e in events} == {("acme-hme", "biller-7")}
     assert replay(events).tenant_id == "acme-hme"
     assert claim.party_balance(PATIENT) == Decimal("29.00")
+
+
+# --- TransmissionPrepared v1 -> v2: the interchange's claim list stored once ------------------
+
+
+def _requested() -> Claim:
+    claim = scrubbed(order_id=uuid4())
+    claim.request_submission(1)
+    return claim
+
+
+def test_only_the_interchanges_first_claim_records_its_claim_list():
+    first, second, third = _requested(), _requested(), _requested()
+    order = [first.id, second.id, third.id]
+    for claim in (first, second, third):
+        claim.prepare_transmission("000000042", order, at(3))
+    lists = [c.collect_events()[-1] for c in (first, second, third)]
+    assert [e.claim_ids for e in lists] == [order, [], []]
+    assert {e.first_claim_id for e in lists} == {first.id}
+    stored = mapper().to_stored_event(lists[1])
+    assert json.loads(stored.state)["class_version"] == 2
+    assert first.id.hex in stored.state.decode() and third.id.hex not in stored.state.decode()
+    assert second.pending_transmission.claim_ids == ()
+    assert second.pending_transmission.first_claim_id == first.id
+
+
+def test_a_version_1_intent_upcasts_naming_its_first_claim_and_keeps_its_list():
+    claim, other = _requested(), _requested()
+    claim.prepare_transmission("000000043", [other.id, claim.id], at(3))
+    event = claim.collect_events()[-1]
+    stored = mapper().to_stored_event(event)
+    state = json.loads(stored.state)
+    # Version 1, as it was stored: the whole list on every claim, no first claim, no version.
+    del state["class_version"], state["first_claim_id"]
+    state["claim_ids"] = [{"_type_": "uuid_hex", "_data_": u.hex} for u in (other.id, claim.id)]
+    stored = dataclasses.replace(stored, state=json.dumps(state).encode())
+    loaded = mapper().to_domain_event(stored)
+    assert isinstance(loaded, Claim.TransmissionPrepared)
+    assert (loaded.claim_ids, loaded.first_claim_id) == ([other.id, claim.id], other.id)
