@@ -362,6 +362,42 @@ def test_an_interchange_the_clearinghouse_never_received_goes_again_under_its_ow
     assert claim.interchange_control_number == intent.interchange_control_number
 
 
+def test_a_later_claim_of_an_interchange_reconciles_it_through_the_first_claims_list(aries):
+    """The claim list is stored on the interchange's first claim only (TransmissionPrepared
+    version 2): a message naming only a later claim still reconciles the whole interchange."""
+    first, second = requested_claim(aries), requested_claim(aries)
+    sandbox = SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX")
+    with pytest.raises(ClearinghouseUnavailable):
+        service(aries, AnswerLost(sandbox)).submit([first, second])
+    assert aries.claims.get_claim(second).pending_transmission.claim_ids == ()
+
+    retry = Recording(sandbox)
+    outcome = service(aries, retry).submit([second])
+
+    assert retry.sent == []
+    assert set(outcome.accepted) == {first, second}
+    for claim_id in (first, second):
+        assert events_of(aries, claim_id)[-2:] == ["Submitted", "Accepted"]
+
+
+def test_a_later_claim_finds_the_list_in_the_first_claims_history_once_it_went_out(aries):
+    first, second = requested_claim(aries), requested_claim(aries)
+    sandbox = SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX")
+    with pytest.raises(ClearinghouseUnavailable):
+        service(aries, AnswerLost(sandbox)).submit([first, second])
+    claim = aries.claims.get_claim(first)
+    icn = claim.pending_transmission.interchange_control_number
+    claim.record_submission(icn, datetime.now(UTC))  # the first went out on its own meanwhile
+    aries.claims.commit(claim)
+
+    retry = Recording(sandbox)
+    outcome = service(aries, retry).submit([second])
+
+    assert retry.sent == []
+    assert outcome.accepted == (second,)  # its verdict read in its place: set 0001, claim 2
+    assert aries.claims.get_claim(second).interchange_control_number == icn
+
+
 def test_a_resend_refused_as_a_duplicate_is_reconciled_from_the_clearinghouse(aries):
     claim_id = requested_claim(aries)
     sandbox = SandboxClearinghouse(clearinghouse_id="ARIESSANDBOX")

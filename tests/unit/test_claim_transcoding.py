@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import date
-from uuid import uuid4
 from decimal import Decimal
+from uuid import uuid4
 
 from domain.claim import Claim
 from domain.claim_values import PATIENT, AppealLevel, LineAdjudication
