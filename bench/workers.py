@@ -343,6 +343,7 @@ def _measure(
         for tenant in worker_tenants:
             got.loads.append(load_average())
             before = meter.sample()
+            own = meter.own()
             timing = through_workers(
                 aries, database_url, tenant, claims[tenant], sizes.request_threads
             )
@@ -352,7 +353,8 @@ def _measure(
             )
             got.workers.append(timing)
             wait_for_jobs(database_url, tenant, timing.claims)
-            cpu = spent(before, meter.sample())
+            own = meter.own() - own
+            cpu = {**spent(before, meter.sample()), "bench": own}
             got.cpu.append({part: seconds / timing.claims for part, seconds in cpu.items()})
             _say("CPU a claim: " + ", ".join(f"{p} {s * 1000:.2f} ms"
                                              for p, s in got.cpu[-1].items()))
