@@ -143,8 +143,10 @@ def _interchanges(text: str) -> Iterator[Interchange]:
         element, component, terminator = rest[3], rest[104], rest[105]
         if len({element, component, terminator}) != 3 or element.isalnum():
             raise X12SyntaxError("the ISA does not declare three distinct delimiters")
-        end = rest.find(f"{terminator}", rest.find(f"IEA{element}"))
-        if rest.find(f"IEA{element}") < 0 or end < 0:
+        # The IEA segment, not "IEA" inside an element (a patient named Iea, say).
+        trailer = re.search(rf"{re.escape(terminator)}\s*IEA{re.escape(element)}", rest)
+        end = rest.find(terminator, trailer.end()) if trailer is not None else -1
+        if end < 0:
             raise X12SyntaxError("interchange without its IEA trailer")
         body, rest = rest[: end + 1], rest[end + 1 :].lstrip()
         segments = tuple(

@@ -244,6 +244,14 @@ def test_a_patient_level_is_given_exactly_when_the_patient_is_not_the_subscriber
         render(replace(bed_and_walker(), patient=PATIENT_PARTY))
 
 
+def test_a_name_that_reads_iea_does_not_end_the_interchange():
+    """Found by the property below: the reader took "*IEA*" inside NM1 for the trailer."""
+    claim = replace(bed_and_walker(), subscriber=replace(PATIENT, name=Person("A", "IEA")))
+    rows = segments(render(claim))
+    assert ("NM1", "IL", "1", "A", "IEA") == rows[[r[0:2] for r in rows].index(("NM1", "IL"))][:5]
+    assert rows[-1] == ("IEA", "1", "000000017")
+
+
 def test_delimiters_and_accents_in_names_cannot_break_a_segment():
     claim = replace(bed_and_walker(), subscriber=replace(
         PATIENT, name=Person("O'Brien*Núñez~", "Zoë:^Ann"),
