@@ -13,13 +13,17 @@ control numbers lives there. Why: docs/decisions/024-sandbox-check-out-of-the-wo
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from application.ports import ClearinghouseUnavailable
 from application.x12.syntax_verdict import SyntaxVerdict, preload, syntax_verdict
+
+ORPHAN_CHECK_SECONDS = 1.0
 
 
 class SyntaxChecks:
@@ -63,6 +67,7 @@ class SyntaxChecks:
                     self.processes,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_start,
+                    initargs=(os.getpid(),),
                 )
                 # A spawned pool starts a process per waiting task: start them all now, so
                 # that none parses its maps while an interchange waits for it.
@@ -71,10 +76,19 @@ class SyntaxChecks:
             return self._executor
 
 
-def _start() -> None:
+def _start(parent: int) -> None:
     # Ctrl-C reaches the whole process group: the worker stops its pool itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
     preload()
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    # A worker killed outright (SIGKILL, OOM) never stops its pool, and each process holds
+    # the pool's queue open itself, so it would wait forever: it goes when its parent has.
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_SECONDS)
+    os._exit(0)
 
 
 def _started() -> None:

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
+import psutil
 import pytest
 
 import application.x12.syntax_verdict
@@ -16,11 +20,12 @@ from interfaces.clearinghouse import clearinghouse_from
 from interfaces.clearinghouse.sandbox import SandboxClearinghouse
 from interfaces.clearinghouse.sandbox_checks import SyntaxChecks, shared_checks
 from interfaces.settings import Settings
-from tests.conftest import FixedClock
+from tests.conftest import FixedClock, eventually
 from tests.unit.test_x12_writer import SENT_AT, bed_and_walker, render
 
 pytestmark = pytest.mark.integration
 
+ROOT = Path(__file__).resolve().parents[2]
 MONTH_13 = ("DMG*D8*19480309", "DMG*D8*19481309")  # a date pyx12 refuses (IK4 8)
 
 
@@ -72,3 +77,34 @@ def test_the_sandbox_built_from_settings_checks_in_the_shared_pool():
     built = clearinghouse_from(Settings(environment="test", sandbox_check_processes=1))
     assert isinstance(built, SandboxClearinghouse)
     assert built.checks is shared_checks(1)
+
+
+def test_the_checks_processes_do_not_outlive_a_worker_killed_outright():
+    script = (
+        "from interfaces.clearinghouse.sandbox_checks import SyntaxChecks\n"
+        "checks = SyntaxChecks(2)\n"
+        "checks._pool()\n"
+        "print(' '.join(map(str, checks.pids())), flush=True)\n"
+        "import time; time.sleep(600)\n"
+    )
+    worker = subprocess.Popen(  # noqa: S603 (our own interpreter)
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    try:
+        children = [int(pid) for pid in worker.stdout.readline().split()]
+        assert len(children) == 2
+        worker.kill()
+        worker.wait()
+        eventually(
+            lambda: (
+                not any(
+                    psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+                    for pid in children
+                )
+            ),
+            what="the check processes to exit",
+            timeout=30,
+        )
+    finally:
+        if worker.poll() is None:
+            worker.kill()
