@@ -114,8 +114,8 @@ class Settings(BaseSettings):
     )
     sandbox_check_processes: int = Field(
         2, ge=1, le=16,
-        description="processes the sandbox's pyx12 check runs in, apart from the worker's "
-        "(the clearinghouse's work, not Aries')",
+        description="processes the sandbox's front end (its pyx12 check, edits and answers) "
+        "runs in, apart from the sending worker's (the clearinghouse's work, not Aries')",
     )
     x12_usage: Literal["T", "P"] = Field("T", description="ISA15: T test data, P production")
     supplier_name: str = Field("Aries Demo Medical Supply", description="billing provider name")

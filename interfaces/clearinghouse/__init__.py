@@ -14,7 +14,7 @@ from domain.npi import valid_npi
 from interfaces.clearinghouse.control_numbers import RedisControlNumbers
 from interfaces.clearinghouse.http import HttpClearinghouse
 from interfaces.clearinghouse.sandbox import SandboxClearinghouse
-from interfaces.clearinghouse.sandbox_checks import shared_checks
+from interfaces.clearinghouse.sandbox_checks import shared_processes
 from interfaces.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def clearinghouse_from(settings: Settings, clock: Clock | None = None) -> Cleari
         clearinghouse_id=settings.clearinghouse_id,
         clearinghouse_name=settings.clearinghouse_name,
         syntax_check=settings.sandbox_syntax_check,
-        checks=shared_checks(settings.sandbox_check_processes),
+        processes=shared_processes(settings.sandbox_check_processes),
     )
 
 

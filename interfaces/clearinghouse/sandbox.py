@@ -6,13 +6,10 @@ does and answers as one does, with X12.
    A failure answers a TA1 rejecting the whole interchange.
 2. Syntax against the implementation guide (999): pyx12 validates every transaction set with
    the 005010X222A1 map; its segment and element errors become IK3/IK4, and a set with any
-   error is rejected (IK5 R), with all its claims. That check costs ~3 ms of CPU a claim: a
-   real clearinghouse spends it on its own machines, so the sandbox built from settings runs
-   it in processes of its own (`sandbox_checks`, `ARIES_SANDBOX_CHECK_PROCESSES`; decision
-   024), never in the sending worker's; one built without `checks` runs it in its caller's
-   process (unit tests). With `syntax_check=False` (`ARIES_SANDBOX_SYNTAX_CHECK=false`) the
-   sandbox skips it and accepts every set (IK5 A); its own interchange checks (readable,
-   addressed to it, not a duplicate) and the front-end edits below still run.
+   error is rejected (IK5 R), with all its claims. With `syntax_check=False`
+   (`ARIES_SANDBOX_SYNTAX_CHECK=false`) the sandbox skips it and accepts every set (IK5 A);
+   its own interchange checks (readable, addressed to it, not a duplicate) and the
+   front-end edits below still run.
 3. Each claim of an accepted set (277CA), the edits payers' front ends run: billing and ordering
    NPIs pass the Luhn check, a member id is present (an MBI for Medicare), diagnosis codes are
    billable ICD-10-CM codes, procedure codes are known HCPCS codes, line charges add up to the
@@ -20,6 +17,13 @@ does and answers as one does, with X12.
    is billed from its first day, so its end may be ahead). A claim failing any is
    rejected with one STC per failure (A6 missing / A7 invalid, with the status code and
    entity), else accepted (A2:20) with a sandbox claim number (REF*1K).
+
+Where it runs: all of the above is `FrontEnd`, the clearinghouse's work (pyx12 alone is
+~2-3 ms of CPU a claim), which a real clearinghouse does on its own machines. The sandbox
+built from settings runs it in processes of its own (`sandbox_checks`,
+`ARIES_SANDBOX_CHECK_PROCESSES`; decision 024), never in the sending worker's; one built
+without `processes` runs it in its caller's process (unit tests). What it remembers stays in
+the `SandboxClearinghouse` object.
 
 The answer is the 999 followed by the 277CA, as one text. Control numbers of the answers
 follow the interchange's own. Seen control numbers, and the answer given to each, are
@@ -33,10 +37,10 @@ Real-time inquiries (`inquire`: 270 eligibility, 276 claim status) are answered 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
 
 from application.ports import ClearinghouseRefused, Clock, SystemClock, TransmissionRecord
 from application.x12.acknowledgements import (
@@ -51,12 +55,16 @@ from application.x12.acknowledgements import (
 from application.x12.claim837 import IMPLEMENTATION
 from application.x12.envelope import Envelope
 from application.x12.segments import Interchange, X12SyntaxError, interchanges
-from application.x12.syntax_verdict import SyntaxVerdict, syntax_verdict, unchecked
+from application.x12.syntax_verdict import syntax_verdict, unchecked
 from domain import catalogue, pricing
 from domain.diagnosis import is_billable
 from domain.mbi import is_valid_mbi
 from domain.npi import is_valid_npi
 from interfaces.clearinghouse.sandbox_inquiries import answer_inquiry
+
+
+class Runner(Protocol):
+    def run(self, function: Any, *args: Any) -> Any: ...
 
 
 @dataclass
@@ -83,6 +91,77 @@ class _Claim:
     lines: list[_Line] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Reply:
+    """The front end's answer to one interchange, before the sandbox's memory of it."""
+
+    answer: str
+    icn: str | None  # the control number it is remembered under (None: not remembered)
+    sender: str = ""
+    new: bool = False  # it answers a readable interchange: unless its number was seen before
+
+
+@dataclass(frozen=True)
+class FrontEnd:
+    """What the sandbox does with an interchange, all but remembering it: read it, check its
+    syntax (pyx12), run the front-end edits and write the TA1, 999 and 277CA. Plain values
+    in and out, so that it runs in the sandbox's own processes (`sandbox_checks`)."""
+
+    clearinghouse_id: str
+    clearinghouse_name: str
+    syntax_check: bool = True
+
+    def answer(self, interchange: str, now: datetime) -> Reply:
+        try:
+            found = interchanges(interchange)
+        except X12SyntaxError:
+            return Reply(self.ta1(now, "000000000", "SENDER", "024"), None)
+        if len(found) != 1:
+            return Reply(self.ta1(now, found[0].control_number, _sender(found[0]), "024"), None)
+        isa = found[0]
+        icn, sender = isa.control_number, _sender(isa)
+        if isa.segments[0][8].strip() != self.clearinghouse_id:
+            return Reply(self.ta1(now, icn, sender, "008"), None)
+        syntax = syntax_verdict(interchange) if self.syntax_check else unchecked(_set_numbers(isa))
+        if syntax.interchange_errors:
+            return Reply(self.ta1(now, icn, sender, syntax.interchange_errors[0]), icn)
+        group = _group_control_number(isa)
+        envelope = Envelope(self.clearinghouse_id, sender, int(icn), now)
+        ack_999 = write_999(envelope, group, IMPLEMENTATION, list(syntax.sets.values()))
+        claims = [
+            claim
+            for number, claims_of_set in _claims_by_set(isa).items()
+            if syntax.sets.get(number) is not None and syntax.sets[number].accepted
+            for claim in claims_of_set
+        ]
+        if not claims:
+            return Reply(ack_999, icn, sender, new=True)
+        batch = ClaimAckBatch(
+            source_name=self.clearinghouse_name,
+            source_id=self.clearinghouse_id,
+            receiver_name=sender,
+            receiver_id=sender,
+            batch_control_number=icn,
+            billing_provider_name=sender,
+            billing_provider_npi=claims[0].billing_npi or "0000000000",
+            received_on=now.date(),
+            claims=tuple(
+                _report(claim, now.date(), f"SBX{icn}{index:05d}")
+                for index, claim in enumerate(claims, start=1)
+            ),
+        )
+        return Reply(ack_999 + write_277ca(envelope, batch), icn, sender, new=True)
+
+    def ta1(self, now: datetime, icn: str, sender: str, code: str) -> str:
+        envelope = Envelope(self.clearinghouse_id, sender or "SENDER", int(icn) or 1, now)
+        return write_ta1(envelope, InterchangeAck(icn, False, code), now.date())
+
+
+def answer_in(front_end: FrontEnd, interchange: str, now: datetime) -> Reply:
+    """`front_end.answer`, as a function the sandbox's processes are handed."""
+    return front_end.answer(interchange, now)
+
+
 class SandboxClearinghouse:
     name = "sandbox"
 
@@ -93,18 +172,20 @@ class SandboxClearinghouse:
         clearinghouse_id: str = "ARIESSANDBOX",
         clearinghouse_name: str = "Aries Sandbox Clearinghouse",
         syntax_check: bool = True,
-        checks: Callable[[str], SyntaxVerdict] | None = None,
+        processes: Runner | None = None,
     ) -> None:
         self.clock = clock or SystemClock()
-        self.syntax_check = syntax_check
+        self.front_end = FrontEnd(clearinghouse_id, clearinghouse_name, syntax_check)
         # In this process unless given (a unit test's sandbox); `clearinghouse_from` gives the
         # shared pool of processes of the sandbox's own (`sandbox_checks`).
-        self.checks = checks or syntax_verdict
-        self.clearinghouse_id = clearinghouse_id
-        self.clearinghouse_name = clearinghouse_name
+        self.processes = processes
         self._seen: set[tuple[str, str]] = set()
         self._answers: dict[str, str] = {}  # ISA13 -> the answer given to it
         self._lock = threading.Lock()
+
+    @property
+    def clearinghouse_id(self) -> str:
+        return self.front_end.clearinghouse_id
 
     def look_up(self, interchange_control_number: str) -> TransmissionRecord:
         with self._lock:
@@ -119,80 +200,37 @@ class SandboxClearinghouse:
             raise ClearinghouseRefused("not a 270 or 276 inquiry") from unreadable
 
     def transmit(self, interchange: str) -> str:
-        answer, icn = self._answer(interchange)
-        if icn is not None:
-            with self._lock:
+        now = self.clock.now()
+        if self.processes is None:
+            reply = self.front_end.answer(interchange, now)
+        else:
+            reply = self.processes.run(answer_in, self.front_end, interchange, now)
+        answer, icn = reply.answer, reply.icn
+        with self._lock:
+            if reply.new and icn is not None:
+                if (reply.sender, icn) in self._seen:  # a duplicate: the first answer stands
+                    return self.front_end.ta1(now, icn, reply.sender, "025")
+                self._seen.add((reply.sender, icn))
+            if icn is not None:
                 self._answers.setdefault(icn, answer)
         return answer
 
-    def _answer(self, interchange: str) -> tuple[str, str | None]:
-        """The answer, and the control number it is remembered under (None: unreadable,
-        for more than one interchange, misaddressed, or a duplicate whose first answer
-        stands)."""
-        now = self.clock.now()
-        try:
-            found = interchanges(interchange)
-        except X12SyntaxError:
-            return self._ta1(now, "000000000", "SENDER", "024"), None
-        if len(found) != 1:
-            return self._ta1(now, found[0].control_number, _sender(found[0]), "024"), None
-        isa = found[0]
-        icn, sender = isa.control_number, _sender(isa)
-        if isa.segments[0][8].strip() != self.clearinghouse_id:
-            return self._ta1(now, icn, sender, "008"), None
-        syntax = self.checks(interchange) if self.syntax_check else unchecked(_set_numbers(isa))
-        if syntax.interchange_errors:
-            return self._ta1(now, icn, sender, syntax.interchange_errors[0]), icn
-        with self._lock:
-            if (sender, icn) in self._seen:
-                return self._ta1(now, icn, sender, "025"), None
-            self._seen.add((sender, icn))
-        group = _group_control_number(isa)
-        envelope = Envelope(self.clearinghouse_id, sender, int(icn), now)
-        ack_999 = write_999(envelope, group, IMPLEMENTATION, list(syntax.sets.values()))
-        claims = [
-            claim
-            for number, claims_of_set in _claims_by_set(isa).items()
-            if syntax.sets.get(number) is not None and syntax.sets[number].accepted
-            for claim in claims_of_set
-        ]
-        if not claims:
-            return ack_999, icn
-        batch = ClaimAckBatch(
-            source_name=self.clearinghouse_name,
-            source_id=self.clearinghouse_id,
-            receiver_name=sender,
-            receiver_id=sender,
-            batch_control_number=icn,
-            billing_provider_name=sender,
-            billing_provider_npi=claims[0].billing_npi or "0000000000",
-            received_on=now.date(),
-            claims=tuple(
-                self._report(claim, now.date(), f"SBX{icn}{index:05d}")
-                for index, claim in enumerate(claims, start=1)
-            ),
-        )
-        return ack_999 + write_277ca(envelope, batch), icn
 
-    def _ta1(self, now: datetime, icn: str, sender: str, code: str) -> str:
-        envelope = Envelope(self.clearinghouse_id, sender or "SENDER", int(icn) or 1, now)
-        return write_ta1(envelope, InterchangeAck(icn, False, code), now.date())
-
-    def _report(self, claim: _Claim, today: date, trace: str) -> ClaimReport:
-        statuses = tuple(front_end_edits(claim, today))
-        dates = [d for line in claim.lines for d in (line.from_date, line.to_date) if d]
-        first, last = (min(dates), max(dates)) if dates else (today, today)
-        return ClaimReport(
-            patient_control_number=claim.pcn,
-            patient_last_name=claim.last_name or "UNKNOWN",
-            patient_first_name=claim.first_name,
-            member_id=claim.member_id or "UNKNOWN",
-            charge=_decimal(claim.charge) or Decimal("0"),
-            from_date=first,
-            to_date=last,
-            statuses=statuses or (ClaimStatus("A2", "20"),),
-            trace_number=None if statuses else trace,
-        )
+def _report(claim: _Claim, today: date, trace: str) -> ClaimReport:
+    statuses = tuple(front_end_edits(claim, today))
+    dates = [d for line in claim.lines for d in (line.from_date, line.to_date) if d]
+    first, last = (min(dates), max(dates)) if dates else (today, today)
+    return ClaimReport(
+        patient_control_number=claim.pcn,
+        patient_last_name=claim.last_name or "UNKNOWN",
+        patient_first_name=claim.first_name,
+        member_id=claim.member_id or "UNKNOWN",
+        charge=_decimal(claim.charge) or Decimal("0"),
+        from_date=first,
+        to_date=last,
+        statuses=statuses or (ClaimStatus("A2", "20"),),
+        trace_number=None if statuses else trace,
+    )
 
 
 def front_end_edits(claim: _Claim, today: date) -> list[ClaimStatus]:

@@ -1,13 +1,13 @@
-"""The sandbox clearinghouse's pyx12 syntax check in processes of its own.
+"""The sandbox clearinghouse's front end in processes of its own.
 
-The sandbox stands in for an external clearinghouse, and checking an 837P against the
-implementation guide is that clearinghouse's work, on its machines: about 3 ms of CPU a
-claim, as much as the rest of what Aries' worker does for it. Run in the worker's process it
-held the worker's GIL for that long (issue 18, figure 7). Here it runs in `processes` spawned
-processes (spawned, not forked: the worker has threads, and a fork copies their locks), shared
-by every sandbox of this process; the sandbox's own checks (readable, addressed to it, not a
-duplicate, the front-end edits) stay where they were: they are cheap, and its memory of
-control numbers lives there. Why: docs/decisions/024-sandbox-check-out-of-the-worker.md.
+The sandbox stands in for an external clearinghouse, and reading an 837P, checking it against
+the implementation guide (pyx12: about 2-3 ms of CPU a claim) and writing the 999 and 277CA
+is that clearinghouse's work, on its machines. Run in the worker's process it held the
+worker's GIL for longer than everything Aries does for a claim (issue 18, figure 7). Here it
+runs in `processes` spawned processes (spawned, not forked: the worker has threads, and a
+fork copies their locks), shared by every sandbox of this process. The sandbox's memory (the
+control numbers it has seen, the answers it gave) stays in the sandbox object.
+Why: docs/decisions/024-sandbox-check-out-of-the-worker.md.
 """
 
 from __future__ import annotations
@@ -19,34 +19,36 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from application.ports import ClearinghouseUnavailable
-from application.x12.syntax_verdict import SyntaxVerdict, preload, syntax_verdict
+from application.x12.syntax_verdict import preload
 
 ORPHAN_CHECK_SECONDS = 1.0
 
 
-class SyntaxChecks:
-    """`checks(text)`: `syntax_verdict(text)`, worked out in one of the pool's processes.
-    A pool whose process died is replaced, and that check is a transient failure (the
-    submission's retry asks the sandbox what became of the interchange, decision 007)."""
+class SandboxProcesses:
+    """`run(function, *args)`: the function's answer, worked out in one of the pool's
+    processes (function, arguments and answer pickle). A pool whose process died is replaced,
+    and that call is a transient failure (the submission's retry asks the sandbox what became
+    of the interchange, decision 007)."""
 
     def __init__(self, processes: int) -> None:
         if processes < 1:
-            raise ValueError("the sandbox's syntax check needs at least one process")
+            raise ValueError("the sandbox's front end needs at least one process")
         self.processes = processes
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
 
-    def __call__(self, text: str) -> SyntaxVerdict:
+    def run(self, function: Any, *args: Any) -> Any:
         executor = self._pool()
         try:
-            return executor.submit(syntax_verdict, text).result()
+            return executor.submit(function, *args).result()
         except BrokenProcessPool:
             with self._lock:
                 if self._executor is executor:
                     self._executor = None
-            raise ClearinghouseUnavailable("the sandbox's syntax check process died") from None
+            raise ClearinghouseUnavailable("a process of the sandbox's died") from None
 
     def pids(self) -> list[int]:
         """The processes' ids (for tests and the bench's CPU accounting)."""
@@ -95,14 +97,15 @@ def _started() -> None:
     pass
 
 
-_shared: dict[int, SyntaxChecks] = {}
+_shared: dict[int, SandboxProcesses] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_checks(processes: int) -> SyntaxChecks:
-    """The process's pool of `processes` checkers, made on first use: every sandbox built
-    from settings (the worker's, the CLI's, a test's) shares it, so none pays a start-up."""
+def shared_processes(processes: int) -> SandboxProcesses:
+    """The process's pool of `processes` sandbox processes, made on first use: every sandbox
+    built from settings (the worker's, the CLI's, a test's) shares it, so none pays a
+    start-up."""
     with _shared_lock:
         if processes not in _shared:
-            _shared[processes] = SyntaxChecks(processes)
+            _shared[processes] = SandboxProcesses(processes)
         return _shared[processes]

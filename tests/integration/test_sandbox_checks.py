@@ -1,5 +1,5 @@
-"""The sandbox's pyx12 check runs in processes of its own (decision 024), and still rejects
-what it rejected in the worker's process."""
+"""The sandbox's front end (its pyx12 check, its edits, its answers) runs in processes of its
+own (decision 024), and still rejects what it rejected in the worker's process."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ import psutil
 import pytest
 
 import application.x12.syntax_verdict
+import interfaces.clearinghouse.sandbox
 from application.ports import ClearinghouseUnavailable
 from application.x12.acknowledgements import read_answer
 from interfaces.clearinghouse import clearinghouse_from
 from interfaces.clearinghouse.sandbox import SandboxClearinghouse
-from interfaces.clearinghouse.sandbox_checks import SyntaxChecks, shared_checks
+from interfaces.clearinghouse.sandbox_checks import SandboxProcesses, shared_processes
 from interfaces.settings import Settings
 from tests.conftest import FixedClock, eventually
 from tests.unit.test_x12_writer import SENT_AT, bed_and_walker, render
@@ -30,21 +31,24 @@ MONTH_13 = ("DMG*D8*19480309", "DMG*D8*19481309")  # a date pyx12 refuses (IK4 8
 
 
 @pytest.fixture
-def checks() -> Iterator[SyntaxChecks]:
-    pool = SyntaxChecks(1)
+def checks() -> Iterator[SandboxProcesses]:
+    pool = SandboxProcesses(1)
     yield pool
     pool.close()
 
 
-def sandbox(checks: SyntaxChecks) -> SandboxClearinghouse:
-    return SandboxClearinghouse(FixedClock(SENT_AT), clearinghouse_id="ARIESSANDBOX", checks=checks)
+def sandbox(checks: SandboxProcesses) -> SandboxClearinghouse:
+    return SandboxClearinghouse(
+        FixedClock(SENT_AT), clearinghouse_id="ARIESSANDBOX", processes=checks
+    )
 
 
-def test_the_check_does_not_run_in_the_sending_process(checks, monkeypatch):
+def test_the_check_and_the_answer_are_not_made_in_the_sending_process(checks, monkeypatch):
     def here(text: str) -> None:
-        raise AssertionError("pyx12 ran in the sending process")
+        raise AssertionError("the sandbox's front end ran in the sending process")
 
     monkeypatch.setattr(application.x12.syntax_verdict, "check_with_pyx12", here)
+    monkeypatch.setattr(interfaces.clearinghouse.sandbox, "write_277ca", here)
     answer = read_answer(sandbox(checks).transmit(render(bed_and_walker())))
     assert answer.functional_ack("17").accepted
     assert answer.claim_ack("0A1B2C3D4E5F60718293").accepted
@@ -76,13 +80,13 @@ def test_a_check_whose_process_died_is_a_transient_failure_and_the_next_one_is_a
 def test_the_sandbox_built_from_settings_checks_in_the_shared_pool():
     built = clearinghouse_from(Settings(environment="test", sandbox_check_processes=1))
     assert isinstance(built, SandboxClearinghouse)
-    assert built.checks is shared_checks(1)
+    assert built.processes is shared_processes(1)
 
 
 def test_the_checks_processes_do_not_outlive_a_worker_killed_outright():
     script = (
-        "from interfaces.clearinghouse.sandbox_checks import SyntaxChecks\n"
-        "checks = SyntaxChecks(2)\n"
+        "from interfaces.clearinghouse.sandbox_checks import SandboxProcesses\n"
+        "checks = SandboxProcesses(2)\n"
         "checks._pool()\n"
         "print(' '.join(map(str, checks.pids())), flush=True)\n"
         "import time; time.sleep(600)\n"
