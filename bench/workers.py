@@ -18,10 +18,11 @@ the batches, the workers rendered the 837Ps, the sandbox answered and the worker
 answers.
 
 The sandbox checks each 837P with pyx12 against the implementation guide, as the product does
-by default (`ARIES_SANDBOX_SYNTAX_CHECK`, `Sizes.syntax_check`): that check is the
-clearinghouse's work in production, but a figure measured with it off would not be the
-product's. A row gives what it costs here (pyx12 on one of the run's interchanges, in this
-process).
+by default (`ARIES_SANDBOX_SYNTAX_CHECK`, `Sizes.syntax_check`), in processes of its own beside
+the worker (decision 024: the clearinghouse's work, not Aries'), on the same machine. Rows give
+the CPU a claim of each part over the workers' runs (`bench.cpu`: the worker, the sandbox's
+processes, the bench process's requests, the bench database's PostgreSQL backends) and what
+their sum allows on 2 cores; another gives pyx12 alone on one of the run's interchanges.
 
 Baseline: the same work without the hop. Fresh claims are asked for the same way, then
 `SubmissionService.submit` is called in this process on batches of the sizes the workers were
