@@ -236,12 +236,15 @@ class TableRows:
                 rows = zip(*[values] * len(self._columns), strict=True)
                 copy_rows(conn, self.table, self._columns, rows)
             return
-        stale = self._deleted.union(key for key in self._written if key in self._stored)
+        stale = self._deleted
+        if self._stored:  # a batch that only created rows (a rebuild's, mostly) has none
+            stored = self._stored
+            stale = stale.union(key for key in self._written if key in stored)
         if stale:
             conn.execute(_delete_keys(self.table), _key_values(self.table, stale))
         if self._written:
             values = self._values
-            rows = (row if type(row) is tuple else values(row) for row in self._written.values())
+            rows = [row if type(row) is tuple else values(row) for row in self._written.values()]
             copy_rows(conn, self.table, self._columns, rows)
 
     def _group(self, key: Any, row: Row) -> None:
