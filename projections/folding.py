@@ -44,6 +44,8 @@ from sqlalchemy import (
     tuple_,
 )
 
+from projections.copy_values import use_cheaper_dumpers
+
 Row = dict[str, Any]
 ReadColumn = tuple[Table, str]
 """A column that holds an aggregate's id, naming the rows of that aggregate in its table."""
@@ -247,10 +249,12 @@ def copy_rows(
     name = quote(table.name) if schema is None else f"{quote(schema)}.{quote(table.name)}"
     columns_sql = ", ".join(quote(c) for c in columns)
     statement = f"COPY {name} ({columns_sql}) FROM STDIN (FORMAT BINARY)"
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        copy.set_types(_type_names(table, tuple(columns), conn.dialect))
-        for row in rows:
-            copy.write_row(row)
+    with driver.cursor() as cursor:
+        use_cheaper_dumpers(cursor.adapters)
+        with cursor.copy(statement) as copy:
+            copy.set_types(_type_names(table, tuple(columns), conn.dialect))
+            for row in rows:
+                copy.write_row(row)
 
 
 # Built once per table and column, not per batch. Statements address schema `read` through the
