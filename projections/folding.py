@@ -102,7 +102,7 @@ class TableRows:
         # quoted_name took 1.7 times as long).
         self._columns = [_name(column.name) for column in table.columns]
         self._values = itemgetter(*self._columns)
-        position = {name: index for index, name in enumerate(self._columns)}
+        position = self._position = {name: index for index, name in enumerate(self._columns)}
         key = [_name(column.name) for column in table.primary_key]
         # A table no handler reads needs no key (it may have none): its rows are only appended,
         # their values one after the other in one list, so that no object per row outlives the
@@ -116,13 +116,16 @@ class TableRows:
         self._stored: set[Any] = set()  # keys of the rows that were in the table
         self._written: dict[Any, Row | tuple[Any, ...]] = {}  # created or changed since loaded
         self._deleted: set[Any] = set()  # stored rows deleted (and not added again)
-        # Per column a handler reads by (but the key): value -> key -> row, and the values whose
-        # rows are all held: those loaded, and the aggregates the batch creates.
-        self._groups: dict[str, dict[Any, dict[Any, Row | tuple[Any, ...]]]] = {
-            _name(name): {} for name in reads if key != [name]
+        # Per column a handler reads by (but the key), the values whose rows are all held: those
+        # loaded, and the aggregates the batch creates; and once a handler lists a `group` of
+        # it, value -> key -> row. Made on that first call, not kept from the start: most tables
+        # are read by key alone (hashing every new row's ids into every column's groups was a
+        # third of a work queue item's cost).
+        self._complete: dict[str, set[Any]] = {
+            _name(name): set(created) for name in reads if key != [name]
         }
-        self._grouped_at = [(name, position[name]) for name in self._groups]
-        self._complete: dict[str, set[Any]] = {name: set(created) for name in self._groups}
+        self._groups: dict[str, dict[Any, dict[Any, Row | tuple[Any, ...]]]] = {}
+        self._grouped_at: list[tuple[str, int]] = []
 
     def load(self, conn: Connection, column: str, ids: Collection[UUID]) -> None:
         """Hold the stored rows whose `column` is one of `ids`, in one query."""
@@ -220,12 +223,15 @@ class TableRows:
         """The held rows whose `column` is `value`: all of them, since the rows with that value
         were loaded (a handler of the batch `reads` the column) or the aggregate it names was
         created in the batch; LookupError otherwise."""
-        groups = self._groups.get(column)
-        if groups is None or value not in self._complete[column]:
+        complete = self._complete.get(column)
+        if complete is None or value not in complete:
             raise LookupError(
                 f"{self.table.name}.{column}: rows not loaded (add the column to the handler's "
                 "`reads`)"
             )
+        groups = self._groups.get(column)
+        if groups is None:
+            groups = self._grouped(column)
         held = groups.get(value, {})
         return [
             self._as_dict(key, row) if type(row) is tuple else row  # type: ignore[misc]
@@ -259,6 +265,18 @@ class TableRows:
         for name, groups in self._groups.items():
             if row[name] is not None:
                 groups.setdefault(row[name], {})[key] = row
+
+    def _grouped(self, column: str) -> dict[Any, dict[Any, Row | tuple[Any, ...]]]:
+        """The held rows by their value of `column`, kept from now on as rows come and go."""
+        index = self._position[column]
+        groups: dict[Any, dict[Any, Row | tuple[Any, ...]]] = {}
+        for key, row in self._held.items():
+            value = row[index] if type(row) is tuple else row[column]  # type: ignore[call-overload]
+            if value is not None:
+                groups.setdefault(value, {})[key] = row
+        self._groups[column] = groups
+        self._grouped_at.append((column, index))
+        return groups
 
     def _as_dict(self, key: Any, values: tuple[Any, ...]) -> Row:
         """The held row given as a tuple, as the dict handlers read, held in its place."""

@@ -96,3 +96,24 @@ def test_values_of_the_wrong_width_or_a_held_key_are_refused():
         rows.add_values((uuid4(), owner, "lamp", 1))
     with pytest.raises(KeyError):
         rows.add_values((thing, owner, "desk", 2, None))
+
+
+def test_a_group_listed_once_keeps_the_rows_added_and_deleted_after():
+    owner = uuid4()
+    first, second, third = uuid4(), uuid4(), uuid4()
+    rows = held([owner])
+    rows.add_values((first, owner, "lamp", 1, None))
+    assert [row["thing_id"] for row in rows.group("owner_id", owner)] == [first]
+
+    rows.add_values((second, owner, "desk", 2, None))
+    rows.add(dict(zip(COLUMNS, (third, owner, "chair", 3, None), strict=True)))
+    rows.delete(first)
+
+    assert [row["thing_id"] for row in rows.group("owner_id", owner)] == [second, third]
+
+
+def test_a_group_of_an_owner_not_loaded_is_refused():
+    rows = held([uuid4()])
+
+    with pytest.raises(LookupError, match="owner_id"):
+        rows.group("owner_id", uuid4())
