@@ -92,8 +92,7 @@ HOLD_KIND = "billing_held"
 COVERAGE_KIND = "coverage_inactive"
 RESTOCK_KIND = "restock"
 STATE = frozenset(column.name for column in work_queue_claims.columns)
-_STATE_NAMES = tuple(column.name for column in work_queue_claims.columns)
-_state_values = itemgetter(*_STATE_NAMES)
+_state_values = itemgetter(*(column.name for column in work_queue_claims.columns))
 
 # New rows, as values in their tables' column order (`TableRows.add_values`).
 _new_item = values_maker(work_queue)
@@ -239,13 +238,12 @@ class WorkQueueProjection(Projection):
     @handles(Claim.Drafted)
     def drafted(self, rows: Rows, event: Any) -> None:
         # A claim just drafted has no items yet: open its items without looking for held ones.
-        # Its header names every fact the memory keeps: take those, not test each it names.
+        # Its header names every fact the memory keeps, with the same values: the memory row
+        # takes those (in column order), and the items are read from the header itself.
         header = claim_header(event)
-        state = rows[work_queue_claims].add(
-            dict(zip(_STATE_NAMES, _state_values(header), strict=True))
-        )
-        subject = _claim_subject(state)
-        for kind, (due_on, detail) in claim_items(state).items():
+        rows[work_queue_claims].add_values(_state_values(header))
+        subject = _claim_subject(header)
+        for kind, (due_on, detail) in claim_items(header).items():
             _open(rows, event, kind, subject, due_on, detail)
 
     @handles(Claim.Event, reads=(CLAIM, CLAIM_ITEMS))
