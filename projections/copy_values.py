@@ -36,25 +36,30 @@ _EMPTY_TEXT_ARRAY = struct.pack("!iiI", 0, 0, _TEXT.oid)
 _length = struct.Struct("!i").pack
 
 
-class NumericDumper(Dumper):
-    """Binary numeric, remembered by the Decimal's text."""
+class _Cheaper(Dumper):
+    """A dumper of its `oid`'s values in binary that leaves what it does not know to the
+    dumper psycopg has for that oid (`self._own`)."""
 
     format = Format.BINARY
-    oid = _NUMERIC.oid
 
     def __init__(self, cls: type, context: AdaptContext | None = None) -> None:
         super().__init__(cls, context)
-        base = _BASE.get_dumper_by_oid(_NUMERIC.oid, Format.BINARY)
-        self._dump = base(cls, context).dump
+        self._own = _BASE.get_dumper_by_oid(self.oid, Format.BINARY)(cls, context).dump
+
+
+class NumericDumper(_Cheaper):
+    """Binary numeric, remembered by the Decimal's text."""
+
+    oid = _NUMERIC.oid
 
     def dump(self, obj: Any) -> Buffer | None:
         if type(obj) is not Decimal:
-            return self._dump(obj)
+            return self._own(obj)
         text = str(obj)
         try:
             return _numerics[text]
         except KeyError:
-            data = self._dump(obj)
+            data = self._own(obj)
             if data is None:
                 return None
             if len(_numerics) >= REMEMBERED:
@@ -63,30 +68,26 @@ class NumericDumper(Dumper):
             return made
 
 
-class TextArrayDumper(Dumper):
+class TextArrayDumper(_Cheaper):
     """Binary text[]: a flat list of strings directly, anything else by psycopg's dumper."""
 
-    format = Format.BINARY
     oid = _TEXT.array_oid
 
     def __init__(self, cls: type, context: AdaptContext | None = None) -> None:
         super().__init__(cls, context)
-        array = _BASE.get_dumper_by_oid(_TEXT.array_oid, Format.BINARY)
-        self._dump_array = array(cls, context).dump
-        text = _BASE.get_dumper_by_oid(_TEXT.oid, Format.BINARY)
-        self._dump_text = text(str, context).dump
+        self._text = _BASE.get_dumper_by_oid(_TEXT.oid, Format.BINARY)(str, context).dump
 
     def dump(self, obj: Any) -> Buffer | None:
         if type(obj) is not list:
-            return self._dump_array(obj)
+            return self._own(obj)
         if not obj:
             return _EMPTY_TEXT_ARRAY
         parts = [_head(1, 0, _TEXT.oid, len(obj), 1)]
-        dump = self._dump_text
+        text = self._text
         for item in obj:
             if type(item) is not str:
-                return self._dump_array(obj)
-            data = dump(item)
+                return self._own(obj)
+            data = text(item)
             parts.append(_length(len(data)))
             parts.append(data)
         return b"".join(parts)
