@@ -35,8 +35,8 @@ uniqueness check) are not grouped: they go through the library's own path.
 A group's transaction is one round trip: BEGIN, the locks, per table the insert and the seals,
 COMMIT, then the channels' NOTIFY in a transaction of its own (decision 027) go in one pipeline
 with one sync; the library's path takes three round trips (pre-ping, the insert's sync,
-COMMIT). The pool does not ping a connection before
-handing it out (application.eventstore.postgres_env): a connection the server dropped fails its
+COMMIT). The pool does not ping a connection before handing it out
+(application.eventstore.postgres_env): a connection the server dropped fails its
 statement, and the insert is retried on another, as the library's recorders retry theirs. A
 failed statement makes the server skip the rest up to the sync, COMMIT included, and the
 transaction is rolled back. The figures: docs/benchmarks.md, figure 4.
@@ -377,11 +377,11 @@ def _send_group(
                 recorder._insert_grouped(curs, events)
             committed.execute(b"COMMIT", prepare=False)
             # Not in the group's transaction: PostgreSQL serialises the commits of all the
-            # transactions that notify, database-wide, from before their commit record until
+            # transactions that notify, cluster-wide, from before their commit record until
             # it is flushed to disk. Two processes writing disjoint tables committed one at a
-            # time, each waiting for the other's fsync (docs/decisions/027). In a transaction
-            # of its own after the COMMIT, the rows are visible before the notification is
-            # sent, as before, and it holds that lock for no flush.
+            # time, each waiting for the other's fsync (decision 027). In a transaction of
+            # its own after the COMMIT, the rows are visible before the notification is sent,
+            # as before, and it holds that lock for no flush.
             control.execute(notify, prepare=True)
 
 
