@@ -83,6 +83,10 @@ from application.group_queue import GroupQueue, Waiter
 
 _log = structlog.get_logger("aries.group_commit")
 
+# How long a caller that leads alone right after a group waits for that group's callers to
+# come back (application/group_queue.py): about their Python between two commits, 8 threads.
+LINGER = 0.002
+
 # Bounds one transaction's size and how long the table lock is held by one group.
 MAX_GROUP = 128
 
@@ -244,7 +248,7 @@ def _queue_of(datastore: PostgresDatastore) -> GroupQueue[_Caller]:
     with _queues_lock:
         queue = _queues.get(datastore)
         if queue is None:
-            queue = _queues[datastore] = GroupQueue(_commit_group, MAX_GROUP)
+            queue = _queues[datastore] = GroupQueue(_commit_group, MAX_GROUP, LINGER)
         return queue
 
 
