@@ -2,10 +2,11 @@
 
 A caller that finds no group in progress becomes the leader and commits at once (no added
 latency when alone), unless a group of several ended just before with no one queued: then it
-waits up to `linger` for that group's callers to join it (see `_lead`). Callers that arrive while a group is in progress queue up; when the leader
-is done, the first of them leads the next group, taking every queued caller with it (at most
-`max_group`), so no caller waits for more than the group in progress plus its own. Each caller
-returns only once its own outcome (a result or an error) is settled.
+waits up to `linger` for that group's callers to join it (see `_lead`). Callers that arrive
+while a group is in progress queue up; when the leader is done, the first of them leads the
+next group, taking every queued caller with it (at most `max_group`), so no caller waits for
+more than the group in progress plus its own. Each caller returns only once its own outcome
+(a result or an error) is settled.
 
 Used by group commit (application/group_commit.py) and the PHI access log
 (application/audit/access_log.py); what a group does is the user's `commit_group`.
