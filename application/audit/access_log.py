@@ -7,12 +7,15 @@ or unchain an entry; the table refuses UPDATE and DELETE.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 from uuid import UUID, uuid4
 
+import psycopg
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
@@ -200,6 +203,133 @@ class AccessLog:
             pending.entry = inserted[pending.values["id"]]
         self.groups_committed += 1
         self.entries_committed += len(group)
+
+
+# The same insert for an asyncio connection, one statement text whatever the group's size (so
+# psycopg prepares it once): each column's values as one array, a patient list as its ids
+# joined by commas (one text instead of an array of uuids per entry). Sent in autocommit: the
+# one statement is the transaction, committed before its rows come back.
+_COLUMNS = (
+    "id", "tenant_id", "actor_id", "actor_role", "action", "operation", "patient_ids",
+    "fields_class", "outcome", "request_id", "recipient", "purpose", "seal",
+)
+_TYPES = {"id": "uuid[]", "patient_ids": "text[]", "seal": "bytea[]"}
+_SELECTED = {"patient_ids": "string_to_array(patient_ids, ',')::uuid[]"}
+_ASYNC_INSERT = (
+    f"INSERT INTO {access_log.fullname} ({', '.join(_COLUMNS)}, digest, hash) SELECT "  # noqa: S608 (names of our own)
+    + ", ".join(_SELECTED.get(c, c) for c in _COLUMNS)
+    + ", '', '' FROM unnest("  # digest and hash: placeholders the chain trigger replaces
+    + ", ".join(f"%({c})s::{_TYPES.get(c, 'text[]')}" for c in _COLUMNS)
+    + f") AS entry ({', '.join(_COLUMNS)}) RETURNING id, {', '.join(_STAMPED)}"
+)
+
+
+def _async_params(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    params: dict[str, list[Any]] = {column: [] for column in _COLUMNS}
+    for row in rows:
+        for column in _COLUMNS:
+            params[column].append(row.get(column))
+    params["patient_ids"] = [",".join(map(str, ids)) for ids in params["patient_ids"]]
+    return params
+
+
+class AsyncAccessLog:
+    """`AccessLog` for requests served on an asyncio event loop (no threadpool hop): concurrent
+    `record` calls share one insert, sent by one flushing task at a time on a connection of
+    `pool` (autocommit). A caller returns once its own entry is committed, and fails alone if
+    its own entry is refused; a caller cancelled meanwhile leaves its entry to be committed."""
+
+    MAX_GROUP = AccessLog.MAX_GROUP
+
+    def __init__(self, pool: AsyncConnectionPool, seal_key: bytes | None = None) -> None:
+        self.pool = pool
+        self.seal_key = seal_key
+        self._waiting: list[tuple[dict[str, Any], asyncio.Future[AccessEntry]]] = []
+        self._flushing: asyncio.Task[None] | None = None
+        self.groups_committed = 0
+        self.entries_committed = 0
+
+    @property
+    def queued(self) -> int:
+        """Entries waiting for the group in progress to finish (for tests)."""
+        return len(self._waiting)
+
+    @property
+    def leading(self) -> bool:
+        """Whether a group is being committed."""
+        return self._flushing is not None
+
+    async def record(self, entry: AccessRecord) -> AccessEntry:
+        """Append `entry` and return it once committed."""
+        answer: asyncio.Future[AccessEntry] = asyncio.get_running_loop().create_future()
+        self._waiting.append((_values(entry, self.seal_key), answer))
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._flush())
+        # Shielded: a caller cancelled (its client went away) does not cancel the entry.
+        return await asyncio.shield(answer)
+
+    async def _flush(self) -> None:
+        try:
+            while self._waiting:
+                group = self._waiting[: self.MAX_GROUP]
+                del self._waiting[: self.MAX_GROUP]
+                try:
+                    await self._commit_group(group)
+                except BaseException as error:
+                    _settle(group, error)
+                    raise
+        finally:
+            self._flushing = None
+
+    async def _commit_group(
+        self, group: list[tuple[dict[str, Any], asyncio.Future[AccessEntry]]]
+    ) -> None:
+        alone = group
+        if len(group) > 1:
+            try:
+                self._hand_out(group, await self._insert([values for values, _ in group]))
+                alone = []
+            except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+                _settle(group, error)  # the database or the connection failed, not an entry
+                return
+            except psycopg.Error:
+                pass  # whose entry was refused is unknown: each caller finds out alone
+        for values, answer in alone:
+            try:
+                self._hand_out([(values, answer)], await self._insert([values]))
+            except psycopg.Error as error:
+                _settle([(values, answer)], error)
+
+    async def _insert(self, rows: list[dict[str, Any]]) -> dict[UUID, AccessEntry]:
+        sent = {row["id"]: row for row in rows}
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute(_ASYNC_INSERT, _async_params(rows))
+            stamped = await cursor.fetchall()
+        return {
+            row[0]: AccessEntry.from_row(
+                {"seal": None, **sent[row[0]], **dict(zip(_STAMPED, row[1:], strict=True))}
+            )
+            for row in stamped
+        }
+
+    def _hand_out(
+        self,
+        group: list[tuple[dict[str, Any], asyncio.Future[AccessEntry]]],
+        inserted: dict[UUID, AccessEntry],
+    ) -> None:
+        for values, answer in group:
+            if not answer.done():
+                answer.set_result(inserted[values["id"]])
+        self.groups_committed += 1
+        self.entries_committed += len(group)
+
+
+def _settle(
+    group: list[tuple[dict[str, Any], asyncio.Future[AccessEntry]]], error: BaseException
+) -> None:
+    for _, answer in group:
+        if not answer.done():
+            answer.set_exception(error)
 
 
 def entries(

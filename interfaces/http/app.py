@@ -18,13 +18,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
-from interfaces.bootstrap import Aries, bootstrap
+from application.audit.access_log import AsyncAccessLog
+from interfaces.bootstrap import Aries, bootstrap, require_urls
 from interfaces.http.job_queue import close_job_broker
 from interfaces.http.metrics import router as metrics_router
 from interfaces.http.middleware import install_gateway
 from interfaces.http.openapi import install_openapi
 from interfaces.http.problems import install_problem_handlers
 from interfaces.http.ratelimit import RateLimiter
+from interfaces.http.reads import AsyncReadModel
 from interfaces.http.routes import (
     api_keys,
     audit,
@@ -90,6 +92,14 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
         app.state.authenticator = Authenticator(
             running.identity, app.state.tokens, running.settings.auth_cache_seconds
         )
+        # Reads served on the event loop (the patient reads) and their PHI access entries.
+        app.state.read_model = reads = AsyncReadModel(
+            require_urls(running.settings)[0],
+            size=running.settings.read_pool_size,
+            timeout=running.settings.connect_timeout_seconds,
+        )
+        await reads.open()
+        app.state.async_access_log = AsyncAccessLog(reads.pool, running.seal_key)
         if owned:
             # A served process (not a test's app): what start-up built (some 270k objects:
             # routes, schemas, the domain's classes, and the OpenAPI document the first
@@ -103,6 +113,7 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
         try:
             yield
         finally:
+            await reads.close()
             await app.state.redis.aclose()
             close_job_broker(app)
             if owned:
