@@ -265,8 +265,7 @@ class AsyncAccessLog:
         self._waiting.append((_values(entry, self.seal_key), answer))
         if self._flushing is None:
             self._flushing = asyncio.create_task(self._flush())
-        # Shielded: a caller cancelled (its client went away) does not cancel the entry.
-        return await asyncio.shield(answer)
+        return await answer  # cancelled, the caller leaves its entry to the flushing task
 
     async def _flush(self) -> None:
         try:

@@ -37,11 +37,8 @@ counts = st.integers(min_value=0, max_value=2**31 - 1)
 @st.composite
 def list_rows(draw: st.DrawFn) -> tuple:
     covered = draw(st.booleans())
-    coverage = (
-        (draw(ids), draw(texts), draw(texts), draw(texts), draw(st.sampled_from(CoverageRank)).value)
-        if covered
-        else (None,) * 5
-    )
+    rank = draw(st.sampled_from(CoverageRank)).value
+    coverage = (draw(ids), draw(texts), draw(texts), draw(texts), rank) if covered else (None,) * 5
     return (
         draw(ids), draw(texts), draw(texts), draw(texts), draw(dates),
         draw(st.sampled_from(Sex)).value, draw(st.none() | texts), draw(st.booleans()),
@@ -94,7 +91,8 @@ def test_a_page_is_written_as_page_of_patient_list_items_wrote_it(rows, last):
 def test_a_record_is_written_as_patient_detail_wrote_it(row):
     named = dict(zip(DETAIL_COLUMNS, row, strict=True))
     record = PatientRecord(_Row(named), named["coverages"])
-    assert detail_json(row) == PatientDetail.of_record(record).model_dump_json(by_alias=True).encode()
+    expected = PatientDetail.of_record(record).model_dump_json(by_alias=True)
+    assert detail_json(row) == expected.encode()
 
 
 class _Row:
