@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 
 from application.audit.access_log import AsyncAccessLog
 from interfaces.bootstrap import Aries, bootstrap, require_urls
+from interfaces.http.direct import match_first
 from interfaces.http.job_queue import close_job_broker
 from interfaces.http.metrics import router as metrics_router
 from interfaces.http.middleware import install_gateway
@@ -71,6 +72,10 @@ operations its permissions allow (403 otherwise).
 (or `X-Min-Position`) to wait until they include your last command. Errors are RFC 9457
 `application/problem+json`; 429 answers carry `Retry-After`.
 """
+
+# The reads measured hottest (issue 18's figure 2), matched before the other routers.
+HOT_ROUTERS = (patients,)
+
 
 def create_app(aries: Aries | None = None, settings: Settings | None = None) -> FastAPI:
     settings = aries.settings if aries is not None else (settings or Settings())
@@ -132,7 +137,6 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     app.state.tokens = TokenService.from_settings(settings)
     install_problem_handlers(app)
     install_gateway(app, settings)
-    install_openapi(app)
 
     app.include_router(health.router)
     app.include_router(metrics_router)
@@ -162,4 +166,8 @@ def create_app(aries: Aries | None = None, settings: Settings | None = None) -> 
     )
     for area in areas:
         app.include_router(area.router)
+    documented = list(app.routes)
+    for hot in HOT_ROUTERS:
+        match_first(app, hot.router)
+    install_openapi(app, documented)
     return app
