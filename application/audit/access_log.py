@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from uuid import UUID, uuid4
 
 import psycopg
@@ -85,6 +85,14 @@ class AccessEntry:
 
 
 def _values(entry: AccessRecord, seal_key: bytes | None) -> dict[str, Any]:
+    return _values_and_ids(entry, seal_key)[0]
+
+
+def _values_and_ids(entry: AccessRecord, seal_key: bytes | None) -> tuple[dict[str, Any], str]:
+    """The row to insert, and its patient ids joined by commas (the seal signs them so; a
+    page's 50 ids are written out once)."""
+    patient_ids = list(dict.fromkeys(entry.patient_ids))
+    ids_text = ",".join(map(str, patient_ids))
     values: dict[str, Any] = {
         "id": uuid4(),
         "tenant_id": entry.tenant_id,
@@ -92,7 +100,7 @@ def _values(entry: AccessRecord, seal_key: bytes | None) -> dict[str, Any]:
         "actor_role": entry.actor_role,
         "action": entry.action,
         "operation": entry.operation,
-        "patient_ids": list(dict.fromkeys(entry.patient_ids)),
+        "patient_ids": patient_ids,
         "fields_class": entry.fields_class,
         "outcome": entry.outcome,
         "request_id": entry.request_id,
@@ -103,8 +111,8 @@ def _values(entry: AccessRecord, seal_key: bytes | None) -> dict[str, Any]:
         "hash": b"",
     }
     if seal_key is not None:
-        values["seal"] = access_seal(seal_key, values)
-    return values
+        values["seal"] = access_seal(seal_key, values, ids_text)
+    return values, ids_text
 
 
 # Built once: a new statement per group costs SQLAlchemy its cache key again. It returns only
@@ -224,12 +232,18 @@ _ASYNC_INSERT = (
 )
 
 
-def _async_params(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+class _Queued(NamedTuple):
+    values: dict[str, Any]
+    ids_text: str  # its patient ids joined by commas, as the insert sends them
+    answer: asyncio.Future[AccessEntry]
+
+
+def _async_params(group: list[_Queued]) -> dict[str, list[Any]]:
     params: dict[str, list[Any]] = {column: [] for column in _COLUMNS}
-    for row in rows:
+    for queued in group:
         for column in _COLUMNS:
-            params[column].append(row.get(column))
-    params["patient_ids"] = [",".join(map(str, ids)) for ids in params["patient_ids"]]
+            params[column].append(queued.values.get(column))
+    params["patient_ids"] = [queued.ids_text for queued in group]
     return params
 
 
@@ -244,7 +258,7 @@ class AsyncAccessLog:
     def __init__(self, pool: AsyncConnectionPool, seal_key: bytes | None = None) -> None:
         self.pool = pool
         self.seal_key = seal_key
-        self._waiting: list[tuple[dict[str, Any], asyncio.Future[AccessEntry]]] = []
+        self._waiting: list[_Queued] = []
         self._flushing: asyncio.Task[None] | None = None
         self.groups_committed = 0
         self.entries_committed = 0
@@ -262,7 +276,7 @@ class AsyncAccessLog:
     async def record(self, entry: AccessRecord) -> AccessEntry:
         """Append `entry` and return it once committed."""
         answer: asyncio.Future[AccessEntry] = asyncio.get_running_loop().create_future()
-        self._waiting.append((_values(entry, self.seal_key), answer))
+        self._waiting.append(_Queued(*_values_and_ids(entry, self.seal_key), answer))
         if self._flushing is None:
             self._flushing = asyncio.create_task(self._flush())
         return await answer  # cancelled, the caller leaves its entry to the flushing task
@@ -280,29 +294,27 @@ class AsyncAccessLog:
         finally:
             self._flushing = None
 
-    async def _commit_group(
-        self, group: list[tuple[dict[str, Any], asyncio.Future[AccessEntry]]]
-    ) -> None:
+    async def _commit_group(self, group: list[_Queued]) -> None:
         alone = group
         if len(group) > 1:
             try:
-                self._hand_out(group, await self._insert([values for values, _ in group]))
+                self._hand_out(group, await self._insert(group))
                 alone = []
             except (psycopg.OperationalError, psycopg.InterfaceError) as error:
                 _settle(group, error)  # the database or the connection failed, not an entry
                 return
             except psycopg.Error:
                 pass  # whose entry was refused is unknown: each caller finds out alone
-        for values, answer in alone:
+        for queued in alone:
             try:
-                self._hand_out([(values, answer)], await self._insert([values]))
+                self._hand_out([queued], await self._insert([queued]))
             except psycopg.Error as error:
-                _settle([(values, answer)], error)
+                _settle([queued], error)
 
-    async def _insert(self, rows: list[dict[str, Any]]) -> dict[UUID, AccessEntry]:
-        sent = {row["id"]: row for row in rows}
+    async def _insert(self, group: list[_Queued]) -> dict[UUID, AccessEntry]:
+        sent = {queued.values["id"]: queued.values for queued in group}
         async with self.pool.connection() as conn:
-            cursor = await conn.execute(_ASYNC_INSERT, _async_params(rows))
+            cursor = await conn.execute(_ASYNC_INSERT, _async_params(group))
             stamped = await cursor.fetchall()
         return {
             row[0]: AccessEntry.from_row(
@@ -311,24 +323,18 @@ class AsyncAccessLog:
             for row in stamped
         }
 
-    def _hand_out(
-        self,
-        group: list[tuple[dict[str, Any], asyncio.Future[AccessEntry]]],
-        inserted: dict[UUID, AccessEntry],
-    ) -> None:
-        for values, answer in group:
-            if not answer.done():
-                answer.set_result(inserted[values["id"]])
+    def _hand_out(self, group: list[_Queued], inserted: dict[UUID, AccessEntry]) -> None:
+        for queued in group:
+            if not queued.answer.done():
+                queued.answer.set_result(inserted[queued.values["id"]])
         self.groups_committed += 1
         self.entries_committed += len(group)
 
 
-def _settle(
-    group: list[tuple[dict[str, Any], asyncio.Future[AccessEntry]]], error: BaseException
-) -> None:
-    for _, answer in group:
-        if not answer.done():
-            answer.set_exception(error)
+def _settle(group: list[_Queued], error: BaseException) -> None:
+    for queued in group:
+        if not queued.answer.done():
+            queued.answer.set_exception(error)
 
 
 def entries(

@@ -19,19 +19,28 @@ class Compiled:
     sql: str
     """The statement as psycopg takes it (`%(name)s` parameters)."""
     constants: dict[str, Any]
-    """The values the statement binds itself (a CASE's strings, a status), by parameter."""
+    """The values the statement binds itself that have no SQL literal, by parameter."""
 
     def params(self, **values: Any) -> dict[str, Any]:
         return {**self.constants, **values}
 
 
 def compiled(statement: Executable) -> Compiled:
-    """`statement` compiled for psycopg. Its own bound values are kept; those it leaves to the
-    caller (`bindparam("name")` without a value) must be given to `params`. A statement whose
-    parameters SQLAlchemy would convert before sending (a bind processor) is refused: sent as
-    is they would not be what SQLAlchemy sends."""
+    """`statement` compiled for psycopg. The values it binds itself are written into the SQL
+    as literals (rendered by their SQLAlchemy types; a value psycopg would otherwise adapt and
+    send on every execution); those it leaves to the caller (`bindparam("name")` without a
+    value) must be given to `params`. A statement whose parameters SQLAlchemy would convert
+    before sending (a bind processor) is refused: sent as is they would not be SQLAlchemy's."""
     form = statement.compile(dialect=_DIALECT)
     if form._bind_processors:  # no public accessor; an empty dict when there are none
         raise ValueError(f"parameters converted by SQLAlchemy: {sorted(form._bind_processors)}")
-    constants = {name: value for name, value in form.params.items() if value is not None}
-    return Compiled(form.string, constants)
+    sql, constants = form.string, {}
+    for bind, name in form.bind_names.items():
+        if bind.value is None:
+            continue
+        render = bind.type.literal_processor(_DIALECT)
+        if render is None:
+            constants[name] = bind.value
+        else:  # rendered for the dialect's paramstyle: a % in it comes doubled, as psycopg reads it
+            sql = sql.replace(f"%({name})s", render(bind.value))
+    return Compiled(sql, constants)
