@@ -27,7 +27,9 @@ Rules:
   diagnoses).
 - Denied attempts are recorded by `Allowed(operation, phi=fields_class)` itself (the patient id
   comes from the path parameter `patient_id`); a route only has to pass `phi=`.
-- Async endpoints: `await run_in_threadpool(record_access, ...)`.
+- Async endpoints: `await record_access_async(request, principal, ...)` (the app's
+  `AsyncAccessLog`: the same grouping on the event loop, no threadpool hop), or
+  `await run_in_threadpool(record_access, ...)`.
 """
 
 from __future__ import annotations

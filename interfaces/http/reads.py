@@ -22,6 +22,12 @@ part (the wait, the query, the PHI access entry, serialising) runs in one thread
 reads takes `route_class=DirectRoute` (interfaces/http/direct.py): its async GETs that answer a
 Response then skip FastAPI's generic dependency solver, the larger share of a read's CPU.
 
+The hottest reads (the patient record and list) take no hop at all (decision 025): their
+statement, compiled once (projections/queries/compiled.py), runs on the event loop through
+`AsyncReadModel` (`request.app.state.read_model`), the PHI entry is awaited from the app's
+`AsyncAccessLog` (`access.record_access_async`), and only a `min_position` wait
+(`read_model_headers_async`) or a search built per request goes to the threadpool.
+
 Pagination: lists are ordered by a sort key ending in the row id, and a page's `next_cursor` is
 the opaque encoding of the last row's key; the next request passes it back as `?cursor=` and
 the query continues strictly after it (keyset pagination, `projections/queries/keyset.py`:

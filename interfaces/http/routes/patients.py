@@ -265,8 +265,10 @@ def amend_note(
 
 
 # --- Queries ------------------------------------------------------------------------------
-# Async, with their blocking part in one threadpool hop (interfaces/http/reads.py): the read
-# model's wait and query, the PHI access entry (written before the answer leaves) and the JSON.
+# Async. The record and the list run on the event loop (decision 025): the statement on the
+# read model's asyncio pool, the PHI access entry awaited before the answer leaves, the JSON
+# written from the rows; a min_position wait or a search goes to the threadpool. The notes keep
+# their blocking part in one threadpool hop (interfaces/http/reads.py).
 
 
 @router.get(
