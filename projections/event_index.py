@@ -16,9 +16,11 @@ from eventsourcing.domain import DomainEvent
 
 from domain.base import event_type
 from projections.base import Projection, handles
-from projections.folding import Rows
+from projections.folding import Rows, values_maker
 from projections.metadata import EventMetadata
 from projections.tables import event_index
+
+_new_entry = values_maker(event_index)
 
 
 class EventIndex(Projection):
@@ -28,19 +30,19 @@ class EventIndex(Projection):
 
     @handles(DomainEvent, metadata_only=True)
     def indexed(self, rows: Rows, event: EventMetadata) -> None:
-        rows[event_index].add(
-            {
-                "upstream": rows.upstream,
-                "position": rows.position,
-                "originator_id": event.originator_id,
-                "originator_version": event.originator_version,
-                "topic": event.topic,
-                "event_type": event_type(event.topic),
-                "recorded_at": event.timestamp,
-                "tenant_id": event.tenant_id,
-                "actor_id": event.actor_id,
-                "actor_role": event.actor_role,
-                "correlation_id": event.correlation_id,
-                "causation_id": event.causation_id,
-            }
+        rows[event_index].add_values(
+            _new_entry(
+                upstream=rows.upstream,
+                position=rows.position,
+                originator_id=event.originator_id,
+                originator_version=event.originator_version,
+                topic=event.topic,
+                event_type=event_type(event.topic),
+                recorded_at=event.timestamp,
+                tenant_id=event.tenant_id,
+                actor_id=event.actor_id,
+                actor_role=event.actor_role,
+                correlation_id=event.correlation_id,
+                causation_id=event.causation_id,
+            )
         )

@@ -7,8 +7,10 @@ the same batch has already touched. Folding costs a few statements per batch ins
    one `WHERE column = ANY(...)` query per column they name (`@handles(..., reads=...)`), for
    the aggregates of their events. An aggregate whose first event is in the batch has nothing
    stored yet: its rows are not looked for.
-2. Fold. Each handler changes the rows in memory, in event order, through `Rows`: `add` a row,
-   `update` or `delete` a held one, list a `group`.
+2. Fold. Each handler changes the rows in memory, in event order, through `Rows`: `add` a row
+   (or `add_values`: its values as a tuple in the table's column order, which costs a fraction
+   of a dict and becomes one only if a handler reads it), `update` or `delete` a held one, list
+   a `group`.
 3. Write. Per table, one DELETE of the stored rows that changed or went, then one binary COPY
    of the changed and new ones (COPY has no ON CONFLICT; an upsert of as many rows, which
    psycopg runs as one statement per row, made the orders rebuild half as fast).
@@ -19,6 +21,7 @@ handler is a pure function of the rows as they were and its event.
 
 from __future__ import annotations
 
+import keyword
 import re
 import sys
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -99,22 +102,30 @@ class TableRows:
         # quoted_name took 1.7 times as long).
         self._columns = [_name(column.name) for column in table.columns]
         self._values = itemgetter(*self._columns)
+        position = self._position = {name: index for index, name in enumerate(self._columns)}
         key = [_name(column.name) for column in table.primary_key]
         # A table no handler reads needs no key (it may have none): its rows are only appended,
         # their values one after the other in one list, so that no object per row outlives the
         # handler (thousands a batch would bring the garbage collector's full passes sooner).
         self._appended: list[Any] | None = None if reads else []
         self._key_of: Callable[[Row], Any] = itemgetter(*key) if reads else self._values
-        self._held: dict[Any, Row] = {}
+        self._key_of_values = itemgetter(*(position[name] for name in key)) if key else None
+        # Rows are held as dicts, or as the tuples `add_values` was given until a handler reads
+        # them (`_as_dict`).
+        self._held: dict[Any, Row | tuple[Any, ...]] = {}
         self._stored: set[Any] = set()  # keys of the rows that were in the table
-        self._written: dict[Any, Row] = {}  # created or changed since loaded
+        self._written: dict[Any, Row | tuple[Any, ...]] = {}  # created or changed since loaded
         self._deleted: set[Any] = set()  # stored rows deleted (and not added again)
-        # Per column a handler reads by (but the key): value -> key -> row, and the values whose
-        # rows are all held: those loaded, and the aggregates the batch creates.
-        self._groups: dict[str, dict[Any, dict[Any, Row]]] = {
-            _name(name): {} for name in reads if key != [name]
+        # Per column a handler reads by (but the key), the values whose rows are all held: those
+        # loaded, and the aggregates the batch creates; and once a handler lists a `group` of
+        # it, value -> key -> row. Made on that first call, not kept from the start: most tables
+        # are read by key alone (hashing every new row's ids into every column's groups was a
+        # third of a work queue item's cost).
+        self._complete: dict[str, set[Any]] = {
+            _name(name): set(created) for name in reads if key != [name]
         }
-        self._complete: dict[str, set[Any]] = {name: set(created) for name in self._groups}
+        self._groups: dict[str, dict[Any, dict[Any, Row | tuple[Any, ...]]]] = {}
+        self._grouped_at: list[tuple[str, int]] = []
 
     def load(self, conn: Connection, column: str, ids: Collection[UUID]) -> None:
         """Hold the stored rows whose `column` is one of `ids`, in one query."""
@@ -137,7 +148,8 @@ class TableRows:
 
     def get(self, key: Any) -> Row:
         """The held row with this key (KeyError if none is held)."""
-        return self._held[key]
+        row = self._held[key]
+        return self._as_dict(key, row) if type(row) is tuple else row  # type: ignore[return-value]
 
     def add(self, row: Row) -> Row:
         """A row the batch creates. It names every column, each value of a Python type psycopg
@@ -155,10 +167,29 @@ class TableRows:
         self._group(key, row)
         return row
 
+    def add_values(self, values: tuple[Any, ...]) -> None:
+        """`add` the row whose values, in the table's column order, are `values`: for rows that
+        handlers seldom read back, without the dict (`get`, `update` and `group` make one)."""
+        if len(values) != len(self._columns):
+            raise ValueError(f"{self.table.name}: {len(values)} values for {len(self._columns)}")
+        if self._appended is not None:
+            self._appended.extend(values)
+            return
+        assert self._key_of_values is not None  # a table handlers read has a key
+        key = self._key_of_values(values)
+        if self._held.setdefault(key, values) is not values:
+            raise KeyError(f"{self.table.name}: a row with this key is held already")
+        if self._deleted:
+            self._deleted.discard(key)
+        self._written[key] = values
+        for name, index in self._grouped_at:
+            if values[index] is not None:
+                self._groups[name].setdefault(values[index], {})[key] = values
+
     def update(self, key: Any, **values: Any) -> Row:
         """Change the held row with this key (KeyError if none is held) and answer it. It is
         written only if a value differs."""
-        row = self._held[key]
+        row = self.get(key)
         for name, value in values.items():
             if row[name] != value:
                 row.update(values)
@@ -179,7 +210,8 @@ class TableRows:
 
     def delete(self, key: Any) -> None:
         """Remove the held row with this key (KeyError if none is held)."""
-        row = self._held.pop(key)
+        row = self.get(key)
+        del self._held[key]
         self._written.pop(key, None)
         if key in self._stored:
             self._deleted.add(key)
@@ -191,13 +223,20 @@ class TableRows:
         """The held rows whose `column` is `value`: all of them, since the rows with that value
         were loaded (a handler of the batch `reads` the column) or the aggregate it names was
         created in the batch; LookupError otherwise."""
-        groups = self._groups.get(column)
-        if groups is None or value not in self._complete[column]:
+        complete = self._complete.get(column)
+        if complete is None or value not in complete:
             raise LookupError(
                 f"{self.table.name}.{column}: rows not loaded (add the column to the handler's "
                 "`reads`)"
             )
-        return list(groups.get(value, {}).values())
+        groups = self._groups.get(column)
+        if groups is None:
+            groups = self._grouped(column)
+        held = groups.get(value, {})
+        return [
+            self._as_dict(key, row) if type(row) is tuple else row  # type: ignore[misc]
+            for key, row in list(held.items())
+        ]
 
     # --- Writing ------------------------------------------------------------------------------
 
@@ -218,12 +257,62 @@ class TableRows:
         if stale:
             conn.execute(_delete_keys(self.table), _key_values(self.table, stale))
         if self._written:
-            copy_rows(conn, self.table, self._columns, map(self._values, self._written.values()))
+            values = self._values
+            rows = [row if type(row) is tuple else values(row) for row in self._written.values()]
+            copy_rows(conn, self.table, self._columns, rows)
 
     def _group(self, key: Any, row: Row) -> None:
         for name, groups in self._groups.items():
             if row[name] is not None:
                 groups.setdefault(row[name], {})[key] = row
+
+    def _grouped(self, column: str) -> dict[Any, dict[Any, Row | tuple[Any, ...]]]:
+        """The held rows by their value of `column`, kept from now on as rows come and go."""
+        index = self._position[column]
+        groups: dict[Any, dict[Any, Row | tuple[Any, ...]]] = {}
+        for key, row in self._held.items():
+            value = row[index] if type(row) is tuple else row[column]  # type: ignore[call-overload]
+            if value is not None:
+                groups.setdefault(value, {})[key] = row
+        self._groups[column] = groups
+        self._grouped_at.append((column, index))
+        return groups
+
+    def _as_dict(self, key: Any, values: tuple[Any, ...]) -> Row:
+        """The held row given as a tuple, as the dict handlers read, held in its place."""
+        row = dict(zip(self._columns, values, strict=True))
+        self._held[key] = row
+        if key in self._written:
+            self._written[key] = row
+        for name, index in self._grouped_at:
+            if values[index] is not None:
+                self._groups[name][values[index]][key] = row
+        return row
+
+
+def values_maker(table: Table, **constants: Any) -> Callable[..., tuple[Any, ...]]:
+    """A function of the table's other columns, as keyword-only arguments, answering the values
+    of a row in the table's column order (for `TableRows.add_values`): as safe as naming every
+    column in a dict (a column missing or unknown raises TypeError), at the cost of a tuple.
+    `constants` are the values every row takes; they must be hashable (a list would be shared
+    by every row)."""
+    columns = [column.name for column in table.columns]
+    unknown = set(constants).difference(columns)
+    if unknown:
+        raise ValueError(f"{table.name} has no column {', '.join(sorted(unknown))}")
+    for name in columns:
+        if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
+            raise ValueError(f"{table.name}.{name} cannot be a parameter")
+    for value in constants.values():
+        hash(value)  # TypeError for a mutable value
+    scope = {f"_{name}": value for name, value in constants.items()}  # no column starts with _
+    parameters = ", ".join(name for name in columns if name not in constants)
+    values = "".join(f"_{name}, " if name in constants else f"{name}, " for name in columns)
+    code = f"def make(*, {parameters}):\n    return ({values})\n"
+    exec(code, scope)  # noqa: S102 (built from the table's column names, checked above)
+    make: Callable[..., tuple[Any, ...]] = scope["make"]
+    make.__qualname__ = make.__name__ = f"{table.name}_values"
+    return make
 
 
 def _name(name: str) -> str:

@@ -30,13 +30,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from domain.catalogue import item
 from domain.order import Order
 from domain.required_list import on_required_list
 from projections.base import Projection, handles
-from projections.folding import Row, Rows
+from projections.folding import Row, Rows, values_maker
 from projections.metadata import EventMetadata
 from projections.orders_tables import order_lines, orders
 
@@ -51,7 +52,19 @@ def _value(enum_or_text: Any) -> str:
 def _on_required_list(codes: Iterable[str], on: date) -> bool:
     """Whether a line's item is on CMS's Required List on `on`: the order date until delivery,
     then the delivery date, which is the one the delivery rule asks (domain/order_delivery.py)."""
-    return any(on_required_list(code, on) for code in codes)
+    return any(_listed(code, on) for code in codes)
+
+
+# Pure functions of the code and the list shipped with it, asked once per order line: a
+# rebuild asks the same few codes and dates tens of thousands of times.
+_listed = lru_cache(maxsize=4096)(on_required_list)
+
+
+@lru_cache(maxsize=1024)
+def _catalogued(hcpcs: str) -> tuple[str, bool]:
+    """(description, prior_auth_required) of the item, from the catalogue."""
+    found = item(hcpcs)
+    return found.description, found.prior_auth_required
 
 
 def _documentation_complete(order: Row) -> bool:
@@ -59,6 +72,49 @@ def _documentation_complete(order: Row) -> bool:
         not order["wopd_required"]
         or (order["wopd_signed_on"] is not None and order["face_to_face_on"] is not None)
     )
+
+
+# A placed order's rows: what every order starts with, and the values its event gives.
+_new_order = values_maker(
+    orders,
+    status="intake",
+    on_hold=False,
+    hold_reason=None,
+    held_on=None,
+    coverage_id=None,
+    payer_id=None,
+    coverage_verified_on=None,
+    coverage_eligible=None,
+    same_or_similar_found=None,
+    swo_signed_on=None,
+    wopd_signed_on=None,
+    face_to_face_on=None,
+    abn_signed_on=None,
+    documentation_complete=False,
+    prior_authorization_valid_until=None,
+    delivered_on=None,
+    pod_signer_relationship=None,
+    picked_up_on=None,
+    pickup_reason=None,
+    redelivered_on=None,
+    inpatient_since=None,
+    cancelled_on=None,
+    cancellation_reason=None,
+)
+_new_line = values_maker(
+    order_lines,
+    prior_auth_status=None,
+    prior_auth_decided_on=None,
+    utn=None,
+    utn_valid_until=None,
+    prior_auth_reason=None,
+    rental_months_opened=0,
+    rental_period=None,
+    last_rental_month_from=None,
+    last_rental_month_to=None,
+    adherence_met=None,
+    adherence_evaluated_on=None,
+)
 
 
 class OrderProjection(Projection):
@@ -75,79 +131,49 @@ class OrderProjection(Projection):
 
     @handles(Order.Placed)
     def placed(self, rows: Rows, event: Any) -> None:
-        catalogued = [item(line.hcpcs) for line in event.lines]
-        needs_prior_auth = any(c.prior_auth_required for c in catalogued)
-        rows[orders].add(
-            {
-                "order_id": event.originator_id,
-                "tenant_id": event.tenant_id,
-                "patient_id": event.patient_id,
-                "location_id": event.location_id,
-                "status": "intake",
-                "on_hold": False,
-                "hold_reason": None,
-                "held_on": None,
-                "order_date": event.order_date,
-                "practitioner_npi": event.practitioner.npi,
-                "practitioner_name": event.practitioner.name,
-                "diagnoses": list(event.diagnoses),
-                "line_count": len(event.lines),
-                "coverage_id": None,
-                "payer_id": None,
-                "coverage_verified_on": None,
-                "coverage_eligible": None,
-                "same_or_similar_found": None,
-                "swo_signed_on": None,
-                "wopd_required": _on_required_list(
-                    (line.hcpcs for line in event.lines), event.order_date
-                ),
-                "wopd_signed_on": None,
-                "face_to_face_on": None,
-                "abn_signed_on": None,
-                "documentation_complete": False,
-                "prior_authorization": "pending" if needs_prior_auth else "not_required",
-                "prior_authorization_valid_until": None,
-                "delivered_on": None,
-                "pod_signer_relationship": None,
-                "picked_up_on": None,
-                "pickup_reason": None,
-                "redelivered_on": None,
-                "inpatient_since": None,
-                "cancelled_on": None,
-                "cancellation_reason": None,
-                "placed_at": event.timestamp,
-                "updated_at": event.timestamp,
-                "version": event.originator_version,
-            }
+        order_id = event.originator_id
+        tenant_id = event.tenant_id
+        lines = event.lines
+        catalogued = [_catalogued(line.hcpcs) for line in lines]
+        needs_prior_auth = any(prior_auth for _, prior_auth in catalogued)
+        rows[orders].add_values(
+            _new_order(
+                order_id=order_id,
+                tenant_id=tenant_id,
+                patient_id=event.patient_id,
+                location_id=event.location_id,
+                order_date=event.order_date,
+                practitioner_npi=event.practitioner.npi,
+                practitioner_name=event.practitioner.name,
+                diagnoses=list(event.diagnoses),
+                line_count=len(lines),
+                wopd_required=_on_required_list((line.hcpcs for line in lines), event.order_date),
+                prior_authorization="pending" if needs_prior_auth else "not_required",
+                placed_at=event.timestamp,
+                updated_at=event.timestamp,
+                version=event.originator_version,
+            )
         )
-        for number, (line, c) in enumerate(zip(event.lines, catalogued, strict=True), 1):
-            rows[order_lines].add(
-                {
-                    "order_id": event.originator_id,
-                    "line_id": line.line_id,
-                    "tenant_id": event.tenant_id,
-                    "line_number": number,
-                    "hcpcs": line.hcpcs,
-                    "description": c.description,
-                    "quantity": line.quantity,
-                    "billing": _value(line.billing),
-                    "oxygen_flow_lpm": line.oxygen_flow_lpm,
+        add_line = rows[order_lines].add_values
+        for number, (line, (description, prior_auth)) in enumerate(
+            zip(lines, catalogued, strict=True), 1
+        ):
+            add_line(
+                _new_line(
+                    order_id=order_id,
+                    line_id=line.line_id,
+                    tenant_id=tenant_id,
+                    line_number=number,
+                    hcpcs=line.hcpcs,
+                    description=description,
+                    quantity=line.quantity,
+                    billing=_value(line.billing),
+                    oxygen_flow_lpm=line.oxygen_flow_lpm,
                     # Placed before coverage groups were recorded: none.
-                    "oxygen_group": getattr(line, "oxygen_group", None),
-                    "prior_auth_required": c.prior_auth_required,
-                    "prior_auth_status": None,
-                    "prior_auth_decided_on": None,
-                    "utn": None,
-                    "utn_valid_until": None,
-                    "prior_auth_reason": None,
-                    "serial_numbers": [],
-                    "rental_months_opened": 0,
-                    "rental_period": None,
-                    "last_rental_month_from": None,
-                    "last_rental_month_to": None,
-                    "adherence_met": None,
-                    "adherence_evaluated_on": None,
-                }
+                    oxygen_group=getattr(line, "oxygen_group", None),
+                    prior_auth_required=prior_auth,
+                    serial_numbers=[],
+                )
             )
 
     # --- coverage and documents -------------------------------------------------------------

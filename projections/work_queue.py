@@ -51,7 +51,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date
+from functools import lru_cache
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from domain.billing_hold import BillingHold
@@ -70,7 +72,7 @@ from domain.rental_periods import (
 )
 from projections.base import Projection, handles
 from projections.claim_facts import claim_header, header_changes
-from projections.folding import Row, Rows
+from projections.folding import Row, Rows, values_maker
 from projections.inventory import ledger_change
 from projections.inventory_tables import work_queue_stock
 from projections.work_queue_items import claim_items
@@ -90,6 +92,21 @@ HOLD_KIND = "billing_held"
 COVERAGE_KIND = "coverage_inactive"
 RESTOCK_KIND = "restock"
 STATE = frozenset(column.name for column in work_queue_claims.columns)
+_state_values = itemgetter(*(column.name for column in work_queue_claims.columns))
+
+# New rows, as values in their tables' column order (`TableRows.add_values`).
+_new_item = values_maker(work_queue)
+_new_rental = values_maker(
+    work_queue_rentals,
+    payer_id=None,
+    delivered_on=None,
+    months_opened=0,
+    on_hold=False,
+    picked_up_on=None,
+    cancelled=False,
+    interruptions=None,
+)
+_new_stock = values_maker(work_queue_stock, on_hand=0, reorder_point=None)
 
 CLAIM = work_queue_claims.c.claim_id
 CLAIM_ITEMS = work_queue.c.claim_id
@@ -170,27 +187,27 @@ def hold_item(event: Any) -> tuple[date, str]:
     return event.held_on, held_detail(event.billing_month, event.rule_name)
 
 
-def placed_rentals(event: Any) -> list[Row]:
-    """The memory rows of a just placed order's rental lines (event: Order.Placed)."""
+def placed_rentals(event: Any) -> list[tuple[Any, ...]]:
+    """The memory rows (values in column order) of a just placed order's rental lines (event:
+    Order.Placed)."""
     return [
-        {
-            "line_id": line.line_id,
-            "order_id": event.originator_id,
-            "tenant_id": event.tenant_id,
-            "patient_id": event.patient_id,
-            "hcpcs": line.hcpcs,
-            "rental_cap_months": item(line.hcpcs).rental_cap_months,
-            "payer_id": None,
-            "delivered_on": None,
-            "months_opened": 0,
-            "on_hold": False,
-            "picked_up_on": None,
-            "cancelled": False,
-            "interruptions": None,
-        }
+        _new_rental(
+            line_id=line.line_id,
+            order_id=event.originator_id,
+            tenant_id=event.tenant_id,
+            patient_id=event.patient_id,
+            hcpcs=line.hcpcs,
+            rental_cap_months=_rental_cap(line.hcpcs),
+        )
         for line in event.lines
         if line.billing is LineBilling.RENTAL
     ]
+
+
+@lru_cache(maxsize=1024)
+def _rental_cap(hcpcs: str) -> int | None:
+    """The catalogue's, asked once per code rather than once per rental line."""
+    return item(hcpcs).rental_cap_months
 
 
 def coverage_item(event: Any) -> dict[str, tuple[date, str]]:
@@ -221,9 +238,12 @@ class WorkQueueProjection(Projection):
     @handles(Claim.Drafted)
     def drafted(self, rows: Rows, event: Any) -> None:
         # A claim just drafted has no items yet: open its items without looking for held ones.
-        state = rows[work_queue_claims].add(_claim_memory(claim_header(event)))
-        subject = _claim_subject(state)
-        for kind, (due_on, detail) in claim_items(state).items():
+        # Its header names every fact the memory keeps, with the same values: the memory row
+        # takes those (in column order), and the items are read from the header itself.
+        header = claim_header(event)
+        rows[work_queue_claims].add_values(_state_values(header))
+        subject = _claim_subject(header)
+        for kind, (due_on, detail) in claim_items(header).items():
             _open(rows, event, kind, subject, due_on, detail)
 
     @handles(Claim.Event, reads=(CLAIM, CLAIM_ITEMS))
@@ -278,7 +298,7 @@ class WorkQueueProjection(Projection):
     @handles(Order.Placed)
     def placed(self, rows: Rows, event: Any) -> None:
         for line in placed_rentals(event):  # not delivered yet: nothing to bill
-            rows[work_queue_rentals].add(line)
+            rows[work_queue_rentals].add_values(line)
 
     @handles(Order.CoverageVerified, reads=(RENTALS, RENTAL_ITEMS))
     def coverage_verified(self, rows: Rows, event: Any) -> None:
@@ -332,15 +352,13 @@ class WorkQueueProjection(Projection):
 
     @handles(StockLedger.Opened)
     def ledger_opened(self, rows: Rows, event: Any) -> None:
-        rows[work_queue_stock].add(
-            {
-                "ledger_id": event.originator_id,
-                "tenant_id": event.tenant_id,
-                "location_id": event.location_id,
-                "hcpcs": event.hcpcs,
-                "on_hand": 0,
-                "reorder_point": None,
-            }
+        rows[work_queue_stock].add_values(
+            _new_stock(
+                ledger_id=event.originator_id,
+                tenant_id=event.tenant_id,
+                location_id=event.location_id,
+                hcpcs=event.hcpcs,
+            )
         )
 
     @handles(StockLedger.ReorderPointSet, reads=(STOCK, HOLD_ITEMS))
@@ -455,14 +473,14 @@ def _sync(
 
 def _open(rows: Rows, event: Any, kind: str, subject: Row, due_on: date, detail: str) -> None:
     """A new item of `kind` for the subject, opened by `event`."""
-    rows[work_queue].add(
-        {
-            "kind": kind,
+    rows[work_queue].add_values(
+        _new_item(
+            kind=kind,
             **subject,
-            "due_on": due_on,
-            "detail": detail,
-            "opened_upstream": rows.upstream,
-            "opened_position": rows.position,
-            "opened_at": event.timestamp,
-        }
+            due_on=due_on,
+            detail=detail,
+            opened_upstream=rows.upstream,
+            opened_position=rows.position,
+            opened_at=event.timestamp,
+        )
     )
