@@ -17,9 +17,10 @@ from interfaces.http.routes import patients
 from interfaces.http.security import current_principal
 from tests.e2e.conftest import headers_for
 from tests.e2e.test_direct_routes import VOLATILE, fastapis_handler
-from tests.e2e.test_patients_api import medicare, new_patient, register
+from tests.e2e.test_patients_api import intake, medicare, new_patient, register
 
 pytestmark = pytest.mark.e2e
+__all__ = ["intake"]  # the patients tests' fixture
 
 NEW = {"id", "position", "account_number", "coverage_id", "note_id", "amendment_id"}
 
@@ -50,11 +51,6 @@ def _same_both_ways(api, method: str, path: str, **request: Any) -> dict[str, An
     return direct
 
 
-@pytest.fixture
-def intake(api, tenant) -> dict[str, str]:
-    return headers_for(api, "intake", tenant)
-
-
 def test_the_patient_commands_are_direct():
     handlers = {
         (route.path, tuple(route.methods)): route.get_route_handler().__name__
@@ -73,10 +69,15 @@ def test_a_registration_answers_alike_whatever_the_request(api, tenant, intake):
     json_type = {**intake, "Content-Type": "application/json"}
     assert post(json=new_patient(mbi=None), headers=intake)["status"] == 201
     plus_json = {**intake, "Content-Type": "application/vnd.aries+json; charset=utf-8"}
-    assert post(content=b'{"first_name": "Ada", "last_name": "Byron", "date_of_birth": '
-                b'"1950-01-01", "sex": "female", "address": {"line1": "1 Main St", "city": '
-                b'"Columbus", "state": "OH", "postal_code": "43004"}, "extra": 1}',
-                headers=plus_json)["status"] == 201
+    assert (
+        post(
+            content=b'{"first_name": "Ada", "last_name": "Byron", "date_of_birth": '
+            b'"1950-01-01", "sex": "female", "address": {"line1": "1 Main St", "city": '
+            b'"Columbus", "state": "OH", "postal_code": "43004"}, "extra": 1}',
+            headers=plus_json,
+        )["status"]
+        == 201
+    )
     for refused in (
         {"content": b"{", "headers": json_type},
         {"content": b"", "headers": json_type},
@@ -96,7 +97,8 @@ def test_a_registration_answers_alike_whatever_the_request(api, tenant, intake):
     assert post(json=new_patient(mbi=None), headers={})["status"] == 401
     # both wrong: FastAPI's order decides which refusal wins
     assert post(content=b"{", headers={**json_type, "Authorization": "Bearer x"})["status"] in (
-        401, 422,
+        401,
+        422,
     )
     assert post(json={}, headers={"Authorization": "Bearer nonsense"})["status"] in (401, 422)
     analyst = headers_for(api, "analyst", tenant)
@@ -126,9 +128,12 @@ def test_a_correction_answers_alike_whatever_the_request(api, intake):
         api, "PATCH", f"/v1/patients/{uuid.uuid4()}", json={"last_name": "King"}, headers=intake
     )
     assert missing["status"] == 404
-    assert _same_both_ways(
-        api, "PATCH", "/v1/patients/not-an-id", json={"last_name": "King"}, headers=intake
-    )["status"] == 422
+    assert (
+        _same_both_ways(
+            api, "PATCH", "/v1/patients/not-an-id", json={"last_name": "King"}, headers=intake
+        )["status"]
+        == 422
+    )
 
 
 def test_coverage_and_note_commands_answer_alike(api, tenant, intake):
@@ -136,23 +141,33 @@ def test_coverage_and_note_commands_answer_alike(api, tenant, intake):
     path = f"/v1/patients/{created['id']}"
     added = api.post(f"{path}/coverages", json=medicare(), headers=intake)
     assert added.status_code == 201, added.text
-    assert _same_both_ways(
-        api, "POST", f"{path}/coverages", json=medicare(), headers=intake
-    )["status"] == 409  # one primary coverage in force at a time
-    assert _same_both_ways(
-        api, "POST", f"{path}/coverages", json=medicare(effective_from="soon"), headers=intake
-    )["status"] == 422
+    assert (
+        _same_both_ways(api, "POST", f"{path}/coverages", json=medicare(), headers=intake)["status"]
+        == 409
+    )  # one primary coverage in force at a time
+    assert (
+        _same_both_ways(
+            api, "POST", f"{path}/coverages", json=medicare(effective_from="soon"), headers=intake
+        )["status"]
+        == 422
+    )
     clinician = headers_for(api, "clinician", tenant)
     written = _same_both_ways(
         api, "POST", f"{path}/notes", json={"subjective": "Sleeps well."}, headers=clinician
     )
     assert written["status"] == 201 and written["body"]["note_id"] == "<new>"
-    assert _same_both_ways(
-        api, "POST", f"{path}/notes", json={"subjective": " "}, headers=clinician
-    )["status"] == 422
-    assert _same_both_ways(
-        api, "POST", f"{path}/notes", json={"subjective": "x"}, headers=intake
-    )["status"] == 403
+    assert (
+        _same_both_ways(api, "POST", f"{path}/notes", json={"subjective": " "}, headers=clinician)[
+            "status"
+        ]
+        == 422
+    )
+    assert (
+        _same_both_ways(api, "POST", f"{path}/notes", json={"subjective": "x"}, headers=intake)[
+            "status"
+        ]
+        == 403
+    )
 
 
 def test_dependency_overrides_reach_a_direct_command(api, intake):
