@@ -126,6 +126,11 @@ class Projection:
     def __repr__(self) -> str:
         return f"<projection {self.name}>"
 
+    @property
+    def read_columns(self) -> frozenset[ReadColumn]:
+        """The columns its handlers read rows by (`@handles(..., reads=...)`)."""
+        return frozenset(self._read_columns)
+
     def upstreams_in(self, applications: Mapping[str, Any]) -> tuple[str, ...]:
         """The upstream names this projection follows among `applications`."""
         if self.upstreams is None:
