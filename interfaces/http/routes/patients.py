@@ -22,7 +22,7 @@ from interfaces.http.access import READ, SEARCH, record_access, record_access_as
 from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response, etag
 from interfaces.http.csv_pages import CSV_RESPONSES, csv_page, wants_csv
 from interfaces.http.deps import AriesDep
-from interfaces.http.direct import DirectRoute
+from interfaces.http.direct_commands import DirectCommandRoute
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemResponses
 from interfaces.http.reads import (
@@ -61,7 +61,8 @@ from interfaces.http.security import AUTH_RESPONSES
 from projections.queries import patients as queries
 
 router = APIRouter(
-    prefix="/v1/patients", tags=["patients"], responses=AUTH_RESPONSES, route_class=DirectRoute
+    prefix="/v1/patients", tags=["patients"], responses=AUTH_RESPONSES,
+    route_class=DirectCommandRoute,
 )
 
 PROJECTION = UPSTREAM = "patients"
