@@ -7,6 +7,7 @@ value-type transcodings, and turns library errors into the domain's.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,12 @@ A = TypeVar("A", bound=AriesAggregate)
 
 AUDIT_SIGNING_KEY = "AUDIT_SIGNING_KEY"
 _tracer = trace.get_tracer("aries.application")
+
+
+def _tracing() -> bool:
+    """Whether a tracer provider is set. Without one a span records nothing, yet OpenTelemetry's
+    no-op span cost 10-20 us of a commit's 300 (figure 4, one per command)."""
+    return getattr(trace, "_TRACER_PROVIDER", True) is not None
 
 
 class StaleVersion(Exception):
@@ -147,6 +154,7 @@ class AriesApplication(Application[UUID]):
 
     def __init__(self, env: dict[str, Any] | None = None, clock: Clock | None = None) -> None:
         register_domain_topics()
+        trace.get_tracer_provider()  # loads one named by the environment (see `_tracing`)
         super().__init__(env)
         self.clock: Clock = clock or SystemClock()
         key = self.env.get(AUDIT_SIGNING_KEY)
@@ -202,9 +210,7 @@ class AriesApplication(Application[UUID]):
         """Whether any event of `aggregate_id` is stored, whoever's it is: without loading it."""
         return bool(self.recorder.select_events(aggregate_id, limit=1))
 
-    def originator_ids(
-        self, topic: str, *, between: tuple[UUID, UUID] | None = None
-    ) -> list[UUID]:
+    def originator_ids(self, topic: str, *, between: tuple[UUID, UUID] | None = None) -> list[UUID]:
         """The aggregates with an event of `topic`, in the order those events were recorded.
         With `between` (inclusive), only ids in that range: an index range scan of the events
         table's primary key. Every tenant's: callers load them tenant-scoped."""
@@ -237,11 +243,15 @@ class AriesApplication(Application[UUID]):
 
     def commit(self, *aggregates: Aggregate) -> CommandResult:
         """Save all pending events of `aggregates` atomically; answer for the first one. The
-        save is a span of the current trace (a no-op unless tracing is configured)."""
+        save is a span of the current trace when a tracer provider is set."""
         first = aggregates[0]
         try:
-            with _tracer.start_as_current_span(
-                f"command {self.name}", attributes={"aries.aggregate": self.aggregate_kind},
+            with (
+                _tracer.start_as_current_span(
+                    f"command {self.name}", attributes={"aries.aggregate": self.aggregate_kind}
+                )
+                if _tracing()
+                else contextlib.nullcontext()
             ):
                 recordings = self.save(*aggregates)
         except IntegrityError:

@@ -32,10 +32,11 @@ Every caller still gets:
 Inserts that carry a tracking record (process managers: exactly-once processing is their
 uniqueness check) are not grouped: they go through the library's own path.
 
-A group's transaction is one round trip: BEGIN, then per table the lock, NOTIFY, the insert
-and the seals, then COMMIT go in one pipeline with one sync; the library's path takes three
-round trips (pre-ping, the insert's sync, COMMIT). The pool does not ping a connection before
-handing it out (application.eventstore.postgres_env): a connection the server dropped fails its
+A group's transaction is one round trip: BEGIN, the locks, per table the insert and the seals,
+COMMIT, then the channels' NOTIFY in a transaction of its own (decision 027) go in one pipeline
+with one sync; the library's path takes three round trips (pre-ping, the insert's sync,
+COMMIT). The pool does not ping a connection before handing it out
+(application.eventstore.postgres_env): a connection the server dropped fails its
 statement, and the insert is retried on another, as the library's recorders retry theirs. A
 failed statement makes the server skip the rest up to the sync, COMMIT included, and the
 transaction is rolled back. The figures: docs/benchmarks.md, figure 4.
@@ -58,6 +59,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+import structlog
 from eventsourcing.persistence import (
     DatabaseError,
     IntegrityError,
@@ -78,6 +80,12 @@ from psycopg.sql import SQL, Identifier
 
 from application.audit.seals import event_seal, seal_key_id
 from application.group_queue import GroupQueue, Waiter
+
+_log = structlog.get_logger("aries.group_commit")
+
+# How long a caller that leads alone right after a group waits for that group's callers to
+# come back (application/group_queue.py): about their Python between two commits, 8 threads.
+LINGER = 0.002
 
 # Bounds one transaction's size and how long the table lock is held by one group.
 MAX_GROUP = 128
@@ -240,7 +248,7 @@ def _queue_of(datastore: PostgresDatastore) -> GroupQueue[_Caller]:
     with _queues_lock:
         queue = _queues.get(datastore)
         if queue is None:
-            queue = _queues[datastore] = GroupQueue(_commit_group, MAX_GROUP)
+            queue = _queues[datastore] = GroupQueue(_commit_group, MAX_GROUP, LINGER)
         return queue
 
 
@@ -258,9 +266,10 @@ def _key_id(key: bytes) -> str:
 
 
 def _group_statements(recorders: tuple[_GroupCommitMixin, ...]) -> tuple[bytes, ...]:
-    """What a group's transaction runs before its inserts, for these recorders (in lock
-    order): the lock timeout, every table locked in one LOCK (PostgreSQL takes a LOCK's tables
-    one by one in the order given), every channel notified in one statement. Rendered once."""
+    """What a group's transaction runs around its inserts, for these recorders (in lock
+    order): before them the lock timeout and every table locked in one LOCK (PostgreSQL takes
+    a LOCK's tables one by one in the order given); after its COMMIT, every channel notified
+    in one statement of its own (see `_insert_parts`). Rendered once."""
     tables = tuple(
         dict.fromkeys(
             (r.datastore.schema, r.events_table_name, r._gc_channel, r.datastore.lock_timeout)
@@ -275,7 +284,9 @@ def _group_statements(recorders: tuple[_GroupCommitMixin, ...]) -> tuple[bytes, 
             SQL("LOCK TABLE {} IN EXCLUSIVE MODE")
             .format(SQL(", ").join(Identifier(schema, table) for schema, table, _, _ in tables))
             .as_string(None),
-            SQL("SELECT {}")
+            # Its own transaction, not flushed to disk before it answers: a notification is a
+            # wake-up, and listeners that miss one poll (see `_insert_parts`).
+            SQL("SELECT set_config('synchronous_commit', 'off', true), {}")
             .format(
                 SQL(", ").join(
                     SQL("pg_notify({}, '')").format(channel) for _, _, channel, _ in tables
@@ -316,39 +327,66 @@ def _insert_parts(parts: Sequence[_Part]) -> list[list[int]]:
     conflict, Operational/InterfaceError (retried here, like the library does, on another of
     the pool's connections) when the database or the connection failed."""
     datastore = parts[0][0].datastore
-    begin = _group_statements(tuple(recorder for recorder, _ in parts))
+    statements = _group_statements(tuple(recorder for recorder, _ in parts))
     with datastore.get_connection() as conn:
         cursors = [conn.cursor() for _ in parts]
-        control = conn.cursor()
+        committed = conn.cursor()
         try:
-            # The block's end syncs and fetches every result. Not `pipeline.sync()` inside
-            # it: psycopg 3.3's sync stops writing once its queue is empty even if the socket
-            # took only part of the last statements, then waits for results the server cannot
-            # send before it has the rest. A group bigger than the socket's buffers, sent while
-            # the server waited for the table lock, hung there; the block's exit flushes all.
-            with conn.pipeline():
-                control.execute(b"BEGIN", prepare=False)
-                for statement in begin:
-                    control.execute(statement, prepare=True)
-                for (recorder, events), curs in zip(parts, cursors, strict=True):
-                    # A cursor per table: each keeps its own insert's ids.
-                    recorder._insert_grouped(curs, events)
-                control.execute(b"COMMIT", prepare=False)
+            try:
+                _send_group(conn, statements, parts, cursors, committed)
+            except psycopg.Error as error:
+                # The pool replaces this connection: its transaction may be open or aborted,
+                # and a pipeline cut short can leave psycopg's prepared-statement cache out
+                # of step with the server. Failures are rare (conflicts, outages).
+                with contextlib.suppress(psycopg.Error):
+                    conn.close()
+                if committed.statusmessage != "COMMIT":
+                    raise _persistence_error(error) from error
+                # Only the notification after the COMMIT failed: the events are stored, and
+                # a listener that missed it finds them at its next poll. Failing the group
+                # would have its callers told of a conflict with their own events.
+                _log.warning("group committed, its notification failed", error=type(error).__name__)
             ids = [[row["notification_id"] for row in curs.fetchall()] for curs in cursors]
-        except psycopg.Error as error:
-            # The pool replaces this connection: its transaction may be open or aborted,
-            # and a pipeline cut short can leave psycopg's prepared-statement cache out of
-            # step with the server. Failures are rare (conflicts, outages).
-            with contextlib.suppress(psycopg.Error):
-                conn.close()
-            raise _persistence_error(error) from error
         finally:
-            for curs in (*cursors, control):
+            for curs in (*cursors, committed):
                 curs.close()
     for (_, events), returned in zip(parts, ids, strict=True):
         if len(returned) != len(events):
             raise AssertionError("one notification id per inserted event expected")
     return ids
+
+
+def _send_group(
+    conn: psycopg.Connection[DictRow],
+    statements: tuple[bytes, ...],
+    parts: Sequence[_Part],
+    cursors: list[Cursor[DictRow]],
+    committed: Cursor[DictRow],
+) -> None:
+    """The group's transaction in one pipeline: BEGIN, the lock timeout and the locks, a
+    cursor per table for its insert (each keeps its own ids), COMMIT on `committed`, then the
+    notification."""
+    *begin, notify = statements
+    with conn.cursor() as control:
+        # The block's end syncs and fetches every result. Not `pipeline.sync()` inside it:
+        # psycopg 3.3's sync stops writing once its queue is empty even if the socket took
+        # only part of the last statements, then waits for results the server cannot send
+        # before it has the rest. A group bigger than the socket's buffers, sent while the
+        # server waited for the table lock, hung there; the block's exit flushes all.
+        with conn.pipeline():
+            control.execute(b"BEGIN", prepare=False)
+            for statement in begin:
+                control.execute(statement, prepare=True)
+            for (recorder, events), curs in zip(parts, cursors, strict=True):
+                recorder._insert_grouped(curs, events)
+            committed.execute(b"COMMIT", prepare=False)
+            # Not in the group's transaction: PostgreSQL serialises the commits of all the
+            # transactions that notify, cluster-wide, from before their commit record until
+            # it is flushed to disk. Two processes writing disjoint tables committed one at a
+            # time, each waiting for the other's fsync (decision 027). In a transaction of
+            # its own after the COMMIT, the rows are visible before the notification is sent,
+            # as before, and it holds that lock for no flush.
+            control.execute(notify, prepare=True)
 
 
 def _commit_group(group: list[_Caller]) -> None:

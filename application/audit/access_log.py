@@ -7,12 +7,15 @@ or unchain an entry; the table refuses UPDATE and DELETE.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from uuid import UUID, uuid4
 
+import psycopg
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
@@ -82,6 +85,14 @@ class AccessEntry:
 
 
 def _values(entry: AccessRecord, seal_key: bytes | None) -> dict[str, Any]:
+    return _values_and_ids(entry, seal_key)[0]
+
+
+def _values_and_ids(entry: AccessRecord, seal_key: bytes | None) -> tuple[dict[str, Any], str]:
+    """The row to insert, and its patient ids joined by commas (the seal signs them so; a
+    page's 50 ids are written out once)."""
+    patient_ids = list(dict.fromkeys(entry.patient_ids))
+    ids_text = ",".join(map(str, patient_ids))
     values: dict[str, Any] = {
         "id": uuid4(),
         "tenant_id": entry.tenant_id,
@@ -89,7 +100,7 @@ def _values(entry: AccessRecord, seal_key: bytes | None) -> dict[str, Any]:
         "actor_role": entry.actor_role,
         "action": entry.action,
         "operation": entry.operation,
-        "patient_ids": list(dict.fromkeys(entry.patient_ids)),
+        "patient_ids": patient_ids,
         "fields_class": entry.fields_class,
         "outcome": entry.outcome,
         "request_id": entry.request_id,
@@ -100,8 +111,8 @@ def _values(entry: AccessRecord, seal_key: bytes | None) -> dict[str, Any]:
         "hash": b"",
     }
     if seal_key is not None:
-        values["seal"] = access_seal(seal_key, values)
-    return values
+        values["seal"] = access_seal(seal_key, values, ids_text)
+    return values, ids_text
 
 
 # Built once: a new statement per group costs SQLAlchemy its cache key again. It returns only
@@ -200,6 +211,130 @@ class AccessLog:
             pending.entry = inserted[pending.values["id"]]
         self.groups_committed += 1
         self.entries_committed += len(group)
+
+
+# The same insert for an asyncio connection, one statement text whatever the group's size (so
+# psycopg prepares it once): each column's values as one array, a patient list as its ids
+# joined by commas (one text instead of an array of uuids per entry). Sent in autocommit: the
+# one statement is the transaction, committed before its rows come back.
+_COLUMNS = (
+    "id", "tenant_id", "actor_id", "actor_role", "action", "operation", "patient_ids",
+    "fields_class", "outcome", "request_id", "recipient", "purpose", "seal",
+)
+_TYPES = {"id": "uuid[]", "patient_ids": "text[]", "seal": "bytea[]"}
+_SELECTED = {"patient_ids": "string_to_array(patient_ids, ',')::uuid[]"}
+_ASYNC_INSERT = (
+    f"INSERT INTO {access_log.fullname} ({', '.join(_COLUMNS)}, digest, hash) SELECT "  # noqa: S608 (names of our own)
+    + ", ".join(_SELECTED.get(c, c) for c in _COLUMNS)
+    + ", '', '' FROM unnest("  # digest and hash: placeholders the chain trigger replaces
+    + ", ".join(f"%({c})s::{_TYPES.get(c, 'text[]')}" for c in _COLUMNS)
+    + f") AS entry ({', '.join(_COLUMNS)}) RETURNING id, {', '.join(_STAMPED)}"
+)
+
+
+class _Queued(NamedTuple):
+    values: dict[str, Any]
+    ids_text: str  # its patient ids joined by commas, as the insert sends them
+    answer: asyncio.Future[AccessEntry]
+
+
+def _async_params(group: list[_Queued]) -> dict[str, list[Any]]:
+    params: dict[str, list[Any]] = {column: [] for column in _COLUMNS}
+    for queued in group:
+        for column in _COLUMNS:
+            params[column].append(queued.values.get(column))
+    params["patient_ids"] = [queued.ids_text for queued in group]
+    return params
+
+
+class AsyncAccessLog:
+    """`AccessLog` for requests served on an asyncio event loop (no threadpool hop): concurrent
+    `record` calls share one insert, sent by one flushing task at a time on a connection of
+    `pool` (autocommit). A caller returns once its own entry is committed, and fails alone if
+    its own entry is refused; a caller cancelled meanwhile leaves its entry to be committed."""
+
+    MAX_GROUP = AccessLog.MAX_GROUP
+
+    def __init__(self, pool: AsyncConnectionPool, seal_key: bytes | None = None) -> None:
+        self.pool = pool
+        self.seal_key = seal_key
+        self._waiting: list[_Queued] = []
+        self._flushing: asyncio.Task[None] | None = None
+        self.groups_committed = 0
+        self.entries_committed = 0
+
+    @property
+    def queued(self) -> int:
+        """Entries waiting for the group in progress to finish (for tests)."""
+        return len(self._waiting)
+
+    @property
+    def leading(self) -> bool:
+        """Whether a group is being committed."""
+        return self._flushing is not None
+
+    async def record(self, entry: AccessRecord) -> AccessEntry:
+        """Append `entry` and return it once committed."""
+        answer: asyncio.Future[AccessEntry] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Queued(*_values_and_ids(entry, self.seal_key), answer))
+        if self._flushing is None:
+            self._flushing = asyncio.create_task(self._flush())
+        return await answer  # cancelled, the caller leaves its entry to the flushing task
+
+    async def _flush(self) -> None:
+        try:
+            while self._waiting:
+                group = self._waiting[: self.MAX_GROUP]
+                del self._waiting[: self.MAX_GROUP]
+                try:
+                    await self._commit_group(group)
+                except BaseException as error:
+                    _settle(group, error)
+                    raise
+        finally:
+            self._flushing = None
+
+    async def _commit_group(self, group: list[_Queued]) -> None:
+        alone = group
+        if len(group) > 1:
+            try:
+                self._hand_out(group, await self._insert(group))
+                alone = []
+            except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+                _settle(group, error)  # the database or the connection failed, not an entry
+                return
+            except psycopg.Error:
+                pass  # whose entry was refused is unknown: each caller finds out alone
+        for queued in alone:
+            try:
+                self._hand_out([queued], await self._insert([queued]))
+            except psycopg.Error as error:
+                _settle([queued], error)
+
+    async def _insert(self, group: list[_Queued]) -> dict[UUID, AccessEntry]:
+        sent = {queued.values["id"]: queued.values for queued in group}
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute(_ASYNC_INSERT, _async_params(group))
+            stamped = await cursor.fetchall()
+        return {
+            row[0]: AccessEntry.from_row(
+                {"seal": None, **sent[row[0]], **dict(zip(_STAMPED, row[1:], strict=True))}
+            )
+            for row in stamped
+        }
+
+    def _hand_out(self, group: list[_Queued], inserted: dict[UUID, AccessEntry]) -> None:
+        for queued in group:
+            if not queued.answer.done():
+                queued.answer.set_result(inserted[queued.values["id"]])
+        self.groups_committed += 1
+        self.entries_committed += len(group)
+
+
+def _settle(group: list[_Queued], error: BaseException) -> None:
+    for queued in group:
+        if not queued.answer.done():
+            queued.answer.set_exception(error)
 
 
 def entries(

@@ -65,13 +65,16 @@ ACCESS_SEALED_FIELDS = (
 )
 
 
-def access_seal(key: bytes, entry: Mapping[str, Any]) -> bytes:
-    """Seal of an access entry as sent (a mapping with `id`, `patient_ids` and the fields)."""
-    patient_ids: Sequence[Any] = entry["patient_ids"]
+def access_seal(key: bytes, entry: Mapping[str, Any], ids_text: str | None = None) -> bytes:
+    """Seal of an access entry as sent (a mapping with `id`, `patient_ids` and the fields);
+    `ids_text`: its patient ids joined by commas, when the caller has them so already."""
+    if ids_text is None:
+        patient_ids: Sequence[Any] = entry["patient_ids"]
+        ids_text = ",".join(str(p) for p in patient_ids)
     message = (
         field("aries-access-seal")
         + field(str(entry["id"]))
-        + field(",".join(str(p) for p in patient_ids))
+        + field(ids_text)
         + b"".join(field(entry[name]) for name in ACCESS_SEALED_FIELDS)
     )
     return hmac.new(key, message, hashlib.sha256).digest()

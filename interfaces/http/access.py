@@ -27,7 +27,9 @@ Rules:
   diagnoses).
 - Denied attempts are recorded by `Allowed(operation, phi=fields_class)` itself (the patient id
   comes from the path parameter `patient_id`); a route only has to pass `phi=`.
-- Async endpoints: `await run_in_threadpool(record_access, ...)`.
+- Async endpoints: `await record_access_async(request, principal, ...)` (the app's
+  `AsyncAccessLog`: the same grouping on the event loop, no threadpool hop), or
+  `await run_in_threadpool(record_access, ...)`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
+import psycopg
 import structlog
 from fastapi import Request
 from sqlalchemy.exc import SQLAlchemyError
@@ -48,11 +51,13 @@ from application.audit.access_log import (
     SEARCH,
     AccessEntry,
     AccessRecord,
+    AsyncAccessLog,
 )
 from application.identity import Principal
 from domain.context import current_context
 from interfaces.bootstrap import Aries
 from interfaces.http.problems import ProblemError
+from projections.batches import describe
 
 __all__ = [
     "DISCLOSE", "EXPORT", "READ", "SEARCH", "record_access", "record_denied",
@@ -98,12 +103,45 @@ def record_access(
         )
     except SQLAlchemyError:
         log.exception("access entry not recorded", operation=operation, action=action)
-        raise ProblemError(
-            503, "Service unavailable",
-            "the access could not be recorded in the audit log; nothing was shown",
-            type_="https://aries.dev/problems/audit-unavailable",
-            headers={"Retry-After": "5"},
-        ) from None
+        raise _not_recorded() from None
+
+
+async def record_access_async(
+    request: Request,
+    principal: Principal,
+    *,
+    action: str,
+    patient_ids: Iterable[UUID],
+    fields_class: str,
+) -> AccessEntry:
+    """`record_access` for a read served on the event loop: the entry goes through the app's
+    `AsyncAccessLog` (no threadpool hop) and is committed before this returns."""
+    access_log: AsyncAccessLog = request.app.state.async_access_log
+    try:
+        return await access_log.record(
+            AccessRecord(
+                tenant_id=principal.tenant_id,
+                actor_id=str(principal.id),
+                actor_role=principal.role.value,
+                action=action,
+                operation=getattr(request.scope.get("route"), "operation_id", None) or "unknown",
+                patient_ids=tuple(patient_ids),
+                fields_class=fields_class,
+                request_id=_request_id(request),
+            ),
+        )
+    except psycopg.Error as error:  # its message could quote the entry: `describe` does not
+        log.error("access entry not recorded", action=action, error=describe(error))
+        raise _not_recorded() from None
+
+
+def _not_recorded() -> ProblemError:
+    return ProblemError(
+        503, "Service unavailable",
+        "the access could not be recorded in the audit log; nothing was shown",
+        type_="https://aries.dev/problems/audit-unavailable",
+        headers={"Retry-After": "5"},
+    )
 
 
 def patient_ids_in_path(request: Request) -> list[UUID]:

@@ -17,10 +17,12 @@ later inherit it without declaring anything):
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.routing import BaseRoute
 
 from interfaces.http.middleware import API_PREFIX
 from interfaces.http.problems import PROBLEM_JSON, Problem
@@ -45,20 +47,22 @@ RETRY_AFTER = {
 }
 
 
-def install_openapi(app: FastAPI) -> None:
-    """Serve the document `problem_openapi` builds, once."""
+def install_openapi(app: FastAPI, routes: Sequence[BaseRoute] | None = None) -> None:
+    """Serve the document `problem_openapi` builds, once, of `routes` in their order (by
+    default the app's, in the order they are matched)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = problem_openapi(app)
+            app.openapi_schema = problem_openapi(app, routes)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def problem_openapi(app: FastAPI) -> dict[str, Any]:
+def problem_openapi(app: FastAPI, routes: Sequence[BaseRoute] | None = None) -> dict[str, Any]:
     doc = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes,
+        title=app.title, version=app.version, description=app.description,
+        routes=app.routes if routes is None else list(routes),
     )
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     schemas["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")

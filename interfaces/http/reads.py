@@ -22,6 +22,12 @@ part (the wait, the query, the PHI access entry, serialising) runs in one thread
 reads takes `route_class=DirectRoute` (interfaces/http/direct.py): its async GETs that answer a
 Response then skip FastAPI's generic dependency solver, the larger share of a read's CPU.
 
+The hottest reads (the patient record and list) take no hop at all (decision 025): their
+statement, compiled once (projections/queries/compiled.py), runs on the event loop through
+`AsyncReadModel` (`request.app.state.read_model`), the PHI entry is awaited from the app's
+`AsyncAccessLog` (`access.record_access_async`), and only a `min_position` wait
+(`read_model_headers_async`) or a search built per request goes to the threadpool.
+
 Pagination: lists are ordered by a sort key ending in the row id, and a page's `next_cursor` is
 the opaque encoding of the last row's key; the next request passes it back as `?cursor=` and
 the query continues strictly after it (keyset pagination, `projections/queries/keyset.py`:
@@ -48,7 +54,9 @@ from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
+import psycopg
 from fastapi import Depends, Header, Query, Response
+from psycopg_pool import AsyncConnectionPool
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
@@ -103,6 +111,16 @@ def read_model_headers(
     return {POSITION_HEADER: str(position)} if caught_up else {STALE_HEADER: "true"}
 
 
+async def read_model_headers_async(
+    aries: Aries, projection: str, upstream: str, position: int | None
+) -> dict[str, str]:
+    """`read_model_headers` for a read served on the event loop: a threadpool hop only when a
+    position is asked for (the wait polls, blocking)."""
+    if position is None:
+        return {}
+    return await run_in_threadpool(read_model_headers, aries, projection, upstream, position)
+
+
 def wait_for_read_model(
     aries: Aries, response: Response, projection: str, upstream: str, position: int | None
 ) -> bool:
@@ -132,6 +150,45 @@ def query(aries: Aries, read: Callable[[Connection], R]) -> R:
             if attempt == 2 or not error.connection_invalidated:
                 raise
     raise AssertionError("unreachable")
+
+
+class AsyncReadModel:
+    """The read-model database for reads served on the event loop, without a threadpool hop:
+    a psycopg pool of asyncio connections in autocommit (a read is one statement; the PHI
+    access entries, `application.audit.access_log.AsyncAccessLog`, are one statement a group).
+    Built and closed by the app's lifespan; `app.state.read_model`."""
+
+    def __init__(self, database_url: str, *, size: int, timeout: float) -> None:
+        self.timeout = timeout
+        self.pool = AsyncConnectionPool(
+            database_url,
+            min_size=1,
+            max_size=size,
+            kwargs={"autocommit": True, "connect_timeout": max(1, round(timeout))},
+            timeout=timeout,
+            open=False,
+            name="aries-reads",
+        )
+
+    async def open(self) -> None:
+        await self.pool.open(wait=True, timeout=self.timeout)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def run(self, read: Callable[[psycopg.AsyncConnection[Any]], Awaitable[R]]) -> R:
+        """`read(conn)` on a pooled connection, as `query` does: no ping before lending it; a
+        connection found broken has the pool check its idle ones, and the read, which
+        changes nothing, is tried once more on another."""
+        for attempt in (1, 2):
+            async with self.pool.connection() as conn:
+                try:
+                    return await read(conn)
+                except psycopg.OperationalError:
+                    if attempt == 2 or not conn.broken:
+                        raise
+            await self.pool.check()
+        raise AssertionError("unreachable")
 
 
 def one_hop(endpoint: Callable[..., R]) -> Callable[..., Awaitable[R]]:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections import namedtuple
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 from uuid import UUID
 
+from psycopg import AsyncConnection
 from sqlalchemy import (
     ARRAY,
     ColumnElement,
@@ -35,6 +37,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from projections.patients import trigrams
 from projections.patients_tables import coverages, notes, patients
+from projections.queries.compiled import Compiled, compiled
 from projections.queries.keyset import KeysetPage, keyset_page, keyset_rows, keyset_statement
 
 FUZZY_SHARE = 0.5
@@ -145,12 +148,46 @@ def patient_page(
             _filtered(*shape).where(_fuzzy(q)), SORT_KEYS[sort],
             after=after is not None, descending=descending,
         )
+    params = _page_params(tenant_id, payer_id, date_of_birth)
+    return keyset_rows(conn, statement, params, SORT_KEYS[sort], after=after, limit=limit)
+
+
+async def patient_page_on(
+    conn: AsyncConnection[Any],
+    tenant_id: str,
+    *,
+    active: bool | None = None,
+    payer_id: str | None = None,
+    date_of_birth: dt.date | None = None,
+    sort: PatientSort = "name",
+    descending: bool = False,
+    after: Sequence[Any] | None = None,
+    limit: int,
+) -> KeysetPage:
+    """`patient_page` without a search (`q`), on an asyncio connection: the same statement,
+    compiled once per shape; its rows are tuples in `LIST_COLUMNS` order."""
+    shape = (active, payer_id is not None, date_of_birth is not None)
+    statement = _compiled_page(*shape, sort, descending, after is not None)
+    params = statement.params(**_page_params(tenant_id, payer_id, date_of_birth), limit=limit + 1)
+    if after is not None:
+        params.update((f"after_{i}", value) for i, value in enumerate(after))
+    cursor = await conn.execute(statement.sql, params)
+    rows = await cursor.fetchall()
+    if len(rows) <= limit:
+        return KeysetPage(rows, None)
+    last = rows[limit - 1]
+    return KeysetPage(rows[:limit], tuple(last[i] for i in _SORT_INDEXES[sort]))
+
+
+def _page_params(
+    tenant_id: str, payer_id: str | None, date_of_birth: dt.date | None
+) -> dict[str, Any]:
     params: dict[str, Any] = {"tenant_id": tenant_id}
     if payer_id is not None:
         params["payer_id"] = payer_id.strip().upper()
     if date_of_birth is not None:
         params["date_of_birth"] = date_of_birth
-    return keyset_rows(conn, statement, params, SORT_KEYS[sort], after=after, limit=limit)
+    return params
 
 
 def _filtered(active: bool | None, by_payer: bool, by_birth: bool) -> Any:
@@ -184,6 +221,14 @@ def _page_statement(
     )
 
 
+@functools.lru_cache(maxsize=128)
+def _compiled_page(
+    active: bool | None, by_payer: bool, by_birth: bool, sort: PatientSort, descending: bool,
+    after: bool,
+) -> Compiled:
+    return compiled(_page_statement(active, by_payer, by_birth, sort, descending, after))
+
+
 def _record_statement() -> Any:
     fields = [part for name in _COVERAGE_FIELDS for part in (name, coverages.c[name])]
     policies = (
@@ -210,6 +255,17 @@ def _record_statement() -> Any:
 # Built once: SQLAlchemy finds its compiled form by a cache key it would otherwise compute
 # again for a new statement object on every read (a fifth of a read's CPU).
 _RECORD = _record_statement()
+_RECORD_COMPILED = compiled(_RECORD)
+
+LIST_COLUMNS: tuple[str, ...] = tuple(column.name for column in _LIST_COLUMNS)
+"""The columns of a list row, in order (a row of `patient_page_on` is a tuple)."""
+DETAIL_COLUMNS: tuple[str, ...] = (*(column.name for column in _DETAIL_COLUMNS), "coverages")
+"""The columns of a record row, in order (`patient_record_on`)."""
+ListRow = namedtuple("ListRow", LIST_COLUMNS)  # type: ignore[misc]
+"""A list row with its columns by name (what `patient_page` answers), from a tuple."""
+_SORT_INDEXES = {
+    sort: tuple(LIST_COLUMNS.index(key.name) for key in keys) for sort, keys in SORT_KEYS.items()
+}
 
 
 def patient_record(conn: Connection, patient_id: UUID, tenant_id: str) -> PatientRecord | None:
@@ -222,6 +278,17 @@ def patient_record(conn: Connection, patient_id: UUID, tenant_id: str) -> Patien
     if row is None:
         return None
     return PatientRecord(row, list(row.coverages))
+
+
+async def patient_record_on(
+    conn: AsyncConnection[Any], patient_id: UUID, tenant_id: str
+) -> tuple[Any, ...] | None:
+    """`patient_record` on an asyncio connection: the row as a tuple in `DETAIL_COLUMNS` order
+    (its coverages last, as JSON gives them), or None if the tenant has no such patient."""
+    cursor = await conn.execute(
+        _RECORD_COMPILED.sql, _RECORD_COMPILED.params(patient_id=patient_id, tenant_id=tenant_id)
+    )
+    return await cursor.fetchone()
 
 
 def note_page(

@@ -16,6 +16,7 @@ from uuid import uuid4
 import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError
+from psycopg.sql import SQL, Identifier
 
 from application import group_commit
 from application.eventstore import CommandResult, ConcurrentUpdate
@@ -213,9 +214,7 @@ def test_commands_of_several_families_share_one_group_and_a_conflict_fails_alone
     stale.correct_demographics(_demographics("Stale"), as_of=date(2026, 1, 2))
     patients = [_new_patient() for _ in range(4)]
     orders = [_new_order(p.id) for p in patients]
-    commands: list[Callable[[], CommandResult]] = [
-        lambda p=patients[0]: aries.patients.commit(p)
-    ]
+    commands: list[Callable[[], CommandResult]] = [lambda p=patients[0]: aries.patients.commit(p)]
     for patient, order in zip(patients[1:], orders[1:], strict=True):
         commands.append(lambda o=order: aries.orders.commit(o))
         commands.append(lambda p=patient: aries.patients.commit(p))
@@ -257,8 +256,10 @@ def test_a_group_of_several_families_is_one_transaction(aries, database_url):
     with psycopg.connect(database_url) as conn:
         xmins = {
             row[0]
-            for table, ids in (("patients_events", [o.id for o in outcomes[4:]]),
-                               ("orders_events", [o.id for o in outcomes[1:4]]))
+            for table, ids in (
+                ("patients_events", [o.id for o in outcomes[4:]]),
+                ("orders_events", [o.id for o in outcomes[1:4]]),
+            )
             for row in conn.execute(
                 f"SELECT xmin::text FROM {table} WHERE originator_id = ANY(%s)",  # noqa: S608
                 (ids,),
@@ -310,3 +311,52 @@ def test_a_group_larger_than_the_socket_buffers_commits_after_waiting_for_the_ta
     thread.join(timeout=120)
     assert saved.is_set(), "the save of a large group did not finish"
     assert aries.patients.get_patient(patients[-1].id).version == patients[-1].version
+
+
+def test_a_group_notifies_each_family_channel_once_its_rows_are_visible(aries, database_url):
+    """The channels are notified after the group's COMMIT, in a transaction of their own
+    (decision 027): a listener woken by the notification finds every row of the group."""
+    patients = [_new_patient() for _ in range(3)]
+    orders = [_new_order(p.id) for p in patients]
+    commands: list[Callable[[], CommandResult]] = [
+        lambda p=patients[0]: aries.patients.commit(p),
+        *(lambda p=p: aries.patients.commit(p) for p in patients[1:]),
+        *(lambda o=o: aries.orders.commit(o) for o in orders),
+    ]
+    recorders = {r.channel_name: r for r in (aries.patients.recorder, aries.orders.recorder)}
+    seen: dict[str, set] = {}
+    with psycopg.connect(database_url, autocommit=True) as listener:
+        for channel in recorders:
+            listener.execute(SQL("LISTEN {}").format(Identifier(channel)))
+
+        outcomes = _in_one_group(aries, database_url, commands)
+
+        head = max(o.position for o in outcomes)
+        for notify in listener.notifies(timeout=30, stop_after=3):
+            # Read at once, as a projector woken by it does: the rows must be committed.
+            rows = recorders[notify.channel].select_notifications(1, head)
+            seen.setdefault(notify.channel, set()).update(r.originator_id for r in rows)
+    assert set(seen) == set(recorders)
+    assert {p.id for p in patients} <= seen[aries.patients.recorder.channel_name]
+    assert {o.id for o in orders} <= seen[aries.orders.recorder.channel_name]
+
+
+def test_a_group_whose_notification_fails_still_answers_its_commits(aries, monkeypatch):
+    """The notification follows the COMMIT: when only it fails the events are stored, and
+    failing the group would make its callers retry into a conflict with their own events."""
+    statements = group_commit._group_statements
+    monkeypatch.setattr(
+        group_commit,
+        "_group_statements",
+        lambda recorders: (*statements(recorders)[:-1], b"SELECT 1/0"),
+    )
+    patient = _new_patient()
+
+    outcome = aries.patients.commit(patient)
+
+    assert outcome.id == patient.id
+    (notification,) = aries.patients.recorder.select_notifications(outcome.position, 1)
+    assert notification.originator_id == patient.id
+    assert aries.patients.get_patient(patient.id).version == patient.version
+    monkeypatch.undo()
+    assert aries.patients.commit(_new_patient()).position > outcome.position

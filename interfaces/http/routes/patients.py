@@ -14,17 +14,19 @@ from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from application.patients import account_number_for
 from domain.errors import NotFound, RuleViolated
-from interfaces.http.access import READ, SEARCH, record_access
+from interfaces.http.access import READ, SEARCH, record_access, record_access_async
 from interfaces.http.commands import CommandAccepted, ExpectedVersion, command_response, etag
 from interfaces.http.csv_pages import CSV_RESPONSES, csv_page, wants_csv
 from interfaces.http.deps import AriesDep
-from interfaces.http.direct import DirectRoute
+from interfaces.http.direct_commands import DirectCommandRoute
 from interfaces.http.permissions import Allowed
 from interfaces.http.problems import ProblemResponses
 from interfaces.http.reads import (
+    AsyncReadModel,
     Cursor,
     MinPosition,
     Page,
@@ -35,7 +37,9 @@ from interfaces.http.reads import (
     next_cursor,
     query,
     read_model_headers,
+    read_model_headers_async,
 )
+from interfaces.http.schemas.patient_json import detail_json, page_json
 from interfaces.http.schemas.patients import (
     CoverageAdded,
     CoverageTermination,
@@ -57,7 +61,8 @@ from interfaces.http.security import AUTH_RESPONSES
 from projections.queries import patients as queries
 
 router = APIRouter(
-    prefix="/v1/patients", tags=["patients"], responses=AUTH_RESPONSES, route_class=DirectRoute
+    prefix="/v1/patients", tags=["patients"], responses=AUTH_RESPONSES,
+    route_class=DirectCommandRoute,
 )
 
 PROJECTION = UPSTREAM = "patients"
@@ -261,8 +266,10 @@ def amend_note(
 
 
 # --- Queries ------------------------------------------------------------------------------
-# Async, with their blocking part in one threadpool hop (interfaces/http/reads.py): the read
-# model's wait and query, the PHI access entry (written before the answer leaves) and the JSON.
+# Async. The record and the list run on the event loop (decision 025): the statement on the
+# read model's asyncio pool, the PHI access entry awaited before the answer leaves, the JSON
+# written from the rows; a min_position wait or a search goes to the threadpool. The notes keep
+# their blocking part in one threadpool hop (interfaces/http/reads.py).
 
 
 @router.get(
@@ -297,28 +304,31 @@ async def list_patients(
     """Search and list the patients of your tenant, a page at a time."""
     tag = f"{sort}:{order}"
     after = decode_cursor(cursor, SORT_PARSERS[sort], tag=tag)
-
-    def read() -> Response:
-        headers = read_model_headers(aries, PROJECTION, UPSTREAM, min_position)
-        found = query(aries, lambda conn: queries.patient_page(
-            conn, principal.tenant_id, q=q, active=active, payer_id=payer_id,
-            date_of_birth=date_of_birth, sort=sort, descending=order == "desc", after=after,
-            limit=limit,
-        ))
-        record_access(aries, principal, request, action=SEARCH,
-                      patient_ids=[row.patient_id for row in found.rows],
-                      fields_class="demographics")
-        page = Page[PatientListItem](
-            items=[PatientListItem.of_row(row) for row in found.rows],
-            next_cursor=next_cursor(found.next_key, tag=tag),
+    headers = await read_model_headers_async(aries, PROJECTION, UPSTREAM, min_position)
+    filters = {
+        "active": active, "payer_id": payer_id, "date_of_birth": date_of_birth, "sort": sort,
+        "descending": order == "desc", "after": after, "limit": limit,
+    }
+    if q is None:
+        read_model: AsyncReadModel = request.app.state.read_model
+        found = await read_model.run(
+            lambda conn: queries.patient_page_on(conn, principal.tenant_id, **filters)
         )
-        if wants_csv(request):
-            answer = csv_page(page.items, PatientListItem, page.next_cursor, "patients.csv")
-            answer.headers.update(headers)
-            return answer
-        return json_answer(page, headers)
-
-    return await in_one_hop(read)
+    else:  # a search's statement is built per request: SQLAlchemy caches its compiled form
+        found = await run_in_threadpool(query, aries, lambda conn: queries.patient_page(
+            conn, principal.tenant_id, q=q, **filters
+        ))
+    await record_access_async(request, principal, action=SEARCH,
+                              patient_ids=[row[0] for row in found.rows],
+                              fields_class="demographics")
+    cursor_out = next_cursor(found.next_key, tag=tag)
+    if wants_csv(request):
+        items = [PatientListItem.of_row(queries.ListRow(*row)) for row in found.rows]
+        answer = csv_page(items, PatientListItem, cursor_out, "patients.csv")
+        answer.headers.update(headers)
+        return answer
+    return Response(page_json(found.rows, cursor_out), media_type="application/json",
+                    headers=headers)
 
 
 @router.get(
@@ -336,20 +346,18 @@ async def read_patient(
     min_position: MinPosition,
 ) -> Response:
     """One patient with address, coverages and age; the ETag is its version."""
-
-    def read() -> Response:
-        headers = read_model_headers(aries, PROJECTION, UPSTREAM, min_position)
-        record = query(
-            aries, lambda conn: queries.patient_record(conn, patient_id, principal.tenant_id)
-        )
-        if record is None:
-            raise NotFound("patient", patient_id)
-        detail = PatientDetail.of_record(record)
-        record_access(aries, principal, request, action=READ, patient_ids=[patient_id],
-                      fields_class="demographics")
-        return json_answer(detail, {**headers, "ETag": etag(detail.version)})
-
-    return await in_one_hop(read)
+    headers = await read_model_headers_async(aries, PROJECTION, UPSTREAM, min_position)
+    read_model: AsyncReadModel = request.app.state.read_model
+    row = await read_model.run(
+        lambda conn: queries.patient_record_on(conn, patient_id, principal.tenant_id)
+    )
+    if row is None:
+        raise NotFound("patient", patient_id)
+    body = detail_json(row)
+    await record_access_async(request, principal, action=READ, patient_ids=[patient_id],
+                              fields_class="demographics")
+    version = row[queries.DETAIL_COLUMNS.index("version")]
+    return Response(body, media_type="application/json", headers={**headers, "ETag": etag(version)})
 
 
 @router.get(
