@@ -233,18 +233,22 @@ NOTES = """
   a pool connection handed out without a ping; a conflicting command is retried alone so it
   alone fails). Aries runs with group commit on.
 - What limits figure 4: a process commits one group at a time per table it locks (the lock is
-  held until the commit's WAL flush), so its rate is its group size over one commit's latency;
-  since groups span families, a group holds up to all the process's waiting commands (with 8
-  threads a process, about 4.4 a transaction, where one family's groups held 2.5). Then Python
-  CPU under the GIL (psycopg, thread hand-offs, transcoding): two processes add throughput
-  only while a core is free, and on 2 cores the bench's threads compete with PostgreSQL.
+  held until the commit's WAL flush), so its rate is its group size over one commit's latency.
+  Groups span families, and a caller alone right after a group of several waits up to 2 ms for
+  that group's callers (they went 1, 8, 1, 8 with 8 threads a process; about 7.5 now). A group
+  notifies its channels after its COMMIT, in a transaction of its own (decision 027):
+  PostgreSQL serialises the commits of every notifying transaction cluster-wide through their
+  WAL flush, so two processes on disjoint tables used to wait for each other's fsync. Then
+  Python CPU under the GIL: two processes add throughput only while a core is free, and on 2
+  cores the bench's threads compete with PostgreSQL.
 - Figure 7: claims are set up (patients, delivered orders, drafted claims) before the clock;
   the clock runs from the first submission request to the last claim's `Accepted` event. The
   reaction batches requests into 1 s windows per tenant, sending a window early once it holds
   100 claims; the last window's close and 2 s grace end every run, so runs are thousands of
-  claims. The sandbox checks each 837P with pyx12 against the implementation guide, as the
-  product does by default (a real clearinghouse does that on its own machines); a row gives
-  its cost.
+  claims. The sandbox stands in for the clearinghouse: its front end (reading the 837P, the
+  pyx12 check against the implementation guide, the front-end edits, the TA1/999/277CA) runs in
+  processes of its own beside the worker (decision 024), still on this machine's 2 cores, and
+  rows give the CPU a claim of each part: the worker, the sandbox, the requests, PostgreSQL.
 - Figure 6: with a snapshot, a load reads one snapshot and the events after it. Proposal (not
   switched on): snapshot long-lived aggregates (patients with years of notes, rental orders)
   every N events, taken off the request path by the projector or a worker, not inside save().
@@ -256,29 +260,36 @@ them on a machine busy with other work: the shares, not the rates, are what they
 
 - **Commands and reads over HTTP (1, 2).** Tokens are verified once per process and cached until
   expiry (revocation still checked on every request), rate limits are answered from per-process
-  leases of the Redis budget, PHI access entries are written in groups (one transaction per group,
-  the chain lock taken once, only what the trigger stamps returned), one pure-ASGI gateway
-  replaced ten middleware layers (no OpenTelemetry span without a tracer provider or a
-  traceparent, metric label sets kept), and patient reads are async with one threadpool hop and
-  statements built once, answered past FastAPI's per-request dependency solver (`DirectRoute`,
-  decision 022: in-process, that solver went from about 29% of a read's samples to 6%). Server CPU
-  per request, this run against 2026-12-04's: command 1.53 against 1.79 ms, read by id 1.97
-  against 3.37, first page 2.97 against 3.89 (the baseline: about 1 ms). What remains in a read:
-  FastAPI's routing over some 22 routers (about 12%), the threadpool hop (10-12%), uvicorn's send,
-  and for a first page the access entry naming 50 patients and the 50 response models (about 13%).
-  Next: the hot routers matched first (it changes /openapi.json's order, so it needs a stable
-  order of its own), the read on the event loop with an async pool (no hop), and more API
-  processes than cores only once the CPU per request is below the baseline's double. Commands: the
-  event-store save (one round trip now) and the transcoding of the new patient's events. Command
-  p99 (200 ms at p50 42 ms on 2026-12-04): full garbage collections. One walks the some 270k
-  objects start-up builds (170-210 ms of CPU with the GIL held, in-process on a busy machine), and
-  the bench's commands run right after a start, when first-use caches push the collector into
-  them. `aries serve` now builds the OpenAPI document at start-up and freezes what it built
-  (`gc.freeze()`): figure 1 quick, three turns with and without on a quiet machine, command p99
-  70, 69 and 94 ms against 152, 186 and 182, server CPU per command 1.7-2.7 ms against 2.2-3.0.
-  The event-store part of a command, in-process with the API's pool (16 threads,
-  `PatientApplication.register_patient`): 0.47-0.49 ms of CPU a command, 0.58-0.79 before (group
-  commit's statements, decision 023).
+  leases of the Redis budget, one pure-ASGI gateway replaced ten middleware layers, and
+  FastAPI's per-request dependency solver is bypassed for the patient routes (`DirectRoute`,
+  decision 022, for the reads; `DirectCommandRoute`, decision 028, for the commands: a request
+  takes the short way only if FastAPI's own checks accept it, anything else gets FastAPI's
+  handler and its answer). The patient reads no longer leave the event loop (decision 025):
+  their statements are compiled once and run on a psycopg async pool, the PHI entry is grouped
+  by an asyncio writer (one autocommit INSERT a group, each caller answered once its own entry
+  is committed), the JSON is written from the rows by msgspec (byte-identical to the pydantic
+  answers, property-tested), and the patients router is matched first (/openapi.json is built
+  from the original order, byte-identical). Quick A/B against the code before, server CPU per
+  request at load 9-13: by id 1.3 -> 0.65-0.8 ms, first page 1.9 -> 0.85-1.2 ms (baseline
+  0.5-0.6), command 1.12 -> 0.97-1.02 ms in-process. What remains in a read (py-spy `--gil`):
+  uvicorn's send and the socket write (about 20%), Starlette's and the gateway's layers,
+  matching inside the patients router and DirectRoute's parameter checks (about 30%), psycopg's
+  async waits (12%), the query and row parsing (15%, first page), the access entry (5-8%).
+  PostgreSQL now weighs as much as the API: an access entry costs its backend about 130 us with
+  one patient id and 270 us with a page's 50 (the chain trigger and the GIN index on
+  `patient_ids`), against about 100 us for the record's SELECT. Commands: garbage collection
+  is no longer a p99 cause since the start-up freeze (about 0.03 ms of CPU a command, the
+  longest steady pause 2.8 ms); what bounds figure 1 is group commit's latency: at 16
+  connections a group holds about 6.5 commands and takes 8-15 ms at p50 on a busy machine, and
+  a command waits for 1.5-2 groups, so throughput is group size over group latency, not API
+  CPU. Of the API's samples: uvicorn's socket writes 13-17%, the thread hop and group hand-offs
+  about 20%, routing 8%, authentication and rate limit 6%, validation 3%. Tried and left out
+  (no gain above the noise): one socket write per response, a lower thread switch interval
+  (7-8% more CPU), an executor of our own instead of anyio's. Next: a dispatcher for the hot
+  routes ahead of Starlette's layers, a cheaper parameter check in `direct.py`, an access-log
+  index cheaper to update than GIN (a schema change), overlapping a group's lock with the
+  previous group's commit, and handing commands to the committer from the event loop without a
+  worker thread.
 - **Read-your-writes (3).** The regression from 4.95 ms (2026-11-23) was the projector's
   wake-up: every NOTIFY made each projector thread read all its upstreams, one transaction and a
   head query each. The event index follows every log (four then, six since setup and catalogue
@@ -295,63 +306,59 @@ them on a machine busy with other work: the shares, not the rates, are what they
   pool, COPY start and end, the tracking update, COMMIT). Next: an INSERT instead of COPY for
   batches of a few rows, and reading the notifications ahead of the transaction from the
   position the projector already holds.
-- **Commits across families (4).** A process's families share one group queue: a group is
-  one transaction over every family it holds (tables locked in name order in one LOCK, every
-  channel notified in one statement, each table's events and seals in one data-modifying CTE
-  over plain arrays), 3 + 1 statements a table instead of 5 a table. Measured in-process (2
-  families x 4 threads, one process of the two-process row, A/B turns with the previous
-  code on a machine at load 8-17): 4.35 commits a transaction instead of 2.46, process CPU
-  0.54-0.71 ms a commit instead of 0.94-1.18 (one family with 16 threads: about 0.5 ms
-  either way, its groups of 8 already amortised the statements). What remains, under
-  py-spy --gil: psycopg's query conversion and pipeline (about 40%), the leader waking each
-  caller (threading.Event, about 13-20%), the library's save around the insert (15%),
-  transcoding (5%). The ceiling's evidence: 2,500 commits/s at 0.55 ms is 1.4 cores of
-  Python for the two processes alone, leaving about half a core to PostgreSQL for the
-  inserts, the chain trigger's digests, the seals and the WAL, and to the bench. Next: a
-  cheaper hand-off than threading.Event (a lock per caller showed no difference above the
-  noise of a busy machine), binary parameters for the insert, the save's span only when a
-  tracer is configured.
-- **Rebuilds (5).** Projections decode each event class typed (projections/event_schemas.py):
+- **Commits across families (4).** The time was waiting, not CPU: each process used 0.11-0.19
+  cores while a group's round trip took 10-14 ms (1.3-1.8 ms alone), and the GIL hand-off was
+  not it (a switch interval of 0.5 ms against 5 changed neither the 0.18 ms between groups nor
+  the rate). Backends sampled in `pg_stat_activity`: 40% `IO:WALSync`, 23% `Lock:object` at
+  COMMIT on database 0, the lock PostgreSQL takes to serialise notifying commits until their
+  WAL flush. A group now notifies after its COMMIT, in a transaction of its own with
+  synchronous_commit off (decision 027; the rows are visible before the notification, and a
+  missed notification is caught by the projectors' poll), a caller alone right after a group
+  of several waits up to 2 ms for that group's callers (groups of about 7.5 instead of 1, 8, 1,
+  8), and a commit opens no tracing span without a tracer provider. In-process A/B at load
+  9-13: 785 -> 1,314 commits/s (medians of 3), process CPU per commit 0.29-0.40 -> 0.21-0.26 ms,
+  PostgreSQL's 0.24-0.31 -> 0.18-0.19 ms. About 0.42 ms of CPU a commit puts 2,500/s at about
+  1.05 cores, so the rest is the disk flush (50-78% of the waits on a busy machine, one a group
+  and process). Next: a notifier off the commit path (the NOTIFY still waits for other
+  clients' notifying commits), binary parameters for the insert, a cheaper wake-up than
+  `threading.Event`.
+- **Rebuilds (5).** Projections decode each event class typed (projections/event_schemas.py:
   msgspec parses the stored JSON straight into UUIDs, Decimals, dates, enum members and value
-  objects, checking each tag against the field's annotation, and a function generated per class
-  unwraps them (a claim draft 53 -> 19 us of CPU, 13 of them msgspec's parse; anything unsure
-  falls back to the generic walk). A rebuild freezes the heap it starts with out of the garbage
-  collector's full passes (they were 20-30% of its CPU), and a drafted claim's rows are added
-  with their money folded instead of added then updated. CPU per handled event on a
-  100,000-event database (process user+system time, busy machine): claims 3.8k -> 5.5-7.1k
-  events per CPU-second, orders 9.1k -> 11-14k, work_queue 10.3k -> 16.5-17.7k. What remains
-  (py-spy): claims 28% decoding (half of it msgspec's parse, in C), 28% binary COPY (psycopg
-  formatting three rows of 19-60 columns per claim), 30% the handlers (the claim header's 50
-  facts, ledger and line rows as dicts); orders and work_queue much the same thirds. Claims is
-  not reachable at 20k/s on 2 cores this way: COPY alone costs about 23 us per row and a claim
-  draft writes three, so the Python process would need under 50 us a claim for all of it
-  while PostgreSQL indexes the rows on the other core. Next: tuple rows built by the handlers
-  (no dict per row, no itemgetter), secondary indexes created after the build instead of
-  maintained row by row (keeping those a handler reads by), parsing only the fields a
-  projection's handlers read, and a rebuild per upstream in a process of its own.
-- **Claim submissions (7).** A message loads its claims, patients and orders with one query
-  per family, moves its job rows in one statement each way and closes at 100 claims; pyx12
-  parses its maps once per process and resets its loop counts without re-formatting the
-  parent path per count (that reset went from 19% to 14% of pyx12's samples). A message
-  makes two event-store saves
-  (the intent, then `Submitted` with the answer's `Accepted`/`Rejected`); the reaction reads
-  only its topics up to the head and records a step's job rows with one cached statement.
-  Profiled (py-spy `--gil`, `aries worker` during the figure on a machine at load 7-23):
-  pyx12 is 44-49% of the worker's CPU (about 3.3 ms a claim: 8.0-8.3 ms/claim with the check,
-  4.9-5.1 without, at the same load); then the two saves 14%, bulk-loading the claims,
-  patients and orders 10%, the reactions 18% (half of it the job rows' INSERT, which costs
-  a quarter of what the VALUES list did), rendering the 837P 2%. One process holds one GIL,
-  so 300 claims/s needs under 3.3 ms of worker CPU a claim: pyx12 alone takes that (3.24 ms in the
-  quiet run), so with the sandbox checking in the worker the target is out of reach by
-  construction; the check is the clearinghouse's work, on its machines. End to end, the
-  requests (`ClaimApplication.submit` and the job row, about 3.3 ms of CPU a claim in the
-  bench process: a quarter JSON-encoding the claim's events, an eighth the job row's
-  transaction) share the same 2 cores with the worker and PostgreSQL: about 12 ms of CPU a
-  claim with the check, 8.5 without, before PostgreSQL's, which caps 2 cores below 250/s
-  either way. Next: the sandbox's check in a process of its own (or off in the figure, with
-  its cost on its own row), the interchange's claim list stored once instead of on every
-  claim's intent (a domain event change, with an upcaster), binary inserts in the recorder,
-  fewer position writes by the reactions that send nothing, and more API processes.
+  objects; anything unsure falls back to the generic walk). During a rebuild the garbage
+  collector is held off while a batch runs and its young generations are collected between
+  batches; handlers build new rows as tuples in the table's column order
+  (`TableRows.add_values`, a dict only if a later handler reads the row), a column's groups
+  are built only when a handler first lists one, and rows look columns up by interned names;
+  binary COPY reuses the bytes of amounts already seen (keyed by the Decimal's text, tested
+  byte-identical with psycopg's dumpers) and writes text lists directly; the fresh tables'
+  DDL is compiled once per process and sent in one round trip; secondary indexes no handler
+  reads by are built after the rows, then ANALYZE, on two connections; the build's batches
+  commit with synchronous_commit off (the swap commits synchronously, flushing all before it,
+  so the tables swapped in are as durable as before). CPU per event on a 100,000-event
+  database, A/B at load 8-15: claims Python 75 -> 50 us and PostgreSQL 31 -> 25 us, orders
+  28-31k -> 41-45k events per CPU-second, work_queue 36-37k -> 46-48k. What remains in claims
+  (py-spy): COPY 33% (psycopg's `write_row` 22%), decoding and handlers 38%, index builds and
+  ANALYZE 0.2-0.3 s of wall time in PostgreSQL. Claims at 20k/s needs Python at about 30 us an
+  event: one GIL at 50 us takes 1.0 s for 20k events before any fixed step. Writing batch N on
+  a second thread while N+1 is handled cost 15-25% more CPU (the GIL, `write_row` being
+  Python) and no wall time. Next: COPY rows formatted in C or in bulk (then the threaded write
+  would overlap), decoding only the fields the handlers read (a handler contract of its own),
+  and a rebuild per upstream in a process of its own.
+- **Claim submissions (7).** The sandbox's whole front end runs in processes of its own beside
+  the worker, warmed as they start (decision 024); the interchange's claim list is stored once,
+  on its first claim's intent (`TransmissionPrepared` v2, with an upcaster); reactions that
+  send nothing store their position at most once a second (a step that sends stores it at
+  once); job rows use INSERTs built once. CPU a claim (quick, A/B with the code before, load
+  6-11): worker 4.0-5.0 -> 1.75-2.2 ms, the sandbox's processes 2.0-2.25 ms on their own row,
+  requests 1.4-2.1 -> 1.35-1.6 ms, PostgreSQL 1.6-2.5 -> 1.45-1.9 ms. All four come to 6.8-7.8
+  ms, at most about 275 claims/s with both cores busy and nothing idle, so 300/s is out of
+  reach while the sandbox checks on this machine; Aries' own parts (about 5 ms) would allow
+  about 400/s. What remains in the worker (py-spy `--gil`): bulk loads 27% (JSON decoding
+  15%), the two saves about 19% and 15%, reactions 18%, rendering 11%; in the requests, the
+  job row's transaction (about 25%) and eventsourcing's runtime Protocol checks (about 14%, on
+  every load and save). Next: PostgreSQL's share (3.5-4 ms a claim in 2,000-claim runs on a
+  busy machine), typed decoding for the bulk loads (msgspec, as the projections do), the
+  library's Protocol checks, and the 2 s window grace.
 """.strip()
 
 
