@@ -406,3 +406,27 @@ def test_the_application_runs_as_a_member_of_aries_app_and_cannot_turn_the_chain
         conn.rollback()
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SET session_replication_role = replica")
+
+
+
+def test_a_save_finds_the_chain_tail_by_its_index_not_by_reading_every_entry(store):
+    """The trigger passes the table's name, collated "C": compared so, the lookup could not use
+    pk_event_chain and every save read all chains' entries (migration 0025)."""
+    _, url = store
+    insert = (
+        "INSERT INTO patients_events (originator_id, originator_version, topic, state) "
+        "SELECT gen_random_uuid(), 1, 'test.Raw', '\\x00'::bytea FROM generate_series(1, %s)"
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(insert, (5000,))
+        with conn.transaction():
+            for _ in range(3):
+                conn.execute(insert, (1,))
+            seq_scans, index_scans = conn.execute(
+                "SELECT seq_scan, idx_scan FROM pg_stat_xact_all_tables "
+                "WHERE relid = 'audit.event_chain'::regclass"
+            ).fetchone()
+
+    assert seq_scans == 0
+    assert index_scans >= 3
+    assert verify_event_chain(store[0].read_engine, "patients_events").entries == 5003
