@@ -26,11 +26,13 @@ def admin(api, tenant) -> dict[str, str]:
 def verified_order(api, tenant: str, admin: dict[str, str], **placing: Any) -> dict[str, Any]:
     patient_id, coverage_id = patient(api, tenant)
     placed = place(api, admin, patient_id, **placing)
-    act(api, admin, placed["id"], "coverage-verification", {
+    verified = act(api, admin, placed["id"], "coverage-verification", {
         "coverage_id": coverage_id, "verified_on": DAY, "eligible": True,
         "same_or_similar_found": False,
     })
-    return placed
+    # The orders log's position after the verification: a read of the order waits for it (a
+    # position read off another log, such as inventory's, says nothing of the order's).
+    return {**placed, "position": verified["position"]}
 
 
 def on_hand(api, admin, places, item: str, position: int) -> int:
@@ -95,9 +97,10 @@ def test_a_delivery_short_of_bulk_stock_is_a_409_naming_item_and_location_and_re
     assert problem["rule"] == "delivery_is_in_stock_at_the_location"
     assert places["walker"] in problem["detail"] and places["north"] in problem["detail"]
     assert "1 on hand" in problem["detail"]  # the other location's 5 are not this shelf's
-    position = {"min_position": last.json()["position"]}
-    order = api.get(f"/v1/orders/{placed['id']}", params=position, headers=admin).json()
+    order = api.get(f"/v1/orders/{placed['id']}", params={"min_position": placed["position"]},
+                    headers=admin).json()
     assert order["delivered_on"] is None
+    position = {"min_position": last.json()["position"]}
     serial = api.get("/v1/serials/BED-SHORT", params=position, headers=admin).json()
     assert serial["status"] == "in_stock"  # the serial did not leave either
     assert on_hand(api, admin, places, "walker", last.json()["position"]) == 1
