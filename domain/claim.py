@@ -184,11 +184,8 @@ class Claim(ClaimState, ClaimBalances, AriesAggregate):
         )
 
     class TransmissionPrepared(AriesAggregate.Event):
-        """The claim is about to go out in an interchange (decision 007).
-
-        Version 2 (current): `claim_ids`, the interchange's claims in order, only on its first
-        claim (`first_claim_id`), empty on the others. Version 1 held the whole list on every
-        claim: `upcast_v1_v2` names its first claim and keeps the list."""
+        """The claim is about to go out in an interchange (decision 007). Version 2: the claim
+        list on the interchange's first claim only (`domain.claim_transmission.prepared`)."""
 
         class_version = 2
 
@@ -198,10 +195,7 @@ class Claim(ClaimState, ClaimBalances, AriesAggregate):
         first_claim_id: UUID
         at: datetime
 
-        @staticmethod
-        def upcast_v1_v2(state: dict[str, Any]) -> dict[str, Any]:
-            state["first_claim_id"] = state["claim_ids"][0]
-            return state
+        upcast_v1_v2 = staticmethod(transmission.upcast_prepared_v1_v2)
 
     @event(TransmissionPrepared)
     def _transmission_prepared(

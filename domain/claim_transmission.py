@@ -42,6 +42,14 @@ def prepared(
     }
 
 
+def upcast_prepared_v1_v2(state: dict[str, Any]) -> dict[str, Any]:
+    """`TransmissionPrepared` version 1 held the interchange's whole claim list on every claim;
+    version 2 holds it on the first claim only, and every claim names that first claim. A
+    version 1 event keeps its list and names the list's first claim."""
+    state["first_claim_id"] = state["claim_ids"][0]
+    return state
+
+
 def unconfirmed(claim: Claim, reason: str, at: datetime) -> dict[str, Any]:
     """Whether the prepared interchange reached the clearinghouse cannot be known: a person
     must find out (the work queue's `confirm_transmission`)."""
