@@ -358,21 +358,21 @@ them on a machine busy with other work: the shares, not the rates, are what they
   share: one sequential scan of the orders, patients and claims logs a message in the bulk loads
   (the bench's tables are never analysed: the machine's server runs without autovacuum), the
   per-event digests (about 0.2 ms a claim: one `sha256` over pre-built bytes would cut it), the
-  job rows' INSERT and UPDATE, and COMMITs waiting on the WAL. The sandbox's whole front end runs in processes of its own beside
-  the worker, warmed as they start (decision 024); the interchange's claim list is stored once,
-  on its first claim's intent (`TransmissionPrepared` v2, with an upcaster); reactions that
-  send nothing store their position at most once a second (a step that sends stores it at
-  once); job rows use INSERTs built once. CPU a claim (quick, A/B with the code before, load
-  6-11): worker 4.0-5.0 -> 1.75-2.2 ms, the sandbox's processes 2.0-2.25 ms on their own row,
-  requests 1.4-2.1 -> 1.35-1.6 ms, PostgreSQL 1.6-2.5 -> 1.45-1.9 ms. All four come to 6.8-7.8
-  ms, at most about 275 claims/s with both cores busy and nothing idle, so 300/s is out of
-  reach while the sandbox checks on this machine; Aries' own parts (about 5 ms) would allow
-  about 400/s. What remains in the worker (py-spy `--gil`): bulk loads 27% (JSON decoding
-  15%), the two saves about 19% and 15%, reactions 18%, rendering 11%; in the requests, the
-  job row's transaction (about 25%) and eventsourcing's runtime Protocol checks (about 14%, on
-  every load and save). Next: PostgreSQL's share (3.5-4 ms a claim in 2,000-claim runs on a
-  busy machine), typed decoding for the bulk loads (msgspec, as the projections do), the
-  library's Protocol checks, and the 2 s window grace.
+  job rows' INSERT and UPDATE, and COMMITs waiting on the WAL. The sandbox's whole front end
+  runs in processes of its own beside the worker, warmed as they start (decision 024); the
+  interchange's claim list is stored once, on its first claim's intent (`TransmissionPrepared`
+  v2, with an upcaster); reactions that send nothing store their position at most once a second
+  (a step that sends stores it at once); job rows use INSERTs built once. CPU a claim (quick,
+  A/B with the code before, load 6-11): worker 4.0-5.0 -> 1.75-2.2 ms, the sandbox's processes
+  2.0-2.25 ms on their own row, requests 1.4-2.1 -> 1.35-1.6 ms, PostgreSQL 1.6-2.5 -> 1.45-1.9
+  ms. All four come to 6.8-7.8 ms, at most about 275 claims/s with both cores busy and nothing
+  idle, so 300/s is out of reach while the sandbox checks on this machine; Aries' own parts
+  (about 5 ms) would allow about 400/s. What remains in the worker (py-spy `--gil`): bulk loads
+  27% (JSON decoding 15%), the two saves about 19% and 15%, reactions 18%, rendering 11%; in the
+  requests, the job row's transaction (about 25%) and eventsourcing's runtime Protocol checks
+  (about 14%, on every load and save). Next: PostgreSQL's share (3.5-4 ms a claim in 2,000-claim
+  runs on a busy machine), typed decoding for the bulk loads (msgspec, as the projections do),
+  the library's Protocol checks, and the 2 s window grace.
 """.strip()
 
 
