@@ -34,6 +34,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from application.eventstore import tracing_configured
 from domain.context import EventContext, bound_context
 from interfaces.http.idempotency import Idempotency
 from interfaces.http.metrics import observe
@@ -159,13 +160,6 @@ class _CheckedBody:
         return message
 
 
-def _tracing() -> bool:
-    """Whether a tracer provider is set (in code, or by OTEL_PYTHON_TRACER_PROVIDER, which
-    `Gateway` loads at start): OpenTelemetry's `get_tracer_provider()` reads the environment
-    on every call until one is."""
-    return getattr(trace, "_TRACER_PROVIDER", True) is not None
-
-
 class Gateway:
     """The middleware (see the module's docstring). `rate_limit=False` and
     `idempotency=False` are for test apps without a Redis."""
@@ -183,7 +177,7 @@ class Gateway:
         idempotency: bool = True,
     ) -> None:
         self.app = app
-        trace.get_tracer_provider()  # loads one named by the environment (see `_tracing`)
+        trace.get_tracer_provider()  # loads one named by the environment (see `tracing_configured`)
         self.max_bytes = max_bytes
         self.ip_limit = ip_limit_per_minute
         self.rate_limit = rate_limit
@@ -238,7 +232,7 @@ class Gateway:
             await send(message)
 
         traceparent = wanted.get(b"traceparent", b"").decode("latin-1") or None
-        if traceparent is None and not _tracing():
+        if traceparent is None and not tracing_configured():
             # No tracer provider (tracing off) and no client trace to carry on: the span
             # would be OpenTelemetry's no-op one, which still costs its context switching.
             scope_of_span: Any = contextlib.nullcontext()
