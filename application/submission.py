@@ -37,16 +37,17 @@ Why this way: docs/decisions/007-exactly-once-transmission.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import structlog
+from eventsourcing.persistence import Mapper
 
 from application import billing_parties
-from application.bulk_loads import load_many
+from application.bulk_loads import Decode, load_many
 from application.claim_documents import claim_document, reference_payer
 from application.eventstore import ConcurrentUpdate
 from application.ports import (
@@ -89,6 +90,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("aries.submission")
 
+
 class SubmissionConflict(TransientFailure):
     """Another process changed a claim of the batch while it was being sent: the retry sees
     the claims as they are now (and skips those already submitted)."""
@@ -100,9 +102,7 @@ class _Batch:
 
     patients: dict[UUID, Patient] = field(default_factory=dict)
     orders: dict[UUID, Order] = field(default_factory=dict)
-    providers: dict[tuple[str, UUID | None], BillingProvider | None] = field(
-        default_factory=dict
-    )
+    providers: dict[tuple[str, UUID | None], BillingProvider | None] = field(default_factory=dict)
     payers: dict[tuple[str, str], PayerParty] = field(default_factory=dict)
 
 
@@ -119,7 +119,10 @@ class SubmissionService(ReconcilesTransmissions):
         receiver: Receiver,
         control_numbers: ControlNumbers,
         usage: str = "T",
+        event_decoder: Callable[[Mapper[Any]], Decode] | None = None,
     ) -> None:
+        """`event_decoder`: makes, from an application's mapper, the decoder of its stored
+        events for the batch loads (the mapper itself when None)."""
         self.claims = claims
         self.orders = orders
         self.patients = patients
@@ -129,6 +132,11 @@ class SubmissionService(ReconcilesTransmissions):
         self.receiver = receiver
         self.control_numbers = control_numbers
         self.usage = usage
+        # Built once: a decoder learns each event class's layout on first use.
+        self._decode: dict[str, Decode | None] = {
+            app.name: event_decoder(app.mapper) if event_decoder else None
+            for app in (claims, orders, patients)
+        }
 
     # --- rendering ------------------------------------------------------------------------
 
@@ -146,7 +154,9 @@ class SubmissionService(ReconcilesTransmissions):
                 self.orders.setup, order
             )
         return claim_document(
-            claim, patient, order,
+            claim,
+            patient,
+            order,
             payers=lambda payer_id: self._payer(claim.tenant_id, payer_id, batch),
             billing_provider=batch.providers[location_key],
         )
@@ -163,11 +173,16 @@ class SubmissionService(ReconcilesTransmissions):
         """The claims, and the patients and orders of those awaiting submission: one query per
         family. A claim missing here is loaded alone by the caller (which then says NotFound,
         as a single load does)."""
-        claims = load_many(self.claims, claim_ids, Claim)
+        decode = self._decode
+        claims = load_many(self.claims, claim_ids, Claim, decode[self.claims.name])
         due = [c for c in claims.values() if c.status is ClaimStatus.SUBMISSION_REQUESTED]
         batch = _Batch(
-            patients=load_many(self.patients, (c.patient_id for c in due), Patient),
-            orders=load_many(self.orders, (c.order_id for c in due), Order),
+            patients=load_many(
+                self.patients, (c.patient_id for c in due), Patient, decode[self.patients.name]
+            ),
+            orders=load_many(
+                self.orders, (c.order_id for c in due), Order, decode[self.orders.name]
+            ),
         )
         return claims, batch
 
@@ -194,8 +209,7 @@ class SubmissionService(ReconcilesTransmissions):
         (a preview is never sent). RuleViolated when it cannot be rendered."""
         claim = self.claims.get_claim(claim_id)
         if claim.interchange_control_number is not None:
-            return self.render([claim], int(claim.interchange_control_number),
-                               claim.submitted_at)
+            return self.render([claim], int(claim.interchange_control_number), claim.submitted_at)
         return self.render([claim], 1)
 
     # --- submitting -----------------------------------------------------------------------
@@ -271,16 +285,24 @@ class SubmissionService(ReconcilesTransmissions):
                 try:
                     claim.acknowledge(accepted, list(reasons), at)
                 except DomainError as unusable:  # checked before any event: it stays submitted
-                    log.error("acknowledgement not recorded", claim_id=str(claim.id),
-                              rule=getattr(unusable, "rule", type(unusable).__name__))
+                    log.error(
+                        "acknowledgement not recorded",
+                        claim_id=str(claim.id),
+                        rule=getattr(unusable, "rule", type(unusable).__name__),
+                    )
                     del verdicts[claim.id]
         self._commit(due, icn)
-        log.info("837P submitted", interchange=icn, claims=len(due),
-                 clearinghouse=self.clearinghouse.name)
+        log.info(
+            "837P submitted",
+            interchange=icn,
+            claims=len(due),
+            clearinghouse=self.clearinghouse.name,
+        )
         unacknowledged = tuple(c.id for c in due if c.id not in verdicts)
         if unacknowledged:
-            log.info("claims await their acknowledgement", interchange=icn,
-                     claims=len(unacknowledged))
+            log.info(
+                "claims await their acknowledgement", interchange=icn, claims=len(unacknowledged)
+            )
         return SubmissionOutcome(
             interchange_control_number=icn,
             submitted=tuple(c.id for c in due),
@@ -292,8 +314,12 @@ class SubmissionService(ReconcilesTransmissions):
         )
 
     def _verdicts(
-        self, answer_text: str | None, claims: Sequence[Claim], order: Sequence[UUID],
-        group: str, icn: str,
+        self,
+        answer_text: str | None,
+        claims: Sequence[Claim],
+        order: Sequence[UUID],
+        group: str,
+        icn: str,
     ) -> dict[UUID, tuple[bool, tuple[str, ...]]]:
         """claim id -> (accepted, reasons), for the claims the answer speaks of."""
         if answer_text is None:

@@ -16,6 +16,7 @@ from interfaces.clearinghouse.http import HttpClearinghouse
 from interfaces.clearinghouse.sandbox import SandboxClearinghouse
 from interfaces.clearinghouse.sandbox_checks import shared_processes
 from interfaces.settings import Settings
+from projections.decoding import EventDecoder
 
 if TYPE_CHECKING:
     from interfaces.bootstrap import Aries
@@ -69,9 +70,15 @@ def submission_service_from(
     aries: Aries, clearinghouse: Clearinghouse | None = None
 ) -> SubmissionService:
     """The submission service on `aries`, with the configured clearinghouse (or the one
-    given), the supplier and receiver from settings, control numbers from Redis."""
-    return SubmissionService(aries.claims, aries.orders, aries.patients,
-                             **_exchange(aries, clearinghouse))
+    given), the supplier and receiver from settings, control numbers from Redis; its batch
+    loads decode events as the projections do (typed, msgspec)."""
+    return SubmissionService(
+        aries.claims,
+        aries.orders,
+        aries.patients,
+        **_exchange(aries, clearinghouse),
+        event_decoder=EventDecoder,
+    )
 
 
 def inquiry_service_from(

@@ -14,6 +14,7 @@ from uuid import uuid4
 import pytest
 from hypothesis import settings
 
+from application.bulk_loads import load_many
 from domain import registry
 from projections.decoding import EventDecoder
 from tests.unit.replay import event_classes
@@ -61,6 +62,10 @@ def _store_and_reload(app, aggregate, events) -> None:
     SEEN.update(type(event).TOPIC for event in events)
     reloaded = app.repository.get(fresh_id)
     assert vars(reloaded) == {**vars(aggregate), "_id": fresh_id}
+    # A submission's batch load (application.bulk_loads) folds the same events through the
+    # typed decoder: to the same aggregate.
+    loaded = load_many(app, [fresh_id], type(aggregate), decode)
+    assert vars(loaded[fresh_id]) == vars(reloaded)
 
 
 def _same_types(decoded: Any, mapped: Any) -> None:
