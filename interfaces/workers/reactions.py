@@ -63,9 +63,22 @@ from interfaces.workers.tables import reaction_tracking
 from projections.batches import Backoff, Session, Target, describe, is_transient
 
 __all__ = [
-    "MAX_CLAIMS_PER_MESSAGE", "WINDOW_GRACE_SECONDS", "BillingRunsRequested", "ClaimSubmissions",
-    "Cursor", "Follower", "JobSpec", "Outgoing", "Plan", "Reaction", "RemittancesReceived",
-    "Step", "SummaryRequests", "position_of", "reactions_for", "step",
+    "MAX_CLAIMS_PER_MESSAGE",
+    "WINDOW_GRACE_SECONDS",
+    "BillingRunsRequested",
+    "ClaimSubmissions",
+    "Cursor",
+    "Follower",
+    "JobSpec",
+    "Outgoing",
+    "Plan",
+    "Reaction",
+    "RemittancesReceived",
+    "Step",
+    "SummaryRequests",
+    "position_of",
+    "reactions_for",
+    "step",
 ]
 
 log = structlog.get_logger("aries.worker.reactions")
@@ -79,6 +92,11 @@ BATCH_SIZE = 500
 # submission request made the two that never send for it write their position.
 IDLE_POSITION_SECONDS = 1.0
 IDLE_POSITION_EVENTS = 5_000
+# Woken by a NOTIFY less than this long after its last step began, a follower lets the burst
+# gather before it reads: a busy API commits hundreds of times a second, three reactions follow
+# the claims log, and one step per commit each was two queries and a plan over every held
+# event. An event after a quiet spell is still read at once.
+MIN_STEP_SECONDS = 0.05
 
 
 # --- one step ---------------------------------------------------------------------------------
@@ -162,7 +180,10 @@ def step(
         fresh = Cursor(position_of(conn, reaction))
         cursor = cursor or fresh
         cursor.position, cursor.read_to, cursor.held, cursor.stale = (
-            fresh.position, fresh.read_to, [], False
+            fresh.position,
+            fresh.read_to,
+            [],
+            False,
         )
     # Only the reaction's topics are read, up to the head as it was before the read (ids are
     # given in commit order under the table's lock, so none at or below it can still appear):
@@ -194,7 +215,11 @@ def step(
     if (plan.outgoing and cursor.passed() > cursor.position) or cursor.due(now):
         _move_position(conn, reaction, cursor, cursor.passed(), now)
     return Step(
-        len(notifications), cursor.passed(), full, plan.wake_in, len(plan.outgoing),
+        len(notifications),
+        cursor.passed(),
+        full,
+        plan.wake_in,
+        len(plan.outgoing),
         upstream_head,
     )
 
@@ -204,8 +229,10 @@ def _queue_jobs(conn: Connection, store: JobStore, outgoing: Sequence[Outgoing])
     with conn.begin():
         store.queued_all(
             [
-                ((job.job_id, job.kind, job.tenant_id, job.subject_id, job.requested_by),
-                 payload_of(each.message))
+                (
+                    (job.job_id, job.kind, job.tenant_id, job.subject_id, job.requested_by),
+                    payload_of(each.message),
+                )
                 for each in outgoing
                 for job in each.jobs
             ],
@@ -297,8 +324,14 @@ class Follower:
     def _follow(self, session: Session, app: AriesApplication) -> None:
         cursor = Cursor(position_of(session.conn, self.reaction))
         while not self.halt.is_set():
+            stepped_at = time.monotonic()
             done = step(
-                session.conn, self.reaction, app, self.broker, self.store, now=self.clock(),
+                session.conn,
+                self.reaction,
+                app,
+                self.broker,
+                self.store,
+                now=self.clock(),
                 cursor=cursor,
             )
             name, upstream = self.reaction.name, self.reaction.upstream
@@ -310,14 +343,20 @@ class Follower:
                 self.log.info("messages sent", messages=done.sent, position=done.position)
             if done.busy:
                 continue
-            wait = self.poll_interval if done.wake_in is None else min(
-                self.poll_interval, max(done.wake_in, 0.05)
+            wait = (
+                self.poll_interval
+                if done.wake_in is None
+                else min(self.poll_interval, max(done.wake_in, 0.05))
             )
-            self._wait(session, wait)
+            self._wait(session, wait, settle_until=stepped_at + MIN_STEP_SECONDS)
 
-    def _wait(self, session: Session, seconds: float) -> None:
+    def _wait(self, session: Session, seconds: float, *, settle_until: float = 0.0) -> None:
+        """Until `seconds` pass or a NOTIFY comes; after a NOTIFY, not before `settle_until`."""
         deadline = time.monotonic() + seconds
         while not self.halt.is_set():
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or session.wait(min(remaining, HALT_CHECK_SECONDS)):
+            if remaining <= 0:
+                return
+            if session.wait(min(remaining, HALT_CHECK_SECONDS)):
+                self.halt.wait(max(settle_until - time.monotonic(), 0.0))
                 return

@@ -3,21 +3,27 @@ submission window goes at once, and a reaction's follower reads each notificatio
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 from sqlalchemy import Engine, create_engine
 
 from domain.claim_ids import claim_id_for
 from domain.context import bound_context
 from interfaces.bootstrap import Aries, bootstrap
+from interfaces.workers import reactions
 from interfaces.workers.jobs import Ending, JobStore, job_id_for_submission
 from interfaces.workers.reactions import (
+    MIN_STEP_SECONDS,
     ClaimSubmissions,
     Cursor,
+    Follower,
     RemittancesReceived,
     position_of,
     step,
@@ -51,12 +57,14 @@ def test_a_messages_jobs_end_together_each_as_its_claim_did(engine):
     store.running_all([done, found_done])
     store.succeeded(found_done, {"outcome": "accepted"})
     store.running_all([done, found_done, refused, missing])
-    store.finished_all([
-        Ending(done, {"outcome": "accepted"}),
-        Ending(found_done, {"outcome": "skipped"}, keep_result=True),
-        Ending(refused, dead_reason="refused by rule NotFound"),
-        Ending(missing, {"outcome": "accepted"}),
-    ])
+    store.finished_all(
+        [
+            Ending(done, {"outcome": "accepted"}),
+            Ending(found_done, {"outcome": "skipped"}, keep_result=True),
+            Ending(refused, dead_reason="refused by rule NotFound"),
+            Ending(missing, {"outcome": "accepted"}),
+        ]
+    )
     jobs = {job_id: store.get(job_id, "t-a") for job_id in (done, found_done, refused)}
     assert [(j.status, j.attempts, j.result) for j in jobs.values()] == [
         ("succeeded", 2, {"outcome": "accepted"}),
@@ -73,8 +81,10 @@ def test_a_window_that_fills_up_goes_at_once_and_its_rest_waits_for_the_close():
     now = BASE + timedelta(seconds=30)  # the window [0, 60) is open
     plan = reaction.plan(events, first=1, full=False, now=now)
     sent = [[uuid.UUID(c) for c in o.message.kwargs["claim_ids"]] for o in plan.outgoing]
-    assert sent == [[e.originator_id for _, e in events[:3]],
-                    [e.originator_id for _, e in events[3:6]]]
+    assert sent == [
+        [e.originator_id for _, e in events[:3]],
+        [e.originator_id for _, e in events[3:6]],
+    ]
     assert [o.positions for o in plan.outgoing] == [(1, 2, 3), (4, 5, 6)]
     assert plan.hold_from == 7 and plan.wake_in == 60 + reaction.grace_seconds - 30
     later = reaction.plan(events[6:], first=7, full=False, now=now + timedelta(seconds=33))
@@ -145,15 +155,73 @@ def test_a_reaction_that_sends_nothing_stores_its_position_at_most_once_a_second
             assert stored == cursor.read_to  # a follower's first step stores where it is
             with bound_context(tenant_id=tenant, actor_id="biller-1", actor_role="biller"):
                 aries.claims.submit(first)
-            soon = step(conn, reaction, aries.claims, broker, store,
-                        now=now + timedelta(seconds=0.5), cursor=cursor)
+            soon = step(
+                conn,
+                reaction,
+                aries.claims,
+                broker,
+                store,
+                now=now + timedelta(seconds=0.5),
+                cursor=cursor,
+            )
             assert soon.position > stored and position_of(conn, reaction) == stored
-            later = step(conn, reaction, aries.claims, broker, store,
-                         now=now + timedelta(seconds=1.5), cursor=cursor)
+            later = step(
+                conn,
+                reaction,
+                aries.claims,
+                broker,
+                store,
+                now=now + timedelta(seconds=1.5),
+                cursor=cursor,
+            )
             assert later.read == 0 and position_of(conn, reaction) == soon.position
     finally:
         aries.close()
     assert broker.messages == []
+
+
+def test_a_burst_of_commits_is_read_in_a_few_steps_not_one_per_commit(
+    own_database, redis_url, redis_prefix, monkeypatch
+):
+    aries = bootstrap(worker_settings(own_database, redis_url, redis_prefix))
+    heads: list[int] = []
+
+    def counted(*args: Any, **kwargs: Any) -> reactions.Step:
+        done = step(*args, **kwargs)
+        heads.append(done.head)
+        return done
+
+    monkeypatch.setattr(reactions, "step", counted)
+    halt = threading.Event()
+    follower = Follower(
+        aries,
+        RemittancesReceived(),
+        _Enqueued(),
+        JobStore(aries.read_engine),
+        halt,
+        poll_interval=30,
+    )
+    thread = threading.Thread(target=follower.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not heads and time.monotonic() < deadline:  # listening, and caught up
+            time.sleep(0.01)
+        before, began = len(heads), time.monotonic()
+        for n in range(40):  # one commit, and one NOTIFY, each
+            aries.claims.recorder.insert_events(
+                [StoredEvent(uuid.uuid4(), 1, "aries.test.Other", b'{"n": %d}' % n)]
+            )
+        elapsed = time.monotonic() - began
+        head = aries.claims.recorder.max_notification_id()
+        while (not heads or heads[-1] < head) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        halt.set()
+        thread.join(5)
+        aries.close()
+    assert heads[-1] == head  # every commit was read, without waiting for the poll
+    assert len(heads) - before <= elapsed / MIN_STEP_SECONDS + 2 < 40
 
 
 def job_status_in(store: JobStore, job_id: uuid.UUID, tenant: str) -> str | None:
@@ -174,13 +242,19 @@ def test_a_steps_jobs_are_recorded_in_one_statement_and_never_moved_back(engine)
     known, new = uuid.uuid4(), uuid.uuid4()
     store.queued(known, "claim_submission", "t-a", uuid.uuid4(), "biller-1")
     store.running_all([known])
-    message = {"queue_name": "claim_submissions", "actor_name": "submit_claims", "kwargs": {},
-               "message_id": "m-2"}
+    message = {
+        "queue_name": "claim_submissions",
+        "actor_name": "submit_claims",
+        "kwargs": {},
+        "message_id": "m-2",
+    }
     with engine.begin() as conn:
         store.queued_all(
-            [((known, "claim_submission", "t-a", None, "biller-1"), message),
-             ((new, "claim_submission", "t-a", None, "biller-1"), message),
-             ((new, "claim_submission", "t-a", None, "biller-1"), message)],  # asked twice
+            [
+                ((known, "claim_submission", "t-a", None, "biller-1"), message),
+                ((new, "claim_submission", "t-a", None, "biller-1"), message),
+                ((new, "claim_submission", "t-a", None, "biller-1"), message),
+            ],  # asked twice
             conn,
         )
     jobs = [store.get(job_id, "t-a") for job_id in (known, new)]
