@@ -430,3 +430,33 @@ def test_a_save_finds_the_chain_tail_by_its_index_not_by_reading_every_entry(sto
     assert seq_scans == 0
     assert index_scans >= 3
     assert verify_event_chain(store[0].read_engine, "patients_events").entries == 5003
+
+
+def test_the_trigger_digests_every_event_as_the_audit_functions_define_it(store):
+    """The trigger spells the digest out (migration 0026) rather than calling
+    audit.event_digest: the bytes must be the function's, for NULLs and non-ASCII text too."""
+    aries, url = store
+    _patients(aries, 2)
+    insert = (
+        "INSERT INTO patients_events (originator_id, originator_version, topic, state) "
+        "VALUES (gen_random_uuid(), 1, %s, %s)"
+    )
+    with psycopg.connect(url, autocommit=True) as conn:
+        with conn.transaction():  # several rows in one statement's trigger, and one alone
+            conn.execute(insert, ("test.Raw", b"\x00\xff"))
+            conn.execute(insert, (None, None))
+        conn.execute(insert, ("test.Ünïcode—topic", "état".encode()))
+        different = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE c.digest <> audit.event_digest("
+            "'patients_events', e.notification_id, e.originator_id, e.originator_version, "
+            "e.topic, e.state)) FROM audit.event_chain AS c JOIN patients_events AS e "
+            "ON c.chain = 'patients_events' AND c.position = e.notification_id"
+        ).fetchone()
+
+    assert different == (_event_count(url), 0)
+    assert verify_event_chain(aries.read_engine, "patients_events").ok
+
+
+def _event_count(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM patients_events").fetchone()[0]
