@@ -335,8 +335,11 @@ class SubmissionService(ReconcilesTransmissions):
             return {c.id: (False, (ta1.reason,)) for c in claims}
         verdicts: dict[UUID, tuple[bool, tuple[str, ...]]] = {}
         functional = answer.functional_ack(group)
+        place: dict[UUID, int] = {}  # as order.index would say, without a scan per claim
+        for index, claim_id in enumerate(order):
+            place.setdefault(claim_id, index)
         for claim in claims:
-            index = order.index(claim.id)
+            index = place[claim.id]
             transaction_set = f"{index // MAX_CLAIMS_PER_TRANSACTION + 1:04d}"
             set_ack = functional.transaction(transaction_set) if functional else None
             if set_ack is not None and not set_ack.accepted:
