@@ -67,7 +67,9 @@ def load_many(
 def _stored_events(app: AriesApplication, ids: list[UUID]) -> list[StoredEvent]:
     recorder = cast(PostgresApplicationRecorder, app.recorder)
     with recorder.datastore.transaction(commit=False) as cursor:
-        cursor.execute(events_of(recorder), (ids,))
+        # Binary results: the states come as they are stored, not hex-encoded by the server
+        # and decoded again here.
+        cursor.execute(events_of(recorder), (ids,), binary=True)
         return [
             StoredEvent(
                 originator_id=row["originator_id"],

@@ -118,8 +118,9 @@ class WorkerRuntime:
 
     def _housekeeping(self) -> None:
         # Well inside the heartbeat timeout, so a busy process is never taken for dead.
-        interval = min(self.aries.settings.worker_heartbeat_timeout_seconds / 4,
-                       HOUSEKEEPING_MOST_SECONDS)
+        interval = min(
+            self.aries.settings.worker_heartbeat_timeout_seconds / 4, HOUSEKEEPING_MOST_SECONDS
+        )
         while not self.halt.is_set():
             try:
                 self.broker.maintain()
@@ -132,7 +133,6 @@ class WorkerRuntime:
             except Exception as error:  # broker away: the consumers say so too; try again
                 log.warning("worker housekeeping failed", error=describe(error))
             self.halt.wait(interval)
-
 
     def _checkpoints(self) -> None:
         settings = self.aries.settings
@@ -158,9 +158,7 @@ def run_workers(
 ) -> None:
     owned = stop is None  # `aries worker` itself, not a test's thread
     stop = stop or _stop_on_signals()
-    runtime = WorkerRuntime(
-        aries, metrics_port=metrics_port or aries.settings.worker_metrics_port
-    )
+    runtime = WorkerRuntime(aries, metrics_port=metrics_port or aries.settings.worker_metrics_port)
     runtime.start()
     if owned:
         # What start-up built (some 190k objects: modules, the domain's and SQLAlchemy's
