@@ -12,8 +12,10 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from eventsourcing.domain import CanMutateProtocol, CollectEventsProtocol, DomainEventProtocol
 from hypothesis import settings
 
+from application.protocol_checks import conforms
 from domain import registry
 from projections.decoding import EventDecoder
 from tests.unit.replay import event_classes
@@ -61,6 +63,12 @@ def _store_and_reload(app, aggregate, events) -> None:
     SEEN.update(type(event).TOPIC for event in events)
     reloaded = app.repository.get(fresh_id)
     assert vars(reloaded) == {**vars(aggregate), "_id": fresh_id}
+    # Aries' load asks the library's Protocol checks once per class (application/
+    # protocol_checks.py): the same aggregate, and the same answers, for every event type.
+    assert vars(app.load(fresh_id, type(aggregate))) == vars(reloaded)
+    for obj in (aggregate, *renamed):
+        for protocol in (CanMutateProtocol, DomainEventProtocol, CollectEventsProtocol):
+            assert conforms(obj, protocol) is isinstance(obj, protocol)
 
 
 def _same_types(decoded: Any, mapped: Any) -> None:
