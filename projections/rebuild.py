@@ -353,6 +353,7 @@ def _index_and_analyze(
         session.engine.connect() as extra,
     ):
         extra_conn = extra.execution_options(schema_translate_map={SCHEMA: schema})
+        _commit_without_waiting(extra_conn, True)  # its connection is closed after (NullPool)
         for mine, other in steps:
             done = pool.submit(_run, extra_conn, other)
             _run(session.conn, mine)
