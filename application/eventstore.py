@@ -16,7 +16,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, Transcoder
+from eventsourcing.persistence import IntegrityError, Recording, Transcoder
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.utils import get_topic
 from opentelemetry import trace
@@ -24,6 +24,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.sql import SQL, Identifier
 
 from application.ports import Clock, SystemClock
+from application.protocol_checks import ProcessingEventCheckedOnce, project_checked_once
 from application.transcodings import DateAsISO, transcoding_for
 from domain import registry
 from domain.base import AriesAggregate
@@ -188,7 +189,9 @@ class AriesApplication(Application[UUID]):
         `expected_version` (a client's If-Match), a different current version is StaleVersion.
         """
         try:
-            aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate = self.repository.get(
+                aggregate_id, version=version, projector_func=project_checked_once
+            )
         except AggregateNotFoundError:
             raise NotFound(self.aggregate_kind, aggregate_id) from None
         if not isinstance(aggregate, kind):
@@ -199,6 +202,17 @@ class AriesApplication(Application[UUID]):
         if expected_version is not None and aggregate.version != expected_version:
             raise StaleVersion(self.aggregate_kind, expected_version, aggregate.version)
         return aggregate
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's `Application.save`, its Protocol checks made once per class
+        (application/protocol_checks.py): every command pays them otherwise."""
+        processing_event = ProcessingEventCheckedOnce()
+        processing_event.collect_events(*objs, **kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # the library's deprecated hook, called as it does
+        return recordings
 
     def _stored_version(self, aggregate_id: UUID) -> int | None:
         """The version of the aggregate's latest stored event (None: none, or unreadable)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from types import MappingProxyType
 from typing import Any
 
 from domain import pricing
@@ -30,8 +31,8 @@ def timely_filing_deadline(service_from: date, payer_id: str, event: Any = None)
     """The deadline the event recorded (from the payer record's limit, decision 017), or for
     an event from before deadlines were recorded, the packaged payer list's."""
     recorded = getattr(event, "timely_filing_deadline", None)
-    return recorded if recorded is not None else pricing.payer(payer_id).filing_deadline(
-        service_from
+    return (
+        recorded if recorded is not None else pricing.payer(payer_id).filing_deadline(service_from)
     )
 
 
@@ -52,29 +53,13 @@ def appeal_deadline(facts: Mapping[str, Any]) -> date | None:
 SETTLED = {"unconfirmed_interchange_control_number": None, "transmission_unconfirmed_at": None}
 
 
-def claim_header(event: Claim.Drafted) -> dict[str, Any]:
-    """The facts of a just drafted claim."""
-    service_from = min(line.from_date for line in event.lines)
-    return {
-        "claim_id": event.originator_id,
-        "tenant_id": event.tenant_id,
-        "order_id": event.order_id,
-        "patient_id": event.patient_id,
-        "patient_control_number": event.patient_control_number,
-        "billing_month": event.billing_month,
-        "frequency_code": event.frequency_code,
-        "replaces_claim_id": event.replaces_claim_id,
-        "payer_id": event.payer_id,
-        "billed_payer_id": event.payer_id,
+# What every claim just drafted starts with, whatever its event. Hashable values only: the claims
+# projection builds a drafted claim's row with them as constants (`folding.values_maker`).
+DRAFTED: Mapping[str, Any] = MappingProxyType(
+    {
         "secondary_payer_id": None,
         "status": "draft",
-        "service_from": service_from,
-        "service_to": max(line.to_date for line in event.lines),
-        "drafted_on": event.drafted_on,
         "scrubbed_on": None,
-        "timely_filing_deadline": timely_filing_deadline(service_from, event.payer_id, event),
-        # Older Drafted events carry none: their claims count in the supplier's time zone.
-        "location_id": getattr(event, "location_id", None),
         "filed": False,
         "submission_count": 0,
         "interchange_control_number": None,
@@ -84,12 +69,9 @@ def claim_header(event: Claim.Drafted) -> dict[str, Any]:
         "acknowledged_at": None,
         "accepted_at": None,
         "rejected_at": None,
-        "rejection_reasons": [],
         "payer_claim_control_number": None,
         "adjudication_outcome": None,
         "adjudicated_on": None,
-        "last_determination_carcs": [],
-        "denial_carcs": [],
         "appeal_level": None,
         "appeal_status": None,
         "appeal_filed_on": None,
@@ -104,6 +86,38 @@ def claim_header(event: Claim.Drafted) -> dict[str, Any]:
         "payer_status_code": None,
         "payer_status_at": None,
     }
+)
+
+
+def drafted_facts(event: Claim.Drafted) -> dict[str, Any]:
+    """The facts of a just drafted claim that its event gives (the others: `DRAFTED`)."""
+    service_from = min(line.from_date for line in event.lines)
+    return {
+        "claim_id": event.originator_id,
+        "tenant_id": event.tenant_id,
+        "order_id": event.order_id,
+        "patient_id": event.patient_id,
+        "patient_control_number": event.patient_control_number,
+        "billing_month": event.billing_month,
+        "frequency_code": event.frequency_code,
+        "replaces_claim_id": event.replaces_claim_id,
+        "payer_id": event.payer_id,
+        "billed_payer_id": event.payer_id,
+        "service_from": service_from,
+        "service_to": max(line.to_date for line in event.lines),
+        "drafted_on": event.drafted_on,
+        "timely_filing_deadline": timely_filing_deadline(service_from, event.payer_id, event),
+        # Older Drafted events carry none: their claims count in the supplier's time zone.
+        "location_id": getattr(event, "location_id", None),
+        "rejection_reasons": [],
+        "last_determination_carcs": [],
+        "denial_carcs": [],
+    }
+
+
+def claim_header(event: Claim.Drafted) -> dict[str, Any]:
+    """The facts of a just drafted claim."""
+    return {**drafted_facts(event), **DRAFTED}
 
 
 def header_changes(facts: Mapping[str, Any], event: Claim.Event) -> dict[str, Any]:

@@ -39,7 +39,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 import structlog
@@ -85,6 +85,10 @@ class RebuildReport:
     seconds: float
     positions: dict[str, int]
     handled: int = 0  # of `events`, those a handler took
+    #: Wall seconds per step: "tables" (created), "rows" (the build), "indexes" (the deferred
+    #: ones, then ANALYZE), "catch_up" (the live projector paused, the tables brought to the
+    #: head), "swap".
+    steps: dict[str, float] = field(default_factory=dict)
 
     @property
     def events_per_second(self) -> float:
@@ -110,6 +114,7 @@ def rebuild(
     schema = rebuild_schema(projection)
     progress = progress_callback or (lambda done, total: None)
     started = time.perf_counter()
+    steps = _Steps(started)
     with (
         _heap_frozen() as collect,
         Session(aries, projection, purpose="rebuild", schema=schema) as session,
@@ -120,24 +125,29 @@ def rebuild(
             _commit_without_waiting(session.conn, True)
             deferred = _deferred_indexes(projection)
             _create_fresh_tables(session.conn, projection, schema, deferred)
+            steps.done("tables")
             targets = heads(aries, upstreams)
             events, handled, positions = _build(
                 session, projection, upstreams, limit, targets, progress, collect
             )
+            steps.done("rows")
             _index_and_analyze(session, projection, schema, deferred)
+            steps.done("indexes")
             _pause_live_projector(session, projection, lock_timeout)
             targets = heads(aries, upstreams)
             more, more_handled, positions = _build(
                 session, projection, upstreams, limit, targets, progress, collect
             )
+            steps.done("catch_up")
             _commit_without_waiting(session.conn, False)
             _swap(session.conn, projection, schema)
+            steps.done("swap")
         except BaseException:
             _drop_schema_quietly(session.conn, schema)
             raise
     seconds = time.perf_counter() - started
     report = RebuildReport(
-        projection.name, events + more, seconds, positions, handled + more_handled
+        projection.name, events + more, seconds, positions, handled + more_handled, steps.seconds
     )
     log.info(
         "projection rebuilt",
@@ -146,8 +156,22 @@ def rebuild(
         handled=report.handled,
         seconds=round(seconds, 3),
         events_per_second=round(report.events_per_second),
+        steps={step: round(spent, 3) for step, spent in steps.seconds.items()},
     )
     return report
+
+
+class _Steps:
+    """Wall seconds per step, each step timed from the end of the one before."""
+
+    def __init__(self, started: float) -> None:
+        self.seconds: dict[str, float] = {}
+        self._since = started
+
+    def done(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = now - self._since
+        self._since = now
 
 
 @contextmanager
@@ -329,6 +353,7 @@ def _index_and_analyze(
         session.engine.connect() as extra,
     ):
         extra_conn = extra.execution_options(schema_translate_map={SCHEMA: schema})
+        _commit_without_waiting(extra_conn, True)  # its connection is closed after (NullPool)
         for mine, other in steps:
             done = pool.submit(_run, extra_conn, other)
             _run(session.conn, mine)

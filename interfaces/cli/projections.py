@@ -97,3 +97,6 @@ def rebuild_command(
         f"[bold green]rebuilt {result.projection}[/]: {result.events:,} events in "
         f"{result.seconds:.1f}s ({result.events_per_second:,.0f} events/s), swapped in"
     )
+    console.print(
+        "  " + ", ".join(f"{step} {seconds:.2f}s" for step, seconds in result.steps.items())
+    )

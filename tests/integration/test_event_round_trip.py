@@ -12,9 +12,11 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from eventsourcing.domain import CanMutateProtocol, CollectEventsProtocol, DomainEventProtocol
 from hypothesis import settings
 
 from application.bulk_loads import load_many
+from application.protocol_checks import conforms
 from domain import registry
 from projections.decoding import EventDecoder
 from tests.unit.replay import event_classes
@@ -66,6 +68,12 @@ def _store_and_reload(app, aggregate, events) -> None:
     # typed decoder: to the same aggregate.
     loaded = load_many(app, [fresh_id], type(aggregate), decode)
     assert vars(loaded[fresh_id]) == vars(reloaded)
+    # Aries' load asks the library's Protocol checks once per class (application/
+    # protocol_checks.py): the same aggregate, and the same answers, for every event type.
+    assert vars(app.load(fresh_id, type(aggregate))) == vars(reloaded)
+    for obj in (aggregate, *renamed):
+        for protocol in (CanMutateProtocol, DomainEventProtocol, CollectEventsProtocol):
+            assert conforms(obj, protocol) is isinstance(obj, protocol)
 
 
 def _same_types(decoded: Any, mapped: Any) -> None:

@@ -516,6 +516,9 @@ def test_rebuild_applies_batches_of_the_projections_rebuild_batch_size(aries):
 
     assert report.events == 30 == len(applied_rows(aries.read_engine))
     assert sorted({done for done, _ in progress}) == [0, 7, 14, 21, 28, 30]
+    assert list(report.steps) == ["tables", "rows", "indexes", "catch_up", "swap"]
+    assert all(seconds >= 0 for seconds in report.steps.values())
+    assert sum(report.steps.values()) <= report.seconds
 
 
 def test_rebuild_while_the_live_projector_runs_loses_and_repeats_nothing(aries):
