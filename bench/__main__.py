@@ -247,9 +247,9 @@ NOTES = """
 - Figure 7: claims are set up (patients, delivered orders, drafted claims) before the clock;
   the clock runs from the first submission request to the last claim's `Accepted` event. The
   reaction batches requests into 1 s windows per tenant, sending a window early once it holds
-  100 claims; the last window's close and 2 s grace end every run, so runs are thousands of
-  claims. The sandbox stands in for the clearinghouse: its front end (reading the 837P, the
-  pyx12 check against the implementation guide, the front-end edits, the TA1/999/277CA) runs in
+  100 claims; the last window's close and 2 s grace end every run, so runs are 4,000 claims.
+  The sandbox stands in for the clearinghouse: its front end (reading the 837P, the pyx12
+  check against the implementation guide, the front-end edits, the TA1/999/277CA) runs in
   processes of its own beside the worker (decision 024), still on this machine's 2 cores, and
   rows give the CPU a claim of each part: the worker, the sandbox, the requests, PostgreSQL.
 - Figure 6: with a snapshot, a load reads one snapshot and the events after it. Proposal (not
@@ -330,9 +330,13 @@ them on a machine busy with other work: the shares, not the rates, are what they
   9-13: 785 -> 1,314 commits/s (medians of 3), process CPU per commit 0.29-0.40 -> 0.21-0.26 ms,
   PostgreSQL's 0.24-0.31 -> 0.18-0.19 ms. About 0.42 ms of CPU a commit puts 2,500/s at about
   1.05 cores, so the rest is the disk flush (50-78% of the waits on a busy machine, one a group
-  and process). Next: a notifier off the commit path (the NOTIFY still waits for other
-  clients' notifying commits), binary parameters for the insert, a cheaper wake-up than
-  `threading.Event`.
+  and process). This session's run: 4,413 commits/s with two processes (3,191 in the last),
+  5,420 for one family (3,703). Not measured apart; the changes on this path since are
+  migration 0026 (the chain's digest computed in 4.6 instead of 12 us an event, inside the
+  trigger, while the group holds its table locks) and eventsourcing's Protocol checks asked
+  once per class (decision 030). Next: a notifier off the commit path (the NOTIFY still waits
+  for other clients' notifying commits), binary parameters for the insert, a cheaper wake-up
+  than `threading.Event`.
 - **Rebuilds (5).** Projections decode each event class typed (projections/event_schemas.py:
   msgspec parses the stored JSON straight into UUIDs, Decimals, dates, enum members and value
   objects; anything unsure falls back to the generic walk). During a rebuild the garbage
@@ -345,37 +349,63 @@ them on a machine busy with other work: the shares, not the rates, are what they
   DDL is compiled once per process and sent in one round trip; secondary indexes no handler
   reads by are built after the rows, then ANALYZE, on two connections; the build's batches
   commit with synchronous_commit off (the swap commits synchronously, flushing all before it,
-  so the tables swapped in are as durable as before). CPU per event on a 100,000-event
-  database, A/B at load 8-15: claims Python 75 -> 50 us and PostgreSQL 31 -> 25 us, orders
-  28-31k -> 41-45k events per CPU-second, work_queue 36-37k -> 46-48k. What remains in claims
-  (py-spy): COPY 33% (psycopg's `write_row` 22%), decoding and handlers 38%, index builds and
-  ANALYZE 0.2-0.3 s of wall time in PostgreSQL. Claims at 20k/s needs Python at about 30 us an
-  event: one GIL at 50 us takes 1.0 s for 20k events before any fixed step. Writing batch N on
-  a second thread while N+1 is handled cost 15-25% more CPU (the GIL, `write_row` being
-  Python) and no wall time. Next: COPY rows formatted in C or in bulk (then the threaded write
-  would overlap), decoding only the fields the handlers read (a handler contract of its own),
-  and a rebuild per upstream in a process of its own.
-- **Claim submissions (7).** Migration 0025 (the event chain's tail found by its index, see
-  figure 4) took the chain trigger from 1.3-1.8 to 0.35 ms of PostgreSQL a claim in a
-  1,000-claim run (PostgreSQL 2.2-2.4 -> 1.5 ms a claim there). What remains in PostgreSQL's
-  share: one sequential scan of the orders, patients and claims logs a message in the bulk loads
-  (the bench's tables are never analysed: the machine's server runs without autovacuum), the
-  per-event digests (about 0.2 ms a claim: one `sha256` over pre-built bytes would cut it), the
-  job rows' INSERT and UPDATE, and COMMITs waiting on the WAL. The sandbox's whole front end
-  runs in processes of its own beside the worker, warmed as they start (decision 024); the
-  interchange's claim list is stored once, on its first claim's intent (`TransmissionPrepared`
-  v2, with an upcaster); reactions that send nothing store their position at most once a second
-  (a step that sends stores it at once); job rows use INSERTs built once. CPU a claim (quick,
-  A/B with the code before, load 6-11): worker 4.0-5.0 -> 1.75-2.2 ms, the sandbox's processes
-  2.0-2.25 ms on their own row, requests 1.4-2.1 -> 1.35-1.6 ms, PostgreSQL 1.6-2.5 -> 1.45-1.9
-  ms. All four come to 6.8-7.8 ms, at most about 275 claims/s with both cores busy and nothing
-  idle, so 300/s is out of reach while the sandbox checks on this machine; Aries' own parts
-  (about 5 ms) would allow about 400/s. What remains in the worker (py-spy `--gil`): bulk loads
-  27% (JSON decoding 15%), the two saves about 19% and 15%, reactions 18%, rendering 11%; in the
-  requests, the job row's transaction (about 25%) and eventsourcing's runtime Protocol checks
-  (about 14%, on every load and save). Next: PostgreSQL's share (3.5-4 ms a claim in 2,000-claim
-  runs on a busy machine), typed decoding for the bulk loads (msgspec, as the projections do),
-  the library's Protocol checks, and the 2 s window grace.
+  so the tables swapped in are as durable as before). A rebuild reports its wall time per
+  step (each projection's "CPU a handled event" row notes the median run's), and the bench
+  checkpoints after its fill (about 235 MB of WAL) so that no checkpoint of the setup's
+  writes lands in a measured run. Claims: a drafted claim's three rows are built as values
+  (the facts every draft starts with as constants, `claim_facts.DRAFTED`), identical rows
+  (md5 of the three tables over 20,000 drafts), CPU 48.8 -> 46.3 us an event.
+  Why claims misses 20k/s on 2 cores (this run's rows, 20,000 drafts): the rows step took
+  1.13 s and the steps around it 0.2 s (indexes and ANALYZE 0.16 s, ANALYZE of the 62-column
+  claims table alone about 0.1 s). The rebuilding thread is one core's Python under one GIL,
+  about 41 us an event on a quiet machine: decoding 14.5 (msgspec's parse 8.6, building the
+  values 6), handlers about 17, COPY formatting and sending about 10 (three rows, 98 columns,
+  25 values through psycopg's Python dumpers). PostgreSQL ingests the rows at about 18 us an
+  event on the other core (the claims row 10), slower than Python formats them, so the
+  streamed COPY waits for it about 8 us an event. 20,000 drafts are then at least 0.82 s of
+  Python plus 0.2 s around it: 1.0 s, 20k/s, with every wait hidden and nothing else on the
+  machine.
+  Tried and left out, no gain above the noise (A/B in one process, turns): amounts' COPY bytes
+  remembered by value with a dumper psycopg calls without a Python frame, and uuids dumped the
+  same way (47.6 against 48.0 us an event); the last COPY's end, the tracking update and the
+  commit left to a thread while the next batch is decoded and handled (median 1.44 against
+  1.47 s); each batch formatted first and sent by a thread (the streamed COPY already overlaps
+  PostgreSQL's ingest with Python's formatting; formatting first loses that overlap). Next: a
+  handler contract that builds rows positionally (an idealised drafted handler measured 40
+  against 48.8 us an event), and a rebuild split across processes by aggregate (claims
+  handlers read only their own claim's rows), which would give Python the second core but
+  share it with PostgreSQL's 18 us an event.
+- **Claim submissions (7).** Met, 310 claims/s (307-313) at 4,000 claims a run. The figure
+  is now 4,000 claims a run (was 2,000): the last window's close and its 2 s grace, a fixed
+  wait of about 2.4 s after the last request, weighed a third of a 2,000-claim run and weigh a
+  sixth now; at 2,000 claims the changes below did not move the figure. Migration 0025 (the
+  event chain's tail found by its index, see figure 4) took the chain trigger from 1.3-1.8 to
+  0.35 ms of PostgreSQL a claim. The sandbox's whole front end runs in processes of its own
+  beside the worker, warmed as they start (decision 024); the interchange's claim list is
+  stored once, on its first claim's intent (`TransmissionPrepared` v2, with an upcaster);
+  reactions that send nothing store their position at most once a second. This session
+  (decisions 029 and 030): the batch loads read each id through the events table's primary
+  key (unnest + LATERAL: `= ANY(...)` was left to statistics this server never gathers, and
+  read whole logs), decode typed (the projections' msgspec decoder, handed in by the
+  composition root), take binary results and run without JIT (on the unanalysed 4,000-claim
+  store the planner's guess passed `jit_above_cost`: about 100 ms of compiling a load); a
+  follower woken within 50 ms of its last step lets the burst of commits gather (three
+  follow the claims log); `aries worker` freezes its start-up heap (full collections walked
+  about 190k objects, 0.4 s over 2,000 claims); migration 0026 writes the chain's digest out
+  instead of calling the SQL functions the planner would not inline (12 -> 4.6 us an event,
+  the bytes digested unchanged and tested against `audit.event_digest`); eventsourcing's
+  runtime Protocol checks (11-24 us an object on Python 3.11) are asked once per class on
+  Aries' loads and saves (the mirrored library code refuses to import if the library's source
+  changes); the API's job row is one autocommit INSERT instead of BEGIN, INSERT, COMMIT. CPU a
+  claim against the last run: worker 1.57 -> 1.00 ms, requests 1.46 -> 1.06, PostgreSQL 1.34 ->
+  1.09, the sandbox unchanged at 2.24 (the clearinghouse's pyx12 check): 5.39 ms in all, 359-384
+  claims/s at most on 2 cores. What remains: the sandbox is now 42% of the CPU; in the
+  requests, the group commit (about a third), the load's SELECT (its statement composed on
+  every call, about 20 us) and JSON decoding, the job row's round trip; in PostgreSQL, commits
+  waiting on the WAL, the job rows, and the 7.5 KB message copied into each of a message's 100
+  job rows (its compression about 5% of PostgreSQL's CPU); in the worker, rendering the 837P
+  (about 18% of its GIL time). Next: store a message once per batch rather than per job row,
+  a prebuilt statement for a load's SELECT, and the job rows' UPDATEs.
 """.strip()
 
 
