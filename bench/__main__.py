@@ -370,11 +370,14 @@ them on a machine busy with other work: the shares, not the rates, are what they
   same way (47.6 against 48.0 us an event); the last COPY's end, the tracking update and the
   commit left to a thread while the next batch is decoded and handled (median 1.44 against
   1.47 s); each batch formatted first and sent by a thread (the streamed COPY already overlaps
-  PostgreSQL's ingest with Python's formatting; formatting first loses that overlap). Next: a
-  handler contract that builds rows positionally (an idealised drafted handler measured 40
-  against 48.8 us an event), and a rebuild split across processes by aggregate (claims
-  handlers read only their own claim's rows), which would give Python the second core but
-  share it with PostgreSQL's 18 us an event.
+  PostgreSQL's ingest with Python's formatting; formatting first loses that overlap). The
+  second core is PostgreSQL's: a prototype of the rows step split over two forked processes
+  by claim id (claims handlers read only their own claim's rows), each writing its half into a
+  schema of its own, took 0.89-0.93 s against 1.08-1.10 s for one process (3 turns, quiet),
+  each process spending 0.55-0.59 s of CPU (each reads the whole log): with the 0.2 s around
+  the rows, 1.1 s, still short of 20k/s. Next: a handler contract that builds rows
+  positionally (an idealised drafted handler measured 40 against 48.8 us an event) and fewer
+  Python dumpers in the COPY; together with the split, about 20k/s on this machine at best.
 - **Claim submissions (7).** Met, 310 claims/s (307-313) at 4,000 claims a run. The figure
   is now 4,000 claims a run (was 2,000): the last window's close and its 2 s grace, a fixed
   wait of about 2.4 s after the last request, weighed a third of a 2,000-claim run and weigh a
